@@ -1,0 +1,62 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"tether/internal/agent"
+	"tether/internal/cli"
+)
+
+// globals are the flags every agent command shares.
+type globals struct {
+	config         string
+	consentCmd     string
+	lockCmd        string
+	consentTimeout time.Duration
+	logLevel       string
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "agent",
+		Short: "Tether agent: serves consented, end-to-end encrypted support sessions on this machine",
+		Long: `agent runs on the machine being supported. Every session and capability
+needs the end user's consent; the shell runs in a PTY; the screen is locked when
+a session ends, whatever ended it.`,
+		Example: `  agent enroll --relay https://relay.example:8443 --token te_…
+  agent run
+  agent join ABCDE-FGHJK --relay https://relay.example:8443`,
+	}
+	root.PersistentFlags().StringVar(&g.config, "config", "", "directory for the device key and relay pin (default $TETHER_AGENT_HOME or ~/.config/tether-agent)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	root.AddCommand(newEnrollCmd(g), newRunCmd(g), newJoinCmd(g))
+	return root
+}
+
+// sessionFlags adds the flags of commands that serve sessions.
+func sessionFlags(cmd *cobra.Command, g *globals) {
+	f := cmd.Flags()
+	f.StringVar(&g.consentCmd, "consent-cmd", "", "ask for consent by running CMD through sh -c (exit 0 grants) instead of on this terminal")
+	f.StringVar(&g.lockCmd, "lock-cmd", "", "run CMD through sh -c at every session end instead of the platform's screen lock")
+	f.DurationVar(&g.consentTimeout, "consent-timeout", 60*time.Second, "how long the end user has to answer; no answer refuses")
+}
+
+// config builds the agent configuration from the flags.
+func (g *globals) agentConfig() agent.Config {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(g.logLevel)); err != nil {
+		l = slog.LevelInfo
+	}
+	return agent.Config{
+		Home:           cli.Home(g.config, "TETHER_AGENT_HOME", "tether-agent"),
+		ConsentCmd:     g.consentCmd,
+		LockCmd:        g.lockCmd,
+		ConsentTimeout: g.consentTimeout,
+		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})),
+	}
+}

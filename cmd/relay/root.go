@@ -1,0 +1,18 @@
+package main
+
+import "github.com/spf13/cobra"
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "relay",
+		Short: "Tether relay: authenticates people and devices, brokers end-to-end encrypted sessions",
+		Long: `relay is Tether's server. It authenticates technicians and enrolled devices,
+brokers sessions between them, forwards end-to-end ciphertext it cannot read,
+and keeps a hash-chained audit log, all in an embedded bbolt database.`,
+		Example: `  relay serve --data ./tether-data            # first start initialises the directory
+  relay init --data /var/lib/tether --admin alice --password-file ./pw
+  relay audit verify --data /var/lib/tether`,
+	}
+	root.AddCommand(newInitCmd(), newServeCmd(), newAuditCmd())
+	return root
+}

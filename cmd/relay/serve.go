@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+	"tether/internal/relay"
+)
+
+func newServeCmd() *cobra.Command {
+	var cfg relay.Config
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve --data DIR [--listen ADDR]",
+		Short: "Serve HTTPS and WebSocket for technicians and agents",
+		Long: `serve runs the relay. An empty or missing data directory is initialised
+first (self-signed TLS, a superadmin "admin" whose one-time password is written
+to DIR/initial-admin-password with mode 0600), and the next steps are printed.
+/healthz answers 200 once the relay is ready.`,
+		Example: `  relay serve --data ./tether-data
+  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Logger = newLogger(logLevel)
+			fresh, err := relay.Bootstrap(cmd.Context(), cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			s, err := relay.New(cfg)
+			if err != nil {
+				return err
+			}
+			return s.Serve(cmd.Context(), func(addr net.Addr) {
+				printReady(cmd, cfg.DataDir, addr, s.Fingerprint(), fresh)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", "", "data directory (created and initialised if empty or missing)")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8443", "address to listen on")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", 15*time.Minute, "end a session after this long without input from the technician")
+	f.DurationVar(&cfg.MaxSession, "max-session", 12*time.Hour, "absolute limit on a session's length")
+	f.DurationVar(&cfg.TokenIdle, "token-idle", 15*time.Minute, "sign technicians out after this long without use")
+	f.DurationVar(&cfg.TokenLifetime, "token-lifetime", 12*time.Hour, "absolute lifetime of a sign-in")
+	f.StringVar(&cfg.FrameLog, "frame-log", "", "diagnostic: append every forwarded frame (what the relay sees) to FILE")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.MarkFlagRequired("data")
+	return cmd
+}
+
+// printReady tells the operator what to run next.
+func printReady(cmd *cobra.Command, dir string, addr net.Addr, fp string, fresh bool) {
+	w := cmd.ErrOrStderr()
+	fmt.Fprintf(w, "Tether relay listening on https://%s\nCertificate fingerprint: %s\n", addr, fp)
+	if fresh {
+		fmt.Fprintf(w, `
+New data directory %[1]s initialised with superadmin "admin".
+Its one-time password is in %[1]s/initial-admin-password (mode 0600).
+Next, in another terminal:
+  tech login --relay https://%[2]s --user admin --ca-fingerprint %[3]s --password-stdin < %[1]s/initial-admin-password
+  tech devices enroll-token                      # then on the device: agent enroll --relay https://%[2]s --token <token>
+`, dir, addr, fp)
+	}
+}
+
+// newLogger returns a text logger on stderr at the given level.
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"tether/internal/tech"
+)
+
+// exitStatus makes a remote exit status the process's own.
+type exitStatus struct{ code int }
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+func (e exitStatus) ExitCode() int { return e.code }
+
+// connectError passes a remote command's status through, like ssh.
+func connectError(err error) error {
+	var ee *tech.ExitError
+	if errors.As(err, &ee) {
+		return exitStatus{ee.Code}
+	}
+	return err
+}
+
+func newConnectCmd(g *globals) *cobra.Command {
+	var o tech.ConnectOptions
+	cmd := &cobra.Command{
+		Use:   "connect DEVICE [--caps shell,files,clipboard] [-- COMMAND...]",
+		Short: "Open a consented, end-to-end encrypted session with a device",
+		Long: `connect asks the relay for a session with DEVICE, shows the security code,
+and waits for the end user's consent. Without COMMAND you get an interactive
+shell in a PTY; with COMMAND it runs there and tech exits with its exit status,
+like ssh (one argument is a shell command line; several are run as they are).`,
+		Example: `  tech connect clinic-pc-7
+  tech connect clinic-pc-7 -- sh -c 'echo $((6*7))'
+  tech connect clinic-pc-7 -t -- top`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Device, o.Argv = args[0], args[1:]
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return connectError(c.Connect(cmd.Context(), o))
+		},
+	}
+	connectFlags(cmd, &o)
+	return cmd
+}
+
+// connectFlags adds the flags shared by connect and session new.
+func connectFlags(cmd *cobra.Command, o *tech.ConnectOptions) {
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Caps, "caps", []string{"shell"}, "capabilities to ask for: shell, files, clipboard")
+	f.BoolVarP(&o.PTY, "tty", "t", false, "run COMMAND in a PTY")
+	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")
+}
+
+func newSessionCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "session", Short: "Attended sessions"}
+	var o tech.ConnectOptions
+	n := &cobra.Command{
+		Use:   "new [--caps ...] [-- COMMAND...]",
+		Short: "Print a one-time join code, wait for 'agent join', then attach",
+		Long: `session new asks the relay for an attended session: it prints a one-time
+join code on stdout (valid 10 minutes) for the person you help to type into
+'agent join', waits for them to join and consent, then attaches like connect.`,
+		Example: `  tech session new
+  tech session new -- uname -a`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Argv, o.Attended = args, true
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return connectError(c.Connect(cmd.Context(), o))
+		},
+	}
+	connectFlags(n, &o)
+	cmd.AddCommand(n)
+	return cmd
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+)
+
+func newDevicesCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "devices", Short: "Enroll and list devices"}
+	var group string
+	tok := &cobra.Command{
+		Use:   "enroll-token [--group G]",
+		Short: "Print a one-time device enrollment token (valid 24 h)",
+		Long: `enroll-token prints a one-time token on stdout for 'agent enroll'. It is
+valid for 24 hours, works once, and carries the relay's certificate fingerprint
+so the agent can pin the relay without a prompt.`,
+		Example: `  tech devices enroll-token --group front-desk > token`,
+		Args:    cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.EnrollToken(cmd.Context(), group)
+		},
+	}
+	tok.Flags().StringVar(&group, "group", "default", "device group the new device joins")
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List enrolled devices with name, group and online state",
+		Example: `  tech devices list
+  tech devices list --json | jq -r '.[] | select(.online) | .name'`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Devices(cmd.Context(), asJSON)
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(tok, list)
+	return cmd
+}

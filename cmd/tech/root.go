@@ -1,0 +1,38 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+	"tether/internal/tech"
+)
+
+// globals are the flags every tech command shares.
+type globals struct {
+	config string
+}
+
+// client builds the tech client for cmd.
+func (g *globals) client(cmd *cobra.Command) (*tech.Client, error) {
+	return tech.New(cli.Home(g.config, "TETHER_TECH_HOME", "tether-tech"), os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "tech",
+		Short: "Tether technician and administrator CLI",
+		Long: `tech signs in to a Tether relay and gives remote support through it: every
+session needs the end user's consent, and everything between you and the device
+is end-to-end encrypted (the relay sees only ciphertext).`,
+		Example: `  tech login --relay https://relay.example:8443 --user alice --password-stdin < pw
+  tech devices list
+  tech connect clinic-pc-7
+  tech connect clinic-pc-7 -- uname -a`,
+	}
+	root.PersistentFlags().StringVar(&g.config, "config", "", "directory for the login token and relay pin (default $TETHER_TECH_HOME or ~/.config/tether-tech)")
+	root.AddCommand(newLoginCmd(g), newLogoutCmd(g), newDevicesCmd(g), newConnectCmd(g), newSessionCmd(g), newSessionsCmd(g))
+	return root
+}

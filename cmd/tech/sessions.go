@@ -1,0 +1,55 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+)
+
+func newSessionsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "sessions", Short: "List, show and terminate sessions"}
+	var active, asJSON bool
+	list := &cobra.Command{
+		Use:     "list [--active] [--json]",
+		Short:   "List sessions (yours, or all with session.view_all)",
+		Example: "  tech sessions list --active",
+		Args:    cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Sessions(cmd.Context(), active, asJSON)
+		},
+	}
+	list.Flags().BoolVar(&active, "active", false, "only live sessions")
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	show := &cobra.Command{
+		Use:     "show ID",
+		Short:   "Report on one session",
+		Example: "  tech sessions show 3f2a…",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.SessionShow(cmd.Context(), args[0])
+		},
+	}
+	kill := &cobra.Command{
+		Use:     "kill ID",
+		Short:   "End a live session at once (needs session.terminate)",
+		Example: "  tech sessions kill 3f2a…",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.SessionKill(cmd.Context(), args[0])
+		},
+	}
+	cmd.AddCommand(list, show, kill)
+	return cmd
+}

@@ -1,0 +1,153 @@
+// Package agent is Tether's agent runtime: it runs on the machine being
+// supported, enrolls it with the relay, stays connected, and serves sessions —
+// asking the end user's consent, running the shell in a PTY, and locking the
+// screen when a session ends, whatever ended it.
+package agent
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tether/internal/protocol"
+)
+
+// Config configures an agent. Home must be set; zero values elsewhere mean
+// the documented defaults.
+type Config struct {
+	// Home holds the device key and the relay pin (--config or
+	// TETHER_AGENT_HOME).
+	Home string
+	// ConsentCmd, when set, is run through `sh -c` to ask for consent
+	// instead of prompting on the terminal.
+	ConsentCmd string
+	// LockCmd, when set, is run through `sh -c` at every session end instead
+	// of the platform's screen lock.
+	LockCmd string
+	// ConsentTimeout is how long the end user has to answer; default 60 s.
+	// No answer is a refusal.
+	ConsentTimeout time.Duration
+	// In and Out are the end user's terminal; default os.Stdin, os.Stderr.
+	// Consent is asked there only if In is a terminal.
+	In  *os.File
+	Out io.Writer
+	// Logger receives structured logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate fills in defaults.
+func (c *Config) Validate() error {
+	if c.Home == "" {
+		return errors.New("agent: no config directory (--config DIR or TETHER_AGENT_HOME)")
+	}
+	if c.ConsentTimeout == 0 {
+		c.ConsentTimeout = protocol.DefaultConsentTimeout
+	}
+	if c.In == nil {
+		c.In = os.Stdin
+	}
+	if c.Out == nil {
+		c.Out = os.Stderr
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// State is what enrollment leaves in Home/agent.json.
+type State struct {
+	Relay    string `json:"relay"`
+	Pin      string `json:"pin"`
+	DeviceID string `json:"device_id"`
+	Name     string `json:"name"`
+	Group    string `json:"group"`
+}
+
+func statePath(home string) string { return filepath.Join(home, "agent.json") }
+func keyPath(home string) string   { return filepath.Join(home, "device.key") }
+
+// loadState reads the enrollment state and device key.
+func loadState(home string) (*State, ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(statePath(home))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("this device is not enrolled (no %s): run `agent enroll` first", statePath(home))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read agent state: %w", err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, nil, fmt.Errorf("agent state %s is corrupt: %w", statePath(home), err)
+	}
+	key, err := loadKey(keyPath(home))
+	if err != nil {
+		return nil, nil, err
+	}
+	return &st, key, nil
+}
+
+// saveState writes the enrollment state (0600).
+func saveState(home string, st *State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(statePath(home), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write agent state: %w", err)
+	}
+	return nil
+}
+
+// loadKey reads a PKCS#8 PEM Ed25519 key, refusing one others can read.
+func loadKey(path string) (ed25519.PrivateKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read device key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("device key %s is readable by others (mode %v); run chmod 600 on it", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read device key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("device key %s: not a PEM file", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("device key %s: %w", path, err)
+	}
+	ek, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("device key %s is not an Ed25519 key", path)
+	}
+	return ek, nil
+}
+
+// writeKey writes k as PKCS#8 PEM with mode 0600, never overwriting.
+func writeKey(path string, k ed25519.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write device key: %w", err)
+	}
+	defer f.Close()
+	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		return fmt.Errorf("write device key: %w", err)
+	}
+	return f.Sync()
+}

@@ -1,0 +1,79 @@
+package agent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"os"
+
+	"tether/internal/protocol"
+	"tether/internal/tlsconf"
+	"tether/internal/transport"
+)
+
+// JoinOptions says which attended session to join.
+type JoinOptions struct {
+	Code  string // the join code the technician read out
+	Relay string // relay URL
+	Pin   string // relay fingerprint; empty trusts on first use
+	// OnFirstUse is called with the relay's fingerprint when Pin is empty.
+	OnFirstUse func(fp string)
+}
+
+// Join joins one attended session in this terminal with a fresh,
+// single-use session key, serves it, and returns when it ends. Cancelling
+// ctx (Ctrl-C) ends the session through the one end path.
+func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
+	if err := cfg.Validate(); err != nil {
+		return "", err
+	}
+	relay, err := transport.ParseRelayURL(o.Relay)
+	if err != nil {
+		return "", err
+	}
+	pin := ""
+	if o.Pin != "" {
+		if pin, err = tlsconf.ParseFingerprint(o.Pin); err != nil {
+			return "", err
+		}
+	}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	c, err := transport.Dial(ctx, transport.Endpoint{URL: relay, Pin: pin, OnFirstUse: o.OnFirstUse}, protocol.PathAgentJoin)
+	if err != nil {
+		return "", err
+	}
+	host, _ := os.Hostname()
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlJoin, Code: o.Code, PublicKey: pub, Name: host}); err != nil {
+		c.CloseNow()
+		return "", fmt.Errorf("join: %w", err)
+	}
+	con := newConsole(cfg.In, cfg.Out)
+	s := newSession(cfg, con, key, c)
+	return s.serveJoined(ctx)
+}
+
+// serveJoined runs an attended session; the returned string is why it ended.
+func (s *session) serveJoined(ctx context.Context) (string, error) {
+	sctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.console.start(sctx)
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.end("ended by the end user")
+		case <-sctx.Done():
+		}
+	}()
+	defer s.conn.CloseNow()
+	if err := s.setup(sctx); err != nil {
+		s.refuse(sctx, err)
+		return "", err
+	}
+	s.run(sctx)
+	<-s.ended
+	return s.endReason, nil
+}

@@ -1,0 +1,269 @@
+package agent
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+
+	"tether/internal/protocol"
+)
+
+// process is what runs in a session: a shell or command, in a PTY or with
+// pipes, always in its own process group so the end path can kill it whole.
+type process struct {
+	cmd    *exec.Cmd
+	shell  bool
+	pty    *os.File
+	stdin  io.WriteCloser
+	outs   []output
+	exited chan struct{}
+	code   int
+	wmu    sync.Mutex
+}
+
+// output is one stream of the process's output and the message type it
+// travels as.
+type output struct {
+	r io.ReadCloser
+	t protocol.InnerType
+}
+
+// startProcess starts st: the user's login shell in a PTY when Argv is
+// empty; otherwise Argv (one argument is a shell command line, as with ssh;
+// several are run as they are), in a PTY if asked.
+func startProcess(st protocol.Start) (*process, error) {
+	sh := loginShell()
+	pr := &process{exited: make(chan struct{})}
+	switch {
+	case len(st.Argv) == 0:
+		pr.shell = true
+		pr.cmd = exec.Command(sh)
+		pr.cmd.Args = []string{"-" + filepath.Base(sh)} // a login shell
+		st.PTY = true
+	case len(st.Argv) == 1:
+		pr.cmd = exec.Command(sh, "-c", st.Argv[0])
+	default:
+		pr.cmd = exec.Command(st.Argv[0], st.Argv[1:]...)
+	}
+	pr.cmd.Env = sessionEnv(st.Term)
+	if home, err := os.UserHomeDir(); err == nil {
+		pr.cmd.Dir = home
+	}
+	var err error
+	if st.PTY {
+		err = pr.startPTY(st.Rows, st.Cols)
+	} else {
+		err = pr.startPipes()
+	}
+	if err != nil {
+		return nil, err
+	}
+	go pr.reap()
+	return pr, nil
+}
+
+// startPTY starts the command on a new PTY (a new session and process group).
+func (pr *process) startPTY(rows, cols uint16) error {
+	if rows == 0 || cols == 0 {
+		rows, cols = 24, 80
+	}
+	f, err := pty.StartWithSize(pr.cmd, &pty.Winsize{Rows: rows, Cols: cols})
+	if err != nil {
+		return err
+	}
+	pr.pty, pr.stdin = f, f
+	pr.outs = []output{{r: f, t: protocol.InStdout}}
+	return nil
+}
+
+// startPipes starts the command with pipes, in its own process group.
+func (pr *process) startPipes() error {
+	pr.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	pr.cmd.Stdin, pr.cmd.Stdout, pr.cmd.Stderr = inR, outW, errW
+	err = pr.cmd.Start()
+	inR.Close()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		errR.Close()
+		return err
+	}
+	pr.stdin = inW
+	pr.outs = []output{{r: outR, t: protocol.InStdout}, {r: errR, t: protocol.InStderr}}
+	return nil
+}
+
+// reap waits for the process and records its exit status as a shell would
+// report it (128+signal when killed).
+func (pr *process) reap() {
+	err := pr.cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			pr.code = 128 + int(ws.Signal())
+		} else {
+			pr.code = ee.ExitCode()
+		}
+	default:
+		pr.code = 255
+	}
+	close(pr.exited)
+}
+
+// readOutputs copies every output stream to send until each ends; done is
+// closed when all have.
+func (pr *process) readOutputs(send func(protocol.InnerType, []byte) error, done chan struct{}) {
+	var wg sync.WaitGroup
+	for _, o := range pr.outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := o.r.Read(buf)
+				if n > 0 && send(o.t, buf[:n]) != nil {
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+}
+
+// outputGrace is how long output may keep draining after the process exited
+// (a background child may hold the terminal open).
+const outputGrace = 500 * time.Millisecond
+
+// wait waits for the process to exit and its output to drain, and returns
+// its exit status.
+func (pr *process) wait(outputsDone chan struct{}) int {
+	<-pr.exited
+	select {
+	case <-outputsDone:
+	case <-time.After(outputGrace):
+		for _, o := range pr.outs {
+			o.r.Close()
+		}
+		<-outputsDone
+	}
+	return pr.code
+}
+
+// write passes technician input to the process.
+func (pr *process) write(b []byte) {
+	pr.wmu.Lock()
+	defer pr.wmu.Unlock()
+	if pr.stdin != nil {
+		pr.stdin.Write(b)
+	}
+}
+
+// closeStdin signals end of input (pipes), or sends EOF (^D) on a PTY.
+func (pr *process) closeStdin() {
+	pr.wmu.Lock()
+	defer pr.wmu.Unlock()
+	if pr.pty != nil {
+		pr.pty.Write([]byte{4})
+		return
+	}
+	if pr.stdin != nil {
+		pr.stdin.Close()
+		pr.stdin = nil
+	}
+}
+
+// resize sets the PTY's window size.
+func (pr *process) resize(rows, cols uint16) {
+	if pr.pty != nil && rows > 0 && cols > 0 {
+		pty.Setsize(pr.pty, &pty.Winsize{Rows: rows, Cols: cols})
+	}
+}
+
+// kill kills the whole process group and closes the PTY.
+func (pr *process) kill() {
+	if pr.cmd.Process != nil {
+		syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	select {
+	case <-pr.exited:
+	case <-time.After(2 * time.Second):
+	}
+	if pr.pty != nil {
+		pr.pty.Close()
+	}
+}
+
+// loginShell returns the consenting user's login shell: $SHELL, else the
+// passwd entry, else /bin/sh.
+func loginShell() string {
+	if sh := os.Getenv("SHELL"); sh != "" {
+		return sh
+	}
+	if u, err := user.Current(); err == nil {
+		if sh := passwdShell(u.Username); sh != "" {
+			return sh
+		}
+	}
+	return "/bin/sh"
+}
+
+// passwdShell reads name's shell from /etc/passwd.
+func passwdShell(name string) string {
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) == 7 && fields[0] == name {
+			return fields[6]
+		}
+	}
+	return ""
+}
+
+// sessionEnv is the environment of a session's process.
+func sessionEnv(term string) []string {
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TERM=") && !strings.HasPrefix(kv, "TETHER_") {
+			env = append(env, kv)
+		}
+	}
+	if term == "" {
+		term = "xterm-256color"
+	}
+	return append(env, "TERM="+term, fmt.Sprintf("TETHER_SESSION=1"))
+}

@@ -1,0 +1,150 @@
+package agent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/tlsconf"
+	"tether/internal/transport"
+)
+
+// Agent serves sessions for one enrolled device. Create it with New.
+type Agent struct {
+	cfg     Config
+	st      *State
+	key     ed25519.PrivateKey
+	console *console
+}
+
+// New loads the device's enrollment from cfg.Home.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, key, err := loadState(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	return &Agent{cfg: cfg, st: st, key: key, console: newConsole(cfg.In, cfg.Out)}, nil
+}
+
+// Backoff bounds for reconnecting to the relay.
+const (
+	backoffMin = time.Second
+	backoffMax = time.Minute
+	stableConn = 30 * time.Second
+)
+
+// Run stays connected to the relay, reconnecting with capped exponential
+// backoff and jitter, and serves every session offered until ctx ends. It
+// returns early only for errors that retrying cannot fix (a changed relay
+// key, a device the relay no longer knows).
+func (a *Agent) Run(ctx context.Context) error {
+	a.console.start(ctx)
+	delay := backoffMin
+	for {
+		start := time.Now()
+		err := a.connectOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if fatal(err) {
+			return err
+		}
+		if time.Since(start) > stableConn {
+			delay = backoffMin
+		}
+		wait := delay/2 + rand.N(delay/2+1)
+		a.cfg.Logger.Warn("disconnected from relay; retrying", "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		delay = min(delay*2, backoffMax)
+	}
+}
+
+// fatal reports whether err cannot be cured by reconnecting.
+func fatal(err error) bool {
+	var pe *tlsconf.PinError
+	var re *transport.RemoteError
+	return errors.As(err, &pe) || errors.As(err, &re)
+}
+
+// endpoint returns how to reach the relay this device enrolled with.
+func (a *Agent) endpoint() transport.Endpoint {
+	return transport.Endpoint{URL: a.st.Relay, Pin: a.st.Pin}
+}
+
+// connectOnce opens the control connection, authenticates, and serves
+// offers until the connection drops.
+func (a *Agent) connectOnce(ctx context.Context) error {
+	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentControl)
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	if err := a.authenticate(ctx, c); err != nil {
+		return err
+	}
+	a.cfg.Logger.Info("connected to relay", "relay", a.st.Relay, "device", a.st.Name)
+	kctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go c.KeepAlive(kctx)
+	for {
+		m, err := c.ReadControl(ctx)
+		if err != nil {
+			return err
+		}
+		if m.Type == protocol.CtlOffer && m.Session != nil {
+			go a.acceptOffer(ctx, m.Session, m.AttachToken)
+		}
+	}
+}
+
+// authenticate answers the relay's challenge with the device key.
+func (a *Agent) authenticate(ctx context.Context, c *transport.Conn) error {
+	actx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	m, err := c.ReadControl(actx)
+	if err != nil {
+		return fmt.Errorf("authenticate to relay: %w", err)
+	}
+	if m.Type != protocol.CtlChallenge || len(m.Challenge) < 16 {
+		return fmt.Errorf("authenticate to relay: unexpected %q message", m.Type)
+	}
+	sig := ed25519.Sign(a.key, protocol.AgentAuthMessage(m.Challenge, a.st.Pin))
+	if err := c.WriteControl(actx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: a.st.DeviceID, Signature: sig}); err != nil {
+		return err
+	}
+	m, err = c.ReadControl(actx)
+	if err != nil {
+		return fmt.Errorf("authenticate to relay: %w", err)
+	}
+	if m.Type != protocol.CtlWelcome {
+		return fmt.Errorf("authenticate to relay: unexpected %q message", m.Type)
+	}
+	return nil
+}
+
+// acceptOffer opens the session connection for an offer and serves it.
+func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string) {
+	log := a.cfg.Logger.With("session", info.ID)
+	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentSession)
+	if err != nil {
+		log.Error("cannot open session connection", "err", err)
+		return
+	}
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAttach, SessionID: info.ID, AttachToken: attach}); err != nil {
+		log.Error("attach failed", "err", err)
+		c.CloseNow()
+		return
+	}
+	newSession(a.cfg, a.console, a.key, c).serve(ctx)
+}

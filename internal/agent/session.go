@@ -1,0 +1,193 @@
+package agent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tether/internal/consent"
+	"tether/internal/e2e"
+	"tether/internal/protocol"
+	"tether/internal/screenlock"
+	"tether/internal/transport"
+)
+
+// session is one session served by this agent. Every way it can end goes
+// through end, which runs exactly once.
+type session struct {
+	cfg     Config
+	console *console
+	key     ed25519.PrivateKey
+	conn    *transport.Conn
+	log     *slog.Logger
+
+	info    protocol.SessionInfo
+	ch      *transport.Channel
+	granted []string
+
+	procMu sync.Mutex
+	proc   *process
+
+	lastInput atomic.Int64 // unix nanos of the last human input
+	endOnce   sync.Once
+	ended     chan struct{}
+	endReason string // set once, before ended is closed
+	locks     atomic.Int32
+}
+
+func newSession(cfg Config, con *console, key ed25519.PrivateKey, c *transport.Conn) *session {
+	return &session{cfg: cfg, console: con, key: key, conn: c, log: cfg.Logger, ended: make(chan struct{})}
+}
+
+// serve runs the session from pairing to its end.
+func (s *session) serve(ctx context.Context) {
+	defer s.conn.CloseNow()
+	kctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.conn.KeepAlive(kctx)
+	if err := s.setup(ctx); err != nil {
+		s.log.Warn("session not started", "err", err)
+		s.refuse(ctx, err)
+		return
+	}
+	s.run(ctx)
+	<-s.ended
+}
+
+// setup waits for pairing, runs the handshake and asks for consent. No
+// process exists until it returns nil.
+func (s *session) setup(ctx context.Context) error {
+	sctx, cancel := context.WithTimeout(ctx, protocol.JoinCodeTTL)
+	defer cancel()
+	m, err := s.conn.ReadControl(sctx)
+	if err != nil {
+		return fmt.Errorf("waiting for the technician: %w", err)
+	}
+	if m.Type != protocol.CtlPaired || m.Session == nil {
+		return fmt.Errorf("unexpected %q message from relay", m.Type)
+	}
+	s.info = *m.Session
+	s.log = s.cfg.Logger.With("session", s.info.ID)
+	p, err := s.params()
+	if err != nil {
+		return err
+	}
+	hctx, hcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer hcancel()
+	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
+		return err
+	}
+	return s.askConsent(ctx)
+}
+
+// params builds the handshake parameters. The device key is always this
+// agent's own, whatever the relay claims.
+func (s *session) params() (e2e.Params, error) {
+	var p e2e.Params
+	id, err := hex.DecodeString(s.info.ID)
+	if err != nil || len(id) != len(p.SessionID) {
+		return p, fmt.Errorf("malformed session ID from relay")
+	}
+	copy(p.SessionID[:], id)
+	p.TechID, p.TechUser = s.info.TechID, s.info.TechUser
+	p.DeviceKey = s.key.Public().(ed25519.PublicKey)
+	return p, nil
+}
+
+// errRefused wraps a refusal by the end user (or for lack of one).
+var errRefused = errors.New("consent refused")
+
+// askConsent asks the end user and tells the technician and relay the answer.
+func (s *session) askConsent(ctx context.Context) error {
+	req := consent.Request{SessionID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser,
+		Org: s.info.Org, Capabilities: s.info.Caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
+		Reason: s.info.Reason}
+	d := s.decide(ctx, req)
+	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlConsent, Granted: d.Granted, Caps: d.Capabilities, Reason: d.Why})
+	if err := s.ch.SendJSON(ctx, protocol.InConsent, protocol.Consent{Granted: d.Granted, Caps: d.Capabilities, Why: d.Why}); err != nil {
+		return err
+	}
+	if !d.Granted {
+		return fmt.Errorf("%w: %s", errRefused, d.Why)
+	}
+	s.granted = d.Capabilities
+	s.log.Info("consent granted", "caps", d.Capabilities)
+	return nil
+}
+
+// decide asks through the consent command or the terminal; with neither it
+// refuses.
+func (s *session) decide(ctx context.Context, req consent.Request) consent.Decision {
+	if s.cfg.ConsentCmd != "" {
+		d, err := consent.Command{Cmd: s.cfg.ConsentCmd, Timeout: s.cfg.ConsentTimeout}.Ask(ctx, req)
+		if err != nil {
+			s.log.Warn("consent command failed", "err", err)
+		}
+		return d
+	}
+	if !s.console.isTerminal() {
+		return consent.Decision{Why: "no terminal to ask the end user and no --consent-cmd configured"}
+	}
+	return s.console.askConsent(ctx, req, s.cfg.ConsentTimeout)
+}
+
+// refuse tells the relay why the session did not start and closes.
+func (s *session) refuse(ctx context.Context, err error) {
+	reason := "refused by the device: " + err.Error()
+	if errors.Is(err, errRefused) {
+		reason = err.Error()
+	}
+	if s.ch != nil {
+		s.ch.Send(ctx, protocol.InEnd, []byte(reason))
+	}
+	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
+	s.conn.Close(reason)
+}
+
+// has reports whether capability c was granted.
+func (s *session) has(c string) bool { return slices.Contains(s.granted, c) }
+
+// end is the one end path: kill the process group, lock the screen exactly
+// once, tell the technician and the relay why, close. Safe to call from any
+// goroutine, any number of times.
+func (s *session) end(reason string) {
+	s.endOnce.Do(func() {
+		s.procMu.Lock()
+		if s.proc != nil {
+			s.proc.kill()
+		}
+		s.procMu.Unlock()
+		s.lock()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if s.ch != nil {
+			s.ch.Send(ctx, protocol.InEnd, []byte(reason))
+		}
+		s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
+		s.conn.Close(reason)
+		s.console.sessionEnded(s, reason)
+		s.log.Info("session ended", "reason", reason)
+		s.endReason = reason
+		close(s.ended)
+	})
+}
+
+// lock locks the screen; it is called once per session, from end.
+func (s *session) lock() {
+	s.locks.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	method, err := screenlock.Locker{Cmd: s.cfg.LockCmd, Logger: s.log}.Lock(ctx)
+	if err != nil {
+		s.log.Error("screen lock failed", "err", err)
+		return
+	}
+	s.log.Info("screen locked", "method", method)
+}

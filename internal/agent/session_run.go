@@ -1,0 +1,172 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/transport"
+)
+
+// startWait is how long the technician has to say what to run after consent.
+const startWait = 30 * time.Second
+
+// run serves an established, consented session until it ends.
+func (s *session) run(ctx context.Context) {
+	s.touch()
+	s.console.sessionStarted(s)
+	go s.watch(ctx)
+	go s.receive(ctx)
+}
+
+// touch records human input now.
+func (s *session) touch() { s.lastInput.Store(time.Now().UnixNano()) }
+
+// watch enforces the idle timeout (human input only), the absolute limit
+// and the deadline for the technician's start message.
+func (s *session) watch(ctx context.Context) {
+	idle := s.info.IdleTimeout
+	if idle <= 0 {
+		idle = protocol.DefaultIdleTimeout
+	}
+	limit := s.info.MaxDuration
+	if limit <= 0 {
+		limit = protocol.DefaultMaxSession
+	}
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(min(idle/4, time.Second))
+	defer tick.Stop()
+	startBy := time.Now().Add(startWait)
+	for {
+		select {
+		case <-s.ended:
+			return
+		case <-ctx.Done():
+			s.end("agent shutting down")
+			return
+		case <-deadline.C:
+			s.end("absolute session limit reached")
+			return
+		case now := <-tick.C:
+			if now.Sub(time.Unix(0, s.lastInput.Load())) >= idle {
+				s.end(fmt.Sprintf("idle timeout: no input for %v", idle))
+				return
+			}
+			if s.currentProc() == nil && now.After(startBy) {
+				s.end("the technician did not start anything")
+				return
+			}
+		}
+	}
+}
+
+func (s *session) currentProc() *process {
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	return s.proc
+}
+
+// receive handles messages from the technician until the session ends.
+func (s *session) receive(ctx context.Context) {
+	for {
+		t, p, err := s.ch.Recv(ctx)
+		if err != nil {
+			s.end(endReason(err))
+			return
+		}
+		if err := s.handle(ctx, t, p); err != nil {
+			s.end(err.Error())
+			return
+		}
+	}
+}
+
+// handle acts on one inner message.
+func (s *session) handle(ctx context.Context, t protocol.InnerType, p []byte) error {
+	switch t {
+	case protocol.InStart:
+		return s.start(ctx, p)
+	case protocol.InStdin:
+		s.touch()
+		if pr := s.currentProc(); pr != nil {
+			pr.write(p)
+		}
+	case protocol.InStdinEOF:
+		if pr := s.currentProc(); pr != nil {
+			pr.closeStdin()
+		}
+	case protocol.InResize:
+		rows, cols, err := protocol.ParseResize(p)
+		if err != nil {
+			return err
+		}
+		if pr := s.currentProc(); pr != nil {
+			pr.resize(rows, cols)
+		}
+	case protocol.InKeepalive:
+		// Not activity: the idle timeout counts human input only.
+	default:
+		return fmt.Errorf("protocol error: unexpected message 0x%02x from technician", byte(t))
+	}
+	return nil
+}
+
+// endReason turns a receive error into the reason the session ends.
+func endReason(err error) string {
+	var ee *transport.EndError
+	var re *transport.RemoteError
+	switch {
+	case errors.As(err, &ee) && ee.Authenticated:
+		return ee.Reason
+	case errors.As(err, &ee):
+		return ee.Reason
+	case errors.As(err, &re):
+		return "relay: " + re.Message
+	case errors.Is(err, transport.ErrClosed):
+		return "connection to the relay lost"
+	}
+	return err.Error()
+}
+
+// start launches what the technician asked for, if the shell was granted.
+func (s *session) start(ctx context.Context, p []byte) error {
+	if !s.has(protocol.CapShell) {
+		return errors.New("the end user did not grant the shell capability")
+	}
+	var st protocol.Start
+	if err := protocol.DecodeJSON(p, &st); err != nil {
+		return err
+	}
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	if s.proc != nil {
+		return errors.New("protocol error: a second start message")
+	}
+	pr, err := startProcess(st)
+	if err != nil {
+		return fmt.Errorf("could not start: %w", err)
+	}
+	s.proc = pr
+	s.log.Info("process started", "pty", pr.pty != nil, "command", st.Argv)
+	go s.pumpOutput(ctx, pr)
+	return nil
+}
+
+// pumpOutput streams the process's output to the technician, then reports
+// its exit status and ends the session.
+func (s *session) pumpOutput(ctx context.Context, pr *process) {
+	done := make(chan struct{})
+	pr.readOutputs(func(t protocol.InnerType, b []byte) error {
+		return s.ch.Send(ctx, t, b)
+	}, done)
+	code := pr.wait(done)
+	s.ch.SendMsg(ctx, protocol.AppendExit(nil, int32(code)))
+	what := "command"
+	if pr.shell {
+		what = "shell"
+	}
+	s.end(fmt.Sprintf("%s exited with status %d", what, code))
+}

@@ -1,0 +1,85 @@
+// Package e2e provides Tether's end-to-end encrypted channel between the
+// technician's CLI (the initiator) and the agent on the supported machine
+// (the responder). The relay between them carries every byte produced here
+// opaquely and learns nothing from it; a relay that substitutes keys is
+// caught by the device signature or, failing that, by the security code.
+//
+// The package works on byte slices only; framing and transport belong to the
+// caller.
+//
+// # Handshake
+//
+// Both sides know the Params before the handshake: the relay's 16-byte
+// session ID, the technician's user ID and username as asserted by the relay,
+// and the agent's enrolled Ed25519 device public key. All integers are
+// big-endian and every message starts with the 2-byte protocol version
+// (Version = 1). Messages have fixed sizes; any other size is rejected.
+//
+//	ClientHello (initiator -> responder), ClientHelloSize = 1250 bytes
+//	  version      2
+//	  x25519       32    initiator's ephemeral X25519 public key
+//	  mlkem_ek     1184  initiator's ephemeral ML-KEM-768 encapsulation key
+//	  commit       32    SHA-256("tether-e2e-v1 commit" || Nt), Nt 32 random bytes
+//
+//	ServerHello (responder -> initiator), ServerHelloSize = 1186 bytes
+//	  version      2
+//	  x25519       32    responder's ephemeral X25519 public key
+//	  mlkem_ct     1088  ML-KEM-768 ciphertext encapsulated to mlkem_ek
+//	  signature    64    Ed25519(device key, "tether-e2e-v1 server signature" || TH1)
+//
+//	ClientFinish (initiator -> responder), ClientFinishSize = 34 bytes
+//	  version      2
+//	  nt           32    Nt, checked against commit in constant time
+//
+// TH1 is SHA-256 over, in order: the fields "tether-e2e-v1 transcript",
+// SessionID, TechID, TechUser and DeviceKey, each preceded by its length as
+// a 4-byte big-endian integer; then the whole ClientHello; then the
+// ServerHello without its signature. The initiator verifies the signature
+// before using anything else in the ServerHello.
+//
+// The commit/reveal of Nt stops a man-in-the-middle relay from grinding its
+// own key shares until the two security codes collide: the codes depend on
+// Nt, which the initiator reveals only after the responder's share and
+// signature are fixed, and the relay must fix its own Nt' towards the
+// responder before it learns Nt.
+//
+// # Key schedule
+//
+//	secret = ML-KEM shared key (32) || X25519 shared secret (32)
+//	TH2    = SHA-256(TH1 || signature || ClientFinish)
+//	PRK    = HKDF-Extract(SHA-256, salt = TH2, IKM = secret)
+//	k_i2r  = HKDF-Expand(PRK, "tether-e2e-v1 initiator->responder", 32)
+//	k_r2i  = HKDF-Expand(PRK, "tether-e2e-v1 responder->initiator", 32)
+//	code   = HKDF-Expand(PRK, "tether-e2e-v1 security code", 8)
+//
+// An all-zero X25519 result (a low-order share) is rejected. The security
+// code is the 8 code bytes read as a big-endian uint64, reduced modulo 10^8
+// (bias below 2^-37) and shown as "dddd-dddd". Users compare it out of band;
+// equal codes mean both sides hold the same keys.
+//
+// # Frames
+//
+// Each direction has its own AES-256-GCM key and a 64-bit sequence number
+// that starts at 0 and increases by one per frame. A sealed payload is
+//
+//	seq (8, big-endian) || ciphertext || tag (16)
+//
+// with nonce = 4 zero bytes || seq, and associated data = seq (8) ||
+// SessionID (16) || caller aad. The caller puts its 1-byte frame type in aad
+// so the type is authenticated too. The receiver accepts only the next
+// sequence number: a lower one is a replay, a higher one means a frame was
+// dropped or reordered, and either ends the session, as does any
+// authentication failure. An Opener that has failed stays failed.
+//
+// # Limits
+//
+// A Sealer seals at most 2^64-1 frames, then returns ErrExhausted. Keys are
+// fresh per session and direction and nonces never repeat, so the practical
+// bound is AES-GCM's: its security margin shrinks with the total volume
+// sealed under one key (a distinguishing advantage near 2^-32 after 2^48
+// blocks, about 4 PiB), far beyond any support session. Frame size is the
+// caller's to bound (the transport's maximum frame size).
+// Handshake messages are single-use: an Initiator or Responder that has
+// finished or failed cannot be reused, and each session uses fresh
+// ephemeral keys.
+package e2e

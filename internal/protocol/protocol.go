@@ -1,0 +1,140 @@
+// Package protocol defines Tether's wire protocol: the HTTP API paths, the
+// frame types carried in WebSocket binary messages between the relay and its
+// two kinds of peer (technician and agent), the JSON control messages the relay
+// itself reads, and the message types carried inside the end-to-end channel,
+// which the relay cannot read.
+//
+// PROTOCOL.md beside this file is the written specification; this file and
+// messages.go are its single source of truth in code. The package imports
+// nothing from the rest of Tether.
+package protocol
+
+import "time"
+
+// Version is the protocol version spoken by this build. Peers send it in
+// their first control message; a mismatch is refused with ErrVersion.
+const Version = 1
+
+// HTTP paths served by the relay.
+const (
+	PathHealth          = "/healthz"
+	PathLogin           = "/v1/login"
+	PathLogout          = "/v1/logout"
+	PathPasswd          = "/v1/passwd"
+	PathWhoami          = "/v1/whoami"
+	PathEnrollToken     = "/v1/devices/enroll-token"
+	PathDevices         = "/v1/devices"
+	PathSessions        = "/v1/sessions"      // GET list; GET {id}; POST {id}/kill
+	PathAgentEnroll     = "/v1/agent/enroll"  // POST, no login: the enrollment token is the credential
+	PathAgentControl    = "/v1/agent/control" // WebSocket: an enrolled agent's long-lived control connection
+	PathAgentSession    = "/v1/agent/session" // WebSocket: one agent side of one session
+	PathAgentJoin       = "/v1/agent/join"    // WebSocket: attended mode, agent side
+	PathTechSession     = "/v1/tech/session"  // WebSocket: one technician side of one session
+	HeaderAuthorization = "Authorization"
+	BearerPrefix        = "Bearer "
+)
+
+// FrameType is the first byte of every WebSocket binary message on a session
+// or control connection.
+type FrameType byte
+
+// Frame types. The relay reads Control frames and forwards the others
+// between the two peers of a session without interpreting them.
+const (
+	// FrameControl: payload is one JSON-encoded Control message for or from
+	// the relay (at most MaxControlSize bytes).
+	FrameControl FrameType = 0x01
+	// FrameClientHello: payload is the e2e ClientHello (technician → agent).
+	FrameClientHello FrameType = 0x10
+	// FrameServerHello: payload is the e2e ServerHello (agent → technician).
+	FrameServerHello FrameType = 0x11
+	// FrameClientFinish: payload is the e2e ClientFinish (technician → agent).
+	FrameClientFinish FrameType = 0x12
+	// FrameSealed: payload is seq (8 bytes, big-endian) || AES-256-GCM
+	// ciphertext and tag of one inner message; the frame type byte is bound
+	// as associated data.
+	FrameSealed FrameType = 0x20
+)
+
+// Forwarded reports whether the relay forwards frames of type t between the
+// peers of a session (true) or reads them itself (false).
+func (t FrameType) Forwarded() bool {
+	switch t {
+	case FrameClientHello, FrameServerHello, FrameClientFinish, FrameSealed:
+		return true
+	}
+	return false
+}
+
+// String returns the frame type's name for logs and errors.
+func (t FrameType) String() string {
+	switch t {
+	case FrameControl:
+		return "control"
+	case FrameClientHello:
+		return "client-hello"
+	case FrameServerHello:
+		return "server-hello"
+	case FrameClientFinish:
+		return "client-finish"
+	case FrameSealed:
+		return "sealed"
+	}
+	return "unknown"
+}
+
+// Limits.
+const (
+	// MaxChunk is the largest inner payload (terminal output, file data)
+	// carried in one sealed frame.
+	MaxChunk = 64 << 10
+	// MaxInner is the largest plaintext inner message: type byte + chunk.
+	MaxInner = 1 + MaxChunk
+	// SealOverhead is the sealed frame's overhead over its plaintext:
+	// sequence number (8) and GCM tag (16).
+	SealOverhead = 8 + 16
+	// MaxFrame is the largest WebSocket message any endpoint accepts; the
+	// WebSocket reader refuses a larger message before allocating it.
+	MaxFrame = 1 + SealOverhead + MaxInner
+	// MaxControlSize is the largest Control payload.
+	MaxControlSize = 16 << 10
+)
+
+// Timing defaults.
+const (
+	// PingInterval is how often each side pings the other on a WebSocket.
+	PingInterval = 15 * time.Second
+	// PingTimeout is how long a ping may go unanswered before the
+	// connection is declared lost; with PingInterval a dead peer is noticed
+	// within 45 s.
+	PingTimeout = 30 * time.Second
+	// DefaultIdleTimeout ends a session with no human input for this long.
+	DefaultIdleTimeout = 15 * time.Minute
+	// DefaultMaxSession is the absolute limit on a session's length.
+	DefaultMaxSession = 12 * time.Hour
+	// DefaultConsentTimeout is how long the agent waits for the end user.
+	DefaultConsentTimeout = 60 * time.Second
+	// AttachTimeout is how long the relay waits for an agent to attach to a
+	// session it offered.
+	AttachTimeout = 20 * time.Second
+	// JoinCodeTTL is how long an attended-mode join code stays valid.
+	JoinCodeTTL = 10 * time.Minute
+	// EnrollTokenTTL is how long a device enrollment token stays valid.
+	EnrollTokenTTL = 24 * time.Hour
+)
+
+// Capabilities a technician may ask for in a session.
+const (
+	CapShell     = "shell"
+	CapFiles     = "files"
+	CapClipboard = "clipboard"
+)
+
+// KnownCapability reports whether c names a capability this build supports.
+func KnownCapability(c string) bool {
+	switch c {
+	case CapShell, CapFiles, CapClipboard:
+		return true
+	}
+	return false
+}

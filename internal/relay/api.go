@@ -1,0 +1,173 @@
+package relay
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"tether/internal/protocol"
+	"tether/internal/rbac"
+	"tether/internal/store"
+	"tether/internal/token"
+)
+
+// route is one entry of the relay's route table. Every endpoint is listed
+// here with the permission it needs, so the authorization matrix test can be
+// generated from this table.
+type route struct {
+	pattern string
+	// perm is the permission required; permPublic needs no login and
+	// permAuthenticated any valid login.
+	perm    rbac.Permission
+	handler http.Handler
+}
+
+// Pseudo-permissions for routes that need no particular permission.
+const (
+	permPublic        rbac.Permission = "public"
+	permAuthenticated rbac.Permission = "authenticated"
+)
+
+// routes returns the route table.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET " + protocol.PathHealth, permPublic, http.HandlerFunc(s.handleHealth)},
+		{"POST " + protocol.PathLogin, permPublic, http.HandlerFunc(s.handleLogin)},
+		{"POST " + protocol.PathAgentEnroll, permPublic, http.HandlerFunc(s.handleEnroll)},
+		{"GET " + protocol.PathAgentControl, permPublic, http.HandlerFunc(s.handleAgentControl)},
+		{"GET " + protocol.PathAgentSession, permPublic, http.HandlerFunc(s.handleAgentSession)},
+		{"GET " + protocol.PathAgentJoin, permPublic, http.HandlerFunc(s.handleAgentJoin)},
+		{"POST " + protocol.PathLogout, permAuthenticated, s.authed(permAuthenticated, s.handleLogout)},
+		{"GET " + protocol.PathWhoami, permAuthenticated, s.authed(permAuthenticated, s.handleWhoami)},
+		{"POST " + protocol.PathEnrollToken, rbac.DeviceEnroll, s.authed(rbac.DeviceEnroll, s.handleEnrollToken)},
+		{"GET " + protocol.PathDevices, permAuthenticated, s.authed(permAuthenticated, s.handleDevices)},
+		{"GET " + protocol.PathTechSession, rbac.SessionStart, s.authed(rbac.SessionStart, s.handleTechSession)},
+		{"GET " + protocol.PathSessions, permAuthenticated, s.authed(permAuthenticated, s.handleSessions)},
+		{"GET " + protocol.PathSessions + "/{id}", permAuthenticated, s.authed(permAuthenticated, s.handleSessionShow)},
+		{"POST " + protocol.PathSessions + "/{id}/kill", rbac.SessionTerminate, s.authed(rbac.SessionTerminate, s.handleSessionKill)},
+	}
+}
+
+// principal is an authenticated technician or administrator.
+type principal struct {
+	user   *store.User
+	tok    *store.LoginToken
+	perms  rbac.Set
+	source string
+}
+
+// apiError is an error with an HTTP status and an optional hint.
+type apiError struct {
+	status int
+	msg    string
+	hint   string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errf(status int, hint, format string, args ...any) *apiError {
+	return &apiError{status: status, msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// writeJSON writes v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeErr writes err as {"error","hint"}; unexpected errors are logged and
+// reported as a generic internal error.
+func (s *Server) writeErr(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		s.log.Error("request failed", "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error on the relay; see its log"}
+	}
+	writeJSON(w, ae.status, map[string]string{"error": ae.msg, "hint": ae.hint})
+}
+
+// readJSON decodes a bounded JSON body into v.
+func readJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errf(http.StatusBadRequest, "", "malformed request body: %v", err)
+	}
+	return nil
+}
+
+// sourceAddr returns the client's IP address.
+func sourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authed wraps h so it runs only for a valid login token whose user holds
+// perm. Expired tokens are deleted and answered with a clear message.
+func (s *Server) authed(perm rbac.Permission, h func(http.ResponseWriter, *http.Request, *principal)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.writeErr(w, err)
+			return
+		}
+		if perm != permAuthenticated && !p.perms.Has(perm) {
+			s.record(auditEvent(p.user.ID, "access.denied", r.URL.Path, "denied", p.source, "permission", string(perm)))
+			s.writeErr(w, errf(http.StatusForbidden, "ask an administrator for a role that grants it", "permission denied: %s is required", perm))
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+// authenticate checks the bearer token on r.
+func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	raw, ok := strings.CutPrefix(r.Header.Get(protocol.HeaderAuthorization), protocol.BearerPrefix)
+	if !ok || raw == "" {
+		return nil, errf(http.StatusUnauthorized, "sign in with `tech login`", "not signed in")
+	}
+	h := token.Hash(raw)
+	tok, err := s.db.LoginToken(h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errf(http.StatusUnauthorized, "sign in again with `tech login`", "your sign-in is not valid (signed out, revoked or unknown)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := now()
+	if tok.Expired(t) {
+		s.db.DeleteLoginToken(h)
+		return nil, errf(http.StatusUnauthorized, "sign in again with `tech login`", "session locked: your sign-in expired (automatic logoff)")
+	}
+	u, err := s.db.UserByID(tok.UserID)
+	if err != nil || u.State == store.UserDisabled {
+		s.db.DeleteLoginToken(h)
+		return nil, errf(http.StatusUnauthorized, "ask an administrator", "your account is disabled")
+	}
+	if err := s.db.TouchLoginToken(h, t); err != nil {
+		return nil, err
+	}
+	return &principal{user: u, tok: tok, perms: s.permissions(u), source: sourceAddr(r)}, nil
+}
+
+// permissions computes a user's effective permissions from its roles.
+func (s *Server) permissions(u *store.User) rbac.Set {
+	var roles []rbac.Role
+	for _, r := range rbac.Builtin() {
+		for _, name := range u.Roles {
+			if r.Name == name {
+				roles = append(roles, r)
+			}
+		}
+	}
+	return rbac.Effective(roles)
+}

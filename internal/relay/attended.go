@@ -1,0 +1,104 @@
+package relay
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"net/http"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/rbac"
+	"tether/internal/sanitize"
+	"tether/internal/store"
+	"tether/internal/token"
+	"tether/internal/transport"
+)
+
+// openAttended creates a session that an end user joins with a one-time code.
+func (s *Server) openAttended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo) (*live, error) {
+	if !p.perms.Has(rbac.SessionAttended) {
+		return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: %s is required", rbac.SessionAttended)
+	}
+	code, err := token.NewJoinCode()
+	if err != nil {
+		return nil, err
+	}
+	norm, err := token.NormalizeJoinCode(code)
+	if err != nil {
+		return nil, err
+	}
+	info.Mode = store.ModeAttended
+	l, _ := s.broker.newLive(info, c, p.source)
+	exp := now().Add(protocol.JoinCodeTTL)
+	if err := s.db.PutJoinCode(&store.JoinCode{Hash: token.Hash(norm), SessionID: info.ID, TechID: p.user.ID, ExpiresAt: exp}); err != nil {
+		l.end("internal error")
+		return nil, err
+	}
+	s.storeSession(l, store.SessionRequested)
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlJoinCode, Code: code, SessionID: info.ID, ExpiresAt: &exp}); err != nil {
+		l.end("technician disconnected")
+		return nil, err
+	}
+	return l, nil
+}
+
+// Join-code guessing limits: per source address, and across all sources.
+const (
+	joinPerSource = 10
+	joinGlobal    = 300
+)
+
+// handleAgentJoin lets an end user's agent join an attended session.
+func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
+	c, err := transport.Accept(w, r)
+	if err != nil {
+		return
+	}
+	ctx := r.Context()
+	src := sourceAddr(r)
+	l, err := s.join(ctx, c, src)
+	if err != nil {
+		s.record(auditEvent("", "session.join", "", "failure", src, "reason", err.Error()))
+		refuse(ctx, c, err)
+		return
+	}
+	s.record(auditEvent("", "session.join", l.info.ID, "success", src, "device", l.info.DeviceName))
+	s.serveAgentSide(ctx, l, c)
+}
+
+// join reads the join message, checks the code and attaches the agent.
+func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*live, error) {
+	if !s.limiter.allow("join:"+src, joinPerSource, time.Minute) || !s.limiter.allow("join:*", joinGlobal, time.Minute) {
+		return nil, errf(http.StatusTooManyRequests, "wait a minute and try again", "too many join attempts")
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	m, err := c.ReadControl(rctx)
+	if err != nil || m.Type != protocol.CtlJoin {
+		return nil, errf(http.StatusBadRequest, "", "expected a join message")
+	}
+	if len(m.PublicKey) != ed25519.PublicKeySize {
+		return nil, errf(http.StatusBadRequest, "", "join: missing session key")
+	}
+	norm, err := token.NormalizeJoinCode(m.Code)
+	if err != nil {
+		return nil, errf(http.StatusBadRequest, "the code looks like XXXXX-XXXXX", "malformed join code")
+	}
+	jc, err := s.db.ConsumeJoinCode(token.Hash(norm), now())
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
+		return nil, errf(http.StatusUnauthorized, "ask the technician for a new code", "join code is invalid, expired or already used")
+	} else if err != nil {
+		return nil, err
+	}
+	l := s.broker.get(jc.SessionID)
+	if l == nil {
+		return nil, errf(http.StatusGone, "ask the technician for a new code", "the technician is no longer waiting")
+	}
+	l.info.DeviceName = "attended:" + sanitize.Display(m.Name, 40)
+	l.info.DeviceKey = m.PublicKey
+	if !l.attach(c) {
+		return nil, errf(http.StatusGone, "ask the technician for a new code", "the session is no longer waiting")
+	}
+	return l, nil
+}

@@ -1,0 +1,146 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"tether/internal/audit"
+	"tether/internal/password"
+	"tether/internal/store"
+	"tether/internal/token"
+	"tether/internal/username"
+)
+
+// loginRequest is the body of POST /v1/login.
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	TOTP     string `json:"totp,omitempty"`
+}
+
+// loginResponse is the answer to a successful login.
+type loginResponse struct {
+	Token              string    `json:"token"`
+	UserID             string    `json:"user_id"`
+	Username           string    `json:"username"`
+	ExpiresAt          time.Time `json:"expires_at"`
+	IdleTimeout        string    `json:"idle_timeout"`
+	MustChangePassword bool      `json:"must_change_password,omitempty"`
+}
+
+// errBadLogin is the one answer for an unknown user or a wrong password.
+var errBadLogin = errf(http.StatusUnauthorized, "check the username and password", "invalid username or password")
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	src := sourceAddr(r)
+	if !s.limiter.allow("login:"+src, 20, time.Minute) {
+		s.writeErr(w, errf(http.StatusTooManyRequests, "wait a minute and try again", "too many sign-in attempts from this address"))
+		return
+	}
+	u, err := s.checkPassword(r.Context(), req.Username, []byte(req.Password))
+	if err != nil {
+		s.record(auditEvent("", "login", req.Username, "failure", src, "reason", err.Error()))
+		s.writeErr(w, err)
+		return
+	}
+	resp, err := s.issueToken(u)
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(u.ID, "login", u.ID, "success", src))
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// checkPassword returns the user if name and pw match; unknown users get the
+// same answer and the same argon2id work as a wrong password.
+func (s *Server) checkPassword(ctx context.Context, name string, pw []byte) (*store.User, error) {
+	if err := password.Check(pw); err != nil {
+		return nil, errf(http.StatusBadRequest, "", "password rejected: %v", err)
+	}
+	canon, err := username.Canonical(name)
+	if err != nil {
+		s.hasher.DummyVerify(ctx, pw)
+		return nil, errBadLogin
+	}
+	u, err := s.db.UserByName(canon)
+	if errors.Is(err, store.ErrNotFound) {
+		s.hasher.DummyVerify(ctx, pw)
+		return nil, errBadLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		s.db.UpdateUser(u.ID, func(u *store.User) error { u.FailedLogins++; return nil })
+		return nil, errBadLogin
+	}
+	if u.State == store.UserDisabled {
+		return nil, errf(http.StatusForbidden, "ask an administrator", "account disabled")
+	}
+	if u.FailedLogins > 0 {
+		s.db.UpdateUser(u.ID, func(u *store.User) error { u.FailedLogins = 0; return nil })
+	}
+	return u, nil
+}
+
+// issueToken creates and stores a new login token for u.
+func (s *Server) issueToken(u *store.User) (*loginResponse, error) {
+	raw, err := token.New("tt_")
+	if err != nil {
+		return nil, err
+	}
+	t := now()
+	lt := &store.LoginToken{Hash: token.Hash(raw), UserID: u.ID, CreatedAt: t, LastUsed: t,
+		ExpiresAt: t.Add(s.cfg.TokenLifetime), IdleTimeout: s.cfg.TokenIdle}
+	if err := s.db.PutLoginToken(lt); err != nil {
+		return nil, err
+	}
+	return &loginResponse{Token: raw, UserID: u.ID, Username: u.Username, ExpiresAt: lt.ExpiresAt,
+		IdleTimeout: s.cfg.TokenIdle.String(), MustChangePassword: u.State == store.UserMustChangePassword}, nil
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := s.db.DeleteLoginToken(p.tok.Hash); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "logout", p.user.ID, "success", p.source))
+	writeJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
+}
+
+func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request, p *principal) {
+	perms := []string{}
+	for _, x := range p.perms.List() {
+		perms = append(perms, string(x))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user_id": p.user.ID, "username": p.user.Username,
+		"roles": p.user.Roles, "permissions": perms, "org": s.org})
+}
+
+// auditEvent builds an audit event; kv are detail key/value pairs.
+func auditEvent(actor, action, target, outcome, source string, kv ...string) audit.Event {
+	e := audit.Event{ActorID: actor, Action: action, Target: target, Outcome: outcome, Source: source}
+	if len(kv) > 1 {
+		e.Details = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Details[kv[i]] = kv[i+1]
+		}
+	}
+	return e
+}

@@ -1,0 +1,260 @@
+package relay
+
+import (
+	"context"
+	"crypto/subtle"
+	"sync"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/store"
+	"tether/internal/token"
+	"tether/internal/transport"
+)
+
+// live is one session the relay is brokering. Its tech side is present from
+// the start; the agent side attaches later. Fields set before attach are
+// read-only afterwards; mu guards the rest.
+type live struct {
+	b        *broker
+	info     protocol.SessionInfo
+	source   string
+	tech     *transport.Conn
+	techOut  *outbox
+	attachH  [32]byte
+	attached chan struct{}
+	done     chan struct{}
+
+	mu       sync.Mutex
+	agent    *transport.Conn
+	agentOut *outbox
+	ended    bool
+	reason   string
+	limit    *time.Timer
+}
+
+// broker holds the live sessions. Safe for concurrent use.
+type broker struct {
+	s  *Server
+	mu sync.Mutex
+	m  map[string]*live
+}
+
+func newBroker(s *Server) *broker { return &broker{s: s, m: make(map[string]*live)} }
+
+func (b *broker) add(l *live) {
+	b.mu.Lock()
+	b.m[l.info.ID] = l
+	b.mu.Unlock()
+}
+
+func (b *broker) get(id string) *live {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[id]
+}
+
+func (b *broker) remove(id string) {
+	b.mu.Lock()
+	delete(b.m, id)
+	b.mu.Unlock()
+}
+
+// list returns the live sessions.
+func (b *broker) list() []*live {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*live, 0, len(b.m))
+	for _, l := range b.m {
+		out = append(out, l)
+	}
+	return out
+}
+
+// endAll ends every live session with reason (relay shutdown).
+func (b *broker) endAll(reason string) {
+	var wg sync.WaitGroup
+	for _, l := range b.list() {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.end(reason) }()
+	}
+	wg.Wait()
+}
+
+// newLive registers a session whose technician side is c.
+func (b *broker) newLive(info protocol.SessionInfo, c *transport.Conn, source string) (*live, string) {
+	attach, _ := token.New("ta_")
+	l := &live{b: b, info: info, source: source, tech: c, techOut: newOutbox(c), attachH: token.Hash(attach),
+		attached: make(chan struct{}), done: make(chan struct{})}
+	l.limit = time.AfterFunc(info.MaxDuration, func() { l.end("absolute session limit reached") })
+	b.add(l)
+	return l, attach
+}
+
+// checkAttach reports whether tok is this session's attach token.
+func (l *live) checkAttach(tok string) bool {
+	h := token.Hash(tok)
+	return subtle.ConstantTimeCompare(h[:], l.attachH[:]) == 1
+}
+
+// attach binds the agent side; false if the session already has one or ended.
+func (l *live) attach(c *transport.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.agent != nil || l.ended {
+		return false
+	}
+	l.agent, l.agentOut = c, newOutbox(c)
+	close(l.attached)
+	return true
+}
+
+// pair tells both sides the session is ready for the handshake.
+func (l *live) pair(ctx context.Context) error {
+	m := &protocol.Control{Type: protocol.CtlPaired, Session: &l.info}
+	frame, err := protocol.AppendControl(nil, m)
+	if err != nil {
+		return err
+	}
+	l.techOut.push(frame)
+	l.agentOut.push(frame)
+	l.b.s.db.UpdateSession(l.info.ID, func(s *store.Session) error {
+		s.State, s.DeviceID, s.DeviceName = store.SessionAwaitingConsent, l.info.DeviceID, l.info.DeviceName
+		return nil
+	})
+	return nil
+}
+
+// end runs the relay's part of the one end path: flush what is queued, tell
+// both sides why, close both connections, record the end. Idempotent.
+func (l *live) end(reason string) {
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		return
+	}
+	l.ended, l.reason = true, reason
+	agentOut := l.agentOut
+	l.mu.Unlock()
+	l.limit.Stop()
+	frame, _ := protocol.AppendControl(nil, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
+	for _, o := range []*outbox{l.techOut, agentOut} {
+		if o != nil {
+			o.push(frame)
+			o.close(2 * time.Second)
+			o.conn.Close(reason)
+		}
+	}
+	close(l.done)
+	l.b.remove(l.info.ID)
+	l.b.s.finishSession(l, reason)
+}
+
+// finishSession records a session's end in the store and the audit log.
+func (s *Server) finishSession(l *live, reason string) {
+	t := now()
+	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
+		r.State, r.EndReason, r.EndedAt = store.SessionEnded, reason, t
+		return nil
+	})
+	s.record(auditEvent(l.info.TechID, "session.end", l.info.ID, "ended", l.source,
+		"reason", reason, "device", l.info.DeviceName))
+	s.log.Info("session ended", "session", l.info.ID, "device", l.info.DeviceName, "reason", reason)
+}
+
+// pump reads frames from one side until it fails, forwarding opaque frames
+// to the other side and handling control messages addressed to the relay.
+// fromAgent selects the direction.
+func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
+	who := "technician"
+	if fromAgent {
+		who = "device"
+	}
+	for {
+		msg, err := src.ReadMessage(ctx)
+		if err != nil {
+			l.end(who + " disconnected")
+			return
+		}
+		ft, p, err := protocol.ParseFrame(msg)
+		if err != nil {
+			l.end("protocol error from " + who)
+			return
+		}
+		if ft == protocol.FrameControl {
+			if stop := l.control(p, fromAgent, who); stop {
+				return
+			}
+			continue
+		}
+		if !l.forward(msg, fromAgent) {
+			return
+		}
+	}
+}
+
+// forward queues one opaque frame (type byte included) for the other side.
+func (l *live) forward(msg []byte, fromAgent bool) bool {
+	select {
+	case <-l.attached:
+	case <-l.done:
+		return false
+	}
+	dst := l.agentOut
+	if fromAgent {
+		dst = l.techOut
+	}
+	l.b.s.frameLog.write(msg)
+	if !dst.push(msg) {
+		l.end("peer too slow or gone")
+		return false
+	}
+	return true
+}
+
+// control handles a control message from one side; it reports whether the
+// pump should stop.
+func (l *live) control(p []byte, fromAgent bool, who string) bool {
+	m, err := protocol.ParseControl(p)
+	if err != nil {
+		l.end("protocol error from " + who)
+		return true
+	}
+	switch {
+	case m.Type == protocol.CtlEnd:
+		reason := m.Reason
+		if reason == "" {
+			reason = who + " ended the session"
+		}
+		l.end(truncate(reason, 200))
+		return true
+	case m.Type == protocol.CtlConsent && fromAgent:
+		l.b.s.recordConsent(l, m)
+	}
+	return false
+}
+
+// recordConsent stores and audits the end user's answer as the agent
+// reported it. The agent enforces consent itself; this is the record.
+func (s *Server) recordConsent(l *live, m *protocol.Control) {
+	outcome := "denied"
+	if m.Granted {
+		outcome = "granted"
+	}
+	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
+		r.Granted = m.Caps
+		if m.Granted {
+			r.State, r.StartedAt = store.SessionActive, now()
+		}
+		return nil
+	})
+	s.record(auditEvent(l.info.TechID, "session.consent", l.info.ID, outcome, l.source,
+		"caps", joinCaps(m.Caps), "why", truncate(m.Reason, 200), "device", l.info.DeviceName))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

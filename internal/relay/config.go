@@ -1,0 +1,76 @@
+// Package relay is Tether's server: it authenticates technicians and
+// devices, brokers sessions between them, forwards end-to-end ciphertext it
+// cannot read, and keeps the hash-chained audit log. The relay binary only
+// parses flags into a Config and calls New and Serve.
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"tether/internal/protocol"
+)
+
+// Config configures a relay. The zero value is not valid; call Validate (New
+// does) after setting DataDir.
+type Config struct {
+	// DataDir holds the bbolt database, the TLS key and certificate.
+	DataDir string
+	// Listen is the TCP address to serve on; default "127.0.0.1:8443".
+	Listen string
+	// IdleTimeout ends a session with no human input for this long;
+	// default protocol.DefaultIdleTimeout. Enforced by the agent, which alone
+	// sees the plaintext input.
+	IdleTimeout time.Duration
+	// MaxSession is the absolute limit on a session; default 12 h.
+	MaxSession time.Duration
+	// TokenIdle is how long a login token lives without use; default 15 min.
+	TokenIdle time.Duration
+	// TokenLifetime is a login token's absolute lifetime; default 12 h.
+	TokenLifetime time.Duration
+	// FrameLog, when set, appends every frame the relay forwards to this
+	// file (4-byte big-endian length, then the frame). It is a diagnostic
+	// that shows exactly what the relay sees: only ciphertext.
+	FrameLog string
+	// Logger receives structured logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("relay: no data directory given (--data DIR)")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8443"
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = protocol.DefaultIdleTimeout
+	}
+	if c.MaxSession == 0 {
+		c.MaxSession = protocol.DefaultMaxSession
+	}
+	if c.TokenIdle == 0 {
+		c.TokenIdle = 15 * time.Minute
+	}
+	if c.TokenLifetime == 0 {
+		c.TokenLifetime = 12 * time.Hour
+	}
+	for name, d := range map[string]time.Duration{"idle timeout": c.IdleTimeout, "session limit": c.MaxSession, "token idle time": c.TokenIdle, "token lifetime": c.TokenLifetime} {
+		if d < time.Second {
+			return fmt.Errorf("relay: %s %v is too short (at least 1s)", name, d)
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Paths inside the data directory.
+func dbPath(dir string) string        { return filepath.Join(dir, "relay.db") }
+func tlsDir(dir string) string        { return filepath.Join(dir, "tls") }
+func bootstrapPath(dir string) string { return filepath.Join(dir, "initial-admin-password") }

@@ -1,0 +1,136 @@
+package relay
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/store"
+	"tether/internal/token"
+)
+
+// deviceName is what a device or group may be called: shown to technicians
+// and used on command lines, so plain characters only.
+var deviceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+type enrollTokenRequest struct {
+	Group string `json:"group,omitempty"`
+}
+
+func (s *Server) handleEnrollToken(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req enrollTokenRequest
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	if req.Group == "" {
+		req.Group = "default"
+	}
+	if !deviceName.MatchString(req.Group) {
+		s.writeErr(w, errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63)", "invalid group name %q", req.Group))
+		return
+	}
+	raw, err := token.New("te_")
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	t := now()
+	et := &store.EnrollToken{Hash: token.Hash(raw), Group: req.Group, CreatedBy: p.user.ID, CreatedAt: t, ExpiresAt: t.Add(protocol.EnrollTokenTTL)}
+	if err := s.db.PutEnrollToken(et); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "device.enroll_token", req.Group, "success", p.source))
+	// The token carries the relay's pin so `agent enroll` needs no prompt.
+	writeJSON(w, http.StatusOK, map[string]any{"token": raw + "." + strings.TrimPrefix(s.fingerprint, "SHA256:"),
+		"group": req.Group, "expires_at": et.ExpiresAt})
+}
+
+type enrollRequest struct {
+	Token     string `json:"token"`
+	Name      string `json:"name"`
+	PublicKey []byte `json:"public_key"`
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	var req enrollRequest
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	src := sourceAddr(r)
+	if !s.limiter.allow("enroll:"+src, 30, time.Minute) {
+		s.writeErr(w, errf(http.StatusTooManyRequests, "wait a minute", "too many enrollment attempts from this address"))
+		return
+	}
+	d, err := s.enroll(req)
+	if err != nil {
+		s.record(auditEvent("", "device.enroll", req.Name, "failure", src, "reason", err.Error()))
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(d.EnrolledBy, "device.enroll", d.ID, "success", src, "name", d.Name, "group", d.Group))
+	writeJSON(w, http.StatusOK, map[string]string{"device_id": d.ID, "name": d.Name, "group": d.Group})
+}
+
+// enroll validates req, consumes its token atomically and stores the device.
+func (s *Server) enroll(req enrollRequest) (*store.Device, error) {
+	if !deviceName.MatchString(req.Name) {
+		return nil, errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63); pass --name", "invalid device name %q", req.Name)
+	}
+	if len(req.PublicKey) != ed25519.PublicKeySize {
+		return nil, errf(http.StatusBadRequest, "", "device public key must be an Ed25519 key")
+	}
+	secret, _, _ := strings.Cut(req.Token, ".")
+	if _, err := s.db.DeviceByName(req.Name); err == nil {
+		return nil, errf(http.StatusConflict, "choose another --name, or remove the old device", "a device named %q is already enrolled", req.Name)
+	}
+	et, err := s.db.ConsumeEnrollToken(token.Hash(secret), now())
+	switch {
+	case errors.Is(err, store.ErrExpired):
+		return nil, errf(http.StatusUnauthorized, "ask for a new one with `tech devices enroll-token`", "enrollment token expired")
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errf(http.StatusUnauthorized, "ask for a new one with `tech devices enroll-token`", "enrollment token is invalid or was already used")
+	case err != nil:
+		return nil, err
+	}
+	d := &store.Device{ID: store.NewID("d_"), Name: req.Name, Group: et.Group, PublicKey: req.PublicKey,
+		EnrolledAt: now(), EnrolledBy: et.CreatedBy}
+	if err := s.db.CreateDevice(d); errors.Is(err, store.ErrExists) {
+		return nil, errf(http.StatusConflict, "choose another --name", "a device named %q is already enrolled", req.Name)
+	} else if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// deviceView is one row of `tech devices list`.
+type deviceView struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Group    string    `json:"group"`
+	Online   bool      `json:"online"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	Enrolled time.Time `json:"enrolled_at"`
+}
+
+func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, p *principal) {
+	ds, err := s.db.ListDevices()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	out := make([]deviceView, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, deviceView{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.online(d.ID),
+			LastSeen: d.LastSeen, Enrolled: d.EnrolledAt})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	writeJSON(w, http.StatusOK, out)
+}

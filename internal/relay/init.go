@@ -1,0 +1,190 @@
+package relay
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"tether/internal/audit"
+	"tether/internal/password"
+	"tether/internal/store"
+	"tether/internal/tlsconf"
+	"tether/internal/username"
+)
+
+// Meta keys for the relay's own secrets and settings in the store.
+const (
+	metaAuditMAC  = "audit_mac_key"
+	metaAuditSign = "audit_sign_key"
+	metaSecretKey = "secret_key" // encrypts TOTP seeds at rest
+	metaOrg       = "org_name"
+)
+
+// InitOptions describes a new data directory.
+type InitOptions struct {
+	// Dir is the data directory; it must not exist or be empty.
+	Dir string
+	// Admin is the first superadmin's username.
+	Admin string
+	// Password is the superadmin's password.
+	Password []byte
+	// Org is the organisation's display name; default "default".
+	Org string
+	// Hosts are extra DNS names or IPs for the TLS certificate.
+	Hosts []string
+}
+
+// Init creates a new data directory: the bbolt database, a TLS key and
+// self-signed certificate, the relay's audit keys and the first superadmin.
+// It returns the certificate's "SHA256:<hex>" fingerprint.
+func Init(ctx context.Context, o InitOptions) (string, error) {
+	if err := checkEmptyDir(o.Dir); err != nil {
+		return "", err
+	}
+	name, err := username.Canonical(o.Admin)
+	if err != nil {
+		return "", fmt.Errorf("admin username %q: %w", o.Admin, err)
+	}
+	if err := password.Check(o.Password); err != nil {
+		return "", fmt.Errorf("admin password: %w", err)
+	}
+	if len([]rune(string(o.Password))) < 12 {
+		return "", errors.New("admin password: at least 12 characters are required")
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return "", fmt.Errorf("create data dir %q: %w", o.Dir, err)
+	}
+	if err := tlsconf.Generate(tlsDir(o.Dir), o.Hosts); err != nil {
+		return "", fmt.Errorf("generate TLS certificate: %w", err)
+	}
+	db, err := store.Open(dbPath(o.Dir))
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if err := initKeys(db, o.Org); err != nil {
+		return "", err
+	}
+	if err := createAdmin(ctx, db, name, o.Password); err != nil {
+		return "", err
+	}
+	if err := auditInit(db, name); err != nil {
+		return "", err
+	}
+	return fingerprint(o.Dir)
+}
+
+// checkEmptyDir refuses a directory that already has files in it.
+func checkEmptyDir(dir string) error {
+	if dir == "" {
+		return errors.New("no data directory given (--data DIR)")
+	}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read data dir %q: %w", dir, err)
+	}
+	if len(ents) > 0 {
+		return fmt.Errorf("data dir %q is not empty; refusing to overwrite an existing relay (choose a new directory)", dir)
+	}
+	return nil
+}
+
+// initKeys stores fresh random keys for the audit chain and secrets at rest.
+func initKeys(db *store.DB, org string) error {
+	if org == "" {
+		org = "default"
+	}
+	_, signKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return fmt.Errorf("generate audit signing key: %w", err)
+	}
+	vals := map[string][]byte{
+		metaAuditMAC:  randBytes(32),
+		metaAuditSign: signKey.Seed(),
+		metaSecretKey: randBytes(32),
+		metaOrg:       []byte(org),
+	}
+	for k, v := range vals {
+		if err := db.PutMeta(k, v); err != nil {
+			return fmt.Errorf("store %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// createAdmin creates the first superadmin.
+func createAdmin(ctx context.Context, db *store.DB, name string, pw []byte) error {
+	h := password.NewHasher(password.DefaultParams, 1)
+	hash, err := h.Hash(ctx, pw)
+	if err != nil {
+		return fmt.Errorf("hash admin password: %w", err)
+	}
+	now := time.Now().UTC()
+	u := &store.User{
+		ID: store.NewID("u_"), Username: name, DisplayName: name, Roles: []string{"superadmin"},
+		PasswordHash: hash, State: "active", PasswordChangedAt: now, CreatedAt: now,
+	}
+	if err := db.CreateUser(u); err != nil {
+		return fmt.Errorf("create admin %q: %w", name, err)
+	}
+	return nil
+}
+
+// auditInit starts the audit chain with the initialisation and signs it.
+func auditInit(db *store.DB, admin string) error {
+	mac, _ := db.GetMeta(metaAuditMAC)
+	seed, _ := db.GetMeta(metaAuditSign)
+	l := audit.New(db, mac, ed25519.NewKeyFromSeed(seed), time.Now)
+	if _, err := l.Append(audit.Event{Action: "relay.init", Target: admin, Outcome: "success"}); err != nil {
+		return fmt.Errorf("start audit log: %w", err)
+	}
+	return l.SignHead()
+}
+
+// fingerprint returns the pin of the certificate in dir.
+func fingerprint(dir string) (string, error) {
+	cert, err := tlsconf.Load(tlsDir(dir))
+	if err != nil {
+		return "", err
+	}
+	x, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return "", fmt.Errorf("parse certificate: %w", err)
+	}
+	return tlsconf.Fingerprint(x), nil
+}
+
+// randBytes returns n random bytes; crypto/rand never fails.
+func randBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// Bootstrap initialises an empty or missing data directory for `relay
+// serve` with an "admin" superadmin whose random password is written to
+// DATA/initial-admin-password (mode 0600), never printed. It reports whether
+// it initialised anything.
+func Bootstrap(ctx context.Context, dir string) (bool, error) {
+	if err := checkEmptyDir(dir); err != nil {
+		return false, nil
+	}
+	pw := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(randBytes(15)))
+	if _, err := Init(ctx, InitOptions{Dir: dir, Admin: "admin", Password: []byte(pw)}); err != nil {
+		return false, err
+	}
+	if err := os.WriteFile(bootstrapPath(dir), []byte(pw+"\n"), 0o600); err != nil {
+		return false, fmt.Errorf("write initial admin password: %w", err)
+	}
+	return true, nil
+}

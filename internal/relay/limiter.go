@@ -1,0 +1,47 @@
+package relay
+
+import (
+	"sync"
+	"time"
+)
+
+// limiter is a fixed-window rate limiter keyed by string (a source address,
+// a purpose). It is safe for concurrent use and forgets idle keys.
+type limiter struct {
+	mu sync.Mutex
+	m  map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+func newLimiter() *limiter { return &limiter{m: make(map[string]*window)} }
+
+// allow counts one event for key and reports whether it is within max per
+// period.
+func (l *limiter) allow(key string, max int, period time.Duration) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := time.Now()
+	if len(l.m) > 100000 {
+		l.sweep(t, period)
+	}
+	w := l.m[key]
+	if w == nil || t.Sub(w.start) >= period {
+		w = &window{start: t}
+		l.m[key] = w
+	}
+	w.n++
+	return w.n <= max
+}
+
+// sweep drops windows older than period.
+func (l *limiter) sweep(t time.Time, period time.Duration) {
+	for k, w := range l.m {
+		if t.Sub(w.start) >= period {
+			delete(l.m, k)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package relay
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"tether/internal/rbac"
+	"tether/internal/store"
+)
+
+// sessionView is one row of `tech sessions list` / `show`.
+type sessionView struct {
+	store.Session
+	Live     bool   `json:"live"`
+	Duration string `json:"duration,omitempty"`
+}
+
+func view(s store.Session, live bool) sessionView {
+	v := sessionView{Session: s, Live: live}
+	if !s.StartedAt.IsZero() {
+		end := s.EndedAt
+		if end.IsZero() {
+			end = now()
+		}
+		v.Duration = end.Sub(s.StartedAt).Round(time.Second).String()
+	}
+	return v
+}
+
+// visible reports whether p may see session r.
+func visible(p *principal, r *store.Session) bool {
+	return p.perms.Has(rbac.SessionViewAll) || r.TechID == p.user.ID
+}
+
+func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *principal) {
+	all, err := s.db.ListSessions()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	active := r.URL.Query().Get("active") == "1"
+	out := []sessionView{}
+	for _, rec := range all {
+		live := s.broker.get(rec.ID) != nil
+		if !visible(p, &rec) || (active && !live) {
+			continue
+		}
+		out = append(out, view(rec, live))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *principal) {
+	rec, err := s.db.SessionByID(r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !visible(p, rec)) {
+		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list`", "no session %q", r.PathValue("id")))
+		return
+	} else if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view(*rec, s.broker.get(rec.ID) != nil))
+}
+
+func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {
+	id := r.PathValue("id")
+	l := s.broker.get(id)
+	if l == nil {
+		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", id))
+		return
+	}
+	s.record(auditEvent(p.user.ID, "session.terminate", id, "success", p.source))
+	l.end("terminated by " + p.user.Username)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ended", "session": id})
+}

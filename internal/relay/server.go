@@ -1,0 +1,187 @@
+package relay
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"tether/internal/audit"
+	"tether/internal/password"
+	"tether/internal/protocol"
+	"tether/internal/store"
+	"tether/internal/tlsconf"
+)
+
+// Server is a running relay. Create it with New; it is safe for concurrent
+// use by the HTTP handlers it serves.
+type Server struct {
+	cfg         Config
+	log         *slog.Logger
+	db          *store.DB
+	hasher      *password.Hasher
+	audit       *audit.Log
+	cert        tls.Certificate
+	fingerprint string
+	org         string
+	agents      *agentRegistry
+	broker      *broker
+	limiter     *limiter
+	frameLog    *frameLog
+
+	shutdownOnce sync.Once
+}
+
+// New opens the data directory described by cfg.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cert, err := tlsconf.Load(tlsDir(cfg.DataDir))
+	if err != nil {
+		return nil, fmt.Errorf("load TLS identity from %q (was the directory made by `relay init`?): %w", cfg.DataDir, err)
+	}
+	fp, err := fingerprint(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(dbPath(cfg.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, db: db, cert: cert, fingerprint: fp,
+		hasher: password.NewHasher(password.DefaultParams, 0), agents: newAgentRegistry(), limiter: newLimiter()}
+	if err := s.loadKeys(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.broker = newBroker(s)
+	if cfg.FrameLog != "" {
+		if s.frameLog, err = openFrameLog(cfg.FrameLog); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// loadKeys reads the audit keys and organisation name from the store.
+func (s *Server) loadKeys() error {
+	mac, err := s.db.GetMeta(metaAuditMAC)
+	if err != nil {
+		return fmt.Errorf("load audit MAC key: %w", err)
+	}
+	seed, err := s.db.GetMeta(metaAuditSign)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return fmt.Errorf("load audit signing key: %v", err)
+	}
+	org, _ := s.db.GetMeta(metaOrg)
+	s.org = string(org)
+	s.audit = audit.New(s.db, mac, ed25519.NewKeyFromSeed(seed), time.Now)
+	return nil
+}
+
+// Fingerprint returns the relay certificate's pin, "SHA256:<hex>".
+func (s *Server) Fingerprint() string { return s.fingerprint }
+
+// Handler returns the relay's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range s.routes() {
+		mux.Handle(r.pattern, r.handler)
+	}
+	return mux
+}
+
+// Serve listens on cfg.Listen and serves until ctx is cancelled, then ends
+// every live session ("relay shutting down"), signs the audit chain head and
+// closes the store. ready, if non-nil, is called with the bound address.
+func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         tlsconf.ServerConfig(s.cert),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	go s.signHeadPeriodically(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }()
+	select {
+	case err := <-errc:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.broker.endAll("relay shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	return s.Close()
+}
+
+// Close signs the audit head and closes the store; safe to call twice.
+func (s *Server) Close() error {
+	var err error
+	s.shutdownOnce.Do(func() {
+		if e := s.audit.SignHead(); e != nil {
+			s.log.Error("sign audit head", "err", e)
+		}
+		if s.frameLog != nil {
+			s.frameLog.Close()
+		}
+		err = s.db.Close()
+	})
+	return err
+}
+
+// signHeadPeriodically signs the audit chain head every minute.
+func (s *Server) signHeadPeriodically(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.audit.SignHead(); err != nil {
+				s.log.Error("sign audit head", "err", err)
+			}
+		}
+	}
+}
+
+// record appends an audit event, logging (never failing the caller) on error.
+func (s *Server) record(e audit.Event) {
+	if _, err := s.audit.Append(e); err != nil {
+		s.log.Error("audit append failed", "action", e.Action, "err", err)
+	}
+}
+
+// ErrNotInitialized is returned by Open-like helpers on an empty directory.
+var ErrNotInitialized = errors.New("relay: data directory is not initialised")
+
+// Initialized reports whether dir holds a relay database.
+func Initialized(dir string) bool {
+	_, err := os.Stat(dbPath(dir))
+	return err == nil
+}
+
+// Now is the relay's clock (UTC).
+func now() time.Time { return time.Now().UTC() }
+
+var _ = protocol.Version

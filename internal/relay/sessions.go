@@ -1,0 +1,195 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/rbac"
+	"tether/internal/store"
+	"tether/internal/transport"
+)
+
+// handleTechSession serves one technician side of one session: it reads the
+// request, offers the session to the device (or hands out a join code),
+// waits for the agent to attach and then forwards frames until the end.
+func (s *Server) handleTechSession(w http.ResponseWriter, r *http.Request, p *principal) {
+	c, err := transport.Accept(w, r)
+	if err != nil {
+		return
+	}
+	ctx := r.Context()
+	l, err := s.openSession(ctx, c, p)
+	if err != nil {
+		refuse(ctx, c, err)
+		return
+	}
+	kctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go c.KeepAlive(kctx)
+	go l.pump(ctx, c, false)
+	select {
+	case <-l.attached:
+		l.pair(ctx)
+	case <-l.done:
+	case <-time.After(l.waitLimit()):
+		l.end(l.noAnswer())
+	}
+	<-l.done
+}
+
+// waitLimit is how long a session may wait for its agent side.
+func (l *live) waitLimit() time.Duration {
+	if l.info.Mode == store.ModeAttended {
+		return protocol.JoinCodeTTL
+	}
+	return protocol.AttachTimeout
+}
+
+func (l *live) noAnswer() string {
+	if l.info.Mode == store.ModeAttended {
+		return "nobody joined with the code before it expired"
+	}
+	return "the device did not answer the session offer"
+}
+
+// refuse tells a peer why its request failed and closes the connection.
+func refuse(ctx context.Context, c *transport.Conn, err error) {
+	m := &protocol.Control{Type: protocol.CtlError, Error: err.Error()}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		m.Hint = ae.hint
+	} else {
+		m.Error = "internal error on the relay; see its log"
+	}
+	c.WriteControl(ctx, m)
+	c.Close("refused")
+}
+
+// openSession reads the technician's request and sets the session up.
+func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principal) (*live, error) {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	m, err := c.ReadControl(rctx)
+	if err != nil {
+		return nil, errf(http.StatusBadRequest, "", "no session request received: %v", err)
+	}
+	if m.Type != protocol.CtlRequest {
+		return nil, errf(http.StatusBadRequest, "", "expected a session request, got %q", m.Type)
+	}
+	if m.Version != protocol.Version {
+		return nil, errf(http.StatusBadRequest, "upgrade tech to the relay's version", "protocol version %d is not supported (relay speaks %d)", m.Version, protocol.Version)
+	}
+	caps, err := checkCaps(m.Caps, p)
+	if err != nil {
+		return nil, err
+	}
+	info := protocol.SessionInfo{ID: store.NewSessionID(), TechID: p.user.ID, TechUser: p.user.Username,
+		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
+		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession}
+	if m.Mode == store.ModeAttended {
+		return s.openAttended(ctx, c, p, info)
+	}
+	return s.openUnattended(ctx, c, p, info, m.Device)
+}
+
+// checkCaps validates requested capabilities against the user's permissions.
+func checkCaps(caps []string, p *principal) ([]string, error) {
+	if len(caps) == 0 {
+		caps = []string{protocol.CapShell}
+	}
+	need := map[string]rbac.Permission{protocol.CapFiles: rbac.SessionFiles, protocol.CapClipboard: rbac.SessionClipboard}
+	var out []string
+	for _, c := range caps {
+		if !protocol.KnownCapability(c) {
+			return nil, errf(http.StatusBadRequest, "capabilities are shell, files and clipboard", "unknown capability %q", c)
+		}
+		if perm, ok := need[c]; ok && !p.perms.Has(perm) {
+			return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: capability %s needs %s", c, perm)
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func displayName(u *store.User) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// openUnattended offers a session with an enrolled, online device.
+func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo, name string) (*live, error) {
+	if !p.perms.Has(rbac.SessionUnattended) {
+		return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: %s is required", rbac.SessionUnattended)
+	}
+	dev, err := s.db.DeviceByName(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errf(http.StatusNotFound, "see `tech devices list`", "no device named %q", name)
+	} else if err != nil {
+		return nil, err
+	}
+	a := s.agents.get(dev.ID)
+	if a == nil {
+		return nil, errf(http.StatusConflict, "check that `agent run` is running on it", "device %q is offline", dev.Name)
+	}
+	info.Mode, info.DeviceID, info.DeviceName, info.DeviceKey = store.ModeUnattended, dev.ID, dev.Name, dev.PublicKey
+	l, attach := s.broker.newLive(info, c, p.source)
+	s.storeSession(l, store.SessionRequested)
+	offer := &protocol.Control{Type: protocol.CtlOffer, Session: &l.info, AttachToken: attach}
+	if err := a.conn.WriteControl(ctx, offer); err != nil {
+		l.end("device unreachable")
+		return nil, errf(http.StatusConflict, "try again", "device %q could not be reached", dev.Name)
+	}
+	return l, nil
+}
+
+// storeSession writes the new session record and audits the request.
+func (s *Server) storeSession(l *live, state string) {
+	i := l.info
+	s.db.PutSession(&store.Session{ID: i.ID, TechID: i.TechID, TechUser: i.TechUser, DeviceID: i.DeviceID,
+		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now()})
+	s.record(auditEvent(i.TechID, "session.request", i.ID, "requested", l.source,
+		"device", i.DeviceName, "mode", i.Mode, "caps", joinCaps(i.Caps), "reason", i.Reason))
+}
+
+func joinCaps(c []string) string { return strings.Join(c, ",") }
+
+// handleAgentSession attaches an agent to a session it was offered.
+func (s *Server) handleAgentSession(w http.ResponseWriter, r *http.Request) {
+	c, err := transport.Accept(w, r)
+	if err != nil {
+		return
+	}
+	ctx := r.Context()
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	m, err := c.ReadControl(actx)
+	cancel()
+	if err != nil || m.Type != protocol.CtlAttach {
+		refuse(ctx, c, errf(http.StatusBadRequest, "", "expected an attach message"))
+		return
+	}
+	l := s.broker.get(m.SessionID)
+	if l == nil || !l.checkAttach(m.AttachToken) || !l.attach(c) {
+		s.record(auditEvent("", "session.attach", m.SessionID, "failure", sourceAddr(r)))
+		refuse(ctx, c, errf(http.StatusUnauthorized, "", "no such session offer"))
+		return
+	}
+	s.serveAgentSide(ctx, l, c)
+}
+
+// serveAgentSide pumps the agent's frames until the session ends.
+func (s *Server) serveAgentSide(ctx context.Context, l *live, c *transport.Conn) {
+	kctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go c.KeepAlive(kctx)
+	l.pump(ctx, c, true)
+	<-l.done
+}

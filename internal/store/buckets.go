@@ -1,0 +1,47 @@
+package store
+
+import bolt "go.etcd.io/bbolt"
+
+// Bucket names: every bucket the database holds, in one place.
+var (
+	// bucketUsers maps User.ID to a JSON User.
+	bucketUsers = []byte("users")
+	// bucketUserNames maps User.Username to User.ID.
+	bucketUserNames = []byte("user_names")
+	// bucketLoginTokens maps a login token's SHA-256 to a JSON LoginToken.
+	bucketLoginTokens = []byte("login_tokens")
+	// bucketEnrollTokens maps an enrollment token's SHA-256 to a JSON EnrollToken.
+	bucketEnrollTokens = []byte("enroll_tokens")
+	// bucketDevices maps Device.ID to a JSON Device.
+	bucketDevices = []byte("devices")
+	// bucketDeviceNames maps Device.Name to Device.ID.
+	bucketDeviceNames = []byte("device_names")
+	// bucketSessions maps Session.ID to a JSON Session.
+	bucketSessions = []byte("sessions")
+	// bucketJoinCodes maps a join code's SHA-256 to a JSON JoinCode.
+	bucketJoinCodes = []byte("join_codes")
+	// bucketMeta maps a key to an opaque value (keys, settings).
+	bucketMeta = []byte("meta")
+	// bucketAudit maps an 8-byte big-endian AuditRecord.Seq to a JSON AuditRecord.
+	bucketAudit = []byte(AuditBucket)
+)
+
+// AuditBucket is the name of the bucket holding the audit log, exported so
+// that tamper tests can edit the file with bbolt directly.
+const AuditBucket = "audit"
+
+var allBuckets = [][]byte{
+	bucketUsers, bucketUserNames, bucketLoginTokens, bucketEnrollTokens,
+	bucketDevices, bucketDeviceNames, bucketSessions, bucketJoinCodes,
+	bucketMeta, bucketAudit,
+}
+
+// createBuckets creates every bucket that does not exist yet.
+func createBuckets(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

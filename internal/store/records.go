@@ -1,0 +1,162 @@
+package store
+
+import "time"
+
+// User states.
+const (
+	// UserActive is a user who may log in.
+	UserActive = "active"
+	// UserMustChangePassword is a user who must set a new password at the next login.
+	UserMustChangePassword = "must_change_password"
+	// UserLocked is a user locked out, e.g. after too many failed logins.
+	UserLocked = "locked"
+	// UserDisabled is a user disabled by an administrator.
+	UserDisabled = "disabled"
+)
+
+// User is an account on the relay. New fields (password history, TOTP,
+// lockout policy) are added with omitempty/omitzero tags.
+type User struct {
+	// ID is the immutable random ID ("u_" + 26 base32 characters); the audit
+	// log records it. CreateUser assigns one if empty.
+	ID string `json:"id"`
+	// Username is the canonical, unique login name, normalised by the caller.
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Email       string   `json:"email,omitempty"`
+	Roles       []string `json:"roles,omitempty"`
+	Orgs        []string `json:"orgs,omitempty"`
+	// PasswordHash is a PHC string (see package password).
+	PasswordHash string `json:"password_hash,omitempty"`
+	// State is one of the User* state constants.
+	State             string    `json:"state"`
+	PasswordChangedAt time.Time `json:"password_changed_at,omitzero"`
+	FailedLogins      int       `json:"failed_logins,omitempty"`
+	CreatedAt         time.Time `json:"created_at,omitzero"`
+}
+
+// LoginToken is a technician's login session, stored under the SHA-256 of
+// the bearer token.
+type LoginToken struct {
+	// Hash is the SHA-256 of the token; it is the key and not repeated in the value.
+	Hash      [32]byte  `json:"-"`
+	UserID    string    `json:"user_id"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	LastUsed  time.Time `json:"last_used,omitzero"`
+	// ExpiresAt is the absolute expiry, whatever the activity.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// IdleTimeout, if non-zero, expires the token this long after LastUsed.
+	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
+	// Emergency marks a break-glass token; Reason says why it was issued.
+	Emergency bool   `json:"emergency,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Expired reports whether t is past its absolute expiry or idle timeout at now.
+func (t *LoginToken) Expired(now time.Time) bool {
+	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return true
+	}
+	last := t.LastUsed
+	if last.IsZero() {
+		last = t.CreatedAt
+	}
+	return t.IdleTimeout > 0 && now.Sub(last) >= t.IdleTimeout
+}
+
+// EnrollToken lets one device enroll once, stored under the token's SHA-256.
+type EnrollToken struct {
+	// Hash is the SHA-256 of the token; it is the key and not repeated in the value.
+	Hash [32]byte `json:"-"`
+	// Group is the device group the enrolled device joins.
+	Group     string    `json:"group,omitempty"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// Device is an enrolled agent.
+type Device struct {
+	// ID is the immutable random ID ("d_" + base32); CreateDevice assigns one if empty.
+	ID string `json:"id"`
+	// Name is unique among devices.
+	Name  string `json:"name"`
+	Group string `json:"group,omitempty"`
+	// PublicKey is the device's ed25519 public key.
+	PublicKey  []byte    `json:"public_key"`
+	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
+	LastSeen   time.Time `json:"last_seen,omitzero"`
+	// EnrolledBy is the ID of the user who created the enrollment token.
+	EnrolledBy string `json:"enrolled_by,omitempty"`
+}
+
+// Session modes.
+const (
+	// ModeUnattended is a session to an enrolled device without a person present.
+	ModeUnattended = "unattended"
+	// ModeAttended is a session a person at the device joined with a code and consents to.
+	ModeAttended = "attended"
+)
+
+// Session states.
+const (
+	// SessionRequested is a session a technician asked for.
+	SessionRequested = "requested"
+	// SessionAwaitingConsent is a session waiting for the person at the device.
+	SessionAwaitingConsent = "awaiting_consent"
+	// SessionActive is a running session.
+	SessionActive = "active"
+	// SessionEnded is a finished session; EndReason says why.
+	SessionEnded = "ended"
+)
+
+// Session is a remote-support session between a technician and a device.
+type Session struct {
+	// ID is the hex encoding of 16 random bytes; PutSession assigns one if empty.
+	ID         string `json:"id"`
+	TechID     string `json:"tech_id"`
+	TechUser   string `json:"tech_user,omitempty"`
+	DeviceID   string `json:"device_id,omitempty"`
+	DeviceName string `json:"device_name,omitempty"`
+	// Mode is ModeUnattended or ModeAttended.
+	Mode string `json:"mode"`
+	// Capabilities are those requested; Granted those consented to.
+	Capabilities []string `json:"capabilities,omitempty"`
+	Granted      []string `json:"granted,omitempty"`
+	// State is one of the Session* state constants.
+	State       string    `json:"state"`
+	EndReason   string    `json:"end_reason,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitzero"`
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	EndedAt     time.Time `json:"ended_at,omitzero"`
+	RecordingID string    `json:"recording_id,omitempty"`
+}
+
+// JoinCode is a one-time code that lets a person at a device join an
+// attended session, stored under the SHA-256 of the normalised code.
+type JoinCode struct {
+	// Hash is the SHA-256 of the code; it is the key and not repeated in the value.
+	Hash      [32]byte  `json:"-"`
+	SessionID string    `json:"session_id"`
+	TechID    string    `json:"tech_id,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Attempts counts failed attempts charged to this code's session.
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// AuditRecord is one entry of the hash-chained audit log (see package audit).
+type AuditRecord struct {
+	Seq     uint64            `json:"seq"`
+	Time    time.Time         `json:"time"`
+	ActorID string            `json:"actor_id,omitempty"`
+	Action  string            `json:"action"`
+	Target  string            `json:"target,omitempty"`
+	Outcome string            `json:"outcome,omitempty"`
+	Source  string            `json:"source,omitempty"`
+	Details map[string]string `json:"details,omitempty"`
+	// Prev is the Hash of the previous entry; Hash covers Prev and the
+	// entry; MAC is an HMAC of Hash. Each is 32 bytes.
+	Prev []byte `json:"prev"`
+	Hash []byte `json:"hash"`
+	MAC  []byte `json:"mac"`
+}

@@ -1,0 +1,280 @@
+package tech
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"tether/internal/e2e"
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+	"tether/internal/transport"
+)
+
+// ConnectOptions are the flags of `tech connect` and `tech session new`.
+type ConnectOptions struct {
+	Device string   // device name (unattended)
+	Caps   []string // capabilities asked for; default shell
+	Argv   []string // command to run; empty for an interactive shell
+	PTY    bool     // force a PTY for a command (-t)
+	Reason string   // reason or ticket, shown to the end user and audited
+	// Attended asks for a join code instead of naming a device.
+	Attended bool
+}
+
+// ExitError carries a remote command's exit status.
+type ExitError struct{ Code int }
+
+// Error describes the status.
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("remote command exited with status %d", e.Code)
+}
+
+// keepaliveEvery is how often an idle technician side tells the agent it is
+// still there; keepalives are not human input.
+const keepaliveEvery = 20 * time.Second
+
+// Connect asks for a session, waits for the end user's consent, and runs the
+// shell or command. It returns nil or *ExitError for a command's status.
+func (c *Client) Connect(ctx context.Context, o ConnectOptions) error {
+	ep, err := c.endpoint()
+	if err != nil {
+		return err
+	}
+	conn, err := transport.Dial(ctx, ep, protocol.PathTechSession)
+	if err != nil {
+		return err
+	}
+	defer conn.CloseNow()
+	req := &protocol.Control{Type: protocol.CtlRequest, Version: protocol.Version, Device: o.Device, Caps: o.Caps, Reason: o.Reason}
+	if o.Attended {
+		req.Mode = "attended"
+	}
+	if err := conn.WriteControl(ctx, req); err != nil {
+		return fmt.Errorf("send session request: %w", err)
+	}
+	info, err := c.awaitPairing(ctx, conn)
+	if err != nil {
+		return err
+	}
+	ch, err := c.handshake(ctx, conn, info)
+	if err != nil {
+		return err
+	}
+	granted, err := c.awaitConsent(ctx, ch, info)
+	if err != nil {
+		return err
+	}
+	return newTerminal(c, ch, info, granted).run(ctx, o)
+}
+
+// awaitPairing reads control messages until the agent side is attached.
+func (c *Client) awaitPairing(ctx context.Context, conn *transport.Conn) (*protocol.SessionInfo, error) {
+	for {
+		m, err := conn.ReadControl(ctx)
+		if err != nil {
+			return nil, sessionError(err)
+		}
+		switch m.Type {
+		case protocol.CtlJoinCode:
+			fmt.Fprintln(c.Stdout, m.Code)
+			fmt.Fprintf(c.Stderr, "Join code: %s (valid 10 minutes, single use).\nAsk the person you are helping to run:\n  agent join %s --relay %s --ca-fingerprint %s\nWaiting for them to join…\n",
+				m.Code, m.Code, c.st.Relay, c.st.Pin)
+		case protocol.CtlPaired:
+			if m.Session == nil {
+				return nil, errors.New("relay sent an empty pairing")
+			}
+			return m.Session, nil
+		case protocol.CtlEnd:
+			return nil, fmt.Errorf("session ended: %s", m.Reason)
+		}
+	}
+}
+
+// handshake runs the end-to-end key exchange and shows the security code.
+func (c *Client) handshake(ctx context.Context, conn *transport.Conn, info *protocol.SessionInfo) (*transport.Channel, error) {
+	var p e2e.Params
+	id, err := hex.DecodeString(info.ID)
+	if err != nil || len(id) != 16 {
+		return nil, errors.New("relay sent a malformed session ID")
+	}
+	copy(p.SessionID[:], id)
+	p.TechID, p.TechUser, p.DeviceKey = info.TechID, info.TechUser, info.DeviceKey
+	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ch, err := transport.Initiate(hctx, conn, p)
+	if err != nil {
+		return nil, sessionError(err)
+	}
+	fmt.Fprintf(c.Stderr, "Session %s with %s.\nSecurity code: %s (the person at the device sees the same code; ask them to read it to you)\nWaiting for the end user's consent…\n",
+		info.ID, sanitize.Display(info.DeviceName, 80), ch.SecurityCode)
+	return ch, nil
+}
+
+// awaitConsent waits for the end user's answer.
+func (c *Client) awaitConsent(ctx context.Context, ch *transport.Channel, info *protocol.SessionInfo) ([]string, error) {
+	t, p, err := ch.Recv(ctx)
+	if err != nil {
+		return nil, sessionError(err)
+	}
+	if t != protocol.InConsent {
+		return nil, fmt.Errorf("protocol error: expected the consent answer, got message 0x%02x", byte(t))
+	}
+	var cs protocol.Consent
+	if err := protocol.DecodeJSON(p, &cs); err != nil {
+		return nil, err
+	}
+	if !cs.Granted {
+		return nil, fmt.Errorf("the end user did not consent: %s", sanitize.Display(cs.Why, 200))
+	}
+	fmt.Fprintf(c.Stderr, "Consent granted for: %s\n", sanitize.Display(strings.Join(cs.Caps, ", "), 80))
+	return cs.Caps, nil
+}
+
+// sessionError turns a session failure into one clear error.
+func sessionError(err error) error {
+	var ee *transport.EndError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("session ended: %s", sanitize.Display(ee.Reason, 200))
+	}
+	return err
+}
+
+// terminal runs the interactive part of a session.
+type terminal struct {
+	c       *Client
+	ch      *transport.Channel
+	info    *protocol.SessionInfo
+	granted []string
+}
+
+func newTerminal(c *Client, ch *transport.Channel, info *protocol.SessionInfo, granted []string) *terminal {
+	return &terminal{c: c, ch: ch, info: info, granted: granted}
+}
+
+// run sends the start message, pumps input and output, and returns the
+// command's exit status.
+func (t *terminal) run(ctx context.Context, o ConnectOptions) error {
+	in := t.c.Stdin
+	isTTY := term.IsTerminal(int(in.Fd()))
+	st := protocol.Start{Argv: o.Argv, PTY: len(o.Argv) == 0 || o.PTY, Term: os.Getenv("TERM")}
+	if w, h, err := term.GetSize(int(in.Fd())); err == nil {
+		st.Cols, st.Rows = uint16(w), uint16(h)
+	}
+	if st.PTY && isTTY {
+		old, err := term.MakeRaw(int(in.Fd()))
+		if err == nil {
+			defer term.Restore(int(in.Fd()), old)
+		}
+	}
+	if err := t.ch.SendJSON(ctx, protocol.InStart, st); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go t.pumpInput(ctx, in, st.PTY)
+	if st.PTY && isTTY {
+		go t.forwardResizes(ctx, in)
+	}
+	go t.keepalive(ctx)
+	return t.receive(ctx, st.PTY && isTTY)
+}
+
+// pumpInput sends local input to the device until EOF.
+func (t *terminal) pumpInput(ctx context.Context, in io.Reader, ptyMode bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := in.Read(buf)
+		if n > 0 {
+			if t.ch.Send(ctx, protocol.InStdin, buf[:n]) != nil {
+				return
+			}
+		}
+		if err != nil {
+			t.ch.Send(ctx, protocol.InStdinEOF, nil)
+			return
+		}
+	}
+}
+
+// forwardResizes sends the terminal size whenever it changes.
+func (t *terminal) forwardResizes(ctx context.Context, in *os.File) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGWINCH)
+	defer signal.Stop(sig)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			if w, h, err := term.GetSize(int(in.Fd())); err == nil {
+				t.ch.SendMsg(ctx, protocol.AppendResize(nil, uint16(h), uint16(w)))
+			}
+		}
+	}
+}
+
+// keepalive keeps the path warm; the agent does not count it as input.
+func (t *terminal) keepalive(ctx context.Context) {
+	tk := time.NewTicker(keepaliveEvery)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			if t.ch.Send(ctx, protocol.InKeepalive, nil) != nil {
+				return
+			}
+		}
+	}
+}
+
+// receive writes the device's output until the session ends.
+func (t *terminal) receive(ctx context.Context, raw bool) error {
+	code := -1
+	for {
+		typ, p, err := t.ch.Recv(ctx)
+		if err != nil {
+			return t.finish(err, code, raw)
+		}
+		switch typ {
+		case protocol.InStdout:
+			t.c.Stdout.Write(p)
+		case protocol.InStderr:
+			t.c.Stderr.Write(p)
+		case protocol.InExit:
+			if v, err := protocol.ParseExit(p); err == nil {
+				code = int(v)
+			}
+		}
+	}
+}
+
+// finish reports how the session ended.
+func (t *terminal) finish(err error, code int, raw bool) error {
+	nl := "\n"
+	if raw {
+		nl = "\r\n"
+	}
+	var ee *transport.EndError
+	if code >= 0 && errors.As(err, &ee) {
+		if code == 0 {
+			return nil
+		}
+		return &ExitError{Code: code}
+	}
+	if errors.As(err, &ee) {
+		return fmt.Errorf("session ended: %s%s", sanitize.Display(ee.Reason, 200), strings.TrimSuffix(nl, "\n"))
+	}
+	return fmt.Errorf("session lost: %w", err)
+}

@@ -1,0 +1,65 @@
+package tech
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+)
+
+// EnrollToken asks the relay for a one-time device enrollment token and
+// prints it on stdout.
+func (c *Client) EnrollToken(ctx context.Context, group string) error {
+	var resp struct {
+		Token     string    `json:"token"`
+		Group     string    `json:"group"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if err := c.call(ctx, http.MethodPost, protocol.PathEnrollToken, nil, map[string]string{"group": group}, &resp); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stdout, resp.Token)
+	fmt.Fprintf(c.Stderr, "One-time token for group %q, valid until %s.\nOn the device run: agent enroll --relay %s --token <token>\n",
+		resp.Group, resp.ExpiresAt.Local().Format(time.RFC1123), c.st.Relay)
+	return nil
+}
+
+// Device is one row of `tech devices list`.
+type Device struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Group    string    `json:"group"`
+	Online   bool      `json:"online"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	Enrolled time.Time `json:"enrolled_at"`
+}
+
+// Devices lists enrolled devices, as a table or JSON.
+func (c *Client) Devices(ctx context.Context, asJSON bool) error {
+	var ds []Device
+	if err := c.call(ctx, http.MethodGet, protocol.PathDevices, nil, nil, &ds); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(ds)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tGROUP\tSTATE\tLAST SEEN")
+	for _, d := range ds {
+		st := "offline"
+		if d.Online {
+			st = "online"
+		}
+		seen := "-"
+		if !d.LastSeen.IsZero() {
+			seen = d.LastSeen.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sanitize.Display(d.Name, 63), sanitize.Display(d.Group, 63), st, seen)
+	}
+	return tw.Flush()
+}

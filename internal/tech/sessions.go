@@ -1,0 +1,90 @@
+package tech
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+)
+
+// Session is one row of `tech sessions list`.
+type Session struct {
+	ID           string    `json:"id"`
+	TechUser     string    `json:"tech_user"`
+	DeviceName   string    `json:"device_name"`
+	Mode         string    `json:"mode"`
+	Capabilities []string  `json:"capabilities"`
+	Granted      []string  `json:"granted"`
+	State        string    `json:"state"`
+	EndReason    string    `json:"end_reason"`
+	CreatedAt    time.Time `json:"created_at"`
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	EndedAt      time.Time `json:"ended_at,omitzero"`
+	Live         bool      `json:"live"`
+	Duration     string    `json:"duration"`
+}
+
+// Sessions lists sessions.
+func (c *Client) Sessions(ctx context.Context, active, asJSON bool) error {
+	q := url.Values{}
+	if active {
+		q.Set("active", "1")
+	}
+	var ss []Session
+	if err := c.call(ctx, http.MethodGet, protocol.PathSessions, q, nil, &ss); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(ss)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSINCE\tCAPABILITIES")
+	for _, s := range ss {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, sanitize.Display(s.TechUser, 40), sanitize.Display(s.DeviceName, 40),
+			s.State, s.CreatedAt.Local().Format(time.DateTime), strings.Join(s.Capabilities, ","))
+	}
+	return tw.Flush()
+}
+
+// SessionShow prints a report on one session.
+func (c *Client) SessionShow(ctx context.Context, id string) error {
+	var s Session
+	if err := c.call(ctx, http.MethodGet, protocol.PathSessions+"/"+url.PathEscape(id), nil, nil, &s); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("Session", s.ID)
+	row("Technician", sanitize.Display(s.TechUser, 60))
+	row("Device", sanitize.Display(s.DeviceName, 60))
+	row("Mode", s.Mode)
+	row("State", s.State)
+	row("Requested", s.CreatedAt.Local().Format(time.RFC3339))
+	if !s.StartedAt.IsZero() {
+		row("Started", s.StartedAt.Local().Format(time.RFC3339))
+	}
+	if !s.EndedAt.IsZero() {
+		row("Ended", s.EndedAt.Local().Format(time.RFC3339))
+	}
+	row("Duration", s.Duration)
+	row("End reason", sanitize.Display(s.EndReason, 200))
+	row("Asked", strings.Join(s.Capabilities, ", "))
+	row("Granted", strings.Join(s.Granted, ", "))
+	return tw.Flush()
+}
+
+// SessionKill ends a live session.
+func (c *Client) SessionKill(ctx context.Context, id string) error {
+	if err := c.call(ctx, http.MethodPost, protocol.PathSessions+"/"+url.PathEscape(id)+"/kill", nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Session %s terminated.\n", id)
+	return nil
+}

@@ -1,0 +1,118 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"tether/internal/tlsconf"
+)
+
+// Endpoint says how to reach and trust the relay.
+type Endpoint struct {
+	// URL is the relay's base URL, "https://host:port".
+	URL string
+	// Pin is the relay's "SHA256:<hex>" public-key fingerprint. Empty means
+	// trust on first use: OnFirstUse is called with the fingerprint seen.
+	Pin string
+	// OnFirstUse is called when Pin is empty, with the fingerprint presented.
+	OnFirstUse func(fingerprint string)
+	// Token is a login token sent as "Authorization: Bearer"; may be empty.
+	Token string
+}
+
+// ParseRelayURL validates a relay URL and returns it normalised to
+// "https://host:port" (no path). "wss://" is accepted as a synonym.
+func ParseRelayURL(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("relay URL %q is not of the form https://HOST:PORT", s)
+	}
+	switch u.Scheme {
+	case "https", "wss":
+	default:
+		return "", fmt.Errorf("relay URL %q must start with https:// (Tether never talks to a relay without TLS)", s)
+	}
+	return "https://" + u.Host, nil
+}
+
+// HTTPClient returns an HTTP client that trusts only the pinned relay.
+func (e Endpoint) HTTPClient() *http.Client {
+	tr := &http.Transport{
+		TLSClientConfig:     tlsconf.ClientConfig(e.Pin, e.OnFirstUse),
+		ForceAttemptHTTP2:   false,
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConns:        4,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	return &http.Client{Transport: tr, Timeout: 0}
+}
+
+// Dial opens a WebSocket to path on the relay.
+func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
+	u := strings.Replace(e.URL, "https://", "wss://", 1) + path
+	h := http.Header{}
+	if e.Token != "" {
+		h.Set("Authorization", "Bearer "+e.Token)
+	}
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPClient:      e.HTTPClient(),
+		HTTPHeader:      h,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, DialError(e.URL, resp, err)
+	}
+	return newConn(ws), nil
+}
+
+// DialError turns a failed request into one clear error: a pin mismatch, a
+// refusal with the relay's own message, or a connection failure.
+func DialError(relay string, resp *http.Response, err error) error {
+	var pe *tlsconf.PinError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	if resp != nil && resp.StatusCode >= 400 {
+		return ResponseError(resp)
+	}
+	var te *tls.CertificateVerificationError
+	if errors.As(err, &te) {
+		return fmt.Errorf("relay %s: TLS verification failed: %w", relay, err)
+	}
+	return fmt.Errorf("cannot reach relay %s: %w", relay, err)
+}
+
+// ResponseError reads the relay's JSON error body {"error","hint"}.
+func ResponseError(resp *http.Response) error {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8192))
+	var body struct {
+		Error string `json:"error"`
+		Hint  string `json:"hint"`
+	}
+	if json.Unmarshal(b, &body) == nil && body.Error != "" {
+		return &HTTPError{Status: resp.StatusCode, Message: body.Error, Hint: body.Hint}
+	}
+	return &HTTPError{Status: resp.StatusCode, Message: strings.TrimSpace(http.StatusText(resp.StatusCode))}
+}
+
+// HTTPError is a refusal from the relay's HTTP API.
+type HTTPError struct {
+	Status  int
+	Message string
+	Hint    string
+}
+
+// Error returns the relay's message.
+func (e *HTTPError) Error() string { return e.Message }

@@ -1,0 +1,315 @@
+package recordings
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxCastLine bounds one line of an asciicast stream read by [ParseCast] and
+// [ReadCastEvents].
+const MaxCastLine = 4 << 20
+
+// A CastHeader is the first line of an asciicast v2 stream.
+type CastHeader struct {
+	// Version is the asciicast version; always 2.
+	Version int `json:"version"`
+	// Width and Height are the initial terminal size in columns and rows.
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	// Timestamp is the start time in Unix seconds; zero means unknown.
+	Timestamp int64 `json:"timestamp,omitempty"`
+	// Env holds selected environment variables such as TERM and SHELL.
+	Env map[string]string `json:"env,omitempty"`
+	// Title is an optional title.
+	Title string `json:"title,omitempty"`
+}
+
+// A CastEvent is one event line of an asciicast v2 stream.
+type CastEvent struct {
+	// Time is seconds since the start of the recording.
+	Time float64
+	// Type is "o" (output), "i" (input), "r" (resize) or "m" (marker).
+	Type string
+	// Data is the payload: terminal bytes for "o" and "i", "COLSxROWS" for
+	// "r", a label for "m".
+	Data string
+}
+
+// A CastWriter writes an asciicast v2 stream: the header line, then one line
+// per event with its time measured from start. Event times never decrease:
+// a time earlier than the previous event's is written as the previous time.
+// It is not safe for concurrent use.
+type CastWriter struct {
+	w      io.Writer
+	start  time.Time
+	last   time.Duration
+	out    utf8Carry
+	in     utf8Carry
+	line   []byte
+	strBuf bytes.Buffer
+	enc    *json.Encoder
+}
+
+// NewCastWriter writes the header line h (with Version set to 2) to w and
+// returns a CastWriter whose event times are relative to start.
+func NewCastWriter(w io.Writer, h CastHeader, start time.Time) (*CastWriter, error) {
+	h.Version = 2
+	if h.Width <= 0 || h.Height <= 0 {
+		return nil, fmt.Errorf("recordings: cast size %dx%d must be positive", h.Width, h.Height)
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("recordings: encoding cast header: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return nil, fmt.Errorf("recordings: writing cast header: %w", err)
+	}
+	c := &CastWriter{w: w, start: start}
+	c.enc = json.NewEncoder(&c.strBuf)
+	c.enc.SetEscapeHTML(false)
+	return c, nil
+}
+
+// Output writes an "o" event with terminal output. data may end in the
+// middle of a UTF-8 sequence: the incomplete tail is held back and prefixed
+// to the next Output call. Invalid bytes become U+FFFD.
+func (c *CastWriter) Output(t time.Time, data []byte) error {
+	return c.event(t, "o", c.out.text(data))
+}
+
+// Input writes an "i" event with terminal input, handling UTF-8 like Output.
+func (c *CastWriter) Input(t time.Time, data []byte) error {
+	return c.event(t, "i", c.in.text(data))
+}
+
+// Resize writes an "r" event for a terminal of cols columns and rows rows.
+func (c *CastWriter) Resize(t time.Time, cols, rows int) error {
+	if cols <= 0 || rows <= 0 {
+		return fmt.Errorf("recordings: resize %dx%d must be positive", cols, rows)
+	}
+	return c.event(t, "r", strconv.Itoa(cols)+"x"+strconv.Itoa(rows))
+}
+
+// Marker writes an "m" event with a label.
+func (c *CastWriter) Marker(t time.Time, label string) error {
+	return c.emit(t, "m", label)
+}
+
+// Close writes any UTF-8 bytes held back by Output or Input as U+FFFD. It
+// does not close the underlying writer.
+func (c *CastWriter) Close() error {
+	t := c.start.Add(c.last)
+	if err := c.event(t, "o", c.out.flush()); err != nil {
+		return err
+	}
+	return c.event(t, "i", c.in.flush())
+}
+
+// event writes a data event, skipping empty payloads.
+func (c *CastWriter) event(t time.Time, typ, data string) error {
+	if data == "" {
+		return nil
+	}
+	return c.emit(t, typ, data)
+}
+
+func (c *CastWriter) emit(t time.Time, typ, data string) error {
+	d := max(t.Sub(c.start), c.last)
+	c.last = d
+	c.strBuf.Reset()
+	if err := c.enc.Encode(data); err != nil {
+		return fmt.Errorf("recordings: encoding cast event: %w", err)
+	}
+	l := append(c.line[:0], '[')
+	l = strconv.AppendFloat(l, d.Seconds(), 'f', 6, 64)
+	l = append(l, `, "`...)
+	l = append(l, typ...)
+	l = append(l, `", `...)
+	l = append(l, bytes.TrimSuffix(c.strBuf.Bytes(), []byte("\n"))...)
+	l = append(l, "]\n"...)
+	c.line = l
+	if _, err := c.w.Write(l); err != nil {
+		return fmt.Errorf("recordings: writing cast event: %w", err)
+	}
+	return nil
+}
+
+// utf8Carry turns a byte stream into valid UTF-8 text, holding back an
+// incomplete sequence at the end of one chunk for the next.
+type utf8Carry struct {
+	pending []byte
+}
+
+func (u *utf8Carry) text(data []byte) string {
+	b := append(u.pending, data...)
+	cut := incompleteTail(b)
+	u.pending = append(u.pending[:0:0], b[cut:]...)
+	return sanitize(b[:cut])
+}
+
+func (u *utf8Carry) flush() string {
+	s := sanitize(u.pending)
+	u.pending = nil
+	return s
+}
+
+// incompleteTail returns the index where a trailing incomplete (but so far
+// valid) UTF-8 sequence starts, or len(b) if there is none.
+func incompleteTail(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax+1; i-- {
+		if !utf8.RuneStart(b[i]) {
+			continue
+		}
+		if b[i] >= utf8.RuneSelf && !utf8.FullRune(b[i:]) {
+			return i
+		}
+		break
+	}
+	return len(b)
+}
+
+// sanitize returns b as a string with every invalid byte replaced by U+FFFD.
+func sanitize(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return string(out)
+}
+
+// ParseCast validates an asciicast v2 stream: a header line with version 2
+// and a positive size, then event lines [time, type, data] with
+// non-decreasing times, a known type and, for "r", a "COLSxROWS" size. Blank
+// lines are ignored. It returns the header and the number of events.
+func ParseCast(r io.Reader) (*CastHeader, int, error) {
+	n := 0
+	h, err := ReadCastEvents(r, func(CastEvent) error { n++; return nil })
+	if err != nil {
+		return nil, 0, err
+	}
+	return h, n, nil
+}
+
+// ReadCastEvents validates an asciicast v2 stream like [ParseCast] and calls
+// fn for each event in order, for playback. If fn returns an error,
+// ReadCastEvents stops and returns it.
+func ReadCastEvents(r io.Reader, fn func(CastEvent) error) (*CastHeader, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxCastLine)
+	h, err := readCastHeader(sc)
+	if err != nil {
+		return nil, err
+	}
+	last := 0.0
+	for line := 2; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		ev, err := parseCastEvent(sc.Bytes(), last)
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: %w", ErrInvalidCast, line, err)
+		}
+		last = ev.Time
+		if err := fn(ev); err != nil {
+			return nil, err
+		}
+	}
+	if err := scanErr(sc); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func readCastHeader(sc *bufio.Scanner) (*CastHeader, error) {
+	if !sc.Scan() {
+		if err := scanErr(sc); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: empty stream", ErrInvalidCast)
+	}
+	var h CastHeader
+	if err := json.Unmarshal(sc.Bytes(), &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrInvalidCast, err)
+	}
+	if h.Version != 2 {
+		return nil, fmt.Errorf("%w: header: version %d, want 2", ErrInvalidCast, h.Version)
+	}
+	if h.Width <= 0 || h.Height <= 0 {
+		return nil, fmt.Errorf("%w: header: size %dx%d must be positive", ErrInvalidCast, h.Width, h.Height)
+	}
+	return &h, nil
+}
+
+func scanErr(sc *bufio.Scanner) error {
+	err := sc.Err()
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("%w: line longer than %d bytes", ErrInvalidCast, MaxCastLine)
+	}
+	if err != nil {
+		return fmt.Errorf("recordings: reading cast: %w", err)
+	}
+	return nil
+}
+
+func parseCastEvent(line []byte, last float64) (CastEvent, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(line, &raw); err != nil {
+		return CastEvent{}, err
+	}
+	if len(raw) != 3 {
+		return CastEvent{}, fmt.Errorf("event has %d elements, want 3", len(raw))
+	}
+	var ev CastEvent
+	if err := json.Unmarshal(raw[0], &ev.Time); err != nil {
+		return ev, fmt.Errorf("event time: %w", err)
+	}
+	if err := json.Unmarshal(raw[1], &ev.Type); err != nil {
+		return ev, fmt.Errorf("event type: %w", err)
+	}
+	if err := json.Unmarshal(raw[2], &ev.Data); err != nil {
+		return ev, fmt.Errorf("event data: %w", err)
+	}
+	return ev, checkCastEvent(ev, last)
+}
+
+func checkCastEvent(ev CastEvent, last float64) error {
+	if ev.Time < last {
+		return fmt.Errorf("event time %v is before previous %v", ev.Time, last)
+	}
+	switch ev.Type {
+	case "o", "i", "m":
+		return nil
+	case "r":
+		if _, _, ok := parseSize(ev.Data); !ok {
+			return fmt.Errorf("resize %q is not COLSxROWS", ev.Data)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown event type %q", ev.Type)
+}
+
+func parseSize(s string) (cols, rows int, ok bool) {
+	c, r, found := bytes.Cut([]byte(s), []byte("x"))
+	if !found {
+		return 0, 0, false
+	}
+	cols, err1 := strconv.Atoi(string(c))
+	rows, err2 := strconv.Atoi(string(r))
+	return cols, rows, err1 == nil && err2 == nil && cols > 0 && rows > 0
+}

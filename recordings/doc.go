@@ -1,0 +1,24 @@
+// Package recordings encrypts and decrypts Tether session recordings.
+//
+// A recording is made on the agent, streamed to the relay while the session
+// runs and stored there as ciphertext that only the organisation's reviewers
+// can open. The relay can read the cleartext header (session ID, creation
+// time and the key IDs of the reviewers) with [ReadHeader], but never the body.
+//
+// The format is specified in FORMAT.md next to this file. In short: a random
+// 32-byte file key is wrapped for every reviewer [Recipient] with HPKE
+// (MLKEM768-X25519, HKDF-SHA256, AES-256-GCM); the header is authenticated by
+// an HMAC keyed from the file key; the body is split into chunks of at most
+// [ChunkSize] bytes, each sealed with AES-256-GCM under a key derived from the
+// file key, with a counter nonce and a last-chunk flag, so truncation,
+// reordering, splicing and trailing data are all detected.
+//
+// [NewWriter] produces a recording and [NewReader] opens one. A recording cut
+// short (for example because the agent crashed) remains readable up to its
+// last whole chunk: the [Reader] returns every authenticated byte and then
+// [ErrTruncated].
+//
+// The plaintext of a Tether recording is an asciicast v2 stream; the
+// encryption layer treats it as opaque bytes. [CastWriter], [ParseCast] and
+// [ReadCastEvents] are small helpers to produce, validate and play it back.
+package recordings
