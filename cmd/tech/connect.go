@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -56,6 +57,8 @@ func connectFlags(cmd *cobra.Command, o *tech.ConnectOptions) {
 	f.StringSliceVar(&o.Caps, "caps", []string{"shell"}, "capabilities to ask for: shell, files, clipboard")
 	f.BoolVarP(&o.PTY, "tty", "t", false, "run COMMAND in a PTY")
 	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")
+	f.DurationVar(&o.Keepalive, "keepalive", 20*time.Second, "how often to send a keepalive while idle (not counted as input)")
+	f.MarkHidden("keepalive")
 }
 
 func newSessionCmd(g *globals) *cobra.Command {

@@ -37,6 +37,7 @@ type session struct {
 
 	lastInput atomic.Int64 // unix nanos of the last human input
 	endOnce   sync.Once
+	ending    atomic.Bool // set as soon as end starts
 	ended     chan struct{}
 	endReason string // set once, before ended is closed
 	locks     atomic.Int32
@@ -159,6 +160,7 @@ func (s *session) has(c string) bool { return slices.Contains(s.granted, c) }
 // goroutine, any number of times.
 func (s *session) end(reason string) {
 	s.endOnce.Do(func() {
+		s.ending.Store(true)
 		s.procMu.Lock()
 		if s.proc != nil {
 			s.proc.kill()

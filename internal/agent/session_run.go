@@ -163,6 +163,9 @@ func (s *session) pumpOutput(ctx context.Context, pr *process) {
 		return s.ch.Send(ctx, t, b)
 	}, done)
 	code := pr.wait(done)
+	if s.ending.Load() {
+		return // killed by the end path, which reports its own reason
+	}
 	s.ch.SendMsg(ctx, protocol.AppendExit(nil, int32(code)))
 	what := "command"
 	if pr.shell {

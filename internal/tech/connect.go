@@ -29,6 +29,9 @@ type ConnectOptions struct {
 	Reason string   // reason or ticket, shown to the end user and audited
 	// Attended asks for a join code instead of naming a device.
 	Attended bool
+	// Keepalive is how often an idle technician side sends a keepalive;
+	// default 20 s. Keepalives are not human input.
+	Keepalive time.Duration
 }
 
 // ExitError carries a remote command's exit status.
@@ -39,9 +42,9 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("remote command exited with status %d", e.Code)
 }
 
-// keepaliveEvery is how often an idle technician side tells the agent it is
-// still there; keepalives are not human input.
-const keepaliveEvery = 20 * time.Second
+// defaultKeepalive is how often an idle technician side tells the agent it
+// is still there.
+const defaultKeepalive = 20 * time.Second
 
 // Connect asks for a session, waits for the end user's consent, and runs the
 // shell or command. It returns nil or *ExitError for a command's status.
@@ -185,7 +188,7 @@ func (t *terminal) run(ctx context.Context, o ConnectOptions) error {
 	if st.PTY && isTTY {
 		go t.forwardResizes(ctx, in)
 	}
-	go t.keepalive(ctx)
+	go t.keepalive(ctx, o.Keepalive)
 	return t.receive(ctx, st.PTY && isTTY)
 }
 
@@ -224,8 +227,11 @@ func (t *terminal) forwardResizes(ctx context.Context, in *os.File) {
 }
 
 // keepalive keeps the path warm; the agent does not count it as input.
-func (t *terminal) keepalive(ctx context.Context) {
-	tk := time.NewTicker(keepaliveEvery)
+func (t *terminal) keepalive(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = defaultKeepalive
+	}
+	tk := time.NewTicker(every)
 	defer tk.Stop()
 	for {
 		select {
