@@ -35,6 +35,7 @@ type Channel struct {
 
 	recv *e2e.Opener
 	rbuf []byte
+	rerr error // the first failure to open a frame; every later Recv returns it
 }
 
 var sealedAAD = []byte{byte(protocol.FrameSealed)}
@@ -95,6 +96,9 @@ func (ch *Channel) SendJSON(ctx context.Context, t protocol.InnerType, v any) er
 // that fails to open (replayed, reordered, altered, truncated) is an error
 // after which the channel is unusable.
 func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error) {
+	if ch.rerr != nil {
+		return 0, nil, ch.rerr
+	}
 	for {
 		ft, p, err := ch.conn.ReadFrame(ctx)
 		if err != nil {
@@ -116,7 +120,8 @@ func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error)
 func (ch *Channel) open(p []byte) (protocol.InnerType, []byte, error) {
 	pt, err := ch.recv.Open(ch.rbuf[:0], sealedAAD, p)
 	if err != nil {
-		return 0, nil, fmt.Errorf("end-to-end channel: %w", err)
+		ch.rerr = fmt.Errorf("end-to-end channel: %w", err)
+		return 0, nil, ch.rerr
 	}
 	ch.rbuf = pt
 	t, payload, err := protocol.ParseInner(pt)
