@@ -26,7 +26,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "tether/cmd/relay", "tether/cmd/agent", "tether/cmd/tech")
+	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	if raceEnabled { // the binaries get the race detector too
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "tether/cmd/relay", "tether/cmd/agent", "tether/cmd/tech")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)

@@ -170,7 +170,7 @@ const (
 	InStderr InnerType = 0x05
 	// InResize T→A: rows (uint16 BE) || cols (uint16 BE).
 	InResize InnerType = 0x06
-	// InExit A→T: exit status, int32 BE (-1 when killed by a signal).
+	// InExit A→T: exit status, int32 BE (128+signal when killed by one, as a shell reports it).
 	InExit InnerType = 0x07
 	// InEnd either way: UTF-8 reason; the session ends.
 	InEnd InnerType = 0x08

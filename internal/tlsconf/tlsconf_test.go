@@ -125,29 +125,46 @@ func TestFingerprintKeepsAcrossReissue(t *testing.T) {
 	if a, b := Fingerprint(cert.Leaf), Fingerprint(reissued); a != b {
 		t.Errorf("fingerprint of re-issued certificate = %s, want %s", b, a)
 	}
-	if fp := Fingerprint(cert.Leaf); len(fp) != len("SHA256:")+64 || fp != strings.ToLower(fp[:0])+fp {
-		t.Errorf("Fingerprint = %q, want SHA256: and 64 hex digits", fp)
+	if fp := Fingerprint(cert.Leaf); len(fp) != len("SHA256:")+64 || fp != "SHA256:"+strings.ToLower(fp[7:]) {
+		t.Errorf("Fingerprint = %q, want SHA256: and 64 lowercase hex digits", fp)
+	}
+	if got, err := ParseFingerprint(Fingerprint(cert.Leaf)); err != nil || got != Fingerprint(cert.Leaf) {
+		t.Errorf("ParseFingerprint(Fingerprint()) = %q, %v; want it unchanged", got, err)
 	}
 }
 
-// handshake runs a TLS handshake between server and client over net.Pipe and
-// returns the client's connection state and both errors.
+// handshake runs a TLS handshake between server and client over loopback
+// TCP (net.Pipe is unbuffered, so a client's alert can deadlock against the
+// server's flight) and returns the client's connection state and both
+// errors.
 func handshake(t *testing.T, server, client *tls.Config) (tls.ConnectionState, error, error) {
 	t.Helper()
-	sc, cc := net.Pipe()
-	defer sc.Close()
-	defer cc.Close()
-	srv := tls.Server(sc, server)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
 	srvErr := make(chan error, 1)
 	go func() {
-		err := srv.Handshake()
-		sc.Close() // unblock the client if the server gives up
-		srvErr <- err
+		c, err := ln.Accept()
+		if err != nil {
+			srvErr <- err
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		srvErr <- tls.Server(c, server).Handshake()
 	}()
+	cc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.SetDeadline(time.Now().Add(10 * time.Second))
 	cli := tls.Client(cc, client)
 	cliErr := cli.Handshake()
+	cs := cli.ConnectionState()
 	cc.Close()
-	return cli.ConnectionState(), cliErr, <-srvErr
+	return cs, cliErr, <-srvErr
 }
 
 func TestHandshakePinned(t *testing.T) {
@@ -218,11 +235,11 @@ func TestHandshakeVersionsAndSuites(t *testing.T) {
 	tests := []struct {
 		name    string
 		edit    func(*tls.Config)
-		wantErr bool
+		wantErr string // in the server's error; "" for success
 		version uint16
 	}{
-		{"tls13", func(c *tls.Config) {}, false, tls.VersionTLS13},
-		{"tls12 gcm", func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, false, tls.VersionTLS12},
+		{"tls13", func(c *tls.Config) {}, "", tls.VersionTLS13},
+		{"tls12 gcm", func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, "", tls.VersionTLS12},
 		{"tls12 cbc only", func(c *tls.Config) {
 			c.MaxVersion = tls.VersionTLS12
 			c.CipherSuites = []uint16{
@@ -230,20 +247,22 @@ func TestHandshakeVersionsAndSuites(t *testing.T) {
 				tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
 				tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
 			}
-		}, true, 0},
+		}, "no cipher suite", 0},
 		{"tls11", func(c *tls.Config) {
 			c.MinVersion = tls.VersionTLS10
 			c.MaxVersion = tls.VersionTLS11
-		}, true, 0},
+			c.CipherSuites = nil // let the client offer its defaults
+		}, "unsupported versions", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			client := ClientConfig(Fingerprint(cert.Leaf), nil)
 			tt.edit(client)
 			cs, cerr, serr := handshake(t, ServerConfig(cert), client)
-			if tt.wantErr {
-				if cerr == nil || serr == nil {
-					t.Errorf("handshake errors client=%v server=%v, want both to fail", cerr, serr)
+			if tt.wantErr != "" {
+				if cerr == nil || serr == nil || !strings.Contains(serr.Error(), tt.wantErr) {
+					t.Errorf("handshake errors client=%v server=%v, want both to fail, server with %q",
+						cerr, serr, tt.wantErr)
 				}
 				return
 			}

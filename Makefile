@@ -1,0 +1,37 @@
+# Tether — build, run and test. `make help` lists the targets.
+GO       ?= go
+DATA     ?= ./tether-data
+LISTEN   ?= 127.0.0.1:8443
+FUZZTIME ?= 30s
+
+.PHONY: help build run test lint fuzz bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+build: ## build relay, agent and tech into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+run: build ## run the relay on its embedded default (DATA=./tether-data, self-signed TLS)
+	./bin/relay serve --data $(DATA) --listen $(LISTEN)
+
+test: lint ## run the whole test suite with the race detector
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz: ## run every fuzz test for FUZZTIME each (seed corpora run in `make test` too)
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: build ## hot-path benchmarks (frame seal/open, recording chunks)
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/e2e/ ./recordings/
+
+clean: ## remove build output
+	rm -rf bin/
