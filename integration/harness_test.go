@@ -141,6 +141,8 @@ type env struct {
 	url   string
 	fp    string
 	tech  string // tech --config dir
+	// reviewer is the recording identity file sessions are recorded to.
+	reviewer string
 }
 
 // newEnv starts a relay on a free loopback port with extra serve flags and
@@ -155,7 +157,22 @@ func newEnv(t *testing.T, relayFlags ...string) *env {
 	if r.code != 0 {
 		t.Fatalf("admin login failed: %s", r.stderr)
 	}
+	e.addReviewer()
 	return e
+}
+
+// addReviewer makes a recording identity (e.reviewer) and configures its
+// public key as a recipient: sessions are refused without one.
+func (e *env) addReviewer() {
+	e.t.Helper()
+	e.reviewer = filepath.Join(e.dir, "reviewer.key")
+	r := e.techRun("", "keys", "generate", "-o", e.reviewer)
+	if r.code != 0 {
+		e.t.Fatalf("keys generate: %s", r.stderr)
+	}
+	if r := e.techRun("", "recordings", "recipients", "add", strings.TrimSpace(r.stdout)); r.code != 0 {
+		e.t.Fatalf("recipients add: %s", r.stderr)
+	}
 }
 
 // startRelay starts `relay serve` and waits for /healthz.

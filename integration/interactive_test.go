@@ -99,6 +99,7 @@ func TestTerminalConsentShowsHostileTextInertly(t *testing.T) {
 	if r := e.techRun("correct horse battery staple\n", "login", "--relay", e.url, "--user", "alice", "--ca-fingerprint", e.fp, "--password-stdin"); r.code != 0 {
 		t.Fatalf("login: %s", r.stderr)
 	}
+	e.addReviewer()
 	d := e.enroll("dev")
 	agent := startPTY(t, e.dir, bin.agent, "--config", d.home, "run", "--lock-cmd", "echo locked >> "+d.lockLog)
 	e.waitOnline(d.name)

@@ -31,6 +31,7 @@ type session struct {
 	info    protocol.SessionInfo
 	ch      *transport.Channel
 	granted []string
+	rec     *recorder // nil until the handshake is done
 
 	procMu sync.Mutex
 	proc   *process
@@ -85,6 +86,9 @@ func (s *session) setup(ctx context.Context) error {
 	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
 		return err
 	}
+	if s.rec, err = newRecorder(s.conn, s.info); err != nil {
+		return err
+	}
 	return s.askConsent(ctx)
 }
 
@@ -116,8 +120,10 @@ func (s *session) askConsent(ctx context.Context) error {
 		return err
 	}
 	if !d.Granted {
+		s.rec.marker("consent refused: %s", d.Why)
 		return fmt.Errorf("%w: %s", errRefused, d.Why)
 	}
+	s.rec.marker("consent granted: %s", capsLabel(d.Capabilities))
 	s.granted = d.Capabilities
 	s.log.Info("consent granted", "caps", d.Capabilities)
 	return nil
@@ -145,6 +151,7 @@ func (s *session) refuse(ctx context.Context, err error) {
 	if errors.Is(err, errRefused) {
 		reason = err.Error()
 	}
+	s.rec.close(reason)
 	if s.ch != nil {
 		s.ch.Send(ctx, protocol.InEnd, []byte(reason))
 	}
@@ -167,6 +174,9 @@ func (s *session) end(reason string) {
 		}
 		s.procMu.Unlock()
 		s.lock()
+		if err := s.rec.close(reason); err != nil {
+			s.log.Error("recording could not be finished", "err", err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if s.ch != nil {

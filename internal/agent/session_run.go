@@ -91,6 +91,9 @@ func (s *session) handle(ctx context.Context, t protocol.InnerType, p []byte) er
 		return s.start(ctx, p)
 	case protocol.InStdin:
 		s.touch()
+		if err := s.rec.inputEvent(p); err != nil {
+			return fmt.Errorf("recording failed: %w", err)
+		}
 		if pr := s.currentProc(); pr != nil {
 			pr.write(p)
 		}
@@ -105,6 +108,9 @@ func (s *session) handle(ctx context.Context, t protocol.InnerType, p []byte) er
 		}
 		if pr := s.currentProc(); pr != nil {
 			pr.resize(rows, cols)
+		}
+		if err := s.rec.resize(int(cols), int(rows)); err != nil {
+			return fmt.Errorf("recording failed: %w", err)
 		}
 	case protocol.InKeepalive:
 		// Not activity: the idle timeout counts human input only.
@@ -149,6 +155,14 @@ func (s *session) start(ctx context.Context, p []byte) error {
 	if err != nil {
 		return fmt.Errorf("could not start: %w", err)
 	}
+	if st.Rows > 0 && st.Cols > 0 {
+		s.rec.resize(int(st.Cols), int(st.Rows))
+	}
+	if pr.shell {
+		s.rec.marker("start: interactive shell")
+	} else {
+		s.rec.marker("start: %q", st.Argv)
+	}
 	s.proc = pr
 	s.log.Info("process started", "pty", pr.pty != nil, "command", st.Argv)
 	go s.pumpOutput(ctx, pr)
@@ -160,6 +174,10 @@ func (s *session) start(ctx context.Context, p []byte) error {
 func (s *session) pumpOutput(ctx context.Context, pr *process) {
 	done := make(chan struct{})
 	pr.readOutputs(func(t protocol.InnerType, b []byte) error {
+		if err := s.rec.output(b); err != nil {
+			go s.end("recording failed: " + err.Error())
+			return err
+		}
 		return s.ch.Send(ctx, t, b)
 	}, done)
 	code := pr.wait(done)

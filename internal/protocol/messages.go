@@ -46,6 +46,10 @@ const (
 	CtlAuth = "auth"
 	// Relay → agent: authentication accepted.
 	CtlWelcome = "welcome"
+	// Agent → relay: the recording is complete (its final chunk was sent).
+	CtlRecordingDone = "recording_done"
+	// Agent → relay: recording failed; Error says why (an audit event).
+	CtlRecordingFailed = "recording_failed"
 )
 
 // Control is a JSON message read by the relay or sent by it. Only the fields
@@ -89,18 +93,22 @@ type Control struct {
 // transcript, so a relay that tells the two sides different things makes the
 // handshake fail or the security codes differ.
 type SessionInfo struct {
-	ID          string        `json:"id"` // 32 lowercase hex digits
-	TechID      string        `json:"tech_id"`
-	TechUser    string        `json:"tech_user"`
-	TechName    string        `json:"tech_name"`
-	Org         string        `json:"org"`
-	DeviceID    string        `json:"device_id"`
-	DeviceName  string        `json:"device_name"`
-	DeviceKey   []byte        `json:"device_key"`
-	Caps        []string      `json:"caps"`
-	Mode        string        `json:"mode"`
-	Reason      string        `json:"reason,omitempty"`
-	Recorded    bool          `json:"recorded"`
+	ID         string   `json:"id"` // 32 lowercase hex digits
+	TechID     string   `json:"tech_id"`
+	TechUser   string   `json:"tech_user"`
+	TechName   string   `json:"tech_name"`
+	Org        string   `json:"org"`
+	DeviceID   string   `json:"device_id"`
+	DeviceName string   `json:"device_name"`
+	DeviceKey  []byte   `json:"device_key"`
+	Caps       []string `json:"caps"`
+	Mode       string   `json:"mode"`
+	Reason     string   `json:"reason,omitempty"`
+	Recorded   bool     `json:"recorded"`
+	// Recipients are the reviewers' public keys ("tether-rec1…") the agent
+	// encrypts the recording to; RecordInput also records typed input.
+	Recipients  []string      `json:"recipients,omitempty"`
+	RecordInput bool          `json:"record_input,omitempty"`
 	IdleTimeout time.Duration `json:"idle_timeout"`
 	MaxDuration time.Duration `json:"max_duration"`
 }
@@ -129,7 +137,7 @@ func ParseFrame(msg []byte) (FrameType, []byte, error) {
 	}
 	t := FrameType(msg[0])
 	switch t {
-	case FrameControl, FrameClientHello, FrameServerHello, FrameClientFinish, FrameSealed:
+	case FrameControl, FrameClientHello, FrameServerHello, FrameClientFinish, FrameSealed, FrameRecording:
 	default:
 		return 0, nil, fmt.Errorf("%w 0x%02x", ErrUnknownFrame, msg[0])
 	}

@@ -30,6 +30,16 @@ const (
 	PathAgentSession    = "/v1/agent/session" // WebSocket: one agent side of one session
 	PathAgentJoin       = "/v1/agent/join"    // WebSocket: attended mode, agent side
 	PathTechSession     = "/v1/tech/session"  // WebSocket: one technician side of one session
+	PathUsers           = "/v1/users"         // GET list, POST add; {name}/unlock, /reset-password, /disable, /roles…
+	PathPolicy          = "/v1/policy"        // GET ?org=; POST changes one organisation's policy
+	PathOrgs            = "/v1/orgs"          // GET list, POST create
+	PathRoles           = "/v1/roles"         // GET list, POST create or replace; DELETE {name}
+	PathMFAEnroll       = "/v1/mfa/enroll"    // POST: re-authenticate, start TOTP enrolment
+	PathMFAConfirm      = "/v1/mfa/confirm"   // POST: activate with a first code; returns recovery codes
+	PathMFADisable      = "/v1/mfa/disable"   // POST: re-authenticate, turn two-factor off
+	PathRecordings      = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
+	PathRecipients      = "/v1/recordings/recipients"
+	PathAuditExport     = "/v1/audit/export"
 	HeaderAuthorization = "Authorization"
 	BearerPrefix        = "Bearer "
 )
@@ -54,6 +64,10 @@ const (
 	// ciphertext and tag of one inner message; the frame type byte is bound
 	// as associated data.
 	FrameSealed FrameType = 0x20
+	// FrameRecording: payload is the next piece of the session's encrypted
+	// recording (agent → relay; see recordings/FORMAT.md). The relay appends
+	// it to the session's recording file; it can read none of it.
+	FrameRecording FrameType = 0x30
 )
 
 // Forwarded reports whether the relay forwards frames of type t between the
@@ -79,6 +93,8 @@ func (t FrameType) String() string {
 		return "client-finish"
 	case FrameSealed:
 		return "sealed"
+	case FrameRecording:
+		return "recording"
 	}
 	return "unknown"
 }

@@ -49,6 +49,12 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathSessions, permAuthenticated, s.authed(permAuthenticated, s.handleSessions)},
 		{"GET " + protocol.PathSessions + "/{id}", permAuthenticated, s.authed(permAuthenticated, s.handleSessionShow)},
 		{"POST " + protocol.PathSessions + "/{id}/kill", rbac.SessionTerminate, s.authed(rbac.SessionTerminate, s.handleSessionKill)},
+		{"GET " + protocol.PathRecipients, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecipientsList)},
+		{"POST " + protocol.PathRecipients, rbac.PolicyManage, s.authed(rbac.PolicyManage, s.handleRecipientsAdd)},
+		{"DELETE " + protocol.PathRecipients + "/{id}", rbac.PolicyManage, s.authed(rbac.PolicyManage, s.handleRecipientsRemove)},
+		{"GET " + protocol.PathRecordings, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecordingsList)},
+		{"GET " + protocol.PathRecordings + "/{id}", rbac.RecordingReview, s.authed(rbac.RecordingReview, s.handleRecordingGet)},
+		{"GET " + protocol.PathAuditExport, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditExport)},
 	}
 }
 

@@ -24,6 +24,7 @@ type live struct {
 	attachH  [32]byte
 	attached chan struct{}
 	done     chan struct{}
+	rec      *recFile
 
 	mu       sync.Mutex
 	agent    *transport.Conn
@@ -87,6 +88,7 @@ func (b *broker) newLive(info protocol.SessionInfo, c *transport.Conn, source st
 	l := &live{b: b, info: info, source: source, tech: c, techOut: newOutbox(c), attachH: token.Hash(attach),
 		attached: make(chan struct{}), done: make(chan struct{})}
 	l.limit = time.AfterFunc(info.MaxDuration, func() { l.end("absolute session limit reached") })
+	l.rec = b.s.newRecFile(l)
 	b.add(l)
 	return l, attach
 }
@@ -145,6 +147,7 @@ func (l *live) end(reason string) {
 			o.conn.Close(reason)
 		}
 	}
+	l.rec.close()
 	close(l.done)
 	l.b.remove(l.info.ID)
 	l.b.s.finishSession(l, reason)
@@ -180,6 +183,12 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 		if err != nil {
 			l.end("protocol error from " + who)
 			return
+		}
+		if ft == protocol.FrameRecording {
+			if fromAgent {
+				l.rec.write(p)
+			}
+			continue
 		}
 		if ft == protocol.FrameControl {
 			if stop := l.control(p, fromAgent, who); stop {
@@ -230,6 +239,10 @@ func (l *live) control(p []byte, fromAgent bool, who string) bool {
 		return true
 	case m.Type == protocol.CtlConsent && fromAgent:
 		l.b.s.recordConsent(l, m)
+	case m.Type == protocol.CtlRecordingDone && fromAgent:
+		l.rec.markComplete()
+	case m.Type == protocol.CtlRecordingFailed && fromAgent:
+		l.b.s.record(auditEvent(l.info.TechID, "recording.failed", l.info.ID, "failure", l.source, "error", truncate(m.Error, 200)))
 	}
 	return false
 }

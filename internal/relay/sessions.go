@@ -88,9 +88,13 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	if err != nil {
 		return nil, err
 	}
+	keys, err := s.recipientKeys()
+	if err != nil {
+		return nil, err
+	}
 	info := protocol.SessionInfo{ID: store.NewSessionID(), TechID: p.user.ID, TechUser: p.user.Username,
 		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
-		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession}
+		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession, Recorded: true, Recipients: keys}
 	if m.Mode == store.ModeAttended {
 		return s.openAttended(ctx, c, p, info)
 	}

@@ -20,6 +20,16 @@ var (
 	bucketSessions = []byte("sessions")
 	// bucketJoinCodes maps a join code's SHA-256 to a JSON JoinCode.
 	bucketJoinCodes = []byte("join_codes")
+	// bucketRecordings maps Recording.ID (the session ID) to a JSON Recording.
+	bucketRecordings = []byte("recordings")
+	// bucketOrgs maps Org.Name to a JSON Org.
+	bucketOrgs = []byte("orgs")
+	// bucketRoles maps Role.Name to a JSON Role (custom roles only).
+	bucketRoles = []byte("roles")
+	// bucketUnknownLogins maps a login name that is not a user to its
+	// consecutive failed sign-ins (a big-endian uint32), so that unknown names
+	// lock like real ones.
+	bucketUnknownLogins = []byte("unknown_logins")
 	// bucketMeta maps a key to an opaque value (keys, settings).
 	bucketMeta = []byte("meta")
 	// bucketAudit maps an 8-byte big-endian AuditRecord.Seq to a JSON AuditRecord.
@@ -33,7 +43,7 @@ const AuditBucket = "audit"
 var allBuckets = [][]byte{
 	bucketUsers, bucketUserNames, bucketLoginTokens, bucketEnrollTokens,
 	bucketDevices, bucketDeviceNames, bucketSessions, bucketJoinCodes,
-	bucketMeta, bucketAudit,
+	bucketMeta, bucketAudit, bucketRecordings,
 }
 
 // createBuckets creates every bucket that does not exist yet.

@@ -12,6 +12,9 @@ const (
 	UserLocked = "locked"
 	// UserDisabled is a user disabled by an administrator.
 	UserDisabled = "disabled"
+	// UserPending is a user created by someone who could not grant all of
+	// the user's roles; it may not log in until an administrator approves it.
+	UserPending = "pending"
 )
 
 // User is an account on the relay. New fields (password history, TOTP,
@@ -33,6 +36,34 @@ type User struct {
 	PasswordChangedAt time.Time `json:"password_changed_at,omitzero"`
 	FailedLogins      int       `json:"failed_logins,omitempty"`
 	CreatedAt         time.Time `json:"created_at,omitzero"`
+	// CreatedBy is the ID of the user who created this one.
+	CreatedBy string `json:"created_by,omitempty"`
+	// LockedAt is when the account was locked (State UserLocked).
+	LockedAt time.Time `json:"locked_at,omitzero"`
+	// DeviceGroups, if not empty, limits the user's unattended sessions to
+	// devices in these groups.
+	DeviceGroups []string `json:"device_groups,omitempty"`
+	// PasswordHistory holds retired password hashes, newest first.
+	PasswordHistory []PasswordHistoryEntry `json:"password_history,omitempty"`
+	// TOTPSecret is the active TOTP seed sealed with the relay's secret key
+	// (package totp); empty when two-factor is off.
+	TOTPSecret []byte `json:"totp_secret,omitempty"`
+	// TOTPPending is a sealed seed awaiting `tech mfa confirm`.
+	TOTPPending []byte `json:"totp_pending,omitempty"`
+	// TOTPLastStep is the last accepted TOTP time step; codes of that step or
+	// earlier are refused as replays.
+	TOTPLastStep int64 `json:"totp_last_step,omitempty"`
+	// RecoveryCodes are the SHA-256 hashes of the one-time recovery codes; a
+	// used code's hash is zeroed.
+	RecoveryCodes [][32]byte `json:"recovery_codes,omitempty"`
+}
+
+// PasswordHistoryEntry is a retired password.
+type PasswordHistoryEntry struct {
+	// Hash is the retired password's PHC string.
+	Hash string `json:"hash"`
+	// RetiredAt is when it was replaced.
+	RetiredAt time.Time `json:"retired_at"`
 }
 
 // LoginToken is a technician's login session, stored under the SHA-256 of

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+)
+
+func newKeysCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Recording identities (reviewers' keys)"}
+	var out string
+	gen := &cobra.Command{
+		Use:   "generate -o FILE",
+		Short: "Make a new recording identity; print its public key",
+		Long: `generate writes a new recording identity (a post-quantum hybrid
+ML-KEM-768 + X25519 private key) to FILE with mode 0600 — it never overwrites —
+and prints the public key on stdout. Give the public key to
+'tech recordings recipients add'; keep FILE offline: it opens every recording
+made for it.`,
+		Example: `  tech keys generate -o ~/reviewer.key
+  tech recordings recipients add "$(tech keys generate -o ~/reviewer.key)"`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.GenerateKey(out)
+		},
+	}
+	gen.Flags().StringVarP(&out, "output", "o", "", "file for the private identity (required)")
+	gen.MarkFlagRequired("output")
+	cmd.AddCommand(gen)
+	return cmd
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+	"tether/internal/tech"
+)
+
+func newRecordingsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "recordings",
+		Short: "Review encrypted session recordings (decrypted locally, never on the relay)",
+	}
+	cmd.AddCommand(newRecipientsCmd(g), newRecListCmd(g), newRecVerifyCmd(g), newRecExportCmd(g), newRecPlayCmd(g))
+	return cmd
+}
+
+// withClient wraps a command body that needs the tech client.
+func withClient(g *globals, fn func(cmd *cobra.Command, c *tech.Client, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := g.client(cmd)
+		if err != nil {
+			return err
+		}
+		return fn(cmd, c, args)
+	}
+}
+
+func newRecipientsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "recipients", Short: "Reviewer keys new recordings are encrypted to"}
+	add := &cobra.Command{
+		Use:     "add PUBKEY",
+		Short:   "Encrypt recordings from now on to this public key too",
+		Example: `  tech recordings recipients add tether-rec1…`,
+		Args:    cobra.ExactArgs(1),
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.AddRecipient(cmd.Context(), args[0])
+		}),
+	}
+	var asJSON bool
+	list := &cobra.Command{
+		Use:     "list [--json]",
+		Short:   "List reviewer keys",
+		Example: `  tech recordings recipients list`,
+		Args:    cli.NoArgs,
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.Recipients(cmd.Context(), asJSON)
+		}),
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	rm := &cobra.Command{
+		Use:     "remove KEYID",
+		Short:   "Stop encrypting new recordings to a key",
+		Example: `  tech recordings recipients remove 3f2a9c0d11e4b7a2`,
+		Args:    cobra.ExactArgs(1),
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.RemoveRecipient(cmd.Context(), args[0])
+		}),
+	}
+	cmd.AddCommand(add, list, rm)
+	return cmd
+}
+
+func newRecListCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list [--json]",
+		Short:   "List recordings with their state (complete, incomplete, recording)",
+		Example: `  tech recordings list --json`,
+		Args:    cli.NoArgs,
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.Recordings(cmd.Context(), asJSON)
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newRecVerifyCmd(g *globals) *cobra.Command {
+	var ident string
+	cmd := &cobra.Command{
+		Use:   "verify ID --identity FILE",
+		Short: "Decrypt locally and check every chunk and the asciicast stream",
+		Long: `verify downloads recording ID, decrypts it on this machine with the identity
+in FILE, and checks it whole: truncation, reordering, splicing, trailing data
+and bit flips are all detected. Exit 0 only for an intact recording.`,
+		Example: `  tech recordings verify 3f2a… --identity ~/reviewer.key`,
+		Args:    cobra.ExactArgs(1),
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.VerifyRecording(cmd.Context(), args[0], ident)
+		}),
+	}
+	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
+	cmd.MarkFlagRequired("identity")
+	return cmd
+}
+
+func newRecExportCmd(g *globals) *cobra.Command {
+	var ident, format, out string
+	cmd := &cobra.Command{
+		Use:   "export ID --identity FILE [--format asciicast] -o OUT",
+		Short: "Decrypt a recording locally to an asciicast v2 file",
+		Long: `export decrypts recording ID on this machine into OUT (mode 0600, never
+overwritten), as asciicast v2 that asciinema plays. An incomplete recording is
+exported up to its last whole chunk, with a warning.`,
+		Example: `  tech recordings export 3f2a… --identity ~/reviewer.key -o session.cast
+  asciinema play session.cast`,
+		Args: cobra.ExactArgs(1),
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.ExportRecording(cmd.Context(), args[0], ident, format, out)
+		}),
+	}
+	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
+	cmd.Flags().StringVar(&format, "format", "asciicast", "output format (asciicast)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (required)")
+	cmd.MarkFlagRequired("identity")
+	cmd.MarkFlagRequired("output")
+	return cmd
+}
+
+func newRecPlayCmd(g *globals) *cobra.Command {
+	var ident string
+	var speed float64
+	cmd := &cobra.Command{
+		Use:     "play ID --identity FILE [--speed N]",
+		Short:   "Replay a recording in this terminal (idle gaps capped at 2 s)",
+		Example: `  tech recordings play 3f2a… --identity ~/reviewer.key --speed 2`,
+		Args:    cobra.ExactArgs(1),
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.PlayRecording(cmd.Context(), args[0], ident, speed)
+		}),
+	}
+	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
+	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed factor")
+	cmd.MarkFlagRequired("identity")
+	return cmd
+}

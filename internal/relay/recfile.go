@@ -1,0 +1,136 @@
+package relay
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"tether/internal/store"
+	"tether/recordings"
+)
+
+// recordingsDir is where the relay keeps recording files.
+func recordingsDir(dir string) string { return filepath.Join(dir, "recordings") }
+
+// recFile receives one session's encrypted recording from its agent and
+// appends it to DATA/recordings/<session>.rec. The relay cannot read it: it
+// only counts, hashes and, once, parses the public header for key IDs.
+type recFile struct {
+	s        *Server
+	id       string
+	mu       sync.Mutex
+	f        *os.File
+	sum      hash.Hash
+	size     int64
+	pieces   int
+	head     bytes.Buffer // the first bytes, until the header parses
+	keyIDs   []string
+	complete bool
+	closed   bool
+	err      error
+}
+
+// newRecFile indexes a new recording for l's session.
+func (s *Server) newRecFile(l *live) *recFile {
+	r := &recFile{s: s, id: l.info.ID, sum: sha256.New()}
+	s.db.PutRecording(&store.Recording{ID: l.info.ID, TechUser: l.info.TechUser, DeviceName: l.info.DeviceName,
+		State: store.RecordingOpen, CreatedAt: now()})
+	return r
+}
+
+// write appends one piece; errors are kept and reported at close.
+func (r *recFile) write(p []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil || r.closed {
+		return
+	}
+	if r.f == nil {
+		if r.err = r.open(); r.err != nil {
+			return
+		}
+	}
+	if _, err := r.f.Write(p); err != nil {
+		r.err = fmt.Errorf("write recording: %w", err)
+		return
+	}
+	r.sum.Write(p)
+	r.size += int64(len(p))
+	r.pieces++
+	r.readHeader(p)
+}
+
+// open creates the file (0600, never overwriting).
+func (r *recFile) open() error {
+	dir := recordingsDir(r.s.cfg.DataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create recordings dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, r.id+".rec"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create recording file: %w", err)
+	}
+	r.f = f
+	return nil
+}
+
+// readHeader collects the first bytes until the public header parses.
+func (r *recFile) readHeader(p []byte) {
+	if r.keyIDs != nil || r.head.Len() > recordings.MaxHeaderSize {
+		return
+	}
+	r.head.Write(p)
+	h, err := recordings.ReadHeader(bytes.NewReader(r.head.Bytes()))
+	if err != nil {
+		return
+	}
+	r.keyIDs = []string{}
+	for _, k := range h.KeyIDs {
+		r.keyIDs = append(r.keyIDs, hex.EncodeToString(k[:]))
+	}
+	r.head = bytes.Buffer{}
+}
+
+// markComplete records that the agent sent the final chunk.
+func (r *recFile) markComplete() {
+	r.mu.Lock()
+	r.complete = true
+	r.mu.Unlock()
+}
+
+// close fsyncs the file and finalises the index entry. Idempotent.
+func (r *recFile) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.closed = true
+	if r.f != nil {
+		if err := r.f.Sync(); err != nil && r.err == nil {
+			r.err = fmt.Errorf("fsync recording: %w", err)
+		}
+		r.f.Close()
+	}
+	state := store.RecordingIncomplete
+	if r.complete && r.err == nil {
+		state = store.RecordingComplete
+	}
+	r.s.db.UpdateRecording(r.id, func(x *store.Recording) error {
+		x.State, x.Size, x.Pieces, x.KeyIDs, x.FinishedAt = state, r.size, r.pieces, r.keyIDs, now()
+		x.SHA256 = hex.EncodeToString(r.sum.Sum(nil))
+		return nil
+	})
+	if state != store.RecordingComplete {
+		reason := "session ended before the final chunk"
+		if r.err != nil {
+			reason = r.err.Error()
+		}
+		r.s.record(auditEvent("", "recording.incomplete", r.id, "failure", "", "reason", reason))
+	}
+}

@@ -1,0 +1,204 @@
+package relay
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tether/internal/audit"
+	"tether/internal/store"
+	"tether/recordings"
+)
+
+// metaRecipients holds the reviewers' public keys, as JSON []recipient.
+const metaRecipients = "recording_recipients"
+
+// recipient is one reviewer key recordings are encrypted to.
+type recipient struct {
+	Key     string    `json:"key"`
+	KeyID   string    `json:"key_id"`
+	AddedBy string    `json:"added_by"`
+	AddedAt time.Time `json:"added_at"`
+}
+
+// hintNoRecipient tells an administrator how to make sessions possible.
+const hintNoRecipient = "an administrator runs `tech keys generate -o reviewer.key` and `tech recordings recipients add <public key>`"
+
+// recipients returns the configured reviewer keys.
+func (s *Server) recipients() ([]recipient, error) {
+	b, err := s.db.GetMeta(metaRecipients)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rs []recipient
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (s *Server) saveRecipients(rs []recipient) error {
+	b, err := json.Marshal(rs)
+	if err != nil {
+		return err
+	}
+	return s.db.PutMeta(metaRecipients, b)
+}
+
+// recipientKeys returns the keys sessions must be recorded to, or an error
+// saying how to add one: recording is required, so no key means no session.
+func (s *Server) recipientKeys() ([]string, error) {
+	rs, err := s.recipients()
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, errf(http.StatusConflict, hintNoRecipient, "sessions are recorded and no recording recipient is configured")
+	}
+	keys := make([]string, len(rs))
+	for i, r := range rs {
+		keys[i] = r.Key
+	}
+	return keys, nil
+}
+
+func (s *Server) handleRecipientsList(w http.ResponseWriter, r *http.Request, p *principal) {
+	rs, err := s.recipients()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	if rs == nil {
+		rs = []recipient{}
+	}
+	writeJSON(w, http.StatusOK, rs)
+}
+
+func (s *Server) handleRecipientsAdd(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req struct {
+		Key string `json:"key"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	rc, err := recordings.ParseRecipient(req.Key)
+	if err != nil {
+		s.writeErr(w, errf(http.StatusBadRequest, "use the public key `tech keys generate` printed (tether-rec1…)", "not a recording public key: %v", err))
+		return
+	}
+	id := rc.KeyID()
+	rs, err := s.recipients()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	for _, x := range rs {
+		if x.KeyID == hex.EncodeToString(id[:]) {
+			s.writeErr(w, errf(http.StatusConflict, "", "recipient %s is already configured", x.KeyID))
+			return
+		}
+	}
+	rs = append(rs, recipient{Key: rc.String(), KeyID: hex.EncodeToString(id[:]), AddedBy: p.user.ID, AddedAt: now()})
+	if err := s.saveRecipients(rs); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "recording.recipient_add", hex.EncodeToString(id[:]), "success", p.source))
+	writeJSON(w, http.StatusOK, rs[len(rs)-1])
+}
+
+func (s *Server) handleRecipientsRemove(w http.ResponseWriter, r *http.Request, p *principal) {
+	id := r.PathValue("id")
+	rs, err := s.recipients()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	kept := rs[:0]
+	for _, x := range rs {
+		if x.KeyID != id {
+			kept = append(kept, x)
+		}
+	}
+	if len(kept) == len(rs) {
+		s.writeErr(w, errf(http.StatusNotFound, "see `tech recordings recipients list`", "no recipient with key ID %q", id))
+		return
+	}
+	if err := s.saveRecipients(kept); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "recording.recipient_remove", id, "success", p.source))
+	writeJSON(w, http.StatusOK, map[string]string{"removed": id})
+}
+
+func (s *Server) handleRecordingsList(w http.ResponseWriter, r *http.Request, p *principal) {
+	rs, err := s.db.ListRecordings()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	if rs == nil {
+		rs = []store.Recording{}
+	}
+	writeJSON(w, http.StatusOK, rs)
+}
+
+// handleRecordingGet streams the ciphertext to a reviewer, who decrypts it
+// locally; every download is audited.
+func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *principal) {
+	id := r.PathValue("id")
+	rec, err := s.db.RecordingByID(id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.writeErr(w, errf(http.StatusNotFound, "see `tech recordings list`", "no recording %q", id))
+		return
+	} else if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	f, err := os.Open(filepath.Join(recordingsDir(s.cfg.DataDir), rec.ID+".rec"))
+	if err != nil {
+		s.writeErr(w, errf(http.StatusNotFound, "", "recording %q has no data", id))
+		return
+	}
+	defer f.Close()
+	s.record(auditEvent(p.user.ID, "recording.download", id, "success", p.source, "state", rec.State))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Tether-Recording-State", rec.State)
+	w.Header().Set("X-Tether-Recording-SHA256", rec.SHA256)
+	http.ServeContent(w, r, rec.ID+".rec", rec.FinishedAt, f)
+}
+
+// handleAuditExport streams the audit log as JSON Lines or CSV.
+func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request, p *principal) {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = audit.FormatJSONL
+	}
+	if format != audit.FormatJSONL && format != audit.FormatCSV {
+		s.writeErr(w, errf(http.StatusBadRequest, "use jsonl or csv", "unknown format %q", format))
+		return
+	}
+	var since time.Time
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			s.writeErr(w, errf(http.StatusBadRequest, "use RFC 3339, e.g. 2026-01-31T00:00:00Z", "bad --since %q", v))
+			return
+		}
+		since = t
+	}
+	s.record(auditEvent(p.user.ID, "audit.export", format, "success", p.source, "since", r.URL.Query().Get("since")))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := audit.Export(s.db, w, format, since); err != nil {
+		s.log.Error("audit export", "err", err)
+	}
+}

@@ -1,0 +1,268 @@
+package tech
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+	"tether/internal/transport"
+	"tether/recordings"
+)
+
+// GenerateKey writes a new recording identity to path (mode 0600, never
+// overwriting) and prints its public key on stdout.
+func (c *Client) GenerateKey(path string) error {
+	id, err := recordings.GenerateIdentity()
+	if err != nil {
+		return err
+	}
+	if err := recordings.WriteIdentityFile(path, id); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stdout, id.Recipient().String())
+	fmt.Fprintf(c.Stderr, "Wrote the private identity to %s (mode 0600): keep it offline and safe.\nNext: tech recordings recipients add <the public key above>\n", path)
+	return nil
+}
+
+// Recipient is a configured reviewer key.
+type Recipient struct {
+	Key     string    `json:"key"`
+	KeyID   string    `json:"key_id"`
+	AddedBy string    `json:"added_by"`
+	AddedAt time.Time `json:"added_at"`
+}
+
+// AddRecipient makes recordings from now on readable by key's holder.
+func (c *Client) AddRecipient(ctx context.Context, key string) error {
+	var r Recipient
+	if err := c.call(ctx, http.MethodPost, protocol.PathRecipients, nil, map[string]string{"key": key}, &r); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Recordings from now on are encrypted to key %s as well.\n", r.KeyID)
+	return nil
+}
+
+// RemoveRecipient stops encrypting new recordings to the key with keyID.
+func (c *Client) RemoveRecipient(ctx context.Context, keyID string) error {
+	if err := c.call(ctx, http.MethodDelete, protocol.PathRecipients+"/"+url.PathEscape(keyID), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Removed recipient %s (existing recordings stay readable by it).\n", keyID)
+	return nil
+}
+
+// Recipients lists reviewer keys.
+func (c *Client) Recipients(ctx context.Context, asJSON bool) error {
+	var rs []Recipient
+	if err := c.call(ctx, http.MethodGet, protocol.PathRecipients, nil, nil, &rs); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(rs)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY ID\tADDED\tPUBLIC KEY")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.KeyID, r.AddedAt.Local().Format(time.DateTime), r.Key)
+	}
+	return tw.Flush()
+}
+
+// Recording is one row of `tech recordings list`.
+type Recording struct {
+	ID         string    `json:"id"`
+	TechUser   string    `json:"tech_user"`
+	DeviceName string    `json:"device_name"`
+	State      string    `json:"state"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	KeyIDs     []string  `json:"key_ids"`
+	CreatedAt  time.Time `json:"created_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+}
+
+// Recordings lists the stored recordings.
+func (c *Client) Recordings(ctx context.Context, asJSON bool) error {
+	var rs []Recording
+	if err := c.call(ctx, http.MethodGet, protocol.PathRecordings, nil, nil, &rs); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(rs)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
+			r.State, r.Size, r.CreatedAt.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+// openRecording downloads recording id and opens it with the identity in
+// identityFile; it returns the plaintext reader and the relay's state.
+func (c *Client) openRecording(ctx context.Context, id, identityFile string) (*recordings.Reader, string, io.Closer, error) {
+	ident, err := recordings.ReadIdentityFile(identityFile)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	ep, err := c.endpoint()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+protocol.PathRecordings+"/"+url.PathEscape(id), nil)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+ep.Token)
+	resp, err := ep.HTTPClient().Do(req)
+	if err != nil {
+		return nil, "", nil, transport.DialError(ep.URL, nil, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", nil, transport.ResponseError(resp)
+	}
+	r, err := recordings.NewReader(resp.Body, ident)
+	if err != nil {
+		resp.Body.Close()
+		return nil, "", nil, fmt.Errorf("open recording %s: %w", id, err)
+	}
+	return r, resp.Header.Get("X-Tether-Recording-State"), resp.Body, nil
+}
+
+// VerifyRecording decrypts a recording locally and checks every chunk and
+// that the plaintext is a well-formed asciicast v2 stream.
+func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) error {
+	r, state, body, err := c.openRecording(ctx, id, identityFile)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	pr, pw := io.Pipe()
+	type parsed struct {
+		events int
+		err    error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		_, n, err := recordings.ParseCast(pr)
+		io.Copy(io.Discard, pr)
+		done <- parsed{n, err}
+	}()
+	n, cerr := io.Copy(pw, r)
+	pw.Close()
+	p := <-done
+	if errors.Is(cerr, recordings.ErrTruncated) {
+		return fmt.Errorf("recording %s is incomplete: %d bytes decrypt and authenticate, then it ends early (%v)", id, n, cerr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("recording %s failed verification: %w", id, cerr)
+	}
+	if p.err != nil {
+		return fmt.Errorf("recording %s decrypts but is not valid asciicast: %w", id, p.err)
+	}
+	fmt.Fprintf(c.Stdout, "recording %s verified: %d bytes, %d events, %s\n", id, n, p.events, state)
+	return nil
+}
+
+// ExportRecording decrypts a recording locally into out (mode 0600). A
+// recording cut short is exported up to its last whole chunk and reported.
+func (c *Client) ExportRecording(ctx context.Context, id, identityFile, format, out string) error {
+	if format != "" && format != "asciicast" {
+		return fmt.Errorf("unknown --format %q (asciicast is supported)", format)
+	}
+	r, _, body, err := c.openRecording(ctx, id, identityFile)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	n, cerr := io.Copy(f, r)
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if errors.Is(cerr, recordings.ErrTruncated) {
+		fmt.Fprintf(c.Stderr, "tech: warning: recording %s is incomplete; exported the %d bytes before the cut\n", id, n)
+		return nil
+	}
+	if cerr != nil {
+		os.Remove(out)
+		return fmt.Errorf("recording %s failed verification; nothing exported: %w", id, cerr)
+	}
+	fmt.Fprintf(c.Stderr, "Exported %d bytes of asciicast v2 to %s.\n", n, out)
+	return nil
+}
+
+// maxGap caps idle pauses during playback.
+const maxGap = 2 * time.Second
+
+// PlayRecording replays a recording's output in this terminal with its
+// original timing (divided by speed), idle gaps capped.
+func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, speed float64) error {
+	if speed <= 0 {
+		return errors.New("--speed must be positive")
+	}
+	r, _, body, err := c.openRecording(ctx, id, identityFile)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	last := 0.0
+	_, err = recordings.ReadCastEvents(r, func(e recordings.CastEvent) error {
+		gap := time.Duration((e.Time - last) / speed * float64(time.Second))
+		last = e.Time
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(gap, maxGap)):
+		}
+		if e.Type == "o" {
+			io.WriteString(c.Stdout, e.Data)
+		}
+		return nil
+	})
+	if errors.Is(err, recordings.ErrTruncated) {
+		fmt.Fprintf(c.Stderr, "\ntech: warning: the recording ends early (incomplete)\n")
+		return nil
+	}
+	return err
+}
+
+// AuditExport writes the audit log to stdout.
+func (c *Client) AuditExport(ctx context.Context, format, since string) error {
+	ep, err := c.endpoint()
+	if err != nil {
+		return err
+	}
+	q := url.Values{"format": {format}}
+	if since != "" {
+		q.Set("since", since)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+protocol.PathAuditExport+"?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+ep.Token)
+	resp, err := ep.HTTPClient().Do(req)
+	if err != nil {
+		return transport.DialError(ep.URL, nil, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return transport.ResponseError(resp)
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(c.Stdout, resp.Body)
+	return err
+}
