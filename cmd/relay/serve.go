@@ -48,6 +48,7 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 	f.DurationVar(&cfg.MaxSession, "max-session", 12*time.Hour, "absolute limit on a session's length")
 	f.DurationVar(&cfg.TokenIdle, "token-idle", 15*time.Minute, "sign technicians out after this long without use")
 	f.DurationVar(&cfg.TokenLifetime, "token-lifetime", 12*time.Hour, "absolute lifetime of a sign-in")
+	f.DurationVar(&cfg.AuditRetention, "audit-retention", 365*24*time.Hour, "keep audit entries this long (HIPAA documentation rules may call for 6 years: 52560h)")
 	f.StringVar(&cfg.FrameLog, "frame-log", "", "diagnostic: append every forwarded frame (what the relay sees) to FILE")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.MarkFlagRequired("data")

@@ -31,6 +31,9 @@ type Config struct {
 	TokenIdle time.Duration
 	// TokenLifetime is a login token's absolute lifetime; default 12 h.
 	TokenLifetime time.Duration
+	// AuditRetention is how long audit entries are kept; older ones are
+	// pruned daily behind a signed checkpoint. Default 365 days.
+	AuditRetention time.Duration
 	// FrameLog, when set, appends every frame the relay forwards to this
 	// file (4-byte big-endian length, then the frame). It is a diagnostic
 	// that shows exactly what the relay sees: only ciphertext.
@@ -63,6 +66,12 @@ func (c *Config) Validate() error {
 		if d < time.Second {
 			return fmt.Errorf("relay: %s %v is too short (at least 1s)", name, d)
 		}
+	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = 365 * 24 * time.Hour
+	}
+	if c.AuditRetention < 24*time.Hour {
+		return fmt.Errorf("relay: audit retention %v is too short (at least 24h)", c.AuditRetention)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -119,6 +119,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ready(ln.Addr())
 	}
 	go s.signHeadPeriodically(ctx)
+	go s.pruneAuditDaily(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }()
 	select {
@@ -161,6 +162,25 @@ func (s *Server) signHeadPeriodically(ctx context.Context) {
 			if err := s.audit.SignHead(); err != nil {
 				s.log.Error("sign audit head", "err", err)
 			}
+		}
+	}
+}
+
+// pruneAuditDaily drops audit entries older than the retention, now and
+// every day; the chain stays verifiable from a signed checkpoint.
+func (s *Server) pruneAuditDaily(ctx context.Context) {
+	for {
+		n, err := s.audit.Prune(s.cfg.AuditRetention)
+		if err != nil {
+			s.log.Error("audit prune", "err", err)
+		} else if n > 0 {
+			s.log.Info("audit entries past retention pruned", "count", n)
+			s.record(auditEvent("", "audit.prune", "", "success", "", "count", fmt.Sprint(n), "retention", s.cfg.AuditRetention.String()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
 		}
 	}
 }
