@@ -55,6 +55,29 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathRecordings, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecordingsList)},
 		{"GET " + protocol.PathRecordings + "/{id}", rbac.RecordingReview, s.authed(rbac.RecordingReview, s.handleRecordingGet)},
 		{"GET " + protocol.PathAuditExport, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditExport)},
+		{"POST " + protocol.PathPasswd, permAuthenticated, s.authed(permAuthenticated, s.handlePasswd)},
+		{"POST " + protocol.PathMFAEnroll, permAuthenticated, s.authed(permAuthenticated, s.handleMFAEnroll)},
+		{"POST " + protocol.PathMFAConfirm, permAuthenticated, s.authed(permAuthenticated, s.handleMFAConfirm)},
+		{"POST " + protocol.PathMFADisable, permAuthenticated, s.authed(permAuthenticated, s.handleMFADisable)},
+		{"GET " + protocol.PathPolicy, permAuthenticated, s.authed(permAuthenticated, s.handlePolicyShow)},
+		{"POST " + protocol.PathPolicy, rbac.PolicyManage, s.authed(rbac.PolicyManage, s.handlePolicySet)},
+		{"GET " + protocol.PathOrgs, permAuthenticated, s.authed(permAuthenticated, s.handleOrgs)},
+		{"POST " + protocol.PathOrgs, rbac.PolicyManage, s.authed(rbac.PolicyManage, s.handleOrgCreate)},
+		{"GET " + protocol.PathRoles, rbac.RoleManage, s.authed(rbac.RoleManage, s.handleRoles)},
+		{"POST " + protocol.PathRoles, rbac.RoleManage, s.authed(rbac.RoleManage, s.handleRolePut)},
+		{"DELETE " + protocol.PathRoles + "/{name}", rbac.RoleManage, s.authed(rbac.RoleManage, s.handleRoleDelete)},
+		{"GET " + protocol.PathUsers, rbac.UserManage, s.authed(rbac.UserManage, s.handleUsers)},
+		{"POST " + protocol.PathUsers, rbac.UserManage, s.authed(rbac.UserManage, s.handleUserAdd)},
+		{"POST " + protocol.PathUsers + "/{name}/unlock", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserUnlock())},
+		{"POST " + protocol.PathUsers + "/{name}/reset-password", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetPassword)},
+		{"POST " + protocol.PathUsers + "/{name}/disable", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserDisable())},
+		{"POST " + protocol.PathUsers + "/{name}/enable", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserEnable())},
+		{"POST " + protocol.PathUsers + "/{name}/approve", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserApprove())},
+		{"POST " + protocol.PathUsers + "/{name}/roles", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserGrant())},
+		{"DELETE " + protocol.PathUsers + "/{name}/roles/{role}", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserRevoke())},
+		{"POST " + protocol.PathUsers + "/{name}/groups", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserGroups())},
+		{"POST " + protocol.PathUsers + "/{name}/orgs", rbac.UserManage, s.authed(rbac.UserManage, s.handleMemberAdd())},
+		{"DELETE " + protocol.PathUsers + "/{name}/orgs/{org}", rbac.UserManage, s.authed(rbac.UserManage, s.handleMemberRemove())},
 	}
 }
 
@@ -64,6 +87,9 @@ type principal struct {
 	tok    *store.LoginToken
 	perms  rbac.Set
 	source string
+	// limit, if set, says why only a password change (or MFA enrolment) is
+	// allowed; see checkLimit.
+	limit string
 }
 
 // apiError is an error with an HTTP status and an optional hint.
@@ -122,6 +148,9 @@ func sourceAddr(r *http.Request) string {
 func (s *Server) authed(perm rbac.Permission, h func(http.ResponseWriter, *http.Request, *principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
+		if err == nil {
+			err = checkLimit(p, r.Pattern)
+		}
 		if err != nil {
 			s.writeErr(w, err)
 			return
@@ -144,36 +173,33 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	h := token.Hash(raw)
 	tok, err := s.db.LoginToken(h)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errf(http.StatusUnauthorized, "sign in again with `tech login`", "your sign-in is not valid (signed out, revoked or unknown)")
+		return s.emergencyPrincipal(r, h)
 	}
 	if err != nil {
 		return nil, err
 	}
 	t := now()
-	if tok.Expired(t) {
+	u, err := s.db.UserByID(tok.UserID)
+	if err != nil || u.State == store.UserDisabled || u.State == store.UserLocked {
+		s.db.DeleteLoginToken(h)
+		return nil, errf(http.StatusUnauthorized, "ask an administrator", "your account is disabled or locked")
+	}
+	pol, err := s.userPolicy(u)
+	if err != nil {
+		return nil, err
+	}
+	if tok.Expired(t) || idleExpired(tok, pol, t) {
 		s.db.DeleteLoginToken(h)
 		return nil, errf(http.StatusUnauthorized, "sign in again with `tech login`", "session locked: your sign-in expired (automatic logoff)")
-	}
-	u, err := s.db.UserByID(tok.UserID)
-	if err != nil || u.State == store.UserDisabled {
-		s.db.DeleteLoginToken(h)
-		return nil, errf(http.StatusUnauthorized, "ask an administrator", "your account is disabled")
 	}
 	if err := s.db.TouchLoginToken(h, t); err != nil {
 		return nil, err
 	}
-	return &principal{user: u, tok: tok, perms: s.permissions(u), source: sourceAddr(r)}, nil
+	return &principal{user: u, tok: tok, perms: s.permissions(u), source: sourceAddr(r), limit: limitOf(u, pol, t)}, nil
 }
 
-// permissions computes a user's effective permissions from its roles.
+// permissions computes a user's effective permissions from its built-in
+// and custom roles: the union of the allows minus the union of the denies.
 func (s *Server) permissions(u *store.User) rbac.Set {
-	var roles []rbac.Role
-	for _, r := range rbac.Builtin() {
-		for _, name := range u.Roles {
-			if r.Name == name {
-				roles = append(roles, r)
-			}
-		}
-	}
-	return rbac.Effective(roles)
+	return rbac.Effective(s.rolesOf(u))
 }

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"tether/internal/password"
 	"tether/internal/store"
 	"tether/internal/token"
-	"tether/internal/username"
 )
 
 // loginRequest is the body of POST /v1/login.
@@ -28,6 +26,7 @@ type loginResponse struct {
 	ExpiresAt          time.Time `json:"expires_at"`
 	IdleTimeout        string    `json:"idle_timeout"`
 	MustChangePassword bool      `json:"must_change_password,omitempty"`
+	MFAEnrollRequired  bool      `json:"mfa_enroll_required,omitempty"`
 }
 
 // errBadLogin is the one answer for an unknown user or a wrong password.
@@ -39,7 +38,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
-	if err := readJSON(r, &req); err != nil {
+	if err := readBig(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
 	}
@@ -48,12 +47,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, errf(http.StatusTooManyRequests, "wait a minute and try again", "too many sign-in attempts from this address"))
 		return
 	}
-	u, err := s.checkPassword(r.Context(), req.Username, []byte(req.Password))
+	u, err := s.checkPassword(r.Context(), req.Username, []byte(req.Password), src)
+	if err == nil {
+		err = s.checkSecondFactor(u, req.TOTP, src)
+	}
 	if err != nil {
-		s.record(auditEvent("", "login", req.Username, "failure", src, "reason", err.Error()))
+		s.record(auditEvent("", "login", truncate(req.Username, 64), "failure", src, "reason", err.Error()))
 		s.writeErr(w, err)
 		return
 	}
+	s.loginSucceeded(u)
 	resp, err := s.issueToken(u)
 	if err != nil {
 		s.writeErr(w, err)
@@ -63,22 +66,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// checkPassword returns the user if name and pw match; unknown users get the
-// same answer and the same argon2id work as a wrong password.
-func (s *Server) checkPassword(ctx context.Context, name string, pw []byte) (*store.User, error) {
+// checkPassword returns the user if name and pw match and the account may
+// sign in. Unknown names get the same argon2id work and the same answers as
+// real accounts, locking included; failures count toward lockout and toward
+// the per-address throttle.
+func (s *Server) checkPassword(ctx context.Context, name string, pw []byte, src string) (*store.User, error) {
 	if err := password.Check(pw); err != nil {
 		return nil, errf(http.StatusBadRequest, "", "password rejected: %v", err)
 	}
-	canon, err := username.Canonical(name)
-	if err != nil {
-		s.hasher.DummyVerify(ctx, pw)
-		return nil, errBadLogin
+	if s.sprayed(src) {
+		return nil, errSprayed
 	}
-	u, err := s.db.UserByName(canon)
-	if errors.Is(err, store.ErrNotFound) {
-		s.hasher.DummyVerify(ctx, pw)
-		return nil, errBadLogin
-	}
+	u, err := s.lookupLogin(ctx, name, pw, src)
 	if err != nil {
 		return nil, err
 	}
@@ -86,17 +85,13 @@ func (s *Server) checkPassword(ctx context.Context, name string, pw []byte) (*st
 	if err != nil {
 		return nil, err
 	}
+	if u.State == store.UserLocked {
+		return nil, errLocked
+	}
 	if !ok {
-		s.db.UpdateUser(u.ID, func(u *store.User) error { u.FailedLogins++; return nil })
-		return nil, errBadLogin
+		return nil, s.loginFailure(u, src, errBadLogin)
 	}
-	if u.State == store.UserDisabled {
-		return nil, errf(http.StatusForbidden, "ask an administrator", "account disabled")
-	}
-	if u.FailedLogins > 0 {
-		s.db.UpdateUser(u.ID, func(u *store.User) error { u.FailedLogins = 0; return nil })
-	}
-	return u, nil
+	return u, accountState(u)
 }
 
 // issueToken creates and stores a new login token for u.
@@ -105,18 +100,24 @@ func (s *Server) issueToken(u *store.User) (*loginResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	pol, err := s.userPolicy(u)
+	if err != nil {
+		return nil, err
+	}
+	idle, life := s.tokenTimes(pol)
 	t := now()
 	lt := &store.LoginToken{Hash: token.Hash(raw), UserID: u.ID, CreatedAt: t, LastUsed: t,
-		ExpiresAt: t.Add(s.cfg.TokenLifetime), IdleTimeout: s.cfg.TokenIdle}
+		ExpiresAt: t.Add(life), IdleTimeout: idle}
 	if err := s.db.PutLoginToken(lt); err != nil {
 		return nil, err
 	}
+	limit := limitOf(u, pol, t)
 	return &loginResponse{Token: raw, UserID: u.ID, Username: u.Username, ExpiresAt: lt.ExpiresAt,
-		IdleTimeout: s.cfg.TokenIdle.String(), MustChangePassword: u.State == store.UserMustChangePassword}, nil
+		IdleTimeout: idle.String(), MustChangePassword: limit == limitPassword, MFAEnrollRequired: limit == limitMFA}, nil
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := s.db.DeleteLoginToken(p.tok.Hash); err != nil {
+	if err := s.deleteToken(p.tok); err != nil {
 		s.writeErr(w, err)
 		return
 	}

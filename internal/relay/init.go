@@ -72,6 +72,9 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := initKeys(db, o.Org); err != nil {
 		return "", err
 	}
+	if err := initOrg(db, o.Org); err != nil {
+		return "", err
+	}
 	if err := createAdmin(ctx, db, name, o.Password); err != nil {
 		return "", err
 	}

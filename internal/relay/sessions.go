@@ -139,6 +139,8 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 		return nil, errf(http.StatusNotFound, "see `tech devices list`", "no device named %q", name)
 	} else if err != nil {
 		return nil, err
+	} else if err := checkScope(p, dev); err != nil {
+		return nil, err
 	}
 	a := s.agents.get(dev.ID)
 	if a == nil {

@@ -43,7 +43,7 @@ const AuditBucket = "audit"
 var allBuckets = [][]byte{
 	bucketUsers, bucketUserNames, bucketLoginTokens, bucketEnrollTokens,
 	bucketDevices, bucketDeviceNames, bucketSessions, bucketJoinCodes,
-	bucketMeta, bucketAudit, bucketRecordings,
+	bucketMeta, bucketAudit, bucketRecordings, bucketOrgs, bucketRoles, bucketUnknownLogins,
 }
 
 // createBuckets creates every bucket that does not exist yet.

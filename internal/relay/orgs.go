@@ -1,0 +1,163 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+
+	"tether/internal/passpolicy"
+	"tether/internal/rbac"
+	"tether/internal/store"
+)
+
+// orgName is what an organisation may be called.
+var orgName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// orgView is one row of `tech orgs list`.
+type orgView struct {
+	Name    string     `json:"name"`
+	Members int        `json:"members"`
+	Policy  policyView `json:"policy"`
+}
+
+// handleOrgs lists the caller's organisations (every one for a superadmin).
+func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal) {
+	names, err := s.orgNames()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	users, err := s.db.ListUsers()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	out := []orgView{}
+	for _, name := range names {
+		if !hasRole(p.user, rbac.Superadmin) && !slices.Contains(s.userOrgs(p.user), name) {
+			continue
+		}
+		pol, err := s.orgPolicy(name)
+		if err != nil {
+			s.writeErr(w, err)
+			return
+		}
+		v := orgView{Name: name, Policy: newPolicyView(pol)}
+		for _, u := range users {
+			if slices.Contains(s.userOrgs(&u), name) {
+				v.Members++
+			}
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// orgNames returns every organisation's name, the relay's own included.
+func (s *Server) orgNames() ([]string, error) {
+	orgs, err := s.db.ListOrgs()
+	if err != nil {
+		return nil, err
+	}
+	names := []string{s.defaultOrg()}
+	for _, o := range orgs {
+		if !slices.Contains(names, o.Name) {
+			names = append(names, o.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// orgRequest is the body of POST /v1/orgs and POST /v1/users/{name}/orgs.
+type orgRequest struct {
+	Name string `json:"name"`
+}
+
+// handleOrgCreate creates an organisation with the default policy; its
+// creator becomes a member, so an administrator administers what it creates.
+func (s *Server) handleOrgCreate(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req orgRequest
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	if !orgName.MatchString(req.Name) {
+		s.writeErr(w, errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63)", "invalid organisation name %q", req.Name))
+		return
+	}
+	err := s.db.CreateOrg(&store.Org{Name: req.Name, Policy: passpolicy.Default(), CreatedAt: now(), CreatedBy: p.user.ID})
+	if errors.Is(err, store.ErrExists) || req.Name == s.defaultOrg() {
+		s.writeErr(w, errf(http.StatusConflict, "see `tech orgs list`", "organisation %q already exists", req.Name))
+		return
+	} else if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	err = s.db.UpdateUser(p.user.ID, func(u *store.User) error {
+		u.Orgs = append(s.userOrgs(u), req.Name)
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) { // an emergency principal is no stored user
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "org.create", req.Name, "success", p.source))
+	writeJSON(w, http.StatusOK, map[string]string{"name": req.Name})
+}
+
+// handleMemberAdd puts a user into an organisation the caller belongs to.
+func (s *Server) handleMemberAdd() func(http.ResponseWriter, *http.Request, *principal) {
+	return s.userAction("add_to_org", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
+		var req orgRequest
+		if err := readJSON(r, &req); err != nil {
+			return nil, "", err
+		}
+		org, err := s.pickOrg(p, req.Name)
+		if err != nil {
+			return nil, "", err
+		}
+		return func(u *store.User) error {
+			if orgs := s.userOrgs(u); !slices.Contains(orgs, org) {
+				u.Orgs = append(orgs, org)
+			}
+			return nil
+		}, "", nil
+	})
+}
+
+// handleMemberRemove takes a user out of an organisation; a user keeps at
+// least one.
+func (s *Server) handleMemberRemove() func(http.ResponseWriter, *http.Request, *principal) {
+	return s.userAction("remove_from_org", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
+		org, err := s.pickOrg(p, r.PathValue("org"))
+		if err != nil {
+			return nil, "", err
+		}
+		return func(u *store.User) error {
+			orgs := s.userOrgs(u)
+			if !slices.Contains(orgs, org) {
+				return errf(http.StatusNotFound, "see `tech users list`", "%s is not a member of %q", u.Username, org)
+			}
+			if len(orgs) == 1 {
+				return errf(http.StatusConflict, "add the user to another organisation first, or disable the account", "%q is %s's only organisation", org, u.Username)
+			}
+			u.Orgs = slices.DeleteFunc(slices.Clone(orgs), func(o string) bool { return o == org })
+			return nil
+		}, "", nil
+	})
+}
+
+// initOrg stores the relay's own organisation with the default policy.
+func initOrg(db *store.DB, name string) error {
+	if name == "" {
+		name = "default"
+	}
+	if err := db.CreateOrg(&store.Org{Name: name, Policy: passpolicy.Default(), CreatedAt: now()}); err != nil {
+		return fmt.Errorf("create organisation %q: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package relay
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+
+	"tether/internal/rbac"
+	"tether/internal/store"
+)
+
+// role returns the built-in or custom role called name.
+func (s *Server) role(name string) (rbac.Role, error) {
+	for _, r := range rbac.Builtin() {
+		if r.Name == name {
+			return r, nil
+		}
+	}
+	cr, err := s.db.RoleByName(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return rbac.Role{}, errf(http.StatusNotFound, "see `tech roles list`", "no role %q", name)
+	}
+	if err != nil {
+		return rbac.Role{}, err
+	}
+	return rbac.Role{Name: cr.Name, Allow: cr.Allow, Deny: cr.Deny, Description: cr.Description}, nil
+}
+
+// rolesOf returns the roles u holds; names that no longer exist are skipped.
+func (s *Server) rolesOf(u *store.User) []rbac.Role {
+	var out []rbac.Role
+	for _, name := range u.Roles {
+		if r, err := s.role(name); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// orgPermissions returns u's permissions from every role but superadmin:
+// what u may do as an administrator of its organisations, as opposed to as
+// the service's operator.
+func (s *Server) orgPermissions(u *store.User) rbac.Set {
+	var roles []rbac.Role
+	for _, r := range s.rolesOf(u) {
+		if r.Name != rbac.Superadmin {
+			roles = append(roles, r)
+		}
+	}
+	return rbac.Effective(roles)
+}
+
+// hasRole reports whether u holds the role called name.
+func hasRole(u *store.User, name string) bool { return slices.Contains(u.Roles, name) }
+
+// isAdminAccount reports whether u is an administrator (admin or superadmin).
+func isAdminAccount(u *store.User) bool { return hasRole(u, rbac.Admin) || hasRole(u, rbac.Superadmin) }
+
+// checkScope refuses a session with dev if p is scoped to device groups
+// that do not include dev's group.
+func checkScope(p *principal, dev *store.Device) error {
+	if len(p.user.DeviceGroups) == 0 || slices.Contains(p.user.DeviceGroups, dev.Group) {
+		return nil
+	}
+	return errf(http.StatusForbidden, "ask an administrator to add the group with `tech users groups`",
+		"permission denied: device %q is in group %q, outside your device groups", dev.Name, dev.Group)
+}
+
+// roleView is one row of `tech roles list`.
+type roleView struct {
+	Name        string   `json:"name"`
+	Builtin     bool     `json:"builtin"`
+	Allow       []string `json:"allow"`
+	Deny        []string `json:"deny"`
+	Effective   []string `json:"effective"`
+	Description string   `json:"description,omitempty"`
+}
+
+func newRoleView(r rbac.Role) roleView {
+	v := roleView{Name: r.Name, Builtin: r.Builtin, Allow: orEmpty(r.Allow), Deny: orEmpty(r.Deny), Description: r.Description, Effective: []string{}}
+	for _, p := range rbac.Effective([]rbac.Role{r}).List() {
+		v.Effective = append(v.Effective, string(p))
+	}
+	return v
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) handleRoles(w http.ResponseWriter, r *http.Request, p *principal) {
+	custom, err := s.db.ListRoles()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	var out []roleView
+	for _, b := range rbac.Builtin() {
+		out = append(out, newRoleView(b))
+	}
+	sort.Slice(custom, func(i, j int) bool { return custom[i].Name < custom[j].Name })
+	for _, c := range custom {
+		out = append(out, newRoleView(rbac.Role{Name: c.Name, Allow: c.Allow, Deny: c.Deny, Description: c.Description}))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// roleRequest is the body of POST /v1/roles.
+type roleRequest struct {
+	Name        string   `json:"name"`
+	Allow       []string `json:"allow,omitempty"`
+	Deny        []string `json:"deny,omitempty"`
+	Description string   `json:"description,omitempty"`
+}
+
+func (s *Server) handleRolePut(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req roleRequest
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	role := rbac.Role{Name: req.Name, Allow: req.Allow, Deny: req.Deny, Description: truncate(req.Description, 200)}
+	if err := rbac.ValidateRole(role); err != nil {
+		s.writeErr(w, errf(http.StatusBadRequest, "role names are [a-z][a-z0-9_-]{1,31}; see `tech roles list` for permissions", "invalid role: %v", err))
+		return
+	}
+	if !rbac.CanGrant(p.perms, role) {
+		s.record(auditEvent(p.user.ID, "role.put", role.Name, "denied", p.source, "reason", "escalation"))
+		s.writeErr(w, errf(http.StatusForbidden, "a role may only allow permissions you hold yourself", "permission denied: role %q allows more than you hold", role.Name))
+		return
+	}
+	rec := &store.Role{Name: role.Name, Allow: role.Allow, Deny: role.Deny, Description: role.Description, CreatedBy: p.user.ID, CreatedAt: now()}
+	if err := s.db.PutRole(rec); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "role.put", role.Name, "success", p.source, "allow", joinCaps(role.Allow), "deny", joinCaps(role.Deny)))
+	writeJSON(w, http.StatusOK, newRoleView(role))
+}
+
+func (s *Server) handleRoleDelete(w http.ResponseWriter, r *http.Request, p *principal) {
+	name := r.PathValue("name")
+	if _, err := s.role(name); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	if err := s.db.DeleteRole(name); errors.Is(err, store.ErrNotFound) {
+		s.writeErr(w, errf(http.StatusBadRequest, "built-in roles cannot be deleted", "role %q is built in", name))
+		return
+	} else if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "role.delete", name, "success", p.source))
+	if err := s.dropRole(name, p); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+}
+
+// dropRole takes a deleted role away from everyone who held it and signs
+// them out.
+func (s *Server) dropRole(name string, p *principal) error {
+	users, err := s.db.ListUsers()
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if !hasRole(&u, name) {
+			continue
+		}
+		err := s.db.UpdateUser(u.ID, func(u *store.User) error {
+			u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == name })
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.revokeUser(u.ID, "role "+name+" was deleted", p)
+	}
+	return nil
+}
