@@ -14,5 +14,6 @@ and keeps a hash-chained audit log, all in an embedded bbolt database.`,
   relay audit verify --data /var/lib/tether`,
 	}
 	root.AddCommand(newInitCmd(), newServeCmd(), newAuditCmd())
+	root.AddCommand(newEmergencyCmd())
 	return root
 }

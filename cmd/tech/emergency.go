@@ -1,0 +1,34 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+)
+
+func newEmergencyLoginCmd(g *globals) *cobra.Command {
+	var relay, pin string
+	cmd := &cobra.Command{
+		Use:   "emergency-login --relay URL --ca-fingerprint SHA256:<hex> < token",
+		Short: "Sign in with a break-glass token from `relay emergency-access`",
+		Long: `emergency-login reads a token printed by 'relay emergency-access' on the
+relay host from standard input and uses it as this config's sign-in. It grants
+superadmin permissions until it expires (at most 60 minutes); every call is
+audited with the reason given. It does not bypass the end user's consent to a
+session. The relay's fingerprint is required (or the one already pinned).`,
+		Example: `  relay emergency-access --data /var/lib/tether --reason "INC-99: all admins locked out" > etoken
+  tech emergency-login --relay https://relay.example:8443 --ca-fingerprint SHA256:3f… < etoken`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.EmergencyLogin(cmd.Context(), relay, pin)
+		},
+	}
+	cmd.Flags().StringVar(&relay, "relay", "", "relay URL, https://HOST:PORT (required)")
+	cmd.Flags().StringVar(&pin, "ca-fingerprint", "", "relay certificate fingerprint, SHA256:<hex>")
+	cmd.MarkFlagRequired("relay")
+	return cmd
+}

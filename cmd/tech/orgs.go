@@ -1,0 +1,73 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+)
+
+func newOrgsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "orgs",
+		Short: "List and create organisations, and manage their members",
+		Long: `orgs manages organisations. Each has its own policy ('tech policy set
+--org'); a user may belong to several and gets the strictest setting of each.
+Administrators administer the users of the organisations they belong to.`,
+	}
+	var asJSON bool
+	list := &cobra.Command{
+		Use:     "list [--json]",
+		Short:   "List your organisations (every one for a superadmin)",
+		Example: `  tech orgs list`,
+		Args:    cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Orgs(cmd.Context(), asJSON)
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	create := &cobra.Command{
+		Use:     "create NAME",
+		Short:   "Create an organisation with the default policy (needs policy.manage); you join it",
+		Example: `  tech orgs create icu`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.CreateOrg(cmd.Context(), args[0])
+		},
+	}
+	add := &cobra.Command{
+		Use:     "add-member ORG USER",
+		Short:   "Put a user into an organisation (needs user.manage)",
+		Example: `  tech orgs add-member icu alice`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.AddMember(cmd.Context(), args[0], args[1])
+		},
+	}
+	remove := &cobra.Command{
+		Use:     "remove-member ORG USER",
+		Short:   "Take a user out of an organisation (they keep at least one)",
+		Example: `  tech orgs remove-member icu alice`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.RemoveMember(cmd.Context(), args[0], args[1])
+		},
+	}
+	cmd.AddCommand(list, create, add, remove)
+	return cmd
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+)
+
+func newPasswdCmd(g *globals) *cobra.Command {
+	var fromStdin bool
+	cmd := &cobra.Command{
+		Use:   "passwd [--password-stdin]",
+		Short: "Change your password",
+		Long: `passwd changes your password. The new one must meet the strictest policy of
+your organisations (length, blocklist of common and breached passwords, not
+containing your username, history). After signing in with a temporary or
+expired password this is the only command allowed. Passwords are read from the
+terminal without echo, or with --password-stdin the current and then the new
+password, one a line — never from the command line.`,
+		Example: `  tech passwd
+  printf '%s\n%s\n' "$OLD" "$NEW" | tech passwd --password-stdin`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Passwd(cmd.Context(), fromStdin)
+		},
+	}
+	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the current and the new password from standard input, one a line")
+	return cmd
+}

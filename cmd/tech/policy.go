@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"tether/internal/cli"
+	"tether/internal/tech"
+)
+
+func newPolicyCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Show or change an organisation's password and sign-in policy",
+		Long: `policy shows and changes an organisation's policy. A user in several
+organisations gets the strictest value of each setting across them (longest
+minimum length, shortest expiry, longest history, lowest lockout threshold,
+shortest idle timeout, MFA if any requires it).`,
+	}
+	cmd.AddCommand(newPolicyShowCmd(g), newPolicySetCmd(g))
+	return cmd
+}
+
+func newPolicyShowCmd(g *globals) *cobra.Command {
+	var org string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show [--org ORG] [--json]",
+		Short: "Show an organisation's policy and your effective one",
+		Example: `  tech policy show
+  tech policy show --org icu --json`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.PolicyShow(cmd.Context(), org, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&org, "org", "", "organisation (default: your first)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// policyFlags holds `tech policy set`'s flags before they become changes.
+type policyFlags struct {
+	org                                       string
+	minLength, lockout, historyCount, classes int
+	idle, maxAge, history, lifetime           string
+	requireMFA                                bool
+}
+
+func newPolicySetCmd(g *globals) *cobra.Command {
+	var o policyFlags
+	cmd := &cobra.Command{
+		Use: "set [--org ORG] [--idle-timeout DUR] [--min-length N] [--lockout-threshold N] [--password-max-age DUR] " +
+			"[--password-history DUR] [--require-mfa]",
+		Short: "Change an organisation's policy (needs policy.manage)",
+		Long: `set changes only the settings given. Durations are Go durations (15m, 12h) or
+whole days (90d). Ranges: --min-length 8..64 (default 12); --password-max-age 0
+(off, default) or 30d..180d — an expired password forces a change at the next
+sign-in and never locks; --password-history 0..365d and --password-history-count
+0..24 forbid reusing recent passwords; --lockout-threshold 1..20 (default 5);
+--idle-timeout 1s..24h (default 15m) signs idle users out; --token-lifetime
+(default 12h) bounds any sign-in; --require-classes 0..4 (default 0, off);
+--require-mfa forces two-factor enrolment at the next sign-in
+(--require-mfa=false turns it off).`,
+		Example: `  tech policy set --min-length 14 --lockout-threshold 3 --require-mfa
+  tech policy set --org icu --idle-timeout 5m --password-max-age 90d --password-history 365d`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ch, err := o.changes(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.PolicySet(cmd.Context(), ch)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.org, "org", "", "organisation (default: your first)")
+	f.IntVar(&o.minLength, "min-length", 0, "shortest password, 8..64")
+	f.IntVar(&o.lockout, "lockout-threshold", 0, "failed sign-ins that lock an account, 1..20")
+	f.IntVar(&o.historyCount, "password-history-count", 0, "forbid reusing the last N passwords, 0..24")
+	f.IntVar(&o.classes, "require-classes", 0, "character classes (lower, upper, digit, symbol) required, 0..4")
+	f.StringVar(&o.idle, "idle-timeout", "", "sign users out after this long idle, 1s..24h")
+	f.StringVar(&o.maxAge, "password-max-age", "", "force a password change after this long: 0 or 30d..180d")
+	f.StringVar(&o.history, "password-history", "", "forbid reusing passwords retired within this long, 0..365d")
+	f.StringVar(&o.lifetime, "token-lifetime", "", "absolute lifetime of a sign-in")
+	f.BoolVar(&o.requireMFA, "require-mfa", false, "require two-factor sign-in")
+	return cmd
+}
+
+// changes returns the settings whose flags were given.
+func (o *policyFlags) changes(f *pflag.FlagSet) (tech.PolicyChanges, error) {
+	ch := tech.PolicyChanges{Org: o.org}
+	ints := map[string]struct {
+		v   int
+		dst **int
+	}{"min-length": {o.minLength, &ch.MinLength}, "lockout-threshold": {o.lockout, &ch.LockoutThreshold},
+		"password-history-count": {o.historyCount, &ch.PasswordHistoryCount}, "require-classes": {o.classes, &ch.RequireClasses}}
+	for name, x := range ints {
+		if f.Changed(name) {
+			v := x.v
+			*x.dst = &v
+		}
+	}
+	strs := map[string]struct {
+		v   string
+		dst **string
+	}{"idle-timeout": {o.idle, &ch.IdleTimeout}, "password-max-age": {o.maxAge, &ch.PasswordMaxAge},
+		"password-history": {o.history, &ch.PasswordHistory}, "token-lifetime": {o.lifetime, &ch.TokenLifetime}}
+	for name, x := range strs {
+		if f.Changed(name) {
+			v := x.v
+			*x.dst = &v
+		}
+	}
+	if f.Changed("require-mfa") {
+		ch.RequireMFA = &o.requireMFA
+	}
+	if f.NFlag() == 0 || (f.NFlag() == 1 && f.Changed("org")) {
+		return ch, errors.New("nothing to change: give at least one setting (see `tech policy set --help`)")
+	}
+	return ch, nil
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+	"tether/internal/tech"
+)
+
+func newUsersCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Manage user accounts (needs user.manage)",
+		Long: `users manages the accounts of your organisations. An administrator of an
+organisation manages its users; the service's superadmin manages administrator
+accounts only.`,
+	}
+	cmd.AddCommand(newUsersAddCmd(g), newUsersListCmd(g), newUsersResetCmd(g),
+		newUserActionCmd(g, "unlock", "unlocked", "Unlock an account locked after failed sign-ins"),
+		newUserActionCmd(g, "disable", "disabled; their sign-ins and live sessions were ended", "Disable an account at once, ending its sign-ins and sessions"),
+		newUserActionCmd(g, "enable", "enabled", "Enable a disabled account"),
+		newUserActionCmd(g, "approve", "approved; they sign in with the temporary password", "Approve a pending account"),
+		newUsersGrantCmd(g), newUsersRevokeCmd(g), newUsersGroupsCmd(g))
+	return cmd
+}
+
+func newUsersAddCmd(g *globals) *cobra.Command {
+	var o tech.AddUserOptions
+	cmd := &cobra.Command{
+		Use:   "add NAME --role ROLE [--email ADDR] [--org ORG] [--group G]...",
+		Short: "Create a user; prints a one-time temporary password on stdout",
+		Long: `add creates a user in your organisation (or --org) and prints a temporary
+password on stdout. It is already expired: after signing in with it only
+'tech passwd' works. Usernames are unique ignoring case and width (Admin is
+admin); names mixing scripts (a Cyrillic а in "admin") are refused. If you
+cannot grant ROLE yourself, the account is created pending until an
+administrator who can runs 'tech users approve NAME'.`,
+		Example: `  tech users add alice --role technician --email alice@clinic.example > alice.pw
+  tech users add bob --role technician --group front-desk`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			o.Name = args[0]
+			return c.AddUser(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Role, "role", "", "role: superadmin, admin, technician, auditor or a custom role (required)")
+	f.StringVar(&o.Email, "email", "", "email address (optional)")
+	f.StringVar(&o.Org, "org", "", "organisation (default: your first)")
+	f.StringSliceVar(&o.Groups, "group", nil, "limit unattended sessions to devices of this group (repeatable)")
+	cmd.MarkFlagRequired("role")
+	return cmd
+}
+
+func newUsersListCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the users of your organisations",
+		Example: `  tech users list
+  tech users list --json | jq -r '.[] | select(.state=="locked") | .username'`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Users(cmd.Context(), asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newUsersResetCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-password NAME",
+		Short: "Give a user a new temporary password (printed on stdout)",
+		Long: `reset-password replaces a user's password with a temporary one, printed on
+stdout, that must be changed at the next sign-in. It also clears failed
+sign-ins (unlocking the account) and ends the user's sign-ins.`,
+		Example: `  tech users reset-password alice > alice.pw`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.ResetPassword(cmd.Context(), args[0])
+		},
+	}
+}
+
+// newUserActionCmd builds one of unlock, disable, enable and approve.
+func newUserActionCmd(g *globals, action, done, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:     action + " NAME",
+		Short:   short,
+		Example: "  tech users " + action + " alice",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.UserAction(cmd.Context(), args[0], action, done)
+		},
+	}
+}
+
+func newUsersGrantCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "grant NAME ROLE",
+		Short: "Give a user a role (you must hold every permission it grants)",
+		Long: `grant adds a role to a user. Effective permissions are the union of every
+role's allows minus the union of every role's denies: a deny always wins.`,
+		Example: `  tech users grant alice auditor`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Grant(cmd.Context(), args[0], args[1])
+		},
+	}
+}
+
+func newUsersRevokeCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "revoke NAME ROLE",
+		Short:   "Take a role from a user, ending their sign-ins and live sessions at once",
+		Example: `  tech users revoke alice technician`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Revoke(cmd.Context(), args[0], args[1])
+		},
+	}
+}
+
+func newUsersGroupsCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "groups NAME [GROUP...]",
+		Short: "Limit a user's unattended sessions to devices of these groups (none: no limit)",
+		Example: `  tech users groups bob front-desk radiology
+  tech users groups bob        # no limit`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.SetGroups(cmd.Context(), args[0], args[1:])
+		},
+	}
+}

@@ -1,0 +1,66 @@
+package tech
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"text/tabwriter"
+
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+)
+
+// Org is one row of `tech orgs list`.
+type Org struct {
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	Policy  Policy `json:"policy"`
+}
+
+// Orgs lists the caller's organisations (every one for a superadmin).
+func (c *Client) Orgs(ctx context.Context, asJSON bool) error {
+	var os []Org
+	if err := c.call(ctx, http.MethodGet, protocol.PathOrgs, nil, nil, &os); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(os)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORG\tMEMBERS\tMIN LENGTH\tLOCKOUT\tIDLE\tMFA")
+	for _, o := range os {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%v\n", sanitize.Display(o.Name, 63), o.Members, o.Policy.MinLength,
+			o.Policy.LockoutThreshold, o.Policy.IdleTimeout, o.Policy.RequireMFA)
+	}
+	return tw.Flush()
+}
+
+// CreateOrg creates an organisation with the default policy; the caller
+// becomes a member.
+func (c *Client) CreateOrg(ctx context.Context, name string) error {
+	if err := c.call(ctx, http.MethodPost, protocol.PathOrgs, nil, map[string]string{"name": name}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Organisation %s created with the default policy; you are a member.\n", name)
+	return nil
+}
+
+// AddMember puts a user into an organisation.
+func (c *Client) AddMember(ctx context.Context, org, user string) error {
+	if err := c.call(ctx, http.MethodPost, userPath(user, "orgs"), nil, map[string]string{"name": org}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "%s is now a member of %s; the strictest policy of their organisations applies.\n", sanitize.Display(user, 64), org)
+	return nil
+}
+
+// RemoveMember takes a user out of an organisation.
+func (c *Client) RemoveMember(ctx context.Context, org, user string) error {
+	if err := c.call(ctx, http.MethodDelete, userPath(user, "orgs/"+url.PathEscape(org)), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "%s is no longer a member of %s.\n", sanitize.Display(user, 64), org)
+	return nil
+}

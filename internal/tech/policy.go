@@ -1,0 +1,89 @@
+package tech
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"tether/internal/protocol"
+)
+
+// Policy is an organisation's policy as the relay shows it.
+type Policy struct {
+	MinLength            int    `json:"min_length"`
+	MaxLength            int    `json:"max_length"`
+	RequireClasses       int    `json:"require_classes"`
+	PasswordMaxAge       string `json:"password_max_age"`
+	PasswordHistoryCount int    `json:"password_history_count"`
+	PasswordHistory      string `json:"password_history"`
+	LockoutThreshold     int    `json:"lockout_threshold"`
+	IdleTimeout          string `json:"idle_timeout"`
+	TokenLifetime        string `json:"token_lifetime"`
+	RequireMFA           bool   `json:"require_mfa"`
+}
+
+// PolicyShow prints an organisation's policy (the caller's first when org
+// is empty) and the caller's effective policy across their organisations.
+func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error {
+	q := url.Values{}
+	if org != "" {
+		q.Set("org", org)
+	}
+	var resp struct {
+		Org       string   `json:"org"`
+		Policy    Policy   `json:"policy"`
+		YourOrgs  []string `json:"your_orgs"`
+		Effective Policy   `json:"effective"`
+	}
+	if err := c.call(ctx, http.MethodGet, protocol.PathPolicy, q, nil, &resp); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(resp)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "SETTING\t%s\tEFFECTIVE FOR YOU (%s)\n", resp.Org, strings.Join(resp.YourOrgs, ", "))
+	p, e := resp.Policy, resp.Effective
+	rows := [][3]any{
+		{"min-length", p.MinLength, e.MinLength}, {"max-length", p.MaxLength, e.MaxLength},
+		{"require-classes", p.RequireClasses, e.RequireClasses}, {"password-max-age", p.PasswordMaxAge, e.PasswordMaxAge},
+		{"password-history-count", p.PasswordHistoryCount, e.PasswordHistoryCount}, {"password-history", p.PasswordHistory, e.PasswordHistory},
+		{"lockout-threshold", p.LockoutThreshold, e.LockoutThreshold}, {"idle-timeout", p.IdleTimeout, e.IdleTimeout},
+		{"token-lifetime", p.TokenLifetime, e.TokenLifetime}, {"require-mfa", p.RequireMFA, e.RequireMFA},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%v\t%v\t%v\n", r[0], r[1], r[2])
+	}
+	return tw.Flush()
+}
+
+// PolicySet changes an organisation's policy. Only the non-nil fields of
+// changes are sent; durations are strings such as "90d" or "15m".
+type PolicyChanges struct {
+	Org                  string  `json:"org,omitempty"`
+	MinLength            *int    `json:"min_length,omitempty"`
+	RequireClasses       *int    `json:"require_classes,omitempty"`
+	PasswordMaxAge       *string `json:"password_max_age,omitempty"`
+	PasswordHistoryCount *int    `json:"password_history_count,omitempty"`
+	PasswordHistory      *string `json:"password_history,omitempty"`
+	LockoutThreshold     *int    `json:"lockout_threshold,omitempty"`
+	IdleTimeout          *string `json:"idle_timeout,omitempty"`
+	TokenLifetime        *string `json:"token_lifetime,omitempty"`
+	RequireMFA           *bool   `json:"require_mfa,omitempty"`
+}
+
+// PolicySet sends the changes and reports the organisation's new policy.
+func (c *Client) PolicySet(ctx context.Context, ch PolicyChanges) error {
+	var resp struct {
+		Org string `json:"org"`
+	}
+	if err := c.call(ctx, http.MethodPost, protocol.PathPolicy, nil, ch, &resp); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Policy of %s updated; see `tech policy show --org %s`.\n", resp.Org, resp.Org)
+	return nil
+}

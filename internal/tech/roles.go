@@ -1,0 +1,64 @@
+package tech
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"tether/internal/protocol"
+)
+
+// Role is one row of `tech roles list`.
+type Role struct {
+	Name        string   `json:"name"`
+	Builtin     bool     `json:"builtin"`
+	Allow       []string `json:"allow"`
+	Deny        []string `json:"deny"`
+	Effective   []string `json:"effective"`
+	Description string   `json:"description,omitempty"`
+}
+
+// Roles lists the built-in and custom roles.
+func (c *Client) Roles(ctx context.Context, asJSON bool) error {
+	var rs []Role
+	if err := c.call(ctx, http.MethodGet, protocol.PathRoles, nil, nil, &rs); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(rs)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROLE\tKIND\tALLOW\tDENY")
+	for _, r := range rs {
+		kind := "custom"
+		if r.Builtin {
+			kind = "built-in"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, kind, strings.Join(r.Allow, ","), strings.Join(r.Deny, ","))
+	}
+	return tw.Flush()
+}
+
+// PutRole creates or replaces a custom role.
+func (c *Client) PutRole(ctx context.Context, name string, allow, deny []string, desc string) error {
+	body := map[string]any{"name": name, "allow": allow, "deny": deny, "description": desc}
+	var r Role
+	if err := c.call(ctx, http.MethodPost, protocol.PathRoles, nil, body, &r); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Role %s saved; it grants: %s\n", r.Name, strings.Join(r.Effective, ", "))
+	return nil
+}
+
+// DeleteRole deletes a custom role; its holders lose it and are signed out.
+func (c *Client) DeleteRole(ctx context.Context, name string) error {
+	if err := c.call(ctx, http.MethodDelete, protocol.PathRoles+"/"+url.PathEscape(name), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Role %s deleted; its holders were signed out.\n", name)
+	return nil
+}

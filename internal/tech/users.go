@@ -1,0 +1,142 @@
+package tech
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+)
+
+// AddUserOptions are the flags of `tech users add`.
+type AddUserOptions struct {
+	Name   string
+	Role   string
+	Email  string
+	Org    string
+	Groups []string
+}
+
+// AddUser creates a user and prints its one-time temporary password on
+// stdout.
+func (c *Client) AddUser(ctx context.Context, o AddUserOptions) error {
+	body := map[string]any{"username": o.Name, "role": o.Role, "email": o.Email, "org": o.Org, "device_groups": o.Groups}
+	var resp struct {
+		Username string `json:"username"`
+		State    string `json:"state"`
+		Temp     string `json:"temporary_password"`
+	}
+	if err := c.call(ctx, http.MethodPost, protocol.PathUsers, nil, body, &resp); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stdout, resp.Temp)
+	fmt.Fprintf(c.Stderr, "Created %s (role %s). The temporary password above works once: it must be changed at the first sign-in.\n",
+		sanitize.Display(resp.Username, 64), o.Role)
+	if resp.State == "pending" {
+		fmt.Fprintf(c.Stderr, "The account is pending: an administrator who can grant %s must run `tech users approve %s`.\n", o.Role, resp.Username)
+	}
+	return nil
+}
+
+// User is one row of `tech users list`.
+type User struct {
+	ID           string   `json:"id"`
+	Username     string   `json:"username"`
+	Email        string   `json:"email,omitempty"`
+	Roles        []string `json:"roles"`
+	Orgs         []string `json:"orgs"`
+	DeviceGroups []string `json:"device_groups,omitempty"`
+	State        string   `json:"state"`
+	MFA          bool     `json:"mfa"`
+	FailedLogins int      `json:"failed_logins"`
+}
+
+// Users lists the users of the caller's organisations.
+func (c *Client) Users(ctx context.Context, asJSON bool) error {
+	var us []User
+	if err := c.call(ctx, http.MethodGet, protocol.PathUsers, nil, nil, &us); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(c.Stdout).Encode(us)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tSTATE\tROLES\tORGS\tMFA\tFAILED\tID")
+	for _, u := range us {
+		mfa := "no"
+		if u.MFA {
+			mfa = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", sanitize.Display(u.Username, 64), u.State,
+			strings.Join(u.Roles, ","), sanitize.Display(strings.Join(u.Orgs, ","), 80), mfa, u.FailedLogins, u.ID)
+	}
+	return tw.Flush()
+}
+
+// userPath returns /v1/users/NAME/rest.
+func userPath(name, rest string) string {
+	return protocol.PathUsers + "/" + url.PathEscape(name) + "/" + rest
+}
+
+// UserAction runs unlock, disable, enable or approve on a user.
+func (c *Client) UserAction(ctx context.Context, name, action, done string) error {
+	if err := c.call(ctx, http.MethodPost, userPath(name, action), nil, struct{}{}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "%s %s.\n", sanitize.Display(name, 64), done)
+	return nil
+}
+
+// ResetPassword gives a user a new temporary password, printed on stdout,
+// and ends their sign-ins.
+func (c *Client) ResetPassword(ctx context.Context, name string) error {
+	var resp struct {
+		Temp string `json:"temporary_password"`
+	}
+	if err := c.call(ctx, http.MethodPost, userPath(name, "reset-password"), nil, struct{}{}, &resp); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stdout, resp.Temp)
+	fmt.Fprintf(c.Stderr, "New temporary password for %s above; it must be changed at the next sign-in. Their sign-ins were ended.\n", sanitize.Display(name, 64))
+	return nil
+}
+
+// Grant gives a user a role.
+func (c *Client) Grant(ctx context.Context, name, role string) error {
+	if err := c.call(ctx, http.MethodPost, userPath(name, "roles"), nil, map[string]string{"role": role}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "%s now holds role %s.\n", sanitize.Display(name, 64), role)
+	return nil
+}
+
+// Revoke takes a role from a user, ending their sign-ins and sessions.
+func (c *Client) Revoke(ctx context.Context, name, role string) error {
+	if err := c.call(ctx, http.MethodDelete, userPath(name, "roles/"+url.PathEscape(role)), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Role %s taken from %s; their sign-ins and live sessions were ended.\n", role, sanitize.Display(name, 64))
+	return nil
+}
+
+// SetGroups limits a user's unattended sessions to devices in groups (none:
+// no limit).
+func (c *Client) SetGroups(ctx context.Context, name string, groups []string) error {
+	if groups == nil {
+		groups = []string{}
+	}
+	if err := c.call(ctx, http.MethodPost, userPath(name, "groups"), nil, map[string][]string{"device_groups": groups}, nil); err != nil {
+		return err
+	}
+	if len(groups) == 0 {
+		fmt.Fprintf(c.Stderr, "%s may reach devices of every group.\n", sanitize.Display(name, 64))
+	} else {
+		fmt.Fprintf(c.Stderr, "%s may reach devices of groups %s only.\n", sanitize.Display(name, 64), strings.Join(groups, ", "))
+	}
+	return nil
+}
