@@ -56,6 +56,7 @@ func connectFlags(cmd *cobra.Command, o *tech.ConnectOptions) {
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Caps, "caps", []string{"shell"}, "capabilities to ask for: shell, files, clipboard")
 	f.BoolVarP(&o.PTY, "tty", "t", false, "run COMMAND in a PTY")
+	f.BoolVar(&o.Verify, "verify", false, "wait until you type the security code the end user reads out")
 	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")
 	f.DurationVar(&o.Keepalive, "keepalive", 20*time.Second, "how often to send a keepalive while idle (not counted as input)")
 	f.MarkHidden("keepalive")

@@ -42,6 +42,24 @@ so the agent can pin the relay without a prompt.`,
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(tok, list)
+	gp := &cobra.Command{
+		Use:   "group-policy GROUP consent|unattended",
+		Short: "Set whether a device group's sessions need the end user's consent",
+		Long: `group-policy sets a device group's policy. consent (the default) asks the end
+user for every session. unattended is for servers and kiosks with nobody at the
+keyboard: sessions start without a prompt, but only with --reason, only if the
+device's agent runs with --allow-unattended, and they are recorded, audited and
+end with a screen lock like any other.`,
+		Example: `  tech devices group-policy servers unattended`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.SetGroupPolicy(cmd.Context(), args[0], args[1])
+		},
+	}
+	cmd.AddCommand(tok, list, gp)
 	return cmd
 }

@@ -32,6 +32,13 @@ type Config struct {
 	// LockCmd, when set, is run through `sh -c` at every session end instead
 	// of the platform's screen lock.
 	LockCmd string
+	// AllowUnattended lets sessions start without a prompt when the
+	// device's group policy on the relay is "unattended" too (servers and
+	// kiosks with nobody at the keyboard). Off by default.
+	AllowUnattended bool
+	// ClipboardCmd, when set, reads or sets the clipboard through `sh -c`
+	// with TETHER_CLIPBOARD_OP=get (print it) or set (new text on stdin).
+	ClipboardCmd string
 	// ConsentTimeout is how long the end user has to answer; default 60 s.
 	// No answer is a refusal.
 	ConsentTimeout time.Duration

@@ -69,15 +69,41 @@ func (c *console) read(ctx context.Context) {
 
 // command handles a line typed outside a prompt.
 func (c *console) command(cmd string) {
-	switch cmd {
+	word, arg, _ := strings.Cut(cmd, " ")
+	switch word {
 	case "end", "e", "q", "quit", "stop":
 		for _, s := range c.live() {
 			s.end("ended by the end user")
 		}
+	case "revoke", "r":
+		caps := strings.FieldsFunc(arg, func(r rune) bool { return r == ',' || r == ' ' })
+		if len(caps) == 0 {
+			fmt.Fprintf(c.out, "Say what to revoke, e.g. 'revoke files' or 'revoke clipboard'.\n")
+			return
+		}
+		for _, s := range c.live() {
+			s.revoke(caps)
+		}
+	case "status", "s":
+		for _, s := range c.live() {
+			c.status(s)
+		}
 	case "":
 	default:
-		fmt.Fprintf(c.out, "Type 'end' and press Enter to end the session.\n")
+		fmt.Fprintf(c.out, "Type 'end' to end the session, 'revoke files' (or clipboard) to take a permission back, 'status' to see it.\n")
 	}
+}
+
+// find returns the live session with this ID, or nil.
+func (c *console) find(id string) *session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for s := range c.sessions {
+		if s.info.ID == id {
+			return s
+		}
+	}
+	return nil
 }
 
 // live returns the sessions currently running.
@@ -123,9 +149,20 @@ func (c *console) sessionStarted(s *session) {
 	c.mu.Lock()
 	c.sessions[s] = true
 	c.mu.Unlock()
+	c.status(s)
+}
+
+// status prints the status line of s: who, what is granted, which keys.
+func (c *console) status(s *session) {
 	who := sanitize.Display(s.info.TechName, 60) + " (" + sanitize.Display(s.info.TechUser, 40) + ")"
-	fmt.Fprintf(c.out, "\n● Session active: %s may use: %s. Type 'end' and press Enter to end it now.\n",
-		who, sanitize.Display(strings.Join(s.granted, ", "), 80))
+	fmt.Fprintf(c.out, "\n● Session active: %s may use: %s (recorded). Type 'end' to end it, 'revoke files' or 'revoke clipboard' to take one back.\n",
+		who, sanitize.Display(strings.Join(s.grantedCaps(), ", "), 80))
+}
+
+// notice tells the end user what is happening (a file moving, the
+// clipboard read). The text must already be sanitized.
+func (c *console) notice(format string, args ...any) {
+	fmt.Fprintf(c.out, "  "+format+"\n", args...)
 }
 
 // sessionEnded unregisters s and tells the end user why it ended.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,15 +27,22 @@ type session struct {
 	conn    *transport.Conn
 	log     *slog.Logger
 
-	info    protocol.SessionInfo
-	ch      *transport.Channel
-	granted []string
-	rec     *recorder // nil until the handshake is done
+	info  protocol.SessionInfo
+	ch    *transport.Channel
+	rec   *recorder // nil until the handshake is done
+	files *files    // nil until consent
+
+	capMu    sync.Mutex
+	granted  []string
+	revision int        // consent receipts issued so far
+	parent   *session   // the live session whose consent this one reuses
+	children []*session // sessions reusing this one's consent
 
 	procMu sync.Mutex
 	proc   *process
 
 	lastInput atomic.Int64 // unix nanos of the last human input
+	used      atomic.Bool  // the technician started something (a process, a transfer)
 	endOnce   sync.Once
 	ending    atomic.Bool // set as soon as end starts
 	ended     chan struct{}
@@ -111,11 +117,11 @@ var errRefused = errors.New("consent refused")
 
 // askConsent asks the end user and tells the technician and relay the answer.
 func (s *session) askConsent(ctx context.Context) error {
-	req := consent.Request{SessionID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser,
-		Org: s.info.Org, Capabilities: s.info.Caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
-		Reason: s.info.Reason}
-	d := s.decide(ctx, req)
-	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlConsent, Granted: d.Granted, Caps: d.Capabilities, Reason: d.Why})
+	d, auto := s.autoConsent()
+	if !auto {
+		d = s.decide(ctx, s.consentRequest(s.info.Caps))
+	}
+	s.setGranted(ctx, d.Capabilities, d.Granted, d.Why)
 	if err := s.ch.SendJSON(ctx, protocol.InConsent, protocol.Consent{Granted: d.Granted, Caps: d.Capabilities, Why: d.Why}); err != nil {
 		return err
 	}
@@ -124,8 +130,12 @@ func (s *session) askConsent(ctx context.Context) error {
 		return fmt.Errorf("%w: %s", errRefused, d.Why)
 	}
 	s.rec.marker("consent granted: %s", capsLabel(d.Capabilities))
-	s.granted = d.Capabilities
 	s.log.Info("consent granted", "caps", d.Capabilities)
+	var err error
+	s.files, err = openFiles(s)
+	if err != nil && (protocol.Covers(d.Capabilities, protocol.CapFilesTo) || protocol.Covers(d.Capabilities, protocol.CapFilesFrom)) {
+		return err
+	}
 	return nil
 }
 
@@ -159,21 +169,26 @@ func (s *session) refuse(ctx context.Context, err error) {
 	s.conn.Close(reason)
 }
 
-// has reports whether capability c was granted.
-func (s *session) has(c string) bool { return slices.Contains(s.granted, c) }
-
 // end is the one end path: kill the process group, lock the screen exactly
 // once, tell the technician and the relay why, close. Safe to call from any
 // goroutine, any number of times.
 func (s *session) end(reason string) {
 	s.endOnce.Do(func() {
 		s.ending.Store(true)
+		s.files.close()
 		s.procMu.Lock()
 		if s.proc != nil {
 			s.proc.kill()
 		}
 		s.procMu.Unlock()
-		s.lock()
+		for _, c := range s.takeChildren() {
+			c.end("its parent session ended: " + reason)
+		}
+		if s.parent == nil {
+			s.lock()
+		} else {
+			s.log.Info("screen lock left to the parent session", "parent", s.parent.info.ID)
+		}
 		if err := s.rec.close(reason); err != nil {
 			s.log.Error("recording could not be finished", "err", err)
 		}

@@ -55,7 +55,11 @@ func (s *session) watch(ctx context.Context) {
 				s.end(fmt.Sprintf("idle timeout: no input for %v", idle))
 				return
 			}
-			if s.currentProc() == nil && now.After(startBy) {
+			if s.files.busy() {
+				s.touch() // a transfer the technician started is not idleness
+				continue
+			}
+			if s.currentProc() == nil && !s.used.Load() && now.After(startBy) {
 				s.end("the technician did not start anything")
 				return
 			}
@@ -88,6 +92,7 @@ func (s *session) receive(ctx context.Context) {
 func (s *session) handle(ctx context.Context, t protocol.InnerType, p []byte) error {
 	switch t {
 	case protocol.InStart:
+		s.used.Store(true)
 		return s.start(ctx, p)
 	case protocol.InStdin:
 		s.touch()
@@ -114,6 +119,16 @@ func (s *session) handle(ctx context.Context, t protocol.InnerType, p []byte) er
 		}
 	case protocol.InKeepalive:
 		// Not activity: the idle timeout counts human input only.
+	case protocol.InCapRequest:
+		s.touch()
+		return s.requestCaps(ctx, p)
+	case protocol.InFileOpen, protocol.InFileData, protocol.InFileDone:
+		return s.handleFile(ctx, t, p)
+	case protocol.InVerified:
+		s.rec.marker("security code confirmed by the technician")
+	case protocol.InClipboard:
+		s.touch()
+		return s.clipboard(ctx, p)
 	default:
 		return fmt.Errorf("protocol error: unexpected message 0x%02x from technician", byte(t))
 	}
@@ -139,7 +154,7 @@ func endReason(err error) string {
 
 // start launches what the technician asked for, if the shell was granted.
 func (s *session) start(ctx context.Context, p []byte) error {
-	if !s.has(protocol.CapShell) {
+	if !s.hasCap(protocol.CapShell) {
 		return errors.New("the end user did not grant the shell capability")
 	}
 	var st protocol.Start
@@ -190,4 +205,33 @@ func (s *session) pumpOutput(ctx context.Context, pr *process) {
 		what = "shell"
 	}
 	s.end(fmt.Sprintf("%s exited with status %d", what, code))
+}
+
+// handleFile dispatches file transfer messages.
+func (s *session) handleFile(ctx context.Context, t protocol.InnerType, p []byte) error {
+	if s.files == nil {
+		return errors.New("file transfer is not available on this device")
+	}
+	switch t {
+	case protocol.InFileOpen:
+		s.touch()
+		s.used.Store(true)
+		var o protocol.FileOpen
+		if err := protocol.DecodeJSON(p, &o); err != nil {
+			return err
+		}
+		return s.files.open(ctx, o)
+	case protocol.InFileData:
+		id, data, err := protocol.ParseFileData(p)
+		if err != nil {
+			return err
+		}
+		return s.files.data(id, data)
+	default:
+		var d protocol.FileDone
+		if err := protocol.DecodeJSON(p, &d); err != nil {
+			return err
+		}
+		return s.files.done(ctx, d)
+	}
 }

@@ -89,7 +89,7 @@ func Render(req Request, timeout time.Duration) string {
 	}
 	fmt.Fprintf(&b, "\nSecurity code: %s\n", sanitize.Display(req.SecurityCode, maxField))
 	b.WriteString("Ask the technician to read this code to you; it must match.\n\n")
-	fmt.Fprintf(&b, "Allow? Type y or yes to allow, anything else refuses (refused automatically in %s): ",
+	fmt.Fprintf(&b, "Allow? Type y or yes to allow all, or the names of those you allow (e.g. shell); anything else refuses (refused automatically in %s): ",
 		formatTimeout(timeout))
 	return b.String()
 }
@@ -130,8 +130,21 @@ func formatTimeout(d time.Duration) string {
 // capability; anything else, including an empty line, refuses.
 func ParseAnswer(line string, req Request) Decision {
 	a := strings.TrimSpace(line)
-	if !strings.EqualFold(a, "y") && !strings.EqualFold(a, "yes") {
+	if strings.EqualFold(a, "y") || strings.EqualFold(a, "yes") {
+		return Decision{Granted: true, Capabilities: append([]string(nil), req.Capabilities...)}
+	}
+	// A list of capabilities grants only those (each must have been asked).
+	var some []string
+	for _, w := range strings.FieldsFunc(a, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !contains(req.Capabilities, w) {
+			return refuse(WhyRefused)
+		}
+		if !contains(some, w) {
+			some = append(some, w)
+		}
+	}
+	if len(some) == 0 {
 		return refuse(WhyRefused)
 	}
-	return Decision{Granted: true, Capabilities: append([]string(nil), req.Capabilities...)}
+	return Decision{Granted: true, Capabilities: some}
 }

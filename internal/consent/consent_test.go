@@ -32,7 +32,7 @@ func TestRenderContents(t *testing.T) {
 		"This session will be recorded.",
 		"1234-5678",
 		"Ask the technician to read this code to you; it must match",
-		"Allow? Type y or yes to allow, anything else refuses (refused automatically in 60s):",
+		"Allow? Type y or yes to allow all, or the names of those you allow (e.g. shell); anything else refuses (refused automatically in 60s):",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Render() = %q\nmissing %q", got, want)
@@ -128,5 +128,25 @@ func TestParseAnswerCopiesCapabilities(t *testing.T) {
 	d.Capabilities[0] = "changed"
 	if req.Capabilities[0] != "shell" {
 		t.Errorf("request capabilities changed to %v through the decision", req.Capabilities)
+	}
+}
+
+func TestParseAnswerSubset(t *testing.T) {
+	req := sampleRequest() // shell, files, clipboard
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"shell", []string{"shell"}},
+		{"shell, clipboard", []string{"shell", "clipboard"}},
+		{"files files", []string{"files"}},
+		{"shell,root", nil},
+		{"admin", nil},
+	}
+	for _, tt := range tests {
+		d := ParseAnswer(tt.line, req)
+		if d.Granted != (tt.want != nil) || !slices.Equal(d.Capabilities, tt.want) {
+			t.Errorf("ParseAnswer(%q) = %+v, want granted %v", tt.line, d, tt.want)
+		}
 	}
 }

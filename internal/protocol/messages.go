@@ -50,6 +50,10 @@ const (
 	CtlRecordingDone = "recording_done"
 	// Agent → relay: recording failed; Error says why (an audit event).
 	CtlRecordingFailed = "recording_failed"
+	// Agent → relay: a file was moved (Name, Size, Hash, Mode = direction)
+	// or clipboard text moved (Size, Hash); the relay audits it.
+	CtlFile      = "file"
+	CtlClipboard = "clipboard"
 )
 
 // Control is a JSON message read by the relay or sent by it. Only the fields
@@ -82,6 +86,17 @@ type Control struct {
 
 	// consent
 	Granted bool `json:"granted,omitempty"`
+	// Receipt is the agent's signed consent receipt (ConsentReceipt JSON)
+	// and ReceiptSig its Ed25519 signature by the device key.
+	Receipt    []byte `json:"receipt,omitempty"`
+	ReceiptSig []byte `json:"receipt_sig,omitempty"`
+
+	// file / clipboard
+	Size int64  `json:"size,omitempty"`
+	Hash string `json:"hash,omitempty"`
+
+	// request: Parent reuses the consent of a live session (tech cp --session).
+	Parent string `json:"parent,omitempty"`
 
 	// error
 	Error string `json:"error,omitempty"`
@@ -107,10 +122,15 @@ type SessionInfo struct {
 	Recorded   bool     `json:"recorded"`
 	// Recipients are the reviewers' public keys ("tether-rec1…") the agent
 	// encrypts the recording to; RecordInput also records typed input.
-	Recipients  []string      `json:"recipients,omitempty"`
-	RecordInput bool          `json:"record_input,omitempty"`
-	IdleTimeout time.Duration `json:"idle_timeout"`
-	MaxDuration time.Duration `json:"max_duration"`
+	Recipients  []string `json:"recipients,omitempty"`
+	RecordInput bool     `json:"record_input,omitempty"`
+	// Parent is the live session whose consent this one reuses, if any.
+	Parent string `json:"parent,omitempty"`
+	// ConsentPolicy is the device group's policy: "consent" (default) or
+	// "unattended" (no prompt, if the agent itself allows it too).
+	ConsentPolicy string        `json:"consent_policy,omitempty"`
+	IdleTimeout   time.Duration `json:"idle_timeout"`
+	MaxDuration   time.Duration `json:"max_duration"`
 }
 
 // AppendControl appends a complete control frame (type byte + JSON) to dst.
@@ -186,7 +206,106 @@ const (
 	InKeepalive InnerType = 0x09
 	// InStdinEOF T→A: empty; the technician's input is closed.
 	InStdinEOF InnerType = 0x0a
+	// InCapRequest T→A: JSON CapRequest — ask for more capabilities now.
+	InCapRequest InnerType = 0x0b
+	// InCapAnswer A→T: JSON Consent — the answer to one InCapRequest;
+	// Caps lists everything granted from now on.
+	InCapAnswer InnerType = 0x0c
+	// InCapRevoked A→T: JSON Consent — the end user revoked capabilities;
+	// Caps lists what remains granted, Why says what was taken away.
+	InCapRevoked InnerType = 0x0d
+	// InFileOpen T→A: JSON FileOpen — start one file operation.
+	InFileOpen InnerType = 0x0e
+	// InFileHeader A→T: JSON FileHeader — one entry of a download.
+	InFileHeader InnerType = 0x0f
+	// InFileData either way: file ID (uint32 BE) || up to MaxChunk-4 bytes.
+	InFileData InnerType = 0x10
+	// InFileDone either way: JSON FileDone — the sender's end of one file.
+	InFileDone InnerType = 0x11
+	// InFileResult either way: JSON FileResult — a verdict on an operation.
+	InFileResult InnerType = 0x12
+	// InClipboard either way: JSON Clipboard — set or return clipboard text.
+	InClipboard InnerType = 0x13
+	// InVerified T→A: empty — the technician confirmed the security code.
+	InVerified InnerType = 0x14
+	lastInner  InnerType = InVerified
 )
+
+// CapRequest is the payload of InCapRequest.
+type CapRequest struct {
+	Caps []string `json:"caps"`
+}
+
+// File operations (FileOpen.Op).
+const (
+	FilePut   = "put"   // technician → device: one file
+	FileMkdir = "mkdir" // technician → device: one directory
+	FileGet   = "get"   // device → technician: a file, or a tree with Recursive
+)
+
+// FileOpen is the payload of InFileOpen.
+type FileOpen struct {
+	ID        uint32 `json:"id"`
+	Op        string `json:"op"`
+	Path      string `json:"path"`           // on the device, relative to its root (or absolute inside it)
+	Base      string `json:"base,omitempty"` // put: name to use if Path is a directory
+	Size      int64  `json:"size,omitempty"`
+	Mode      uint32 `json:"mode,omitempty"` // permission bits
+	Force     bool   `json:"force,omitempty"`
+	Recursive bool   `json:"recursive,omitempty"`
+}
+
+// FileHeader is the payload of InFileHeader: one entry of a download.
+type FileHeader struct {
+	ID   uint32 `json:"id"`
+	Path string `json:"path"` // relative, slash-separated, starting with the source's base name
+	Dir  bool   `json:"dir,omitempty"`
+	Size int64  `json:"size,omitempty"`
+	Mode uint32 `json:"mode,omitempty"`
+}
+
+// FileDone is the payload of InFileDone.
+type FileDone struct {
+	ID     uint32 `json:"id"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// FileResult is the payload of InFileResult.
+type FileResult struct {
+	ID     uint32 `json:"id"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`
+	Path   string `json:"path,omitempty"` // where the device wrote, relative to its root
+	Size   int64  `json:"size,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Clipboard is the payload of InClipboard. T→A with Set: set the device's
+// clipboard to Text; T→A without: read it; A→T: the text or an error.
+type Clipboard struct {
+	Set   bool   `json:"set,omitempty"`
+	Text  string `json:"text,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// MaxClipboard caps clipboard text in either direction.
+const MaxClipboard = 32 << 10
+
+// AppendFileData appends an InFileData message.
+func AppendFileData(dst []byte, id uint32, data []byte) []byte {
+	dst = append(dst, byte(InFileData))
+	dst = binary.BigEndian.AppendUint32(dst, id)
+	return append(dst, data...)
+}
+
+// ParseFileData decodes an InFileData payload.
+func ParseFileData(p []byte) (uint32, []byte, error) {
+	if len(p) < 4 {
+		return 0, nil, fmt.Errorf("%w: file data is %d bytes", ErrBadInner, len(p))
+	}
+	return binary.BigEndian.Uint32(p), p[4:], nil
+}
 
 // Consent is the payload of InConsent.
 type Consent struct {
@@ -254,7 +373,7 @@ func ParseInner(msg []byte) (InnerType, []byte, error) {
 		return 0, nil, fmt.Errorf("%w: %d bytes", ErrFrameTooBig, len(msg))
 	}
 	t := InnerType(msg[0])
-	if t < InConsent || t > InStdinEOF {
+	if t < InConsent || t > lastInner {
 		return 0, nil, fmt.Errorf("%w: type 0x%02x", ErrBadInner, msg[0])
 	}
 	return t, msg[1:], nil
@@ -279,4 +398,25 @@ func AgentAuthMessage(challenge []byte, relayFingerprint string) []byte {
 	m = append(m, agentAuthLabel...)
 	m = append(m, challenge...)
 	return append(m, relayFingerprint...)
+}
+
+// ConsentReceipt is what the agent signs for every consent answer, so the
+// relay (which keeps it in the audit log) cannot forge consent.
+type ConsentReceipt struct {
+	Session  string    `json:"session"`
+	Device   string    `json:"device"`
+	Tech     string    `json:"tech"`
+	Caps     []string  `json:"caps"`
+	Granted  bool      `json:"granted"`
+	Time     time.Time `json:"time"`
+	Expires  time.Time `json:"expires"`
+	Revision int       `json:"revision"` // 0 for the first answer, +1 per change
+}
+
+// receiptLabel domain-separates consent receipt signatures.
+const receiptLabel = "tether-consent-receipt-v1\x00"
+
+// ReceiptMessage is what the device key signs for a receipt's JSON.
+func ReceiptMessage(receipt []byte) []byte {
+	return append([]byte(receiptLabel), receipt...)
 }

@@ -139,18 +139,32 @@ const (
 	EnrollTokenTTL = 24 * time.Hour
 )
 
-// Capabilities a technician may ask for in a session.
+// Capabilities a technician may ask for in a session. CapFiles covers both
+// directions; CapFilesTo and CapFilesFrom one each.
 const (
 	CapShell     = "shell"
 	CapFiles     = "files"
+	CapFilesTo   = "files:to-device"
+	CapFilesFrom = "files:from-device"
 	CapClipboard = "clipboard"
 )
 
 // KnownCapability reports whether c names a capability this build supports.
 func KnownCapability(c string) bool {
 	switch c {
-	case CapShell, CapFiles, CapClipboard:
+	case CapShell, CapFiles, CapFilesTo, CapFilesFrom, CapClipboard:
 		return true
+	}
+	return false
+}
+
+// Covers reports whether the granted capabilities include want (CapFiles
+// covers both file directions).
+func Covers(granted []string, want string) bool {
+	for _, g := range granted {
+		if g == want || (g == CapFiles && (want == CapFilesTo || want == CapFilesFrom)) {
+			return true
+		}
 	}
 	return false
 }

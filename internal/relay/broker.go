@@ -2,7 +2,10 @@ package relay
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
 	"sync"
 	"time"
 
@@ -239,12 +242,43 @@ func (l *live) control(p []byte, fromAgent bool, who string) bool {
 		return true
 	case m.Type == protocol.CtlConsent && fromAgent:
 		l.b.s.recordConsent(l, m)
+	case m.Type == protocol.CtlFile && fromAgent:
+		l.b.s.recordFile(l, m)
+	case m.Type == protocol.CtlClipboard && fromAgent:
+		l.b.s.record(auditEvent(l.info.TechID, "session.clipboard", l.info.ID, m.Mode, l.source,
+			"bytes", fmt.Sprint(m.Size), "sha256", truncate(m.Hash, 64), "device", l.info.DeviceName))
 	case m.Type == protocol.CtlRecordingDone && fromAgent:
 		l.rec.markComplete()
 	case m.Type == protocol.CtlRecordingFailed && fromAgent:
 		l.b.s.record(auditEvent(l.info.TechID, "recording.failed", l.info.ID, "failure", l.source, "error", truncate(m.Error, 200)))
 	}
 	return false
+}
+
+// recordFile audits a file the agent reports moved and lists it on the
+// session's record.
+func (s *Server) recordFile(l *live, m *protocol.Control) {
+	f := store.FileTransfer{Direction: truncate(m.Mode, 16), Path: truncate(m.Name, 4096), Size: m.Size, SHA256: truncate(m.Hash, 64), Time: now()}
+	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
+		if len(r.Files) < 10000 {
+			r.Files = append(r.Files, f)
+		}
+		return nil
+	})
+	s.record(auditEvent(l.info.TechID, "session.file", l.info.ID, f.Direction, l.source,
+		"path", f.Path, "bytes", fmt.Sprint(f.Size), "sha256", f.SHA256, "device", l.info.DeviceName))
+}
+
+// receiptStatus checks the agent's signed consent receipt: the relay keeps
+// it in the audit log and cannot forge one.
+func receiptStatus(l *live, m *protocol.Control) string {
+	switch {
+	case len(m.Receipt) == 0:
+		return "missing"
+	case len(l.info.DeviceKey) != ed25519.PublicKeySize || !ed25519.Verify(l.info.DeviceKey, protocol.ReceiptMessage(m.Receipt), m.ReceiptSig):
+		return "bad signature"
+	}
+	return "verified"
 }
 
 // recordConsent stores and audits the end user's answer as the agent
@@ -254,15 +288,17 @@ func (s *Server) recordConsent(l *live, m *protocol.Control) {
 	if m.Granted {
 		outcome = "granted"
 	}
+	receipt := receiptStatus(l, m)
 	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
 		r.Granted = m.Caps
-		if m.Granted {
+		if m.Granted && r.StartedAt.IsZero() {
 			r.State, r.StartedAt = store.SessionActive, now()
 		}
 		return nil
 	})
 	s.record(auditEvent(l.info.TechID, "session.consent", l.info.ID, outcome, l.source,
-		"caps", joinCaps(m.Caps), "why", truncate(m.Reason, 200), "device", l.info.DeviceName))
+		"caps", joinCaps(m.Caps), "why", truncate(m.Reason, 200), "device", l.info.DeviceName,
+		"receipt", truncate(string(m.Receipt), 2048), "receipt_sig", base64.StdEncoding.EncodeToString(m.ReceiptSig), "receipt_check", receipt))
 }
 
 func truncate(s string, n int) string {

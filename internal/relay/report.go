@@ -12,12 +12,16 @@ import (
 // sessionView is one row of `tech sessions list` / `show`.
 type sessionView struct {
 	store.Session
-	Live     bool   `json:"live"`
-	Duration string `json:"duration,omitempty"`
+	Live           bool   `json:"live"`
+	Duration       string `json:"duration,omitempty"`
+	RecordingState string `json:"recording_state,omitempty"`
 }
 
-func view(s store.Session, live bool) sessionView {
+func (srv *Server) view(s store.Session, live bool) sessionView {
 	v := sessionView{Session: s, Live: live}
+	if rec, err := srv.db.RecordingByID(s.ID); err == nil {
+		v.RecordingID, v.RecordingState = rec.ID, rec.State
+	}
 	if !s.StartedAt.IsZero() {
 		end := s.EndedAt
 		if end.IsZero() {
@@ -46,7 +50,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 		if !visible(p, &rec) || (active && !live) {
 			continue
 		}
-		out = append(out, view(rec, live))
+		out = append(out, s.view(rec, live))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -60,7 +64,7 @@ func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *pr
 		s.writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view(*rec, s.broker.get(rec.ID) != nil))
+	writeJSON(w, http.StatusOK, s.view(*rec, s.broker.get(rec.ID) != nil))
 }
 
 func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -98,7 +98,7 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	if m.Mode == store.ModeAttended {
 		return s.openAttended(ctx, c, p, info)
 	}
-	return s.openUnattended(ctx, c, p, info, m.Device)
+	return s.openUnattended(ctx, c, p, info, m)
 }
 
 // checkCaps validates requested capabilities against the user's permissions.
@@ -106,7 +106,8 @@ func checkCaps(caps []string, p *principal) ([]string, error) {
 	if len(caps) == 0 {
 		caps = []string{protocol.CapShell}
 	}
-	need := map[string]rbac.Permission{protocol.CapFiles: rbac.SessionFiles, protocol.CapClipboard: rbac.SessionClipboard}
+	need := map[string]rbac.Permission{protocol.CapFiles: rbac.SessionFiles, protocol.CapFilesTo: rbac.SessionFiles,
+		protocol.CapFilesFrom: rbac.SessionFiles, protocol.CapClipboard: rbac.SessionClipboard}
 	var out []string
 	for _, c := range caps {
 		if !protocol.KnownCapability(c) {
@@ -130,10 +131,15 @@ func displayName(u *store.User) string {
 }
 
 // openUnattended offers a session with an enrolled, online device.
-func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo, name string) (*live, error) {
+func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo, m *protocol.Control) (*live, error) {
 	if !p.perms.Has(rbac.SessionUnattended) {
 		return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: %s is required", rbac.SessionUnattended)
 	}
+	name, err := s.parentDevice(p, m)
+	if err != nil {
+		return nil, err
+	}
+	info.Parent = m.Parent
 	dev, err := s.db.DeviceByName(name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errf(http.StatusNotFound, "see `tech devices list`", "no device named %q", name)
@@ -147,6 +153,13 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 		return nil, errf(http.StatusConflict, "check that `agent run` is running on it", "device %q is offline", dev.Name)
 	}
 	info.Mode, info.DeviceID, info.DeviceName, info.DeviceKey = store.ModeUnattended, dev.ID, dev.Name, dev.PublicKey
+	if info.ConsentPolicy, err = s.groupPolicy(dev.Group); err != nil {
+		return nil, err
+	}
+	if info.ConsentPolicy == policyUnattended && strings.TrimSpace(info.Reason) == "" {
+		return nil, errf(http.StatusBadRequest, "pass --reason \"ticket or reason\"",
+			"device %q is in group %q, which allows unattended access only with a reason", dev.Name, dev.Group)
+	}
 	l, attach := s.broker.newLive(info, c, p.source)
 	s.storeSession(l, store.SessionRequested)
 	offer := &protocol.Control{Type: protocol.CtlOffer, Session: &l.info, AttachToken: attach}
@@ -161,7 +174,7 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 func (s *Server) storeSession(l *live, state string) {
 	i := l.info
 	s.db.PutSession(&store.Session{ID: i.ID, TechID: i.TechID, TechUser: i.TechUser, DeviceID: i.DeviceID,
-		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now()})
+		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now(), Reason: i.Reason})
 	s.record(auditEvent(i.TechID, "session.request", i.ID, "requested", l.source,
 		"device", i.DeviceName, "mode", i.Mode, "caps", joinCaps(i.Caps), "reason", i.Reason))
 }

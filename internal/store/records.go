@@ -155,12 +155,16 @@ type Session struct {
 	Capabilities []string `json:"capabilities,omitempty"`
 	Granted      []string `json:"granted,omitempty"`
 	// State is one of the Session* state constants.
-	State       string    `json:"state"`
-	EndReason   string    `json:"end_reason,omitempty"`
-	CreatedAt   time.Time `json:"created_at,omitzero"`
-	StartedAt   time.Time `json:"started_at,omitzero"`
-	EndedAt     time.Time `json:"ended_at,omitzero"`
-	RecordingID string    `json:"recording_id,omitempty"`
+	State     string `json:"state"`
+	EndReason string `json:"end_reason,omitempty"`
+	// Reason is the technician's reason or ticket for the session.
+	Reason string `json:"reason,omitempty"`
+	// Files lists the files moved in the session, with their hashes.
+	Files       []FileTransfer `json:"files,omitempty"`
+	CreatedAt   time.Time      `json:"created_at,omitzero"`
+	StartedAt   time.Time      `json:"started_at,omitzero"`
+	EndedAt     time.Time      `json:"ended_at,omitzero"`
+	RecordingID string         `json:"recording_id,omitempty"`
 }
 
 // JoinCode is a one-time code that lets a person at a device join an
@@ -190,4 +194,13 @@ type AuditRecord struct {
 	Prev []byte `json:"prev"`
 	Hash []byte `json:"hash"`
 	MAC  []byte `json:"mac"`
+}
+
+// FileTransfer is one file moved in a session, as the agent reported it.
+type FileTransfer struct {
+	Direction string    `json:"direction"` // "upload" (to the device) or "download"
+	Path      string    `json:"path"`
+	Size      int64     `json:"size"`
+	SHA256    string    `json:"sha256"`
+	Time      time.Time `json:"time"`
 }

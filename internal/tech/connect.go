@@ -32,6 +32,11 @@ type ConnectOptions struct {
 	// Keepalive is how often an idle technician side sends a keepalive;
 	// default 20 s. Keepalives are not human input.
 	Keepalive time.Duration
+	// Parent reuses the consent of a live session (tech cp --session).
+	Parent string
+	// Verify waits for the technician to confirm the security code the end
+	// user reads out before anything runs.
+	Verify bool
 }
 
 // ExitError carries a remote command's exit status.
@@ -49,35 +54,82 @@ const defaultKeepalive = 20 * time.Second
 // Connect asks for a session, waits for the end user's consent, and runs the
 // shell or command. It returns nil or *ExitError for a command's status.
 func (c *Client) Connect(ctx context.Context, o ConnectOptions) error {
-	ep, err := c.endpoint()
+	sc, err := c.open(ctx, o)
 	if err != nil {
 		return err
+	}
+	defer sc.close()
+	if o.Verify {
+		if err := c.verifyCode(ctx, sc); err != nil {
+			return err
+		}
+	}
+	return newTerminal(c, sc.ch, sc.info, sc.granted).run(ctx, o)
+}
+
+// session is an open, consented session on the technician's side.
+type session struct {
+	conn    *transport.Conn
+	ch      *transport.Channel
+	info    *protocol.SessionInfo
+	granted []string
+}
+
+// close ends the session (if still open) and closes the connection.
+func (s *session) close() { s.conn.CloseNow() }
+
+// end tells the agent the technician is done, so it ends the session
+// through its one end path, then closes.
+func (s *session) end(reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.ch.Send(ctx, protocol.InEnd, []byte(reason))
+	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
+	s.conn.Close(reason)
+}
+
+// open asks the relay for a session, runs the handshake, shows the security
+// code and waits for the end user's consent.
+func (c *Client) open(ctx context.Context, o ConnectOptions) (*session, error) {
+	ep, err := c.endpoint()
+	if err != nil {
+		return nil, err
 	}
 	conn, err := transport.Dial(ctx, ep, protocol.PathTechSession)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer conn.CloseNow()
-	req := &protocol.Control{Type: protocol.CtlRequest, Version: protocol.Version, Device: o.Device, Caps: o.Caps, Reason: o.Reason}
+	sc, err := c.negotiate(ctx, conn, o)
+	if err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	return sc, nil
+}
+
+// negotiate runs request → pairing → handshake → consent on conn.
+func (c *Client) negotiate(ctx context.Context, conn *transport.Conn, o ConnectOptions) (*session, error) {
+	req := &protocol.Control{Type: protocol.CtlRequest, Version: protocol.Version, Device: o.Device, Caps: o.Caps,
+		Reason: o.Reason, Parent: o.Parent}
 	if o.Attended {
 		req.Mode = "attended"
 	}
 	if err := conn.WriteControl(ctx, req); err != nil {
-		return fmt.Errorf("send session request: %w", err)
+		return nil, fmt.Errorf("send session request: %w", err)
 	}
 	info, err := c.awaitPairing(ctx, conn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ch, err := c.handshake(ctx, conn, info)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	granted, err := c.awaitConsent(ctx, ch, info)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return newTerminal(c, ch, info, granted).run(ctx, o)
+	return &session{conn: conn, ch: ch, info: info, granted: granted}, nil
 }
 
 // awaitPairing reads control messages until the agent side is attached.

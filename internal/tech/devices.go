@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"text/tabwriter"
 	"time"
 
@@ -62,4 +63,15 @@ func (c *Client) Devices(ctx context.Context, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sanitize.Display(d.Name, 63), sanitize.Display(d.Group, 63), st, seen)
 	}
 	return tw.Flush()
+}
+
+// SetGroupPolicy sets a device group's consent policy: "consent" or
+// "unattended".
+func (c *Client) SetGroupPolicy(ctx context.Context, group, policy string) error {
+	path := protocol.PathDevices + "/groups/" + url.PathEscape(group)
+	if err := c.call(ctx, http.MethodPost, path, nil, map[string]string{"policy": policy}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Group %q now uses the %s policy.\n", group, policy)
+	return nil
 }

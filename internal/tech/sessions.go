@@ -29,6 +29,9 @@ type Session struct {
 	EndedAt      time.Time `json:"ended_at,omitzero"`
 	Live         bool      `json:"live"`
 	Duration     string    `json:"duration"`
+	Reason       string    `json:"reason,omitempty"`
+	RecordingID  string    `json:"recording_id,omitempty"`
+	RecState     string    `json:"recording_state,omitempty"`
 }
 
 // Sessions lists sessions.
@@ -77,6 +80,12 @@ func (c *Client) SessionShow(ctx context.Context, id string) error {
 	row("End reason", sanitize.Display(s.EndReason, 200))
 	row("Asked", strings.Join(s.Capabilities, ", "))
 	row("Granted", strings.Join(s.Granted, ", "))
+	if s.Reason != "" {
+		row("Reason", sanitize.Display(s.Reason, 200))
+	}
+	if s.RecordingID != "" {
+		row("Recording", s.RecordingID+" ("+s.RecState+")")
+	}
 	return tw.Flush()
 }
 

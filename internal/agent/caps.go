@@ -1,0 +1,146 @@
+package agent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"tether/internal/consent"
+	"tether/internal/protocol"
+)
+
+// hasCap reports whether capability c is granted right now.
+func (s *session) hasCap(c string) bool {
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
+	return protocol.Covers(s.granted, c)
+}
+
+// grantedCaps returns a copy of what is granted.
+func (s *session) grantedCaps() []string {
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
+	return slices.Clone(s.granted)
+}
+
+// setGranted replaces the granted set and reports it to the relay with a
+// new signed consent receipt.
+func (s *session) setGranted(ctx context.Context, caps []string, granted bool, why string) {
+	s.capMu.Lock()
+	s.granted = slices.Clone(caps)
+	rev := s.revision
+	s.revision++
+	s.capMu.Unlock()
+	receipt, sig := s.receipt(caps, granted, rev)
+	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlConsent, Granted: granted, Caps: caps, Reason: why,
+		Receipt: receipt, ReceiptSig: sig})
+}
+
+// receipt builds and signs a consent receipt with the device key.
+func (s *session) receipt(caps []string, granted bool, rev int) ([]byte, []byte) {
+	t := time.Now().UTC()
+	r := protocol.ConsentReceipt{Session: s.info.ID, Device: s.info.DeviceID, Tech: s.info.TechID, Caps: caps,
+		Granted: granted, Time: t, Expires: t.Add(s.maxDuration()), Revision: rev}
+	b, _ := json.Marshal(r)
+	return b, ed25519.Sign(s.key, protocol.ReceiptMessage(b))
+}
+
+// maxDuration is the session's absolute limit.
+func (s *session) maxDuration() time.Duration {
+	if s.info.MaxDuration > 0 {
+		return s.info.MaxDuration
+	}
+	return protocol.DefaultMaxSession
+}
+
+// requestCaps asks the end user again for capabilities requested
+// mid-session; the answer applies to that request only.
+func (s *session) requestCaps(ctx context.Context, p []byte) error {
+	var req protocol.CapRequest
+	if err := protocol.DecodeJSON(p, &req); err != nil {
+		return err
+	}
+	for _, c := range req.Caps {
+		if !protocol.KnownCapability(c) {
+			return fmt.Errorf("protocol error: unknown capability %q requested", c)
+		}
+	}
+	go func() { // the prompt may take a minute; keep reading meanwhile
+		creq := s.consentRequest(req.Caps)
+		d := s.decide(ctx, creq)
+		all := s.grantedCaps()
+		if d.Granted {
+			for _, c := range d.Capabilities {
+				if !slices.Contains(all, c) {
+					all = append(all, c)
+				}
+			}
+			s.rec.marker("capability granted: %s", capsLabel(d.Capabilities))
+		} else {
+			s.rec.marker("capability refused: %s (%s)", capsLabel(req.Caps), d.Why)
+		}
+		s.setGranted(ctx, all, d.Granted, d.Why)
+		s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Granted: d.Granted, Caps: all, Why: d.Why})
+		s.console.status(s)
+	}()
+	return nil
+}
+
+// revoke takes capabilities away at the end user's word. Revoking the
+// shell ends the session; revoking files stops transfers at once.
+func (s *session) revoke(caps []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if slices.Contains(caps, protocol.CapShell) {
+		s.end("the end user revoked the shell")
+		return
+	}
+	var kept, gone []string
+	for _, g := range s.grantedCaps() {
+		if revoked(g, caps) {
+			gone = append(gone, g)
+		} else {
+			kept = append(kept, g)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	why := "revoked by the end user: " + capsLabel(gone)
+	s.setGranted(ctx, kept, true, why)
+	if !protocol.Covers(kept, protocol.CapFilesTo) || !protocol.Covers(kept, protocol.CapFilesFrom) {
+		s.files.abortAll(why)
+	}
+	s.rec.marker("%s", why)
+	s.ch.SendJSON(ctx, protocol.InCapRevoked, protocol.Consent{Granted: true, Caps: kept, Why: why})
+	s.console.status(s)
+}
+
+// revoked reports whether granted capability g falls under a revocation.
+func revoked(g string, caps []string) bool {
+	for _, c := range caps {
+		if c == g || (c == protocol.CapFiles && (g == protocol.CapFilesTo || g == protocol.CapFilesFrom)) {
+			return true
+		}
+	}
+	return false
+}
+
+// consentRequest describes this session's technician asking for caps.
+func (s *session) consentRequest(caps []string) consent.Request {
+	return consent.Request{SessionID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser,
+		Org: s.info.Org, Capabilities: caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
+		Reason: s.info.Reason}
+}
+
+// fileMoved records a finished transfer: a recording marker, and a report
+// to the relay for the audit log (name, size, SHA-256).
+func (s *session) fileMoved(direction, rel string, size int64, sum string) {
+	s.rec.marker("file %s: %s (%d bytes, sha256 %s)", direction, rel, size, sum)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlFile, Mode: direction, Name: rel, Size: size, Hash: sum})
+}

@@ -1,0 +1,61 @@
+package agent
+
+import (
+	"slices"
+
+	"tether/internal/consent"
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+)
+
+// autoConsent decides without a prompt when that is allowed: a session
+// reusing a live parent session of the same technician whose grants cover
+// the request (tech cp --session), or an unattended session on a device
+// whose group policy says so AND whose agent was started with
+// --allow-unattended. Anything else goes to the end user.
+func (s *session) autoConsent() (consent.Decision, bool) {
+	if p := s.linkParent(); p != nil {
+		s.rec.marker("consent reused from session %s", p.info.ID)
+		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.info.Caps)}, true
+	}
+	if s.info.ConsentPolicy == "unattended" && s.cfg.AllowUnattended {
+		s.rec.marker("unattended access: %s", s.info.Reason)
+		s.console.notice("A technician, %s (%s), started an unattended session: %s. Type 'end' and press Enter to end it.",
+			sanitize.Display(s.info.TechName, 60), sanitize.Display(s.info.TechUser, 40), sanitize.Display(s.info.Reason, 200))
+		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.info.Caps)}, true
+	}
+	return consent.Decision{}, false
+}
+
+// linkParent finds the parent session named in the offer and links to it
+// if it is live, of the same technician, and already grants everything
+// asked; otherwise the end user is asked as for any request.
+func (s *session) linkParent() *session {
+	if s.info.Parent == "" {
+		return nil
+	}
+	p := s.console.find(s.info.Parent)
+	if p == nil || p.ending.Load() || p.info.TechID != s.info.TechID {
+		return nil
+	}
+	granted := p.grantedCaps()
+	for _, c := range s.info.Caps {
+		if !protocol.Covers(granted, c) {
+			return nil
+		}
+	}
+	p.capMu.Lock()
+	p.children = append(p.children, s)
+	p.capMu.Unlock()
+	s.parent = p
+	return p
+}
+
+// takeChildren detaches and returns the sessions reusing this one.
+func (s *session) takeChildren() []*session {
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
+	c := s.children
+	s.children = nil
+	return c
+}

@@ -1,0 +1,99 @@
+package relay
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"tether/internal/protocol"
+	"tether/internal/store"
+)
+
+// Device group consent policies.
+const (
+	policyConsent    = "consent"
+	policyUnattended = "unattended"
+)
+
+// metaGroupPolicies holds map[group]policy as JSON.
+const metaGroupPolicies = "group_policies"
+
+// groupPolicies returns every group's consent policy (absent = consent).
+func (s *Server) groupPolicies() (map[string]string, error) {
+	b, err := s.db.GetMeta(metaGroupPolicies)
+	if errors.Is(err, store.ErrNotFound) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// groupPolicy returns one group's consent policy.
+func (s *Server) groupPolicy(group string) (string, error) {
+	m, err := s.groupPolicies()
+	if err != nil {
+		return "", err
+	}
+	if p := m[group]; p != "" {
+		return p, nil
+	}
+	return policyConsent, nil
+}
+
+func (s *Server) handleGroupPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+	group := r.PathValue("group")
+	var req struct {
+		Policy string `json:"policy"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	if !deviceName.MatchString(group) {
+		s.writeErr(w, errf(http.StatusBadRequest, "", "invalid group name %q", group))
+		return
+	}
+	if req.Policy != policyConsent && req.Policy != policyUnattended {
+		s.writeErr(w, errf(http.StatusBadRequest, "use consent or unattended", "unknown policy %q", req.Policy))
+		return
+	}
+	m, err := s.groupPolicies()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	m[group] = req.Policy
+	b, _ := json.Marshal(m)
+	if err := s.db.PutMeta(metaGroupPolicies, b); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.record(auditEvent(p.user.ID, "device.group_policy", group, "success", p.source, "policy", req.Policy))
+	writeJSON(w, http.StatusOK, map[string]string{"group": group, "policy": req.Policy})
+}
+
+// parentDevice resolves the device of a request, which for `--session`
+// reuse is the parent session's: a live, unattended session of the same
+// technician.
+func (s *Server) parentDevice(p *principal, m *protocol.Control) (string, error) {
+	if m.Parent == "" {
+		return m.Device, nil
+	}
+	l := s.broker.get(m.Parent)
+	if l == nil || l.info.TechID != p.user.ID {
+		return "", errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q of yours", m.Parent)
+	}
+	if l.info.Mode != store.ModeUnattended {
+		return "", errf(http.StatusBadRequest, "", "--session works with sessions on enrolled devices only")
+	}
+	if m.Device != "" && m.Device != l.info.DeviceName {
+		return "", errf(http.StatusBadRequest, "", "session %s is with %q, not %q", m.Parent, l.info.DeviceName, m.Device)
+	}
+	return l.info.DeviceName, nil
+}

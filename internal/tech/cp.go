@@ -1,0 +1,98 @@
+package tech
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"tether/internal/protocol"
+)
+
+// CopyOptions are the arguments and flags of `tech cp`.
+type CopyOptions struct {
+	Src, Dst  string
+	Recursive bool
+	Force     bool
+	// Session reuses a live session's consent (tech cp --session ID).
+	Session string
+	Reason  string
+}
+
+// Copy moves files between this machine and a device through the
+// end-to-end channel; exactly one of Src and Dst is "DEVICE:PATH".
+func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
+	sdev, spath, sremote := splitRemote(o.Src)
+	ddev, dpath, dremote := splitRemote(o.Dst)
+	switch {
+	case sremote && dremote:
+		return errors.New("both sides are remote; copy between a device and this machine")
+	case !sremote && !dremote:
+		return errors.New("neither side is remote; write the device side as DEVICE:PATH")
+	}
+	dev, capability := ddev, protocol.CapFilesTo
+	if sremote {
+		dev, capability = sdev, protocol.CapFilesFrom
+	}
+	if !sremote {
+		if _, err := localSource(o.Src, o.Recursive); err != nil {
+			return err
+		}
+	}
+	sc, err := c.open(ctx, ConnectOptions{Device: dev, Caps: []string{capability}, Parent: o.Session, Reason: o.Reason})
+	if err != nil {
+		return err
+	}
+	defer sc.close()
+	x := newXfer(c, sc)
+	go x.dispatch(ctx)
+	if sremote {
+		err = x.download(ctx, spath, o.Dst, o.Recursive, o.Force)
+	} else {
+		err = x.upload(ctx, o.Src, dpath, o.Recursive, o.Force)
+	}
+	if err != nil {
+		sc.end("file transfer failed")
+		return err
+	}
+	sc.end("file transfer complete")
+	return nil
+}
+
+// splitRemote splits "DEVICE:PATH". A path with a slash before the colon,
+// or starting with "." or "/", is local.
+func splitRemote(s string) (dev, path string, ok bool) {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 || strings.ContainsAny(s[:i], `/\`) || strings.HasPrefix(s, ".") {
+		return "", s, false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// localSource checks a local source before anything is asked of anyone.
+func localSource(p string, recursive bool) (os.FileInfo, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	if fi.IsDir() && !recursive {
+		return nil, fmt.Errorf("%s is a directory (use -r)", p)
+	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	return fi, nil
+}
+
+// remoteJoin joins device path components with slashes.
+func remoteJoin(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return strings.TrimSuffix(dir, "/") + "/" + name
+}
+
+// baseName is the last element of a local path.
+func baseName(p string) string { return filepath.Base(filepath.Clean(p)) }

@@ -1,0 +1,236 @@
+package tech
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"tether/internal/protocol"
+)
+
+// xfer runs file operations over an open session. One goroutine
+// (dispatch) reads the channel and hands messages to the operation that
+// waits for them.
+type xfer struct {
+	c      *Client
+	sc     *session
+	nextID atomic.Uint32
+	msgs   chan inMsg
+}
+
+// inMsg is one message from the device, copied out of the channel buffer.
+type inMsg struct {
+	t   protocol.InnerType
+	p   []byte
+	err error
+}
+
+func newXfer(c *Client, sc *session) *xfer {
+	return &xfer{c: c, sc: sc, msgs: make(chan inMsg, 4)}
+}
+
+// dispatch forwards received messages until the channel fails.
+func (x *xfer) dispatch(ctx context.Context) {
+	for {
+		t, p, err := x.sc.ch.Recv(ctx)
+		if err != nil {
+			x.msgs <- inMsg{err: sessionError(err)}
+			close(x.msgs)
+			return
+		}
+		if t == protocol.InCapRevoked {
+			var cs protocol.Consent
+			protocol.DecodeJSON(p, &cs)
+			fmt.Fprintf(x.c.Stderr, "tech: the end user revoked: %s\n", cs.Why)
+			continue
+		}
+		x.msgs <- inMsg{t: t, p: append([]byte(nil), p...)}
+	}
+}
+
+// next returns the next message, or the error that ended the session.
+func (x *xfer) next(ctx context.Context) (inMsg, error) {
+	select {
+	case m, ok := <-x.msgs:
+		if !ok {
+			return inMsg{}, errors.New("session closed")
+		}
+		if m.err != nil {
+			return m, m.err
+		}
+		return m, nil
+	case <-ctx.Done():
+		return inMsg{}, ctx.Err()
+	}
+}
+
+// result waits for the FileResult of operation id.
+func (x *xfer) result(ctx context.Context, id uint32) (*protocol.FileResult, error) {
+	for {
+		m, err := x.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if m.t != protocol.InFileResult {
+			continue
+		}
+		var r protocol.FileResult
+		if err := protocol.DecodeJSON(m.p, &r); err != nil {
+			return nil, err
+		}
+		if r.ID != id {
+			continue
+		}
+		if !r.OK {
+			return &r, fmt.Errorf("device: %s", r.Error)
+		}
+		return &r, nil
+	}
+}
+
+// bar returns a progress bar on stderr when stderr is a terminal.
+func (x *xfer) bar(size int64, name string) io.Writer {
+	if f, ok := x.c.Stderr.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		return io.Discard
+	}
+	return progressbar.NewOptions64(size, progressbar.OptionSetWriter(x.c.Stderr), progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription(name), progressbar.OptionShowTotalBytes(true), progressbar.OptionThrottle(100e6),
+		progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(true), progressbar.OptionFullWidth())
+}
+
+// upload sends a local file or tree to the device.
+func (x *xfer) upload(ctx context.Context, src, dst string, recursive, force bool) error {
+	fi, err := localSource(src, recursive)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return x.putFile(ctx, src, dst, baseName(src), fi, force)
+	}
+	top := dst
+	if top == "" || top[len(top)-1] == '/' {
+		top = remoteJoin(dst, baseName(src))
+	}
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		remote := top
+		if rel != "." {
+			remote = remoteJoin(top, filepath.ToSlash(rel))
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return x.mkdir(ctx, remote, info.Mode().Perm())
+		case info.Mode().IsRegular():
+			return x.putFile(ctx, p, remote, d.Name(), info, force)
+		}
+		fmt.Fprintf(x.c.Stderr, "tech: skipping %s (not a regular file)\n", p)
+		return nil
+	})
+}
+
+// mkdir creates one directory on the device.
+func (x *xfer) mkdir(ctx context.Context, remote string, mode fs.FileMode) error {
+	id := x.nextID.Add(1)
+	if err := x.sc.ch.SendJSON(ctx, protocol.InFileOpen, protocol.FileOpen{ID: id, Op: protocol.FileMkdir, Path: remote, Mode: uint32(mode)}); err != nil {
+		return err
+	}
+	_, err := x.result(ctx, id)
+	return err
+}
+
+// putFile sends one file and checks the device's SHA-256 against ours.
+func (x *xfer) putFile(ctx context.Context, local, remote, base string, fi fs.FileInfo, force bool) error {
+	f, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id := x.nextID.Add(1)
+	open := protocol.FileOpen{ID: id, Op: protocol.FilePut, Path: remote, Base: base, Size: fi.Size(), Mode: uint32(fi.Mode().Perm()), Force: force}
+	if err := x.sc.ch.SendJSON(ctx, protocol.InFileOpen, open); err != nil {
+		return err
+	}
+	if _, err := x.result(ctx, id); err != nil {
+		return fmt.Errorf("upload %s: %w", local, err)
+	}
+	sum, err := x.stream(ctx, id, f, x.bar(fi.Size(), base))
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", local, err)
+	}
+	if err := x.sc.ch.SendJSON(ctx, protocol.InFileDone, protocol.FileDone{ID: id, Size: fi.Size(), SHA256: sum}); err != nil {
+		return err
+	}
+	r, err := x.result(ctx, id)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", local, err)
+	}
+	if r.SHA256 != sum {
+		return fmt.Errorf("upload %s: the device stored a different SHA-256", local)
+	}
+	fmt.Fprintf(x.c.Stderr, "%s → %s:%s (%d bytes, sha256 %s)\n", local, x.sc.info.DeviceName, r.Path, r.Size, sum)
+	return nil
+}
+
+// stream sends f's bytes as file data and returns their SHA-256. A result
+// arriving meanwhile (the end user revoked, the device failed) stops it.
+func (x *xfer) stream(ctx context.Context, id uint32, f io.Reader, progress io.Writer) (string, error) {
+	h := sha256.New()
+	buf := make([]byte, protocol.MaxChunk-4)
+	msg := make([]byte, 0, protocol.MaxInner)
+	for {
+		n, rerr := io.ReadFull(f, buf)
+		if n > 0 {
+			if err := x.interrupted(id); err != nil {
+				return "", err
+			}
+			h.Write(buf[:n])
+			progress.Write(buf[:n])
+			msg = protocol.AppendFileData(msg[:0], id, buf[:n])
+			if err := x.sc.ch.SendMsg(ctx, msg); err != nil {
+				return "", err
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			return hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if rerr != nil {
+			return "", rerr
+		}
+	}
+}
+
+// interrupted reports an early failure result for id, if one is waiting.
+func (x *xfer) interrupted(id uint32) error {
+	select {
+	case m, ok := <-x.msgs:
+		if !ok {
+			return errors.New("session closed")
+		}
+		if m.err != nil {
+			return m.err
+		}
+		var r protocol.FileResult
+		if m.t == protocol.InFileResult && protocol.DecodeJSON(m.p, &r) == nil && r.ID == id && !r.OK {
+			return fmt.Errorf("device: %s", r.Error)
+		}
+	default:
+	}
+	return nil
+}
