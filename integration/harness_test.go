@@ -213,8 +213,10 @@ func (e *env) techRun(stdin string, args ...string) result {
 // device is an enrolled agent.
 type device struct {
 	name, home string
-	lockLog    string
-	proc       *proc
+	// userHome is the agent's $HOME: the only folder file transfers reach.
+	userHome string
+	lockLog  string
+	proc     *proc
 }
 
 // enroll enrolls a new device called name.
@@ -224,7 +226,11 @@ func (e *env) enroll(name string) *device {
 	if r.code != 0 {
 		e.t.Fatalf("enroll-token: %s", r.stderr)
 	}
-	d := &device{name: name, home: filepath.Join(e.dir, "agent-"+name), lockLog: filepath.Join(e.dir, "lock-"+name+".log")}
+	d := &device{name: name, home: filepath.Join(e.dir, "agent-"+name), lockLog: filepath.Join(e.dir, "lock-"+name+".log"),
+		userHome: filepath.Join(e.dir, "home-"+name)}
+	if err := os.MkdirAll(d.userHome, 0o700); err != nil {
+		e.t.Fatal(err)
+	}
 	r2 := run(e.t, e.dir, "", bin.agent, "--config", d.home, "enroll", "--relay", e.url, "--token", strings.TrimSpace(r.stdout), "--name", name)
 	if r2.code != 0 {
 		e.t.Fatalf("agent enroll: %s", r2.stderr)
@@ -240,7 +246,7 @@ func (e *env) runAgent(d *device, consentCmd string, extra ...string) {
 	if consentCmd != "" {
 		args = append(args, "--consent-cmd", consentCmd)
 	}
-	d.proc = start(e.t, e.dir, nil, bin.agent, append(args, extra...)...)
+	d.proc = start(e.t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, append(args, extra...)...)
 	e.waitOnline(d.name)
 }
 

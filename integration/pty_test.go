@@ -26,9 +26,15 @@ type ptyProc struct {
 // startPTY starts name on a new 24x80 PTY.
 func startPTY(t *testing.T, dir string, name string, args ...string) *ptyProc {
 	t.Helper()
+	return startPTYEnv(t, dir, nil, name, args...)
+}
+
+// startPTYEnv is startPTY with extra environment variables.
+func startPTYEnv(t *testing.T, dir string, env []string, name string, args ...string) *ptyProc {
+	t.Helper()
 	p := &ptyProc{t: t, cmd: exec.Command(name, args...), done: make(chan struct{}), eof: make(chan struct{})}
 	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), "TERM=xterm")
+	p.cmd.Env = append(append(os.Environ(), "TERM=xterm"), env...)
 	f, err := pty.StartWithSize(p.cmd, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
 		t.Fatalf("start %s on a pty: %v", name, err)
@@ -72,6 +78,19 @@ func (p *ptyProc) screen() string {
 func (p *ptyProc) expect(s string, limit time.Duration) {
 	p.t.Helper()
 	eventually(p.t, "screen to show "+strings.TrimSpace(s), limit, func() bool { return strings.Contains(p.screen(), s) })
+}
+
+// mark returns how much has been printed, for expectSince.
+func (p *ptyProc) mark() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buf.Len()
+}
+
+// expectSince waits until what was printed after mark contains s.
+func (p *ptyProc) expectSince(mark int, s string, limit time.Duration) {
+	p.t.Helper()
+	eventually(p.t, "screen to show "+strings.TrimSpace(s), limit, func() bool { return strings.Contains(p.screen()[mark:], s) })
 }
 
 // send types s.

@@ -156,7 +156,7 @@ func (c *console) sessionStarted(s *session) {
 func (c *console) status(s *session) {
 	who := sanitize.Display(s.info.TechName, 60) + " (" + sanitize.Display(s.info.TechUser, 40) + ")"
 	fmt.Fprintf(c.out, "\n● Session active: %s may use: %s (recorded). Type 'end' to end it, 'revoke files' or 'revoke clipboard' to take one back.\n",
-		who, sanitize.Display(strings.Join(s.grantedCaps(), ", "), 80))
+		who, sanitize.Display(orNothing(strings.Join(s.grantedCaps(), ", ")), 80))
 }
 
 // notice tells the end user what is happening (a file moving, the
@@ -174,4 +174,11 @@ func (c *console) sessionEnded(s *session, reason string) {
 	if had {
 		fmt.Fprintf(c.out, "\n○ Session ended: %s. The screen was locked.\n", sanitize.Display(reason, 200))
 	}
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
 }

@@ -51,9 +51,11 @@ func refuse(why string) Decision { return Decision{Why: why} }
 
 // meanings explains each known capability in plain language.
 var meanings = map[string]string{
-	"shell":     "run commands on this computer",
-	"files":     "copy files to and from this computer",
-	"clipboard": "read and set your clipboard",
+	"shell":             "run commands on this computer",
+	"files":             "copy files to and from this computer",
+	"files:to-device":   "copy files from the technician onto this computer",
+	"files:from-device": "copy files from this computer to the technician",
+	"clipboard":         "read and set your clipboard",
 }
 
 // meaning returns the plain-language meaning of capability c.
