@@ -95,6 +95,12 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	info := protocol.SessionInfo{ID: store.NewSessionID(), TechID: p.user.ID, TechUser: p.user.Username,
 		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
 		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession, Recorded: true, Recipients: keys}
+	if pol, err := s.userPolicy(p.user); err == nil {
+		info.RecordInput = pol.RecordInput
+		if pol.IdleTimeout > 0 {
+			info.IdleTimeout = min(info.IdleTimeout, pol.IdleTimeout)
+		}
+	}
 	if m.Mode == store.ModeAttended {
 		return s.openAttended(ctx, c, p, info)
 	}
