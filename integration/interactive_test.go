@@ -142,3 +142,63 @@ func securityCode(t *testing.T, p *proc) string {
 	})
 	return code
 }
+
+func TestAbsoluteSessionLimit(t *testing.T) {
+	e := newEnv(t, "--max-session", "2s")
+	d := e.enroll("dev")
+	e.runAgent(d, "exit 0")
+	r := e.techRun("", "connect", d.name, "--", "sleep", "30")
+	if r.code == 0 || !strings.Contains(r.stderr, "absolute session limit") {
+		t.Fatalf("got code %d stderr %q", r.code, r.stderr)
+	}
+	eventually(t, "screen lock", 5*time.Second, func() bool { return d.locks() == 1 })
+}
+
+func TestCtrlCOnAgentJoinEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "sleep", "60")
+	var code string
+	eventually(t, "join code", 10*time.Second, func() bool {
+		for _, l := range lines(tech.Output()) {
+			if len(l) == 11 && l[5] == '-' {
+				code = l
+				return true
+			}
+		}
+		return false
+	})
+	lockLog := filepath.Join(e.dir, "lock.log")
+	agent := startPTY(t, e.dir, bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
+		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "echo locked >> "+lockLog)
+	agent.expect("Session active", 10*time.Second)
+	agent.send("\x03")
+	if c := agent.exitCode(10 * time.Second); c != 0 {
+		t.Errorf("agent join exited %d after Ctrl-C, want 0", c)
+	}
+	<-tech.done
+	if !strings.Contains(tech.Output(), "ended by the end user") {
+		t.Fatalf("technician not told: %q", tech.Output())
+	}
+	if got := strings.Count(mustRead(t, lockLog), "locked"); got != 1 {
+		t.Fatalf("screen locked %d times, want 1", got)
+	}
+}
+
+func TestDeviceKeyIsPinned(t *testing.T) {
+	e := newEnv(t)
+	d := e.enroll("dev")
+	e.runAgent(d, "exit 0")
+	if r := e.techRun("", "connect", d.name, "--", "true"); r.code != 0 {
+		t.Fatalf("first session: %s", r.stderr)
+	}
+	known := filepath.Join(e.tech, "known_devices.json")
+	b := mustRead(t, known)
+	if !strings.Contains(b, "SHA256:") {
+		t.Fatalf("no device key pinned: %q", b)
+	}
+	os.WriteFile(known, []byte(strings.Replace(b, "SHA256:", "SHA256:00", 1)), 0o600)
+	r := e.techRun("", "connect", d.name, "--", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "changed") {
+		t.Fatalf("changed device key accepted: code %d stderr %q", r.code, r.stderr)
+	}
+}

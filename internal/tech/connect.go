@@ -121,6 +121,9 @@ func (c *Client) negotiate(ctx context.Context, conn *transport.Conn, o ConnectO
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkDeviceKey(info); err != nil {
+		return nil, err
+	}
 	ch, err := c.handshake(ctx, conn, info)
 	if err != nil {
 		return nil, err
