@@ -37,6 +37,7 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/sessions":                      permAuthenticated, // filtered: own sessions, all with session.view_all
 	"GET /v1/sessions/{id}":                 permAuthenticated, // likewise
 	"POST /v1/devices/enroll-token":         rbac.DeviceEnroll,
+	"POST /v1/devices/groups/{group}":       rbac.DeviceManage,
 	"GET /v1/tech/session":                  rbac.SessionStart,
 	"POST /v1/sessions/{id}/kill":           rbac.SessionTerminate,
 	"GET /v1/recordings/recipients":         rbac.RecordingList,
