@@ -220,11 +220,21 @@ func (s *Server) useRecoveryCode(u *store.User, code string) error {
 	if !ok {
 		return errf(http.StatusUnauthorized, "each recovery code works once; use another, or your authenticator app", "invalid or used recovery code")
 	}
-	return s.db.UpdateUser(u.ID, func(u *store.User) error {
+	left := 0
+	err := s.db.UpdateUser(u.ID, func(u *store.User) error {
 		if i >= len(u.RecoveryCodes) || u.RecoveryCodes[i] == ([32]byte{}) {
 			return errf(http.StatusUnauthorized, "use another recovery code", "invalid or used recovery code")
 		}
 		u.RecoveryCodes[i] = [32]byte{}
+		for _, h := range u.RecoveryCodes {
+			if h != ([32]byte{}) {
+				left++
+			}
+		}
 		return nil
 	})
+	if err == nil {
+		s.record(auditEvent(u.ID, "mfa.recovery_code", u.ID, "used", "", "left", fmt.Sprint(left)))
+	}
+	return err
 }
