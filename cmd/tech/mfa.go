@@ -8,8 +8,9 @@ import (
 
 func newMFACmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "mfa",
-		Short: "Two-factor sign-in with an authenticator app (TOTP)",
+		Use:     "mfa",
+		Example: "  tech mfa enroll\n  tech mfa confirm 123456 > recovery-codes.txt",
+		Short:   "Two-factor sign-in with an authenticator app (TOTP)",
 	}
 	var fromStdin bool
 	enroll := &cobra.Command{

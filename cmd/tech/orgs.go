@@ -8,8 +8,9 @@ import (
 
 func newOrgsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "orgs",
-		Short: "List and create organisations, and manage their members",
+		Use:     "orgs",
+		Example: "  tech orgs create icu\n  tech orgs add-member icu alice\n  tech policy set --org icu --min-length 16",
+		Short:   "List and create organisations, and manage their members",
 		Long: `orgs manages organisations. Each has its own policy ('tech policy set
 --org'); a user may belong to several and gets the strictest setting of each.
 Administrators administer the users of the organisations they belong to.`,

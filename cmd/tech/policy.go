@@ -12,8 +12,9 @@ import (
 
 func newPolicyCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "policy",
-		Short: "Show or change an organisation's password and sign-in policy",
+		Use:     "policy",
+		Example: "  tech policy show\n  tech policy set --min-length 14 --require-mfa",
+		Short:   "Show or change an organisation's password and sign-in policy",
 		Long: `policy shows and changes an organisation's policy. A user in several
 organisations gets the strictest value of each setting across them (longest
 minimum length, shortest expiry, longest history, lowest lockout threshold,

@@ -8,8 +8,9 @@ import (
 
 func newRolesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "roles",
-		Short: "List and define roles (needs role.manage)",
+		Use:     "roles",
+		Example: "  tech roles create no-unattended --deny session.unattended\n  tech users grant bob no-unattended",
+		Short:   "List and define roles (needs role.manage)",
 		Long: `roles lists the built-in roles (superadmin, admin, technician, auditor) and
 defines custom ones. A role has an allow list and a deny list of permissions
 (or wildcards such as session.*); a user's permissions are the union of the

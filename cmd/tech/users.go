@@ -9,8 +9,9 @@ import (
 
 func newUsersCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "users",
-		Short: "Manage user accounts (needs user.manage)",
+		Use:     "users",
+		Example: "  tech users add alice --role technician > alice.pw\n  tech users list --json\n  tech users unlock alice",
+		Short:   "Manage user accounts (needs user.manage)",
 		Long: `users manages the accounts of your organisations. An administrator of an
 organisation manages its users; the service's superadmin manages administrator
 accounts only.`,
