@@ -76,7 +76,10 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestExpiredLoginTokenLocksTheCLI(t *testing.T) {
-	e := newEnv(t, "--token-idle", "2s")
+	e := newEnv(t)
+	if r := e.techRun("", "policy", "set", "--idle-timeout", "2s"); r.code != 0 {
+		t.Fatalf("policy set: %s", r.stderr)
+	}
 	time.Sleep(2500 * time.Millisecond) // past the idle limit, no calls in between
 	r := e.techRun("", "devices", "list")
 	if r.code == 0 || !strings.Contains(r.stderr, "expired (automatic logoff)") {
