@@ -61,15 +61,26 @@ func (s *session) serveJoined(ctx context.Context) (string, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.console.start(sctx)
+	// Ctrl-C during set-up cancels it (the session never starts); after
+	// set-up it ends the session through the one end path. end never runs
+	// while setup is still filling in the session.
+	setupCtx, cancelSetup := context.WithCancel(sctx)
+	defer cancelSetup()
+	ready := make(chan bool, 1)
 	go func() {
 		select {
 		case <-ctx.Done():
-			s.end("ended by the end user")
+			cancelSetup()
+			if <-ready {
+				s.end("ended by the end user")
+			}
 		case <-sctx.Done():
 		}
 	}()
 	defer s.conn.CloseNow()
-	if err := s.setup(sctx); err != nil {
+	err := s.setup(setupCtx)
+	ready <- err == nil
+	if err != nil {
 		s.refuse(sctx, err)
 		return "", err
 	}

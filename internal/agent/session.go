@@ -182,7 +182,9 @@ func (s *session) end(reason string) {
 		}
 		s.procMu.Unlock()
 		for _, c := range s.takeChildren() {
-			c.end("its parent session ended: " + reason)
+			// Closing (not c.end) is safe while the child is still being
+			// set up; the child then ends through its own end path.
+			c.conn.CloseNow()
 		}
 		if s.parent == nil {
 			s.lock()
