@@ -75,6 +75,9 @@ func TestRecordingIsEncryptedAndReviewable(t *testing.T) {
 			t.Errorf("exported recording lacks %q", want)
 		}
 	}
+	if bytes.Contains(cast, []byte(`"i",`)) {
+		t.Errorf("typed input was recorded although the policy does not ask for it")
+	}
 	if r := e.techRun("", "recordings", "verify", id, "--identity", e.reviewer); r.code != 0 || !strings.Contains(r.stdout, "verified") {
 		t.Fatalf("verify: code %d %s %s", r.code, r.stdout, r.stderr)
 	}
@@ -156,5 +159,28 @@ func TestNoRecipientRefusesSessions(t *testing.T) {
 	r = e.techRun("", "connect", d.name, "--", "true")
 	if r.code == 0 || !strings.Contains(r.stderr, "no recording recipient") || !strings.Contains(r.stderr, "tech keys generate") {
 		t.Fatalf("got code %d stderr %q, want a refusal with the hint", r.code, r.stderr)
+	}
+}
+
+func TestRecordInputPolicy(t *testing.T) {
+	e := newEnv(t)
+	if r := e.techRun("", "policy", "set", "--record-input"); r.code != 0 {
+		t.Fatalf("policy set: %s", r.stderr)
+	}
+	d := e.enroll("dev")
+	e.runAgent(d, "exit 0")
+	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
+	p.expect("Consent granted", 10*time.Second)
+	p.send("echo typed-input\r")
+	p.expect("typed-input\r\n", 10*time.Second)
+	p.send("exit\r")
+	p.exitCode(10 * time.Second)
+	id := e.onlyRecording("complete")
+	out := filepath.Join(e.dir, "s.cast")
+	if r := e.techRun("", "recordings", "export", id, "--identity", e.reviewer, "-o", out); r.code != 0 {
+		t.Fatalf("export: %s", r.stderr)
+	}
+	if b := mustRead(t, out); !strings.Contains(b, `"i",`) {
+		t.Fatalf("policy --record-input set, but the recording has no input events")
 	}
 }

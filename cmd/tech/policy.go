@@ -52,6 +52,7 @@ type policyFlags struct {
 	minLength, lockout, historyCount, classes int
 	idle, maxAge, history, lifetime           string
 	requireMFA                                bool
+	recordInput                               bool
 }
 
 func newPolicySetCmd(g *globals) *cobra.Command {
@@ -95,6 +96,7 @@ sign-in and never locks; --password-history 0..365d and --password-history-count
 	f.StringVar(&o.history, "password-history", "", "forbid reusing passwords retired within this long, 0..365d")
 	f.StringVar(&o.lifetime, "token-lifetime", "", "absolute lifetime of a sign-in")
 	f.BoolVar(&o.requireMFA, "require-mfa", false, "require two-factor sign-in")
+	f.BoolVar(&o.recordInput, "record-input", false, "also record what technicians type (off by default: it captures typed passwords)")
 	return cmd
 }
 
@@ -125,6 +127,9 @@ func (o *policyFlags) changes(f *pflag.FlagSet) (tech.PolicyChanges, error) {
 	}
 	if f.Changed("require-mfa") {
 		ch.RequireMFA = &o.requireMFA
+	}
+	if f.Changed("record-input") {
+		ch.RecordInput = &o.recordInput
 	}
 	if f.NFlag() == 0 || (f.NFlag() == 1 && f.Changed("org")) {
 		return ch, errors.New("nothing to change: give at least one setting (see `tech policy set --help`)")

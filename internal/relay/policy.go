@@ -127,13 +127,14 @@ type policyView struct {
 	IdleTimeout          string `json:"idle_timeout"`
 	TokenLifetime        string `json:"token_lifetime"`
 	RequireMFA           bool   `json:"require_mfa"`
+	RecordInput          bool   `json:"record_input"`
 }
 
 func newPolicyView(p passpolicy.Policy) policyView {
 	return policyView{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireClasses: p.RequireClasses,
 		PasswordMaxAge: fmtDur(p.MaxAge), PasswordHistoryCount: p.HistoryCount, PasswordHistory: fmtDur(p.HistoryAge),
 		LockoutThreshold: p.LockoutThreshold, IdleTimeout: fmtDur(p.IdleTimeout), TokenLifetime: fmtDur(p.MaxTokenLifetime),
-		RequireMFA: p.RequireMFA}
+		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput}
 }
 
 // fmtDur formats whole days as "90d", zero as "0" and the rest in Go syntax.
@@ -208,6 +209,7 @@ type policyRequest struct {
 	IdleTimeout          *string `json:"idle_timeout,omitempty"`
 	TokenLifetime        *string `json:"token_lifetime,omitempty"`
 	RequireMFA           *bool   `json:"require_mfa,omitempty"`
+	RecordInput          *bool   `json:"record_input,omitempty"`
 }
 
 // apply changes pol as req asks and returns the names of changed settings.
@@ -242,6 +244,9 @@ func (req *policyRequest) apply(pol *passpolicy.Policy) ([]string, error) {
 	}
 	if req.RequireMFA != nil {
 		pol.RequireMFA, changed = *req.RequireMFA, append(changed, "require_mfa")
+	}
+	if req.RecordInput != nil {
+		pol.RecordInput, changed = *req.RecordInput, append(changed, "record_input")
 	}
 	return changed, nil
 }

@@ -24,6 +24,7 @@ type Policy struct {
 	IdleTimeout          string `json:"idle_timeout"`
 	TokenLifetime        string `json:"token_lifetime"`
 	RequireMFA           bool   `json:"require_mfa"`
+	RecordInput          bool   `json:"record_input"`
 }
 
 // PolicyShow prints an organisation's policy (the caller's first when org
@@ -54,6 +55,7 @@ func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error 
 		{"password-history-count", p.PasswordHistoryCount, e.PasswordHistoryCount}, {"password-history", p.PasswordHistory, e.PasswordHistory},
 		{"lockout-threshold", p.LockoutThreshold, e.LockoutThreshold}, {"idle-timeout", p.IdleTimeout, e.IdleTimeout},
 		{"token-lifetime", p.TokenLifetime, e.TokenLifetime}, {"require-mfa", p.RequireMFA, e.RequireMFA},
+		{"record-input", p.RecordInput, e.RecordInput},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%v\t%v\t%v\n", r[0], r[1], r[2])
@@ -74,6 +76,7 @@ type PolicyChanges struct {
 	IdleTimeout          *string `json:"idle_timeout,omitempty"`
 	TokenLifetime        *string `json:"token_lifetime,omitempty"`
 	RequireMFA           *bool   `json:"require_mfa,omitempty"`
+	RecordInput          *bool   `json:"record_input,omitempty"`
 }
 
 // PolicySet sends the changes and reports the organisation's new policy.
