@@ -145,19 +145,69 @@ func (pr *process) readOutputs(send func(protocol.InnerType, []byte) error, done
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := o.r.Read(buf)
-				if n > 0 && send(o.t, buf[:n]) != nil {
-					return
-				}
-				if err != nil {
-					return
-				}
-			}
+			pumpStream(o.r, o.t, send)
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()
+}
+
+// outChunk is the most output one message carries.
+const outChunk = 32 << 10
+
+// pumpStream copies r to send until either fails. A reader goroutine keeps
+// reading while send is busy, so a fast producer's output leaves in few
+// large messages (up to outChunk; a PTY read alone returns at most 4 KiB)
+// while a lone keystroke's echo still leaves at once.
+func pumpStream(r io.Reader, t protocol.InnerType, send func(protocol.InnerType, []byte) error) {
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	filled := make([]byte, 0, outChunk)
+	var rerr error
+	stop := false
+	go func() {
+		buf := make([]byte, outChunk)
+		for {
+			n, err := r.Read(buf)
+			mu.Lock()
+			for len(filled)+n > cap(filled) && !stop {
+				cond.Wait()
+			}
+			if stop {
+				mu.Unlock()
+				return
+			}
+			filled = append(filled, buf[:n]...)
+			if err != nil {
+				rerr = err
+			}
+			cond.Broadcast()
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	out := make([]byte, 0, outChunk)
+	for {
+		mu.Lock()
+		for len(filled) == 0 && rerr == nil {
+			cond.Wait()
+		}
+		filled, out = out[:0], filled
+		err := rerr
+		cond.Broadcast()
+		mu.Unlock()
+		if len(out) > 0 && send(t, out) != nil {
+			mu.Lock()
+			stop = true
+			cond.Broadcast()
+			mu.Unlock()
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // outputGrace is how long output may keep draining after the process exited

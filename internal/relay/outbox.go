@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -66,9 +65,7 @@ func (o *outbox) run() {
 
 // write sends one frame and recycles its buffer.
 func (o *outbox) write(b *[]byte) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), stallLimit)
-	err := o.conn.WriteFrame(ctx, *b)
-	cancel()
+	err := o.conn.WriteFrameTimeout(*b, stallLimit)
 	framePool.Put(b)
 	if err != nil {
 		o.failOnce.Do(func() { close(o.failed) })

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,16 +26,23 @@ var ErrClosed = errors.New("transport: connection closed")
 // concurrent use.
 type Conn struct {
 	ws   *websocket.Conn
-	rbuf []byte
+	bc   *batchConn // the connection under ws; nil if not batching
+	rbuf []byte     // grows to the largest message read
 	wmu  sync.Mutex
 	wbuf []byte
+	fmu  sync.Mutex // serialises frame writes, so batches never overlap
 }
 
-// newConn wraps ws, enforcing the protocol's maximum frame size.
-func newConn(ws *websocket.Conn) *Conn {
+// newConn wraps ws, enforcing the protocol's maximum frame size. bc, if not
+// nil, is the connection under ws, used to send each frame in one write.
+func newConn(ws *websocket.Conn, bc *batchConn) *Conn {
 	ws.SetReadLimit(protocol.MaxFrame)
-	return &Conn{ws: ws, rbuf: make([]byte, 0, 4096)}
+	return &Conn{ws: ws, bc: bc}
 }
+
+// minReadBuf is the read buffer's first size: enough for control messages
+// and keystrokes, small for idle connections.
+const minReadBuf = 512
 
 // ReadFrame reads one message. The payload is valid only until the next call.
 func (c *Conn) ReadFrame(ctx context.Context) (protocol.FrameType, []byte, error) {
@@ -58,7 +66,7 @@ func (c *Conn) ReadMessage(ctx context.Context) ([]byte, error) {
 	buf := c.rbuf[:0]
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			buf = slices.Grow(buf, max(minReadBuf, cap(buf)))
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -73,12 +81,38 @@ func (c *Conn) ReadMessage(ctx context.Context) ([]byte, error) {
 	return buf, nil
 }
 
-// WriteFrame writes one complete frame (type byte included).
+// WriteFrame writes one complete frame (type byte included) as one
+// WebSocket message, which leaves in one write to the network.
 func (c *Conn) WriteFrame(ctx context.Context, frame []byte) error {
-	if err := c.ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	if c.bc == nil {
+		return closeErr(c.ws.Write(ctx, websocket.MessageBinary, frame))
+	}
+	c.bc.begin()
+	err := c.ws.Write(ctx, websocket.MessageBinary, frame)
+	if ferr := c.bc.end(ctx, err != nil); err == nil {
+		err = ferr
+	}
+	return closeErr(err)
+}
+
+// WriteFrameTimeout is WriteFrame for a writer that holds no context: the
+// frame must be written within d. It does not allocate.
+func (c *Conn) WriteFrameTimeout(frame []byte, d time.Duration) error {
+	if c.bc == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		return c.WriteFrame(ctx, frame)
+	}
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	c.bc.begin()
+	if err := c.ws.Write(context.Background(), websocket.MessageBinary, frame); err != nil {
+		c.bc.end(context.Background(), true)
 		return closeErr(err)
 	}
-	return nil
+	return closeErr(c.bc.endDeadline(time.Now().Add(d)))
 }
 
 // WriteControl encodes and writes one control message.
@@ -115,24 +149,11 @@ func (c *Conn) ReadControl(ctx context.Context) (*protocol.Control, error) {
 
 // KeepAlive pings the peer every protocol.PingInterval until ctx ends; a ping
 // unanswered within protocol.PingTimeout closes the connection, which makes
-// the reader fail. A reader must be running for pongs to be seen.
+// the reader fail. A reader must be running for pongs to be seen. It returns
+// at once: one shared scheduler pings every connection, so an idle
+// connection costs no goroutine of its own.
 func (c *Conn) KeepAlive(ctx context.Context) {
-	t := time.NewTicker(protocol.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		pctx, cancel := context.WithTimeout(ctx, protocol.PingTimeout)
-		err := c.ws.Ping(pctx)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			c.ws.CloseNow()
-			return
-		}
-	}
+	pings.add(c, ctx)
 }
 
 // Close closes the connection with a normal close code and a short reason.
@@ -166,6 +187,9 @@ func (e *RemoteError) Error() string { return e.Message }
 
 // closeErr turns a WebSocket close into ErrClosed with its reason.
 func closeErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ce websocket.CloseError
 	if errors.As(err, &ce) {
 		if ce.Reason != "" {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +29,10 @@ type Endpoint struct {
 	OnFirstUse func(fingerprint string)
 	// Token is a login token sent as "Authorization: Bearer"; may be empty.
 	Token string
+	// LocalAddr, if set, is the local address connections are made from
+	// (a load generator spreads them over 127.0.0.0/8); nil lets the system
+	// choose.
+	LocalAddr net.Addr
 }
 
 // ParseRelayURL validates a relay URL and returns it normalised to
@@ -47,6 +52,10 @@ func ParseRelayURL(s string) (string, error) {
 
 // HTTPClient returns an HTTP client that trusts only the pinned relay.
 func (e Endpoint) HTTPClient() *http.Client {
+	return &http.Client{Transport: e.httpTransport(), Timeout: 0}
+}
+
+func (e Endpoint) httpTransport() *http.Transport {
 	tr := &http.Transport{
 		TLSClientConfig:     tlsconf.ClientConfig(e.Pin, e.OnFirstUse),
 		ForceAttemptHTTP2:   false,
@@ -55,25 +64,42 @@ func (e Endpoint) HTTPClient() *http.Client {
 		IdleConnTimeout:     30 * time.Second,
 	}
 	tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
-	return &http.Client{Transport: tr, Timeout: 0}
+	if e.LocalAddr != nil {
+		d := net.Dialer{LocalAddr: e.LocalAddr}
+		tr.DialContext = d.DialContext
+	}
+	return tr
 }
 
-// Dial opens a WebSocket to path on the relay.
+// Dial opens a WebSocket to path on the relay. Its TCP connection is a
+// batchConn under TLS, so that each frame leaves in one write.
 func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
 	u := strings.Replace(e.URL, "https://", "wss://", 1) + path
 	h := http.Header{}
 	if e.Token != "" {
 		h.Set("Authorization", "Bearer "+e.Token)
 	}
+	tr := e.httpTransport()
+	tr.MaxIdleConns = 0
+	var bc *batchConn
+	d := net.Dialer{LocalAddr: e.LocalAddr}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		bc = &batchConn{Conn: c}
+		return bc, nil
+	}
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
-		HTTPClient:      e.HTTPClient(),
+		HTTPClient:      &http.Client{Transport: tr},
 		HTTPHeader:      h,
 		CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
 		return nil, DialError(e.URL, resp, err)
 	}
-	return newConn(ws), nil
+	return newConn(ws, bc), nil
 }
 
 // DialError turns a failed request into one clear error: a pin mismatch, a

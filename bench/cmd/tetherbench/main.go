@@ -1,0 +1,204 @@
+// Command tetherbench measures Tether against OpenSSH on one machine in one
+// run: terminal throughput, keystroke echo, session setup, file transfer,
+// relay capacity with idle agents and busy sessions, and the cost of
+// recording. It starts every process it needs on loopback (a relay, an
+// agent, two sshd), stops each by its PID when done, and prints a markdown
+// table. `make bench` runs it; see the README for the environment variables.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is what the environment asks for. BENCH_QUICK=1 shrinks every size
+// for a smoke run.
+type config struct {
+	binDir      string
+	termBytes   int64
+	termRuns    int
+	echoN       int
+	setupN      int
+	fileBytes   int64
+	idleAgents  int
+	busySess    int
+	busyFor     time.Duration
+	skip        map[string]bool
+	resultsPath string
+}
+
+func (c *config) bin(name string) string { return filepath.Join(c.binDir, name) }
+
+func loadConfig() *config {
+	quick := os.Getenv("BENCH_QUICK") == "1"
+	pick := func(full, small int64) int64 {
+		if quick {
+			return small
+		}
+		return full
+	}
+	c := &config{
+		binDir:      envStr("BENCH_BIN", "bin"),
+		termBytes:   envInt("BENCH_TERM_MB", pick(200, 20)) << 20,
+		termRuns:    int(envInt("BENCH_TERM_RUNS", pick(3, 1))),
+		echoN:       int(envInt("BENCH_ECHO_N", pick(2000, 200))),
+		setupN:      int(envInt("BENCH_SETUP_N", pick(50, 10))),
+		fileBytes:   envInt("BENCH_FILE_MB", pick(1024, 64)) << 20,
+		idleAgents:  int(envInt("BENCH_IDLE_AGENTS", pick(10000, 200))),
+		busySess:    int(envInt("BENCH_BUSY_SESSIONS", pick(500, 20))),
+		busyFor:     time.Duration(envInt("BENCH_BUSY_SECONDS", pick(20, 5))) * time.Second,
+		skip:        map[string]bool{},
+		resultsPath: os.Getenv("BENCH_RESULTS"),
+	}
+	for _, s := range strings.Split(os.Getenv("BENCH_SKIP"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.skip[s] = true
+		}
+	}
+	if abs, err := filepath.Abs(c.binDir); err == nil {
+		c.binDir = abs
+	}
+	return c
+}
+
+func envStr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(k string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(k), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func main() {
+	cfg := loadConfig()
+	raiseFileLimit()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ps := &procs{}
+	dir, err := os.MkdirTemp("", "tetherbench-")
+	if err != nil {
+		fatal(err)
+	}
+	t := &table{}
+	err = run(ctx, cfg, ps, dir, t)
+	ps.stopAll()
+	os.RemoveAll(dir)
+	md := t.markdown(cfg)
+	fmt.Print(md)
+	if cfg.resultsPath != "" {
+		os.WriteFile(cfg.resultsPath, []byte(md), 0o644)
+	}
+	if err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "tetherbench: error:", err)
+	os.Exit(1)
+}
+
+// logf reports progress on stderr.
+func logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+}
+
+// run measures everything in turn; a failed part is reported and skipped.
+func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table) error {
+	logf("machine: %s", machine())
+	te, err := startTether(ctx, cfg, ps, filepath.Join(dir, "tether"))
+	if err != nil {
+		return fmt.Errorf("start tether: %w", err)
+	}
+	var se *sshEnv
+	if !cfg.skip["ssh"] {
+		if se, err = startSSH(ctx, ps, filepath.Join(dir, "ssh")); err != nil {
+			logf("openssh: %v (its columns stay empty)", err)
+			se = nil
+		}
+	}
+	parts := []struct {
+		name string
+		fn   func() error
+	}{
+		{"term", func() error { return benchTerm(cfg, te, se, t) }},
+		{"echo", func() error { return benchEcho(cfg, te, se, t) }},
+		{"setup", func() error { return benchSetup(ctx, cfg, te, se, t) }},
+		{"files", func() error { return benchFiles(ctx, cfg, te, se, t, filepath.Join(dir, "files")) }},
+		{"recording", func() error { return benchRecording(ctx, cfg, te, t) }},
+		{"idle", func() error { return benchIdle(ctx, cfg, te, t) }},
+		{"busy", func() error { return benchBusy(ctx, cfg, te, t) }},
+	}
+	for _, p := range parts {
+		if cfg.skip[p.name] || ctx.Err() != nil {
+			continue
+		}
+		logf("== %s", p.name)
+		if err := p.fn(); err != nil {
+			logf("%s: %v", p.name, err)
+			t.note("%s: %v", p.name, err)
+		}
+	}
+	return ctx.Err()
+}
+
+// machine describes where the run happens.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				model = strings.TrimSpace(l[strings.IndexByte(l, ':')+1:])
+				break
+			}
+		}
+	}
+	var u syscall.Utsname
+	syscall.Uname(&u)
+	rel := utsString(u.Release[:])
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 1 {
+			if kb, err := strconv.Atoi(f[1]); err == nil {
+				mem = fmt.Sprintf(", %.0f GiB RAM", float64(kb)/(1<<20))
+			}
+		}
+	}
+	ssh, _ := runOut(context.Background(), "", "sh", "-c", "ssh -V 2>&1")
+	return fmt.Sprintf("%d × %s%s, Linux %s, %s, %s", runtime.NumCPU(), model, mem, rel, runtime.Version(), strings.TrimSpace(ssh))
+}
+
+func utsString(b []int8) string {
+	s := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c == 0 {
+			break
+		}
+		s = append(s, byte(c))
+	}
+	return string(s)
+}
+
+// raiseFileLimit lifts the soft open-file limit to the hard one; the relay
+// started later inherits it.
+func raiseFileLimit() {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
+		l.Cur = l.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}

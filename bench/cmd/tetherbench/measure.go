@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+)
+
+// throughputCmd prints n bytes of 'a' (no newlines) to the terminal.
+func throughputCmd(n int64) string {
+	return fmt.Sprintf(`head -c %d /dev/zero | tr '\0' a`, n)
+}
+
+// echoCmd puts the remote terminal in raw mode without echo and returns
+// every byte as it comes, so each keystroke makes exactly one round trip.
+const echoCmd = `stty raw -echo; echo READY; exec cat`
+
+// termThroughput runs argv on a PTY and measures its output rate from the
+// first byte to the last. It best of runs.
+func termThroughput(argv []string, want int64, runs int) (float64, error) {
+	best := 0.0
+	for range runs {
+		r, err := startPTY(nil, argv...)
+		if err != nil {
+			return 0, err
+		}
+		n, d, err := r.countOutput(5 * time.Minute)
+		r.close()
+		if st := r.cmd.ProcessState; st != nil {
+			lastTechCPU = st.UserTime() + st.SystemTime()
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n < want {
+			return 0, fmt.Errorf("%s: got %d bytes of output, want at least %d", argv[0], n, want)
+		}
+		best = max(best, mbps(n, d))
+	}
+	return best, nil
+}
+
+// lastTechCPU is the CPU time of the last command termThroughput ran.
+var lastTechCPU time.Duration
+
+// termEcho starts argv (which must run echoCmd remotely) on a PTY, waits
+// until it is ready and times n single-byte round trips.
+func termEcho(argv []string, n int) ([]time.Duration, error) {
+	r, err := startPTY(nil, argv...)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	if _, err := r.expect("READY", 30*time.Second); err != nil {
+		return nil, err
+	}
+	r.drain(200 * time.Millisecond)              // let the prompt's tail arrive
+	if _, err := r.echoLatency(20); err != nil { // warm up
+		return nil, err
+	}
+	return r.echoLatency(n)
+}
+
+// setupTimes runs argv to completion n times (stdin /dev/null) and returns
+// the wall time of each run.
+func setupTimes(ctx context.Context, argv []string, n int) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for range n {
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdin = nil
+		devnull, _ := os.Open(os.DevNull)
+		cmd.Stdin = devnull
+		t0 := time.Now()
+		b, err := cmd.CombinedOutput()
+		d := time.Since(t0)
+		devnull.Close()
+		if err != nil {
+			return out, fmt.Errorf("%v: %w: %s", argv, err, tail(string(b), 300))
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// tetherEnv is a relay, a signed-in technician and one enrolled agent
+// ("dev") that consents automatically, all on loopback.
+type tetherEnv struct {
+	cfg      *config
+	dir      string
+	relay    *bgProc
+	agent    *bgProc
+	url, fp  string
+	password string
+	techHome string
+}
+
+// startTether starts the relay (with extra serve flags) and an agent.
+func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayFlags ...string) (*tetherEnv, error) {
+	e := &tetherEnv{cfg: cfg, dir: dir, techHome: filepath.Join(dir, "tech")}
+	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--log-level", "warn"}, relayFlags...)
+	var err error
+	if e.relay, err = ps.start(nil, cfg.bin("relay"), args...); err != nil {
+		return nil, err
+	}
+	if err := waitFor(20*time.Second, "relay to listen", func() bool {
+		out := e.relay.Output()
+		if i := strings.Index(out, "listening on "); i >= 0 {
+			e.url = strings.Fields(out[i+len("listening on "):])[0]
+		}
+		if i := strings.Index(out, "fingerprint: "); i >= 0 {
+			e.fp = strings.Fields(out[i+len("fingerprint: "):])[0]
+		}
+		return e.url != "" && e.fp != ""
+	}); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, e.relay.Output())
+	}
+	pw, err := os.ReadFile(filepath.Join(dir, "data", "initial-admin-password"))
+	if err != nil {
+		return nil, err
+	}
+	e.password = strings.TrimSpace(string(pw))
+	if _, err := e.tech(ctx, e.password, "login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin"); err != nil {
+		return nil, err
+	}
+	if err := e.addRecipient(ctx); err != nil {
+		return nil, err
+	}
+	tok, err := e.tech(ctx, "", "devices", "enroll-token")
+	if err != nil {
+		return nil, err
+	}
+	home := filepath.Join(dir, "agent")
+	if _, err := runOut(ctx, "", cfg.bin("agent"), "--config", home, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok), "--name", "dev"); err != nil {
+		return nil, err
+	}
+	if e.agent, err = ps.start(nil, cfg.bin("agent"), "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true"); err != nil {
+		return nil, err
+	}
+	err = waitFor(20*time.Second, "agent online", func() bool {
+		out, _ := e.tech(ctx, "", "devices", "list", "--json")
+		return strings.Contains(out, `"name":"dev"`) && strings.Contains(out, `"online":true`)
+	})
+	return e, err
+}
+
+// addRecipient makes a throwaway reviewer key and names it as the recording
+// recipient, when this build records sessions.
+func (e *tetherEnv) addRecipient(ctx context.Context) error {
+	if _, err := e.tech(ctx, "", "keys", "generate", "--help"); err != nil {
+		return nil // no recordings in this build
+	}
+	pub, err := e.tech(ctx, "", "keys", "generate", "-o", filepath.Join(e.dir, "reviewer.key"))
+	if err != nil {
+		return err
+	}
+	_, err = e.tech(ctx, "", "recordings", "recipients", "add", strings.TrimSpace(pub))
+	return err
+}
+
+// tech runs the tech CLI to completion.
+func (e *tetherEnv) tech(ctx context.Context, stdin string, args ...string) (string, error) {
+	return runOut(ctx, stdin, e.cfg.bin("tech"), append([]string{"--config", e.techHome}, args...)...)
+}
+
+// techArgv is the argv of `tech connect dev` with extra arguments.
+func (e *tetherEnv) techArgv(extra ...string) []string {
+	return append([]string{e.cfg.bin("tech"), "--config", e.techHome, "connect", "dev"}, extra...)
+}
+
+// waitFor polls cond every 50 ms until it holds or limit passes.
+func waitFor(limit time.Duration, what string, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
