@@ -287,3 +287,19 @@ func lines(s string) []string {
 }
 
 var _ = io.Discard
+
+// joinCode waits for `tech session new` to print its join code.
+func joinCode(t *testing.T, tech *proc) string {
+	t.Helper()
+	var code string
+	eventually(t, "join code", 10*time.Second, func() bool {
+		for _, l := range lines(tech.Output()) {
+			if len(l) == 11 && l[5] == '-' {
+				code = l
+				return true
+			}
+		}
+		return false
+	})
+	return code
+}

@@ -84,16 +84,7 @@ func TestRefusedConsentStartsNothing(t *testing.T) {
 func TestAttendedSession(t *testing.T) {
 	e := newEnv(t)
 	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "echo", "attended-ok")
-	var code string
-	eventually(t, "join code", 10*time.Second, func() bool {
-		for _, l := range lines(tech.Output()) {
-			if len(l) == 11 && l[5] == '-' {
-				code = l
-				return true
-			}
-		}
-		return false
-	})
+	code := joinCode(t, tech)
 	lockLog := filepath.Join(e.dir, "lock.log")
 	r := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
 		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "echo locked >> "+lockLog)
