@@ -30,8 +30,9 @@ fuzz: ## run every fuzz test for FUZZTIME each (seed corpora run in `make test` 
 	  done; \
 	done
 
-bench: build ## hot-path benchmarks (frame seal/open, recording chunks)
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/e2e/ ./recordings/
+bench: build ## benchmarks: hot paths (allocs), then tether vs OpenSSH side by side (bench/run.sh; BENCH_QUICK=1 for a smoke run)
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/e2e/ ./recordings/ ./internal/transport/ ./internal/relay/
+	./bench/run.sh
 
 clean: ## remove build output
 	rm -rf bin/

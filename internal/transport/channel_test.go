@@ -17,7 +17,7 @@ import (
 
 // pair returns a technician-side and an agent-side Channel joined by a real
 // TLS WebSocket (the test server plays the agent).
-func pair(t *testing.T) (tech, agent *Channel) {
+func pair(t testing.TB) (tech, agent *Channel) {
 	t.Helper()
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
 	p := e2e.Params{TechID: "u_1", TechUser: "alice", DeviceKey: pub}

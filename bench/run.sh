@@ -1,0 +1,16 @@
+#!/bin/sh
+# bench/run.sh — `make bench`: Tether against OpenSSH on this machine, in one
+# run. Installs openssh-server from Debian if sshd is missing, raises the
+# open-file limit to the hard limit, and runs bench/cmd/tetherbench, which
+# starts and stops (by PID) every process it needs. Environment: see the
+# README section "Benchmarks" (BENCH_QUICK=1 for a small smoke run).
+set -e
+cd "$(dirname "$0")/.."
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if ! command -v sshd >/dev/null 2>&1 && [ ! -x /usr/sbin/sshd ]; then
+	echo "bench: sshd not found; installing openssh-server" >&2
+	apt-get install -y openssh-server >/dev/null || echo "bench: could not install openssh-server; OpenSSH columns stay empty" >&2
+fi
+go build -o bin/ ./cmd/...
+go build -o bin/tetherbench ./bench/cmd/tetherbench
+exec ./bin/tetherbench
