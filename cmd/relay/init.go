@@ -41,7 +41,7 @@ It refuses a directory that is not empty. The password is read from a file
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), fp)
-			fmt.Fprintf(cmd.ErrOrStderr(), "Initialised %s with superadmin %q.\nNext: relay serve --data %s\n", o.data, o.admin, o.data)
+			fmt.Fprintf(cmd.ErrOrStderr(), "Initialised %s with superadmin %q.\nNext: relay serve --data %s\n%s", o.data, o.admin, o.data, recipientHint)
 			return nil
 		},
 	}
@@ -74,3 +74,9 @@ func readPasswordFile(path string) ([]byte, error) {
 	}
 	return []byte(line), nil
 }
+
+// recipientHint tells the operator that sessions need a reviewer key.
+const recipientHint = `Sessions are recorded and refused until a reviewer key is configured:
+  tech keys generate -o reviewer.key          # keep reviewer.key offline
+  tech recordings recipients add <the public key it printed>
+`

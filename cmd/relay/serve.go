@@ -67,6 +67,7 @@ Next, in another terminal:
   tech login --relay https://%[2]s --user admin --ca-fingerprint %[3]s --password-stdin < %[1]s/initial-admin-password
   tech devices enroll-token                      # then on the device: agent enroll --relay https://%[2]s --token <token>
 `, dir, addr, fp)
+		fmt.Fprint(w, recipientHint)
 	}
 }
 
