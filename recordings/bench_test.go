@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"testing"
+	"time"
 )
 
 // BenchmarkWriter measures sealing throughput with 64 KiB writes.
@@ -37,6 +38,24 @@ func BenchmarkReader(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCastOutput measures turning 32 KiB of terminal output into one
+// asciicast "o" event, the agent's per-chunk recording cost before sealing.
+func BenchmarkCastOutput(b *testing.B) {
+	cw, err := NewCastWriter(io.Discard, CastHeader{Width: 80, Height: 24}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("output line with \x1b[1mbold\x1b[0m text\r\n"), 32<<10/36)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	now := time.Now()
+	for b.Loop() {
+		if err := cw.Output(now, chunk); err != nil {
 			b.Fatal(err)
 		}
 	}

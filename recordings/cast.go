@@ -148,6 +148,11 @@ type utf8Carry struct {
 }
 
 func (u *utf8Carry) text(data []byte) string {
+	if len(u.pending) == 0 { // the common case: no copy of data
+		cut := incompleteTail(data)
+		u.pending = append(u.pending, data[cut:]...)
+		return sanitize(data[:cut])
+	}
 	b := append(u.pending, data...)
 	cut := incompleteTail(b)
 	u.pending = append(u.pending[:0:0], b[cut:]...)
