@@ -121,8 +121,10 @@ func (l *live) pair(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.techOut.push(frame)
+	// The agent's copy is queued first: the technician answers "paired"
+	// with its ClientHello, which must reach the agent after "paired".
 	l.agentOut.push(frame)
+	l.techOut.push(frame)
 	l.b.s.db.UpdateSession(l.info.ID, func(s *store.Session) error {
 		s.State, s.DeviceID, s.DeviceName = store.SessionAwaitingConsent, l.info.DeviceID, l.info.DeviceName
 		return nil
