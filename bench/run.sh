@@ -12,5 +12,6 @@ if ! command -v sshd >/dev/null 2>&1 && [ ! -x /usr/sbin/sshd ]; then
 	apt-get install -y openssh-server >/dev/null || echo "bench: could not install openssh-server; OpenSSH columns stay empty" >&2
 fi
 go build -o bin/ ./cmd/...
+go build -tags tether_norecord -o bin/agent-norecord ./cmd/agent   # bench-only: measures recording cost
 go build -o bin/tetherbench ./bench/cmd/tetherbench
 exec ./bin/tetherbench

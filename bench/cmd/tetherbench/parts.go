@@ -180,19 +180,31 @@ func benchFiles(ctx context.Context, cfg *config, te *tetherEnv, se *sshEnv, t *
 }
 
 // benchRecording: terminal throughput with session recording on and off.
+// "Off" is a second agent built with the bench-only tag tether_norecord
+// (bench/run.sh builds it as bin/agent-norecord); both are measured back
+// to back so the machine's noise hits them alike.
 func benchRecording(ctx context.Context, cfg *config, te *tetherEnv, t *table) error {
 	r := t.add(newRow("recording cost: throughput lost with recording on", "%", 1))
 	r.target, r.check = "≤ 10%", atMost(10)
-	if !techHas(ctx, te, "recordings") {
-		r.tetherText = "n/a (not implemented yet)"
-		t.note("recording cost: session recording does not exist yet in this build")
+	if _, err := os.Stat(cfg.bin("agent-norecord")); err != nil {
+		r.tetherText = "n/a (bin/agent-norecord not built)"
 		return nil
 	}
-	// Recording is on by the relay's policy; a second relay would be needed
-	// to switch it off. Until the recording feature lands with a switch,
-	// report only what is measurable.
-	r.tetherText = "n/a (no switch to turn recording off)"
-	t.note("recording cost: `tech recordings` exists, but no policy or flag to turn recording off was found")
+	if err := te.addAgent(ctx, "dev-norec", cfg.bin("agent-norecord")); err != nil {
+		return err
+	}
+	cmd := throughputCmd(cfg.termBytes)
+	off, err := termThroughput(te.techArgvFor("dev-norec", "-t", "--", cmd), cfg.termBytes, cfg.termRuns)
+	if err != nil {
+		return err
+	}
+	on, err := termThroughput(te.techArgv("-t", "--", cmd), cfg.termBytes, cfg.termRuns)
+	if err != nil {
+		return err
+	}
+	r.tether = max(0, (off-on)/off*100)
+	logf("recording: on %.1f MB/s, off %.1f MB/s", on, off)
+	t.note("recording cost: %.1f MB/s with recording, %.1f MB/s without (bench-only agent build)", on, off)
 	return nil
 }
 

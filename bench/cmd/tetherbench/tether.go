@@ -19,6 +19,7 @@ type tetherEnv struct {
 	url, fp  string
 	password string
 	techHome string
+	ps       *procs
 }
 
 // startTether starts the relay (with extra serve flags) and an agent.
@@ -56,6 +57,7 @@ func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayF
 	if err != nil {
 		return nil, err
 	}
+	e.ps = ps
 	home := filepath.Join(dir, "agent")
 	if _, err := runOut(ctx, "", cfg.bin("agent"), "--config", home, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok), "--name", "dev"); err != nil {
 		return nil, err
@@ -63,11 +65,31 @@ func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayF
 	if e.agent, err = ps.start(nil, cfg.bin("agent"), "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true"); err != nil {
 		return nil, err
 	}
-	err = waitFor(20*time.Second, "agent online", func() bool {
+	return e, e.waitOnline(ctx, "dev")
+}
+
+// waitOnline waits until the relay lists device name online.
+func (e *tetherEnv) waitOnline(ctx context.Context, name string) error {
+	return waitFor(20*time.Second, name+" online", func() bool {
 		out, _ := e.tech(ctx, "", "devices", "list", "--json")
-		return strings.Contains(out, `"name":"dev"`) && strings.Contains(out, `"online":true`)
+		return strings.Contains(out, `"name":"`+name+`","group":"default","online":true`)
 	})
-	return e, err
+}
+
+// addAgent enrolls and starts one more agent, from the binary agentBin.
+func (e *tetherEnv) addAgent(ctx context.Context, name, agentBin string) error {
+	tok, err := e.tech(ctx, "", "devices", "enroll-token")
+	if err != nil {
+		return err
+	}
+	home := filepath.Join(e.dir, "agent-"+name)
+	if _, err := runOut(ctx, "", agentBin, "--config", home, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok), "--name", name); err != nil {
+		return err
+	}
+	if _, err := e.ps.start(nil, agentBin, "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true"); err != nil {
+		return err
+	}
+	return e.waitOnline(ctx, name)
 }
 
 // addRecipient makes a throwaway reviewer key and names it as the recording
@@ -90,8 +112,11 @@ func (e *tetherEnv) tech(ctx context.Context, stdin string, args ...string) (str
 }
 
 // techArgv is the argv of `tech connect dev` with extra arguments.
-func (e *tetherEnv) techArgv(extra ...string) []string {
-	return append([]string{e.cfg.bin("tech"), "--config", e.techHome, "connect", "dev"}, extra...)
+func (e *tetherEnv) techArgv(extra ...string) []string { return e.techArgvFor("dev", extra...) }
+
+// techArgvFor is the argv of `tech connect DEVICE` with extra arguments.
+func (e *tetherEnv) techArgvFor(device string, extra ...string) []string {
+	return append([]string{e.cfg.bin("tech"), "--config", e.techHome, "connect", device}, extra...)
 }
 
 // waitFor polls cond every 50 ms until it holds or limit passes.
