@@ -184,3 +184,29 @@ func TestRecordInputPolicy(t *testing.T) {
 		t.Fatalf("policy --record-input set, but the recording has no input events")
 	}
 }
+
+// TestRecordingCompleteWhateverEnds ends sessions from the technician's
+// side (tech cp ends its session) and by an admin's kill: the agent still
+// delivers the end of the recording.
+func TestRecordingCompleteWhateverEnds(t *testing.T) {
+	e := newEnv(t)
+	d := e.enroll("dev")
+	e.runAgent(d, "exit 0")
+	src := filepath.Join(e.dir, "f.txt")
+	os.WriteFile(src, []byte("payload"), 0o644)
+	if r := e.techRun("", "cp", src, d.name+":f.txt"); r.code != 0 {
+		t.Fatalf("cp: %s", r.stderr)
+	}
+	e.onlyRecording("complete")
+
+	sh := start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", d.name, "--", "sleep", "60")
+	id := e.liveSession()
+	if r := e.techRun("", "sessions", "kill", id); r.code != 0 {
+		t.Fatalf("kill: %s", r.stderr)
+	}
+	<-sh.done
+	eventually(t, "both recordings complete", 10*time.Second, func() bool {
+		rs := e.recordings()
+		return len(rs) == 2 && rs[id] == "complete"
+	})
+}

@@ -28,6 +28,9 @@ type live struct {
 	attached chan struct{}
 	done     chan struct{}
 	rec      *recFile
+	// agentDone is closed when the agent side will send nothing more.
+	agentDone chan struct{}
+	agentOnce sync.Once
 
 	mu       sync.Mutex
 	agent    *transport.Conn
@@ -89,7 +92,7 @@ func (b *broker) endAll(reason string) {
 func (b *broker) newLive(info protocol.SessionInfo, c *transport.Conn, source string) (*live, string) {
 	attach, _ := token.New("ta_")
 	l := &live{b: b, info: info, source: source, tech: c, techOut: newOutbox(c), attachH: token.Hash(attach),
-		attached: make(chan struct{}), done: make(chan struct{})}
+		attached: make(chan struct{}), done: make(chan struct{}), agentDone: make(chan struct{})}
 	l.limit = time.AfterFunc(info.MaxDuration, func() { l.end("absolute session limit reached") })
 	l.rec = b.s.newRecFile(l)
 	b.add(l)
@@ -145,17 +148,48 @@ func (l *live) end(reason string) {
 	l.mu.Unlock()
 	l.limit.Stop()
 	frame, _ := protocol.AppendControl(nil, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
-	for _, o := range []*outbox{l.techOut, agentOut} {
-		if o != nil {
-			o.push(frame)
-			o.close(2 * time.Second)
-			o.conn.Close(reason)
+	l.techOut.push(frame)
+	l.techOut.close(2 * time.Second)
+	l.tech.Close(reason)
+	if agentOut != nil {
+		// The agent finishes the session on its side — kills, locks, and
+		// sends the recording's final chunk — then closes; wait for that so
+		// the recording is complete, but not forever.
+		agentOut.push(frame)
+		agentOut.close(2 * time.Second)
+		select {
+		case <-l.agentDone:
+		case <-time.After(recordingGrace):
 		}
+		agentOut.conn.Close(reason)
 	}
 	l.rec.close()
 	close(l.done)
 	l.b.remove(l.info.ID)
 	l.b.s.finishSession(l, reason)
+}
+
+// recordingGrace is how long an ending session waits for the agent to
+// deliver the end of its recording.
+const recordingGrace = 5 * time.Second
+
+// agentFinished notes that the agent side will send nothing more.
+func (l *live) agentFinished() { l.agentOnce.Do(func() { close(l.agentDone) }) }
+
+// stop ends the session from a pump; an agent pump first marks its side
+// finished, so end does not wait for itself.
+func (l *live) stop(fromAgent bool, reason string) {
+	if fromAgent {
+		l.agentFinished()
+	}
+	l.end(reason)
+}
+
+// isEnded reports whether end has started.
+func (l *live) isEnded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ended
 }
 
 // finishSession records a session's end in the store and the audit log.
@@ -181,12 +215,12 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	for {
 		msg, err := src.ReadMessage(ctx)
 		if err != nil {
-			l.end(who + " disconnected")
+			l.stop(fromAgent, who+" disconnected")
 			return
 		}
 		ft, p, err := protocol.ParseFrame(msg)
 		if err != nil {
-			l.end("protocol error from " + who)
+			l.stop(fromAgent, "protocol error from "+who)
 			return
 		}
 		if ft == protocol.FrameRecording {
@@ -214,13 +248,16 @@ func (l *live) forward(msg []byte, fromAgent bool) bool {
 	case <-l.done:
 		return false
 	}
+	if l.isEnded() {
+		return true // the other side is gone; keep reading the recording's end
+	}
 	dst := l.agentOut
 	if fromAgent {
 		dst = l.techOut
 	}
 	l.b.s.frameLog.write(msg)
 	if !dst.push(msg) {
-		l.end("peer too slow or gone")
+		l.stop(fromAgent, "peer too slow or gone")
 		return false
 	}
 	return true
@@ -231,7 +268,7 @@ func (l *live) forward(msg []byte, fromAgent bool) bool {
 func (l *live) control(p []byte, fromAgent bool, who string) bool {
 	m, err := protocol.ParseControl(p)
 	if err != nil {
-		l.end("protocol error from " + who)
+		l.stop(fromAgent, "protocol error from "+who)
 		return true
 	}
 	switch {
@@ -240,7 +277,7 @@ func (l *live) control(p []byte, fromAgent bool, who string) bool {
 		if reason == "" {
 			reason = who + " ended the session"
 		}
-		l.end(truncate(reason, 200))
+		l.stop(fromAgent, truncate(reason, 200))
 		return true
 	case m.Type == protocol.CtlConsent && fromAgent:
 		l.b.s.recordConsent(l, m)
