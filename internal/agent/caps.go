@@ -67,6 +67,11 @@ func (s *session) requestCaps(ctx context.Context, p []byte) error {
 		if !protocol.KnownCapability(c) {
 			return fmt.Errorf("protocol error: unknown capability %q requested", c)
 		}
+		if !slices.Contains(s.info.Allowed, c) {
+			s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Caps: s.grantedCaps(),
+				Why: "the technician's role does not allow " + c})
+			return nil
+		}
 	}
 	go func() { // the prompt may take a minute; keep reading meanwhile
 		creq := s.consentRequest(req.Caps)

@@ -126,6 +126,9 @@ type SessionInfo struct {
 	RecordInput bool     `json:"record_input,omitempty"`
 	// Parent is the live session whose consent this one reuses, if any.
 	Parent string `json:"parent,omitempty"`
+	// Allowed lists the capabilities the technician's permissions allow;
+	// the agent refuses mid-session requests for anything else.
+	Allowed []string `json:"allowed,omitempty"`
 	// ConsentPolicy is the device group's policy: "consent" (default) or
 	// "unattended" (no prompt, if the agent itself allows it too).
 	ConsentPolicy string        `json:"consent_policy,omitempty"`

@@ -95,6 +95,7 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	info := protocol.SessionInfo{ID: store.NewSessionID(), TechID: p.user.ID, TechUser: p.user.Username,
 		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
 		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession, Recorded: true, Recipients: keys}
+	info.Allowed = allowedCaps(p)
 	if pol, err := s.userPolicy(p.user); err == nil {
 		info.RecordInput = pol.RecordInput
 		if pol.IdleTimeout > 0 {
@@ -127,6 +128,18 @@ func checkCaps(caps []string, p *principal) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// allowedCaps lists the capabilities p's permissions allow in a session.
+func allowedCaps(p *principal) []string {
+	out := []string{protocol.CapShell}
+	if p.perms.Has(rbac.SessionFiles) {
+		out = append(out, protocol.CapFiles, protocol.CapFilesTo, protocol.CapFilesFrom)
+	}
+	if p.perms.Has(rbac.SessionClipboard) {
+		out = append(out, protocol.CapClipboard)
+	}
+	return out
 }
 
 func displayName(u *store.User) string {
