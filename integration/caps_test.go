@@ -219,11 +219,16 @@ func TestClipboardRoundTrip(t *testing.T) {
 	clip := filepath.Join(e.dir, "clipboard.txt")
 	e.runAgent(d, "exit 0", "--clipboard-cmd",
 		`if [ "$TETHER_CLIPBOARD_OP" = set ]; then cat > `+clip+`; else cat `+clip+`; fi`)
-	if r := e.techRun("ticket 4711 ✓", "clipboard", "send", d.name); r.code != 0 {
-		t.Fatalf("clipboard send: %s", r.stderr)
+	for _, text := range []string{"ticket 4711 ✓", strings.Repeat("<&>\x01", 8000)} {
+		if r := e.techRun(text, "clipboard", "send", d.name); r.code != 0 {
+			t.Fatalf("clipboard send of %d bytes: %s", len(text), r.stderr)
+		}
+		if b, _ := os.ReadFile(clip); string(b) != text {
+			t.Fatalf("device clipboard holds %d bytes %.20q, want %d", len(b), b, len(text))
+		}
 	}
-	if b, _ := os.ReadFile(clip); string(b) != "ticket 4711 ✓" {
-		t.Fatalf("device clipboard holds %q", b)
+	if r := e.techRun(strings.Repeat("x", 33<<10), "clipboard", "send", d.name); r.code == 0 || !strings.Contains(r.stderr, "limit") {
+		t.Fatalf("oversized clipboard: code %d stderr %q", r.code, r.stderr)
 	}
 	os.WriteFile(clip, []byte("from the device"), 0o600)
 	r := e.techRun("", "clipboard", "get", d.name)

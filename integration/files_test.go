@@ -51,6 +51,9 @@ func TestCopyFilesBothWays(t *testing.T) {
 	}
 	sameFile(t, src, back)
 
+	if r := e.techRun("", "cp", src, d.name+":nosuchdir/"); r.code == 0 || !strings.Contains(r.stderr, "no folder nosuchdir") {
+		t.Fatalf("copy into a missing folder: code %d stderr %q", r.code, r.stderr)
+	}
 	if r := e.techRun("", "cp", src, d.name+":big.bin"); r.code == 0 || !strings.Contains(r.stderr, "already exists") {
 		t.Fatalf("silent overwrite: code %d stderr %q", r.code, r.stderr)
 	}

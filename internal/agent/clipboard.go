@@ -28,8 +28,8 @@ func (s *session) clipboard(ctx context.Context, p []byte) error {
 	if err != nil {
 		resp.Error = err.Error()
 	} else {
-		resp.Text = text
-		data := req.Text
+		resp.Text = []byte(text)
+		data := string(req.Text)
 		op := "set"
 		if !req.Set {
 			data, op = text, "get"
@@ -65,7 +65,7 @@ func (s *session) clipboardOp(ctx context.Context, req protocol.Clipboard) (stri
 	var out bytes.Buffer
 	c.Stdout = &limitWriter{w: &out, n: protocol.MaxClipboard + 1}
 	if req.Set {
-		c.Stdin = bytes.NewReader([]byte(req.Text))
+		c.Stdin = bytes.NewReader(req.Text)
 	}
 	if err := c.Run(); err != nil {
 		return "", fmt.Errorf("clipboard command failed: %w", err)

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 	"sync"
 
 	"tether/internal/protocol"
@@ -104,6 +105,8 @@ func (fl *files) startPut(o protocol.FileOpen) error {
 			return fmt.Errorf("invalid file name %q", o.Base)
 		}
 		rel = path.Join(rel, base)
+	} else if strings.HasSuffix(o.Path, "/") {
+		return fmt.Errorf("there is no folder %s on the device", rel)
 	}
 	if _, err := fl.root.Lstat(rel); err == nil && !o.Force {
 		return fmt.Errorf("%s already exists on the device (use --force to replace it)", rel)

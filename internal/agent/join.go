@@ -28,6 +28,7 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", err
 	}
+	cfg.AllowUnattended = false // somebody is at this terminal by definition
 	relay, err := transport.ParseRelayURL(o.Relay)
 	if err != nil {
 		return "", err

@@ -285,10 +285,11 @@ type FileResult struct {
 }
 
 // Clipboard is the payload of InClipboard. T→A with Set: set the device's
-// clipboard to Text; T→A without: read it; A→T: the text or an error.
+// clipboard to Text; T→A without: read it; A→T: the text or an error. Text
+// travels base64-encoded, so no byte of it can grow past MaxInner.
 type Clipboard struct {
 	Set   bool   `json:"set,omitempty"`
-	Text  string `json:"text,omitempty"`
+	Text  []byte `json:"text,omitempty"`
 	Error string `json:"error,omitempty"`
 }
 

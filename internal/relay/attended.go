@@ -97,6 +97,7 @@ func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*live
 	}
 	l.info.DeviceName = "attended:" + sanitize.Display(m.Name, 40)
 	l.info.DeviceKey = m.PublicKey
+	s.db.UpdateRecording(l.info.ID, func(r *store.Recording) error { r.DeviceName = l.info.DeviceName; return nil })
 	if !l.attach(c) {
 		return nil, errf(http.StatusGone, "ask the technician for a new code", "the session is no longer waiting")
 	}

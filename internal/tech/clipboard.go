@@ -29,7 +29,7 @@ func (c *Client) Clipboard(ctx context.Context, o ClipboardOptions) error {
 		if len(b) > protocol.MaxClipboard {
 			return fmt.Errorf("clipboard text is over the %d-byte limit", protocol.MaxClipboard)
 		}
-		req.Text = string(b)
+		req.Text = b
 	}
 	sc, err := c.open(ctx, ConnectOptions{Device: o.Device, Caps: []string{protocol.CapClipboard}, Parent: o.Session, Reason: o.Reason})
 	if err != nil {
@@ -45,7 +45,7 @@ func (c *Client) Clipboard(ctx context.Context, o ClipboardOptions) error {
 		fmt.Fprintf(c.Stderr, "Set the clipboard on %s (%d bytes).\n", o.Device, len(req.Text))
 		return nil
 	}
-	_, err = io.WriteString(c.Stdout, resp.Text)
+	_, err = c.Stdout.Write(resp.Text)
 	return err
 }
 

@@ -121,7 +121,7 @@ func (c *Client) negotiate(ctx context.Context, conn *transport.Conn, o ConnectO
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkDeviceKey(info); err != nil {
+	if err := c.checkDeviceKey(info, o); err != nil {
 		return nil, err
 	}
 	ch, err := c.handshake(ctx, conn, info)

@@ -19,10 +19,15 @@ import (
 const knownDevicesFile = "known_devices.json"
 
 // checkDeviceKey verifies (or, the first time, records) the key the relay
-// says a device has. Attended sessions use one-off keys and are not pinned.
-func (c *Client) checkDeviceKey(info *protocol.SessionInfo) error {
-	if info.Mode != "unattended" || info.DeviceID == "" {
+// says the device named asked has, keyed by that name. Attended sessions use
+// one-off keys and are not pinned; a relay that answers a request for a
+// device with an "attended" session is refused.
+func (c *Client) checkDeviceKey(info *protocol.SessionInfo, o ConnectOptions) error {
+	if o.Attended {
 		return nil
+	}
+	if info.Mode != "unattended" || (o.Device != "" && info.DeviceName != o.Device) {
+		return fmt.Errorf("the relay answered a request for device %q with a different session (%s, %q); refusing", o.Device, info.Mode, info.DeviceName)
 	}
 	path := filepath.Join(c.Home, knownDevicesFile)
 	known := map[string]string{}
@@ -35,14 +40,14 @@ func (c *Client) checkDeviceKey(info *protocol.SessionInfo) error {
 	}
 	sum := sha256.Sum256(info.DeviceKey)
 	fp := "SHA256:" + hex.EncodeToString(sum[:])
-	if old, ok := known[info.DeviceID]; ok {
+	if old, ok := known[info.DeviceName]; ok {
 		if !bytes.Equal([]byte(old), []byte(fp)) {
-			return fmt.Errorf("the key of device %s changed (pinned %s, relay now says %s): the relay may be impersonating it; if the device was really re-keyed, remove its entry from %s",
-				info.DeviceID, old, fp, path)
+			return fmt.Errorf("the key of device %q changed (pinned %s, relay now says %s): the relay may be impersonating it; if the device was really re-enrolled, remove its entry from %s",
+				info.DeviceName, old, fp, path)
 		}
 		return nil
 	}
-	known[info.DeviceID] = fp
+	known[info.DeviceName] = fp
 	b, _ := json.MarshalIndent(known, "", "  ")
 	return os.WriteFile(path, append(b, '\n'), 0o600)
 }
