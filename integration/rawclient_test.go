@@ -17,6 +17,13 @@ import (
 // packages directly, so a test can send what the CLI never would.
 func (e *env) rawSession(t *testing.T, techHome, device string, caps ...string) *transport.Channel {
 	t.Helper()
+	return e.rawSessionWith(t, techHome, &protocol.Control{Device: device, Caps: caps}, nil)
+}
+
+// rawSessionWith sends req as the session request and, if proof is not
+// nil, an InParentProof right after the handshake.
+func (e *env) rawSessionWith(t *testing.T, techHome string, req *protocol.Control, proof []byte) *transport.Channel {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	tok := strings.TrimSpace(mustRead(t, filepath.Join(techHome, "token")))
@@ -25,7 +32,8 @@ func (e *env) rawSession(t *testing.T, techHome, device string, caps ...string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(c.CloseNow)
-	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlRequest, Version: protocol.Version, Device: device, Caps: caps}); err != nil {
+	req.Type, req.Version = protocol.CtlRequest, protocol.Version
+	if err := c.WriteControl(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	m, err := c.ReadControl(ctx)
@@ -39,6 +47,11 @@ func (e *env) rawSession(t *testing.T, techHome, device string, caps ...string) 
 	ch, err := transport.Initiate(ctx, c, p)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if proof != nil {
+		if err := ch.Send(ctx, protocol.InParentProof, proof); err != nil {
+			t.Fatal(err)
+		}
 	}
 	typ, payload, err := ch.Recv(ctx)
 	if err != nil || typ != protocol.InConsent || !strings.Contains(string(payload), `"granted":true`) {
@@ -101,4 +114,22 @@ func TestMidSessionCapabilityRequest(t *testing.T) {
 	if prompts := lines(mustRead(t, asked)); len(prompts) != 3 {
 		t.Fatalf("the end user was prompted for a capability the role forbids: %q", prompts)
 	}
+}
+
+// TestForgedParentProofIsAskedAgain reuses a live session's consent with
+// a proof that was not made with that session's keys (what a relay
+// impersonating the technician could send): the end user is asked again.
+func TestForgedParentProofIsAskedAgain(t *testing.T) {
+	e := newEnv(t)
+	d := e.enroll("dev")
+	asked := filepath.Join(e.dir, "asked.log")
+	e.runAgent(d, `echo "$TETHER_CAPABILITIES" >> `+asked)
+	sh := start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", "--caps", "shell,files", d.name, "--", "sleep", "30")
+	id := e.liveSession()
+	e.rawSessionWith(t, e.tech, &protocol.Control{Device: d.name, Caps: []string{protocol.CapFilesTo}, Parent: id},
+		make([]byte, 32))
+	if prompts := lines(mustRead(t, asked)); len(prompts) != 2 {
+		t.Fatalf("a forged parent proof borrowed the consent: prompts %q", prompts)
+	}
+	sh.kill9()
 }

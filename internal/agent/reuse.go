@@ -1,7 +1,10 @@
 package agent
 
 import (
+	"context"
+	"crypto/hmac"
 	"slices"
+	"time"
 
 	"tether/internal/consent"
 	"tether/internal/protocol"
@@ -13,8 +16,8 @@ import (
 // the request (tech cp --session), or an unattended session on a device
 // whose group policy says so AND whose agent was started with
 // --allow-unattended. Anything else goes to the end user.
-func (s *session) autoConsent() (consent.Decision, bool) {
-	if p := s.linkParent(); p != nil {
+func (s *session) autoConsent(ctx context.Context) (consent.Decision, bool) {
+	if p := s.linkParent(ctx); p != nil {
 		s.rec.marker("consent reused from session %s", p.info.ID)
 		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.info.Caps)}, true
 	}
@@ -28,14 +31,16 @@ func (s *session) autoConsent() (consent.Decision, bool) {
 }
 
 // linkParent finds the parent session named in the offer and links to it
-// if it is live, of the same technician, and already grants everything
-// asked; otherwise the end user is asked as for any request.
-func (s *session) linkParent() *session {
+// if it is live, of the same technician, already grants everything asked,
+// and the technician proves it holds that session's keys (a proof keyed by
+// the parent's e2e exporter, which the relay cannot make). Otherwise the
+// end user is asked as for any request.
+func (s *session) linkParent(ctx context.Context) *session {
 	if s.info.Parent == "" {
 		return nil
 	}
 	p := s.console.find(s.info.Parent)
-	if p == nil || p.ending.Load() || p.info.TechID != s.info.TechID {
+	if p == nil || p.ending.Load() || p.info.TechID != s.info.TechID || !s.parentProven(ctx, p) {
 		return nil
 	}
 	granted := p.grantedCaps()
@@ -49,6 +54,18 @@ func (s *session) linkParent() *session {
 	p.capMu.Unlock()
 	s.parent = p
 	return p
+}
+
+// parentProven reads the technician's proof of holding the parent session.
+func (s *session) parentProven(ctx context.Context, p *session) bool {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	t, proof, err := s.ch.Recv(ctx)
+	if err != nil || t != protocol.InParentProof {
+		s.log.Warn("no valid proof of the parent session; asking the end user", "parent", p.info.ID)
+		return false
+	}
+	return hmac.Equal(proof, protocol.ParentProof(p.ch.Exporter, s.info.ID))
 }
 
 // takeChildren detaches and returns the sessions reusing this one.

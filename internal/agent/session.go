@@ -117,7 +117,7 @@ var errRefused = errors.New("consent refused")
 
 // askConsent asks the end user and tells the technician and relay the answer.
 func (s *session) askConsent(ctx context.Context) error {
-	d, auto := s.autoConsent()
+	d, auto := s.autoConsent(ctx)
 	if !auto {
 		d = s.decide(ctx, s.consentRequest(s.info.Caps))
 	}

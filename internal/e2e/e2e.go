@@ -44,6 +44,7 @@ const (
 	labelI2R        = "tether-e2e-v1 initiator->responder"
 	labelR2I        = "tether-e2e-v1 responder->initiator"
 	labelCode       = "tether-e2e-v1 security code"
+	labelExporter   = "tether-e2e-v1 exporter"
 )
 
 // Handshake errors. Errors returned by the handshake wrap exactly one of
@@ -108,6 +109,10 @@ type Session struct {
 	Send *Sealer
 	// Recv opens frames from the peer.
 	Recv *Opener
+	// Exporter is a 32-byte secret both sides share and nobody else knows,
+	// for proofs bound to this session (such as reusing its consent in
+	// another session). It is never used as a key of this channel.
+	Exporter []byte
 }
 
 // state is the progress of a handshake party. The zero value is unusable.
@@ -197,9 +202,10 @@ func deriveSession(secret []byte, th2 [sha256.Size]byte, sessionID [16]byte, ini
 	i2r, err1 := hkdf.Expand(sha256.New, prk, labelI2R, 32)
 	r2i, err2 := hkdf.Expand(sha256.New, prk, labelR2I, 32)
 	code, err3 := hkdf.Expand(sha256.New, prk, labelCode, 8)
+	exp, err4 := hkdf.Expand(sha256.New, prk, labelExporter, 32)
 	defer clear(i2r)
 	defer clear(r2i)
-	if err := errors.Join(err1, err2, err3); err != nil {
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return nil, fmt.Errorf("e2e: key schedule: %w", err)
 	}
 	sendKey, recvKey := r2i, i2r
@@ -214,7 +220,7 @@ func deriveSession(secret []byte, th2 [sha256.Size]byte, sessionID [16]byte, ini
 	if err != nil {
 		return nil, err
 	}
-	return &Session{SecurityCode: formatCode(code), Send: send, Recv: recv}, nil
+	return &Session{SecurityCode: formatCode(code), Send: send, Recv: recv, Exporter: exp}, nil
 }
 
 // formatCode turns 8 key-schedule bytes into "dddd-dddd". Reducing a 64-bit

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -231,7 +233,10 @@ const (
 	InClipboard InnerType = 0x13
 	// InVerified T→A: empty — the technician confirmed the security code.
 	InVerified InnerType = 0x14
-	lastInner  InnerType = InVerified
+	// InParentProof T→A: 32 bytes, ParentProof — the technician proves it
+	// holds the live parent session whose consent this one reuses.
+	InParentProof InnerType = 0x15
+	lastInner     InnerType = InParentProof
 )
 
 // CapRequest is the payload of InCapRequest.
@@ -423,4 +428,17 @@ const receiptLabel = "tether-consent-receipt-v1\x00"
 // ReceiptMessage is what the device key signs for a receipt's JSON.
 func ReceiptMessage(receipt []byte) []byte {
 	return append([]byte(receiptLabel), receipt...)
+}
+
+// parentLabel domain-separates parent-session proofs.
+const parentLabel = "tether-parent-proof-v1\x00"
+
+// ParentProof is HMAC-SHA256 keyed with the parent session's e2e exporter
+// over the child session's ID: only the two ends of the parent session can
+// make it, so a relay cannot borrow a live session's consent.
+func ParentProof(parentExporter []byte, childSessionID string) []byte {
+	m := hmac.New(sha256.New, parentExporter)
+	m.Write([]byte(parentLabel))
+	m.Write([]byte(childSessionID))
+	return m.Sum(nil)
 }

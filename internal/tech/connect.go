@@ -59,6 +59,7 @@ func (c *Client) Connect(ctx context.Context, o ConnectOptions) error {
 		return err
 	}
 	defer sc.close()
+	defer c.publishSession(sc.ch, sc.info.ID)()
 	if o.Verify {
 		if err := c.verifyCode(ctx, sc); err != nil {
 			return err
@@ -127,6 +128,11 @@ func (c *Client) negotiate(ctx context.Context, conn *transport.Conn, o ConnectO
 	ch, err := c.handshake(ctx, conn, info)
 	if err != nil {
 		return nil, err
+	}
+	if o.Parent != "" {
+		if err := c.proveParent(ctx, ch, o.Parent, info.ID); err != nil {
+			return nil, err
+		}
 	}
 	granted, err := c.awaitConsent(ctx, ch, info)
 	if err != nil {

@@ -27,6 +27,8 @@ type Channel struct {
 	conn *Conn
 	// SecurityCode is the short code both sides show to the people involved.
 	SecurityCode string
+	// Exporter is the session's exported secret (see e2e.Session).
+	Exporter []byte
 
 	smu  sync.Mutex
 	send *e2e.Sealer
@@ -42,7 +44,7 @@ var sealedAAD = []byte{byte(protocol.FrameSealed)}
 
 func newChannel(c *Conn, s *e2e.Session) *Channel {
 	return &Channel{
-		conn: c, SecurityCode: s.SecurityCode, send: s.Send, recv: s.Recv,
+		conn: c, SecurityCode: s.SecurityCode, Exporter: s.Exporter, send: s.Send, recv: s.Recv,
 		sbuf: make([]byte, 0, protocol.MaxFrame), pbuf: make([]byte, 0, protocol.MaxInner),
 		rbuf: make([]byte, 0, protocol.MaxInner),
 	}
