@@ -143,6 +143,8 @@ type env struct {
 	tech  string // tech --config dir
 	// reviewer is the recording identity file sessions are recorded to.
 	reviewer string
+	// adminPW is the admin's password after the first change.
+	adminPW string
 }
 
 // newEnv starts a relay on a free loopback port with extra serve flags and
@@ -152,10 +154,18 @@ func newEnv(t *testing.T, relayFlags ...string) *env {
 	e := &env{t: t, dir: t.TempDir()}
 	e.tech = filepath.Join(e.dir, "tech")
 	e.startRelay(relayFlags...)
-	r := e.techRun(mustRead(t, filepath.Join(e.dir, "data", "initial-admin-password")),
-		"login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin")
+	initial := strings.TrimSpace(mustRead(t, filepath.Join(e.dir, "data", "initial-admin-password")))
+	r := e.techRun(initial+"\n", "login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin")
 	if r.code != 0 {
 		t.Fatalf("admin login failed: %s", r.stderr)
+	}
+	// The bootstrap password is one-time: everything but passwd is refused.
+	if r := e.techRun("", "devices", "list"); r.code == 0 || !strings.Contains(r.stderr, "password change required") {
+		t.Fatalf("bootstrap password not one-time: code %d stderr %q", r.code, r.stderr)
+	}
+	e.adminPW = "correct-horse-battery-staple-42"
+	if r := e.techRun(initial+"\n"+e.adminPW+"\n", "passwd", "--password-stdin"); r.code != 0 {
+		t.Fatalf("admin passwd failed: %s", r.stderr)
 	}
 	e.addReviewer()
 	return e

@@ -156,7 +156,7 @@ func TestLockoutPersistsAndOnlyTheOrgAdminUnlocksUsers(t *testing.T) {
 	if r := nobody.login("anything-at-all"); r.stderr != locked.stderr {
 		t.Errorf("an unknown name said %q, a locked account %q; want the same answer", r.stderr, locked.stderr)
 	}
-	admin.must(mustRead(t, filepath.Join(e.dir, "data", "initial-admin-password")), "login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin")
+	admin.must(e.adminPW+"\n", "login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin")
 	admin.refused("superadmin may unlock only administrator accounts", "", "users", "unlock", "dave")
 	boss.must(boss.pw+"\n", "login", "--relay", e.url, "--user", "boss", "--ca-fingerprint", e.fp, "--password-stdin")
 	boss.must("", "users", "unlock", "dave")

@@ -62,9 +62,10 @@ func printReady(cmd *cobra.Command, dir string, addr net.Addr, fp string, fresh 
 	if fresh {
 		fmt.Fprintf(w, `
 New data directory %[1]s initialised with superadmin "admin".
-Its one-time password is in %[1]s/initial-admin-password (mode 0600).
+Its one-time password is in %[1]s/initial-admin-password (mode 0600); it must be changed at the first sign-in.
 Next, in another terminal:
   tech login --relay https://%[2]s --user admin --ca-fingerprint %[3]s --password-stdin < %[1]s/initial-admin-password
+  tech passwd                                    # current (that file's), then your new password
   tech devices enroll-token                      # then on the device: agent enroll --relay https://%[2]s --token <token>
 `, dir, addr, fp)
 		fmt.Fprint(w, recipientHint)

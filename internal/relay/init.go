@@ -39,6 +39,9 @@ type InitOptions struct {
 	Org string
 	// Hosts are extra DNS names or IPs for the TLS certificate.
 	Hosts []string
+	// Temporary makes the password one-time: it must be changed at the
+	// first sign-in (the generated bootstrap password).
+	Temporary bool
 }
 
 // Init creates a new data directory: the bbolt database, a TLS key and
@@ -75,7 +78,7 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := initOrg(db, o.Org); err != nil {
 		return "", err
 	}
-	if err := createAdmin(ctx, db, name, o.Password); err != nil {
+	if err := createAdmin(ctx, db, name, o.Password, o.Temporary); err != nil {
 		return "", err
 	}
 	if err := auditInit(db, name); err != nil {
@@ -126,7 +129,7 @@ func initKeys(db *store.DB, org string) error {
 }
 
 // createAdmin creates the first superadmin.
-func createAdmin(ctx context.Context, db *store.DB, name string, pw []byte) error {
+func createAdmin(ctx context.Context, db *store.DB, name string, pw []byte, temporary bool) error {
 	h := password.NewHasher(password.DefaultParams, 1)
 	hash, err := h.Hash(ctx, pw)
 	if err != nil {
@@ -135,7 +138,10 @@ func createAdmin(ctx context.Context, db *store.DB, name string, pw []byte) erro
 	now := time.Now().UTC()
 	u := &store.User{
 		ID: store.NewID("u_"), Username: name, DisplayName: name, Roles: []string{"superadmin"},
-		PasswordHash: hash, State: "active", PasswordChangedAt: now, CreatedAt: now,
+		PasswordHash: hash, State: store.UserActive, PasswordChangedAt: now, CreatedAt: now,
+	}
+	if temporary {
+		u.State = store.UserMustChangePassword
 	}
 	if err := db.CreateUser(u); err != nil {
 		return fmt.Errorf("create admin %q: %w", name, err)
@@ -183,7 +189,7 @@ func Bootstrap(ctx context.Context, dir string) (bool, error) {
 		return false, nil
 	}
 	pw := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(randBytes(15)))
-	if _, err := Init(ctx, InitOptions{Dir: dir, Admin: "admin", Password: []byte(pw)}); err != nil {
+	if _, err := Init(ctx, InitOptions{Dir: dir, Admin: "admin", Password: []byte(pw), Temporary: true}); err != nil {
 		return false, err
 	}
 	if err := os.WriteFile(bootstrapPath(dir), []byte(pw+"\n"), 0o600); err != nil {

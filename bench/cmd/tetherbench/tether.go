@@ -50,6 +50,11 @@ func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayF
 	if _, err := e.tech(ctx, e.password, "login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin"); err != nil {
 		return nil, err
 	}
+	newPW := "bench-" + e.password // the bootstrap password is one-time
+	if _, err := e.tech(ctx, e.password+"\n"+newPW+"\n", "passwd", "--password-stdin"); err != nil {
+		return nil, err
+	}
+	e.password = newPW
 	if err := e.addRecipient(ctx); err != nil {
 		return nil, err
 	}
