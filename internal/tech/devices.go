@@ -2,11 +2,9 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"text/tabwriter"
 	"time"
 
 	"tether/internal/protocol"
@@ -42,16 +40,7 @@ type Device struct {
 
 // Devices lists enrolled devices, as a table or JSON.
 func (c *Client) Devices(ctx context.Context, asJSON bool) error {
-	var ds []Device
-	if err := c.call(ctx, http.MethodGet, protocol.PathDevices, nil, nil, &ds); err != nil {
-		return err
-	}
-	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(ds)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tGROUP\tSTATE\tLAST SEEN")
-	for _, d := range ds {
+	return printList(ctx, c, protocol.PathDevices, nil, asJSON, "NAME\tGROUP\tSTATE\tLAST SEEN", func(d Device) string {
 		st := "offline"
 		if d.Online {
 			st = "online"
@@ -60,9 +49,8 @@ func (c *Client) Devices(ctx context.Context, asJSON bool) error {
 		if !d.LastSeen.IsZero() {
 			seen = d.LastSeen.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sanitize.Display(d.Name, 63), sanitize.Display(d.Group, 63), st, seen)
-	}
-	return tw.Flush()
+		return fmt.Sprintf("%s\t%s\t%s\t%s", sanitize.Display(d.Name, 63), sanitize.Display(d.Group, 63), st, seen)
+	})
 }
 
 // SetGroupPolicy sets a device group's consent policy: "consent" or

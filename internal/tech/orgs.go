@@ -2,11 +2,9 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"text/tabwriter"
 
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
@@ -21,20 +19,10 @@ type Org struct {
 
 // Orgs lists the caller's organisations (every one for a superadmin).
 func (c *Client) Orgs(ctx context.Context, asJSON bool) error {
-	var os []Org
-	if err := c.call(ctx, http.MethodGet, protocol.PathOrgs, nil, nil, &os); err != nil {
-		return err
-	}
-	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(os)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORG\tMEMBERS\tMIN LENGTH\tLOCKOUT\tIDLE\tMFA")
-	for _, o := range os {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%v\n", sanitize.Display(o.Name, 63), o.Members, o.Policy.MinLength,
+	return printList(ctx, c, protocol.PathOrgs, nil, asJSON, "ORG\tMEMBERS\tMIN LENGTH\tLOCKOUT\tIDLE\tMFA", func(o Org) string {
+		return fmt.Sprintf("%s\t%d\t%d\t%d\t%s\t%v", sanitize.Display(o.Name, 63), o.Members, o.Policy.MinLength,
 			o.Policy.LockoutThreshold, o.Policy.IdleTimeout, o.Policy.RequireMFA)
-	}
-	return tw.Flush()
+	})
 }
 
 // CreateOrg creates an organisation with the default policy; the caller

@@ -2,14 +2,12 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"tether/internal/protocol"
@@ -62,19 +60,9 @@ func (c *Client) RemoveRecipient(ctx context.Context, keyID string) error {
 
 // Recipients lists reviewer keys.
 func (c *Client) Recipients(ctx context.Context, asJSON bool) error {
-	var rs []Recipient
-	if err := c.call(ctx, http.MethodGet, protocol.PathRecipients, nil, nil, &rs); err != nil {
-		return err
-	}
-	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(rs)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY ID\tADDED\tPUBLIC KEY")
-	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.KeyID, r.AddedAt.Local().Format(time.DateTime), r.Key)
-	}
-	return tw.Flush()
+	return printList(ctx, c, protocol.PathRecipients, nil, asJSON, "KEY ID\tADDED\tPUBLIC KEY", func(r Recipient) string {
+		return fmt.Sprintf("%s\t%s\t%s", r.KeyID, r.AddedAt.Local().Format(time.DateTime), r.Key)
+	})
 }
 
 // Recording is one row of `tech recordings list`.
@@ -92,20 +80,10 @@ type Recording struct {
 
 // Recordings lists the stored recordings.
 func (c *Client) Recordings(ctx context.Context, asJSON bool) error {
-	var rs []Recording
-	if err := c.call(ctx, http.MethodGet, protocol.PathRecordings, nil, nil, &rs); err != nil {
-		return err
-	}
-	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(rs)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED")
-	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
+	return printList(ctx, c, protocol.PathRecordings, nil, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED", func(r Recording) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
 			r.State, r.Size, r.CreatedAt.Local().Format(time.DateTime))
-	}
-	return tw.Flush()
+	})
 }
 
 // openRecording downloads recording id and opens it with the identity in

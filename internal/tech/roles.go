@@ -2,12 +2,10 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 
 	"tether/internal/protocol"
 )
@@ -24,23 +22,13 @@ type Role struct {
 
 // Roles lists the built-in and custom roles.
 func (c *Client) Roles(ctx context.Context, asJSON bool) error {
-	var rs []Role
-	if err := c.call(ctx, http.MethodGet, protocol.PathRoles, nil, nil, &rs); err != nil {
-		return err
-	}
-	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(rs)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ROLE\tKIND\tALLOW\tDENY")
-	for _, r := range rs {
+	return printList(ctx, c, protocol.PathRoles, nil, asJSON, "ROLE\tKIND\tALLOW\tDENY", func(r Role) string {
 		kind := "custom"
 		if r.Builtin {
 			kind = "built-in"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, kind, strings.Join(r.Allow, ","), strings.Join(r.Deny, ","))
-	}
-	return tw.Flush()
+		return fmt.Sprintf("%s\t%s\t%s\t%s", r.Name, kind, strings.Join(r.Allow, ","), strings.Join(r.Deny, ","))
+	})
 }
 
 // PutRole creates or replaces a custom role.

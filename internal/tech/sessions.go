@@ -2,7 +2,6 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,20 +39,10 @@ func (c *Client) Sessions(ctx context.Context, active, asJSON bool) error {
 	if active {
 		q.Set("active", "1")
 	}
-	var ss []Session
-	if err := c.call(ctx, http.MethodGet, protocol.PathSessions, q, nil, &ss); err != nil {
-		return err
-	}
-	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(ss)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSINCE\tCAPABILITIES")
-	for _, s := range ss {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, sanitize.Display(s.TechUser, 40), sanitize.Display(s.DeviceName, 40),
+	return printList(ctx, c, protocol.PathSessions, q, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSINCE\tCAPABILITIES", func(s Session) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.ID, sanitize.Display(s.TechUser, 40), sanitize.Display(s.DeviceName, 40),
 			s.State, s.CreatedAt.Local().Format(time.DateTime), strings.Join(s.Capabilities, ","))
-	}
-	return tw.Flush()
+	})
 }
 
 // SessionShow prints a report on one session.

@@ -2,12 +2,10 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
@@ -58,24 +56,10 @@ type User struct {
 
 // Users lists the users of the caller's organisations.
 func (c *Client) Users(ctx context.Context, asJSON bool) error {
-	var us []User
-	if err := c.call(ctx, http.MethodGet, protocol.PathUsers, nil, nil, &us); err != nil {
-		return err
-	}
-	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(us)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tSTATE\tROLES\tORGS\tMFA\tFAILED\tID")
-	for _, u := range us {
-		mfa := "no"
-		if u.MFA {
-			mfa = "yes"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", sanitize.Display(u.Username, 64), u.State,
-			strings.Join(u.Roles, ","), sanitize.Display(strings.Join(u.Orgs, ","), 80), mfa, u.FailedLogins, u.ID)
-	}
-	return tw.Flush()
+	return printList(ctx, c, protocol.PathUsers, nil, asJSON, "USERNAME\tSTATE\tROLES\tORGS\tMFA\tFAILED\tID", func(u User) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%s", sanitize.Display(u.Username, 64), u.State,
+			strings.Join(u.Roles, ","), sanitize.Display(strings.Join(u.Orgs, ","), 80), yesNo(u.MFA), u.FailedLogins, u.ID)
+	})
 }
 
 // userPath returns /v1/users/NAME/rest.
