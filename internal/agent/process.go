@@ -3,7 +3,6 @@ package agent
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -315,5 +314,5 @@ func sessionEnv(term string) []string {
 	if term == "" {
 		term = "xterm-256color"
 	}
-	return append(env, "TERM="+term, fmt.Sprintf("TETHER_SESSION=1"))
+	return append(env, "TERM="+term, "TETHER_SESSION=1")
 }

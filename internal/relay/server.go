@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,7 +14,6 @@ import (
 
 	"tether/internal/audit"
 	"tether/internal/password"
-	"tether/internal/protocol"
 	"tether/internal/store"
 	"tether/internal/tlsconf"
 )
@@ -192,9 +190,6 @@ func (s *Server) record(e audit.Event) {
 	}
 }
 
-// ErrNotInitialized is returned by Open-like helpers on an empty directory.
-var ErrNotInitialized = errors.New("relay: data directory is not initialised")
-
 // Initialized reports whether dir holds a relay database.
 func Initialized(dir string) bool {
 	_, err := os.Stat(dbPath(dir))
@@ -203,5 +198,3 @@ func Initialized(dir string) bool {
 
 // Now is the relay's clock (UTC).
 func now() time.Time { return time.Now().UTC() }
-
-var _ = protocol.Version

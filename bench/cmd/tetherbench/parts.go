@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 )
@@ -207,5 +206,3 @@ func benchRecording(ctx context.Context, cfg *config, te *tetherEnv, t *table) e
 	t.note("recording cost: %.1f MB/s with recording, %.1f MB/s without (bench-only agent build)", on, off)
 	return nil
 }
-
-var _ = exec.Command
