@@ -24,6 +24,7 @@ const flushEvery = 2 * time.Second
 type recorder struct {
 	mu     sync.Mutex
 	conn   *transport.Conn
+	send   *recSender
 	enc    *recordings.Writer
 	cast   *recordings.CastWriter
 	input  bool
@@ -54,35 +55,85 @@ func newRecorder(conn *transport.Conn, info protocol.SessionInfo) (*recorder, er
 	}
 	rec := &recorder{conn: conn, input: info.RecordInput, stop: make(chan struct{})}
 	t := time.Now()
-	enc, err := recordings.NewWriter(pieceWriter{rec}, sid, t, rcpts...)
+	rec.send = newRecSender(conn)
+	enc, err := recordings.NewWriter(rec.send, sid, t, rcpts...)
 	if err != nil {
+		rec.send.close()
 		return nil, fmt.Errorf("start recording: %w", err)
 	}
 	rec.enc = enc
 	h := recordings.CastHeader{Version: 2, Width: 80, Height: 24, Timestamp: t.Unix(),
 		Title: "Tether session " + info.ID, Env: map[string]string{"TERM": "xterm-256color"}}
 	if rec.cast, err = recordings.NewCastWriter(enc, h, t); err != nil {
+		rec.send.close()
 		return nil, fmt.Errorf("start recording: %w", err)
 	}
 	go rec.flushLoop()
 	return rec, nil
 }
 
-// pieceWriter sends what the encrypting writer produces to the relay, in
-// frames no larger than the protocol allows.
-type pieceWriter struct{ r *recorder }
+// recSender sends what the encrypting writer produces to the relay, in
+// frames no larger than the protocol allows, from its own goroutine: sealing
+// and sending a chunk never holds up the session's output (a keystroke's
+// echo does not wait behind a 64 KiB recording chunk being written). At most
+// recQueue pieces wait; beyond that Write blocks, so memory stays bounded.
+type recSender struct {
+	conn *transport.Conn
+	q    chan []byte
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
 
-func (w pieceWriter) Write(p []byte) (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+const recQueue = 16
+
+func newRecSender(c *transport.Conn) *recSender {
+	s := &recSender{conn: c, q: make(chan []byte, recQueue), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+// Write queues p as one or more FrameRecording frames.
+func (s *recSender) Write(p []byte) (int, error) {
+	if err := s.failed(); err != nil {
+		return 0, err
+	}
 	for off := 0; off < len(p); off += protocol.MaxChunk {
 		end := min(off+protocol.MaxChunk, len(p))
-		frame := append([]byte{byte(protocol.FrameRecording)}, p[off:end]...)
-		if err := w.r.conn.WriteFrame(ctx, frame); err != nil {
-			return off, fmt.Errorf("send recording to relay: %w", err)
-		}
+		frame := make([]byte, 0, 1+end-off)
+		s.q <- append(append(frame, byte(protocol.FrameRecording)), p[off:end]...)
 	}
 	return len(p), nil
+}
+
+// run writes queued frames in order; after an error it only drains.
+func (s *recSender) run() {
+	defer close(s.done)
+	for f := range s.q {
+		if s.failed() != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := s.conn.WriteFrame(ctx, f); err != nil {
+			s.mu.Lock()
+			s.err = fmt.Errorf("send recording to relay: %w", err)
+			s.mu.Unlock()
+		}
+		cancel()
+	}
+}
+
+func (s *recSender) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// close waits until everything queued was sent; no Write may follow.
+func (s *recSender) close() error {
+	close(s.q)
+	<-s.done
+	return s.failed()
 }
 
 // flushLoop seals what is buffered every flushEvery.
@@ -149,6 +200,9 @@ func (r *recorder) close(reason string) error {
 	r.closed = true
 	r.mu.Unlock()
 	close(r.stop)
+	if serr := r.send.close(); err == nil {
+		err = serr
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err != nil {
