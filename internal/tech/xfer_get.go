@@ -59,6 +59,7 @@ func (x *xfer) download(ctx context.Context, src, dst string, recursive, force b
 			return err
 		}
 		done, err := g.handle(id, m)
+		m.release()
 		if err != nil || done {
 			return err
 		}
