@@ -45,33 +45,5 @@ func (db *DB) UnknownLoginFailures(name string) (int, error) {
 // DeleteUserLoginTokensExcept deletes every login token of the user but the
 // one stored under keep and returns how many it deleted.
 func (db *DB) DeleteUserLoginTokensExcept(userID string, keep [32]byte) (int, error) {
-	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketLoginTokens)
-		var doomed [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			var t LoginToken
-			if err := decodeJSON(v, &t); err != nil {
-				return err
-			}
-			if t.UserID == userID && string(k) != string(keep[:]) {
-				doomed = append(doomed, k)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range doomed {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(doomed)
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: delete other login tokens of %q: %w", userID, err)
-	}
-	return n, nil
+	return db.deleteUserLoginTokens(userID, &keep)
 }

@@ -67,6 +67,12 @@ func (db *DB) DeleteLoginToken(hash [32]byte) error {
 // DeleteUserLoginTokens deletes every login token of the user and returns
 // how many there were.
 func (db *DB) DeleteUserLoginTokens(userID string) (int, error) {
+	return db.deleteUserLoginTokens(userID, nil)
+}
+
+// deleteUserLoginTokens deletes the user's login tokens, except keep when
+// it is not nil, in one transaction, and returns how many it deleted.
+func (db *DB) deleteUserLoginTokens(userID string, keep *[32]byte) (int, error) {
 	n := 0
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLoginTokens)
@@ -76,7 +82,7 @@ func (db *DB) DeleteUserLoginTokens(userID string) (int, error) {
 			if err := decodeJSON(v, &t); err != nil {
 				return err
 			}
-			if t.UserID == userID {
+			if t.UserID == userID && (keep == nil || string(k) != string(keep[:])) {
 				doomed = append(doomed, k) // valid until the transaction ends
 			}
 			return nil
