@@ -197,23 +197,8 @@ func (s *Server) handlePolicyShow(w http.ResponseWriter, r *http.Request, p *pri
 		"your_orgs": s.userOrgs(p.user), "effective": newPolicyView(eff)})
 }
 
-// policyRequest is the body of POST /v1/policy; nil fields stay unchanged.
-type policyRequest struct {
-	Org                  string  `json:"org,omitempty"`
-	MinLength            *int    `json:"min_length,omitempty"`
-	RequireClasses       *int    `json:"require_classes,omitempty"`
-	PasswordMaxAge       *string `json:"password_max_age,omitempty"`
-	PasswordHistoryCount *int    `json:"password_history_count,omitempty"`
-	PasswordHistory      *string `json:"password_history,omitempty"`
-	LockoutThreshold     *int    `json:"lockout_threshold,omitempty"`
-	IdleTimeout          *string `json:"idle_timeout,omitempty"`
-	TokenLifetime        *string `json:"token_lifetime,omitempty"`
-	RequireMFA           *bool   `json:"require_mfa,omitempty"`
-	RecordInput          *bool   `json:"record_input,omitempty"`
-}
-
-// apply changes pol as req asks and returns the names of changed settings.
-func (req *policyRequest) apply(pol *passpolicy.Policy) ([]string, error) {
+// applyPolicy changes pol as req asks and returns the names of changed settings.
+func applyPolicy(req *protocol.PolicyChanges, pol *passpolicy.Policy) ([]string, error) {
 	var changed []string
 	setInt := func(name string, v *int, dst *int) {
 		if v != nil {
@@ -252,7 +237,7 @@ func (req *policyRequest) apply(pol *passpolicy.Policy) ([]string, error) {
 }
 
 func (s *Server) handlePolicySet(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req policyRequest
+	var req protocol.PolicyChanges
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -264,7 +249,7 @@ func (s *Server) handlePolicySet(w http.ResponseWriter, r *http.Request, p *prin
 	}
 	var changed []string
 	err = s.updateOrgPolicy(org, p.user.ID, func(pol *passpolicy.Policy) error {
-		if changed, err = req.apply(pol); err != nil {
+		if changed, err = applyPolicy(&req, pol); err != nil {
 			return err
 		}
 		return checkPolicy(*pol)

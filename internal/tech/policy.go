@@ -63,21 +63,9 @@ func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error 
 	return tw.Flush()
 }
 
-// PolicySet changes an organisation's policy. Only the non-nil fields of
-// changes are sent; durations are strings such as "90d" or "15m".
-type PolicyChanges struct {
-	Org                  string  `json:"org,omitempty"`
-	MinLength            *int    `json:"min_length,omitempty"`
-	RequireClasses       *int    `json:"require_classes,omitempty"`
-	PasswordMaxAge       *string `json:"password_max_age,omitempty"`
-	PasswordHistoryCount *int    `json:"password_history_count,omitempty"`
-	PasswordHistory      *string `json:"password_history,omitempty"`
-	LockoutThreshold     *int    `json:"lockout_threshold,omitempty"`
-	IdleTimeout          *string `json:"idle_timeout,omitempty"`
-	TokenLifetime        *string `json:"token_lifetime,omitempty"`
-	RequireMFA           *bool   `json:"require_mfa,omitempty"`
-	RecordInput          *bool   `json:"record_input,omitempty"`
-}
+// PolicyChanges are the settings `tech policy set` changes (only the
+// non-nil fields are sent).
+type PolicyChanges = protocol.PolicyChanges
 
 // PolicySet sends the changes and reports the organisation's new policy.
 func (c *Client) PolicySet(ctx context.Context, ch PolicyChanges) error {
