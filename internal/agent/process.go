@@ -81,6 +81,10 @@ func (pr *process) startPTY(rows, cols uint16) error {
 	if err != nil {
 		return err
 	}
+	if f, err = pollable(f); err != nil {
+		pr.cmd.Process.Kill()
+		return err
+	}
 	pr.pty, pr.stdin = f, f
 	pr.outs = []output{{r: f, t: protocol.InStdout}}
 	return nil
@@ -153,60 +157,65 @@ func (pr *process) readOutputs(send func(protocol.InnerType, []byte) error, done
 // outChunk is the most output one message carries.
 const outChunk = 32 << 10
 
-// pumpStream copies r to send until either fails. A reader goroutine keeps
-// reading while send is busy, so a fast producer's output leaves in few
-// large messages (up to outChunk; a PTY read alone returns at most 4 KiB)
-// while a lone keystroke's echo still leaves at once.
+// Output coalescing. A PTY read returns at most 4 KiB, so a fast producer
+// would leave in thousands of small messages a second, each costing system
+// calls and wake-ups on the agent, the relay and the technician. When a read
+// comes back large (bulkRead or more: the producer is writing faster than
+// it is read), the pump keeps reading for up to lingerFor, until a message
+// is nearly full (lingerFill) or a read comes back small. A small read (a
+// keystroke's echo, a prompt) leaves at once, so interactive latency is
+// unchanged. One goroutine reads and sends: no hand-off between threads per
+// read.
+const (
+	bulkRead   = 2 << 10
+	lingerFill = outChunk - 4<<10
+	lingerFor  = 500 * time.Microsecond
+)
+
+// deadliner is a reader with read deadlines (a pollable *os.File).
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
+// pumpStream copies r to send until either fails, coalescing bulk output
+// into messages of up to outChunk (see bulkRead).
 func pumpStream(r io.Reader, t protocol.InnerType, send func(protocol.InnerType, []byte) error) {
-	var mu sync.Mutex
-	cond := sync.NewCond(&mu)
-	filled := make([]byte, 0, outChunk)
-	var rerr error
-	stop := false
-	go func() {
-		buf := make([]byte, outChunk)
-		for {
-			n, err := r.Read(buf)
-			mu.Lock()
-			for len(filled)+n > cap(filled) && !stop {
-				cond.Wait()
-			}
-			if stop {
-				mu.Unlock()
-				return
-			}
-			filled = append(filled, buf[:n]...)
-			if err != nil {
-				rerr = err
-			}
-			cond.Broadcast()
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	out := make([]byte, 0, outChunk)
+	dl, _ := r.(deadliner)
+	if dl != nil && dl.SetReadDeadline(time.Time{}) != nil {
+		dl = nil // not pollable: no lingering
+	}
+	buf := make([]byte, outChunk)
 	for {
-		mu.Lock()
-		for len(filled) == 0 && rerr == nil {
-			cond.Wait()
+		n, err := r.Read(buf)
+		if err == nil && n >= bulkRead && dl != nil {
+			n, err = linger(r, dl, buf, n)
 		}
-		filled, out = out[:0], filled
-		err := rerr
-		cond.Broadcast()
-		mu.Unlock()
-		if len(out) > 0 && send(t, out) != nil {
-			mu.Lock()
-			stop = true
-			cond.Broadcast()
-			mu.Unlock()
+		if n > 0 && send(t, buf[:n]) != nil {
 			return
 		}
 		if err != nil {
 			return
 		}
 	}
+}
+
+// linger reads more into buf[n:] while output keeps coming in bulk, for at
+// most lingerFor. It returns the bytes in buf and a read error other than
+// the deadline's.
+func linger(r io.Reader, dl deadliner, buf []byte, n int) (int, error) {
+	dl.SetReadDeadline(time.Now().Add(lingerFor))
+	defer dl.SetReadDeadline(time.Time{})
+	for n < lingerFill {
+		m, err := r.Read(buf[n:])
+		n += m
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, nil
+		}
+		if err != nil || m < bulkRead {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // outputGrace is how long output may keep draining after the process exited
@@ -254,7 +263,7 @@ func (pr *process) closeStdin() {
 // resize sets the PTY's window size.
 func (pr *process) resize(rows, cols uint16) {
 	if pr.pty != nil && rows > 0 && cols > 0 {
-		pty.Setsize(pr.pty, &pty.Winsize{Rows: rows, Cols: cols})
+		setWinsize(pr.pty, rows, cols)
 	}
 }
 
