@@ -47,14 +47,12 @@ type CastEvent struct {
 // a time earlier than the previous event's is written as the previous time.
 // It is not safe for concurrent use.
 type CastWriter struct {
-	w      io.Writer
-	start  time.Time
-	last   time.Duration
-	out    utf8Carry
-	in     utf8Carry
-	line   []byte
-	strBuf bytes.Buffer
-	enc    *json.Encoder
+	w     io.Writer
+	start time.Time
+	last  time.Duration
+	out   utf8Carry
+	in    utf8Carry
+	line  []byte
 }
 
 // NewCastWriter writes the header line h (with Version set to 2) to w and
@@ -71,10 +69,7 @@ func NewCastWriter(w io.Writer, h CastHeader, start time.Time) (*CastWriter, err
 	if _, err := w.Write(append(b, '\n')); err != nil {
 		return nil, fmt.Errorf("recordings: writing cast header: %w", err)
 	}
-	c := &CastWriter{w: w, start: start}
-	c.enc = json.NewEncoder(&c.strBuf)
-	c.enc.SetEscapeHTML(false)
-	return c, nil
+	return &CastWriter{w: w, start: start}, nil
 }
 
 // Output writes an "o" event with terminal output. data may end in the
@@ -94,12 +89,12 @@ func (c *CastWriter) Resize(t time.Time, cols, rows int) error {
 	if cols <= 0 || rows <= 0 {
 		return fmt.Errorf("recordings: resize %dx%d must be positive", cols, rows)
 	}
-	return c.event(t, "r", strconv.Itoa(cols)+"x"+strconv.Itoa(rows))
+	return c.event(t, "r", []byte(strconv.Itoa(cols)+"x"+strconv.Itoa(rows)))
 }
 
 // Marker writes an "m" event with a label.
 func (c *CastWriter) Marker(t time.Time, label string) error {
-	return c.emit(t, "m", label)
+	return c.emit(t, "m", []byte(label))
 }
 
 // Close writes any UTF-8 bytes held back by Output or Input as U+FFFD. It
@@ -113,26 +108,24 @@ func (c *CastWriter) Close() error {
 }
 
 // event writes a data event, skipping empty payloads.
-func (c *CastWriter) event(t time.Time, typ, data string) error {
-	if data == "" {
+func (c *CastWriter) event(t time.Time, typ string, data []byte) error {
+	if len(data) == 0 {
 		return nil
 	}
 	return c.emit(t, typ, data)
 }
 
-func (c *CastWriter) emit(t time.Time, typ, data string) error {
+// emit writes one event line; data becomes a JSON string (see
+// appendJSONString), with no intermediate copies.
+func (c *CastWriter) emit(t time.Time, typ string, data []byte) error {
 	d := max(t.Sub(c.start), c.last)
 	c.last = d
-	c.strBuf.Reset()
-	if err := c.enc.Encode(data); err != nil {
-		return fmt.Errorf("recordings: encoding cast event: %w", err)
-	}
 	l := append(c.line[:0], '[')
 	l = strconv.AppendFloat(l, d.Seconds(), 'f', 6, 64)
 	l = append(l, `, "`...)
 	l = append(l, typ...)
 	l = append(l, `", `...)
-	l = append(l, bytes.TrimSuffix(c.strBuf.Bytes(), []byte("\n"))...)
+	l = appendJSONString(l, data)
 	l = append(l, "]\n"...)
 	c.line = l
 	if _, err := c.w.Write(l); err != nil {
@@ -141,28 +134,33 @@ func (c *CastWriter) emit(t time.Time, typ, data string) error {
 	return nil
 }
 
-// utf8Carry turns a byte stream into valid UTF-8 text, holding back an
-// incomplete sequence at the end of one chunk for the next.
+// utf8Carry holds back an incomplete UTF-8 sequence at the end of one chunk
+// of a byte stream for the next.
 type utf8Carry struct {
 	pending []byte
+	joined  []byte
 }
 
-func (u *utf8Carry) text(data []byte) string {
+// text returns the part of pending+data that ends on a whole sequence; it
+// is valid until the next call.
+func (u *utf8Carry) text(data []byte) []byte {
 	if len(u.pending) == 0 { // the common case: no copy of data
 		cut := incompleteTail(data)
 		u.pending = append(u.pending, data[cut:]...)
-		return sanitize(data[:cut])
+		return data[:cut]
 	}
-	b := append(u.pending, data...)
+	b := append(append(u.joined[:0], u.pending...), data...)
+	u.joined = b
 	cut := incompleteTail(b)
-	u.pending = append(u.pending[:0:0], b[cut:]...)
-	return sanitize(b[:cut])
+	u.pending = append(u.pending[:0], b[cut:]...)
+	return b[:cut]
 }
 
-func (u *utf8Carry) flush() string {
-	s := sanitize(u.pending)
+// flush returns what is held back (an incomplete sequence).
+func (u *utf8Carry) flush() []byte {
+	b := u.pending
 	u.pending = nil
-	return s
+	return b
 }
 
 // incompleteTail returns the index where a trailing incomplete (but so far
@@ -180,22 +178,66 @@ func incompleteTail(b []byte) int {
 	return len(b)
 }
 
-// sanitize returns b as a string with every invalid byte replaced by U+FFFD.
-func sanitize(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
+// jsonPlain marks the ASCII bytes a JSON string holds as they are.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
 	}
-	out := make([]byte, 0, len(b)+8)
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n == 1 {
-			out = utf8.AppendRune(out, utf8.RuneError)
-		} else {
-			out = append(out, b[:n]...)
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends b to dst as a JSON string literal. Valid UTF-8
+// is copied as it is; every invalid byte becomes \ufffd; quotes,
+// backslashes and control characters are escaped, and so are U+2028 and
+// U+2029 (as encoding/json does). Runs of plain bytes are copied at once:
+// terminal output is mostly plain ASCII, and this is the recording's hot
+// path.
+func appendJSONString(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if jsonPlain[c] {
+				i++
+				continue
+			}
+			dst = append(dst, b[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
 		}
-		b = b[n:]
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, b[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, b[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
-	return string(out)
+	dst = append(dst, b[start:]...)
+	return append(dst, '"')
 }
 
 // ParseCast validates an asciicast v2 stream: a header line with version 2
