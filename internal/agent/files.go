@@ -16,6 +16,7 @@ import (
 
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
+	"tether/internal/writeback"
 )
 
 // files runs a session's file operations inside the end user's home,
@@ -34,6 +35,7 @@ type files struct {
 type put struct {
 	rel, tmp string
 	f        *os.File
+	w        *writeback.Writer // writes f, starting write-back as it goes
 	h        hash.Hash
 	n, size  int64
 	mode     fs.FileMode
@@ -120,7 +122,7 @@ func (fl *files) startPut(o protocol.FileOpen) error {
 		return fmt.Errorf("cannot write %s: %w", rel, err)
 	}
 	fl.mu.Lock()
-	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, h: sha256.New(), size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
+	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, w: writeback.New(f), h: sha256.New(), size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
 	fl.mu.Unlock()
 	fl.s.console.notice("⇣ Receiving %s (%s) from the technician", sanitize.Display(rel, 120), humanSize(o.Size))
 	return nil
@@ -160,7 +162,7 @@ func (fl *files) data(id uint32, b []byte) error {
 		fl.abort(id)
 		return fl.answer(context.Background(), protocol.FileResult{ID: id, Error: "more data than announced"})
 	}
-	if _, err := p.f.Write(b); err != nil {
+	if _, err := p.w.Write(b); err != nil {
 		fl.abort(id)
 		return fl.answer(context.Background(), protocol.FileResult{ID: id, Error: "write failed: " + err.Error()})
 	}

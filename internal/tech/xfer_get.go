@@ -18,6 +18,7 @@ import (
 	"tether/internal/protocol"
 	"tether/internal/safepath"
 	"tether/internal/sanitize"
+	"tether/internal/writeback"
 )
 
 // getState is a download in progress: where entries go and the current
@@ -35,6 +36,7 @@ type getState struct {
 type getFile struct {
 	rel, tmp string
 	f        *os.File
+	w        *writeback.Writer // writes f, starting write-back as it goes
 	h        hash.Hash
 	n, size  int64
 	mode     fs.FileMode
@@ -149,7 +151,7 @@ func (g *getState) header(h protocol.FileHeader) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
-	g.cur = &getFile{rel: rel, tmp: tmp, f: f, h: sha256.New(), size: h.Size, mode: fs.FileMode(h.Mode & 0o777),
+	g.cur = &getFile{rel: rel, tmp: tmp, f: f, w: writeback.New(f), h: sha256.New(), size: h.Size, mode: fs.FileMode(h.Mode & 0o777),
 		progress: g.x.bar(h.Size, path.Base(rel))}
 	return nil
 }
@@ -160,7 +162,7 @@ func (g *getState) data(b []byte) error {
 	if c == nil || c.n+int64(len(b)) > c.size {
 		return errors.New("device sent more data than it announced")
 	}
-	if _, err := c.f.Write(b); err != nil {
+	if _, err := c.w.Write(b); err != nil {
 		return err
 	}
 	c.h.Write(b)
