@@ -32,6 +32,11 @@ func baseConfig() *tls.Config {
 		CipherSuites:     append([]uint16(nil), cipherSuites...),
 		CurvePreferences: append([]tls.CurveID(nil), curves...),
 		NextProtos:       []string{"http/1.1"},
+		// Full-size records from the first byte: dynamic sizing starts
+		// every burst after a second of quiet with ~1 KiB records, which
+		// helps a browser render early but only costs us records, system
+		// calls and wake-ups, since every Tether message is used whole.
+		DynamicRecordSizingDisabled: true,
 	}
 }
 

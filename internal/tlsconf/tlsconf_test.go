@@ -284,6 +284,9 @@ func TestConfigs(t *testing.T) {
 		if c.MinVersion != tls.VersionTLS12 {
 			t.Errorf("%s MinVersion = %x, want TLS 1.2", name, c.MinVersion)
 		}
+		if !c.DynamicRecordSizingDisabled {
+			t.Errorf("%s has dynamic record sizing on, want full-size records", name)
+		}
 		if !slices.Equal(c.CipherSuites, cipherSuites) {
 			t.Errorf("%s CipherSuites = %v, want %v", name, c.CipherSuites, cipherSuites)
 		}
