@@ -77,18 +77,25 @@ func newRecorder(conn *transport.Conn, info protocol.SessionInfo) (*recorder, er
 // and sending a chunk never holds up the session's output (a keystroke's
 // echo does not wait behind a 64 KiB recording chunk being written). At most
 // recQueue pieces wait; beyond that Write blocks, so memory stays bounded.
+// Frame buffers are reused.
 type recSender struct {
 	conn *transport.Conn
 	q    chan []byte
+	free chan []byte
 	done chan struct{}
 	mu   sync.Mutex
 	err  error
 }
 
-const recQueue = 16
+const (
+	recQueue = 16
+	// recPiece is the most recording bytes one frame carries: a whole
+	// sealed chunk (prefix, 64 KiB, tag) fits, so each chunk is one frame.
+	recPiece = protocol.MaxFrame - 1
+)
 
 func newRecSender(c *transport.Conn) *recSender {
-	s := &recSender{conn: c, q: make(chan []byte, recQueue), done: make(chan struct{})}
+	s := &recSender{conn: c, q: make(chan []byte, recQueue), free: make(chan []byte, recQueue+1), done: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -98,10 +105,15 @@ func (s *recSender) Write(p []byte) (int, error) {
 	if err := s.failed(); err != nil {
 		return 0, err
 	}
-	for off := 0; off < len(p); off += protocol.MaxChunk {
-		end := min(off+protocol.MaxChunk, len(p))
-		frame := make([]byte, 0, 1+end-off)
-		s.q <- append(append(frame, byte(protocol.FrameRecording)), p[off:end]...)
+	for off := 0; off < len(p); off += recPiece {
+		end := min(off+recPiece, len(p))
+		var frame []byte
+		select {
+		case frame = <-s.free:
+		default:
+			frame = make([]byte, 0, 1+recPiece)
+		}
+		s.q <- append(append(frame[:0], byte(protocol.FrameRecording)), p[off:end]...)
 	}
 	return len(p), nil
 }
@@ -110,16 +122,23 @@ func (s *recSender) Write(p []byte) (int, error) {
 func (s *recSender) run() {
 	defer close(s.done)
 	for f := range s.q {
-		if s.failed() != nil {
-			continue
+		if s.failed() == nil {
+			s.send(f)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := s.conn.WriteFrame(ctx, f); err != nil {
-			s.mu.Lock()
-			s.err = fmt.Errorf("send recording to relay: %w", err)
-			s.mu.Unlock()
+		select {
+		case s.free <- f:
+		default:
 		}
-		cancel()
+	}
+}
+
+func (s *recSender) send(f []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.conn.WriteFrame(ctx, f); err != nil {
+		s.mu.Lock()
+		s.err = fmt.Errorf("send recording to relay: %w", err)
+		s.mu.Unlock()
 	}
 }
 
