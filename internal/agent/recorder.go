@@ -72,88 +72,48 @@ func newRecorder(conn *transport.Conn, info protocol.SessionInfo) (*recorder, er
 	return rec, nil
 }
 
-// recSender sends what the encrypting writer produces to the relay, in
-// frames no larger than the protocol allows, from its own goroutine: sealing
-// and sending a chunk never holds up the session's output (a keystroke's
-// echo does not wait behind a 64 KiB recording chunk being written). At most
-// recQueue pieces wait; beyond that Write blocks, so memory stays bounded.
-// Frame buffers are reused.
+// recSender sends what the encrypting writer produces to the relay as
+// FrameRecording frames, from the goroutine that produced it (the output
+// pump, or the flush timer), so no thread hand-off is needed per chunk. A
+// chunk completes once per 64 KiB of output, so a keystroke's echo almost
+// never waits behind one. After an error it only reports that error.
 type recSender struct {
-	conn *transport.Conn
-	q    chan []byte
-	free chan []byte
-	done chan struct{}
-	mu   sync.Mutex
-	err  error
+	conn  *transport.Conn
+	frame []byte
+	err   error
 }
 
-const (
-	recQueue = 16
-	// recPiece is the most recording bytes one frame carries: a whole
-	// sealed chunk (prefix, 64 KiB, tag) fits, so each chunk is one frame.
-	recPiece = protocol.MaxFrame - 1
-)
+// recPiece is the most recording bytes one frame carries: a whole sealed
+// chunk (prefix, 64 KiB, tag) fits, so each chunk is one frame.
+const recPiece = protocol.MaxFrame - 1
 
-func newRecSender(c *transport.Conn) *recSender {
-	s := &recSender{conn: c, q: make(chan []byte, recQueue), free: make(chan []byte, recQueue+1), done: make(chan struct{})}
-	go s.run()
-	return s
-}
+// recSendTimeout bounds how long one recording frame may take to send.
+const recSendTimeout = 30 * time.Second
 
-// Write queues p as one or more FrameRecording frames.
+func newRecSender(c *transport.Conn) *recSender { return &recSender{conn: c} }
+
+// Write sends p as one or more FrameRecording frames. The recorder's lock
+// serialises calls.
 func (s *recSender) Write(p []byte) (int, error) {
-	if err := s.failed(); err != nil {
-		return 0, err
+	if s.err != nil {
+		return 0, s.err
 	}
 	for off := 0; off < len(p); off += recPiece {
 		end := min(off+recPiece, len(p))
-		var frame []byte
-		select {
-		case frame = <-s.free:
-		default:
-			frame = make([]byte, 0, 1+recPiece)
+		s.frame = append(append(s.frame[:0], byte(protocol.FrameRecording)), p[off:end]...)
+		ctx, cancel := context.WithTimeout(context.Background(), recSendTimeout)
+		err := s.conn.WriteFrame(ctx, s.frame)
+		cancel()
+		if err != nil {
+			s.err = fmt.Errorf("send recording to relay: %w", err)
+			return off, s.err
 		}
-		s.q <- append(append(frame[:0], byte(protocol.FrameRecording)), p[off:end]...)
 	}
 	return len(p), nil
 }
 
-// run writes queued frames in order; after an error it only drains.
-func (s *recSender) run() {
-	defer close(s.done)
-	for f := range s.q {
-		if s.failed() == nil {
-			s.send(f)
-		}
-		select {
-		case s.free <- f:
-		default:
-		}
-	}
-}
-
-func (s *recSender) send(f []byte) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.conn.WriteFrame(ctx, f); err != nil {
-		s.mu.Lock()
-		s.err = fmt.Errorf("send recording to relay: %w", err)
-		s.mu.Unlock()
-	}
-}
-
-func (s *recSender) failed() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-// close waits until everything queued was sent; no Write may follow.
-func (s *recSender) close() error {
-	close(s.q)
-	<-s.done
-	return s.failed()
-}
+// close reports whether everything was sent.
+func (s *recSender) close() error { return s.err }
 
 // flushLoop seals what is buffered every flushEvery.
 func (r *recorder) flushLoop() {
