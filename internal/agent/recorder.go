@@ -21,17 +21,45 @@ const flushEvery = 2 * time.Second
 // recorder records a session as asciicast v2, encrypted on this machine to
 // the reviewers' keys, and streams the ciphertext to the relay as it goes.
 // Safe for concurrent use. A nil *recorder records nothing.
+//
+// Callers only queue events (a copy of the bytes and the time); a worker
+// goroutine encodes, seals and sends them, woken once per recBatch of
+// queued bytes and every flushEvery. The output pump, which is the
+// bottleneck of bulk terminal output, so spends one copy per message on the
+// recording instead of encoding, sealing and sending it.
 type recorder struct {
-	mu     sync.Mutex
-	conn   *transport.Conn
-	send   *recSender
-	enc    *recordings.Writer
-	cast   *recordings.CastWriter
-	input  bool
-	err    error
-	stop   chan struct{}
-	closed bool
+	mu      sync.Mutex
+	room    *sync.Cond // the worker took the queue, or the recorder stopped
+	events  []recEvent
+	arena   []byte // the events' bytes, in order
+	closing bool
+	err     error // the first failure
+	wake    chan struct{}
+	done    chan struct{} // the worker finished
+	input   bool
+
+	// The worker's alone once started.
+	conn *transport.Conn
+	send *recSender
+	enc  *recordings.Writer
+	cast *recordings.CastWriter
 }
+
+// recEvent is one queued event; its bytes (output, input or marker text)
+// are the next n bytes of the arena.
+type recEvent struct {
+	t          time.Time
+	kind       byte // 'o', 'i', 'r', 'm'
+	n          int
+	cols, rows int
+}
+
+const (
+	// recBatch is how many queued bytes wake the worker: one chunk's worth.
+	recBatch = recordings.ChunkSize
+	// recQueueMax bounds the queue; beyond it callers wait for the worker.
+	recQueueMax = 16 * recordings.ChunkSize
+)
 
 // newRecorder starts the recording of info's session on conn.
 func newRecorder(conn *transport.Conn, info protocol.SessionInfo) (*recorder, error) {
@@ -53,30 +81,27 @@ func newRecorder(conn *transport.Conn, info protocol.SessionInfo) (*recorder, er
 	if b, err := hex.DecodeString(info.ID); err == nil && len(b) == 16 {
 		copy(sid[:], b)
 	}
-	rec := &recorder{conn: conn, input: info.RecordInput, stop: make(chan struct{})}
+	rec := &recorder{conn: conn, input: info.RecordInput, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	rec.room = sync.NewCond(&rec.mu)
 	t := time.Now()
 	rec.send = newRecSender(conn)
 	enc, err := recordings.NewWriter(rec.send, sid, t, rcpts...)
 	if err != nil {
-		rec.send.close()
 		return nil, fmt.Errorf("start recording: %w", err)
 	}
 	rec.enc = enc
 	h := recordings.CastHeader{Version: 2, Width: 80, Height: 24, Timestamp: t.Unix(),
 		Title: "Tether session " + info.ID, Env: map[string]string{"TERM": "xterm-256color"}}
 	if rec.cast, err = recordings.NewCastWriter(enc, h, t); err != nil {
-		rec.send.close()
 		return nil, fmt.Errorf("start recording: %w", err)
 	}
-	go rec.flushLoop()
+	go rec.work()
 	return rec, nil
 }
 
 // recSender sends what the encrypting writer produces to the relay as
-// FrameRecording frames, from the goroutine that produced it (the output
-// pump, or the flush timer), so no thread hand-off is needed per chunk. A
-// chunk completes once per 64 KiB of output, so a keystroke's echo almost
-// never waits behind one. After an error it only reports that error.
+// FrameRecording frames, from the recorder's worker. After an error it only
+// reports that error.
 type recSender struct {
 	conn  *transport.Conn
 	frame []byte
@@ -92,8 +117,7 @@ const recSendTimeout = 30 * time.Second
 
 func newRecSender(c *transport.Conn) *recSender { return &recSender{conn: c} }
 
-// Write sends p as one or more FrameRecording frames. The recorder's lock
-// serialises calls.
+// Write sends p as one or more FrameRecording frames.
 func (s *recSender) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
@@ -112,75 +136,155 @@ func (s *recSender) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// close reports whether everything was sent.
-func (s *recSender) close() error { return s.err }
-
-// flushLoop seals what is buffered every flushEvery.
-func (r *recorder) flushLoop() {
-	t := time.NewTicker(flushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-t.C:
-			r.do(func() error { return r.enc.Flush() })
-		}
-	}
-}
-
-// do runs fn under the lock unless the recorder failed or closed, keeping
-// the first error.
-func (r *recorder) do(fn func() error) error {
+// add queues one event with a copy of data. It returns the recorder's
+// failure, if any; after close it drops the event.
+func (r *recorder) add(ev recEvent, data []byte) error {
 	if r == nil {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.err != nil || r.closed {
+	for len(r.arena) >= recQueueMax && r.err == nil && !r.closing {
+		r.room.Wait()
+	}
+	if r.err != nil || r.closing {
 		return r.err
 	}
-	r.err = fn()
-	return r.err
+	ev.n = len(data)
+	r.events = append(r.events, ev)
+	r.arena = append(r.arena, data...)
+	if len(r.arena) >= recBatch {
+		r.poke()
+	}
+	return nil
+}
+
+// poke wakes the worker if it is not already due to wake.
+func (r *recorder) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// work encodes, seals and sends queued events until the recorder closes,
+// sealing what is buffered at least every flushEvery.
+func (r *recorder) work() {
+	defer close(r.done)
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	var evs []recEvent
+	var arena []byte
+	for {
+		flush := false
+		select {
+		case <-r.wake:
+		case <-tick.C:
+			flush = true
+		}
+		r.mu.Lock()
+		evs, r.events = r.events, evs[:0]
+		arena, r.arena = r.arena, arena[:0]
+		closing, failed := r.closing, r.err != nil
+		r.room.Broadcast()
+		r.mu.Unlock()
+		if !failed {
+			err := r.write(evs, arena)
+			switch {
+			case err != nil:
+			case closing:
+				err = r.finish()
+			case flush:
+				err = r.enc.Flush()
+			}
+			if err != nil {
+				r.fail(err)
+			}
+		}
+		if closing {
+			return
+		}
+	}
+}
+
+// write encodes queued events into the recording.
+func (r *recorder) write(evs []recEvent, arena []byte) error {
+	for _, ev := range evs {
+		data := arena[:ev.n:ev.n]
+		arena = arena[ev.n:]
+		var err error
+		switch ev.kind {
+		case 'o':
+			err = r.cast.Output(ev.t, data)
+		case 'i':
+			err = r.cast.Input(ev.t, data)
+		case 'r':
+			err = r.cast.Resize(ev.t, ev.cols, ev.rows)
+		case 'm':
+			err = r.cast.Marker(ev.t, string(data))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish writes the final chunk.
+func (r *recorder) finish() error {
+	if err := r.cast.Close(); err != nil {
+		return err
+	}
+	return r.enc.Close()
+}
+
+func (r *recorder) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.room.Broadcast()
 }
 
 func (r *recorder) output(b []byte) error {
-	return r.do(func() error { return r.cast.Output(time.Now(), b) })
+	return r.add(recEvent{t: time.Now(), kind: 'o'}, b)
 }
 
 func (r *recorder) inputEvent(b []byte) error {
 	if r == nil || !r.input {
 		return nil
 	}
-	return r.do(func() error { return r.cast.Input(time.Now(), b) })
+	return r.add(recEvent{t: time.Now(), kind: 'i'}, b)
 }
 
 func (r *recorder) resize(cols, rows int) error {
-	return r.do(func() error { return r.cast.Resize(time.Now(), cols, rows) })
+	return r.add(recEvent{t: time.Now(), kind: 'r', cols: cols, rows: rows}, nil)
 }
 
 func (r *recorder) marker(format string, args ...any) error {
-	return r.do(func() error { return r.cast.Marker(time.Now(), fmt.Sprintf(format, args...)) })
+	return r.add(recEvent{t: time.Now(), kind: 'm'}, []byte(fmt.Sprintf(format, args...)))
 }
 
-// close writes the final chunk and tells the relay the recording is whole.
+// close records the end, waits until the worker sent the final chunk and
+// tells the relay whether the recording is whole. Later calls only wait.
 func (r *recorder) close(reason string) error {
 	if r == nil {
 		return nil
 	}
 	r.marker("end: %s", reason)
-	err := r.do(func() error {
-		if err := r.cast.Close(); err != nil {
-			return err
-		}
-		return r.enc.Close()
-	})
 	r.mu.Lock()
-	r.closed = true
+	again := r.closing
+	r.closing = true
+	r.room.Broadcast()
 	r.mu.Unlock()
-	close(r.stop)
-	if serr := r.send.close(); err == nil {
-		err = serr
+	r.poke()
+	<-r.done
+	r.mu.Lock()
+	err := r.err
+	r.mu.Unlock()
+	if again {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
