@@ -22,30 +22,57 @@ type agentConn struct {
 
 // agentRegistry tracks which devices are online. Safe for concurrent use.
 type agentRegistry struct {
-	mu sync.Mutex
-	m  map[string]*agentConn
+	mu     sync.Mutex
+	m      map[string]*agentConn
+	closed bool           // the relay is shutting down: no more agents
+	wg     sync.WaitGroup // one per watched connection
 }
 
 func newAgentRegistry() *agentRegistry { return &agentRegistry{m: make(map[string]*agentConn)} }
 
-// add registers a, closing any older connection of the same device.
-func (r *agentRegistry) add(a *agentConn) {
+// add registers a, closing any older connection of the same device. It
+// returns false if the relay is shutting down.
+func (r *agentRegistry) add(a *agentConn) bool {
 	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return false
+	}
 	old := r.m[a.dev.ID]
 	r.m[a.dev.ID] = a
+	r.wg.Add(1)
 	r.mu.Unlock()
 	if old != nil {
 		old.conn.Close("replaced by a newer connection from the same device")
 	}
+	return true
 }
 
-// remove unregisters a if it is still the current connection.
+// remove unregisters a if it is still the current connection; every add
+// is followed by exactly one remove.
 func (r *agentRegistry) remove(a *agentConn) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.m[a.dev.ID] == a {
 		delete(r.m, a.dev.ID)
 	}
+	r.mu.Unlock()
+	r.wg.Done()
+}
+
+// closeAll closes every agent connection and refuses new ones (relay
+// shutdown), then waits for their goroutines to finish.
+func (r *agentRegistry) closeAll() {
+	r.mu.Lock()
+	r.closed = true
+	conns := make([]*agentConn, 0, len(r.m))
+	for _, a := range r.m {
+		conns = append(conns, a)
+	}
+	r.mu.Unlock()
+	for _, a := range conns {
+		a.conn.CloseNow()
+	}
+	r.wg.Wait()
 }
 
 func (r *agentRegistry) get(id string) *agentConn {
@@ -56,8 +83,9 @@ func (r *agentRegistry) get(id string) *agentConn {
 
 func (r *agentRegistry) online(id string) bool { return r.get(id) != nil }
 
-// handleAgentControl serves an enrolled agent's long-lived connection: the
-// device proves itself by signing a fresh challenge, then waits for offers.
+// handleAgentControl accepts an enrolled agent's long-lived connection: the
+// device proves itself by signing a fresh challenge, is welcomed, and is then
+// watched by watchAgent while it waits for offers.
 func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 	c, err := transport.Accept(w, r)
 	if err != nil {
@@ -73,23 +101,42 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := &agentConn{dev: dev, conn: c}
-	s.agents.add(a)
-	defer s.agents.remove(a)
+	if !s.agents.add(a) {
+		c.Close("relay shutting down")
+		return
+	}
 	s.db.UpdateDevice(dev.ID, func(d *store.Device) error { d.LastSeen = now(); return nil })
 	s.log.Info("agent online", "device", dev.Name, "id", dev.ID)
 	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlWelcome, DeviceID: dev.ID, Name: dev.Name}); err != nil {
+		c.CloseNow()
+		s.agents.remove(a)
 		return
 	}
-	kctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go c.KeepAlive(kctx)
+	// The handler returns now, and with it net/http's goroutine for this
+	// connection, whose stack grew during the TLS handshake, along with the
+	// request and the response's buffers: an idle agent keeps only a
+	// fresh, small goroutine, the connection and its TLS state.
+	go s.watchAgent(a)
+}
+
+// watchAgent reads (and drops) the agent's frames until its connection
+// fails or is closed: the reads answer its pings and see the pongs to
+// KeepAlive's pings. The relay's shutdown closes the connection
+// (agentRegistry.closeAll).
+func (s *Server) watchAgent(a *agentConn) {
+	defer s.agents.remove(a)
+	kctx, cancel := context.WithCancel(context.Background())
+	a.conn.KeepAlive(kctx)
 	for {
-		if _, _, err := c.ReadFrame(ctx); err != nil {
+		// No context: coder/websocket would arm a timer for every read.
+		if _, _, err := a.conn.ReadFrame(context.Background()); err != nil {
 			break
 		}
 	}
-	s.db.UpdateDevice(dev.ID, func(d *store.Device) error { d.LastSeen = now(); return nil })
-	s.log.Info("agent offline", "device", dev.Name)
+	cancel()
+	a.conn.CloseNow()
+	s.db.UpdateDevice(a.dev.ID, func(d *store.Device) error { d.LastSeen = now(); return nil })
+	s.log.Info("agent offline", "device", a.dev.Name)
 }
 
 // authenticateAgent runs the challenge-response on a fresh connection.

@@ -127,6 +127,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	case <-ctx.Done():
 	}
 	s.broker.endAll("relay shutting down")
+	s.agents.closeAll()
 	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx)
