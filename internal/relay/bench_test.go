@@ -37,8 +37,9 @@ func benchForward(b *testing.B, size int) {
 			return
 		}
 		o := <-dstOut
+		defer context.AfterFunc(r.Context(), c.CloseNow)()
 		for { // what pump does for a sealed frame
-			msg, err := c.ReadMessage(r.Context())
+			msg, err := c.ReadMessage(context.Background())
 			if err != nil || !o.push(msg) {
 				return
 			}

@@ -206,14 +206,18 @@ func (s *Server) finishSession(l *live, reason string) {
 
 // pump reads frames from one side until it fails, forwarding opaque frames
 // to the other side and handling control messages addressed to the relay.
-// fromAgent selects the direction.
+// fromAgent selects the direction. The connection is closed if ctx ends.
 func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	who := "technician"
 	if fromAgent {
 		who = "device"
 	}
+	// Reads take no context: with one, coder/websocket arms and disarms a
+	// context.AfterFunc for every read (four allocations per frame). The
+	// session's end closes src, which fails the read, and so does ctx's end.
+	defer context.AfterFunc(ctx, src.CloseNow)()
 	for {
-		msg, err := src.ReadMessage(ctx)
+		msg, err := src.ReadMessage(context.Background())
 		if err != nil {
 			l.stop(fromAgent, who+" disconnected")
 			return
