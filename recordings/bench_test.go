@@ -46,11 +46,20 @@ func BenchmarkReader(b *testing.B) {
 // BenchmarkCastOutput measures turning 32 KiB of terminal output into one
 // asciicast "o" event, the agent's per-chunk recording cost before sealing.
 func BenchmarkCastOutput(b *testing.B) {
+	benchCast(b, bytes.Repeat([]byte("output line with \x1b[1mbold\x1b[0m text\r\n"), 32<<10/36))
+}
+
+// BenchmarkCastOutputPlain is build or log output: plain text, one escape
+// per line.
+func BenchmarkCastOutputPlain(b *testing.B) {
+	benchCast(b, bytes.Repeat([]byte("internal/relay/broker.go:123:45: declared and not used: frame\r\n"), 32<<10/64))
+}
+
+func benchCast(b *testing.B, chunk []byte) {
 	cw, err := NewCastWriter(io.Discard, CastHeader{Width: 80, Height: 24}, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
-	chunk := bytes.Repeat([]byte("output line with \x1b[1mbold\x1b[0m text\r\n"), 32<<10/36)
 	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()
 	now := time.Now()

@@ -3,6 +3,7 @@ package recordings
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -188,6 +189,15 @@ var jsonPlain = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// plain8 reports whether all eight bytes of x are plain ASCII for a JSON
+// string: none is a control character, '"', '\\' or non-ASCII.
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs } // high bit set where a byte of v is 0
+	ctl := (x - 0x20*ones) & ^x & highs                              // where a byte is < 0x20
+	return (ctl | zero(x^('"'*ones)) | zero(x^('\\'*ones)) | x&highs) == 0
+}
+
 // appendJSONString appends b to dst as a JSON string literal. Valid UTF-8
 // is copied as it is; every invalid byte becomes \ufffd; quotes,
 // backslashes and control characters are escaped, and so are U+2028 and
@@ -198,6 +208,10 @@ func appendJSONString(dst, b []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(b); {
+		if i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+			continue
+		}
 		c := b[i]
 		if c < utf8.RuneSelf {
 			if jsonPlain[c] {

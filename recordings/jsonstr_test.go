@@ -1,6 +1,7 @@
 package recordings
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
@@ -67,4 +68,18 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("output %q is not valid UTF-8", out)
 		}
 	})
+}
+
+func TestPlain8MatchesTheTable(t *testing.T) {
+	// Every byte value in every lane, against plain ASCII filler.
+	for lane := 0; lane < 8; lane++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("abcdefgh")
+			b[lane] = byte(c)
+			want := c < utf8.RuneSelf && jsonPlain[c]
+			if got := plain8(binary.LittleEndian.Uint64(b)); got != want {
+				t.Fatalf("byte %#x in lane %d: plain8 = %v, want %v", c, lane, got, want)
+			}
+		}
+	}
 }
