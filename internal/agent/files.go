@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"tether/internal/filepipe"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 	"tether/internal/writeback"
@@ -35,7 +36,7 @@ type files struct {
 type put struct {
 	rel, tmp string
 	f        *os.File
-	w        *writeback.Writer // writes f, starting write-back as it goes
+	w        *filepipe.Writer // writes f (with early write-back) and hashes, beside the network
 	h        hash.Hash
 	n, size  int64
 	mode     fs.FileMode
@@ -122,7 +123,8 @@ func (fl *files) startPut(o protocol.FileOpen) error {
 		return fmt.Errorf("cannot write %s: %w", rel, err)
 	}
 	fl.mu.Lock()
-	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, w: writeback.New(f), h: sha256.New(), size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
+	h := sha256.New()
+	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, w: filepipe.NewWriter(writeback.New(f), h, protocol.MaxChunk), h: h, size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
 	fl.mu.Unlock()
 	fl.s.console.notice("⇣ Receiving %s (%s) from the technician", sanitize.Display(rel, 120), humanSize(o.Size))
 	return nil
@@ -166,7 +168,6 @@ func (fl *files) data(id uint32, b []byte) error {
 		fl.abort(id)
 		return fl.answer(context.Background(), protocol.FileResult{ID: id, Error: "write failed: " + err.Error()})
 	}
-	p.h.Write(b)
 	p.n += int64(len(b))
 	return nil
 }
@@ -179,6 +180,11 @@ func (fl *files) done(ctx context.Context, d protocol.FileDone) error {
 	fl.mu.Unlock()
 	if p == nil {
 		return nil
+	}
+	if err := p.w.Close(); err != nil {
+		p.f.Close()
+		fl.root.Remove(p.tmp)
+		return fl.answer(ctx, protocol.FileResult{ID: d.ID, Error: "write failed: " + err.Error()})
 	}
 	sum := hex.EncodeToString(p.h.Sum(nil))
 	err := fl.commit(p, d, sum)
@@ -224,6 +230,7 @@ func (fl *files) abort(id uint32) {
 	delete(fl.puts, id)
 	fl.mu.Unlock()
 	if p != nil {
+		p.w.Abort()
 		p.f.Close()
 		fl.root.Remove(p.tmp)
 	}

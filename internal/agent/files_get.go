@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 
+	"tether/internal/filepipe"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
@@ -113,28 +113,18 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel, out string, fi fs
 	}
 	fl.s.console.notice("⇡ Sending %s (%s) to the technician", sanitize.Display(rel, 120), humanSize(fi.Size()))
 	sum := sha256.New()
-	buf := make([]byte, protocol.MaxChunk-4)
 	msg := make([]byte, 0, protocol.MaxInner)
 	var n int64
-	for {
-		k, rerr := io.ReadFull(f, buf)
-		if k > 0 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("stopped: %w", context.Cause(ctx))
-			}
-			sum.Write(buf[:k])
-			n += int64(k)
-			msg = protocol.AppendFileData(msg[:0], id, buf[:k])
-			if err := fl.s.ch.SendMsg(ctx, msg); err != nil {
-				return err
-			}
+	err = filepipe.Read(f, sum, protocol.MaxChunk-4, func(b []byte) error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped: %w", context.Cause(ctx))
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
-			return rerr
-		}
+		n += int64(len(b))
+		msg = protocol.AppendFileData(msg[:0], id, b)
+		return fl.s.ch.SendMsg(ctx, msg)
+	})
+	if err != nil {
+		return err
 	}
 	hexSum := hex.EncodeToString(sum.Sum(nil))
 	fl.s.fileMoved("download", rel, n, hexSum)

@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"tether/internal/filepipe"
 	"tether/internal/protocol"
 )
 
@@ -211,28 +212,19 @@ func (x *xfer) putFile(ctx context.Context, local, remote, base string, fi fs.Fi
 // arriving meanwhile (the end user revoked, the device failed) stops it.
 func (x *xfer) stream(ctx context.Context, id uint32, f io.Reader, progress io.Writer) (string, error) {
 	h := sha256.New()
-	buf := make([]byte, protocol.MaxChunk-4)
 	msg := make([]byte, 0, protocol.MaxInner)
-	for {
-		n, rerr := io.ReadFull(f, buf)
-		if n > 0 {
-			if err := x.interrupted(id); err != nil {
-				return "", err
-			}
-			h.Write(buf[:n])
-			progress.Write(buf[:n])
-			msg = protocol.AppendFileData(msg[:0], id, buf[:n])
-			if err := x.sc.ch.SendMsg(ctx, msg); err != nil {
-				return "", err
-			}
+	err := filepipe.Read(f, h, protocol.MaxChunk-4, func(b []byte) error {
+		if err := x.interrupted(id); err != nil {
+			return err
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			return hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if rerr != nil {
-			return "", rerr
-		}
+		progress.Write(b)
+		msg = protocol.AppendFileData(msg[:0], id, b)
+		return x.sc.ch.SendMsg(ctx, msg)
+	})
+	if err != nil {
+		return "", err
 	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // interrupted reports an early failure result for id, if one is waiting.
