@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"time"
 )
 
@@ -21,12 +23,24 @@ const echoCmd = `stty raw -echo; echo READY; exec cat`
 // first byte to the last. It best of runs.
 func termThroughput(argv []string, want int64, runs int) (float64, error) {
 	best := 0.0
+	busy0, t0 := systemBusy(), time.Now()
+	var total int64
+	defer func() {
+		// CPU per MB over the whole machine: less sensitive to other load
+		// than the rate, and what a 2-core machine runs out of.
+		if busy := systemBusy() - busy0; total > 0 {
+			logf("%s: machine CPU %.1f ms per MB (%.0f%% of the CPUs busy)", filepath.Base(argv[0]),
+				float64(busy.Milliseconds())/(float64(total)/1e6),
+				100*busy.Seconds()/time.Since(t0).Seconds()/float64(runtime.NumCPU()))
+		}
+	}()
 	for range runs {
 		r, err := startPTY(nil, argv...)
 		if err != nil {
 			return 0, err
 		}
 		n, d, err := r.countOutput(5 * time.Minute)
+		total += n
 		r.close()
 		if st := r.cmd.ProcessState; st != nil {
 			lastTechCPU = st.UserTime() + st.SystemTime()
