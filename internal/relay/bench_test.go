@@ -25,7 +25,7 @@ func BenchmarkForwardKeystroke(b *testing.B) { benchForward(b, 1) }
 func benchForward(b *testing.B, size int) {
 	dstOut := make(chan *outbox, 1)
 	stop := make(chan struct{})
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := transport.Accept(w, r)
 		if err != nil {
 			b.Error(err)
@@ -45,6 +45,8 @@ func benchForward(b *testing.B, size int) {
 			}
 		}
 	}))
+	srv.Listener = transport.BatchListener(srv.Listener) // as Server.Serve does
+	srv.StartTLS()
 	defer srv.Close()
 	defer close(stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -16,6 +16,7 @@ import (
 	"tether/internal/password"
 	"tether/internal/store"
 	"tether/internal/tlsconf"
+	"tether/internal/transport"
 )
 
 // Server is a running relay. Create it with New; it is safe for concurrent
@@ -119,7 +120,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go s.signHeadPeriodically(ctx)
 	go s.pruneAuditDaily(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }()
+	go func() { errc <- srv.Serve(tls.NewListener(transport.BatchListener(ln), srv.TLSConfig)) }()
 	select {
 	case err := <-errc:
 		s.Close()

@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -56,6 +57,9 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	h.bc = &batchConn{Conn: c}
+	if tc, ok := c.(*tls.Conn); ok {
+		h.bc.under, _ = tc.NetConn().(*batchConn) // see BatchListener
+	}
 	return h.bc, bufio.NewReadWriter(smallReader(brw.Reader, h.bc), bufio.NewWriterSize(h.bc, serverWriteBuf)), nil
 }
 

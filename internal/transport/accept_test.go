@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +44,7 @@ func TestSmallReaderKeepsBufferedBytes(t *testing.T) {
 // TestConnOutlivesHandler: the relay hands an accepted Conn to another
 // goroutine and returns from the handler; frames and pings still work.
 func TestConnOutlivesHandler(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r)
 		if err != nil {
 			t.Error(err)

@@ -8,16 +8,20 @@ import (
 )
 
 // batchConn is a net.Conn whose writes between begin and end are gathered
-// in memory and leave in one Write. coder/websocket flushes its 4 KiB bufio
+// in memory and leave in one Write. coder/websocket flushes its bufio
 // writer many times per large message (a client masks and flushes each
-// 4 KiB piece), which without batching costs one TLS record and one system
-// call per piece; batched, a 64 KiB frame leaves in one write. Writes
-// outside a batch (pings, pongs, close frames) go straight through, after
-// anything batched, so the byte order on the wire is always the order of
-// the Write calls. Safe for concurrent use; begin/end pairs must not
-// overlap (Conn serialises them).
+// 4 KiB piece); gathered above TLS, a 64 KiB frame is one TLS write and so
+// a few full-sized records instead of one record per piece. TLS writes
+// each record with a write of its own, so when the connection under TLS is
+// a batchConn too (under), the records are gathered there as well and the
+// whole frame leaves in one system call. Writes outside a batch (pings,
+// pongs, close frames, TLS alerts) go straight through, after anything
+// batched, so the byte order on the wire is always the order of the Write
+// calls. Safe for concurrent use; begin/end pairs must not overlap (Conn
+// serialises them).
 type batchConn struct {
 	net.Conn
+	under    *batchConn // the connection under TLS, if it batches; nil if none
 	mu       sync.Mutex
 	batching bool
 	buf      *[]byte // pooled while batching
@@ -45,14 +49,46 @@ func (c *batchConn) begin() {
 	c.mu.Unlock()
 }
 
+// take closes the batch and returns what it gathered; the caller holds
+// c.mu and must give the buffer back with release.
+func (c *batchConn) take() *[]byte {
+	b := c.buf
+	c.batching, c.buf = false, nil
+	return b
+}
+
+func release(b *[]byte) { *b = (*b)[:0]; batchPool.Put(b) }
+
+// oneRecord is a size TLS always sends in one record (even its first
+// records, which it keeps under a TCP segment).
+const oneRecord = 1024
+
+// flush writes b to the connection, through under's batch if there is one
+// and b may take more than one TLS record. The caller holds c.mu.
+func (c *batchConn) flush(b []byte) error {
+	if c.under == nil || len(b) <= oneRecord {
+		_, err := c.Conn.Write(b)
+		return err
+	}
+	c.under.begin()
+	_, err := c.Conn.Write(b)
+	c.under.mu.Lock()
+	ub := c.under.take()
+	if err == nil && len(*ub) > 0 {
+		_, err = c.under.Conn.Write(*ub)
+	}
+	c.under.mu.Unlock()
+	release(ub)
+	return err
+}
+
 // end closes the batch and writes what it gathered, unless discard is set,
 // within ctx's deadline (and until ctx is cancelled).
 func (c *batchConn) end(ctx context.Context, discard bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b := c.buf
-	c.batching, c.buf = false, nil
-	defer func() { *b = (*b)[:0]; batchPool.Put(b) }()
+	b := c.take()
+	defer release(b)
 	if discard || len(*b) == 0 {
 		return nil
 	}
@@ -64,7 +100,7 @@ func (c *batchConn) end(ctx context.Context, discard bool) error {
 		stop := context.AfterFunc(ctx, func() { c.Conn.SetWriteDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
-	_, err := c.Conn.Write(*b)
+	err := c.flush(*b)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -76,14 +112,28 @@ func (c *batchConn) end(ctx context.Context, discard bool) error {
 func (c *batchConn) endDeadline(d time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b := c.buf
-	c.batching, c.buf = false, nil
-	defer func() { *b = (*b)[:0]; batchPool.Put(b) }()
+	b := c.take()
+	defer release(b)
 	if len(*b) == 0 {
 		return nil
 	}
 	c.Conn.SetWriteDeadline(d)
-	_, err := c.Conn.Write(*b)
+	err := c.flush(*b)
 	c.Conn.SetWriteDeadline(time.Time{})
 	return err
+}
+
+// BatchListener wraps ln's connections so that the Conns Accept makes on
+// them after TLS (tls.NewListener over this listener) send each frame's
+// TLS records in one write.
+func BatchListener(ln net.Listener) net.Listener { return batchListener{ln} }
+
+type batchListener struct{ net.Listener }
+
+func (l batchListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &batchConn{Conn: c}, nil
 }

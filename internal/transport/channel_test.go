@@ -15,6 +15,15 @@ import (
 	"tether/internal/tlsconf"
 )
 
+// newTLSServer starts a test server whose connections batch under TLS,
+// as the relay's do.
+func newTLSServer(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = BatchListener(srv.Listener)
+	srv.StartTLS()
+	return srv
+}
+
 // pair returns a technician-side and an agent-side Channel joined by a real
 // TLS WebSocket (the test server plays the agent).
 func pair(t testing.TB) (tech, agent *Channel) {
@@ -24,7 +33,7 @@ func pair(t testing.TB) (tech, agent *Channel) {
 	rand.Read(p.SessionID[:])
 	agentc := make(chan *Channel, 1)
 	stop := make(chan struct{})
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r)
 		if err != nil {
 			t.Error(err)

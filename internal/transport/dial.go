@@ -71,8 +71,12 @@ func (e Endpoint) httpTransport() *http.Transport {
 	return tr
 }
 
-// Dial opens a WebSocket to path on the relay. Its TCP connection is a
-// batchConn under TLS, so that each frame leaves in one write.
+// Dial opens a WebSocket to path on the relay. Its connection is a
+// batchConn over TLS over a batchConn, so that each frame is one TLS write,
+// in records as large as TLS allows, and leaves in one system call
+// (coder/websocket writes a client's message in masked 4 KiB pieces, each
+// of which would otherwise be a record of its own, and a read of its own on
+// the relay).
 func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
 	u := strings.Replace(e.URL, "https://", "wss://", 1) + path
 	h := http.Header{}
@@ -83,12 +87,24 @@ func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
 	tr.MaxIdleConns = 0
 	var bc *batchConn
 	d := net.Dialer{LocalAddr: e.LocalAddr}
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		bc = &batchConn{Conn: c}
+		cfg := tr.TLSClientConfig.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		under := &batchConn{Conn: c}
+		tc := tls.Client(under, cfg)
+		hctx, cancel := context.WithTimeout(ctx, tr.TLSHandshakeTimeout)
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		bc = &batchConn{Conn: tc, under: under}
 		return bc, nil
 	}
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
