@@ -128,6 +128,11 @@ func benchFiles(ctx context.Context, cfg *config, te *tetherEnv, se *sshEnv, t *
 		return err
 	}
 	defer os.Remove(src)
+	// Write the source file out before timing anything: otherwise its 1 GiB
+	// of dirty pages is flushed during whichever transfer runs first.
+	if _, err := runOut(ctx, "", "sync"); err != nil {
+		return err
+	}
 	timed := func(f func() error) (float64, error) {
 		t0 := time.Now()
 		if err := f(); err != nil {
