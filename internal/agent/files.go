@@ -36,7 +36,8 @@ type files struct {
 type put struct {
 	rel, tmp string
 	f        *os.File
-	w        *filepipe.Writer // writes f (with early write-back) and hashes, beside the network
+	w        *filepipe.Writer  // writes through wb and hashes, beside the network
+	wb       *writeback.Writer // writes f; Sync writes its tail and fsyncs
 	h        hash.Hash
 	n, size  int64
 	mode     fs.FileMode
@@ -123,8 +124,8 @@ func (fl *files) startPut(o protocol.FileOpen) error {
 		return fmt.Errorf("cannot write %s: %w", rel, err)
 	}
 	fl.mu.Lock()
-	h := sha256.New()
-	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, w: filepipe.NewWriter(writeback.New(f), h, protocol.MaxChunk), h: h, size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
+	h, wb := sha256.New(), writeback.New(f)
+	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, w: filepipe.NewWriter(wb, h, protocol.MaxChunk), wb: wb, h: h, size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
 	fl.mu.Unlock()
 	fl.s.console.notice("⇣ Receiving %s (%s) from the technician", sanitize.Display(rel, 120), humanSize(o.Size))
 	return nil
@@ -206,7 +207,7 @@ func (fl *files) commit(p *put, d protocol.FileDone, sum string) error {
 	if sum != d.SHA256 {
 		return errors.New("SHA-256 mismatch: the file was damaged in transit")
 	}
-	if err := p.f.Sync(); err != nil {
+	if err := p.wb.Sync(); err != nil {
 		return err
 	}
 	if err := p.f.Close(); err != nil {

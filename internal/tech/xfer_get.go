@@ -181,7 +181,7 @@ func (g *getState) done(d protocol.FileDone) error {
 	if c.n != c.size || d.Size != c.size || sum != d.SHA256 {
 		return fmt.Errorf("%s: size or SHA-256 mismatch; nothing was written", c.rel)
 	}
-	if err := c.f.Sync(); err != nil {
+	if err := c.w.Sync(); err != nil { // writes the tail, then fsync
 		return err
 	}
 	c.f.Close()

@@ -1,33 +1,85 @@
-// Package writeback writes a received file so that its final fsync is
-// short. A file arriving over the network at a few hundred MB/s stays in
-// the page cache until fsync on a machine with plenty of memory (the
-// kernel starts write-back only at dirty_background_ratio), so the whole
-// file would be written to disk only after the last byte arrived, and the
-// transfer would take network time plus disk time. A Writer asks the kernel
-// to start writing each window of the file as soon as it is complete, and
-// waits for the window before the previous one, so the disk works while the
-// network does and at most a few windows are dirty at once.
+// Package writeback writes a received file so that receiving it costs
+// little CPU and its final fsync is short.
+//
+// Where the file system allows it (Linux, O_DIRECT), whole 1 MiB blocks go
+// straight from an aligned buffer to the disk and only the last partial
+// block passes through the page cache: on the machines we measured, copying
+// a gigabyte into the page cache (and the kernel reclaiming it again) cost
+// ~3 s of CPU, more than the network and SHA-256 together, while direct
+// writes ran at 2 GB/s.
+//
+// Elsewhere the Writer asks the kernel to start writing each 8 MiB window
+// as soon as it is complete and waits for the window before the previous
+// one: a file arriving at a few hundred MB/s would otherwise stay in the
+// page cache until fsync (the kernel starts write-back only at
+// dirty_background_ratio), so the transfer would take network time plus
+// disk time.
 package writeback
 
 import "os"
 
-// Window is how much of a file is handed to the disk at a time.
+// Window is how much of a file is handed to the disk at a time in buffered
+// mode.
 const Window = 8 << 20
 
-// A Writer writes sequentially to a file, starting write-back as it goes.
-// Sync (or the file's own Sync) must still be called to make it durable.
+// Block is the size of one direct write.
+const Block = 1 << 20
+
+// A Writer writes sequentially to a file from its start. Sync must be
+// called to write the tail and make the file durable.
 type Writer struct {
 	f       *os.File
-	off     int64 // bytes written
-	started int64 // write-back started up to here
-	waited  int64 // written to disk up to here
+	off     int64 // bytes handed to f
+	started int64 // buffered mode: write-back started up to here
+	waited  int64 // buffered mode: written to disk up to here
+
+	direct bool   // f has O_DIRECT; buf gathers the next block
+	buf    []byte // aligned, cap Block
 }
 
-// New returns a Writer appending to f from its start.
-func New(f *os.File) *Writer { return &Writer{f: f} }
+// New returns a Writer for f, which must be empty and at offset 0.
+func New(f *os.File) *Writer {
+	w := &Writer{f: f}
+	if buf := alignedBlock(); buf != nil && setDirect(f, true) {
+		w.direct, w.buf = true, buf
+	}
+	return w
+}
 
-// Write writes p and starts write-back of every completed window.
+// Write writes p (in direct mode, whole blocks; the rest waits in the
+// buffer for more or for Sync).
 func (w *Writer) Write(p []byte) (int, error) {
+	if !w.direct {
+		return w.writeBuffered(p)
+	}
+	total := len(p)
+	for len(p) > 0 {
+		n := copy(w.buf[len(w.buf):Block], p)
+		w.buf = w.buf[:len(w.buf)+n]
+		p = p[n:]
+		if len(w.buf) == Block {
+			if err := w.writeBlock(); err != nil {
+				return total - len(p) - len(w.buf), err
+			}
+		}
+	}
+	return total, nil
+}
+
+// writeBlock writes the full buffer directly; if the file system refuses
+// direct I/O after all, it falls back to buffered writes.
+func (w *Writer) writeBlock() error {
+	n, err := w.f.Write(w.buf)
+	w.off += int64(n)
+	if err != nil && n == 0 && setDirect(w.f, false) {
+		w.direct = false
+		_, err = w.writeBuffered(w.buf)
+	}
+	w.buf = w.buf[:0]
+	return err
+}
+
+func (w *Writer) writeBuffered(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.off += int64(n)
 	if err == nil && w.off-w.started >= Window {
@@ -49,5 +101,19 @@ func (w *Writer) flushWindows() {
 	w.started = end
 }
 
-// Sync makes everything written durable.
-func (w *Writer) Sync() error { return w.f.Sync() }
+// Sync writes what is still buffered and makes everything written durable.
+func (w *Writer) Sync() error {
+	if w.direct {
+		w.direct = false
+		setDirect(w.f, false) // the tail is not a whole block
+		if len(w.buf) > 0 {
+			n, err := w.f.Write(w.buf)
+			w.off += int64(n)
+			w.buf = w.buf[:0]
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return w.f.Sync()
+}
