@@ -459,3 +459,20 @@ type PolicyChanges struct {
 	RequireMFA           *bool   `json:"require_mfa,omitempty"`
 	RecordInput          *bool   `json:"record_input,omitempty"`
 }
+
+// PolicyView is an organisation's policy as the relay shows it (GET
+// /v1/policy, GET /v1/orgs). Durations are strings such as "90d", "15m" or
+// "0".
+type PolicyView struct {
+	MinLength            int    `json:"min_length"`
+	MaxLength            int    `json:"max_length"`
+	RequireClasses       int    `json:"require_classes"`
+	PasswordMaxAge       string `json:"password_max_age"`
+	PasswordHistoryCount int    `json:"password_history_count"`
+	PasswordHistory      string `json:"password_history"`
+	LockoutThreshold     int    `json:"lockout_threshold"`
+	IdleTimeout          string `json:"idle_timeout"`
+	TokenLifetime        string `json:"token_lifetime"`
+	RequireMFA           bool   `json:"require_mfa"`
+	RecordInput          bool   `json:"record_input"`
+}

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"tether/internal/passpolicy"
+	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/store"
 )
@@ -18,9 +19,9 @@ var orgName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // orgView is one row of `tech orgs list`.
 type orgView struct {
-	Name    string     `json:"name"`
-	Members int        `json:"members"`
-	Policy  policyView `json:"policy"`
+	Name    string              `json:"name"`
+	Members int                 `json:"members"`
+	Policy  protocol.PolicyView `json:"policy"`
 }
 
 // handleOrgs lists the caller's organisations (every one for a superadmin).

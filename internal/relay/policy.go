@@ -115,23 +115,8 @@ func checkLimit(p *principal, pattern string) error {
 	return errf(http.StatusForbidden, "run `tech passwd` to choose a new password", "%s: your password is temporary or expired", limitPassword)
 }
 
-// policyView is a policy as `tech policy show` prints it.
-type policyView struct {
-	MinLength            int    `json:"min_length"`
-	MaxLength            int    `json:"max_length"`
-	RequireClasses       int    `json:"require_classes"`
-	PasswordMaxAge       string `json:"password_max_age"`
-	PasswordHistoryCount int    `json:"password_history_count"`
-	PasswordHistory      string `json:"password_history"`
-	LockoutThreshold     int    `json:"lockout_threshold"`
-	IdleTimeout          string `json:"idle_timeout"`
-	TokenLifetime        string `json:"token_lifetime"`
-	RequireMFA           bool   `json:"require_mfa"`
-	RecordInput          bool   `json:"record_input"`
-}
-
-func newPolicyView(p passpolicy.Policy) policyView {
-	return policyView{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireClasses: p.RequireClasses,
+func newPolicyView(p passpolicy.Policy) protocol.PolicyView {
+	return protocol.PolicyView{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireClasses: p.RequireClasses,
 		PasswordMaxAge: fmtDur(p.MaxAge), PasswordHistoryCount: p.HistoryCount, PasswordHistory: fmtDur(p.HistoryAge),
 		LockoutThreshold: p.LockoutThreshold, IdleTimeout: fmtDur(p.IdleTimeout), TokenLifetime: fmtDur(p.MaxTokenLifetime),
 		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput}

@@ -12,9 +12,9 @@ import (
 
 // Org is one row of `tech orgs list`.
 type Org struct {
-	Name    string `json:"name"`
-	Members int    `json:"members"`
-	Policy  Policy `json:"policy"`
+	Name    string              `json:"name"`
+	Members int                 `json:"members"`
+	Policy  protocol.PolicyView `json:"policy"`
 }
 
 // Orgs lists the caller's organisations (every one for a superadmin).

@@ -12,21 +12,6 @@ import (
 	"tether/internal/protocol"
 )
 
-// Policy is an organisation's policy as the relay shows it.
-type Policy struct {
-	MinLength            int    `json:"min_length"`
-	MaxLength            int    `json:"max_length"`
-	RequireClasses       int    `json:"require_classes"`
-	PasswordMaxAge       string `json:"password_max_age"`
-	PasswordHistoryCount int    `json:"password_history_count"`
-	PasswordHistory      string `json:"password_history"`
-	LockoutThreshold     int    `json:"lockout_threshold"`
-	IdleTimeout          string `json:"idle_timeout"`
-	TokenLifetime        string `json:"token_lifetime"`
-	RequireMFA           bool   `json:"require_mfa"`
-	RecordInput          bool   `json:"record_input"`
-}
-
 // PolicyShow prints an organisation's policy (the caller's first when org
 // is empty) and the caller's effective policy across their organisations.
 func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error {
@@ -35,10 +20,10 @@ func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error 
 		q.Set("org", org)
 	}
 	var resp struct {
-		Org       string   `json:"org"`
-		Policy    Policy   `json:"policy"`
-		YourOrgs  []string `json:"your_orgs"`
-		Effective Policy   `json:"effective"`
+		Org       string              `json:"org"`
+		Policy    protocol.PolicyView `json:"policy"`
+		YourOrgs  []string            `json:"your_orgs"`
+		Effective protocol.PolicyView `json:"effective"`
 	}
 	if err := c.call(ctx, http.MethodGet, protocol.PathPolicy, q, nil, &resp); err != nil {
 		return err
