@@ -14,10 +14,10 @@ import (
 	"strings"
 	"sync"
 
+	"tether/internal/diskio"
 	"tether/internal/filepipe"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
-	"tether/internal/writeback"
 )
 
 // files runs a session's file operations inside the end user's home,
@@ -36,8 +36,8 @@ type files struct {
 type put struct {
 	rel, tmp string
 	f        *os.File
-	w        *filepipe.Writer  // writes through wb and hashes, beside the network
-	wb       *writeback.Writer // writes f; Sync writes its tail and fsyncs
+	w        *filepipe.Writer // writes through wb and hashes, beside the network
+	wb       *diskio.Writer   // writes f; Sync writes its tail and fsyncs
 	h        hash.Hash
 	n, size  int64
 	mode     fs.FileMode
@@ -124,7 +124,7 @@ func (fl *files) startPut(o protocol.FileOpen) error {
 		return fmt.Errorf("cannot write %s: %w", rel, err)
 	}
 	fl.mu.Lock()
-	h, wb := sha256.New(), writeback.New(f)
+	h, wb := sha256.New(), diskio.NewWriter(f)
 	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, w: filepipe.NewWriter(wb, h, protocol.MaxChunk), wb: wb, h: h, size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
 	fl.mu.Unlock()
 	fl.s.console.notice("⇣ Receiving %s (%s) from the technician", sanitize.Display(rel, 120), humanSize(o.Size))

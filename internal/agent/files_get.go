@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 
+	"tether/internal/diskio"
 	"tether/internal/filepipe"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
@@ -115,7 +116,7 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel, out string, fi fs
 	sum := sha256.New()
 	msg := make([]byte, 0, protocol.MaxInner)
 	var n int64
-	err = filepipe.Read(f, sum, protocol.MaxChunk-4, func(b []byte) error {
+	err = filepipe.Read(diskio.NewReader(f), sum, protocol.MaxChunk-4, func(b []byte) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("stopped: %w", context.Cause(ctx))
 		}

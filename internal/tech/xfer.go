@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"tether/internal/diskio"
 	"tether/internal/filepipe"
 	"tether/internal/protocol"
 )
@@ -190,7 +191,7 @@ func (x *xfer) putFile(ctx context.Context, local, remote, base string, fi fs.Fi
 	if _, err := x.result(ctx, id); err != nil {
 		return fmt.Errorf("upload %s: %w", local, err)
 	}
-	sum, err := x.stream(ctx, id, f, x.bar(fi.Size(), base))
+	sum, err := x.stream(ctx, id, diskio.NewReader(f), x.bar(fi.Size(), base))
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", local, err)
 	}

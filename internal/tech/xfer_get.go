@@ -15,10 +15,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"tether/internal/diskio"
 	"tether/internal/protocol"
 	"tether/internal/safepath"
 	"tether/internal/sanitize"
-	"tether/internal/writeback"
 )
 
 // getState is a download in progress: where entries go and the current
@@ -36,7 +36,7 @@ type getState struct {
 type getFile struct {
 	rel, tmp string
 	f        *os.File
-	w        *writeback.Writer // writes f, starting write-back as it goes
+	w        *diskio.Writer // writes f, starting write-back as it goes
 	h        hash.Hash
 	n, size  int64
 	mode     fs.FileMode
@@ -151,7 +151,7 @@ func (g *getState) header(h protocol.FileHeader) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
-	g.cur = &getFile{rel: rel, tmp: tmp, f: f, w: writeback.New(f), h: sha256.New(), size: h.Size, mode: fs.FileMode(h.Mode & 0o777),
+	g.cur = &getFile{rel: rel, tmp: tmp, f: f, w: diskio.NewWriter(f), h: sha256.New(), size: h.Size, mode: fs.FileMode(h.Mode & 0o777),
 		progress: g.x.bar(h.Size, path.Base(rel))}
 	return nil
 }

@@ -1,20 +1,4 @@
-// Package writeback writes a received file so that receiving it costs
-// little CPU and its final fsync is short.
-//
-// Where the file system allows it (Linux, O_DIRECT), whole 1 MiB blocks go
-// straight from an aligned buffer to the disk and only the last partial
-// block passes through the page cache: on the machines we measured, copying
-// a gigabyte into the page cache (and the kernel reclaiming it again) cost
-// ~3 s of CPU, more than the network and SHA-256 together, while direct
-// writes ran at 2 GB/s.
-//
-// Elsewhere the Writer asks the kernel to start writing each 8 MiB window
-// as soon as it is complete and waits for the window before the previous
-// one: a file arriving at a few hundred MB/s would otherwise stay in the
-// page cache until fsync (the kernel starts write-back only at
-// dirty_background_ratio), so the transfer would take network time plus
-// disk time.
-package writeback
+package diskio
 
 import "os"
 
@@ -22,8 +6,12 @@ import "os"
 // mode.
 const Window = 8 << 20
 
-// Block is the size of one direct write.
+// Block is the size of one direct write or read.
 const Block = 1 << 20
+
+// directAlign is the memory and file alignment direct I/O needs, and the
+// page size cachestat counts in.
+const directAlign = 4096
 
 // A Writer writes sequentially to a file from its start. Sync must be
 // called to write the tail and make the file durable.
@@ -37,8 +25,8 @@ type Writer struct {
 	buf    []byte // aligned, cap Block
 }
 
-// New returns a Writer for f, which must be empty and at offset 0.
-func New(f *os.File) *Writer {
+// NewWriter returns a Writer for f, which must be empty and at offset 0.
+func NewWriter(f *os.File) *Writer {
 	w := &Writer{f: f}
 	if buf := alignedBlock(); buf != nil && setDirect(f, true) {
 		w.direct, w.buf = true, buf

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package writeback
+package diskio
 
 import "os"
 
@@ -12,3 +12,9 @@ func waitWriteback(*os.File, int64, int64)  {}
 // No direct I/O here: every write is buffered.
 func setDirect(*os.File, bool) bool { return false }
 func alignedBlock() []byte          { return nil }
+
+// No page-cache residency either: the Reader reads buffered.
+func cachedPages(*os.File, int64, int64) (int64, bool) { return 0, false }
+
+// pread is never reached without direct I/O.
+func pread(f *os.File, b []byte, off int64) (int, error) { return f.ReadAt(b, off) }

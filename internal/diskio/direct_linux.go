@@ -1,9 +1,11 @@
-package writeback
+package diskio
 
 import (
 	"os"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // sync_file_range flags (linux/fs.h).
@@ -54,9 +56,6 @@ func setDirect(f *os.File, on bool) bool {
 	return ok
 }
 
-// directAlign is the memory and file alignment direct I/O needs.
-const directAlign = 4096
-
 // alignedBlock returns an empty slice with room for one Block, starting
 // at a directAlign boundary.
 func alignedBlock() []byte {
@@ -66,4 +65,34 @@ func alignedBlock() []byte {
 		off = 0
 	}
 	return b[off : off : off+Block]
+}
+
+// cachedPages reports how many pages of [off, off+n) are in the page
+// cache (cachestat(2), Linux 6.5); ok is false if the kernel cannot say.
+func cachedPages(f *os.File, off, n int64) (pages int64, ok bool) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	var st unix.Cachestat_t
+	rc.Control(func(fd uintptr) {
+		err = unix.Cachestat(uint(fd), &unix.CachestatRange{Off: uint64(off), Len: uint64(n)}, &st, 0)
+	})
+	if err != nil {
+		return 0, false
+	}
+	return int64(st.Cache), true
+}
+
+// pread reads once at off, without the retries of os.File.ReadAt (which
+// would re-read at an unaligned offset after a short direct read).
+func pread(f *os.File, b []byte, off int64) (n int, err error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	if cerr := rc.Control(func(fd uintptr) { n, err = syscall.Pread(int(fd), b, off) }); cerr != nil {
+		return 0, cerr
+	}
+	return n, err
 }

@@ -1,4 +1,4 @@
-package writeback
+package diskio
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func testWrites(t *testing.T, pieces []int, direct bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := New(f)
+	w := NewWriter(f)
 	if w.direct != direct {
 		if direct {
 			t.Skip("no direct I/O on this file system")
@@ -76,7 +76,7 @@ func TestWriterReportsWriteErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := New(f).Write([]byte("x")); err == nil {
+	if _, err := NewWriter(f).Write([]byte("x")); err == nil {
 		t.Fatal("Write to a directory succeeded")
 	}
 }
