@@ -2,24 +2,40 @@ package recordings
 
 import (
 	"bytes"
+	"crypto/rand"
 	"io"
 	"testing"
 	"time"
 )
 
-// BenchmarkWriter measures sealing throughput with 64 KiB writes.
+// BenchmarkWriter measures sealing throughput with 64 KiB writes, for
+// terminal text (compressed about 7:1), random bytes (stored) and a single
+// repeated byte.
 func BenchmarkWriter(b *testing.B) {
-	w, err := NewWriter(io.Discard, testSession, testCreated, testIdentities(b, 1)[0].Recipient())
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := patterned(ChunkSize)
-	b.SetBytes(ChunkSize)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := w.Write(p); err != nil {
-			b.Fatal(err)
-		}
+	random := make([]byte, ChunkSize)
+	rand.Read(random)
+	line := []byte("drwxr-xr-x  2 root root  4096 Nov 23 19:45 internal/relay/broker.go\r\n")
+	for _, in := range []struct {
+		name string
+		p    []byte
+	}{
+		{"text", bytes.Repeat(line, ChunkSize/len(line)+1)[:ChunkSize]},
+		{"random", random},
+		{"repeated", bytes.Repeat([]byte("a"), ChunkSize)},
+	} {
+		b.Run(in.name, func(b *testing.B) {
+			w, err := NewWriter(io.Discard, testSession, testCreated, testIdentities(b, 1)[0].Recipient())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(ChunkSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := w.Write(in.p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

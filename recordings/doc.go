@@ -11,7 +11,9 @@
 // an HMAC keyed from the file key; the body is split into chunks of at most
 // [ChunkSize] bytes, each sealed with AES-256-GCM under a key derived from the
 // file key, with a counter nonce and a last-chunk flag, so truncation,
-// reordering, splicing and trailing data are all detected.
+// reordering, splicing and trailing data are all detected. Since format
+// version 2 each chunk is compressed (Snappy block format) when that makes
+// it smaller; recordings of both versions can be read.
 //
 // [NewWriter] produces a recording and [NewReader] opens one. A recording cut
 // short (for example because the agent crashed) remains readable up to its

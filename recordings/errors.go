@@ -32,6 +32,12 @@ var (
 	// message names the chunk index.
 	ErrAuthentication = errors.New("recordings: chunk authentication failed")
 
+	// ErrMalformedChunk means a body chunk authenticated but its contents
+	// are not valid for the format version (an unknown encoding, or
+	// compressed data that does not decode within the chunk size): the
+	// recording was written by a faulty program holding its file key.
+	ErrMalformedChunk = errors.New("recordings: malformed chunk contents")
+
 	// ErrTruncated means the recording ends before its final chunk. All
 	// plaintext returned before this error was authenticated; the recording
 	// is incomplete (for example the agent stopped mid-session).

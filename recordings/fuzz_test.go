@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/klauspost/compress/s2"
 )
 
 func FuzzReadHeader(f *testing.F) {
@@ -21,7 +23,7 @@ func FuzzReadHeader(f *testing.F) {
 		if n := len(raw.hdr.KeyIDs); n < 1 || n > MaxRecipients {
 			t.Fatalf("got %d key IDs, want 1..%d", n, MaxRecipients)
 		}
-		re := marshalHeader(raw.hdr.SessionID, raw.hdr.Created.Unix(), raw.stanzas)
+		re := marshalHeader(raw.ver, raw.hdr.SessionID, raw.hdr.Created.Unix(), raw.stanzas)
 		if !bytes.Equal(re, raw.signed) {
 			t.Fatalf("re-encoded header differs from the parsed bytes")
 		}
@@ -38,7 +40,7 @@ var (
 func FuzzReader(f *testing.F) {
 	fuzzOnce.Do(func() {
 		fuzzID = readKATIdentity(f)
-		ct := readTestdata(f, "recording.bin")
+		ct := readKATFile(f, katDirs[formatCurrent.n], "recording.bin")
 		fuzzHeader = ct[:headerLen(f, ct)]
 	})
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -48,15 +50,39 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("NewReader on a valid header: %v", err)
 		}
 		got, err := io.ReadAll(r)
-		if len(got) > len(body) {
+		// Every chunk takes at least prefixSize+tagSize+encSize body bytes
+		// and yields at most ChunkSize.
+		if most := (len(body)/(prefixSize+tagSize+encSize) + 1) * ChunkSize; len(got) > most {
 			t.Fatalf("got %d plaintext bytes from a %d-byte body", len(got), len(body))
 		}
-		for _, want := range []error{nil, ErrTruncated, ErrTrailingData, ErrAuthentication} {
+		for _, want := range []error{nil, ErrTruncated, ErrTrailingData, ErrAuthentication, ErrMalformedChunk} {
 			if errors.Is(err, want) {
 				return
 			}
 		}
 		t.Fatalf("got unexpected error %v", err)
+	})
+}
+
+// FuzzChunkContents feeds arbitrary authenticated plaintext to the
+// version 2 chunk decoder, as a faulty writer holding the file key could.
+func FuzzChunkContents(f *testing.F) {
+	f.Add([]byte{encStored, 'h', 'i'})
+	f.Add(append([]byte{encSnappy}, s2.EncodeSnappy(nil, bytes.Repeat([]byte("ab"), 1000))...))
+	f.Add([]byte{encSnappy, 0xff, 0xff, 0xff, 0xff, 0x0f}) // claims 4 GiB
+	f.Add([]byte{0x07})
+	dec := make([]byte, ChunkSize)
+	f.Fuzz(func(t *testing.T, enc []byte) {
+		out, err := decodeChunk(dec, enc)
+		if err != nil {
+			return
+		}
+		if len(out) > ChunkSize {
+			t.Fatalf("decoded %d bytes, more than a chunk", len(out))
+		}
+		if enc[0] == encStored && !bytes.Equal(out, enc[1:]) {
+			t.Fatalf("stored chunk decoded to different bytes")
+		}
 	})
 }
 

@@ -16,9 +16,8 @@ import (
 )
 
 const (
-	// magic starts every recording and names the format version.
-	magic = "tether-recording/v1\n"
-	// magicFamily is the version-independent part of magic.
+	// magicFamily is the version-independent start of every recording's
+	// magic.
 	magicFamily = "tether-recording/"
 
 	// MaxRecipients is the largest number of recipients a recording may have.
@@ -34,16 +33,40 @@ const (
 	fileKeySize    = 32
 	wrappedKeySize = fileKeySize + 16
 	macSize        = sha256.Size
-
-	labelFileKey = "tether-recording/v1 file key"
-	labelHeader  = "tether-recording/v1 header"
-	labelPayload = "tether-recording/v1 payload"
 )
+
+// A version is one format version: its magic, its key-derivation labels
+// and how its chunks carry the plaintext.
+type version struct {
+	n          int
+	magic      string // starts the header
+	fileKey    string // HPKE info prefix for the stanzas
+	header     string // HKDF info of the header MAC key
+	payload    string // HKDF info of the payload key
+	compressed bool   // each chunk's plaintext starts with an encoding byte
+}
+
+var (
+	// formatV1 stores each chunk's plaintext as it is.
+	formatV1 = &version{1, "tether-recording/v1\n",
+		"tether-recording/v1 file key", "tether-recording/v1 header", "tether-recording/v1 payload", false}
+	// formatV2 compresses each chunk where that makes it smaller.
+	formatV2 = &version{2, "tether-recording/v2\n",
+		"tether-recording/v2 file key", "tether-recording/v2 header", "tether-recording/v2 payload", true}
+	// formatCurrent is what a Writer writes; a Reader reads every version.
+	formatCurrent = formatV2
+	formats       = []*version{formatV1, formatV2}
+)
+
+// magicLen is the length of every version's magic.
+const magicLen = 20
 
 // A Header is the cleartext part of a recording. Anyone holding the
 // ciphertext can read it with [ReadHeader]; it is authenticated only when
 // the recording is opened with [NewReader].
 type Header struct {
+	// Version is the format version (see FORMAT.md).
+	Version int
 	// SessionID identifies the session the recording belongs to.
 	SessionID [16]byte
 	// Created is the creation time, with one-second resolution, in UTC.
@@ -63,6 +86,7 @@ type stanza struct {
 
 // rawHeader is a parsed header plus what is needed to authenticate it.
 type rawHeader struct {
+	ver     *version
 	hdr     Header
 	stanzas []stanza
 	signed  []byte // header bytes before the MAC
@@ -77,13 +101,13 @@ func (h *rawHeader) hash() [sha256.Size]byte {
 	return [sha256.Size]byte(s.Sum(nil))
 }
 
-func fileKeyInfo(sessionID [16]byte) []byte {
-	return append([]byte(labelFileKey), sessionID[:]...)
+func fileKeyInfo(v *version, sessionID [16]byte) []byte {
+	return append([]byte(v.fileKey), sessionID[:]...)
 }
 
 // wrapFileKey seals fileKey for r, bound to the session ID.
-func wrapFileKey(r *Recipient, sessionID [16]byte, fileKey []byte) (stanza, error) {
-	enc, s, err := hpke.NewSender(r.pub, hpke.HKDFSHA256(), hpke.AES256GCM(), fileKeyInfo(sessionID))
+func wrapFileKey(v *version, r *Recipient, sessionID [16]byte, fileKey []byte) (stanza, error) {
+	enc, s, err := hpke.NewSender(r.pub, hpke.HKDFSHA256(), hpke.AES256GCM(), fileKeyInfo(v, sessionID))
 	if err != nil {
 		return stanza{}, fmt.Errorf("recordings: wrapping file key: %w", err)
 	}
@@ -96,14 +120,14 @@ func wrapFileKey(r *Recipient, sessionID [16]byte, fileKey []byte) (stanza, erro
 
 // unwrapFileKey opens s with id. It reports ok=false if s is not addressed
 // to id.
-func unwrapFileKey(id *Identity, sessionID [16]byte, s stanza) (key []byte, ok bool, err error) {
+func unwrapFileKey(v *version, id *Identity, sessionID [16]byte, s stanza) (key []byte, ok bool, err error) {
 	if s.typ != stanzaType || s.keyID != id.rcpt.id {
 		return nil, false, nil
 	}
 	if len(s.enc) != encLen || len(s.wrapped) != wrappedKeySize {
 		return nil, true, errors.New("wrong stanza sizes")
 	}
-	r, err := hpke.NewRecipient(s.enc, id.priv, hpke.HKDFSHA256(), hpke.AES256GCM(), fileKeyInfo(sessionID))
+	r, err := hpke.NewRecipient(s.enc, id.priv, hpke.HKDFSHA256(), hpke.AES256GCM(), fileKeyInfo(v, sessionID))
 	if err != nil {
 		return nil, true, err
 	}
@@ -126,15 +150,15 @@ func deriveKey(fileKey, salt []byte, label string) []byte {
 	return k
 }
 
-func headerMAC(fileKey, signed []byte) []byte {
-	m := hmac.New(sha256.New, deriveKey(fileKey, nil, labelHeader))
+func headerMAC(v *version, fileKey, signed []byte) []byte {
+	m := hmac.New(sha256.New, deriveKey(fileKey, nil, v.header))
 	m.Write(signed)
 	return m.Sum(nil)
 }
 
 // marshalHeader encodes everything before the MAC.
-func marshalHeader(sessionID [16]byte, created int64, stanzas []stanza) []byte {
-	b := []byte(magic)
+func marshalHeader(v *version, sessionID [16]byte, created int64, stanzas []stanza) []byte {
+	b := []byte(v.magic)
 	b = append(b, sessionID[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(created))
 	b = append(b, byte(len(stanzas)))
@@ -196,10 +220,12 @@ func (h *headerReader) sized(lo, hi int, what string) ([]byte, error) {
 // It reads exactly the header bytes and nothing more.
 func parseHeader(r io.Reader) (*rawHeader, error) {
 	h := &headerReader{r: r}
-	if err := readMagic(h); err != nil {
+	v, err := readMagic(h)
+	if err != nil {
 		return nil, err
 	}
-	raw := &rawHeader{}
+	raw := &rawHeader{ver: v}
+	raw.hdr.Version = v.n
 	fixed, err := h.next(16+8+1, "session ID, time and count")
 	if err != nil {
 		return nil, err
@@ -225,18 +251,20 @@ func parseHeader(r io.Reader) (*rawHeader, error) {
 	return raw, nil
 }
 
-func readMagic(h *headerReader) error {
-	b, err := h.next(len(magic), "magic")
+func readMagic(h *headerReader) (*version, error) {
+	b, err := h.next(magicLen, "magic")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if string(b) == magic {
-		return nil
+	for _, v := range formats {
+		if string(b) == v.magic {
+			return v, nil
+		}
 	}
 	if strings.HasPrefix(string(b), magicFamily) {
-		return fmt.Errorf("%w: %q", ErrUnsupportedVersion, strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("%w: %q", ErrUnsupportedVersion, strings.TrimSpace(string(b)))
 	}
-	return fmt.Errorf("%w: not a Tether recording", ErrInvalidHeader)
+	return nil, fmt.Errorf("%w: not a Tether recording", ErrInvalidHeader)
 }
 
 func readStanza(h *headerReader) (stanza, error) {
@@ -290,7 +318,7 @@ func openHeader(raw *rawHeader, ids []*Identity) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !hmac.Equal(headerMAC(fileKey, raw.signed), raw.mac) {
+	if !hmac.Equal(headerMAC(raw.ver, fileKey, raw.signed), raw.mac) {
 		return nil, ErrHeaderMAC
 	}
 	return fileKey, nil
@@ -300,7 +328,7 @@ func findFileKey(raw *rawHeader, ids []*Identity) ([]byte, error) {
 	var failed error
 	for i, s := range raw.stanzas {
 		for _, id := range ids {
-			key, ok, err := unwrapFileKey(id, raw.hdr.SessionID, s)
+			key, ok, err := unwrapFileKey(raw.ver, id, raw.hdr.SessionID, s)
 			if !ok {
 				continue
 			}

@@ -46,9 +46,14 @@ var testCreated = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // encrypt seals pt in writes of writeSize bytes, calling Flush every
 // flushEvery bytes when flushEvery > 0.
 func encrypt(t testing.TB, pt []byte, writeSize, flushEvery int, rs ...*Recipient) []byte {
+	return encryptFormat(t, formatCurrent, pt, writeSize, flushEvery, rs...)
+}
+
+// encryptFormat is encrypt in format version v.
+func encryptFormat(t testing.TB, v *version, pt []byte, writeSize, flushEvery int, rs ...*Recipient) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, testSession, testCreated, rs...)
+	w, err := newWriterFormat(&buf, v, rs...)
 	if err != nil {
 		t.Fatalf("NewWriter: %v", err)
 	}
@@ -70,6 +75,17 @@ func encrypt(t testing.TB, pt []byte, writeSize, flushEvery int, rs ...*Recipien
 		t.Fatalf("Close: %v", err)
 	}
 	return buf.Bytes()
+}
+
+// newWriterFormat is NewWriter for testSession and testCreated in format
+// version v (a Writer otherwise writes only the current version).
+func newWriterFormat(w io.Writer, v *version, rs ...*Recipient) (*Writer, error) {
+	fileKey := newFileKey()
+	raw, err := sealHeader(v, fileKey, testSession, testCreated.Unix(), rs)
+	if err != nil {
+		return nil, err
+	}
+	return newWriterWithKey(w, fileKey, raw)
 }
 
 // decrypt returns all plaintext read and the terminal error (nil at EOF).

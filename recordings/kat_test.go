@@ -15,7 +15,11 @@ import (
 
 var updateKAT = flag.Bool("update-kat", false, "regenerate testdata/kat and the fuzz seed corpora (changes the pinned format vectors!)")
 
+// katDir holds the identity and the frozen version 1 vector; katDirs the
+// vector of each version, by version number.
 const katDir = "testdata/kat"
+
+var katDirs = map[int]string{1: katDir, 2: "testdata/kat-v2"}
 
 // katValues lists intermediate values of the known-answer recording, in the
 // order they are written to testdata/kat/values.txt.
@@ -33,9 +37,9 @@ func katValues(t testing.TB, ct []byte, id *Identity) []string {
 	return []string{
 		"key id: " + hex.EncodeToString(id.rcpt.id[:]),
 		"file key: " + hex.EncodeToString(fileKey),
-		"header mac key: " + hex.EncodeToString(deriveKey(fileKey, nil, labelHeader)),
+		"header mac key: " + hex.EncodeToString(deriveKey(fileKey, nil, raw.ver.header)),
 		"header hash: " + hex.EncodeToString(hh[:]),
-		"payload key: " + hex.EncodeToString(deriveKey(fileKey, hh[:], labelPayload)),
+		"payload key: " + hex.EncodeToString(deriveKey(fileKey, hh[:], raw.ver.payload)),
 		fmt.Sprintf("header length: %d", len(raw.signed)+len(raw.mac)),
 	}
 }
@@ -55,7 +59,12 @@ func readKATIdentity(t testing.TB) *Identity {
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(katDir, name))
+	return readKATFile(t, katDir, name)
+}
+
+func readKATFile(t testing.TB, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +77,21 @@ func TestKAT(t *testing.T) {
 	if *updateKAT {
 		generateKAT(t)
 	}
+	for _, v := range formats {
+		t.Run(fmt.Sprintf("v%d", v.n), func(t *testing.T) { testKAT(t, v.n, katDirs[v.n]) })
+	}
+}
+
+// testKAT checks the vector in dir, of format version n.
+func testKAT(t *testing.T, n int, dir string) {
 	id := readKATIdentity(t)
-	ct := readTestdata(t, "recording.bin")
-	want := readTestdata(t, "plaintext.txt")
+	ct := readKATFile(t, dir, "recording.bin")
+	want := readKATFile(t, dir, "plaintext.txt")
 	r, err := NewReader(bytes.NewReader(ct), id)
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
-	if r.Header().SessionID != testSession || !r.Header().Created.Equal(testCreated) {
+	if r.Header().Version != n || r.Header().SessionID != testSession || !r.Header().Created.Equal(testCreated) {
 		t.Errorf("got header %+v, want session %x created %v", r.Header(), testSession, testCreated)
 	}
 	got, err := decrypt(ct, id)
@@ -88,7 +104,7 @@ func TestKAT(t *testing.T) {
 	if _, n, err := ParseCast(bytes.NewReader(got)); err != nil || n == 0 {
 		t.Errorf("ParseCast(KAT plaintext): got %d events, %v; want >0 events, nil", n, err)
 	}
-	wantValues := strings.Split(strings.TrimSpace(string(readTestdata(t, "values.txt"))), "\n")
+	wantValues := strings.Split(strings.TrimSpace(string(readKATFile(t, dir, "values.txt"))), "\n")
 	for i, v := range katValues(t, ct, id) {
 		if i >= len(wantValues) || v != wantValues[i] {
 			t.Errorf("got %q, want line %d of values.txt", v, i+1)
@@ -114,14 +130,12 @@ func katPlaintext(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
-// generateKAT writes testdata/kat and the fuzz seed corpora. The plaintext
+// generateKAT writes the current version's vector (with the identity in
+// testdata/kat, which stays fixed) and the fuzz seed corpora. The plaintext
 // is written in three flushed pieces so the vector has short non-final
-// chunks as well as the final chunk.
+// chunks as well as the final chunk. Earlier versions' vectors are frozen.
 func generateKAT(t *testing.T) {
-	id, err := GenerateIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := readKATIdentity(t)
 	pt := katPlaintext(t)
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, testSession, testCreated, id.Recipient())
@@ -138,17 +152,15 @@ func generateKAT(t *testing.T) {
 		t.Fatal(err)
 	}
 	ct := buf.Bytes()
-	os.MkdirAll(katDir, 0o755)
-	idFile := fmt.Sprintf("# Known-answer test identity. NOT SECRET: never use it for real recordings.\n# public key: %s\n%s\n", id.Recipient(), id)
+	dir := katDirs[formatCurrent.n]
+	os.MkdirAll(dir, 0o755)
 	files := map[string][]byte{
-		"identity.txt":  []byte(idFile),
-		"recipient.txt": []byte(id.Recipient().String() + "\n"),
 		"recording.bin": ct,
 		"plaintext.txt": pt,
 		"values.txt":    []byte(strings.Join(katValues(t, ct, id), "\n") + "\n"),
 	}
 	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(katDir, name), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -161,7 +173,7 @@ func generateFuzzSeeds(t *testing.T, id *Identity, ct, pt []byte) {
 		"FuzzReadHeader": {
 			"valid":     string(ct[:hl]),
 			"truncated": string(ct[:hl/2]),
-			"version2":  "tether-recording/v2\n" + string(ct[20:hl]),
+			"version3":  "tether-recording/v3\n" + string(ct[20:hl]),
 			"zerocount": string(ct[:44]) + "\x00",
 			"empty":     "",
 		},

@@ -9,21 +9,33 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 const (
-	// ChunkSize is the largest plaintext size of one body chunk.
+	// ChunkSize is the most plaintext one body chunk carries.
 	ChunkSize = 64 << 10
 
-	tagSize        = 16
-	maxCipherChunk = ChunkSize + tagSize
+	tagSize  = 16
+	encSize  = 1 // the encoding byte of a version 2 chunk
+	maxInner = ChunkSize + encSize
+	// maxCipherChunk bounds a chunk's ciphertext in every version.
+	maxCipherChunk = maxInner + tagSize
 	prefixSize     = 4
 	finalBit       = 1 << 31
 	lastChunkFlag  = 0x01
 )
 
+// Version 2 chunk encodings: the first byte of a chunk's sealed plaintext.
+const (
+	encStored = 0x00 // the rest is the plaintext
+	encSnappy = 0x01 // the rest is one Snappy block that decodes to it
+)
+
 // payload holds the AEAD state shared by Writer and Reader.
 type payload struct {
+	ver     *version
 	aead    cipher.AEAD
 	ad      []byte // SHA-256(header) || session ID
 	nonce   [12]byte
@@ -32,7 +44,7 @@ type payload struct {
 
 func newPayload(fileKey []byte, raw *rawHeader) (*payload, error) {
 	hh := raw.hash()
-	block, err := aes.NewCipher(deriveKey(fileKey, hh[:], labelPayload))
+	block, err := aes.NewCipher(deriveKey(fileKey, hh[:], raw.ver.payload))
 	if err != nil {
 		return nil, fmt.Errorf("recordings: payload cipher: %w", err)
 	}
@@ -41,7 +53,7 @@ func newPayload(fileKey []byte, raw *rawHeader) (*payload, error) {
 		return nil, fmt.Errorf("recordings: payload cipher: %w", err)
 	}
 	ad := append(hh[:], raw.hdr.SessionID[:]...)
-	return &payload{aead: aead, ad: ad}, nil
+	return &payload{ver: raw.ver, aead: aead, ad: ad}, nil
 }
 
 // setNonce fills p.nonce for the current counter: 11-byte big-endian counter
@@ -66,6 +78,7 @@ type Writer struct {
 	w      io.Writer
 	p      *payload
 	buf    []byte // pending plaintext, cap ChunkSize
+	inner  []byte // version 2: encoding byte || stored or compressed buf
 	out    []byte // prefix || ciphertext, cap prefixSize+maxCipherChunk
 	err    error  // sticky
 	closed bool
@@ -77,7 +90,7 @@ type Writer struct {
 // recipients are required.
 func NewWriter(w io.Writer, sessionID [16]byte, created time.Time, recipients ...*Recipient) (*Writer, error) {
 	fileKey := newFileKey()
-	raw, err := sealHeader(fileKey, sessionID, created.Unix(), recipients)
+	raw, err := sealHeader(formatCurrent, fileKey, sessionID, created.Unix(), recipients)
 	if err != nil {
 		return nil, err
 	}
@@ -92,30 +105,34 @@ func newWriterWithKey(w io.Writer, fileKey []byte, raw *rawHeader) (*Writer, err
 	if _, err := w.Write(append(raw.signed[:len(raw.signed):len(raw.signed)], raw.mac...)); err != nil {
 		return nil, fmt.Errorf("recordings: writing header: %w", err)
 	}
-	return &Writer{
+	wr := &Writer{
 		w:   w,
 		p:   p,
 		buf: make([]byte, 0, ChunkSize),
 		out: make([]byte, prefixSize+maxCipherChunk),
-	}, nil
+	}
+	if raw.ver.compressed {
+		wr.inner = make([]byte, encSize+s2.MaxEncodedLen(ChunkSize))
+	}
+	return wr, nil
 }
 
 // sealHeader builds and MACs a header that wraps fileKey for recipients.
-func sealHeader(fileKey []byte, sessionID [16]byte, created int64, recipients []*Recipient) (*rawHeader, error) {
+func sealHeader(v *version, fileKey []byte, sessionID [16]byte, created int64, recipients []*Recipient) (*rawHeader, error) {
 	if err := checkRecipients(recipients); err != nil {
 		return nil, err
 	}
-	raw := &rawHeader{}
+	raw := &rawHeader{ver: v}
 	for _, r := range recipients {
-		s, err := wrapFileKey(r, sessionID, fileKey)
+		s, err := wrapFileKey(v, r, sessionID, fileKey)
 		if err != nil {
 			return nil, err
 		}
 		raw.stanzas = append(raw.stanzas, s)
 	}
-	raw.signed = marshalHeader(sessionID, created, raw.stanzas)
-	raw.mac = headerMAC(fileKey, raw.signed)
-	raw.hdr.SessionID = sessionID
+	raw.signed = marshalHeader(v, sessionID, created, raw.stanzas)
+	raw.mac = headerMAC(v, fileKey, raw.signed)
+	raw.hdr.SessionID, raw.hdr.Version = sessionID, v.n
 	return raw, nil
 }
 
@@ -204,8 +221,12 @@ func (w *Writer) sealChunk(final bool) error {
 		w.err = errors.New("recordings: too many chunks")
 		return w.err
 	}
+	pt := w.buf
+	if w.p.ver.compressed {
+		pt = w.encode()
+	}
 	w.p.setNonce(final)
-	ct := w.p.aead.Seal(w.out[prefixSize:prefixSize], w.p.nonce[:], w.buf, w.p.ad)
+	ct := w.p.aead.Seal(w.out[prefixSize:prefixSize], w.p.nonce[:], pt, w.p.ad)
 	prefix := uint32(len(ct))
 	if final {
 		prefix |= finalBit
@@ -218,6 +239,20 @@ func (w *Writer) sealChunk(final bool) error {
 	w.p.counter++
 	w.buf = w.buf[:0]
 	return nil
+}
+
+// encode returns w.buf as a version 2 chunk's plaintext in w.inner:
+// compressed if that is smaller, else stored.
+func (w *Writer) encode() []byte {
+	if len(w.buf) > 0 {
+		z := s2.EncodeSnappy(w.inner[encSize:], w.buf)
+		if len(z) < len(w.buf) {
+			w.inner[0] = encSnappy
+			return w.inner[:encSize+len(z)]
+		}
+	}
+	w.inner[0] = encStored
+	return w.inner[:encSize+copy(w.inner[encSize:], w.buf)]
 }
 
 // A Reader decrypts a recording body. It is not safe for concurrent use.
@@ -233,6 +268,7 @@ type Reader struct {
 	hdr    Header
 	p      *payload
 	in     []byte // ciphertext buffer, cap maxCipherChunk
+	dec    []byte // version 2: decompressed chunk, cap ChunkSize
 	prefix [prefixSize]byte
 	unread []byte // decrypted, not yet returned
 	err    error  // returned once unread is drained
@@ -257,7 +293,11 @@ func NewReader(r io.Reader, identities ...*Identity) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{r: r, hdr: raw.hdr, p: p, in: make([]byte, maxCipherChunk)}, nil
+	rd := &Reader{r: r, hdr: raw.hdr, p: p, in: make([]byte, maxCipherChunk)}
+	if raw.ver.compressed {
+		rd.dec = make([]byte, ChunkSize)
+	}
+	return rd, nil
 }
 
 // Header returns the recording header, authenticated by NewReader. The
@@ -298,6 +338,11 @@ func (r *Reader) readChunk() ([]byte, error) {
 		return nil, fmt.Errorf("%w: chunk %d", ErrAuthentication, idx)
 	}
 	r.p.counter++
+	if r.p.ver.compressed {
+		if pt, err = r.decode(pt, idx, final); err != nil {
+			return nil, err
+		}
+	}
 	if !final {
 		return pt, nil
 	}
@@ -314,14 +359,61 @@ func (r *Reader) readPrefix(idx uint64) (size int, final bool, err error) {
 	}
 	v := binary.BigEndian.Uint32(b)
 	final, size = v&finalBit != 0, int(v&^finalBit)
-	lo := tagSize + 1 // non-final chunks are never empty
-	if final {
+	lo, hi := tagSize+1, tagSize+ChunkSize // non-final chunks are never empty
+	if final && !r.p.ver.compressed {
 		lo = tagSize
 	}
-	if size < lo || size > maxCipherChunk {
+	if r.p.ver.compressed {
+		hi += encSize // and version 2 chunks carry at least the encoding byte
+	}
+	if size < lo || size > hi {
 		return 0, false, fmt.Errorf("%w: chunk %d: invalid length %d", ErrAuthentication, idx, size)
 	}
 	return size, final, nil
+}
+
+// decode turns a version 2 chunk's authenticated plaintext into the
+// recording's bytes: at most ChunkSize of them, and at least one unless the
+// chunk is final.
+func (r *Reader) decode(pt []byte, idx uint64, final bool) ([]byte, error) {
+	out, err := decodeChunk(r.dec, pt)
+	if err == nil && len(out) == 0 && !final {
+		err = errors.New("empty non-final chunk")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: chunk %d: %v", ErrMalformedChunk, idx, err)
+	}
+	return out, nil
+}
+
+// decodeChunk decodes enc (encoding byte || data) into dec, which has room
+// for ChunkSize bytes, or returns the stored data in place.
+func decodeChunk(dec, enc []byte) ([]byte, error) {
+	if len(enc) < encSize {
+		return nil, errors.New("no encoding byte")
+	}
+	data := enc[encSize:]
+	switch enc[0] {
+	case encStored:
+		if len(data) > ChunkSize {
+			return nil, fmt.Errorf("%d stored bytes", len(data))
+		}
+		return data, nil
+	case encSnappy:
+		n, err := s2.DecodedLen(data)
+		if err != nil {
+			return nil, fmt.Errorf("compressed block: %v", err)
+		}
+		if n > ChunkSize {
+			return nil, fmt.Errorf("compressed block of %d bytes", n)
+		}
+		out, err := s2.Decode(dec[:ChunkSize], data)
+		if err != nil {
+			return nil, fmt.Errorf("compressed block: %v", err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown encoding %#x", enc[0])
 }
 
 func (r *Reader) checkTrailing() error {

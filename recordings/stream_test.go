@@ -2,12 +2,16 @@ package recordings
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/s2"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -166,10 +170,16 @@ func TestWriterErrorIsSticky(t *testing.T) {
 // TestTamper checks that every kind of damage is detected with its own
 // error, and that all plaintext before the damage is still returned.
 func TestTamper(t *testing.T) {
+	for _, v := range formats {
+		t.Run(fmt.Sprintf("v%d", v.n), func(t *testing.T) { testTamper(t, v) })
+	}
+}
+
+func testTamper(t *testing.T, v *version) {
 	ids := testIdentities(t, 2)
 	pt := patterned(5000)
-	ct := encrypt(t, pt, 1000, 1000, recipientsOf(ids)...) // 5 chunks of 1000 + empty final
-	other := encrypt(t, patterned(5000), 1000, 1000, recipientsOf(ids)...)
+	ct := encryptFormat(t, v, pt, 1000, 1000, recipientsOf(ids)...) // 5 chunks of 1000 + empty final
+	other := encryptFormat(t, v, patterned(5000), 1000, 1000, recipientsOf(ids)...)
 	cs, ocs := chunks(t, ct), chunks(t, other)
 	if len(cs) != 6 {
 		t.Fatalf("got %d chunks, want 6", len(cs))
@@ -246,7 +256,7 @@ func TestTamper(t *testing.T) {
 type hostileHeader struct{ n int }
 
 func (h *hostileHeader) Read(p []byte) (int, error) {
-	prefix := magic + strings.Repeat("\x00", 24) + "\x40"
+	prefix := formatCurrent.magic + strings.Repeat("\x00", 24) + "\x40"
 	for i := range p {
 		if h.n < len(prefix) {
 			p[i] = prefix[h.n]
@@ -344,5 +354,79 @@ func TestWriterConcurrentFlush(t *testing.T) {
 	got, err := decrypt(buf.Bytes(), ids[0])
 	if err != nil || !bytes.Equal(got, pt) {
 		t.Errorf("got %d bytes, %v; want %d bytes, nil", len(got), err, len(pt))
+	}
+}
+
+// TestChunkEncoding checks that version 2 compresses what compresses,
+// stores what does not, and reads both back.
+func TestChunkEncoding(t *testing.T) {
+	ids := testIdentities(t, 1)
+	random := make([]byte, 3*ChunkSize)
+	rand.Read(random)
+	tests := []struct {
+		name    string
+		pt      []byte
+		maxBody int // most body bytes (prefixes and tags included) allowed
+	}{
+		{"terminal text compresses", bytes.Repeat([]byte("drwxr-xr-x 2 root root 4096 Nov 23 19:45 bin\r\n"), 5000), 40 << 10},
+		{"random bytes are stored", random, len(random) + 4*(prefixSize+tagSize+encSize)},
+		{"empty", nil, prefixSize + tagSize + encSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ct := encrypt(t, tt.pt, 10000, 0, recipientsOf(ids)...)
+			if body := len(ct) - headerLen(t, ct); body > tt.maxBody {
+				t.Errorf("body is %d bytes for %d bytes of plaintext, want at most %d", body, len(tt.pt), tt.maxBody)
+			}
+			got, err := decrypt(ct, ids[0])
+			if err != nil || !bytes.Equal(got, tt.pt) {
+				t.Fatalf("read back %d bytes, %v; want the %d bytes written", len(got), err, len(tt.pt))
+			}
+		})
+	}
+}
+
+// TestMalformedChunk checks that authenticated but invalid chunk contents
+// (as a faulty writer holding the file key could produce) are refused.
+func TestMalformedChunk(t *testing.T) {
+	ids := testIdentities(t, 1)
+	tests := []struct {
+		name  string
+		inner []byte
+		final bool
+	}{
+		{"unknown encoding", []byte{0x07, 'x'}, false},
+		{"no encoding byte", nil, true},
+		{"bad compressed block", []byte{encSnappy, 0x05, 0xff, 0xff}, false},
+		{"compressed block too large", append([]byte{encSnappy}, s2.EncodeSnappy(nil, make([]byte, ChunkSize+1))...), false},
+		{"empty non-final chunk", []byte{encStored}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := NewWriter(&buf, testSession, testCreated, ids[0].Recipient())
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte("fine"))
+			w.Flush()
+			w.p.setNonce(tt.final)
+			ct := w.p.aead.Seal(nil, w.p.nonce[:], tt.inner, w.p.ad)
+			prefix := uint32(len(ct))
+			if tt.final {
+				prefix |= finalBit
+			}
+			buf.Write(binary.BigEndian.AppendUint32(nil, prefix))
+			buf.Write(ct)
+			got, err := decrypt(buf.Bytes(), ids[0])
+			if tt.name == "no encoding byte" {
+				wantErr(t, err, ErrAuthentication) // shorter than any version 2 chunk
+			} else {
+				wantErr(t, err, ErrMalformedChunk)
+			}
+			if string(got) != "fine" {
+				t.Errorf("got %q before the error, want the first chunk", got)
+			}
+		})
 	}
 }
