@@ -18,31 +18,27 @@ func benchTerm(cfg *config, te *tetherEnv, se *sshEnv, t *table) error {
 		return ok && r.tether >= 0.85*r.ceiling, known
 	}
 	cmd := throughputCmd(cfg.termBytes)
-	var err error
-	if r.ceiling, err = termThroughput([]string{"sh", "-c", cmd}, cfg.termBytes, cfg.termRuns); err != nil {
-		return err
+	local := &contender{name: "local PTY", argv: []string{"sh", "-c", cmd}}
+	tether := &contender{name: "tether", argv: te.techArgv("-t", "--", cmd)}
+	cs := []*contender{local, tether}
+	var direct, jump *contender
+	if se != nil {
+		direct = &contender{name: "openssh direct", argv: se.sshArgs(false, cmd)}
+		jump = &contender{name: "openssh via jump", argv: se.sshArgs(true, cmd)}
+		cs = append(cs, direct, jump)
 	}
-	logf("local PTY: %.1f MB/s", r.ceiling)
 	rc0, _ := cpuTime(te.relay.PID())
 	ac0, _ := cpuTime(te.agent.PID())
-	t0 := time.Now()
-	if r.tether, err = termThroughput(te.techArgv("-t", "--", cmd), cfg.termBytes, cfg.termRuns); err != nil {
+	if err := termThroughputs(cs, cfg.termBytes, cfg.termRuns); err != nil {
 		return err
 	}
 	rc1, _ := cpuTime(te.relay.PID())
 	ac1, _ := cpuTime(te.agent.PID())
-	logf("tether: %.1f MB/s (CPU over %v: relay %v, agent %v, tech %v)", r.tether, time.Since(t0).Round(time.Millisecond),
-		rc1-rc0, ac1-ac0, lastTechCPU)
-	if se == nil {
-		return nil
+	logf("tether CPU over its %d runs: relay %v, agent %v; tech %v in the last", cfg.termRuns, rc1-rc0, ac1-ac0, lastTechCPU)
+	r.ceiling, r.tether = local.best, tether.best
+	if se != nil {
+		r.direct, r.jump = direct.best, jump.best
 	}
-	if r.direct, err = termThroughput(se.sshArgs(false, cmd), cfg.termBytes, cfg.termRuns); err != nil {
-		return err
-	}
-	if r.jump, err = termThroughput(se.sshArgs(true, cmd), cfg.termBytes, cfg.termRuns); err != nil {
-		return err
-	}
-	logf("openssh: direct %.1f, jump %.1f MB/s", r.direct, r.jump)
 	return nil
 }
 
@@ -55,24 +51,23 @@ func benchEcho(cfg *config, te *tetherEnv, se *sshEnv, t *table) error {
 		*dst(p50) = float64(pct(ds, 50)) / 1e3
 		*dst(p99) = float64(pct(ds, 99)) / 1e3
 	}
-	ds, err := termEcho(te.techArgv("-t", "--", echoCmd), cfg.echoN)
-	if err != nil {
-		return fmt.Errorf("tether: %w", err)
+	argvs := [][]string{te.techArgv("-t", "--", echoCmd)}
+	if se != nil {
+		argvs = append(argvs, se.sshArgs(false, echoCmd), se.sshArgs(true, echoCmd))
 	}
-	set(func(r *row) *float64 { return &r.tether }, ds)
-	logf("tether: p50 %s p99 %s", us(pct(ds, 50)), us(pct(ds, 99)))
+	all, err := termEchoes(argvs, cfg.echoN)
+	if err != nil {
+		return err
+	}
+	set(func(r *row) *float64 { return &r.tether }, all[0])
+	logf("tether: p50 %s p99 %s", us(pct(all[0], 50)), us(pct(all[0], 99)))
 	if se == nil {
 		return nil
 	}
-	if ds, err = termEcho(se.sshArgs(false, echoCmd), cfg.echoN); err != nil {
-		return fmt.Errorf("openssh direct: %w", err)
-	}
-	set(func(r *row) *float64 { return &r.direct }, ds)
-	if ds, err = termEcho(se.sshArgs(true, echoCmd), cfg.echoN); err != nil {
-		return fmt.Errorf("openssh via jump: %w", err)
-	}
-	set(func(r *row) *float64 { return &r.jump }, ds)
-	logf("openssh via jump: p50 %s p99 %s", us(pct(ds, 50)), us(pct(ds, 99)))
+	set(func(r *row) *float64 { return &r.direct }, all[1])
+	set(func(r *row) *float64 { return &r.jump }, all[2])
+	logf("openssh direct: p50 %s p99 %s; via jump: p50 %s p99 %s", us(pct(all[1], 50)), us(pct(all[1], 99)),
+		us(pct(all[2], 50)), us(pct(all[2], 99)))
 	return nil
 }
 
@@ -198,16 +193,12 @@ func benchRecording(ctx context.Context, cfg *config, te *tetherEnv, t *table) e
 		return err
 	}
 	cmd := throughputCmd(cfg.termBytes)
-	off, err := termThroughput(te.techArgvFor("dev-norec", "-t", "--", cmd), cfg.termBytes, cfg.termRuns)
-	if err != nil {
+	off := &contender{name: "tether without recording", argv: te.techArgvFor("dev-norec", "-t", "--", cmd)}
+	on := &contender{name: "tether with recording", argv: te.techArgv("-t", "--", cmd)}
+	if err := termThroughputs([]*contender{off, on}, cfg.termBytes, cfg.termRuns); err != nil {
 		return err
 	}
-	on, err := termThroughput(te.techArgv("-t", "--", cmd), cfg.termBytes, cfg.termRuns)
-	if err != nil {
-		return err
-	}
-	r.tether = max(0, (off-on)/off*100)
-	logf("recording: on %.1f MB/s, off %.1f MB/s", on, off)
-	t.note("recording cost: %.1f MB/s with recording, %.1f MB/s without (bench-only agent build)", on, off)
+	r.tether = max(0, (off.best-on.best)/off.best*100)
+	t.note("recording cost: %.1f MB/s with recording, %.1f MB/s without (bench-only agent build, runs interleaved)", on.best, off.best)
 	return nil
 }
