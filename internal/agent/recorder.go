@@ -55,8 +55,10 @@ type recEvent struct {
 }
 
 const (
-	// recBatch is how many queued bytes wake the worker: one chunk's worth.
-	recBatch = recordings.ChunkSize
+	// recBatch is how many queued bytes wake the worker: four chunks'
+	// worth. Each wake-up is a thread woken on the other CPU and put back
+	// to sleep; once per chunk, they cost more than the encoding itself.
+	recBatch = 4 * recordings.ChunkSize
 	// recQueueMax bounds the queue; beyond it callers wait for the worker.
 	recQueueMax = 16 * recordings.ChunkSize
 )
