@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"tether/internal/diskio"
+	"tether/internal/filepipe"
 	"tether/internal/protocol"
 	"tether/internal/safepath"
 	"tether/internal/sanitize"
@@ -36,7 +37,8 @@ type getState struct {
 type getFile struct {
 	rel, tmp string
 	f        *os.File
-	w        *diskio.Writer // writes f, starting write-back as it goes
+	wb       *diskio.Writer   // writes f; Sync writes its tail and fsyncs
+	w        *filepipe.Writer // writes through wb and hashes, beside the network
 	h        hash.Hash
 	n, size  int64
 	mode     fs.FileMode
@@ -151,8 +153,9 @@ func (g *getState) header(h protocol.FileHeader) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
-	g.cur = &getFile{rel: rel, tmp: tmp, f: f, w: diskio.NewWriter(f), h: sha256.New(), size: h.Size, mode: fs.FileMode(h.Mode & 0o777),
-		progress: g.x.bar(h.Size, path.Base(rel))}
+	wb, sum := diskio.NewWriter(f), sha256.New()
+	g.cur = &getFile{rel: rel, tmp: tmp, f: f, wb: wb, w: filepipe.NewWriter(wb, sum, protocol.MaxChunk), h: sum,
+		size: h.Size, mode: fs.FileMode(h.Mode & 0o777), progress: g.x.bar(h.Size, path.Base(rel))}
 	return nil
 }
 
@@ -165,7 +168,6 @@ func (g *getState) data(b []byte) error {
 	if _, err := c.w.Write(b); err != nil {
 		return err
 	}
-	c.h.Write(b)
 	c.progress.Write(b)
 	c.n += int64(len(b))
 	return nil
@@ -177,11 +179,14 @@ func (g *getState) done(d protocol.FileDone) error {
 	if c == nil {
 		return errors.New("device ended a file it never started")
 	}
+	if err := c.w.Close(); err != nil { // everything written and hashed
+		return err
+	}
 	sum := hex.EncodeToString(c.h.Sum(nil))
 	if c.n != c.size || d.Size != c.size || sum != d.SHA256 {
 		return fmt.Errorf("%s: size or SHA-256 mismatch; nothing was written", c.rel)
 	}
-	if err := c.w.Sync(); err != nil { // writes the tail, then fsync
+	if err := c.wb.Sync(); err != nil { // writes the tail, then fsync
 		return err
 	}
 	c.f.Close()
@@ -201,6 +206,7 @@ func (g *getState) done(d protocol.FileDone) error {
 // at the destination.
 func (g *getState) abort() {
 	if c := g.cur; c != nil {
+		c.w.Abort()
 		c.f.Close()
 		g.root.Remove(c.tmp)
 		g.cur = nil
