@@ -111,7 +111,9 @@ func (r *Reader) readDirect(b []byte) int {
 			r.err = io.EOF
 			return got
 		}
-		r.directBlocks += boolInt(got == 0)
+		if got == 0 {
+			r.directBlocks++
+		}
 		got += n
 		if got%directAlign != 0 {
 			return got // the end of the file, most likely: finish buffered
@@ -120,6 +122,8 @@ func (r *Reader) readDirect(b []byte) int {
 	return got
 }
 
+// setDirect turns O_DIRECT on or off for the file, skipping the system
+// calls when it is already so.
 func (r *Reader) setDirect(on bool) bool {
 	if r.direct == on {
 		return true
@@ -129,11 +133,4 @@ func (r *Reader) setDirect(on bool) bool {
 	}
 	r.direct = on
 	return true
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
