@@ -19,37 +19,38 @@ func throughputCmd(n int64) string {
 // every byte as it comes, so each keystroke makes exactly one round trip.
 const echoCmd = `stty raw -echo; echo READY; exec cat`
 
-// termRun runs argv once on a PTY and returns the bytes of output and the
-// time from the first byte to the last.
-func termRun(argv []string, want int64) (int64, time.Duration, error) {
+// termRun runs argv once on a PTY and returns the bytes of output, the
+// time from the first byte to the last and the command's own CPU time.
+func termRun(argv []string, want int64) (n int64, d, cpu time.Duration, err error) {
 	// Let the previous run's disk writes (a finished session's recording
 	// is fsynced when it ends) settle first, so they are not charged to
 	// whatever runs next.
 	exec.Command("sync").Run()
 	r, err := startPTY(nil, argv...)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	n, d, err := r.countOutput(5 * time.Minute)
+	n, d, err = r.countOutput(5 * time.Minute)
 	r.close()
 	if st := r.cmd.ProcessState; st != nil {
-		lastTechCPU = st.UserTime() + st.SystemTime()
+		cpu = st.UserTime() + st.SystemTime()
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if n < want {
-		return 0, 0, fmt.Errorf("%s: got %d bytes of output, want at least %d", argv[0], n, want)
+		return 0, 0, 0, fmt.Errorf("%s: got %d bytes of output, want at least %d", argv[0], n, want)
 	}
-	return n, d, nil
+	return n, d, cpu, nil
 }
 
 // contender is one command in an interleaved throughput comparison.
 type contender struct {
 	name string
 	argv []string
-	best float64 // MB/s, the best run
-	busy time.Duration
+	best float64       // MB/s, the best run
+	busy time.Duration // the whole machine's CPU during its runs
+	cpu  time.Duration // the command's own CPU (children not counted)
 	wall time.Duration
 	n    int64
 }
@@ -62,11 +63,12 @@ func termThroughputs(cs []*contender, want int64, runs int) error {
 	for range runs {
 		for _, c := range cs {
 			busy0, t0 := systemBusy(), time.Now()
-			n, d, err := termRun(c.argv, want)
+			n, d, cpu, err := termRun(c.argv, want)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
 			c.busy += systemBusy() - busy0
+			c.cpu += cpu
 			c.wall += time.Since(t0)
 			c.n += n
 			c.best = max(c.best, mbps(n, d))
@@ -81,9 +83,6 @@ func termThroughputs(cs []*contender, want int64, runs int) error {
 	}
 	return nil
 }
-
-// lastTechCPU is the CPU time of the last command termRun ran.
-var lastTechCPU time.Duration
 
 // echoSession starts argv (which must run echoCmd remotely) on a PTY and
 // waits until it is ready and warmed up.

@@ -34,7 +34,7 @@ func benchTerm(cfg *config, te *tetherEnv, se *sshEnv, t *table) error {
 	}
 	rc1, _ := cpuTime(te.relay.PID())
 	ac1, _ := cpuTime(te.agent.PID())
-	logf("tether CPU over its %d runs: relay %v, agent %v; tech %v in the last", cfg.termRuns, rc1-rc0, ac1-ac0, lastTechCPU)
+	logf("tether CPU over its %d runs: relay %v, agent %v, tech %v", cfg.termRuns, rc1-rc0, ac1-ac0, tether.cpu)
 	r.ceiling, r.tether = local.best, tether.best
 	if se != nil {
 		r.direct, r.jump = direct.best, jump.best
