@@ -19,6 +19,14 @@ type CopyOptions struct {
 	// Session reuses a live session's consent (tech cp --session ID).
 	Session string
 	Reason  string
+	// Preserve keeps the device's permission bits on downloads (-p),
+	// executable bits included; without it files get 0666 less the umask.
+	// Setuid, setgid and sticky bits are never accepted.
+	Preserve bool
+	// MaxSize and MaxFiles bound one download: its total bytes and its
+	// entries (files and folders). Zero means DefaultMaxSize and
+	// DefaultMaxFiles.
+	MaxSize, MaxFiles int64
 }
 
 // Copy moves files between this machine and a device through the
@@ -49,7 +57,7 @@ func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
 	x := newXfer(c, sc)
 	go x.dispatch(ctx)
 	if sremote {
-		err = x.download(ctx, spath, o.Dst, o.Recursive, o.Force)
+		err = x.download(ctx, o.getOptions(spath))
 	} else {
 		err = x.upload(ctx, o.Src, dpath, o.Recursive, o.Force)
 	}
@@ -59,6 +67,19 @@ func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
 	}
 	sc.end("file transfer complete")
 	return nil
+}
+
+// getOptions are the download options for device path src.
+func (o CopyOptions) getOptions(src string) getOptions {
+	g := getOptions{src: src, dst: o.Dst, recursive: o.Recursive, force: o.Force, preserve: o.Preserve,
+		maxSize: o.MaxSize, maxFiles: o.MaxFiles}
+	if g.maxSize <= 0 {
+		g.maxSize = DefaultMaxSize
+	}
+	if g.maxFiles <= 0 {
+		g.maxFiles = DefaultMaxFiles
+	}
+	return g
 }
 
 // splitRemote splits "DEVICE:PATH". A path with a slash before the colon,

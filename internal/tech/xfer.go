@@ -19,6 +19,7 @@ import (
 	"tether/internal/diskio"
 	"tether/internal/filepipe"
 	"tether/internal/protocol"
+	"tether/internal/sanitize"
 )
 
 // xfer runs file operations over an open session. One goroutine
@@ -56,7 +57,7 @@ func (x *xfer) dispatch(ctx context.Context) {
 		if t == protocol.InCapRevoked {
 			var cs protocol.Consent
 			protocol.DecodeJSON(p, &cs)
-			fmt.Fprintf(x.c.Stderr, "tech: the end user revoked: %s\n", cs.Why)
+			fmt.Fprintf(x.c.Stderr, "tech: the end user revoked: %s\n", sanitize.Display(cs.Why, 200))
 			continue
 		}
 		b := msgPool.Get().(*[]byte)
@@ -113,7 +114,7 @@ func (x *xfer) result(ctx context.Context, id uint32) (*protocol.FileResult, err
 			continue
 		}
 		if !r.OK {
-			return &r, fmt.Errorf("device: %s", r.Error)
+			return &r, fmt.Errorf("device: %s", sanitize.Display(r.Error, 300))
 		}
 		return &r, nil
 	}
@@ -205,7 +206,7 @@ func (x *xfer) putFile(ctx context.Context, local, remote, base string, fi fs.Fi
 	if r.SHA256 != sum {
 		return fmt.Errorf("upload %s: the device stored a different SHA-256", local)
 	}
-	fmt.Fprintf(x.c.Stderr, "%s → %s:%s (%d bytes, sha256 %s)\n", local, x.sc.info.DeviceName, r.Path, r.Size, sum)
+	fmt.Fprintf(x.c.Stderr, "%s → %s:%s (%d bytes, sha256 %s)\n", local, sanitize.Display(x.sc.info.DeviceName, 63), sanitize.Display(r.Path, 0), r.Size, sum)
 	return nil
 }
 
@@ -242,7 +243,7 @@ func (x *xfer) interrupted(id uint32) error {
 		ok = m.t == protocol.InFileResult && protocol.DecodeJSON(m.p, &r) == nil && r.ID == id && !r.OK
 		m.release()
 		if ok {
-			return fmt.Errorf("device: %s", r.Error)
+			return fmt.Errorf("device: %s", sanitize.Display(r.Error, 300))
 		}
 	default:
 	}
