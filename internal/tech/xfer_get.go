@@ -155,9 +155,9 @@ func (x *xfer) newGet(o getOptions) (*getState, error) {
 	return g, nil
 }
 
-// free checks the final name is free (or, with --force, a file or symlink
-// that a file download may replace; the symlink itself is replaced, never
-// followed).
+// free checks the final name is free: with -r (or for a folder) it must
+// not exist at all; a single file may replace a file or symlink with
+// --force (the symlink itself is replaced, never followed).
 func (g *getState) free(dir bool) error {
 	fi, err := g.root.Lstat(g.final)
 	switch {
@@ -165,8 +165,10 @@ func (g *getState) free(dir bool) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("destination %s: %w", g.at(""), err)
-	case fi.IsDir() || dir:
-		return fmt.Errorf("%s already exists (a download never merges into or replaces a folder)", g.at(""))
+	case g.o.recursive || dir:
+		return fmt.Errorf("%s already exists (tech cp -r never merges into or replaces anything)", g.at(""))
+	case fi.IsDir():
+		return fmt.Errorf("%s already exists and is a folder", g.at(""))
 	case !g.o.force:
 		return fmt.Errorf("%s already exists here (use --force to replace it)", g.at(""))
 	}
@@ -220,7 +222,7 @@ func (g *getState) handle(id uint32, m inMsg) (bool, error) {
 // header checks and starts one entry.
 func (g *getState) header(h protocol.FileHeader) error {
 	if g.cur != nil {
-		return refuse("started a new entry in the middle of %s", show(g.cur.rest))
+		return refuse("started a new entry in the middle of %s", show(g.name(g.cur.rest)))
 	}
 	if g.seen == 0 {
 		if err := g.announce(h); err != nil {
@@ -260,10 +262,10 @@ func (g *getState) announce(h protocol.FileHeader) error {
 	switch {
 	case h.Entries < 1 || h.Total < 0:
 		return refuse("did not announce the size of its download")
-	case !g.o.recursive && h.Dir:
-		return refuse("answered a request for one file with a folder")
 	case !g.o.recursive && h.Entries != 1:
 		return refuse("announced %d entries for one file", h.Entries)
+	case !g.o.recursive && h.Dir:
+		return refuse("answered a request for one file with a folder")
 	case h.Entries > g.o.maxFiles:
 		return fmt.Errorf("the download has %d entries, over the limit of %d (raise it with --max-files)", h.Entries, g.o.maxFiles)
 	case h.Total > g.o.maxSize:
@@ -302,11 +304,14 @@ func (g *getState) entry(h protocol.FileHeader) (string, error) {
 	}
 	key := safepath.FoldKey(rest)
 	if prev, ok := g.folds[key]; ok {
-		return "", refuse("sent %s and %s, which name the same file (on a case-insensitive system)", show(prev), show(rest))
+		return "", refuse("sent %s and %s, which name the same file (on a case-insensitive system)", show(g.name(prev)), show(rel))
 	}
 	g.folds[key] = rest
 	return rest, nil
 }
+
+// name is entry rest as the device named it, for messages.
+func (g *getState) name(rest string) string { return path.Join(g.top, rest) }
 
 // staged is the name in root where entry rest is written.
 func (g *getState) staged(rest string) string {
@@ -327,7 +332,7 @@ func (g *getState) mkdir(rest string, mode fs.FileMode) error {
 	}
 	if err := g.root.Mkdir(name, perm); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return refuse("sent %s twice (or two names this system takes as one)", show(rest))
+			return refuse("sent %s twice (or two names this system takes as one)", show(g.name(rest)))
 		}
 		return fmt.Errorf("create %s: %w", g.at(rest), err)
 	}
@@ -353,7 +358,7 @@ func (g *getState) create(rest string, size int64, mode fs.FileMode) error {
 	f, err := g.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return refuse("sent %s twice (or two names this system takes as one)", show(rest))
+			return refuse("sent %s twice (or two names this system takes as one)", show(g.name(rest)))
 		}
 		return fmt.Errorf("write %s: %w", g.at(rest), err)
 	}
@@ -370,7 +375,7 @@ func (g *getState) data(b []byte) error {
 		return refuse("sent file data outside any file")
 	}
 	if int64(len(b)) > c.size-c.n {
-		return refuse("sent more data for %s than the %d bytes it announced", show(c.rest), c.size)
+		return refuse("sent more data for %s than the %d bytes it announced", show(g.name(c.rest)), c.size)
 	}
 	if _, err := c.w.Write(b); err != nil {
 		return fmt.Errorf("write %s: %w", g.at(c.rest), err)
@@ -391,7 +396,7 @@ func (g *getState) done(d protocol.FileDone) error {
 	}
 	sum := hex.EncodeToString(c.h.Sum(nil))
 	if c.n != c.size || d.Size != c.size || sum != d.SHA256 {
-		return refuse("sent %s with a size or SHA-256 that does not match", show(c.rest))
+		return refuse("sent %s with a size or SHA-256 that does not match", show(g.name(c.rest)))
 	}
 	if err := c.wb.Sync(); err != nil { // writes the tail, then fsync
 		return fmt.Errorf("write %s: %w", g.at(c.rest), err)
@@ -416,7 +421,7 @@ func (g *getState) commit() error {
 	case g.seen == 0:
 		return refuse("reported success without sending anything")
 	case g.cur != nil:
-		return refuse("reported success in the middle of %s", show(g.cur.rest))
+		return refuse("reported success in the middle of %s", show(g.name(g.cur.rest)))
 	case g.seen != g.entries || g.bytes != g.total:
 		return refuse("sent %d entries and %d bytes, having announced %d and %d", g.seen, g.bytes, g.entries, g.total)
 	}
