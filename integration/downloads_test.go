@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
@@ -637,5 +639,76 @@ func TestDownloadFromRealAgent(t *testing.T) {
 		if strings.HasPrefix(en.Name(), ".tether-") {
 			t.Errorf("staging left behind: %s", en.Name())
 		}
+	}
+}
+
+// TestInterruptedDownloadLeavesNothing stops tech (Ctrl-C, SIGTERM) while
+// a device is in the middle of a download and then stalls: tech exits
+// non-zero and the staging file or folder is gone.
+func TestInterruptedDownloadLeavesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	stall := func(ctx context.Context, hs *hostileSession) {
+		for {
+			if _, _, err := hs.Recv(ctx); err != nil {
+				return
+			}
+		}
+	}
+	hd := e.hostileDevice(t, "staller", func(ctx context.Context, hs *hostileSession) {
+		o, err := hs.FileOpen(ctx)
+		if err != nil {
+			return
+		}
+		if o.Recursive {
+			hs.Announce(ctx, protocol.FileHeader{ID: o.ID, Path: "logs", Dir: true, Mode: 0o755}, 3, 2<<20)
+			hs.SendFile(ctx, o.ID, "logs/a", make([]byte, 1<<20), 0o644)
+			hs.Header(ctx, protocol.FileHeader{ID: o.ID, Path: "logs/b", Size: 1 << 20, Mode: 0o644})
+		} else {
+			hs.Announce(ctx, protocol.FileHeader{ID: o.ID, Path: "scan.png", Size: 1 << 20, Mode: 0o644}, 1, 1<<20)
+		}
+		hs.Data(ctx, o.ID, make([]byte, 1000))
+		stall(ctx, hs)
+	})
+	tests := []struct {
+		name string
+		args []string
+		sig  os.Signal
+	}{
+		{"single file, Ctrl-C", []string{"Desktop/scan.png"}, os.Interrupt},
+		{"single file, SIGTERM", []string{"Desktop/scan.png"}, syscall.SIGTERM},
+		{"tree, Ctrl-C", []string{"-r", "logs"}, os.Interrupt},
+		{"tree, SIGTERM", []string{"-r", "logs"}, syscall.SIGTERM},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLayout(t)
+			before := snapshot(t, l.base)
+			args := []string{"--config", e.tech, "cp"}
+			args = append(args, tc.args[:len(tc.args)-1]...)
+			p := start(t, l.repo, nil, bin.tech, append(args, hd.name+":"+tc.args[len(tc.args)-1], ".")...)
+			eventually(t, "the staging name to appear", 20*time.Second, func() bool {
+				ents, _ := os.ReadDir(l.repo)
+				for _, en := range ents {
+					if strings.HasPrefix(en.Name(), ".tether-") {
+						return true
+					}
+				}
+				return false
+			})
+			time.Sleep(100 * time.Millisecond) // let the first data arrive; the result does not depend on it
+			p.cmd.Process.Signal(tc.sig)
+			select {
+			case <-p.done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("tech did not stop")
+			}
+			if p.cmd.ProcessState.ExitCode() == 0 {
+				t.Errorf("interrupted download exited 0: %s", p.Output())
+			}
+			if after := snapshot(t, l.base); !sameSnapshot(before, after) {
+				t.Errorf("an interrupted download left files:\nbefore %v\nafter  %v", before, after)
+			}
+		})
 	}
 }
