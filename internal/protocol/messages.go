@@ -266,7 +266,7 @@ type FileOpen struct {
 // FileHeader is the payload of InFileHeader: one entry of a download.
 type FileHeader struct {
 	ID   uint32 `json:"id"`
-	Path string `json:"path"` // relative, slash-separated, starting with the source's base name
+	Path string `json:"path"` // relative, slash-separated, starting with safepath.TopName of the request
 	Dir  bool   `json:"dir,omitempty"`
 	Size int64  `json:"size,omitempty"`
 	Mode uint32 `json:"mode,omitempty"`
