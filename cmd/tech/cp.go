@@ -68,9 +68,13 @@ type byteSizeFlag int64
 // String shows the size in the largest whole unit.
 func (b *byteSizeFlag) String() string {
 	n := int64(*b)
-	for _, u := range []string{"TiB", "GiB", "MiB", "KiB"} {
-		if m := byteUnits[u]; n >= m && n%m == 0 {
-			return strconv.FormatInt(n/m, 10) + u
+	units := []struct {
+		name string
+		m    int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}}
+	for _, u := range units {
+		if n >= u.m && n%u.m == 0 {
+			return strconv.FormatInt(n/u.m, 10) + u.name
 		}
 	}
 	return strconv.FormatInt(n, 10)
@@ -99,10 +103,10 @@ func (b *byteSizeFlag) Type() string { return "size" }
 // byteUnits maps unit names (upper case) to their multiples.
 var byteUnits = map[string]int64{
 	"": 1, "B": 1,
-	"K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "KiB": 1 << 10,
-	"M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20, "MiB": 1 << 20,
-	"G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30, "GiB": 1 << 30,
-	"T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40, "TiB": 1 << 40,
+	"K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10,
+	"M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
+	"G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30,
+	"T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40,
 }
 
 func newClipboardCmd(g *globals) *cobra.Command {
