@@ -54,7 +54,7 @@ func (fl *files) startGet(ctx context.Context, o protocol.FileOpen) error {
 
 // maxGetEntries bounds the entries one download may list, so walking a
 // huge tree cannot exhaust the agent's memory.
-const maxGetEntries = 1_000_000
+const maxGetEntries = 200_000
 
 // getEntry is one entry of a download, listed before anything is sent.
 type getEntry struct {
