@@ -164,7 +164,7 @@ func foldRune(r rune) rune {
 // them.
 func Mode(m uint32) (fs.FileMode, error) {
 	if m&^0o777 != 0 {
-		return 0, fmt.Errorf("mode %#o has bits beyond rwxrwxrwx (setuid, setgid or sticky); refused", m)
+		return 0, fmt.Errorf("mode %#o has bits beyond the permission bits 0777 (setuid, setgid, sticky or file type)", m)
 	}
 	return fs.FileMode(m), nil
 }

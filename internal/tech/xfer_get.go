@@ -97,8 +97,23 @@ func refuse(format string, args ...any) error {
 	return &protoError{msg: fmt.Sprintf(format, args...)}
 }
 
-// show makes a device-controlled string safe to print, quoted.
-func show(s string) string { return `"` + sanitize.Display(s, 80) + `"` }
+// show makes a device-controlled string safe to print, quoted. Escape
+// sequences are shown, not dropped (ESC as \x1b, C1 controls as \u00XX),
+// so a name that holds one never prints as an innocent name.
+func show(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == 0x1b:
+			b.WriteString(`\x1b`)
+		case r >= 0x80 && r <= 0x9f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return `"` + sanitize.Display(b.String(), 80) + `"`
+}
 
 // download fetches a device file or tree into o.dst.
 func (x *xfer) download(ctx context.Context, o getOptions) error {
@@ -241,7 +256,7 @@ func (g *getState) header(h protocol.FileHeader) error {
 	}
 	mode, err := safepath.Mode(h.Mode)
 	if err != nil {
-		return refuse("sent %s with %v", show(h.Path), err)
+		return refuse("sent %s with mode %#o: only permission bits (0777) are accepted, never setuid, setgid, sticky or file type bits", show(h.Path), h.Mode)
 	}
 	if h.Size < 0 || (h.Dir && h.Size != 0) {
 		return refuse("sent %s with an invalid size %d", show(h.Path), h.Size)
@@ -250,7 +265,7 @@ func (g *getState) header(h protocol.FileHeader) error {
 		return g.mkdir(rest, mode)
 	}
 	if h.Size > g.total-g.bytes {
-		return refuse("sent %s of %d bytes, more than the %d bytes it announced in all", show(h.Path), h.Size, g.total)
+		return refuse("sent %s of %d bytes, which goes past the %d bytes it announced in all", show(h.Path), h.Size, g.total)
 	}
 	g.bytes += h.Size
 	return g.create(rest, h.Size, mode)
