@@ -302,12 +302,8 @@ func (l *live) control(p []byte, fromAgent bool, who string) bool {
 // session's record.
 func (s *Server) recordFile(l *live, m *protocol.Control) {
 	f := store.FileTransfer{Direction: truncate(m.Mode, 16), Path: truncate(m.Name, 4096), Size: m.Size, SHA256: truncate(m.Hash, 64), Time: now()}
-	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
-		if len(r.Files) < 10000 {
-			r.Files = append(r.Files, f)
-		}
-		return nil
-	})
+	// One small entry of its own: the session record is not rewritten.
+	s.db.AppendSessionFile(l.info.ID, f)
 	s.record(auditEvent(l.info.TechID, "session.file", l.info.ID, f.Direction, l.source,
 		"path", f.Path, "bytes", fmt.Sprint(f.Size), "sha256", f.SHA256, "device", l.info.DeviceName))
 }
