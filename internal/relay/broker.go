@@ -42,12 +42,13 @@ type live struct {
 
 // broker holds the live sessions. Safe for concurrent use.
 type broker struct {
-	s  *Server
-	mu sync.Mutex
-	m  map[string]*live
+	s     *Server
+	usage *usage // recording bytes per device, for the quota
+	mu    sync.Mutex
+	m     map[string]*live
 }
 
-func newBroker(s *Server) *broker { return &broker{s: s, m: make(map[string]*live)} }
+func newBroker(s *Server) *broker { return &broker{s: s, usage: newUsage(), m: make(map[string]*live)} }
 
 func (b *broker) add(l *live) {
 	b.mu.Lock()
@@ -216,6 +217,7 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	// context.AfterFunc for every read (four allocations per frame). The
 	// session's end closes src, which fails the read, and so does ctx's end.
 	defer context.AfterFunc(ctx, src.CloseNow)()
+	rate := newBucket(l.b.s.cfg.ControlRate, l.b.s.cfg.ControlBurst)
 	for {
 		msg, err := src.ReadMessage(context.Background())
 		if err != nil {
@@ -228,12 +230,20 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 			return
 		}
 		if ft == protocol.FrameRecording {
-			if fromAgent {
-				l.rec.write(p)
+			if !fromAgent {
+				continue
+			}
+			if err := l.rec.write(p); err != nil {
+				l.overLimit(fromAgent, who, err.Error())
+				return
 			}
 			continue
 		}
 		if ft == protocol.FrameControl {
+			if err := l.controlLimits(p, rate); err != nil {
+				l.overLimit(fromAgent, who, err.Error())
+				return
+			}
 			if stop := l.control(p, fromAgent, who); stop {
 				return
 			}
@@ -243,6 +253,30 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 			return
 		}
 	}
+}
+
+// controlLimits checks one control message against the size and rate
+// limits for one side of the session.
+func (l *live) controlLimits(p []byte, rate *bucket) error {
+	cfg := &l.b.s.cfg
+	if len(p) > cfg.ControlMaxSize {
+		return fmt.Errorf("control message of %d bytes exceeds the limit of %d bytes", len(p), cfg.ControlMaxSize)
+	}
+	if !rate.take(now()) {
+		return fmt.Errorf("control messages sent faster than the limit of %g per second (burst %d)", cfg.ControlRate, cfg.ControlBurst)
+	}
+	return nil
+}
+
+// overLimit ends the session because one side exceeded a limit: both
+// sides are told why, and the audit log records it. What was stored
+// before stays.
+func (l *live) overLimit(fromAgent bool, who, why string) {
+	reason := truncate(who+" exceeded a limit: "+why, 200)
+	l.b.s.record(auditEvent(l.info.TechID, "session.limit", l.info.ID, "ended", l.source,
+		"side", who, "limit", truncate(why, 200), "device", l.info.DeviceName))
+	l.b.s.log.Warn("session over limit", "session", l.info.ID, "side", who, "limit", why)
+	l.stop(fromAgent, reason)
 }
 
 // forward queues one opaque frame (type byte included) for the other side.

@@ -1,0 +1,431 @@
+package integration
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/internal/transport"
+	"tether/recordings"
+)
+
+// quotaDevice is a hostile device: it enrolls with the real agent binary,
+// then speaks the protocol itself with the enrolled device key — it
+// authenticates, answers session offers and attaches — but sends what the
+// agent never would.
+type quotaDevice struct {
+	t     *testing.T
+	e     *env
+	key   ed25519.PrivateKey
+	id    string
+	pin   string
+	relay string
+	ctl   *transport.Conn
+	offer chan *protocol.Control
+}
+
+// hostileQuotaDevice enrolls name and connects as it.
+func (e *env) hostileQuotaDevice(name string) *quotaDevice {
+	t := e.t
+	t.Helper()
+	d := e.enroll(name)
+	var st struct {
+		Relay    string `json:"relay"`
+		Pin      string `json:"pin"`
+		DeviceID string `json:"device_id"`
+	}
+	if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(d.home, "agent.json"))), &st); err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode([]byte(mustRead(t, filepath.Join(d.home, "device.key"))))
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &quotaDevice{t: t, e: e, key: k.(ed25519.PrivateKey), id: st.DeviceID, pin: st.Pin, relay: st.Relay, offer: make(chan *protocol.Control, 4)}
+	h.connect()
+	e.waitOnline(name)
+	return h
+}
+
+func (h *quotaDevice) endpoint() transport.Endpoint {
+	return transport.Endpoint{URL: h.relay, Pin: h.pin}
+}
+
+// connect opens the control connection, signs the relay's challenge and
+// queues the offers it receives.
+func (h *quotaDevice) connect() {
+	t := h.t
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := transport.Dial(ctx, h.endpoint(), protocol.PathAgentControl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseNow)
+	m, err := c.ReadControl(ctx)
+	if err != nil || m.Type != protocol.CtlChallenge {
+		t.Fatalf("challenge: %v %+v", err, m)
+	}
+	sig := ed25519.Sign(h.key, protocol.AgentAuthMessage(m.Challenge, h.pin))
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: h.id, Signature: sig}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.ReadControl(ctx); err != nil || m.Type != protocol.CtlWelcome {
+		t.Fatalf("welcome: %v %+v", err, m)
+	}
+	h.ctl = c
+	go func() {
+		for {
+			m, err := c.ReadControl(context.Background())
+			if err != nil {
+				return
+			}
+			if m.Type == protocol.CtlOffer {
+				h.offer <- m
+			}
+		}
+	}()
+}
+
+// quotaSession is one session between a raw technician and the hostile
+// device; both sides' end reasons are collected.
+type quotaSession struct {
+	info       protocol.SessionInfo
+	dev        *transport.Conn
+	techEnd    chan string
+	devEnd     chan string
+	deviceGone chan struct{}
+}
+
+// open starts a session from the admin to the hostile device and attaches
+// the device to it.
+func (h *quotaDevice) open(name string) *quotaSession {
+	t := h.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tok := strings.TrimSpace(mustRead(t, filepath.Join(h.e.tech, "token")))
+	tc, err := transport.Dial(ctx, transport.Endpoint{URL: h.e.url, Pin: h.e.fp, Token: tok}, protocol.PathTechSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.CloseNow)
+	if err := tc.WriteControl(ctx, &protocol.Control{Type: protocol.CtlRequest, Version: protocol.Version, Device: name, Reason: "quota test"}); err != nil {
+		t.Fatal(err)
+	}
+	var offer *protocol.Control
+	select {
+	case offer = <-h.offer:
+	case <-ctx.Done():
+		t.Fatal("no offer reached the device")
+	}
+	dc, err := transport.Dial(ctx, h.endpoint(), protocol.PathAgentSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.CloseNow)
+	if err := dc.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAttach, SessionID: offer.Session.ID, AttachToken: offer.AttachToken}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*transport.Conn{tc, dc} {
+		if m, err := c.ReadControl(ctx); err != nil || m.Type != protocol.CtlPaired {
+			t.Fatalf("pairing: %v %+v", err, m)
+		}
+	}
+	s := &quotaSession{info: *offer.Session, dev: dc, techEnd: make(chan string, 1), devEnd: make(chan string, 1), deviceGone: make(chan struct{})}
+	go readEnd(tc, s.techEnd, nil)
+	go readEnd(dc, s.devEnd, s.deviceGone)
+	return s
+}
+
+// readEnd reads c until the relay's end message and sends its reason ("" if
+// the connection failed first); gone, if not nil, is closed then.
+func readEnd(c *transport.Conn, out chan<- string, gone chan struct{}) {
+	if gone != nil {
+		defer close(gone)
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ft, p, err := c.ReadFrame(ctx)
+		cancel()
+		if err != nil {
+			out <- ""
+			return
+		}
+		if ft != protocol.FrameControl {
+			continue
+		}
+		if m, err := protocol.ParseControl(p); err == nil && m.Type == protocol.CtlEnd {
+			out <- m.Reason
+			return
+		}
+	}
+}
+
+// frameWriter sends each write as one recording frame, as the agent does.
+type frameWriter struct {
+	c *transport.Conn
+}
+
+func (w frameWriter) Write(p []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.c.WriteFrame(ctx, append([]byte{byte(protocol.FrameRecording)}, p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// record sends a real encrypted recording of n bytes of random (so
+// incompressible) output for sessionID, stopping early if the relay stops
+// reading. With final it sends the final chunk and recording_done.
+func (s *quotaSession) record(t *testing.T, sessionID string, n int, final bool) error {
+	t.Helper()
+	var sid [16]byte
+	b, _ := hex.DecodeString(sessionID)
+	copy(sid[:], b)
+	var rcpts []*recordings.Recipient
+	for _, k := range s.info.Recipients {
+		r, err := recordings.ParseRecipient(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcpts = append(rcpts, r)
+	}
+	w, err := recordings.NewWriter(frameWriter{s.dev}, sid, time.Now(), rcpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw, err := recordings.NewCastWriter(w, recordings.CastHeader{Version: 2, Width: 80, Height: 24, Timestamp: time.Now().Unix()}, time.Now())
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 32<<10)
+	for sent := 0; sent < n; sent += len(buf) {
+		rand.Read(buf)
+		if err := cw.Output(time.Now(), []byte(hex.EncodeToString(buf[:len(buf)/2]))); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		select {
+		case <-s.deviceGone:
+			return nil
+		default:
+		}
+	}
+	if !final {
+		return nil
+	}
+	if err := cw.Close(); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.dev.WriteControl(ctx, &protocol.Control{Type: protocol.CtlRecordingDone})
+}
+
+// end waits for both sides' end reasons.
+func (s *quotaSession) end(t *testing.T) (tech, dev string) {
+	t.Helper()
+	for _, ch := range []chan string{s.techEnd, s.devEnd} {
+		select {
+		case r := <-ch:
+			if ch == s.techEnd {
+				tech = r
+			} else {
+				dev = r
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the session did not end")
+		}
+	}
+	return tech, dev
+}
+
+// recordingState returns the state and size the relay lists for id.
+func (e *env) recordingState(id string) (string, int64) {
+	e.t.Helper()
+	r := e.techRun("", "recordings", "list", "--json")
+	var rs []struct {
+		ID, State string
+		Size      int64
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rs); err != nil {
+		e.t.Fatalf("recordings list --json: %v in %q", err, r.stdout)
+	}
+	for _, x := range rs {
+		if x.ID == id {
+			return x.State, x.Size
+		}
+	}
+	return "", 0
+}
+
+// TestHostileDeviceRecordingQuota: a device flooding recording frames is
+// cut off at the session's or the device's quota; both sides are told why,
+// the audit log says so, and what was stored verifies as incomplete, not
+// corrupt.
+func TestHostileDeviceRecordingQuota(t *testing.T) {
+	t.Parallel()
+	const mib = 1 << 20
+	cases := []struct {
+		name  string
+		flags []string
+		// before is how much an honest earlier session records in full.
+		before, flood int
+		limit         int64
+		want          string
+	}{
+		{"session quota", []string{"--recording-quota-session", "1048576"}, 0, 8 * mib, 1 * mib, "session recording quota exceeded"},
+		{"device quota across sessions", []string{"--recording-quota-device", "1572864"}, 1 * mib, 8 * mib, 1572864, "device recording (24 h) quota exceeded"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tc.flags...)
+			h := e.hostileQuotaDevice("flood")
+			if tc.before > 0 {
+				s := h.open("flood")
+				if err := s.record(t, s.info.ID, tc.before, true); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, "the honest recording to be stored", 10*time.Second, func() bool {
+					st, size := e.recordingState(s.info.ID)
+					return st == "recording" && size == 0 || st == "" || st == "complete"
+				})
+				s.dev.WriteControl(context.Background(), &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
+				s.end(t)
+				eventually(t, "the honest recording to be complete", 10*time.Second, func() bool {
+					st, _ := e.recordingState(s.info.ID)
+					return st == "complete"
+				})
+			}
+			s := h.open("flood")
+			start := time.Now()
+			s.record(t, s.info.ID, tc.flood, true)
+			tech, dev := s.end(t)
+			for side, r := range map[string]string{"technician": tech, "device": dev} {
+				if !strings.Contains(r, tc.want) {
+					t.Errorf("%s was told %q, want %q", side, r, tc.want)
+				}
+			}
+			t.Logf("cut off after %v", time.Since(start))
+			var st string
+			var size int64
+			eventually(t, "the recording to be finalised", 10*time.Second, func() bool {
+				st, size = e.recordingState(s.info.ID)
+				return st != "recording"
+			})
+			if st != "incomplete" || size == 0 || size > tc.limit {
+				t.Errorf("recording: state %q, %d bytes; want incomplete, 1..%d bytes", st, size, tc.limit)
+			}
+			r := e.techRun("", "recordings", "verify", s.info.ID, "--identity", e.reviewer)
+			if r.code == 0 || !strings.Contains(r.stderr, "is incomplete") {
+				t.Errorf("verify: code %d, stderr %q; want it reported incomplete", r.code, r.stderr)
+			}
+			a := e.techRun("", "audit", "export")
+			if !strings.Contains(a.stdout, `"session.limit"`) || !strings.Contains(a.stdout, tc.want) {
+				t.Errorf("audit has no session.limit entry saying %q", tc.want)
+			}
+		})
+	}
+}
+
+// TestHostileDeviceRecordingForAnotherSession: a recording whose header
+// names another session is refused at the relay as soon as the header
+// arrives.
+func TestHostileDeviceRecordingForAnotherSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.hostileQuotaDevice("swap")
+	s := h.open("swap")
+	other := strings.Repeat("ab", 16)
+	s.record(t, other, 256<<10, true)
+	tech, dev := s.end(t)
+	for side, r := range map[string]string{"technician": tech, "device": dev} {
+		if !strings.Contains(r, "names session "+other+", not this one") {
+			t.Errorf("%s was told %q, want the header's session refused", side, r)
+		}
+	}
+	eventually(t, "the recording to be finalised", 10*time.Second, func() bool {
+		st, _ := e.recordingState(s.info.ID)
+		return st == "incomplete"
+	})
+}
+
+// TestHostileDeviceControlLimits: oversized and rapid control messages end
+// the session with a clear reason to both sides and an audit entry.
+func TestHostileDeviceControlLimits(t *testing.T) {
+	t.Parallel()
+	file := func(i int) *protocol.Control {
+		return &protocol.Control{Type: protocol.CtlFile, Mode: "upload", Name: strings.Repeat("f", 100), Size: int64(i), Hash: strings.Repeat("0", 64)}
+	}
+	cases := []struct {
+		name  string
+		flags []string
+		send  func(i int) *protocol.Control
+		count int
+		want  string
+	}{
+		{"oversized file report", []string{"--control-max-size", "4096"},
+			func(int) *protocol.Control { c := file(0); c.Name = strings.Repeat("x", 8000); return c }, 1,
+			"exceeds the limit of 4096 bytes"},
+		{"oversized past the protocol maximum", nil,
+			func(int) *protocol.Control { c := file(0); c.Name = strings.Repeat("x", 20000); return c }, 1,
+			"exceeds the limit of 16384 bytes"},
+		{"rapid file reports", []string{"--control-rate", "1", "--control-burst", "20"}, file, 500,
+			"faster than the limit of 1 per second (burst 20)"},
+		{"rapid clipboard reports", []string{"--control-rate", "2", "--control-burst", "5"},
+			func(i int) *protocol.Control {
+				return &protocol.Control{Type: protocol.CtlClipboard, Mode: "get", Size: int64(i)}
+			}, 500, "faster than the limit of 2 per second (burst 5)"},
+		{"rapid unknown messages", []string{"--control-rate", "1", "--control-burst", "10"},
+			func(int) *protocol.Control { return &protocol.Control{Type: "made-up"} }, 500,
+			"faster than the limit of 1 per second (burst 10)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tc.flags...)
+			h := e.hostileQuotaDevice("chatty")
+			s := h.open("chatty")
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for i := range tc.count {
+				// Encoded here: WriteControl refuses to send an oversized one.
+				b, _ := json.Marshal(tc.send(i))
+				if s.dev.WriteFrame(ctx, append([]byte{byte(protocol.FrameControl)}, b...)) != nil {
+					break
+				}
+			}
+			tech, dev := s.end(t)
+			for side, r := range map[string]string{"technician": tech, "device": dev} {
+				if !strings.Contains(r, "device exceeded a limit") || !strings.Contains(r, tc.want) {
+					t.Errorf("%s was told %q, want %q", side, r, tc.want)
+				}
+			}
+			a := e.techRun("", "audit", "export")
+			if !strings.Contains(a.stdout, `"session.limit"`) {
+				t.Error("audit has no session.limit entry")
+			}
+			if n := strings.Count(a.stdout, `"session.file"`) + strings.Count(a.stdout, `"session.clipboard"`); n > 25 {
+				t.Errorf("%d file/clipboard reports reached the audit log; the limit should stop them", n)
+			}
+		})
+	}
+}
