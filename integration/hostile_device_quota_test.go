@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -427,5 +428,63 @@ func TestHostileDeviceControlLimits(t *testing.T) {
 				t.Errorf("%d file/clipboard reports reached the audit log; the limit should stop them", n)
 			}
 		})
+	}
+}
+
+// TestRecordingVerifyBindsSession: `tech recordings verify ID` checks that
+// the file is ID's recording: another session's complete recording put in
+// its place (same device or another device) is refused, a truncated one is
+// reported incomplete, and only the genuine one verifies.
+func TestRecordingVerifyBindsSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a, b := e.hostileQuotaDevice("dev-a"), e.hostileQuotaDevice("dev-b")
+	honest := func(h *quotaDevice, name string) string {
+		s := h.open(name)
+		if err := s.record(t, s.info.ID, 200<<10, true); err != nil {
+			t.Fatal(err)
+		}
+		s.dev.WriteControl(context.Background(), &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
+		s.end(t)
+		eventually(t, "a complete recording", 10*time.Second, func() bool {
+			st, _ := e.recordingState(s.info.ID)
+			return st == "complete"
+		})
+		return s.info.ID
+	}
+	a1, a2, b1 := honest(a, "dev-a"), honest(a, "dev-a"), honest(b, "dev-b")
+	file := func(id string) string { return filepath.Join(e.dir, "data", "recordings", id+".rec") }
+	orig := map[string][]byte{}
+	for _, id := range []string{a1, a2, b1} {
+		orig[id] = []byte(mustRead(t, file(id)))
+	}
+	cases := []struct {
+		name    string
+		content []byte
+		ok      bool
+		want    string
+	}{
+		{"genuine", orig[a1], true, "verified"},
+		{"another session of the same device", orig[a2], false, "not this session's recording"},
+		{"another device's session", orig[b1], false, "the header names session " + b1},
+		{"truncated", orig[a1][:len(orig[a1])-1000], false, "is incomplete"},
+		{"truncated to the header", orig[a1][:1500], false, "incomplete"},
+	}
+	for _, tc := range cases { // sequential: they share a1's file
+		if err := os.WriteFile(file(a1), tc.content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := e.techRun("", "recordings", "verify", a1, "--identity", e.reviewer)
+		out := r.stdout + r.stderr
+		if (r.code == 0) != tc.ok || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: verify exited %d with %q; want ok=%v and %q", tc.name, r.code, out, tc.ok, tc.want)
+		}
+		if !tc.ok && strings.Contains(out, "verified") {
+			t.Errorf("%s: verify said %q", tc.name, out)
+		}
+		ex := filepath.Join(t.TempDir(), "out.cast")
+		if r := e.techRun("", "recordings", "export", a1, "--identity", e.reviewer, "-o", ex); tc.want != "verified" && strings.Contains(tc.want, "session") && r.code == 0 {
+			t.Errorf("%s: export accepted another session's recording", tc.name)
+		}
 	}
 }
