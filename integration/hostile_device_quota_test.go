@@ -488,3 +488,58 @@ func TestRecordingVerifyBindsSession(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileDeviceConsentReceipts: the relay audits a consent receipt as
+// verified only when this session's device key signed it for this
+// session; another session's receipt, another key's and a replay are
+// audited as such.
+func TestHostileDeviceConsentReceipts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := e.hostileQuotaDevice("signer")
+	s := h.open("signer")
+	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
+	receipt := func(key ed25519.PrivateKey, session string, rev int) *protocol.Control {
+		r := protocol.ConsentReceipt{Session: session, Device: h.id, Tech: s.info.TechID, Caps: []string{"shell"}, Granted: true,
+			Time: time.Now().UTC(), Revision: rev}
+		b, _ := json.Marshal(r)
+		return &protocol.Control{Type: protocol.CtlConsent, Granted: true, Caps: r.Caps, Receipt: b, ReceiptSig: ed25519.Sign(key, protocol.ReceiptMessage(b))}
+	}
+	valid := receipt(h.key, s.info.ID, 0)
+	steps := []struct {
+		m    *protocol.Control
+		want string
+	}{
+		{valid, "verified"},
+		{valid, "replayed (revision 0, expected at least 1)"},
+		{receipt(h.key, strings.Repeat("cd", 16), 1), "for another session"},
+		{receipt(otherKey, s.info.ID, 1), "bad signature"},
+		{receipt(h.key, s.info.ID, 1), "verified"},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, st := range steps {
+		if err := s.dev.WriteControl(ctx, st.m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	eventually(t, "every consent audited", 10*time.Second, func() bool {
+		got = nil
+		for _, l := range lines(e.techRun("", "audit", "export").stdout) {
+			var rec struct {
+				Action, Target string
+				Details        map[string]string
+			}
+			if json.Unmarshal([]byte(l), &rec) == nil && rec.Action == "session.consent" && rec.Target == s.info.ID {
+				got = append(got, rec.Details["receipt_check"])
+			}
+		}
+		return len(got) >= len(steps)
+	})
+	for i, st := range steps {
+		if got[i] != st.want {
+			t.Errorf("consent %d: audited receipt_check %q, want %q", i, got[i], st.want)
+		}
+	}
+}

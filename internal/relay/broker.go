@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,6 +40,10 @@ type live struct {
 	ended    bool
 	reason   string
 	limit    *time.Timer
+	// receipts counts verified consent receipts; receiptNext is the
+	// lowest revision the next one may have.
+	receipts    int
+	receiptNext int
 }
 
 // broker holds the live sessions. Safe for concurrent use.
@@ -343,14 +349,38 @@ func (s *Server) recordFile(l *live, m *protocol.Control) {
 }
 
 // receiptStatus checks the agent's signed consent receipt: the relay keeps
-// it in the audit log and cannot forge one.
+// it in the audit log and cannot forge one. A receipt is "verified" only if
+// the session's device key signed it, it names this session, device and
+// technician, it says what the message says, and its revision is later
+// than any receipt this session has shown before (no replay).
 func receiptStatus(l *live, m *protocol.Control) string {
-	switch {
-	case len(m.Receipt) == 0:
+	if len(m.Receipt) == 0 {
 		return "missing"
-	case len(l.info.DeviceKey) != ed25519.PublicKeySize || !ed25519.Verify(l.info.DeviceKey, protocol.ReceiptMessage(m.Receipt), m.ReceiptSig):
+	}
+	if len(l.info.DeviceKey) != ed25519.PublicKeySize || !ed25519.Verify(l.info.DeviceKey, protocol.ReceiptMessage(m.Receipt), m.ReceiptSig) {
 		return "bad signature"
 	}
+	var r protocol.ConsentReceipt
+	if err := json.Unmarshal(m.Receipt, &r); err != nil {
+		return "malformed"
+	}
+	switch {
+	case r.Session != l.info.ID:
+		return "for another session"
+	case r.Device != l.info.DeviceID:
+		return "for another device"
+	case r.Tech != l.info.TechID:
+		return "for another technician"
+	case r.Granted != m.Granted || !slices.Equal(r.Caps, m.Caps):
+		return "does not match the answer"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.receipts > 0 && r.Revision < l.receiptNext {
+		return fmt.Sprintf("replayed (revision %d, expected at least %d)", r.Revision, l.receiptNext)
+	}
+	l.receipts++
+	l.receiptNext = r.Revision + 1
 	return "verified"
 }
 
