@@ -44,6 +44,8 @@ type live struct {
 	// lowest revision the next one may have.
 	receipts    int
 	receiptNext int
+	// agentReason is the end reason the agent reported, if it did.
+	agentReason string
 }
 
 // broker holds the live sessions. Safe for concurrent use.
@@ -173,8 +175,26 @@ func (l *live) end(reason string) {
 	l.rec.close()
 	close(l.done)
 	l.b.remove(l.info.ID)
-	l.b.s.finishSession(l, reason)
+	l.b.s.finishSession(l, l.finalReason(reason), reason)
 }
+
+// finalReason is the reason a session ended, given the one the relay saw
+// first. The technician's side closing is only what the relay saw when
+// the session ended on the device (a command exited, the end user ended
+// it): the device then reports why, and that is the reason recorded. The
+// relay's own reasons (limits, shutdown, an administrator) stand.
+func (l *live) finalReason(seen string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seen == techDisconnected && l.agentReason != "" {
+		return l.agentReason
+	}
+	return seen
+}
+
+// techDisconnected is the reason the relay sees when the technician's
+// connection closes without an end message.
+const techDisconnected = "technician disconnected"
 
 // recordingGrace is how long an ending session waits for the agent to
 // deliver the end of its recording.
@@ -199,15 +219,19 @@ func (l *live) isEnded() bool {
 	return l.ended
 }
 
-// finishSession records a session's end in the store and the audit log.
-func (s *Server) finishSession(l *live, reason string) {
+// finishSession records a session's end in the store and the audit log;
+// seen is what the relay saw first, if that differs from the reason.
+func (s *Server) finishSession(l *live, reason, seen string) {
 	t := now()
 	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
 		r.State, r.EndReason, r.EndedAt = store.SessionEnded, reason, t
 		return nil
 	})
-	s.record(auditEvent(l.info.TechID, "session.end", l.info.ID, "ended", l.source,
-		"reason", reason, "device", l.info.DeviceName))
+	details := []string{"reason", reason, "device", l.info.DeviceName}
+	if seen != reason {
+		details = append(details, "relay_saw", seen)
+	}
+	s.record(auditEvent(l.info.TechID, "session.end", l.info.ID, "ended", l.source, details...))
 	s.log.Info("session ended", "session", l.info.ID, "device", l.info.DeviceName, "reason", reason)
 }
 
@@ -227,7 +251,11 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	for {
 		msg, err := src.ReadMessage(context.Background())
 		if err != nil {
-			l.stop(fromAgent, who+" disconnected")
+			reason := "device disconnected"
+			if !fromAgent {
+				reason = techDisconnected
+			}
+			l.stop(fromAgent, reason)
 			return
 		}
 		ft, p, err := protocol.ParseFrame(msg)
@@ -321,7 +349,13 @@ func (l *live) control(p []byte, fromAgent bool, who string) bool {
 		if reason == "" {
 			reason = who + " ended the session"
 		}
-		l.stop(fromAgent, truncate(reason, 200))
+		reason = truncate(reason, 200)
+		if fromAgent {
+			l.mu.Lock()
+			l.agentReason = reason
+			l.mu.Unlock()
+		}
+		l.stop(fromAgent, reason)
 		return true
 	case m.Type == protocol.CtlConsent && fromAgent:
 		l.b.s.recordConsent(l, m)
