@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -389,8 +390,6 @@ func TestHostileDeviceControlLimits(t *testing.T) {
 		{"oversized past the protocol maximum", nil,
 			func(int) *protocol.Control { c := file(0); c.Name = strings.Repeat("x", 20000); return c }, 1,
 			"exceeds the limit of 16384 bytes"},
-		{"rapid file reports", []string{"--control-rate", "1", "--control-burst", "20"}, file, 500,
-			"faster than the limit of 1 per second (burst 20)"},
 		{"rapid clipboard reports", []string{"--control-rate", "2", "--control-burst", "5"},
 			func(i int) *protocol.Control {
 				return &protocol.Control{Type: protocol.CtlClipboard, Mode: "get", Size: int64(i)}
@@ -541,5 +540,53 @@ func TestHostileDeviceConsentReceipts(t *testing.T) {
 		if got[i] != st.want {
 			t.Errorf("consent %d: audited receipt_check %q, want %q", i, got[i], st.want)
 		}
+	}
+}
+
+// TestHostileDeviceFileReportFlood: file reports beyond the control rate
+// are slowed, not dropped and not fatal (a recursive copy sends one per
+// file): the relay reads them no faster than the rate allows, records each
+// one, and the session ends only when the device ends it.
+func TestHostileDeviceFileReportFlood(t *testing.T) {
+	t.Parallel()
+	const n, rate, burst = 40, 10, 10
+	e := newEnv(t, "--control-rate", "10", "--control-burst", "10")
+	h := e.hostileQuotaDevice("copier")
+	s := h.open("copier")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := range n {
+		m := &protocol.Control{Type: protocol.CtlFile, Mode: "upload", Name: fmt.Sprintf("dir/f%03d", i), Size: int64(i), Hash: strings.Repeat("0", 64)}
+		if err := s.dev.WriteControl(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.dev.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: "copy finished"}); err != nil {
+		t.Fatal(err)
+	}
+	tech, dev := s.end(t)
+	if tech != "copy finished" || dev != "copy finished" {
+		t.Errorf("end reasons %q / %q, want the device's own", tech, dev)
+	}
+	var times []time.Time
+	for _, l := range lines(e.techRun("", "audit", "export").stdout) {
+		var rec struct {
+			Action, Target string
+			Time           time.Time
+		}
+		if json.Unmarshal([]byte(l), &rec) == nil && rec.Action == "session.file" && rec.Target == s.info.ID {
+			times = append(times, rec.Time)
+		}
+		if strings.Contains(l, `"session.limit"`) {
+			t.Errorf("file reports ended the session: %s", l)
+		}
+	}
+	if len(times) != n {
+		t.Fatalf("%d file reports audited, want all %d", len(times), n)
+	}
+	// The relay let the burst through, then one per 1/rate seconds: a
+	// lower bound the flood cannot beat, however fast it sends.
+	if min := time.Duration(n-burst-1) * time.Second / rate; times[n-1].Sub(times[0]) < min {
+		t.Errorf("%d file reports audited within %v; the rate limit allows no less than %v", n, times[n-1].Sub(times[0]), min)
 	}
 }

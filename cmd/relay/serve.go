@@ -54,7 +54,7 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 	f.Int64Var(&cfg.SessionRecordingQuota, "recording-quota-session", 0, "most recording bytes one session may store; the session ends when it would exceed them (default 16 KiB/s × --max-session: 707788800 for 12h)")
 	f.Int64Var(&cfg.DeviceRecordingQuota, "recording-quota-device", 0, "most recording bytes one device's sessions may store in any 24 hours (default 16 KiB/s × 24h: 1415577600)")
 	f.IntVar(&cfg.ControlMaxSize, "control-max-size", 16<<10, "largest control message a session's peer may send, in bytes (4096..16384)")
-	f.Float64Var(&cfg.ControlRate, "control-rate", relay.DefaultControlRate, "control messages per second each side of a session may send on average")
+	f.Float64Var(&cfg.ControlRate, "control-rate", relay.DefaultControlRate, "control messages per second each side of a session may send on average (at least 1); beyond it the agent's file reports are slowed, anything else ends the session")
 	f.IntVar(&cfg.ControlBurst, "control-burst", relay.DefaultControlBurst, "control messages each side of a session may send at once")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.MarkFlagRequired("data")

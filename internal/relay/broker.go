@@ -274,11 +274,20 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 			continue
 		}
 		if ft == protocol.FrameControl {
-			if err := l.controlLimits(p, rate); err != nil {
+			if err := l.controlSize(p); err != nil {
 				l.overLimit(fromAgent, who, err.Error())
 				return
 			}
-			if stop := l.control(p, fromAgent, who); stop {
+			m, err := protocol.ParseControl(p)
+			if err != nil {
+				l.stop(fromAgent, "protocol error from "+who)
+				return
+			}
+			if err := l.pace(m, rate, fromAgent); err != nil {
+				l.overLimit(fromAgent, who, err.Error())
+				return
+			}
+			if stop := l.control(m, fromAgent, who); stop {
 				return
 			}
 			continue
@@ -289,16 +298,34 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	}
 }
 
-// controlLimits checks one control message against the size and rate
-// limits for one side of the session.
-func (l *live) controlLimits(p []byte, rate *bucket) error {
-	cfg := &l.b.s.cfg
-	if len(p) > cfg.ControlMaxSize {
-		return fmt.Errorf("control message of %d bytes exceeds the limit of %d bytes", len(p), cfg.ControlMaxSize)
+// controlSize checks one control message against the size limit.
+func (l *live) controlSize(p []byte) error {
+	if max := l.b.s.cfg.ControlMaxSize; len(p) > max {
+		return fmt.Errorf("control message of %d bytes exceeds the limit of %d bytes", len(p), max)
 	}
-	if !rate.take(now()) {
+	return nil
+}
+
+// pace applies the control rate limit of one side of the session. An end
+// message always passes. The agent's file reports come in bursts as long
+// as a recursive copy runs, so beyond the limit they are slowed (the relay
+// stops reading until the rate allows one more), not refused; any other
+// message beyond it ends the session.
+func (l *live) pace(m *protocol.Control, rate *bucket, fromAgent bool) error {
+	if m.Type == protocol.CtlEnd || rate.take(now()) {
+		return nil
+	}
+	if !fromAgent || m.Type != protocol.CtlFile {
+		cfg := &l.b.s.cfg
 		return fmt.Errorf("control messages sent faster than the limit of %g per second (burst %d)", cfg.ControlRate, cfg.ControlBurst)
 	}
+	t := time.NewTimer(rate.wait())
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.done:
+	}
+	rate.take(now())
 	return nil
 }
 
@@ -337,12 +364,7 @@ func (l *live) forward(msg []byte, fromAgent bool) bool {
 
 // control handles a control message from one side; it reports whether the
 // pump should stop.
-func (l *live) control(p []byte, fromAgent bool, who string) bool {
-	m, err := protocol.ParseControl(p)
-	if err != nil {
-		l.stop(fromAgent, "protocol error from "+who)
-		return true
-	}
+func (l *live) control(m *protocol.Control, fromAgent bool, who string) bool {
 	switch {
 	case m.Type == protocol.CtlEnd:
 		reason := m.Reason

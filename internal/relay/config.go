@@ -116,8 +116,8 @@ func (c *Config) validateQuotas() error {
 		return errors.New("relay: recording quotas must be positive")
 	case c.ControlMaxSize < minControlSize || c.ControlMaxSize > protocol.MaxControlSize:
 		return fmt.Errorf("relay: control message limit %d is outside %d..%d bytes", c.ControlMaxSize, minControlSize, protocol.MaxControlSize)
-	case c.ControlRate < 0 || c.ControlBurst < 1:
-		return errors.New("relay: control rate and burst must be positive")
+	case c.ControlRate < 1 || c.ControlBurst < 1:
+		return errors.New("relay: the control rate must be at least 1 per second and the burst at least 1")
 	}
 	return nil
 }

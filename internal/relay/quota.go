@@ -110,6 +110,14 @@ func newBucket(rate float64, burst int) *bucket {
 	return &bucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
 }
 
+// wait is how long after the last take the bucket holds one message.
+func (b *bucket) wait() time.Duration {
+	if b.tokens >= 1 || b.rate <= 0 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
 // take reports whether one more message fits at t.
 func (b *bucket) take(t time.Time) bool {
 	if !b.last.IsZero() {
