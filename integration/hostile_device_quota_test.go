@@ -151,25 +151,31 @@ func (h *quotaDevice) open(name string) *quotaSession {
 }
 
 // readEnd reads c until the relay's end message and sends its reason ("" if
-// the connection failed first); gone, if not nil, is closed then.
+// the connection failed first), then reads on until the connection closes,
+// as the real peers do; gone, if not nil, is closed then.
 func readEnd(c *transport.Conn, out chan<- string, gone chan struct{}) {
 	if gone != nil {
 		defer close(gone)
 	}
+	sent := false
+	defer func() {
+		if !sent {
+			out <- ""
+		}
+	}()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		ft, p, err := c.ReadFrame(ctx)
 		cancel()
 		if err != nil {
-			out <- ""
 			return
 		}
-		if ft != protocol.FrameControl {
+		if ft != protocol.FrameControl || sent {
 			continue
 		}
 		if m, err := protocol.ParseControl(p); err == nil && m.Type == protocol.CtlEnd {
 			out <- m.Reason
-			return
+			sent = true
 		}
 	}
 }
@@ -288,37 +294,50 @@ func TestHostileDeviceRecordingQuota(t *testing.T) {
 	cases := []struct {
 		name  string
 		flags []string
-		// before is how much an honest earlier session records in full.
-		before, flood int
-		limit         int64
-		want          string
+		// before is how much an honest earlier session of the same device
+		// records in full; open keeps it running during the flood.
+		before int
+		open   bool
+		flood  int
+		quota  int64
+		want   string
 	}{
-		{"session quota", []string{"--recording-quota-session", "1048576"}, 0, 8 * mib, 1 * mib, "session recording quota exceeded"},
-		{"device quota across sessions", []string{"--recording-quota-device", "1572864"}, 1 * mib, 8 * mib, 1572864, "device recording (24 h) quota exceeded"},
+		{"session quota", []string{"--recording-quota-session", "1048576"}, 0, false, 8 * mib, 1 * mib, "session recording quota exceeded"},
+		{"device quota after a finished session", []string{"--recording-quota-device", "1572864"}, 1 * mib, false, 8 * mib, 1572864, "device recording (24 h) quota exceeded"},
+		{"device quota beside a live session", []string{"--recording-quota-device", "1572864"}, 1 * mib, true, 8 * mib, 1572864, "device recording (24 h) quota exceeded"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, tc.flags...)
 			h := e.hostileQuotaDevice("flood")
+			fileSize := func(id string) int64 {
+				fi, err := os.Stat(filepath.Join(e.dir, "data", "recordings", id+".rec"))
+				if err != nil {
+					return 0
+				}
+				return fi.Size()
+			}
+			var used int64
 			if tc.before > 0 {
 				s := h.open("flood")
-				if err := s.record(t, s.info.ID, tc.before, true); err != nil {
+				if err := s.record(t, s.info.ID, tc.before, !tc.open); err != nil {
 					t.Fatal(err)
 				}
-				eventually(t, "the honest recording to be stored", 10*time.Second, func() bool {
-					st, size := e.recordingState(s.info.ID)
-					return st == "recording" && size == 0 || st == "" || st == "complete"
-				})
-				s.dev.WriteControl(context.Background(), &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
-				s.end(t)
-				eventually(t, "the honest recording to be complete", 10*time.Second, func() bool {
-					st, _ := e.recordingState(s.info.ID)
-					return st == "complete"
+				if !tc.open {
+					s.dev.WriteControl(context.Background(), &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
+					s.end(t)
+					eventually(t, "the honest recording to be complete", 10*time.Second, func() bool {
+						st, _ := e.recordingState(s.info.ID)
+						return st == "complete"
+					})
+				}
+				eventually(t, "the honest recording's bytes to be stored", 10*time.Second, func() bool {
+					used = fileSize(s.info.ID)
+					return used > int64(tc.before)/4
 				})
 			}
 			s := h.open("flood")
-			start := time.Now()
 			s.record(t, s.info.ID, tc.flood, true)
 			tech, dev := s.end(t)
 			for side, r := range map[string]string{"technician": tech, "device": dev} {
@@ -326,15 +345,14 @@ func TestHostileDeviceRecordingQuota(t *testing.T) {
 					t.Errorf("%s was told %q, want %q", side, r, tc.want)
 				}
 			}
-			t.Logf("cut off after %v", time.Since(start))
 			var st string
 			var size int64
 			eventually(t, "the recording to be finalised", 10*time.Second, func() bool {
 				st, size = e.recordingState(s.info.ID)
 				return st != "recording"
 			})
-			if st != "incomplete" || size == 0 || size > tc.limit {
-				t.Errorf("recording: state %q, %d bytes; want incomplete, 1..%d bytes", st, size, tc.limit)
+			if limit := tc.quota - used; st != "incomplete" || size == 0 || size > limit || size != fileSize(s.info.ID) {
+				t.Errorf("recording: state %q, %d bytes (file %d); want incomplete, 1..%d bytes", st, size, fileSize(s.info.ID), limit)
 			}
 			r := e.techRun("", "recordings", "verify", s.info.ID, "--identity", e.reviewer)
 			if r.code == 0 || !strings.Contains(r.stderr, "is incomplete") {

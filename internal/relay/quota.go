@@ -46,9 +46,20 @@ func deviceKey(deviceID string, key []byte) string {
 type usage struct {
 	mu   sync.Mutex
 	live map[string]int64 // device key → bytes written by its live sessions
+	// gen counts, per device key, the sessions that moved their bytes
+	// from live to the index: a session's snapshot of the index is stale
+	// once it changes.
+	gen map[string]uint64
 }
 
-func newUsage() *usage { return &usage{live: make(map[string]int64)} }
+func newUsage() *usage { return &usage{live: make(map[string]int64), gen: make(map[string]uint64)} }
+
+// generation returns dev's current generation.
+func (u *usage) generation(dev string) uint64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.gen[dev]
+}
 
 // add counts n more bytes for dev's live sessions and returns the new total.
 func (u *usage) add(dev string, n int64) int64 {
@@ -58,14 +69,15 @@ func (u *usage) add(dev string, n int64) int64 {
 	return u.live[dev]
 }
 
-// release stops counting n bytes of a finished session as live (the index
-// counts them from now on).
+// release stops counting n bytes of a finished session as live; the
+// caller has written them to the index first.
 func (u *usage) release(dev string, n int64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.live[dev] -= n; u.live[dev] <= 0 {
 		delete(u.live, dev)
 	}
+	u.gen[dev]++
 }
 
 // storedUsage sums the sizes of dev's finished recordings created within

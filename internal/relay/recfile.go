@@ -26,6 +26,8 @@ type recFile struct {
 	id       string
 	dev      string // the device the quota counts against, from the first write
 	stored   int64  // dev's finished recordings' bytes in the quota window
+	gen      uint64 // the usage generation stored was read at
+	counted  bool   // stored has been read
 	stopped  error  // why no more is written: a quota, or a header for another session
 	mu       sync.Mutex
 	f        *os.File
@@ -85,14 +87,17 @@ func (r *recFile) write(p []byte) error {
 // would exceed.
 func (r *recFile) reserve(n int64) error {
 	cfg := &r.s.cfg
+	u := r.s.broker.usage
 	if r.dev == "" {
 		r.dev = deviceKey(r.l.info.DeviceID, r.l.info.DeviceKey)
-		r.stored = r.s.storedUsage(r.dev)
+	}
+	if g := u.generation(r.dev); !r.counted || g != r.gen {
+		// First write, or another session of the device finished since.
+		r.stored, r.gen, r.counted = r.s.storedUsage(r.dev), g, true
 	}
 	if r.size+n > cfg.SessionRecordingQuota {
 		return &quotaError{what: "session recording", limit: cfg.SessionRecordingQuota}
 	}
-	u := r.s.broker.usage
 	if r.stored+u.add(r.dev, n) > cfg.DeviceRecordingQuota {
 		u.add(r.dev, -n)
 		return &quotaError{what: "device recording (24 h)", limit: cfg.DeviceRecordingQuota}
@@ -161,15 +166,17 @@ func (r *recFile) close() {
 	if r.complete && r.err == nil && r.stopped == nil {
 		state = store.RecordingComplete
 	}
-	if r.dev != "" {
-		r.s.broker.usage.release(r.dev, r.size)
-	}
 	r.s.db.UpdateRecording(r.id, func(x *store.Recording) error {
 		x.State, x.Size, x.Pieces, x.KeyIDs, x.FinishedAt = state, r.size, r.pieces, r.keyIDs, now()
 		x.DeviceID = r.dev
 		x.SHA256 = hex.EncodeToString(r.sum.Sum(nil))
 		return nil
 	})
+	if r.dev != "" {
+		// After the index has the bytes: for a moment they count twice,
+		// never not at all.
+		r.s.broker.usage.release(r.dev, r.size)
+	}
 	if state != store.RecordingComplete {
 		reason := "session ended before the final chunk"
 		if r.stopped != nil {
