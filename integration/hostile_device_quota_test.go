@@ -103,6 +103,7 @@ func (h *quotaDevice) connect() {
 // device; both sides' end reasons are collected.
 type quotaSession struct {
 	info       protocol.SessionInfo
+	tech       *transport.Conn
 	dev        *transport.Conn
 	techEnd    chan string
 	devEnd     chan string
@@ -144,7 +145,7 @@ func (h *quotaDevice) open(name string) *quotaSession {
 			t.Fatalf("pairing: %v %+v", err, m)
 		}
 	}
-	s := &quotaSession{info: *offer.Session, dev: dc, techEnd: make(chan string, 1), devEnd: make(chan string, 1), deviceGone: make(chan struct{})}
+	s := &quotaSession{info: *offer.Session, tech: tc, dev: dc, techEnd: make(chan string, 1), devEnd: make(chan string, 1), deviceGone: make(chan struct{})}
 	go readEnd(tc, s.techEnd, nil)
 	go readEnd(dc, s.devEnd, s.deviceGone)
 	return s
@@ -401,20 +402,30 @@ func TestHostileDeviceControlLimits(t *testing.T) {
 		send  func(i int) *protocol.Control
 		count int
 		want  string
+		// fromTech sends from the technician's side instead.
+		fromTech bool
 	}{
 		{"oversized file report", []string{"--control-max-size", "4096"},
 			func(int) *protocol.Control { c := file(0); c.Name = strings.Repeat("x", 8000); return c }, 1,
-			"exceeds the limit of 4096 bytes"},
+			"exceeds the limit of 4096 bytes", false},
 		{"oversized past the protocol maximum", nil,
 			func(int) *protocol.Control { c := file(0); c.Name = strings.Repeat("x", 20000); return c }, 1,
-			"exceeds the limit of 16384 bytes"},
+			"exceeds the limit of 16384 bytes", false},
 		{"rapid clipboard reports", []string{"--control-rate", "2", "--control-burst", "5"},
 			func(i int) *protocol.Control {
 				return &protocol.Control{Type: protocol.CtlClipboard, Mode: "get", Size: int64(i)}
-			}, 500, "faster than the limit of 2 per second (burst 5)"},
+			}, 500, "faster than the limit of 2 per second (burst 5)", false},
 		{"rapid unknown messages", []string{"--control-rate", "1", "--control-burst", "10"},
 			func(int) *protocol.Control { return &protocol.Control{Type: "made-up"} }, 500,
-			"faster than the limit of 1 per second (burst 10)"},
+			"faster than the limit of 1 per second (burst 10)", false},
+		{"rapid messages from the technician", []string{"--control-rate", "1", "--control-burst", "10"},
+			func(int) *protocol.Control { return &protocol.Control{Type: protocol.CtlFile, Name: "forged"} }, 500,
+			"faster than the limit of 1 per second (burst 10)", true},
+		{"oversized from the technician", []string{"--control-max-size", "4096"},
+			func(int) *protocol.Control {
+				return &protocol.Control{Type: "made-up", Reason: strings.Repeat("r", 5000)}
+			}, 1,
+			"exceeds the limit of 4096 bytes", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -424,16 +435,20 @@ func TestHostileDeviceControlLimits(t *testing.T) {
 			s := h.open("chatty")
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
+			from, who := s.dev, "device"
+			if tc.fromTech {
+				from, who = s.tech, "technician"
+			}
 			for i := range tc.count {
 				// Encoded here: WriteControl refuses to send an oversized one.
 				b, _ := json.Marshal(tc.send(i))
-				if s.dev.WriteFrame(ctx, append([]byte{byte(protocol.FrameControl)}, b...)) != nil {
+				if from.WriteFrame(ctx, append([]byte{byte(protocol.FrameControl)}, b...)) != nil {
 					break
 				}
 			}
 			tech, dev := s.end(t)
 			for side, r := range map[string]string{"technician": tech, "device": dev} {
-				if !strings.Contains(r, "device exceeded a limit") || !strings.Contains(r, tc.want) {
+				if !strings.Contains(r, who+" exceeded a limit") || !strings.Contains(r, tc.want) {
 					t.Errorf("%s was told %q, want %q", side, r, tc.want)
 				}
 			}
