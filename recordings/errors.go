@@ -6,6 +6,10 @@ import "errors"
 // [errors.Is] to test for them. Cryptographic failures deliberately say little
 // beyond which part of the recording failed.
 var (
+	// ErrWrongSession means the recording's authenticated header names
+	// another session than the one asked for: a file swapped or misfiled.
+	ErrWrongSession = errors.New("recordings: recording belongs to another session")
+
 	// ErrInvalidHeader means the recording header is malformed: bad magic,
 	// out-of-range counts or lengths, or a header that ends early.
 	ErrInvalidHeader = errors.New("recordings: invalid header")

@@ -7,7 +7,9 @@ import (
 	"crypto/hpke"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +76,21 @@ type Header struct {
 	// KeyIDs holds the key ID of every recipient stanza, in header order
 	// (see [Recipient.KeyID]).
 	KeyIDs [][8]byte
+}
+
+// CheckSession reports, wrapping ErrWrongSession, whether h names a session
+// other than sessionID (32 hex digits). A reader MUST call it with the
+// session it asked for: the header binds the recording to its session, but
+// only this comparison binds the file to the request.
+func (h *Header) CheckSession(sessionID string) error {
+	want, err := hex.DecodeString(sessionID)
+	if err != nil || len(want) != len(h.SessionID) {
+		return fmt.Errorf("%w: %q is not a session ID", ErrWrongSession, sessionID)
+	}
+	if subtle.ConstantTimeCompare(want, h.SessionID[:]) != 1 {
+		return fmt.Errorf("%w: the header names session %x, not %s", ErrWrongSession, h.SessionID, sessionID)
+	}
+	return nil
 }
 
 // stanza wraps the file key for one recipient.

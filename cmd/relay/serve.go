@@ -24,7 +24,8 @@ first (self-signed TLS, a superadmin "admin" whose one-time password is written
 to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 /healthz answers 200 once the relay is ready.`,
 		Example: `  relay serve --data ./tether-data
-  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m`,
+  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
+  relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Logger = newLogger(logLevel)
@@ -50,6 +51,11 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 	f.DurationVar(&cfg.TokenLifetime, "token-lifetime", 12*time.Hour, "absolute lifetime of a sign-in")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", 365*24*time.Hour, "keep audit entries this long (HIPAA documentation rules may call for 6 years: 52560h)")
 	f.StringVar(&cfg.FrameLog, "frame-log", "", "diagnostic: append every forwarded frame (what the relay sees) to FILE")
+	f.Int64Var(&cfg.SessionRecordingQuota, "recording-quota-session", 0, "most recording bytes one session may store; the session ends when it would exceed them (default 16 KiB/s × --max-session: 707788800 for 12h)")
+	f.Int64Var(&cfg.DeviceRecordingQuota, "recording-quota-device", 0, "most recording bytes one device's sessions may store in any 24 hours (default 16 KiB/s × 24h: 1415577600)")
+	f.IntVar(&cfg.ControlMaxSize, "control-max-size", 16<<10, "largest control message a session's peer may send, in bytes (4096..16384)")
+	f.Float64Var(&cfg.ControlRate, "control-rate", relay.DefaultControlRate, "control messages per second each side of a session may send on average (at least 1); beyond it the agent's file reports are slowed, anything else ends the session")
+	f.IntVar(&cfg.ControlBurst, "control-burst", relay.DefaultControlBurst, "control messages each side of a session may send at once")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.MarkFlagRequired("data")
 	return cmd

@@ -84,7 +84,8 @@ func newRecVerifyCmd(g *globals) *cobra.Command {
 		Short: "Decrypt locally and check every chunk and the asciicast stream",
 		Long: `verify downloads recording ID, decrypts it on this machine with the identity
 in FILE, and checks it whole: truncation, reordering, splicing, trailing data
-and bit flips are all detected. Exit 0 only for an intact recording.`,
+and bit flips are all detected, and a file that is another session's recording
+is refused. Exit 0 only for an intact recording of session ID.`,
 		Example: `  tech recordings verify 3f2a… --identity ~/reviewer.key`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {

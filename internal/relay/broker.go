@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,16 +40,23 @@ type live struct {
 	ended    bool
 	reason   string
 	limit    *time.Timer
+	// receipts counts verified consent receipts; receiptNext is the
+	// lowest revision the next one may have.
+	receipts    int
+	receiptNext int
+	// agentReason is the end reason the agent reported, if it did.
+	agentReason string
 }
 
 // broker holds the live sessions. Safe for concurrent use.
 type broker struct {
-	s  *Server
-	mu sync.Mutex
-	m  map[string]*live
+	s     *Server
+	usage *usage // recording bytes per device, for the quota
+	mu    sync.Mutex
+	m     map[string]*live
 }
 
-func newBroker(s *Server) *broker { return &broker{s: s, m: make(map[string]*live)} }
+func newBroker(s *Server) *broker { return &broker{s: s, usage: newUsage(), m: make(map[string]*live)} }
 
 func (b *broker) add(l *live) {
 	b.mu.Lock()
@@ -166,8 +175,26 @@ func (l *live) end(reason string) {
 	l.rec.close()
 	close(l.done)
 	l.b.remove(l.info.ID)
-	l.b.s.finishSession(l, reason)
+	l.b.s.finishSession(l, l.finalReason(reason), reason)
 }
+
+// finalReason is the reason a session ended, given the one the relay saw
+// first. The technician's side closing is only what the relay saw when
+// the session ended on the device (a command exited, the end user ended
+// it): the device then reports why, and that is the reason recorded. The
+// relay's own reasons (limits, shutdown, an administrator) stand.
+func (l *live) finalReason(seen string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seen == techDisconnected && l.agentReason != "" {
+		return l.agentReason
+	}
+	return seen
+}
+
+// techDisconnected is the reason the relay sees when the technician's
+// connection closes without an end message.
+const techDisconnected = "technician disconnected"
 
 // recordingGrace is how long an ending session waits for the agent to
 // deliver the end of its recording.
@@ -192,15 +219,19 @@ func (l *live) isEnded() bool {
 	return l.ended
 }
 
-// finishSession records a session's end in the store and the audit log.
-func (s *Server) finishSession(l *live, reason string) {
+// finishSession records a session's end in the store and the audit log;
+// seen is what the relay saw first, if that differs from the reason.
+func (s *Server) finishSession(l *live, reason, seen string) {
 	t := now()
 	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
 		r.State, r.EndReason, r.EndedAt = store.SessionEnded, reason, t
 		return nil
 	})
-	s.record(auditEvent(l.info.TechID, "session.end", l.info.ID, "ended", l.source,
-		"reason", reason, "device", l.info.DeviceName))
+	details := []string{"reason", reason, "device", l.info.DeviceName}
+	if seen != reason {
+		details = append(details, "relay_saw", seen)
+	}
+	s.record(auditEvent(l.info.TechID, "session.end", l.info.ID, "ended", l.source, details...))
 	s.log.Info("session ended", "session", l.info.ID, "device", l.info.DeviceName, "reason", reason)
 }
 
@@ -216,10 +247,15 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	// context.AfterFunc for every read (four allocations per frame). The
 	// session's end closes src, which fails the read, and so does ctx's end.
 	defer context.AfterFunc(ctx, src.CloseNow)()
+	rate := newBucket(l.b.s.cfg.ControlRate, l.b.s.cfg.ControlBurst)
 	for {
 		msg, err := src.ReadMessage(context.Background())
 		if err != nil {
-			l.stop(fromAgent, who+" disconnected")
+			reason := "device disconnected"
+			if !fromAgent {
+				reason = techDisconnected
+			}
+			l.stop(fromAgent, reason)
 			return
 		}
 		ft, p, err := protocol.ParseFrame(msg)
@@ -228,13 +264,30 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 			return
 		}
 		if ft == protocol.FrameRecording {
-			if fromAgent {
-				l.rec.write(p)
+			if !fromAgent {
+				continue
+			}
+			if err := l.rec.write(p); err != nil {
+				l.overLimit(fromAgent, who, err.Error())
+				return
 			}
 			continue
 		}
 		if ft == protocol.FrameControl {
-			if stop := l.control(p, fromAgent, who); stop {
+			if err := l.controlSize(p); err != nil {
+				l.overLimit(fromAgent, who, err.Error())
+				return
+			}
+			m, err := protocol.ParseControl(p)
+			if err != nil {
+				l.stop(fromAgent, "protocol error from "+who)
+				return
+			}
+			if err := l.pace(m, rate, fromAgent); err != nil {
+				l.overLimit(fromAgent, who, err.Error())
+				return
+			}
+			if stop := l.control(m, fromAgent, who); stop {
 				return
 			}
 			continue
@@ -243,6 +296,48 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 			return
 		}
 	}
+}
+
+// controlSize checks one control message against the size limit.
+func (l *live) controlSize(p []byte) error {
+	if max := l.b.s.cfg.ControlMaxSize; len(p) > max {
+		return fmt.Errorf("control message of %d bytes exceeds the limit of %d bytes", len(p), max)
+	}
+	return nil
+}
+
+// pace applies the control rate limit of one side of the session. An end
+// message always passes. The agent's file reports come in bursts as long
+// as a recursive copy runs, so beyond the limit they are slowed (the relay
+// stops reading until the rate allows one more), not refused; any other
+// message beyond it ends the session.
+func (l *live) pace(m *protocol.Control, rate *bucket, fromAgent bool) error {
+	if m.Type == protocol.CtlEnd || rate.take(now()) {
+		return nil
+	}
+	if !fromAgent || m.Type != protocol.CtlFile {
+		cfg := &l.b.s.cfg
+		return fmt.Errorf("control messages sent faster than the limit of %g per second (burst %d)", cfg.ControlRate, cfg.ControlBurst)
+	}
+	t := time.NewTimer(rate.wait())
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.done:
+	}
+	rate.take(now())
+	return nil
+}
+
+// overLimit ends the session because one side exceeded a limit: both
+// sides are told why, and the audit log records it. What was stored
+// before stays.
+func (l *live) overLimit(fromAgent bool, who, why string) {
+	reason := truncate(who+" exceeded a limit: "+why, 200)
+	l.b.s.record(auditEvent(l.info.TechID, "session.limit", l.info.ID, "ended", l.source,
+		"side", who, "limit", truncate(why, 200), "device", l.info.DeviceName))
+	l.b.s.log.Warn("session over limit", "session", l.info.ID, "side", who, "limit", why)
+	l.stop(fromAgent, reason)
 }
 
 // forward queues one opaque frame (type byte included) for the other side.
@@ -269,19 +364,20 @@ func (l *live) forward(msg []byte, fromAgent bool) bool {
 
 // control handles a control message from one side; it reports whether the
 // pump should stop.
-func (l *live) control(p []byte, fromAgent bool, who string) bool {
-	m, err := protocol.ParseControl(p)
-	if err != nil {
-		l.stop(fromAgent, "protocol error from "+who)
-		return true
-	}
+func (l *live) control(m *protocol.Control, fromAgent bool, who string) bool {
 	switch {
 	case m.Type == protocol.CtlEnd:
 		reason := m.Reason
 		if reason == "" {
 			reason = who + " ended the session"
 		}
-		l.stop(fromAgent, truncate(reason, 200))
+		reason = truncate(reason, 200)
+		if fromAgent {
+			l.mu.Lock()
+			l.agentReason = reason
+			l.mu.Unlock()
+		}
+		l.stop(fromAgent, reason)
 		return true
 	case m.Type == protocol.CtlConsent && fromAgent:
 		l.b.s.recordConsent(l, m)
@@ -302,25 +398,45 @@ func (l *live) control(p []byte, fromAgent bool, who string) bool {
 // session's record.
 func (s *Server) recordFile(l *live, m *protocol.Control) {
 	f := store.FileTransfer{Direction: truncate(m.Mode, 16), Path: truncate(m.Name, 4096), Size: m.Size, SHA256: truncate(m.Hash, 64), Time: now()}
-	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
-		if len(r.Files) < 10000 {
-			r.Files = append(r.Files, f)
-		}
-		return nil
-	})
+	// One small entry of its own: the session record is not rewritten.
+	s.db.AppendSessionFile(l.info.ID, f)
 	s.record(auditEvent(l.info.TechID, "session.file", l.info.ID, f.Direction, l.source,
 		"path", f.Path, "bytes", fmt.Sprint(f.Size), "sha256", f.SHA256, "device", l.info.DeviceName))
 }
 
 // receiptStatus checks the agent's signed consent receipt: the relay keeps
-// it in the audit log and cannot forge one.
+// it in the audit log and cannot forge one. A receipt is "verified" only if
+// the session's device key signed it, it names this session, device and
+// technician, it says what the message says, and its revision is later
+// than any receipt this session has shown before (no replay).
 func receiptStatus(l *live, m *protocol.Control) string {
-	switch {
-	case len(m.Receipt) == 0:
+	if len(m.Receipt) == 0 {
 		return "missing"
-	case len(l.info.DeviceKey) != ed25519.PublicKeySize || !ed25519.Verify(l.info.DeviceKey, protocol.ReceiptMessage(m.Receipt), m.ReceiptSig):
+	}
+	if len(l.info.DeviceKey) != ed25519.PublicKeySize || !ed25519.Verify(l.info.DeviceKey, protocol.ReceiptMessage(m.Receipt), m.ReceiptSig) {
 		return "bad signature"
 	}
+	var r protocol.ConsentReceipt
+	if err := json.Unmarshal(m.Receipt, &r); err != nil {
+		return "malformed"
+	}
+	switch {
+	case r.Session != l.info.ID:
+		return "for another session"
+	case r.Device != l.info.DeviceID:
+		return "for another device"
+	case r.Tech != l.info.TechID:
+		return "for another technician"
+	case r.Granted != m.Granted || !slices.Equal(r.Caps, m.Caps):
+		return "does not match the answer"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.receipts > 0 && r.Revision < l.receiptNext {
+		return fmt.Sprintf("replayed (revision %d, expected at least %d)", r.Revision, l.receiptNext)
+	}
+	l.receipts++
+	l.receiptNext = r.Revision + 1
 	return "verified"
 }
 

@@ -40,6 +40,21 @@ type Config struct {
 	FrameLog string
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
+	// SessionRecordingQuota is the most recording bytes one session may
+	// store; default DefaultRecordingRate × MaxSession (675 MiB for 12 h).
+	SessionRecordingQuota int64
+	// DeviceRecordingQuota is the most recording bytes one device's
+	// sessions may store in any DeviceQuotaWindow (24 h); default
+	// DefaultRecordingRate × 24 h (1.32 GiB).
+	DeviceRecordingQuota int64
+	// ControlMaxSize is the largest control message a session's peer may
+	// send; default (and at most) protocol.MaxControlSize.
+	ControlMaxSize int
+	// ControlRate and ControlBurst bound how fast each side of a session
+	// may send control messages (per second, and at once); defaults
+	// DefaultControlRate and DefaultControlBurst.
+	ControlRate  float64
+	ControlBurst int
 }
 
 // Validate fills defaults and checks the configuration.
@@ -75,6 +90,34 @@ func (c *Config) Validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	return c.validateQuotas()
+}
+
+// validateQuotas fills the quota defaults and checks them.
+func (c *Config) validateQuotas() error {
+	if c.SessionRecordingQuota == 0 {
+		c.SessionRecordingQuota = DefaultRecordingRate * int64(c.MaxSession/time.Second)
+	}
+	if c.DeviceRecordingQuota == 0 {
+		c.DeviceRecordingQuota = DefaultRecordingRate * int64(DeviceQuotaWindow/time.Second)
+	}
+	if c.ControlMaxSize == 0 {
+		c.ControlMaxSize = protocol.MaxControlSize
+	}
+	if c.ControlRate == 0 {
+		c.ControlRate = DefaultControlRate
+	}
+	if c.ControlBurst == 0 {
+		c.ControlBurst = DefaultControlBurst
+	}
+	switch {
+	case c.SessionRecordingQuota < 0 || c.DeviceRecordingQuota < 0:
+		return errors.New("relay: recording quotas must be positive")
+	case c.ControlMaxSize < minControlSize || c.ControlMaxSize > protocol.MaxControlSize:
+		return fmt.Errorf("relay: control message limit %d is outside %d..%d bytes", c.ControlMaxSize, minControlSize, protocol.MaxControlSize)
+	case c.ControlRate < 1 || c.ControlBurst < 1:
+		return errors.New("relay: the control rate must be at least 1 per second and the burst at least 1")
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package relay
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -31,14 +33,92 @@ type EmergencyOptions struct {
 	TTL time.Duration
 }
 
-// emergencyGrant is DIR/emergency/<hex SHA-256 of the token>.json.
+// emergencyGrant is what DIR/emergency/<hex SHA-256 of the token>.json
+// grants; the file holds it inside a grantFile.
 type emergencyGrant struct {
 	Reason    string    `json:"reason"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// grantFile is the stored form of a grant: its JSON and an HMAC-SHA256 of
+// the token's hash and that JSON under the data directory's grant key, so
+// that a grant edited (a later expiry), cut short or copied to another
+// token's name is refused.
+type grantFile struct {
+	Grant json.RawMessage `json:"grant"`
+	MAC   []byte          `json:"mac"`
+}
+
+// grantLabel domain-separates grant MACs.
+const grantLabel = "tether-emergency-grant-v1\x00"
+
 func emergencyDir(dir string) string { return filepath.Join(dir, "emergency") }
+
+// grantKeyPath is the 32-byte key (mode 0600) that grant files are MACed
+// with; it is made with the first grant.
+func grantKeyPath(dir string) string { return filepath.Join(dir, "emergency-grant.key") }
+
+// grantKey reads the grant key, making it first if create is set.
+func grantKey(dir string, create bool) ([]byte, error) {
+	k, err := os.ReadFile(grantKeyPath(dir))
+	if errors.Is(err, os.ErrNotExist) && create {
+		f, err := os.OpenFile(grantKeyPath(dir), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create emergency grant key: %w", err)
+		}
+		k = randBytes(32)
+		_, werr := f.Write(k)
+		if cerr := f.Close(); werr != nil || cerr != nil {
+			os.Remove(grantKeyPath(dir))
+			return nil, fmt.Errorf("write emergency grant key: %v", errors.Join(werr, cerr))
+		}
+		return k, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read emergency grant key: %w", err)
+	}
+	if len(k) != 32 {
+		return nil, fmt.Errorf("emergency grant key %s is damaged (%d bytes, want 32)", grantKeyPath(dir), len(k))
+	}
+	return k, nil
+}
+
+// grantMAC authenticates a grant's JSON for the token hashed to h.
+func grantMAC(key []byte, h [32]byte, grant []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(grantLabel))
+	m.Write(h[:])
+	m.Write(grant)
+	return m.Sum(nil)
+}
+
+// errGrantTampered refuses a grant file that fails its integrity check.
+var errGrantTampered = errf(http.StatusUnauthorized, "issue a new one with `relay emergency-access` on the relay host",
+	"emergency grant refused: its file failed the integrity check (edited, truncated or copied from another token)")
+
+// readGrant reads and authenticates the grant for the token hashed to h.
+// It returns errNoToken if there is none, errGrantTampered if the file is
+// not one the grant key authenticates.
+func readGrant(dir string, h [32]byte) (emergencyGrant, error) {
+	var g emergencyGrant
+	b, err := os.ReadFile(emergencyPath(dir, h))
+	if err != nil {
+		return g, errNoToken
+	}
+	var f grantFile
+	if err := json.Unmarshal(b, &f); err != nil || len(f.Grant) == 0 {
+		return g, errGrantTampered
+	}
+	key, err := grantKey(dir, false)
+	if err != nil || !hmac.Equal(f.MAC, grantMAC(key, h, f.Grant)) {
+		return g, errGrantTampered
+	}
+	if err := json.Unmarshal(f.Grant, &g); err != nil || g.ExpiresAt.IsZero() {
+		return g, errGrantTampered
+	}
+	return g, nil
+}
 
 func emergencyPath(dir string, h [32]byte) string {
 	return filepath.Join(emergencyDir(dir), hex.EncodeToString(h[:])+".json")
@@ -72,12 +152,17 @@ func EmergencyAccess(o EmergencyOptions) (string, time.Time, error) {
 	return raw, g.ExpiresAt, nil
 }
 
-// writeGrant stores g (mode 0600) under the token's hash.
+// writeGrant stores g (mode 0600) under the token's hash, MACed.
 func writeGrant(dir string, h [32]byte, g emergencyGrant) error {
 	if err := os.MkdirAll(emergencyDir(dir), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", emergencyDir(dir), err)
 	}
-	b, _ := json.Marshal(g)
+	key, err := grantKey(dir, true)
+	if err != nil {
+		return err
+	}
+	gb, _ := json.Marshal(g)
+	b, _ := json.Marshal(grantFile{Grant: gb, MAC: grantMAC(key, h, gb)})
 	tmp := emergencyPath(dir, h) + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("write emergency grant: %w", err)
@@ -110,16 +195,16 @@ var errNoToken = errf(http.StatusUnauthorized, "sign in again with `tech login`"
 // emergencyPrincipal returns the break-glass principal for a token hash
 // found in the data directory, auditing the use with its reason.
 func (s *Server) emergencyPrincipal(r *http.Request, h [32]byte) (*principal, error) {
-	b, err := os.ReadFile(emergencyPath(s.cfg.DataDir, h))
-	if err != nil {
-		return nil, errNoToken
-	}
-	var g emergencyGrant
-	if err := json.Unmarshal(b, &g); err != nil {
-		return nil, fmt.Errorf("emergency grant: %w", err)
-	}
 	id := "emergency-" + hex.EncodeToString(h[:6])
 	src := sourceAddr(r)
+	g, err := readGrant(s.cfg.DataDir, h)
+	if errors.Is(err, errGrantTampered) {
+		s.record(auditEvent(id, "emergency.tampered", r.URL.Path, "denied", src))
+		s.log.Warn("emergency grant failed its integrity check", "grant", id)
+		return nil, err
+	} else if err != nil {
+		return nil, err
+	}
 	if !now().Before(g.ExpiresAt) {
 		os.Remove(emergencyPath(s.cfg.DataDir, h))
 		s.record(auditEvent(id, "emergency.expired", r.URL.Path, "denied", src, "reason", g.Reason))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 )
 
 // frameLog appends every forwarded frame to a file: a diagnostic that shows
@@ -14,10 +15,21 @@ type frameLog struct {
 	f  *os.File
 }
 
+// openFrameLog opens (creating, mode 0600) the frame log at path. It does
+// not follow a symbolic link, and an existing file of looser mode is set
+// to 0600: the log is for the relay's operator only.
 func openFrameLog(path string) (*frameLog, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open frame log %q: %w", path, err)
+		return nil, fmt.Errorf("open frame log %q (it must be a regular file, not a symbolic link): %w", path, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("frame log %q is not a regular file", path)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("frame log %q: %w", path, err)
 	}
 	return &frameLog{f: f}, nil
 }

@@ -22,7 +22,13 @@ func recordingsDir(dir string) string { return filepath.Join(dir, "recordings") 
 // only counts, hashes and, once, parses the public header for key IDs.
 type recFile struct {
 	s        *Server
+	l        *live
 	id       string
+	dev      string // the device the quota counts against, from the first write
+	stored   int64  // dev's finished recordings' bytes in the quota window
+	gen      uint64 // the usage generation stored was read at
+	counted  bool   // stored has been read
+	stopped  error  // why no more is written: a quota, or a header for another session
 	mu       sync.Mutex
 	f        *os.File
 	sum      hash.Hash
@@ -37,32 +43,66 @@ type recFile struct {
 
 // newRecFile indexes a new recording for l's session.
 func (s *Server) newRecFile(l *live) *recFile {
-	r := &recFile{s: s, id: l.info.ID, sum: sha256.New()}
+	r := &recFile{s: s, l: l, id: l.info.ID, sum: sha256.New()}
 	s.db.PutRecording(&store.Recording{ID: l.info.ID, TechUser: l.info.TechUser, DeviceName: l.info.DeviceName,
 		State: store.RecordingOpen, CreatedAt: now()})
 	return r
 }
 
-// write appends one piece; errors are kept and reported at close.
-func (r *recFile) write(p []byte) {
+// write appends one piece; write errors are kept and reported at close.
+// It returns an error, and from then on writes nothing, when the piece
+// would exceed the session's or the device's recording quota or the
+// recording's header names another session: what is stored so far stays
+// a whole-chunk prefix, verifiable as incomplete.
+func (r *recFile) write(p []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.err != nil || r.closed {
-		return
+	if r.err != nil || r.closed || r.stopped != nil {
+		return nil
+	}
+	if err := r.reserve(int64(len(p))); err != nil {
+		r.stopped = err
+		return err
 	}
 	if r.f == nil {
 		if r.err = r.open(); r.err != nil {
-			return
+			return nil
 		}
 	}
 	if _, err := r.f.Write(p); err != nil {
 		r.err = fmt.Errorf("write recording: %w", err)
-		return
+		return nil
 	}
 	r.sum.Write(p)
 	r.size += int64(len(p))
 	r.pieces++
-	r.readHeader(p)
+	if err := r.readHeader(p); err != nil {
+		r.stopped = err
+		return err
+	}
+	return nil
+}
+
+// reserve counts n more bytes against the quotas, or says which one they
+// would exceed.
+func (r *recFile) reserve(n int64) error {
+	cfg := &r.s.cfg
+	u := r.s.broker.usage
+	if r.dev == "" {
+		r.dev = deviceKey(r.l.info.DeviceID, r.l.info.DeviceKey)
+	}
+	if g := u.generation(r.dev); !r.counted || g != r.gen {
+		// First write, or another session of the device finished since.
+		r.stored, r.gen, r.counted = r.s.storedUsage(r.dev), g, true
+	}
+	if r.size+n > cfg.SessionRecordingQuota {
+		return &quotaError{what: "session recording", limit: cfg.SessionRecordingQuota}
+	}
+	if r.stored+u.add(r.dev, n) > cfg.DeviceRecordingQuota {
+		u.add(r.dev, -n)
+		return &quotaError{what: "device recording (24 h)", limit: cfg.DeviceRecordingQuota}
+	}
+	return nil
 }
 
 // open creates the file (0600, never overwriting).
@@ -79,27 +119,32 @@ func (r *recFile) open() error {
 	return nil
 }
 
-// readHeader collects the first bytes until the public header parses.
-func (r *recFile) readHeader(p []byte) {
+// readHeader collects the first bytes until the public header parses, and
+// refuses a header that names another session.
+func (r *recFile) readHeader(p []byte) error {
 	if r.keyIDs != nil || r.head.Len() > recordings.MaxHeaderSize {
-		return
+		return nil
 	}
 	r.head.Write(p)
 	h, err := recordings.ReadHeader(bytes.NewReader(r.head.Bytes()))
 	if err != nil {
-		return
+		return nil
 	}
 	r.keyIDs = []string{}
 	for _, k := range h.KeyIDs {
 		r.keyIDs = append(r.keyIDs, hex.EncodeToString(k[:]))
 	}
 	r.head = bytes.Buffer{}
+	if got := hex.EncodeToString(h.SessionID[:]); got != r.id {
+		return fmt.Errorf("the recording's header names session %s, not this one", got)
+	}
+	return nil
 }
 
 // markComplete records that the agent sent the final chunk.
 func (r *recFile) markComplete() {
 	r.mu.Lock()
-	r.complete = true
+	r.complete = r.stopped == nil
 	r.mu.Unlock()
 }
 
@@ -118,17 +163,25 @@ func (r *recFile) close() {
 		r.f.Close()
 	}
 	state := store.RecordingIncomplete
-	if r.complete && r.err == nil {
+	if r.complete && r.err == nil && r.stopped == nil {
 		state = store.RecordingComplete
 	}
 	r.s.db.UpdateRecording(r.id, func(x *store.Recording) error {
 		x.State, x.Size, x.Pieces, x.KeyIDs, x.FinishedAt = state, r.size, r.pieces, r.keyIDs, now()
+		x.DeviceID = r.dev
 		x.SHA256 = hex.EncodeToString(r.sum.Sum(nil))
 		return nil
 	})
+	if r.dev != "" {
+		// After the index has the bytes: for a moment they count twice,
+		// never not at all.
+		r.s.broker.usage.release(r.dev, r.size)
+	}
 	if state != store.RecordingComplete {
 		reason := "session ended before the final chunk"
-		if r.err != nil {
+		if r.stopped != nil {
+			reason = "no more stored: " + r.stopped.Error()
+		} else if r.err != nil {
 			reason = r.err.Error()
 		}
 		r.s.record(auditEvent("", "recording.incomplete", r.id, "failure", "", "reason", reason))

@@ -18,6 +18,10 @@ var (
 	bucketDeviceNames = []byte("device_names")
 	// bucketSessions maps Session.ID to a JSON Session.
 	bucketSessions = []byte("sessions")
+	// bucketSessionFiles holds each session's file transfers as separate
+	// entries (see AppendSessionFile), so that recording one does not
+	// rewrite the session record.
+	bucketSessionFiles = []byte("session_files")
 	// bucketJoinCodes maps a join code's SHA-256 to a JSON JoinCode.
 	bucketJoinCodes = []byte("join_codes")
 	// bucketRecordings maps Recording.ID (the session ID) to a JSON Recording.
@@ -44,6 +48,7 @@ var allBuckets = [][]byte{
 	bucketUsers, bucketUserNames, bucketLoginTokens, bucketEnrollTokens,
 	bucketDevices, bucketDeviceNames, bucketSessions, bucketJoinCodes,
 	bucketMeta, bucketAudit, bucketRecordings, bucketOrgs, bucketRoles, bucketUnknownLogins,
+	bucketSessionFiles,
 }
 
 // createBuckets creates every bucket that does not exist yet.

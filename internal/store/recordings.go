@@ -24,9 +24,12 @@ const (
 // The relay holds only ciphertext; these fields are what it can see.
 type Recording struct {
 	// ID is the session ID; the file is DATA/recordings/<ID>.rec.
-	ID         string    `json:"id"`
-	TechUser   string    `json:"tech_user,omitempty"`
-	DeviceName string    `json:"device_name,omitempty"`
+	ID         string `json:"id"`
+	TechUser   string `json:"tech_user,omitempty"`
+	DeviceName string `json:"device_name,omitempty"`
+	// DeviceID is what the per-device recording quota counts against: the
+	// enrolled device's ID, or a name for an attended session's key.
+	DeviceID   string    `json:"device_id,omitempty"`
 	State      string    `json:"state"`
 	Size       int64     `json:"size"`
 	Pieces     int       `json:"pieces"`

@@ -159,12 +159,17 @@ type Session struct {
 	EndReason string `json:"end_reason,omitempty"`
 	// Reason is the technician's reason or ticket for the session.
 	Reason string `json:"reason,omitempty"`
-	// Files lists the files moved in the session, with their hashes.
-	Files       []FileTransfer `json:"files,omitempty"`
-	CreatedAt   time.Time      `json:"created_at,omitzero"`
-	StartedAt   time.Time      `json:"started_at,omitzero"`
-	EndedAt     time.Time      `json:"ended_at,omitzero"`
-	RecordingID string         `json:"recording_id,omitempty"`
+	// Files lists the files moved in the session, with their hashes. They
+	// are kept apart from the record (AppendSessionFile) and filled in by
+	// SessionByID.
+	Files []FileTransfer `json:"files,omitempty"`
+	// FilesDropped counts transfers beyond MaxSessionFiles that Files does
+	// not list (the audit log has them all).
+	FilesDropped int64     `json:"files_dropped,omitempty"`
+	CreatedAt    time.Time `json:"created_at,omitzero"`
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	EndedAt      time.Time `json:"ended_at,omitzero"`
+	RecordingID  string    `json:"recording_id,omitempty"`
 }
 
 // JoinCode is a one-time code that lets a person at a device join an

@@ -23,11 +23,15 @@ func (db *DB) PutSession(s *Session) error {
 	return nil
 }
 
-// SessionByID returns the session with the given ID.
+// SessionByID returns the session with the given ID, its file transfers
+// included.
 func (db *DB) SessionByID(id string) (*Session, error) {
 	var s Session
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketSessions), []byte(id), &s)
+		if err := getJSON(tx.Bucket(bucketSessions), []byte(id), &s); err != nil {
+			return err
+		}
+		return sessionFiles(tx, &s)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: session %q: %w", id, err)
@@ -59,7 +63,8 @@ func (db *DB) UpdateSession(id string, fn func(*Session) error) error {
 	return nil
 }
 
-// ListSessions returns all sessions, newest (by CreatedAt) first.
+// ListSessions returns all sessions, newest (by CreatedAt) first, without
+// the file transfers kept apart from the records (see SessionByID).
 func (db *DB) ListSessions() ([]Session, error) {
 	sessions, err := list[Session](db, bucketSessions)
 	if err != nil {

@@ -66,16 +66,54 @@ func (c *Client) saveState() error {
 
 func (c *Client) tokenPath() string { return filepath.Join(c.Home, "token") }
 
-// token returns the stored login token.
+// token returns the stored login token. A token file that is a symbolic
+// link, not a regular file, or readable or writable by anyone but its owner
+// is refused: the token is a credential.
 func (c *Client) token() (string, error) {
-	b, err := os.ReadFile(c.tokenPath())
+	fi, err := os.Lstat(c.tokenPath())
 	if errors.Is(err, os.ErrNotExist) || c.st == nil {
 		return "", errors.New("not signed in: run `tech login --relay URL --user NAME` first")
 	}
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return "", fmt.Errorf("token file %s is a symbolic link; refusing it: remove it and sign in again with `tech login`", c.tokenPath())
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("token file %s is not a regular file; refusing it: remove it and sign in again with `tech login`", c.tokenPath())
+	case fi.Mode().Perm()&0o077 != 0:
+		return "", fmt.Errorf("token file %s is accessible to others (mode %04o); refusing it: others may have read it, so run `chmod 600 %s`, then `tech logout` to revoke it, and sign in again",
+			c.tokenPath(), fi.Mode().Perm(), c.tokenPath())
+	}
+	b, err := os.ReadFile(c.tokenPath())
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// saveToken stores tok in a new file of mode 0600 that replaces the token
+// file: whatever was there (a file of looser mode, a symbolic link) is
+// replaced, never written through.
+func (c *Client) saveToken(tok string) error {
+	f, err := os.CreateTemp(c.Home, ".token-*")
+	if err != nil {
+		return fmt.Errorf("store token: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("store token: %w", err)
+	}
+	_, werr := f.WriteString(tok + "\n")
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("store token: %w", err)
+	}
+	if err := os.Rename(f.Name(), c.tokenPath()); err != nil {
+		return fmt.Errorf("store token: %w", err)
+	}
+	return nil
 }
 
 // endpoint returns how to reach the relay with the stored token.

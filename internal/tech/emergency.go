@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 
 	"tether/internal/protocol"
@@ -42,8 +41,8 @@ func (c *Client) EmergencyLogin(ctx context.Context, relayURL, pinFlag string) e
 	if err := c.saveState(); err != nil {
 		return err
 	}
-	if err := os.WriteFile(c.tokenPath(), []byte(ls[0]+"\n"), 0o600); err != nil {
-		return fmt.Errorf("store token: %w", err)
+	if err := c.saveToken(ls[0]); err != nil {
+		return err
 	}
 	fmt.Fprintf(c.Stderr, "Emergency access to %s: every call is audited with the reason given. End it with `tech logout`.\n", relay)
 	return nil

@@ -59,8 +59,8 @@ func (c *Client) Login(ctx context.Context, o LoginOptions) error {
 	if err := c.saveState(); err != nil {
 		return err
 	}
-	if err := os.WriteFile(c.tokenPath(), []byte(resp.Token+"\n"), 0o600); err != nil {
-		return fmt.Errorf("store token: %w", err)
+	if err := c.saveToken(resp.Token); err != nil {
+		return err
 	}
 	fmt.Fprintf(c.Stderr, "Signed in to %s as %s.\n", relay, resp.Username)
 	if resp.MustChangePassword {

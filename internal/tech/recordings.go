@@ -114,6 +114,10 @@ func (c *Client) openRecording(ctx context.Context, id, identityFile string) (*r
 		resp.Body.Close()
 		return nil, "", nil, fmt.Errorf("open recording %s: %w", id, err)
 	}
+	if err := r.Header().CheckSession(id); err != nil {
+		resp.Body.Close()
+		return nil, "", nil, fmt.Errorf("recording %s refused: the file is not this session's recording (swapped or misfiled on the relay): %w", id, err)
+	}
 	return r, resp.Header.Get("X-Tether-Recording-State"), resp.Body, nil
 }
 

@@ -1,0 +1,144 @@
+package relay
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"tether/internal/store"
+)
+
+// Quota defaults. The recording quotas derive from a generous rate of
+// terminal output: DefaultRecordingRate for a whole session limit
+// (Config.MaxSession) per session, and for 24 hours per device.
+const (
+	// DefaultRecordingRate is the output rate the default recording quotas
+	// are derived from: 16 KiB/s, sustained, is far more than a person
+	// reads; recordings are compressed as well.
+	DefaultRecordingRate = 16 << 10
+	// DeviceQuotaWindow is the rolling window of the per-device quota.
+	DeviceQuotaWindow = 24 * time.Hour
+	// DefaultControlRate is how many control messages per second one side
+	// of a session may send on average, and DefaultControlBurst how many at
+	// once.
+	DefaultControlRate  = 20
+	DefaultControlBurst = 200
+	// minControlSize is the smallest control-message limit that still
+	// fits every message the agent and tech send.
+	minControlSize = 4 << 10
+)
+
+// deviceKey names the device a session's recording counts against: its
+// enrolled ID, or for an attended session the one-time key it joined with.
+func deviceKey(deviceID string, key []byte) string {
+	if deviceID != "" {
+		return deviceID
+	}
+	h := sha256.Sum256(key)
+	return "attended:" + hex.EncodeToString(h[:8])
+}
+
+// usage tracks recording bytes per device: those of live sessions in
+// memory, those of finished ones from the recordings index. Safe for
+// concurrent use.
+type usage struct {
+	mu   sync.Mutex
+	live map[string]int64 // device key → bytes written by its live sessions
+	// gen counts, per device key, the sessions that moved their bytes
+	// from live to the index: a session's snapshot of the index is stale
+	// once it changes.
+	gen map[string]uint64
+}
+
+func newUsage() *usage { return &usage{live: make(map[string]int64), gen: make(map[string]uint64)} }
+
+// generation returns dev's current generation.
+func (u *usage) generation(dev string) uint64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.gen[dev]
+}
+
+// add counts n more bytes for dev's live sessions and returns the new total.
+func (u *usage) add(dev string, n int64) int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.live[dev] += n
+	return u.live[dev]
+}
+
+// release stops counting n bytes of a finished session as live; the
+// caller has written them to the index first.
+func (u *usage) release(dev string, n int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.live[dev] -= n; u.live[dev] <= 0 {
+		delete(u.live, dev)
+	}
+	u.gen[dev]++
+}
+
+// storedUsage sums the sizes of dev's finished recordings created within
+// the quota window.
+func (s *Server) storedUsage(dev string) int64 {
+	recs, err := s.db.ListRecordings()
+	if err != nil {
+		s.log.Error("recording quota: list recordings", "err", err)
+		return 0
+	}
+	since := now().Add(-DeviceQuotaWindow)
+	var n int64
+	for _, r := range recs {
+		if r.DeviceID == dev && r.State != store.RecordingOpen && r.CreatedAt.After(since) {
+			n += r.Size
+		}
+	}
+	return n
+}
+
+// quotaError says which quota a session exceeded; it is the session's end
+// reason, shown to both sides and audited.
+type quotaError struct {
+	what  string
+	limit int64
+}
+
+func (e *quotaError) Error() string {
+	return fmt.Sprintf("%s quota exceeded (limit %d bytes)", e.what, e.limit)
+}
+
+// bucket is a token bucket counting messages: rate per second, burst at
+// once. Not safe for concurrent use (one per pump).
+type bucket struct {
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newBucket(rate float64, burst int) *bucket {
+	return &bucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
+}
+
+// wait is how long after the last take the bucket holds one message.
+func (b *bucket) wait() time.Duration {
+	if b.tokens >= 1 || b.rate <= 0 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
+// take reports whether one more message fits at t.
+func (b *bucket) take(t time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+t.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = t
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
