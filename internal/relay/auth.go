@@ -42,7 +42,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err)
 		return
 	}
-	src := sourceAddr(r)
+	src := sourceKey(sourceAddr(r))
 	if !s.limiter.allow("login:"+src, 20, time.Minute) {
 		s.writeErr(w, errf(http.StatusTooManyRequests, "wait a minute and try again", "too many sign-in attempts from this address"))
 		return
@@ -56,7 +56,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err)
 		return
 	}
-	s.loginSucceeded(u)
+	s.loginSucceeded(u, src)
 	resp, err := s.issueToken(u)
 	if err != nil {
 		s.writeErr(w, err)
@@ -67,19 +67,24 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkPassword returns the user if name and pw match and the account may
-// sign in. Unknown names get the same argon2id work and the same answers as
-// real accounts, locking included; failures count toward lockout and toward
-// the per-address throttle.
+// sign in. The throttles (admitSignIn) come first: a refused attempt is
+// neither checked nor counted. Unknown names get the same argon2id work and
+// the same answers as real accounts, locking included; failures count
+// toward lockout and toward the throttles.
 func (s *Server) checkPassword(ctx context.Context, name string, pw []byte, src string) (*store.User, error) {
 	if err := password.Check(pw); err != nil {
 		return nil, errf(http.StatusBadRequest, "", "password rejected: %v", err)
 	}
-	if s.sprayed(src) {
-		return nil, errSprayed
-	}
-	u, err := s.lookupLogin(ctx, name, pw, src)
+	canon := loginName(name)
+	u, err := s.lookupLogin(canon)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.admitSignIn(canon, u, src); err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, s.unknownLogin(ctx, canon, pw, src)
 	}
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
 	if err != nil {

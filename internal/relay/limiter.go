@@ -45,3 +45,16 @@ func (l *limiter) sweep(t time.Time, period time.Duration) {
 		}
 	}
 }
+
+// due reports whether at least every has passed since the last time due
+// returned true for key (true the first time), for periodic housekeeping.
+func (l *limiter) due(key string, every time.Duration, t time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.m[key]
+	if w != nil && t.Sub(w.start) < every {
+		return false
+	}
+	l.m[key] = &window{start: t}
+	return true
+}

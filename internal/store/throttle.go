@@ -154,6 +154,17 @@ func (db *DB) DeleteThrottle(prefix string) (int, error) {
 	return n, nil
 }
 
+// ForgetThrottle deletes the record under key, if any.
+func (db *DB) ForgetThrottle(key string) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return deleteCounter(tx.Bucket(bucketThrottle), []byte(key))
+	})
+	if err != nil {
+		return fmt.Errorf("store: forget %q: %w", key, err)
+	}
+	return nil
+}
+
 // SweepThrottle deletes the records expired at t and returns how many.
 func (db *DB) SweepThrottle(t time.Time) (int, error) {
 	n := 0

@@ -118,6 +118,15 @@ func TestThrottleSweepAndDelete(t *testing.T) {
 	if n, err := db.DeleteThrottle("acct:alice"); err != nil || n != 1 {
 		t.Fatalf("delete removed %d (%v), want 1", n, err)
 	}
+	db.ThrottleHit("acct:bob", t0, time.Hour, false)
+	db.ThrottleHit("acct:bob2", t0, time.Hour, false)
+	if err := db.ForgetThrottle("acct:bob"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.Throttle("acct:bob2", t0); c.N != 1 {
+		t.Fatalf("forgetting acct:bob touched acct:bob2")
+	}
+	db.ForgetThrottle("acct:bob2")
 	if k, _ := db.ThrottleKeys(); k != 0 {
 		t.Fatalf("%d keys after delete, want 0", k)
 	}
