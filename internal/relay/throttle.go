@@ -175,17 +175,17 @@ func (s *Server) admitSignIn(name string, u *store.User, src string) error {
 			return err
 		}
 	}
-	if c, err = s.db.Throttle(globalFailKey, t); err != nil {
-		return err
-	}
-	if c.N >= s.cfg.Throttle.GlobalFailures {
-		return tooMany(c.Expires.Sub(t), "too many failed sign-ins on this relay")
-	}
 	if c, err = s.db.Throttle(acctFailKey(name), t); err != nil {
 		return err
 	}
 	if wait := c.Last.Add(s.backoff(c.N)).Sub(t); wait > 0 {
 		return tooMany(wait, "too many attempts for this account")
+	}
+	if c, err = s.db.Throttle(globalFailKey, t); err != nil {
+		return err
+	}
+	if c.N >= s.cfg.Throttle.GlobalFailures {
+		return tooMany(c.Expires.Sub(t), "too many failed sign-ins on this relay")
 	}
 	return nil
 }
