@@ -22,7 +22,8 @@ const maxLoginBody = 4 << 20
 // errLocked is the one answer for a locked account, real or not: it names
 // who may unlock without revealing whether the name exists.
 var errLocked = errf(http.StatusForbidden,
-	"an administrator of your organisation can unlock it with `tech users unlock NAME` (administrator accounts: the service superadmin)",
+	"an administrator of your organisation can unlock it with `tech users unlock NAME` (administrator accounts: the service superadmin; "+
+		"any account, on the relay host: `relay users unlock NAME --data DIR`)",
 	"account locked after too many failed sign-ins")
 
 // readBig decodes a JSON body of at most maxLoginBody bytes into v.
