@@ -80,9 +80,11 @@ func (s *Server) checkPassword(ctx context.Context, name string, pw []byte, src 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.admitSignIn(canon, u, src); err != nil {
+	done, err := s.admitSignIn(canon, u, src)
+	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if u == nil {
 		return nil, s.unknownLogin(ctx, canon, pw, src)
 	}

@@ -212,9 +212,11 @@ func (s *Server) verifyCurrent(ctx context.Context, p *principal, cur []byte) er
 	if p.user.State == store.UserLocked {
 		return errLocked
 	}
-	if err := s.admitSignIn(p.user.Username, p.user, sourceKey(p.source)); err != nil {
+	done, err := s.admitSignIn(p.user.Username, p.user, sourceKey(p.source))
+	if err != nil {
 		return err
 	}
+	defer done()
 	ok, err := s.hasher.Verify(ctx, p.user.PasswordHash, cur)
 	if err != nil {
 		return err

@@ -151,31 +151,52 @@ func tooMany(wait time.Duration, format string, args ...any) *apiError {
 // proceed. A refused attempt is not checked and counts toward nothing.
 // The source's own failure budget applies to everyone; the global cap and
 // the account's back-off spare sources that signed in to the account
-// before, so that its owner is not locked out by strangers' failures.
-func (s *Server) admitSignIn(name string, u *store.User, src string) error {
+// before, so that its owner is not locked out by strangers' failures. For
+// other sources only one attempt per name is in flight at a time, so that
+// a burst cannot pass the back-off before its failures are counted; the
+// caller must call done once the attempt's failure, if any, is counted.
+func (s *Server) admitSignIn(name string, u *store.User, src string) (done func(), err error) {
 	t := now()
 	c, err := s.db.Throttle(srcFailKey(src), t)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.N >= s.cfg.Throttle.SourceFailures {
-		return tooMany(c.Expires.Sub(t), "too many failed sign-ins from this address")
+		return nil, tooMany(c.Expires.Sub(t), "too many failed sign-ins from this address")
 	}
-	if u != nil {
-		known, err := s.db.Throttle(knownKey(u.ID, src), t)
-		if err != nil {
-			return err
-		}
-		if known.N > 0 {
-			return nil
-		}
+	if known, err := s.knownSource(u, src, t); err != nil || known {
+		return func() {}, err
 	}
 	if c.N == 0 {
 		if err := s.tableFull(t); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if c, err = s.db.Throttle(acctFailKey(name), t); err != nil {
+	leave, ok := s.limiter.enter(acctFailKey(name))
+	if !ok {
+		return nil, tooMany(time.Second, "too many attempts for this account")
+	}
+	if err := s.admitUnknownSource(name, t); err != nil {
+		leave()
+		return nil, err
+	}
+	return leave, nil
+}
+
+// knownSource reports whether u signed in from src recently.
+func (s *Server) knownSource(u *store.User, src string, t time.Time) (bool, error) {
+	if u == nil {
+		return false, nil
+	}
+	c, err := s.db.Throttle(knownKey(u.ID, src), t)
+	return c.N > 0, err
+}
+
+// admitUnknownSource applies the account's back-off and the relay-wide
+// cap to an attempt from a source not known for the account.
+func (s *Server) admitUnknownSource(name string, t time.Time) error {
+	c, err := s.db.Throttle(acctFailKey(name), t)
+	if err != nil {
 		return err
 	}
 	if wait := c.Last.Add(s.backoff(c.N)).Sub(t); wait > 0 {
