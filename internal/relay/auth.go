@@ -42,9 +42,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err)
 		return
 	}
-	src := sourceKey(sourceAddr(r))
+	addr := sourceAddr(r)
+	src := sourceKey(addr)
 	if !s.limiter.allow("login:"+src, 20, time.Minute) {
-		s.writeErr(w, errf(http.StatusTooManyRequests, "wait a minute and try again", "too many sign-in attempts from this address"))
+		s.writeErr(w, tooMany(time.Minute, "too many sign-in attempts from this address"))
 		return
 	}
 	u, err := s.checkPassword(r.Context(), req.Username, []byte(req.Password), src)
@@ -52,7 +53,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		err = s.checkSecondFactor(u, req.TOTP, src)
 	}
 	if err != nil {
-		s.record(auditEvent("", "login", truncate(req.Username, 64), "failure", src, "reason", err.Error()))
+		s.record(auditEvent("", "login", truncate(req.Username, 64), "failure", addr, "reason", err.Error()))
 		s.writeErr(w, err)
 		return
 	}
@@ -62,7 +63,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err)
 		return
 	}
-	s.record(auditEvent(u.ID, "login", u.ID, "success", src))
+	s.record(auditEvent(u.ID, "login", u.ID, "success", addr))
 	writeJSON(w, http.StatusOK, resp)
 }
 
