@@ -11,9 +11,11 @@ brokers sessions between them, forwards end-to-end ciphertext it cannot read,
 and keeps a hash-chained audit log, all in an embedded bbolt database.`,
 		Example: `  relay serve --data ./tether-data            # first start initialises the directory
   relay init --data /var/lib/tether --admin alice --password-file ./pw
-  relay audit verify --data /var/lib/tether`,
+  relay audit verify --data /var/lib/tether
+  relay users unlock alice --data /var/lib/tether   # with the relay stopped`,
 	}
 	root.AddCommand(newInitCmd(), newServeCmd(), newAuditCmd())
 	root.AddCommand(newEmergencyCmd())
+	root.AddCommand(newUsersCmd())
 	return root
 }

@@ -57,8 +57,29 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 	f.Float64Var(&cfg.ControlRate, "control-rate", relay.DefaultControlRate, "control messages per second each side of a session may send on average (at least 1); beyond it the agent's file reports are slowed, anything else ends the session")
 	f.IntVar(&cfg.ControlBurst, "control-burst", relay.DefaultControlBurst, "control messages each side of a session may send at once")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	throttleFlags(cmd, &cfg.Throttle)
 	cmd.MarkFlagRequired("data")
 	return cmd
+}
+
+// throttleFlags adds hidden flags that override the sign-in and join
+// throttles. They exist so that tests can use short windows; the defaults
+// are the normative values of PROTOCOL.md.
+func throttleFlags(cmd *cobra.Command, t *relay.Throttle) {
+	f := cmd.Flags()
+	ints := map[string]*int{"throttle-source-failures": &t.SourceFailures, "throttle-account-free": &t.AccountFree,
+		"throttle-global-failures": &t.GlobalFailures, "throttle-join-failures": &t.JoinFailures}
+	durs := map[string]*time.Duration{"throttle-source-window": &t.SourceWindow, "throttle-account-delay": &t.AccountDelay,
+		"throttle-account-max-delay": &t.AccountMaxDelay, "throttle-account-memory": &t.AccountMemory,
+		"throttle-global-window": &t.GlobalWindow, "throttle-known-ttl": &t.KnownSourceTTL, "throttle-join-window": &t.JoinWindow}
+	for name, v := range ints {
+		f.IntVar(v, name, 0, "test only: see PROTOCOL.md")
+		f.MarkHidden(name)
+	}
+	for name, v := range durs {
+		f.DurationVar(v, name, 0, "test only: see PROTOCOL.md")
+		f.MarkHidden(name)
+	}
 }
 
 // printReady tells the operator what to run next.

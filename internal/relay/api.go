@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"tether/internal/protocol"
@@ -98,6 +99,8 @@ type apiError struct {
 	status int
 	msg    string
 	hint   string
+	// retryAfter, if positive, is sent as the Retry-After header (seconds).
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -121,6 +124,9 @@ func (s *Server) writeErr(w http.ResponseWriter, err error) {
 	if !errors.As(err, &ae) {
 		s.log.Error("request failed", "err", err)
 		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error on the relay; see its log"}
+	}
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	writeJSON(w, ae.status, map[string]string{"error": ae.msg, "hint": ae.hint})
 }
@@ -181,9 +187,12 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	}
 	t := now()
 	u, err := s.db.UserByID(tok.UserID)
-	if err != nil || u.State == store.UserDisabled || u.State == store.UserLocked {
+	// A lockout refuses new sign-ins only: a token issued before it keeps
+	// working, so strangers' failed guesses cannot sign an administrator out
+	// (an administrator revokes sign-ins explicitly by disabling).
+	if err != nil || u.State == store.UserDisabled {
 		s.db.DeleteLoginToken(h)
-		return nil, errf(http.StatusUnauthorized, "ask an administrator", "your account is disabled or locked")
+		return nil, errf(http.StatusUnauthorized, "ask an administrator", "your account is disabled")
 	}
 	pol, err := s.userPolicy(u)
 	if err != nil {

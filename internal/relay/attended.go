@@ -43,11 +43,10 @@ func (s *Server) openAttended(ctx context.Context, c *transport.Conn, p *princip
 	return l, nil
 }
 
-// Join-code guessing limits: per source address, and across all sources.
-const (
-	joinPerSource = 10
-	joinGlobal    = 300
-)
+// joinPerSource bounds join attempts (good or bad) per source a minute,
+// in memory; failed ones are also counted in the store (admitJoin). There
+// is no relay-wide budget: one guesser must not spend anyone else's chance.
+const joinPerSource = 10
 
 // handleAgentJoin lets an end user's agent join an attended session.
 func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +56,7 @@ func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	src := sourceAddr(r)
-	l, err := s.join(ctx, c, src)
+	l, err := s.join(ctx, c, sourceKey(src))
 	if err != nil {
 		s.record(auditEvent("", "session.join", "", "failure", src, "reason", err.Error()))
 		refuse(ctx, c, err)
@@ -68,27 +67,21 @@ func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
 }
 
 // join reads the join message, checks the code and attaches the agent.
+// Every failed attempt before the code is accepted is charged to src
+// (joinFailure); a source over its budget is refused before it is read.
 func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*live, error) {
-	if !s.limiter.allow("join:"+src, joinPerSource, time.Minute) || !s.limiter.allow("join:*", joinGlobal, time.Minute) {
-		return nil, errf(http.StatusTooManyRequests, "wait a minute and try again", "too many join attempts")
+	if !s.limiter.allow("join:"+src, joinPerSource, time.Minute) {
+		return nil, tooMany(time.Minute, "too many join attempts from this address")
 	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	m, err := c.ReadControl(rctx)
-	if err != nil || m.Type != protocol.CtlJoin {
-		return nil, errf(http.StatusBadRequest, "", "expected a join message")
+	if err := s.admitJoin(src); err != nil {
+		return nil, err
 	}
-	if len(m.PublicKey) != ed25519.PublicKeySize {
-		return nil, errf(http.StatusBadRequest, "", "join: missing session key")
-	}
-	norm, err := token.NormalizeJoinCode(m.Code)
+	m, jc, err := s.readJoin(ctx, c)
 	if err != nil {
-		return nil, errf(http.StatusBadRequest, "the code looks like XXXXX-XXXXX", "malformed join code")
-	}
-	jc, err := s.db.ConsumeJoinCode(token.Hash(norm), now())
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
-		return nil, errf(http.StatusUnauthorized, "ask the technician for a new code", "join code is invalid, expired or already used")
-	} else if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			s.joinFailure(src)
+		}
 		return nil, err
 	}
 	l := s.broker.get(jc.SessionID)
@@ -102,4 +95,28 @@ func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*live
 		return nil, errf(http.StatusGone, "ask the technician for a new code", "the session is no longer waiting")
 	}
 	return l, nil
+}
+
+// readJoin reads the join message and consumes its code.
+func (s *Server) readJoin(ctx context.Context, c *transport.Conn) (*protocol.Control, *store.JoinCode, error) {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	m, err := c.ReadControl(rctx)
+	if err != nil || m.Type != protocol.CtlJoin {
+		return nil, nil, errf(http.StatusBadRequest, "", "expected a join message")
+	}
+	if len(m.PublicKey) != ed25519.PublicKeySize {
+		return nil, nil, errf(http.StatusBadRequest, "", "join: missing session key")
+	}
+	norm, err := token.NormalizeJoinCode(m.Code)
+	if err != nil {
+		return nil, nil, errf(http.StatusBadRequest, "the code looks like XXXXX-XXXXX", "malformed join code")
+	}
+	jc, err := s.db.ConsumeJoinCode(token.Hash(norm), now())
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
+		return nil, nil, errf(http.StatusUnauthorized, "ask the technician for a new code", "join code is invalid, expired or already used")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return m, jc, nil
 }

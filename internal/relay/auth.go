@@ -42,9 +42,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err)
 		return
 	}
-	src := sourceAddr(r)
+	addr := sourceAddr(r)
+	src := sourceKey(addr)
 	if !s.limiter.allow("login:"+src, 20, time.Minute) {
-		s.writeErr(w, errf(http.StatusTooManyRequests, "wait a minute and try again", "too many sign-in attempts from this address"))
+		s.writeErr(w, tooMany(time.Minute, "too many sign-in attempts from this address"))
 		return
 	}
 	u, err := s.checkPassword(r.Context(), req.Username, []byte(req.Password), src)
@@ -52,34 +53,41 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		err = s.checkSecondFactor(u, req.TOTP, src)
 	}
 	if err != nil {
-		s.record(auditEvent("", "login", truncate(req.Username, 64), "failure", src, "reason", err.Error()))
+		s.record(auditEvent("", "login", truncate(req.Username, 64), "failure", addr, "reason", err.Error()))
 		s.writeErr(w, err)
 		return
 	}
-	s.loginSucceeded(u)
+	s.loginSucceeded(u, src)
 	resp, err := s.issueToken(u)
 	if err != nil {
 		s.writeErr(w, err)
 		return
 	}
-	s.record(auditEvent(u.ID, "login", u.ID, "success", src))
+	s.record(auditEvent(u.ID, "login", u.ID, "success", addr))
 	writeJSON(w, http.StatusOK, resp)
 }
 
 // checkPassword returns the user if name and pw match and the account may
-// sign in. Unknown names get the same argon2id work and the same answers as
-// real accounts, locking included; failures count toward lockout and toward
-// the per-address throttle.
+// sign in. The throttles (admitSignIn) come first: a refused attempt is
+// neither checked nor counted. Unknown names get the same argon2id work and
+// the same answers as real accounts, locking included; failures count
+// toward lockout and toward the throttles.
 func (s *Server) checkPassword(ctx context.Context, name string, pw []byte, src string) (*store.User, error) {
 	if err := password.Check(pw); err != nil {
 		return nil, errf(http.StatusBadRequest, "", "password rejected: %v", err)
 	}
-	if s.sprayed(src) {
-		return nil, errSprayed
-	}
-	u, err := s.lookupLogin(ctx, name, pw, src)
+	canon := loginName(name)
+	u, err := s.lookupLogin(canon)
 	if err != nil {
 		return nil, err
+	}
+	done, err := s.admitSignIn(canon, u, src)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if u == nil {
+		return nil, s.unknownLogin(ctx, canon, pw, src)
 	}
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
 	if err != nil {

@@ -38,6 +38,9 @@ type Config struct {
 	// file (4-byte big-endian length, then the frame). It is a diagnostic
 	// that shows exactly what the relay sees: only ciphertext.
 	FrameLog string
+	// Throttle limits failed sign-ins and join attempts; zero fields take
+	// DefaultThrottle's values.
+	Throttle Throttle
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
 	// SessionRecordingQuota is the most recording bytes one session may
@@ -87,6 +90,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuditRetention < 24*time.Hour {
 		return fmt.Errorf("relay: audit retention %v is too short (at least 24h)", c.AuditRetention)
+	}
+	if err := c.Throttle.fill(); err != nil {
+		return err
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

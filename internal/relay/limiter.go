@@ -10,6 +10,8 @@ import (
 type limiter struct {
 	mu sync.Mutex
 	m  map[string]*window
+	// busy holds the keys with an operation in flight (see enter).
+	busy map[string]bool
 }
 
 type window struct {
@@ -17,7 +19,7 @@ type window struct {
 	n     int
 }
 
-func newLimiter() *limiter { return &limiter{m: make(map[string]*window)} }
+func newLimiter() *limiter { return &limiter{m: make(map[string]*window), busy: make(map[string]bool)} }
 
 // allow counts one event for key and reports whether it is within max per
 // period.
@@ -44,4 +46,35 @@ func (l *limiter) sweep(t time.Time, period time.Duration) {
 			delete(l.m, k)
 		}
 	}
+}
+
+// due reports whether at least every has passed since the last time due
+// returned true for key (true the first time), for periodic housekeeping.
+func (l *limiter) due(key string, every time.Duration, t time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.m[key]
+	if w != nil && t.Sub(w.start) < every {
+		return false
+	}
+	l.m[key] = &window{start: t}
+	return true
+}
+
+// enter marks key busy and returns the function that frees it, or false if
+// key is already busy: at most one operation per key is in flight, so a
+// burst of concurrent attempts cannot all pass a check made before any of
+// them is counted.
+func (l *limiter) enter(key string) (leave func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.busy[key] {
+		return nil, false
+	}
+	l.busy[key] = true
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.busy, key)
+	}, true
 }

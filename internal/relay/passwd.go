@@ -12,14 +12,6 @@ import (
 	"tether/internal/passpolicy"
 	"tether/internal/password"
 	"tether/internal/store"
-	"tether/internal/username"
-)
-
-// Throttling of failed sign-ins per source address, across accounts, so that
-// password spraying is slowed even below every account's lockout threshold.
-const (
-	sprayFailures = 30
-	sprayWindow   = 15 * time.Minute
 )
 
 // maxLoginBody bounds a login or password-change body. It is well above
@@ -30,12 +22,9 @@ const maxLoginBody = 4 << 20
 // errLocked is the one answer for a locked account, real or not: it names
 // who may unlock without revealing whether the name exists.
 var errLocked = errf(http.StatusForbidden,
-	"an administrator of your organisation can unlock it with `tech users unlock NAME` (administrator accounts: the service superadmin)",
+	"an administrator of your organisation can unlock it with `tech users unlock NAME` (administrator accounts: the service superadmin; "+
+		"any account, on the relay host: `relay users unlock NAME --data DIR`)",
 	"account locked after too many failed sign-ins")
-
-// errSprayed refuses an address with too many recent failures.
-var errSprayed = errf(http.StatusTooManyRequests, "wait 15 minutes and try again",
-	"too many failed sign-ins from this address")
 
 // readBig decodes a JSON body of at most maxLoginBody bytes into v.
 func readBig(r *http.Request, v any) error {
@@ -47,26 +36,10 @@ func readBig(r *http.Request, v any) error {
 	return nil
 }
 
-// count returns how many events key has in its current window (see allow).
-func (l *limiter) count(key string, period time.Duration) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.m[key]
-	if w == nil || time.Since(w.start) >= period {
-		return 0
-	}
-	return w.n
-}
-
-// sprayed reports whether src has too many recent failed sign-ins.
-func (s *Server) sprayed(src string) bool {
-	return s.limiter.count("loginfail:"+src, sprayWindow) >= sprayFailures
-}
-
 // unknownFailure counts a failed sign-in for a name that is no user and
 // answers as for a real account: locked once the default threshold passes.
 func (s *Server) unknownFailure(name, src string) error {
-	s.limiter.allow("loginfail:"+src, sprayFailures, sprayWindow)
+	s.countFailure(name, src)
 	n, err := s.db.AddUnknownLoginFailure(name)
 	if err != nil {
 		return err
@@ -89,10 +62,11 @@ func (s *Server) unknownLocked(name string) bool {
 }
 
 // loginFailure counts a failed sign-in (wrong password or second factor)
-// for u, locking the account at the policy's threshold. Failures are
-// persisted, so a restart does not reset them. It returns the answer.
+// for u, locking the account at the policy's threshold, and charges it to
+// the throttles (see countFailure). Failures are persisted, so a restart
+// does not reset them. It returns the answer.
 func (s *Server) loginFailure(u *store.User, src string, answer error) error {
-	s.limiter.allow("loginfail:"+src, sprayFailures, sprayWindow)
+	s.countFailure(u.Username, src)
 	pol, err := s.userPolicy(u)
 	if err != nil {
 		return err
@@ -115,8 +89,10 @@ func (s *Server) loginFailure(u *store.User, src string, answer error) error {
 	return answer
 }
 
-// loginSucceeded resets u's failure count.
-func (s *Server) loginSucceeded(u *store.User) {
+// loginSucceeded resets u's failure count and remembers src as a source
+// u signs in from.
+func (s *Server) loginSucceeded(u *store.User, src string) {
+	s.rememberSource(u, src)
 	if u.FailedLogins == 0 {
 		return
 	}
@@ -141,25 +117,24 @@ func accountState(u *store.User) error {
 	return nil
 }
 
-// lookupLogin returns the user called name, or nil and the answer for an
-// unknown name after the same argon2id work a real check costs.
-func (s *Server) lookupLogin(ctx context.Context, name string, pw []byte, src string) (*store.User, error) {
-	canon, err := username.Canonical(name)
-	if err != nil {
-		canon = "invalid:" + truncate(name, 64)
+// lookupLogin returns the user called name (canonical, see loginName), or
+// nil for a name that is no user.
+func (s *Server) lookupLogin(name string) (*store.User, error) {
+	u, err := s.db.UserByName(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	u, err := s.db.UserByName(canon)
-	if err == nil {
-		return u, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
+	return u, err
+}
+
+// unknownLogin answers a sign-in to a name that is no user after the same
+// argon2id work a real check costs, counting it like a real failure.
+func (s *Server) unknownLogin(ctx context.Context, name string, pw []byte, src string) error {
 	s.hasher.DummyVerify(ctx, pw)
-	if s.unknownLocked(canon) {
-		return nil, errLocked
+	if s.unknownLocked(name) {
+		return errLocked
 	}
-	return nil, s.unknownFailure(canon, src)
+	return s.unknownFailure(name, src)
 }
 
 // passwdRequest is the body of POST /v1/passwd.
@@ -228,17 +203,26 @@ func (s *Server) changePassword(ctx context.Context, p *principal, cur, next []b
 }
 
 // verifyCurrent checks the caller's current password; a wrong one counts
-// toward lockout like a failed sign-in.
+// toward lockout like a failed sign-in and is throttled like one. A locked
+// account's sign-in may go on, but not guess its password.
 func (s *Server) verifyCurrent(ctx context.Context, p *principal, cur []byte) error {
 	if err := password.Check(cur); err != nil {
 		return errf(http.StatusBadRequest, "", "current password rejected: %v", err)
 	}
+	if p.user.State == store.UserLocked {
+		return errLocked
+	}
+	done, err := s.admitSignIn(p.user.Username, p.user, sourceKey(p.source))
+	if err != nil {
+		return err
+	}
+	defer done()
 	ok, err := s.hasher.Verify(ctx, p.user.PasswordHash, cur)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return s.loginFailure(p.user, p.source, errf(http.StatusForbidden, "type your current password first", "the current password is wrong"))
+		return s.loginFailure(p.user, sourceKey(p.source), errf(http.StatusForbidden, "type your current password first", "the current password is wrong"))
 	}
 	return nil
 }

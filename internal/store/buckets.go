@@ -34,6 +34,9 @@ var (
 	// consecutive failed sign-ins (a big-endian uint32), so that unknown names
 	// lock like real ones.
 	bucketUnknownLogins = []byte("unknown_logins")
+	// bucketThrottle maps a throttle key (see throttle.go) to a JSON
+	// Counter, so that rate limits and failure budgets survive a restart.
+	bucketThrottle = []byte("throttle")
 	// bucketMeta maps a key to an opaque value (keys, settings).
 	bucketMeta = []byte("meta")
 	// bucketAudit maps an 8-byte big-endian AuditRecord.Seq to a JSON AuditRecord.
@@ -49,6 +52,7 @@ var allBuckets = [][]byte{
 	bucketDevices, bucketDeviceNames, bucketSessions, bucketJoinCodes,
 	bucketMeta, bucketAudit, bucketRecordings, bucketOrgs, bucketRoles, bucketUnknownLogins,
 	bucketSessionFiles,
+	bucketThrottle,
 }
 
 // createBuckets creates every bucket that does not exist yet.

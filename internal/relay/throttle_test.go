@@ -1,0 +1,63 @@
+package relay
+
+import (
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestBackoff(t *testing.T) {
+	s := &Server{cfg: Config{Throttle: DefaultThrottle()}}
+	tests := []struct {
+		failures int
+		want     time.Duration
+	}{
+		{0, 0}, {1, 0}, {2, time.Minute}, {3, 2 * time.Minute}, {4, 4 * time.Minute},
+		{6, 16 * time.Minute}, {7, 30 * time.Minute}, {50, 30 * time.Minute}, {1 << 30, 30 * time.Minute},
+	}
+	for _, tc := range tests {
+		if got := s.backoff(tc.failures); got != tc.want {
+			t.Errorf("backoff after %d failures = %v, want %v", tc.failures, got, tc.want)
+		}
+	}
+}
+
+func TestSourceKey(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"127.0.0.7", "127.0.0.7"},
+		{"::ffff:10.1.2.3", "10.1.2.3"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
+		{"not-an-ip", "not-an-ip"},
+	}
+	for _, tc := range tests {
+		if got := sourceKey(tc.in); got != tc.want {
+			t.Errorf("sourceKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestThrottleFill(t *testing.T) {
+	var th Throttle
+	if err := th.fill(); err != nil || th != DefaultThrottle() {
+		t.Fatalf("zero Throttle filled to %+v (%v), want the defaults", th, err)
+	}
+	bad := []Throttle{{SourceFailures: -1}, {JoinWindow: time.Millisecond}, {AccountFree: -3}, {GlobalWindow: -time.Second}}
+	for _, b := range bad {
+		if err := b.fill(); err == nil {
+			t.Errorf("%+v accepted", b)
+		}
+	}
+}
+
+func TestTooManySaysWhen(t *testing.T) {
+	for _, tc := range []struct {
+		wait time.Duration
+		secs int
+	}{{0, 1}, {-time.Second, 1}, {1500 * time.Millisecond, 2}, {10 * time.Minute, 600}} {
+		e := tooMany(tc.wait, "too many attempts for this account")
+		if e.status != 429 || e.retryAfter != tc.secs || e.msg != "too many attempts for this account, retry in "+strconv.Itoa(tc.secs)+" s" {
+			t.Errorf("tooMany(%v) = %d %q retry %d", tc.wait, e.status, e.msg, e.retryAfter)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package relay
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"tether/internal/audit"
+	"tether/internal/store"
+	"tether/internal/username"
+)
+
+// hostActor is the audit actor and source of actions taken on the relay
+// host with access to the data directory.
+const hostActor = "relay host"
+
+// UnlockResult says what UnlockUser did.
+type UnlockResult struct {
+	// Username is the account's canonical name.
+	Username string
+	// WasLocked is true if the account was locked; either way its failure
+	// count and sign-in back-off are reset.
+	WasLocked bool
+	// State is the account's state afterwards.
+	State string
+}
+
+// UnlockUser unlocks the account called name in the data directory dir,
+// resets its failed sign-ins and its sign-in back-off, and records
+// `user.unlock` in the audit log (actor "relay host"). It needs the
+// database to itself: while a relay runs it fails with an error wrapping
+// store.ErrLocked that says what to do. It works on any account, the
+// service superadmin included; being able to write the data directory is
+// the credential.
+func UnlockUser(dir, name string) (*UnlockResult, error) {
+	if !Initialized(dir) {
+		return nil, fmt.Errorf("%q is not a relay data directory (--data DIR)", dir)
+	}
+	canon, err := username.Canonical(name)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid username: %w", name, err)
+	}
+	db, err := store.Open(dbPath(dir))
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("the relay is running and holds %s; stop the relay and run this again, "+
+			"or unlock over the network while it runs: `tech users unlock %s` as an administrator "+
+			"(with no administrator left, sign in with `relay emergency-access` first)", dbPath(dir), canon)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	log, err := hostAuditLog(db)
+	if err != nil {
+		return nil, err
+	}
+	res, id, err := unlockInStore(db, canon)
+	if err != nil {
+		return nil, err
+	}
+	_, err = log.Append(audit.Event{ActorID: hostActor, Action: "user.unlock", Target: id, Outcome: "success", Source: hostActor,
+		Details: map[string]string{"username": res.Username, "via": "relay users unlock", "was_locked": fmt.Sprint(res.WasLocked)}})
+	if err != nil {
+		return nil, fmt.Errorf("%s was unlocked but the audit entry failed: %w", res.Username, err)
+	}
+	if err := log.SignHead(); err != nil {
+		return nil, fmt.Errorf("sign the audit head: %w", err)
+	}
+	return res, nil
+}
+
+// unlockInStore unlocks canon and clears its back-off; it returns the
+// result and the user's ID.
+func unlockInStore(db *store.DB, canon string) (*UnlockResult, string, error) {
+	u, err := db.UserByName(canon)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", fmt.Errorf("there is no user %q in this data directory", canon)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	res := &UnlockResult{Username: u.Username}
+	err = db.UpdateUser(u.ID, func(u *store.User) error {
+		if u.State == store.UserLocked {
+			u.State, res.WasLocked = store.UserActive, true
+		}
+		u.FailedLogins, u.LockedAt = 0, time.Time{}
+		res.State = u.State
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if err := db.ForgetThrottle(acctFailKey(canon)); err != nil {
+		return nil, "", err
+	}
+	return res, u.ID, nil
+}
+
+// hostAuditLog opens the audit log of db with the relay's keys.
+func hostAuditLog(db *store.DB) (*audit.Log, error) {
+	mac, err := db.GetMeta(metaAuditMAC)
+	if err != nil {
+		return nil, fmt.Errorf("load audit MAC key: %w", err)
+	}
+	seed, err := db.GetMeta(metaAuditSign)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("load audit signing key: %v", err)
+	}
+	return audit.New(db, mac, ed25519.NewKeyFromSeed(seed), time.Now), nil
+}
