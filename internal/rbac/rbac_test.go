@@ -49,7 +49,7 @@ func TestExpandWildcards(t *testing.T) {
 		{"*", len(all)},
 		{"session.*", 7},
 		{"device.*", 2},
-		{"recording.*", 2},
+		{"recording.*", 3},
 		{"audit.*", 2},
 		{"user.manage", 1},
 	}
@@ -125,11 +125,11 @@ func TestBuiltins(t *testing.T) {
 	}{
 		{Superadmin, All(), nil},
 		{Admin, []Permission{UserManage, RoleManage, PolicyManage, DeviceManage, SessionTerminate, RecordingList, AuditRead},
-			[]Permission{EmergencyUse, RecordingReview}},
+			[]Permission{EmergencyUse, RecordingReview, RecordingRecipients}},
 		{Technician, []Permission{SessionStart, SessionAttended, SessionUnattended, SessionFiles, SessionClipboard, DeviceEnroll},
-			[]Permission{SessionViewAll, SessionTerminate, UserManage, RecordingReview, AuditRead, EmergencyUse, DeviceManage}},
+			[]Permission{SessionViewAll, SessionTerminate, UserManage, RecordingReview, AuditRead, EmergencyUse, DeviceManage, RecordingRecipients}},
 		{Auditor, []Permission{RecordingList, RecordingReview, AuditRead, AuditExport, SessionViewAll},
-			[]Permission{SessionStart, UserManage, EmergencyUse, SessionFiles}},
+			[]Permission{SessionStart, UserManage, EmergencyUse, SessionFiles, RecordingRecipients}},
 	}
 	for _, tt := range tests {
 		s := Effective([]Role{roles[tt.role]})

@@ -156,10 +156,13 @@ func (s *Server) lookupLogin(ctx context.Context, name string, pw []byte, src st
 		return nil, err
 	}
 	s.hasher.DummyVerify(ctx, pw)
-	if s.unknownLocked(canon) {
+	// Unknown names are counted under their digest, never in clear: they
+	// may be a password typed into the wrong field (see loginname.go).
+	key := unknownNamePrefix + s.nameDigest(name)
+	if s.unknownLocked(key) {
 		return nil, errLocked
 	}
-	return nil, s.unknownFailure(canon, src)
+	return nil, s.unknownFailure(key, src)
 }
 
 // passwdRequest is the body of POST /v1/passwd.
