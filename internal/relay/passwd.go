@@ -220,12 +220,14 @@ func (s *Server) changePassword(ctx context.Context, p *principal, cur, next []b
 	}
 	return s.db.UpdateUser(p.user.ID, func(u *store.User) error {
 		t := now()
-		u.PasswordHistory = append([]store.PasswordHistoryEntry{{Hash: u.PasswordHash, RetiredAt: t}}, u.PasswordHistory...)
-		u.PasswordHistory = trimHistory(u.PasswordHistory, t)
-		u.PasswordHash, u.PasswordChangedAt = hash, t
 		if u.State == store.UserMustChangePassword {
-			u.State = store.UserActive
+			// A temporary password was never the user's choice: it takes
+			// no place in the history, where it would push out a real one
+			// (an administrator's reset retired that one already).
+			u.PasswordHash, u.PasswordChangedAt, u.State = hash, t, store.UserActive
+			return nil
 		}
+		retire(u, hash, t)
 		return nil
 	})
 }
