@@ -26,7 +26,7 @@ type recipient struct {
 }
 
 // hintNoRecipient tells an administrator how to make sessions possible.
-const hintNoRecipient = "an administrator runs `tech keys generate -o reviewer.key` and `tech recordings recipients add <public key>`"
+const hintNoRecipient = "a superadmin (or another holder of recording.recipients) runs `tech keys generate -o reviewer.key` and `tech recordings recipients add <public key>`"
 
 // recipients returns the configured reviewer keys.
 func (s *Server) recipients() ([]recipient, error) {
