@@ -84,6 +84,7 @@ func TestOrgAdminCannotActBeyondTheirRole(t *testing.T) {
 	// An administrator limited to one device group.
 	gina := super.add("gina", "admin", "--group", "ward-a")
 	gina.activate("Willow-Creek-2024!")
+	gina.add("walt", "technician", "--group", "ward-a")
 
 	key := strings.TrimSpace(super.must("", "keys", "generate", "-o", filepath.Join(e.dir, "boss.key")).stdout)
 	keyID := ""
@@ -121,6 +122,10 @@ func TestOrgAdminCannotActBeyondTheirRole(t *testing.T) {
 		{"role above own", boss, []string{"roles", "create", "peek", "--allow", "recording.review"}, "allows more than you hold", "role.put"},
 		{"reset user of an org not administered", bert, []string{"users", "reset-password", "nina"}, "also belongs to organisation \"north\", which you do not administer", "user.reset_password"},
 		{"group-limited admin resets unlimited user", gina, []string{"users", "reset-password", "dave"}, "may reach every device group while you are limited to ward-a", "user.reset_password"},
+		{"group-limited admin creates unlimited user", gina, []string{"users", "add", "ursula", "--role", "technician"}, "cannot give an account every group", "user.add"},
+		{"group-limited admin creates user of another group", gina, []string{"users", "add", "ursula", "--role", "technician", "--group", "ward-b"}, "device group \"ward-b\" is outside your device groups", "user.add"},
+		{"group-limited admin lifts a user's limit", gina, []string{"users", "groups", "walt"}, "cannot give an account every group", "user.groups"},
+		{"group-limited admin widens a user's limit", gina, []string{"users", "groups", "walt", "ward-a", "ward-b"}, "outside your device groups", "user.groups"},
 		{"admin resets an admin of more organisations", bert, []string{"users", "reset-password", "boss"}, "also belongs to organisation \"north\"", "user.reset_password"},
 	}
 	for _, tc := range tests {
@@ -152,6 +157,7 @@ func TestOrgAdminCannotActBeyondTheirRole(t *testing.T) {
 	boss.must("", "users", "reset-mfa", "dave")
 	boss.must("", "users", "disable", "dave")
 	boss.must("", "users", "enable", "dave")
+	gina.must("", "users", "reset-password", "walt")
 }
 
 // TestPendingAuditorIsApprovedBySuperadmin: an auditor created by an

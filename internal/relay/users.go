@@ -189,7 +189,7 @@ func (s *Server) handleUserAdd(w http.ResponseWriter, r *http.Request, p *princi
 		err = s.createUnique(u)
 	}
 	if err != nil {
-		s.record(auditEvent(p.user.ID, "user.add", truncate(req.Username, username.MaxRunes*4), "failure", p.source, "reason", err.Error()))
+		s.record(auditEvent(p.user.ID, "user.add", truncate(req.Username, username.MaxRunes*4), outcomeOf(err), p.source, "reason", err.Error()))
 		s.writeErr(w, err)
 		return
 	}
@@ -262,6 +262,9 @@ func (s *Server) newUser(p *principal, req addUserRequest) (*store.User, error) 
 	if err := checkGroups(req.Groups); err != nil {
 		return nil, err
 	}
+	if err := groupsWithin(p, req.Groups); err != nil {
+		return nil, err
+	}
 	org, err := s.pickOrg(p, req.Org)
 	if err != nil {
 		return nil, err
@@ -291,6 +294,27 @@ func checkGroups(groups []string) error {
 	for _, g := range groups {
 		if !deviceName.MatchString(g) {
 			return errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63)", "invalid group name %q", g)
+		}
+	}
+	return nil
+}
+
+// groupsWithin refuses to give an account the device groups groups (none:
+// every group) unless p may reach all of them: an administrator limited to
+// device groups can only create or set accounts limited to some of theirs.
+func groupsWithin(p *principal, groups []string) error {
+	mine := p.user.DeviceGroups
+	if len(mine) == 0 {
+		return nil
+	}
+	if len(groups) == 0 {
+		return errf(http.StatusForbidden, "pass --group with some of your device groups",
+			"permission denied: you are limited to device groups %s and cannot give an account every group", strings.Join(mine, ", "))
+	}
+	for _, g := range groups {
+		if !slices.Contains(mine, g) {
+			return errf(http.StatusForbidden, "pass --group with some of your device groups",
+				"permission denied: device group %q is outside your device groups", g)
 		}
 	}
 	return nil
@@ -357,6 +381,16 @@ type userChange struct {
 // userOpFunc is the general form of userFunc.
 type userOpFunc func(r *http.Request, p *principal, u *store.User) (userChange, error)
 
+// outcomeOf is the audit outcome of a failed administrative request:
+// "denied" for a refusal on permissions (403), "failure" otherwise.
+func outcomeOf(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status == http.StatusForbidden {
+		return "denied"
+	}
+	return "failure"
+}
+
 // userAction runs one administrative action on the user named in the
 // path: checks, the change, audit, answer.
 func (s *Server) userAction(action string, fn userFunc) func(http.ResponseWriter, *http.Request, *principal) {
@@ -380,12 +414,7 @@ func (s *Server) userOp(auditAction, verb string, fn userOpFunc) func(http.Respo
 			err = s.db.UpdateUser(u.ID, c.apply)
 		}
 		if err != nil {
-			outcome := "failure"
-			var ae *apiError
-			if errors.As(err, &ae) && ae.status == http.StatusForbidden {
-				outcome = "denied"
-			}
-			s.record(auditEvent(p.user.ID, "user."+auditAction, truncate(r.PathValue("name"), username.MaxRunes*4), outcome, p.source, "reason", err.Error()))
+			s.record(auditEvent(p.user.ID, "user."+auditAction, truncate(r.PathValue("name"), username.MaxRunes*4), outcomeOf(err), p.source, "reason", err.Error()))
 			s.writeErr(w, err)
 			return
 		}
@@ -512,6 +541,9 @@ func (s *Server) handleUserGroups() func(http.ResponseWriter, *http.Request, *pr
 			return nil, "", err
 		}
 		if err := checkGroups(req.Groups); err != nil {
+			return nil, "", err
+		}
+		if err := groupsWithin(p, req.Groups); err != nil {
 			return nil, "", err
 		}
 		return func(u *store.User) error { u.DeviceGroups = req.Groups; return nil }, "", nil
