@@ -156,6 +156,7 @@ func TestOrgAdminCannotActBeyondTheirRole(t *testing.T) {
 	boss.must("", "users", "email", "dave", "dave@clinic.example")
 	boss.must("", "users", "reset-mfa", "dave")
 	boss.must("", "users", "disable", "dave")
+	boss.refused("enable it first", "", "users", "reset-password", "dave")
 	boss.must("", "users", "enable", "dave")
 	gina.must("", "users", "reset-password", "walt")
 }

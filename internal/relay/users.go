@@ -554,8 +554,13 @@ func (s *Server) handleUserGroups() func(http.ResponseWriter, *http.Request, *pr
 // replaced password goes into the history, so the user cannot set it back.
 func (s *Server) handleUserResetPassword() func(http.ResponseWriter, *http.Request, *principal) {
 	return s.userOp("reset_password", "reset the password of", func(r *http.Request, p *principal, t *store.User) (userChange, error) {
-		if t.State == store.UserPending {
+		switch t.State {
+		case store.UserPending:
 			return userChange{}, errf(http.StatusConflict, "approve it with `tech users approve`, which sets a temporary password", "%s is pending approval", t.Username)
+		case store.UserDisabled:
+			// Enabling would otherwise make the temporary password a
+			// lasting one.
+			return userChange{}, errf(http.StatusConflict, "enable it first with `tech users enable`", "%s is disabled", t.Username)
 		}
 		temp, err := s.setTemporaryPassword(r, t)
 		if err != nil {
@@ -564,9 +569,10 @@ func (s *Server) handleUserResetPassword() func(http.ResponseWriter, *http.Reque
 		return userChange{apply: func(u *store.User) error {
 			retire(u, t.PasswordHash, t.PasswordChangedAt)
 			u.FailedLogins, u.LockedAt = 0, time.Time{}
-			if u.State == store.UserActive || u.State == store.UserLocked {
-				u.State = store.UserMustChangePassword
+			if u.State != store.UserActive && u.State != store.UserLocked && u.State != store.UserMustChangePassword {
+				return errf(http.StatusConflict, "", "%s changed state (%s); try again", u.Username, u.State)
 			}
+			u.State = store.UserMustChangePassword
 			return nil
 		}, revoke: "password reset by an administrator", reply: map[string]string{"temporary_password": temp}}, nil
 	})
