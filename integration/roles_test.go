@@ -301,7 +301,7 @@ func TestScopedTechnicianSeesOnlyTheirDevices(t *testing.T) {
 	if len(all) != 2 || inB == "" {
 		t.Fatalf("superadmin sees sessions %v, want one on each device", all)
 	}
-	super.must("", "roles", "create", "ward-lead", "--allow", "session.*,recording.list,device.enroll")
+	super.must("", "roles", "create", "ward-lead", "--allow", "session.*,recording.list,device.enroll,device.manage")
 	sam := super.add("sam", "ward-lead", "--group", "ward-a")
 	sam.activate("Harbor-Light-2024!")
 
@@ -365,6 +365,9 @@ func TestScopedTechnicianSeesOnlyTheirDevices(t *testing.T) {
 	if r := sam.must("", "devices", "enroll-token"); r.code != 0 {
 		t.Fatalf("enroll-token in own group: %s", r.stderr)
 	}
+	// A scoped device manager sets the consent policy of their groups only.
+	sam.refused("outside your device groups", "", "devices", "group-policy", "ward-b", "unattended")
+	sam.must("", "devices", "group-policy", "ward-a", "consent")
 	// In scope still works.
 	if r := sam.run("", "connect", "pc-a", "--", "true"); r.code != 0 {
 		t.Fatalf("connect pc-a: %s", r.stderr)
