@@ -484,7 +484,7 @@ func (s *Server) handleUserApprove() func(http.ResponseWriter, *http.Request, *p
 			}
 			u.State, u.PasswordHash, u.PasswordChangedAt = store.UserMustChangePassword, t.PasswordHash, t.PasswordChangedAt
 			return nil
-		}, revoke: "account approved", reply: map[string]string{"temporary_password": temp}}, nil
+		}, reply: map[string]string{"temporary_password": temp}}, nil
 	})
 }
 
