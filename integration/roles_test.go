@@ -372,6 +372,17 @@ func TestScopedTechnicianSeesOnlyTheirDevices(t *testing.T) {
 	if r := sam.run("", "connect", "pc-a", "--", "true"); r.code != 0 {
 		t.Fatalf("connect pc-a: %s", r.stderr)
 	}
+	// The audit log keeps the real reason the user was not told.
+	log, _ := e.auditLog()
+	samID, denied := e.userID("sam"), 0
+	for _, rec := range log {
+		if rec.ActorID == samID && rec.Action == "device.scope" && rec.Outcome == "denied" && strings.Contains(rec.Details["reason"], "ward-b") {
+			denied++
+		}
+	}
+	if denied < 4 { // connect, cp to, cp from, clipboard
+		t.Errorf("%d device.scope denials audited, want at least 4", denied)
+	}
 }
 
 // TestConfusableUsernamesRefused: a new name whose UTS #39 skeleton matches
