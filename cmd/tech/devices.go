@@ -25,7 +25,7 @@ so the agent can pin the relay without a prompt.`,
 			return c.EnrollToken(cmd.Context(), group)
 		},
 	}
-	tok.Flags().StringVar(&group, "group", "default", "device group the new device joins")
+	tok.Flags().StringVar(&group, "group", "", "device group the new device joins (default: \"default\", or your first device group if you are limited to groups)")
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list [--json]",

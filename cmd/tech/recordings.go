@@ -30,8 +30,11 @@ func withClient(g *globals, fn func(cmd *cobra.Command, c *tech.Client, args []s
 func newRecipientsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "recipients", Short: "Reviewer keys new recordings are encrypted to"}
 	add := &cobra.Command{
-		Use:     "add PUBKEY",
-		Short:   "Encrypt recordings from now on to this public key too",
+		Use:   "add PUBKEY",
+		Short: "Encrypt recordings from now on to this public key too (needs recording.recipients)",
+		Long: `add makes every later recording readable by the holder of the key's private half.
+It needs recording.recipients, which among the built-in roles only superadmin
+holds (not policy.manage): registering a key is a way to read recordings.`,
 		Example: `  tech recordings recipients add tether-rec1…`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
@@ -51,7 +54,7 @@ func newRecipientsCmd(g *globals) *cobra.Command {
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	rm := &cobra.Command{
 		Use:     "remove KEYID",
-		Short:   "Stop encrypting new recordings to a key",
+		Short:   "Stop encrypting new recordings to a key (needs recording.recipients)",
 		Example: `  tech recordings recipients remove 3f2a9c0d11e4b7a2`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {

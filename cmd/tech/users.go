@@ -14,14 +14,17 @@ func newUsersCmd(g *globals) *cobra.Command {
 		Short:   "Manage user accounts (needs user.manage)",
 		Long: `users manages the accounts of your organisations. An administrator of an
 organisation manages its users; the service's superadmin manages administrator
-accounts only.`,
+accounts and accounts holding permissions beyond the admin role (auditors).
+Nobody manages an account holding a permission they lack themselves, or one
+that belongs to an organisation (or reaches a device group) they do not: whoever
+resets a password can sign in as its owner.`,
 	}
 	cmd.AddCommand(newUsersAddCmd(g), newUsersListCmd(g), newUsersResetCmd(g),
 		newUserActionCmd(g, "unlock", "unlocked", "Unlock an account locked after failed sign-ins"),
 		newUserActionCmd(g, "disable", "disabled; their sign-ins and live sessions were ended", "Disable an account at once, ending its sign-ins and sessions"),
 		newUserActionCmd(g, "enable", "enabled", "Enable a disabled account"),
-		newUserActionCmd(g, "approve", "approved; they sign in with the temporary password", "Approve a pending account"),
-		newUsersGrantCmd(g), newUsersRevokeCmd(g), newUsersGroupsCmd(g))
+		newUsersApproveCmd(g), newUsersGrantCmd(g), newUsersRevokeCmd(g), newUsersGroupsCmd(g),
+		newUsersEmailCmd(g), newUsersResetMFACmd(g))
 	return cmd
 }
 
@@ -35,7 +38,11 @@ password on stdout. It is already expired: after signing in with it only
 'tech passwd' works. Usernames are unique ignoring case and width (Admin is
 admin); names mixing scripts (a Cyrillic а in "admin") are refused. If you
 cannot grant ROLE yourself, the account is created pending until an
-administrator who can runs 'tech users approve NAME'.`,
+administrator who can runs 'tech users approve NAME' (for a role beyond admin,
+such as auditor, the service superadmin); nothing is printed on stdout then:
+the approver receives the temporary password. Names that look like an
+existing user's name (Unicode confusables: Cyrillic "аdmin", "r00t" for
+"root") are refused.`,
 		Example: `  tech users add alice --role technician --email alice@clinic.example > alice.pw
   tech users add bob --role technician --group front-desk`,
 		Args: cobra.ExactArgs(1),
@@ -160,6 +167,66 @@ func newUsersGroupsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return c.SetGroups(cmd.Context(), args[0], args[1:])
+		},
+	}
+}
+
+func newUsersApproveCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "approve NAME",
+		Short: "Approve a pending account; prints its temporary password on stdout",
+		Long: `approve activates an account created pending by an administrator who could not
+grant its role. You must hold every permission the account's roles grant. Its
+temporary password is printed on stdout, to you only: the account's creator
+never learns it.`,
+		Example: `  tech users approve carol > carol.pw`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.Approve(cmd.Context(), args[0])
+		},
+	}
+}
+
+func newUsersEmailCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "email NAME [ADDR]",
+		Short: "Set a user's email address (none: clear it)",
+		Example: `  tech users email alice alice@clinic.example
+  tech users email alice        # no address`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			addr := ""
+			if len(args) == 2 {
+				addr = args[1]
+			}
+			return c.SetEmail(cmd.Context(), args[0], addr)
+		},
+	}
+}
+
+func newUsersResetMFACmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-mfa NAME",
+		Short: "Turn a user's two-factor sign-in off (lost authenticator) and end their sign-ins",
+		Long: `reset-mfa removes a user's authenticator seed and recovery codes and ends their
+sign-ins. If their organisation requires two-factor sign-in they must enrol
+again (tech mfa enroll) before anything else.`,
+		Example: `  tech users reset-mfa alice`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			return c.ResetMFA(cmd.Context(), args[0])
 		},
 	}
 }

@@ -51,6 +51,11 @@ const (
 	AuditExport Permission = "audit.export"
 	// EmergencyUse allows break-glass access.
 	EmergencyUse Permission = "emergency.use"
+	// RecordingRecipients allows adding and removing the reviewer keys new
+	// recordings are encrypted to. Whoever holds the private half of a
+	// recipient key can read every later recording, so this is as sensitive
+	// as RecordingReview and is not part of PolicyManage.
+	RecordingRecipients Permission = "recording.recipients"
 )
 
 // all lists every permission; a permission's index is its bit in a Set.
@@ -59,6 +64,8 @@ var all = [...]Permission{
 	SessionClipboard, SessionViewAll, SessionTerminate, DeviceEnroll,
 	DeviceManage, UserManage, RoleManage, PolicyManage, RecordingList,
 	RecordingReview, AuditRead, AuditExport, EmergencyUse,
+	// Added later: appended so that the bits of the others do not move.
+	RecordingRecipients,
 }
 
 // Wildcard matches every permission when used in a role definition.

@@ -49,7 +49,7 @@ func TestExpandWildcards(t *testing.T) {
 		{"*", len(all)},
 		{"session.*", 7},
 		{"device.*", 2},
-		{"recording.*", 2},
+		{"recording.*", 3},
 		{"audit.*", 2},
 		{"user.manage", 1},
 	}
@@ -125,11 +125,11 @@ func TestBuiltins(t *testing.T) {
 	}{
 		{Superadmin, All(), nil},
 		{Admin, []Permission{UserManage, RoleManage, PolicyManage, DeviceManage, SessionTerminate, RecordingList, AuditRead},
-			[]Permission{EmergencyUse, RecordingReview}},
+			[]Permission{EmergencyUse, RecordingReview, RecordingRecipients}},
 		{Technician, []Permission{SessionStart, SessionAttended, SessionUnattended, SessionFiles, SessionClipboard, DeviceEnroll},
-			[]Permission{SessionViewAll, SessionTerminate, UserManage, RecordingReview, AuditRead, EmergencyUse, DeviceManage}},
+			[]Permission{SessionViewAll, SessionTerminate, UserManage, RecordingReview, AuditRead, EmergencyUse, DeviceManage, RecordingRecipients}},
 		{Auditor, []Permission{RecordingList, RecordingReview, AuditRead, AuditExport, SessionViewAll},
-			[]Permission{SessionStart, UserManage, EmergencyUse, SessionFiles}},
+			[]Permission{SessionStart, UserManage, EmergencyUse, SessionFiles, RecordingRecipients}},
 	}
 	for _, tt := range tests {
 		s := Effective([]Role{roles[tt.role]})
@@ -199,6 +199,8 @@ func TestCanGrant(t *testing.T) {
 		{admin, true},
 		{super, false},
 		{Role{Name: "sneaky", Allow: []string{"emergency.use"}}, false},
+		{Role{Name: "keyholder", Allow: []string{"recording.recipients"}}, false},
+		{Role{Name: "policy", Allow: []string{"policy.manage"}}, true},
 	}
 	for _, tt := range tests {
 		if got := CanGrant(actor, tt.role); got != tt.want {
@@ -217,5 +219,28 @@ func TestSetList(t *testing.T) {
 	}
 	if (Set{}).Len() != 0 || len((Set{}).List()) != 0 {
 		t.Error("zero Set is not empty")
+	}
+}
+
+// TestPermissionBitsStable: a permission added later is appended, so the
+// bit of every earlier one stays where it was.
+func TestPermissionBitsStable(t *testing.T) {
+	want := map[Permission]int{SessionStart: 0, DeviceManage: 8, PolicyManage: 11, RecordingReview: 13, EmergencyUse: 16, RecordingRecipients: 17}
+	for p, i := range want {
+		if got := index(p); got != i {
+			t.Errorf("index(%q) = %d, want %d", p, got, i)
+		}
+	}
+}
+
+// TestPolicyManageDoesNotManageRecipients: recipient keys read recordings,
+// so they are a permission of their own, not part of policy.manage.
+func TestPolicyManageDoesNotManageRecipients(t *testing.T) {
+	s := Effective([]Role{{Name: "policy", Allow: []string{"policy.*"}}})
+	if s.Has(RecordingRecipients) {
+		t.Error("policy.* grants recording.recipients")
+	}
+	if ps, _ := Expand("recording.*"); !slices.Contains(ps, RecordingRecipients) {
+		t.Errorf("recording.* = %v, want it to include recording.recipients", ps)
 	}
 }

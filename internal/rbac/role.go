@@ -46,7 +46,9 @@ var (
 //   - superadmin holds every permission, including emergency.use (break-glass).
 //   - admin runs the organisation: everything except emergency.use, which is
 //     kept for superadmins, and recording.review, since recordings may show
-//     PHI and reviewing them is an auditor's job (minimum necessary).
+//     PHI and reviewing them is an auditor's job (minimum necessary), and
+//     recording.recipients, since registering a recipient key is a way to
+//     read later recordings.
 //   - technician does support: start attended and unattended sessions with
 //     files and clipboard, and enrol devices.
 //   - auditor reviews: recordings, the audit log, and every live session.
@@ -55,10 +57,10 @@ func Builtin() []Role {
 		{Name: Superadmin, Allow: []string{Wildcard}, Builtin: true,
 			Description: "Every permission, including break-glass emergency access."},
 		{Name: Admin, Allow: []string{Wildcard},
-			Deny:    []string{string(EmergencyUse), string(RecordingReview)},
+			Deny:    []string{string(EmergencyUse), string(RecordingReview), string(RecordingRecipients)},
 			Builtin: true,
 			Description: "Runs the organisation: users, roles, devices, policy and sessions. " +
-				"No break-glass access and no recording playback."},
+				"No break-glass access, no recording playback and no recording recipient keys."},
 		{Name: Technician, Allow: []string{
 			string(SessionStart), string(SessionAttended), string(SessionUnattended),
 			string(SessionFiles), string(SessionClipboard), string(DeviceEnroll),

@@ -51,8 +51,8 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathSessions + "/{id}", permAuthenticated, s.authed(permAuthenticated, s.handleSessionShow)},
 		{"POST " + protocol.PathSessions + "/{id}/kill", rbac.SessionTerminate, s.authed(rbac.SessionTerminate, s.handleSessionKill)},
 		{"GET " + protocol.PathRecipients, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecipientsList)},
-		{"POST " + protocol.PathRecipients, rbac.PolicyManage, s.authed(rbac.PolicyManage, s.handleRecipientsAdd)},
-		{"DELETE " + protocol.PathRecipients + "/{id}", rbac.PolicyManage, s.authed(rbac.PolicyManage, s.handleRecipientsRemove)},
+		{"POST " + protocol.PathRecipients, rbac.RecordingRecipients, s.authed(rbac.RecordingRecipients, s.handleRecipientsAdd)},
+		{"DELETE " + protocol.PathRecipients + "/{id}", rbac.RecordingRecipients, s.authed(rbac.RecordingRecipients, s.handleRecipientsRemove)},
 		{"GET " + protocol.PathRecordings, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecordingsList)},
 		{"GET " + protocol.PathRecordings + "/{id}", rbac.RecordingReview, s.authed(rbac.RecordingReview, s.handleRecordingGet)},
 		{"GET " + protocol.PathAuditExport, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditExport)},
@@ -71,7 +71,7 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathUsers, rbac.UserManage, s.authed(rbac.UserManage, s.handleUsers)},
 		{"POST " + protocol.PathUsers, rbac.UserManage, s.authed(rbac.UserManage, s.handleUserAdd)},
 		{"POST " + protocol.PathUsers + "/{name}/unlock", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserUnlock())},
-		{"POST " + protocol.PathUsers + "/{name}/reset-password", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetPassword)},
+		{"POST " + protocol.PathUsers + "/{name}/reset-password", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetPassword())},
 		{"POST " + protocol.PathUsers + "/{name}/disable", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserDisable())},
 		{"POST " + protocol.PathUsers + "/{name}/enable", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserEnable())},
 		{"POST " + protocol.PathUsers + "/{name}/approve", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserApprove())},
@@ -80,6 +80,8 @@ func (s *Server) routes() []route {
 		{"POST " + protocol.PathUsers + "/{name}/groups", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserGroups())},
 		{"POST " + protocol.PathUsers + "/{name}/orgs", rbac.UserManage, s.authed(rbac.UserManage, s.handleMemberAdd())},
 		{"DELETE " + protocol.PathUsers + "/{name}/orgs/{org}", rbac.UserManage, s.authed(rbac.UserManage, s.handleMemberRemove())},
+		{"POST " + protocol.PathUsers + "/{name}/email", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserEmail())},
+		{"POST " + protocol.PathUsers + "/{name}/mfa/reset", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetMFA())},
 	}
 }
 

@@ -53,7 +53,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		err = s.checkSecondFactor(u, req.TOTP, src)
 	}
 	if err != nil {
-		s.record(auditEvent("", "login", truncate(req.Username, 64), "failure", addr, "reason", err.Error()))
+		s.record(auditEvent("", "login", s.loginTarget(req.Username), "failure", addr, "reason", err.Error()))
 		s.writeErr(w, err)
 		return
 	}

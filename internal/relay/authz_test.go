@@ -41,8 +41,8 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/tech/session":                  rbac.SessionStart,
 	"POST /v1/sessions/{id}/kill":           rbac.SessionTerminate,
 	"GET /v1/recordings/recipients":         rbac.RecordingList,
-	"POST /v1/recordings/recipients":        rbac.PolicyManage,
-	"DELETE /v1/recordings/recipients/{id}": rbac.PolicyManage,
+	"POST /v1/recordings/recipients":        rbac.RecordingRecipients,
+	"DELETE /v1/recordings/recipients/{id}": rbac.RecordingRecipients,
 	"GET /v1/recordings":                    rbac.RecordingList,
 	"GET /v1/recordings/{id}":               rbac.RecordingReview,
 	"GET /v1/audit/export":                  rbac.AuditExport,
@@ -63,6 +63,8 @@ var wantPerm = map[string]rbac.Permission{
 	"POST /v1/users/{name}/groups":          rbac.UserManage,
 	"POST /v1/users/{name}/orgs":            rbac.UserManage,
 	"DELETE /v1/users/{name}/orgs/{org}":    rbac.UserManage,
+	"POST /v1/users/{name}/email":           rbac.UserManage,
+	"POST /v1/users/{name}/mfa/reset":       rbac.UserManage,
 }
 
 // newTestServer initialises a data directory and opens a relay on it

@@ -30,6 +30,14 @@ func (s *Server) handleEnrollToken(w http.ResponseWriter, r *http.Request, p *pr
 	}
 	if req.Group == "" {
 		req.Group = "default"
+		if scoped(p) {
+			req.Group = p.user.DeviceGroups[0]
+		}
+	}
+	if !deviceInScope(p, &store.Device{Group: req.Group}) {
+		s.writeErr(w, errf(http.StatusForbidden, "pass --group with one of your device groups",
+			"permission denied: group %q is outside your device groups", req.Group))
+		return
 	}
 	if !deviceName.MatchString(req.Group) {
 		s.writeErr(w, errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63)", "invalid group name %q", req.Group))
@@ -128,6 +136,9 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, p *princi
 	}
 	out := make([]deviceView, 0, len(ds))
 	for _, d := range ds {
+		if !deviceInScope(p, &d) {
+			continue
+		}
 		out = append(out, deviceView{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.online(d.ID),
 			LastSeen: d.LastSeen, Enrolled: d.EnrolledAt})
 	}

@@ -59,6 +59,12 @@ func (s *Server) handleGroupPolicy(w http.ResponseWriter, r *http.Request, p *pr
 		s.writeErr(w, errf(http.StatusBadRequest, "", "invalid group name %q", group))
 		return
 	}
+	if !deviceInScope(p, &store.Device{Group: group}) {
+		s.record(auditEvent(p.user.ID, "device.group_policy", group, "denied", p.source, "reason", "outside the user's device groups"))
+		s.writeErr(w, errf(http.StatusForbidden, "ask an administrator of that group",
+			"permission denied: group %q is outside your device groups", group))
+		return
+	}
 	if req.Policy != policyConsent && req.Policy != policyUnattended {
 		s.writeErr(w, errf(http.StatusBadRequest, "use consent or unattended", "unknown policy %q", req.Policy))
 		return

@@ -131,10 +131,13 @@ func (s *Server) lookupLogin(name string) (*store.User, error) {
 // argon2id work a real check costs, counting it like a real failure.
 func (s *Server) unknownLogin(ctx context.Context, name string, pw []byte, src string) error {
 	s.hasher.DummyVerify(ctx, pw)
-	if s.unknownLocked(name) {
+	// Unknown names are counted under their digest, never in clear: they
+	// may be a password typed into the wrong field (see loginname.go).
+	key := unknownNamePrefix + s.nameDigest(name)
+	if s.unknownLocked(key) {
 		return errLocked
 	}
-	return s.unknownFailure(name, src)
+	return s.unknownFailure(key, src)
 }
 
 // passwdRequest is the body of POST /v1/passwd.
@@ -192,12 +195,14 @@ func (s *Server) changePassword(ctx context.Context, p *principal, cur, next []b
 	}
 	return s.db.UpdateUser(p.user.ID, func(u *store.User) error {
 		t := now()
-		u.PasswordHistory = append([]store.PasswordHistoryEntry{{Hash: u.PasswordHash, RetiredAt: t}}, u.PasswordHistory...)
-		u.PasswordHistory = trimHistory(u.PasswordHistory, t)
-		u.PasswordHash, u.PasswordChangedAt = hash, t
 		if u.State == store.UserMustChangePassword {
-			u.State = store.UserActive
+			// A temporary password was never the user's choice: it takes
+			// no place in the history, where it would push out a real one
+			// (an administrator's reset retired that one already).
+			u.PasswordHash, u.PasswordChangedAt, u.State = hash, t, store.UserActive
+			return nil
 		}
+		retire(u, hash, t)
 		return nil
 	})
 }

@@ -26,7 +26,7 @@ type recipient struct {
 }
 
 // hintNoRecipient tells an administrator how to make sessions possible.
-const hintNoRecipient = "an administrator runs `tech keys generate -o reviewer.key` and `tech recordings recipients add <public key>`"
+const hintNoRecipient = "a superadmin (or another holder of recording.recipients) runs `tech keys generate -o reviewer.key` and `tech recordings recipients add <public key>`"
 
 // recipients returns the configured reviewer keys.
 func (s *Server) recipients() ([]recipient, error) {
@@ -146,10 +146,29 @@ func (s *Server) handleRecordingsList(w http.ResponseWriter, r *http.Request, p 
 		s.writeErr(w, err)
 		return
 	}
-	if rs == nil {
-		rs = []store.Recording{}
+	out := []store.Recording{}
+	for _, rec := range rs {
+		if s.recordingInScope(p, &rec) {
+			out = append(out, rec)
+		}
 	}
-	writeJSON(w, http.StatusOK, rs)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// recordingInScope reports whether p may see recording rec: for a user
+// scoped to device groups, their own and those of a device of their groups.
+func (s *Server) recordingInScope(p *principal, rec *store.Recording) bool {
+	if !scoped(p) {
+		return true
+	}
+	techID := ""
+	if sess, err := s.db.SessionByID(rec.ID); err == nil {
+		techID = sess.TechID
+		if sess.DeviceID != "" {
+			return s.recordInScope(p, techID, sess.DeviceID, "")
+		}
+	}
+	return s.recordInScope(p, techID, "", rec.DeviceName)
 }
 
 // handleRecordingGet streams the ciphertext to a reviewer, who decrypts it
@@ -157,7 +176,7 @@ func (s *Server) handleRecordingsList(w http.ResponseWriter, r *http.Request, p 
 func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("id")
 	rec, err := s.db.RecordingByID(id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.recordingInScope(p, rec)) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech recordings list`", "no recording %q", id))
 		return
 	} else if err != nil {

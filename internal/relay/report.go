@@ -32,9 +32,12 @@ func (srv *Server) view(s store.Session, live bool) sessionView {
 	return v
 }
 
-// visible reports whether p may see session r.
-func visible(p *principal, r *store.Session) bool {
-	return p.perms.Has(rbac.SessionViewAll) || r.TechID == p.user.ID
+// visible reports whether p may see session r: their own, or every one
+// with session.view_all; for a user scoped to device groups, only those
+// with a device of their groups (see recordInScope).
+func (s *Server) visible(p *principal, r *store.Session) bool {
+	return (p.perms.Has(rbac.SessionViewAll) || r.TechID == p.user.ID) &&
+		s.recordInScope(p, r.TechID, r.DeviceID, r.DeviceName)
 }
 
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -47,7 +50,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 	out := []sessionView{}
 	for _, rec := range all {
 		live := s.broker.get(rec.ID) != nil
-		if !visible(p, &rec) || (active && !live) {
+		if !s.visible(p, &rec) || (active && !live) {
 			continue
 		}
 		out = append(out, s.view(rec, live))
@@ -57,7 +60,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 
 func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *principal) {
 	rec, err := s.db.SessionByID(r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !visible(p, rec)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.visible(p, rec)) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list`", "no session %q", r.PathValue("id")))
 		return
 	} else if err != nil {
@@ -70,7 +73,7 @@ func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *pr
 func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("id")
 	l := s.broker.get(id)
-	if l == nil {
+	if l == nil || !s.recordInScope(p, l.info.TechID, l.info.DeviceID, l.info.DeviceName) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", id))
 		return
 	}

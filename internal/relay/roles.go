@@ -57,16 +57,6 @@ func hasRole(u *store.User, name string) bool { return slices.Contains(u.Roles, 
 // isAdminAccount reports whether u is an administrator (admin or superadmin).
 func isAdminAccount(u *store.User) bool { return hasRole(u, rbac.Admin) || hasRole(u, rbac.Superadmin) }
 
-// checkScope refuses a session with dev if p is scoped to device groups
-// that do not include dev's group.
-func checkScope(p *principal, dev *store.Device) error {
-	if len(p.user.DeviceGroups) == 0 || slices.Contains(p.user.DeviceGroups, dev.Group) {
-		return nil
-	}
-	return errf(http.StatusForbidden, "ask an administrator to add the group with `tech users groups`",
-		"permission denied: device %q is in group %q, outside your device groups", dev.Name, dev.Group)
-}
-
 // roleView is one row of `tech roles list`.
 type roleView struct {
 	Name        string   `json:"name"`

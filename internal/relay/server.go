@@ -62,6 +62,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.broker = newBroker(s)
+	if err := s.migrateRecipientsPermission(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate roles: %w", err)
+	}
 	if cfg.FrameLog != "" {
 		if s.frameLog, err = openFrameLog(cfg.FrameLog); err != nil {
 			db.Close()

@@ -161,10 +161,10 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	info.Parent = m.Parent
 	dev, err := s.db.DeviceByName(name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errf(http.StatusNotFound, "see `tech devices list`", "no device named %q", name)
+		return nil, errNoDevice(name)
 	} else if err != nil {
 		return nil, err
-	} else if err := checkScope(p, dev); err != nil {
+	} else if err := s.checkScope(p, dev); err != nil {
 		return nil, err
 	}
 	a := s.agents.get(dev.ID)

@@ -102,8 +102,12 @@ func (t *Throttle) fill() error {
 }
 
 // Keys of the throttle records (see store.Counter).
-func srcFailKey(src string) string       { return "src:" + src }
-func acctFailKey(name string) string     { return "acct:" + name }
+func srcFailKey(src string) string { return "src:" + src }
+
+// acctFailKey keys an account name's back-off by the name's keyed digest,
+// never the typed text, which may be a password typed into the wrong field.
+func (s *Server) acctFailKey(name string) string { return "acct:" + s.nameDigest(name) }
+
 func joinFailKey(src string) string      { return "join:" + src }
 func knownPrefix(userID string) string   { return "known:" + userID + "|" }
 func knownKey(userID, src string) string { return knownPrefix(userID) + src }
@@ -172,7 +176,7 @@ func (s *Server) admitSignIn(name string, u *store.User, src string) (done func(
 			return nil, err
 		}
 	}
-	leave, ok := s.limiter.enter(acctFailKey(name))
+	leave, ok := s.limiter.enter(s.acctFailKey(name))
 	if !ok {
 		return nil, tooMany(time.Second, "too many attempts for this account")
 	}
@@ -195,7 +199,7 @@ func (s *Server) knownSource(u *store.User, src string, t time.Time) (bool, erro
 // admitUnknownSource applies the account's back-off and the relay-wide
 // cap to an attempt from a source not known for the account.
 func (s *Server) admitUnknownSource(name string, t time.Time) error {
-	c, err := s.db.Throttle(acctFailKey(name), t)
+	c, err := s.db.Throttle(s.acctFailKey(name), t)
 	if err != nil {
 		return err
 	}
@@ -235,7 +239,7 @@ func (s *Server) countFailure(name, src string) {
 		sliding bool
 	}{
 		{srcFailKey(src), th.SourceWindow, false},
-		{acctFailKey(name), th.AccountMemory, true},
+		{s.acctFailKey(name), th.AccountMemory, true},
 		{globalFailKey, th.GlobalWindow, false},
 	}
 	for _, h := range hits {

@@ -92,7 +92,11 @@ func unlockInStore(db *store.DB, canon string) (*UnlockResult, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := db.ForgetThrottle(acctFailKey(canon)); err != nil {
+	key, err := db.GetMeta(metaSecretKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("load secret key: %w", err)
+	}
+	if err := db.ForgetThrottle("acct:" + nameDigestWith(key, canon)); err != nil {
 		return nil, "", err
 	}
 	return res, u.ID, nil

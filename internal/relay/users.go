@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"tether/internal/rbac"
@@ -16,13 +17,21 @@ import (
 	"tether/internal/username"
 )
 
-// Who may manage whom (unlock, reset, disable, grant…):
+// Who may manage whom (unlock, reset, disable, grant, approve, change the
+// email or second factor…):
 //
 //   - an administrator of an organisation (user.manage from a role other than
-//     superadmin) manages the users that share an organisation with them,
-//     except superadmins;
-//   - the service's superadmin manages administrator accounts only, never
-//     ordinary users: an operator does not act on a clinic's staff.
+//     superadmin) manages the users whose every organisation is one they
+//     belong to, except superadmins;
+//   - the service's superadmin manages administrator accounts and accounts
+//     holding a permission the built-in admin role lacks (auditors,
+//     break-glass holders: see aboveOrgAdmin), never ordinary users: an
+//     operator does not act on a clinic's staff;
+//   - in both cases the actor must hold every permission the account holds
+//     and, if the actor is limited to device groups, the account must be
+//     limited to some of the same groups: whoever may reset a password may
+//     sign in as its owner, so managing an account must not be a way to
+//     exceed one's own role (see checkSuperset).
 //
 // Nobody manages their own account this way.
 
@@ -31,18 +40,76 @@ func (s *Server) canManage(p *principal, target *store.User, action string) erro
 	if target.ID == p.user.ID {
 		return errf(http.StatusForbidden, "ask another administrator", "you cannot %s your own account", action)
 	}
-	if s.orgPermissions(p.user).Has(rbac.UserManage) && sharesOrg(s.userOrgs(p.user), s.userOrgs(target)) && !hasRole(target, rbac.Superadmin) {
+	if err := s.mayAdminister(p, target, action); err != nil {
+		return err
+	}
+	return s.checkSuperset(p, target, action)
+}
+
+// mayAdminister returns nil if target is one of the accounts p administers
+// (see the rules above), ignoring permissions.
+func (s *Server) mayAdminister(p *principal, target *store.User, action string) error {
+	actorOrgs, targetOrgs := s.userOrgs(p.user), s.userOrgs(target)
+	if s.orgPermissions(p.user).Has(rbac.UserManage) && sharesOrg(actorOrgs, targetOrgs) && !hasRole(target, rbac.Superadmin) {
+		for _, o := range targetOrgs {
+			if !slices.Contains(actorOrgs, o) {
+				return errf(http.StatusForbidden, "an administrator of every organisation the user belongs to must do it",
+					"permission denied: %s also belongs to organisation %q, which you do not administer", target.Username, o)
+			}
+		}
 		return nil
 	}
 	if hasRole(p.user, rbac.Superadmin) {
-		if isAdminAccount(target) {
+		if isAdminAccount(target) || s.aboveOrgAdmin(target) {
 			return nil
 		}
 		return errf(http.StatusForbidden, "an administrator of the user's organisation must do it",
-			"the service superadmin may %s only administrator accounts, and %s is not one", action, target.Username)
+			"the service superadmin may %s only administrator accounts and accounts holding permissions beyond the admin role, and %s is neither", action, target.Username)
 	}
 	return errf(http.StatusForbidden, "an administrator of the user's organisation must do it",
 		"%s is not in an organisation you administer", target.Username)
+}
+
+// aboveOrgAdmin reports whether u holds a permission that the built-in
+// admin role lacks (recording.review, recording.recipients, emergency.use):
+// no organisation administrator could manage such an account, so the
+// service superadmin does.
+func (s *Server) aboveOrgAdmin(u *store.User) bool {
+	admin, err := s.role(rbac.Admin)
+	if err != nil {
+		return true
+	}
+	return !rbac.Effective([]rbac.Role{admin}).Contains(s.permissions(u))
+}
+
+// checkSuperset refuses an action on target unless p holds every
+// permission target holds and p's device-group limit, if any, covers
+// target's. The refusal names what p lacks.
+func (s *Server) checkSuperset(p *principal, target *store.User, action string) error {
+	have, theirs := p.perms, s.permissions(target)
+	if !have.Contains(theirs) {
+		var missing []string
+		for _, x := range theirs.List() {
+			if !have.Has(x) {
+				missing = append(missing, string(x))
+			}
+		}
+		return errf(http.StatusForbidden, "an administrator holding every permission of the account must do it",
+			"permission denied: you may not %s %s, who holds %s, which you do not hold", action, target.Username, strings.Join(missing, ", "))
+	}
+	if mine := p.user.DeviceGroups; len(mine) > 0 {
+		if len(target.DeviceGroups) == 0 {
+			return errf(http.StatusForbidden, "an administrator without a device-group limit must do it",
+				"permission denied: you may not %s %s, who may reach every device group while you are limited to %s", action, target.Username, strings.Join(mine, ", "))
+		}
+		for _, g := range target.DeviceGroups {
+			if !slices.Contains(mine, g) {
+				return errf(http.StatusForbidden, "an administrator of that device group must do it",
+					"permission denied: you may not %s %s, who may reach device group %q, outside your device groups", action, target.Username, g)
+			}
+		}
+	}
+	return nil
 }
 
 func sharesOrg(a, b []string) bool {
@@ -105,7 +172,8 @@ type addUserRequest struct {
 
 // handleUserAdd creates a user with a temporary password, returned once.
 // The account is active if the creator could grant its role, and pending
-// (no sign-in until `tech users approve`) if not.
+// (no sign-in until `tech users approve`, no password known to anyone) if
+// not.
 func (s *Server) handleUserAdd(w http.ResponseWriter, r *http.Request, p *principal) {
 	var req addUserRequest
 	if err := readJSON(r, &req); err != nil {
@@ -113,25 +181,69 @@ func (s *Server) handleUserAdd(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	u, err := s.newUser(p, req)
-	if err != nil {
-		s.record(auditEvent(p.user.ID, "user.add", req.Username, "failure", p.source, "reason", err.Error()))
-		s.writeErr(w, err)
-		return
+	var temp string
+	if err == nil {
+		temp, err = s.setTemporaryPassword(r, u)
 	}
-	temp, err := s.setTemporaryPassword(r, u)
-	if err != nil {
-		s.writeErr(w, err)
-		return
+	if err == nil {
+		err = s.createUnique(u)
 	}
-	if err := s.db.CreateUser(u); errors.Is(err, store.ErrExists) {
-		s.writeErr(w, errf(http.StatusConflict, "usernames are compared ignoring case and width; choose another", "a user named %q already exists", u.Username))
-		return
-	} else if err != nil {
+	if err != nil {
+		s.record(auditEvent(p.user.ID, "user.add", truncate(req.Username, username.MaxRunes*4), outcomeOf(err), p.source, "reason", err.Error()))
 		s.writeErr(w, err)
 		return
 	}
 	s.record(auditEvent(p.user.ID, "user.add", u.ID, "success", p.source, "username", u.Username, "role", req.Role, "state", u.State))
+	if u.State == store.UserPending {
+		// Nobody knows the random password set above: the approver gets
+		// the temporary one, so the creator cannot sign in as the account.
+		temp = ""
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": u.ID, "username": u.Username, "state": u.State, "temporary_password": temp})
+}
+
+// skeletons returns the confusable skeletons of u's canonical name and of
+// the name as typed (shown to end users), which may differ in case: "Ivan"
+// as typed looks like "lvan" although its canonical form is "ivan".
+func skeletons(u *store.User) []string {
+	out := []string{username.Skeleton(u.Username)}
+	if u.DisplayName != "" {
+		out = append(out, username.Skeleton(u.DisplayName))
+	}
+	return out
+}
+
+// userNamesMu serialises the confusable-name check with the insert.
+var userNamesMu sync.Mutex
+
+// createUnique stores u unless its name is taken or confusable with an
+// existing user's name (username.Skeleton). The check and the insert hold
+// userNamesMu so that two concurrent additions cannot both pass.
+func (s *Server) createUnique(u *store.User) error {
+	userNamesMu.Lock()
+	defer userNamesMu.Unlock()
+	all, err := s.db.ListUsers()
+	if err != nil {
+		return err
+	}
+	mine := skeletons(u)
+	for _, x := range all {
+		if x.Username == u.Username {
+			continue // refused below as taken
+		}
+		for _, sk := range skeletons(&x) {
+			if slices.Contains(mine, sk) {
+				return errf(http.StatusConflict, "choose a name that does not look like another user's",
+					"username %q is confusable with an existing user's name", u.Username)
+			}
+		}
+	}
+	if err := s.db.CreateUser(u); errors.Is(err, store.ErrExists) {
+		return errf(http.StatusConflict, "usernames are compared ignoring case and width; choose another", "a user named %q already exists", u.Username)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // newUser validates req and builds the user record.
@@ -148,6 +260,9 @@ func (s *Server) newUser(p *principal, req addUserRequest) (*store.User, error) 
 		return nil, err
 	}
 	if err := checkGroups(req.Groups); err != nil {
+		return nil, err
+	}
+	if err := groupsWithin(p, req.Groups); err != nil {
 		return nil, err
 	}
 	org, err := s.pickOrg(p, req.Org)
@@ -179,6 +294,27 @@ func checkGroups(groups []string) error {
 	for _, g := range groups {
 		if !deviceName.MatchString(g) {
 			return errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63)", "invalid group name %q", g)
+		}
+	}
+	return nil
+}
+
+// groupsWithin refuses to give an account the device groups groups (none:
+// every group) unless p may reach all of them: an administrator limited to
+// device groups can only create or set accounts limited to some of theirs.
+func groupsWithin(p *principal, groups []string) error {
+	mine := p.user.DeviceGroups
+	if len(mine) == 0 {
+		return nil
+	}
+	if len(groups) == 0 {
+		return errf(http.StatusForbidden, "pass --group with some of your device groups",
+			"permission denied: you are limited to device groups %s and cannot give an account every group", strings.Join(mine, ", "))
+	}
+	for _, g := range groups {
+		if !slices.Contains(mine, g) {
+			return errf(http.StatusForbidden, "pass --group with some of your device groups",
+				"permission denied: device group %q is outside your device groups", g)
 		}
 	}
 	return nil
@@ -233,29 +369,64 @@ func (s *Server) target(r *http.Request, p *principal, action string) (*store.Us
 // the reason.
 type userFunc func(r *http.Request, p *principal, u *store.User) (apply func(*store.User) error, revoke string, err error)
 
+// userChange is what a userOpFunc decided: apply runs inside the store
+// transaction, a non-empty revoke signs the user out everywhere afterwards,
+// and reply adds fields to the answer (such as a temporary password).
+type userChange struct {
+	apply  func(*store.User) error
+	revoke string
+	reply  map[string]string
+}
+
+// userOpFunc is the general form of userFunc.
+type userOpFunc func(r *http.Request, p *principal, u *store.User) (userChange, error)
+
+// outcomeOf is the audit outcome of a failed administrative request:
+// "denied" for a refusal on permissions (403), "failure" otherwise.
+func outcomeOf(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status == http.StatusForbidden {
+		return "denied"
+	}
+	return "failure"
+}
+
 // userAction runs one administrative action on the user named in the
 // path: checks, the change, audit, answer.
 func (s *Server) userAction(action string, fn userFunc) func(http.ResponseWriter, *http.Request, *principal) {
+	return s.userOp(action, action, func(r *http.Request, p *principal, u *store.User) (userChange, error) {
+		apply, revoke, err := fn(r, p, u)
+		return userChange{apply: apply, revoke: revoke}, err
+	})
+}
+
+// userOp runs one administrative action on the user named in the path. It
+// is audited as "user."+auditAction; verb names it in refusals ("reset the
+// password of"). Every refusal is audited with its reason.
+func (s *Server) userOp(auditAction, verb string, fn userOpFunc) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		u, err := s.target(r, p, action)
-		var apply func(*store.User) error
-		var revoke string
+		u, err := s.target(r, p, verb)
+		var c userChange
 		if err == nil {
-			apply, revoke, err = fn(r, p, u)
+			c, err = fn(r, p, u)
 		}
 		if err == nil {
-			err = s.db.UpdateUser(u.ID, apply)
+			err = s.db.UpdateUser(u.ID, c.apply)
 		}
 		if err != nil {
-			s.record(auditEvent(p.user.ID, "user."+action, r.PathValue("name"), "failure", p.source, "reason", err.Error()))
+			s.record(auditEvent(p.user.ID, "user."+auditAction, truncate(r.PathValue("name"), username.MaxRunes*4), outcomeOf(err), p.source, "reason", err.Error()))
 			s.writeErr(w, err)
 			return
 		}
-		s.record(auditEvent(p.user.ID, "user."+action, u.ID, "success", p.source, "username", u.Username))
-		if revoke != "" {
-			s.revokeUser(u.ID, revoke, p)
+		s.record(auditEvent(p.user.ID, "user."+auditAction, u.ID, "success", p.source, "username", u.Username))
+		if c.revoke != "" {
+			s.revokeUser(u.ID, c.revoke, p)
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "username": u.Username})
+		reply := map[string]string{"status": "ok", "username": u.Username}
+		for k, v := range c.reply {
+			reply[k] = v
+		}
+		writeJSON(w, http.StatusOK, reply)
 	}
 }
 
@@ -290,19 +461,30 @@ func (s *Server) handleUserEnable() func(http.ResponseWriter, *http.Request, *pr
 }
 
 // handleUserApprove activates a pending account; the approver must be able
-// to grant every role it holds.
+// to grant every role it holds (see canManage: for an account above the
+// admin role, such as an auditor an organisation administrator created,
+// that is the service superadmin). A pending account was created without a
+// usable password, so that its creator cannot sign in as it: approval sets
+// a temporary password and answers it to the approver alone.
 func (s *Server) handleUserApprove() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.userAction("approve", func(r *http.Request, p *principal, t *store.User) (func(*store.User) error, string, error) {
+	return s.userOp("approve", "approve", func(r *http.Request, p *principal, t *store.User) (userChange, error) {
 		if !rbac.CanGrant(p.perms, s.rolesOf(t)...) {
-			return nil, "", errf(http.StatusForbidden, "ask an administrator who holds those permissions", "permission denied: %s's roles grant more than you hold", t.Username)
+			return userChange{}, errf(http.StatusForbidden, "ask an administrator who holds those permissions", "permission denied: %s's roles grant more than you hold", t.Username)
 		}
-		return func(u *store.User) error {
+		if t.State != store.UserPending {
+			return userChange{}, errf(http.StatusConflict, "", "%s is not pending approval (state %s)", t.Username, t.State)
+		}
+		temp, err := s.setTemporaryPassword(r, t)
+		if err != nil {
+			return userChange{}, err
+		}
+		return userChange{apply: func(u *store.User) error {
 			if u.State != store.UserPending {
 				return errf(http.StatusConflict, "", "%s is not pending approval (state %s)", u.Username, u.State)
 			}
-			u.State = store.UserMustChangePassword
+			u.State, u.PasswordHash, u.PasswordChangedAt = store.UserMustChangePassword, t.PasswordHash, t.PasswordChangedAt
 			return nil
-		}, "", nil
+		}, reply: map[string]string{"temporary_password": temp}}, nil
 	})
 }
 
@@ -361,33 +543,79 @@ func (s *Server) handleUserGroups() func(http.ResponseWriter, *http.Request, *pr
 		if err := checkGroups(req.Groups); err != nil {
 			return nil, "", err
 		}
+		if err := groupsWithin(p, req.Groups); err != nil {
+			return nil, "", err
+		}
 		return func(u *store.User) error { u.DeviceGroups = req.Groups; return nil }, "", nil
 	})
 }
 
-func (s *Server) handleUserResetPassword(w http.ResponseWriter, r *http.Request, p *principal) {
-	u, err := s.target(r, p, "reset the password of")
-	var temp string
-	if err == nil {
-		temp, err = s.setTemporaryPassword(r, u)
-	}
-	if err == nil {
-		err = s.db.UpdateUser(u.ID, func(x *store.User) error {
-			x.PasswordHash, x.PasswordChangedAt, x.FailedLogins, x.LockedAt = u.PasswordHash, u.PasswordChangedAt, 0, time.Time{}
-			if x.State == store.UserActive || x.State == store.UserLocked {
-				x.State = store.UserMustChangePassword
+// handleUserResetPassword gives the user a new temporary password. The
+// replaced password goes into the history, so the user cannot set it back.
+func (s *Server) handleUserResetPassword() func(http.ResponseWriter, *http.Request, *principal) {
+	return s.userOp("reset_password", "reset the password of", func(r *http.Request, p *principal, t *store.User) (userChange, error) {
+		switch t.State {
+		case store.UserPending:
+			return userChange{}, errf(http.StatusConflict, "approve it with `tech users approve`, which sets a temporary password", "%s is pending approval", t.Username)
+		case store.UserDisabled:
+			// Enabling would otherwise make the temporary password a
+			// lasting one.
+			return userChange{}, errf(http.StatusConflict, "enable it first with `tech users enable`", "%s is disabled", t.Username)
+		}
+		temp, err := s.setTemporaryPassword(r, t)
+		if err != nil {
+			return userChange{}, err
+		}
+		return userChange{apply: func(u *store.User) error {
+			retire(u, t.PasswordHash, t.PasswordChangedAt)
+			u.FailedLogins, u.LockedAt = 0, time.Time{}
+			if u.State != store.UserActive && u.State != store.UserLocked && u.State != store.UserMustChangePassword {
+				return errf(http.StatusConflict, "", "%s changed state (%s); try again", u.Username, u.State)
 			}
+			u.State = store.UserMustChangePassword
 			return nil
-		})
+		}, revoke: "password reset by an administrator", reply: map[string]string{"temporary_password": temp}}, nil
+	})
+}
+
+// retire replaces u's password hash with hash, keeping the old one in the
+// password history (trimmed as trimHistory says).
+func retire(u *store.User, hash string, at time.Time) {
+	if u.PasswordHash != "" {
+		u.PasswordHistory = trimHistory(append([]store.PasswordHistoryEntry{{Hash: u.PasswordHash, RetiredAt: at}}, u.PasswordHistory...), at)
 	}
-	if err != nil {
-		s.record(auditEvent(p.user.ID, "user.reset_password", r.PathValue("name"), "failure", p.source, "reason", err.Error()))
-		s.writeErr(w, err)
-		return
-	}
-	s.revokeUser(u.ID, "password reset by an administrator", p)
-	s.record(auditEvent(p.user.ID, "user.reset_password", u.ID, "success", p.source, "username", u.Username))
-	writeJSON(w, http.StatusOK, map[string]string{"username": u.Username, "temporary_password": temp})
+	u.PasswordHash, u.PasswordChangedAt = hash, at
+}
+
+// emailRequest is the body of POST /v1/users/{name}/email.
+type emailRequest struct {
+	Email string `json:"email"`
+}
+
+// handleUserEmail sets (or, with "", clears) a user's email address.
+func (s *Server) handleUserEmail() func(http.ResponseWriter, *http.Request, *principal) {
+	return s.userAction("email", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
+		var req emailRequest
+		if err := readJSON(r, &req); err != nil {
+			return nil, "", err
+		}
+		if err := checkEmail(req.Email); err != nil {
+			return nil, "", err
+		}
+		return func(u *store.User) error { u.Email = req.Email; return nil }, "", nil
+	})
+}
+
+// handleUserResetMFA turns a user's two-factor sign-in off (a lost
+// authenticator) and signs them out; if a policy requires two-factor
+// sign-in they must enrol again at the next sign-in.
+func (s *Server) handleUserResetMFA() func(http.ResponseWriter, *http.Request, *principal) {
+	return s.userOp("reset_mfa", "reset the two-factor sign-in of", func(r *http.Request, p *principal, _ *store.User) (userChange, error) {
+		return userChange{apply: func(u *store.User) error {
+			u.TOTPSecret, u.TOTPPending, u.TOTPLastStep, u.RecoveryCodes = nil, nil, 0, nil
+			return nil
+		}, revoke: "two-factor sign-in reset by an administrator"}, nil
+	})
 }
 
 // revokeUser deletes every login token of the user and ends their live

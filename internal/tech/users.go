@@ -32,12 +32,16 @@ func (c *Client) AddUser(ctx context.Context, o AddUserOptions) error {
 	if err := c.call(ctx, http.MethodPost, protocol.PathUsers, nil, body, &resp); err != nil {
 		return err
 	}
+	if resp.State == "pending" {
+		fmt.Fprintf(c.Stderr, "Created %s (role %s), pending: you cannot grant %s, so an administrator who can\n"+
+			"(for a role beyond admin, such as auditor: the service superadmin) must run `tech users approve %s`;\n"+
+			"the temporary password is given to them, not to you.\n",
+			sanitize.Display(resp.Username, 64), sanitize.Display(o.Role, 32), sanitize.Display(o.Role, 32), sanitize.Display(resp.Username, 64))
+		return nil
+	}
 	fmt.Fprintln(c.Stdout, resp.Temp)
 	fmt.Fprintf(c.Stderr, "Created %s (role %s). The temporary password above works once: it must be changed at the first sign-in.\n",
-		sanitize.Display(resp.Username, 64), o.Role)
-	if resp.State == "pending" {
-		fmt.Fprintf(c.Stderr, "The account is pending: an administrator who can grant %s must run `tech users approve %s`.\n", o.Role, resp.Username)
-	}
+		sanitize.Display(resp.Username, 64), sanitize.Display(o.Role, 32))
 	return nil
 }
 
@@ -67,12 +71,48 @@ func userPath(name, rest string) string {
 	return protocol.PathUsers + "/" + url.PathEscape(name) + "/" + rest
 }
 
-// UserAction runs unlock, disable, enable or approve on a user.
+// UserAction runs unlock, disable or enable on a user.
 func (c *Client) UserAction(ctx context.Context, name, action, done string) error {
 	if err := c.call(ctx, http.MethodPost, userPath(name, action), nil, struct{}{}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "%s %s.\n", sanitize.Display(name, 64), done)
+	return nil
+}
+
+// Approve activates a pending account and prints its temporary password on
+// stdout: only the approver learns it.
+func (c *Client) Approve(ctx context.Context, name string) error {
+	var resp struct {
+		Temp string `json:"temporary_password"`
+	}
+	if err := c.call(ctx, http.MethodPost, userPath(name, "approve"), nil, struct{}{}, &resp); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stdout, resp.Temp)
+	fmt.Fprintf(c.Stderr, "%s approved. Give them the temporary password above; it must be changed at the first sign-in.\n", sanitize.Display(name, 64))
+	return nil
+}
+
+// SetEmail sets a user's email address ("" clears it).
+func (c *Client) SetEmail(ctx context.Context, name, email string) error {
+	if err := c.call(ctx, http.MethodPost, userPath(name, "email"), nil, map[string]string{"email": email}, nil); err != nil {
+		return err
+	}
+	if email == "" {
+		fmt.Fprintf(c.Stderr, "%s has no email address now.\n", sanitize.Display(name, 64))
+	} else {
+		fmt.Fprintf(c.Stderr, "%s's email address is now %s.\n", sanitize.Display(name, 64), sanitize.Display(email, 254))
+	}
+	return nil
+}
+
+// ResetMFA turns a user's two-factor sign-in off and ends their sign-ins.
+func (c *Client) ResetMFA(ctx context.Context, name string) error {
+	if err := c.call(ctx, http.MethodPost, userPath(name, "mfa/reset"), nil, struct{}{}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stderr, "Two-factor sign-in of %s is off and their sign-ins were ended; they enrol again with `tech mfa enroll`.\n", sanitize.Display(name, 64))
 	return nil
 }
 

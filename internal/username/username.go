@@ -2,6 +2,11 @@
 // decide uniqueness, and rejects names that could impersonate another:
 // look-alike scripts, invisible characters and compatibility forms.
 //
+// Canonical decides whether two names are the same name; Skeleton (UTS #39
+// confusable skeletons, table in confusables.go) decides whether two
+// different names look alike, which callers check against every existing
+// name when a new one is created.
+//
 // # Limitation
 //
 // golang.org/x/text is not a requirement of the module, so this package does

@@ -1,0 +1,91 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"tether/internal/rbac"
+	"tether/internal/store"
+)
+
+// metaRecipientsMigrated records that custom roles were migrated to the
+// recording.recipients permission (see migrateRecipientsPermission).
+const metaRecipientsMigrated = "migrated_recording_recipients"
+
+// migrateRecipientsPermission runs once per data directory, when a relay
+// that knows recording.recipients first opens it. Recipient keys used to be
+// managed with policy.manage; that let an administrator who may not review
+// recordings register a key of their own and read every later recording.
+// The built-in roles are code: superadmin has the new permission (it has
+// every permission) and admin denies it. Custom roles are stored, and their
+// wildcards ("*", "recording.*") would now silently grant it, so each one
+// is rewritten so that it keeps exactly what it had, and holds
+// recording.recipients only if it holds both policy.manage (recipients
+// used to come with it) and recording.review (whoever manages recipient
+// keys can read recordings):
+//
+//   - a role that should not hold it but would through a wildcard gets
+//     that wildcard written out as the permissions it used to stand for;
+//   - a role that should hold it and does not gets it added to its allows.
+//
+// Each rewritten role is audited as role.migrate. A user who held
+// policy.manage and recording.review through two different roles, or
+// policy.manage without recording.review, loses recipient management: a
+// superadmin grants it again with a role allowing recording.recipients.
+// Configured recipient keys are kept as they are.
+func (s *Server) migrateRecipientsPermission() error {
+	if _, err := s.db.GetMeta(metaRecipientsMigrated); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	roles, err := s.db.ListRoles()
+	if err != nil {
+		return err
+	}
+	for _, cr := range roles {
+		allow, changed := migrateRole(rbac.Role{Name: cr.Name, Allow: cr.Allow, Deny: cr.Deny})
+		if !changed {
+			continue
+		}
+		before := strings.Join(cr.Allow, ",")
+		cr.Allow = allow
+		if err := s.db.PutRole(&cr); err != nil {
+			return fmt.Errorf("migrate role %q: %w", cr.Name, err)
+		}
+		s.record(auditEvent("", "role.migrate", cr.Name, "success", "",
+			"reason", "recording.recipients is its own permission", "allow_before", before, "allow", strings.Join(allow, ",")))
+		s.log.Info("migrated role for recording.recipients", "role", cr.Name, "allow", strings.Join(allow, ","))
+	}
+	return s.db.PutMeta(metaRecipientsMigrated, []byte(now().Format("2006-01-02T15:04:05Z")))
+}
+
+// migrateRole returns r's allow list rewritten as migrateRecipientsPermission
+// says, and whether it changed.
+func migrateRole(r rbac.Role) ([]string, bool) {
+	eff := rbac.Effective([]rbac.Role{r})
+	want := eff.Has(rbac.PolicyManage) && eff.Has(rbac.RecordingReview)
+	has := eff.Has(rbac.RecordingRecipients)
+	switch {
+	case want && !has:
+		return append(slices.Clone(r.Allow), string(rbac.RecordingRecipients)), true
+	case !want && has:
+		var out []string
+		for _, a := range r.Allow {
+			if !rbac.Permission(a).IsWildcard() {
+				out = append(out, a)
+				continue
+			}
+			ps, _ := rbac.Expand(a)
+			for _, p := range ps {
+				if p != rbac.RecordingRecipients && !slices.Contains(out, string(p)) {
+					out = append(out, string(p))
+				}
+			}
+		}
+		return out, true
+	}
+	return r.Allow, false
+}
