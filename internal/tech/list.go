@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"text/tabwriter"
+
+	"tether/internal/sanitize"
 )
 
 // printList fetches a JSON array from the relay and prints it: as JSON
-// with asJSON (an empty list as []), else as a table with the tab-separated
-// header and one row per item.
+// with asJSON (an empty list as []; the encoder escapes control
+// characters), else as a table with the tab-separated header and one row
+// per item, each cell made inert by sanitize.Display.
 func printList[T any](ctx context.Context, c *Client, path string, q url.Values, asJSON bool, header string, row func(T) string) error {
 	var items []T
 	if err := c.call(ctx, http.MethodGet, path, q, nil, &items); err != nil {
@@ -26,7 +29,8 @@ func printList[T any](ctx context.Context, c *Client, path string, q url.Values,
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, header)
 	for _, it := range items {
-		fmt.Fprintln(tw, row(it))
+		// Every cell may hold what a device or the relay chose.
+		fmt.Fprintln(tw, sanitize.Cells(row(it), 0))
 	}
 	return tw.Flush()
 }
