@@ -270,6 +270,13 @@ type FileHeader struct {
 	Dir  bool   `json:"dir,omitempty"`
 	Size int64  `json:"size,omitempty"`
 	Mode uint32 `json:"mode,omitempty"`
+	// Entries and Total are the announcement, carried by the first header
+	// of a get only: how many headers the download has in all (this one
+	// included, directories too) and how many file bytes. The technician
+	// refuses a download without one, over its limits, or that sends more
+	// than announced.
+	Entries int64 `json:"entries,omitempty"`
+	Total   int64 `json:"total,omitempty"`
 }
 
 // FileDone is the payload of InFileDone.
