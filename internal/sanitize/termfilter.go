@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"encoding/binary"
 	"io"
 	"unicode/utf8"
 )
@@ -191,11 +192,7 @@ func (f *TermFilter) step(r *filterRun, i int) int {
 // ground handles text: the hot path.
 func (f *TermFilter) ground(r *filterRun, i int) int {
 	p := r.p
-	j := i
-	for j < len(p) && p[j] >= 0x20 && p[j] < 0x7f {
-		j++
-	}
-	if j > i {
+	if j := textRun(p, i); j > i {
 		f.need = 0
 		return j
 	}
@@ -203,6 +200,9 @@ func (f *TermFilter) ground(r *filterRun, i int) int {
 	switch {
 	case b == 0x1b:
 		f.need = 0
+		if j := f.wholeCSI(r, i); j > i {
+			return j
+		}
 		f.begin(r, i, stEsc)
 	case b < 0x20:
 		f.need = 0
@@ -231,6 +231,68 @@ func (f *TermFilter) ground(r *filterRun, i int) int {
 		f.drop(r, i)
 	}
 	return i + 1
+}
+
+// textRun returns the end of the printable text starting at i: ASCII
+// other than controls and DEL, and whole UTF-8 characters other than C1
+// controls. It decides exactly what the byte-at-a-time path would.
+func textRun(p []byte, i int) int {
+	n := len(p)
+	for i < n {
+		for i+8 <= n && plainASCII8(binary.LittleEndian.Uint64(p[i:])) {
+			i += 8
+		}
+		if i >= n {
+			break
+		}
+		b := p[i]
+		switch {
+		case b >= 0x20 && b < 0x7f:
+			i++
+		case b >= 0xc2 && b <= 0xdf && i+1 < n && p[i+1]&0xc0 == 0x80 && (b != 0xc2 || p[i+1] >= 0xa0):
+			i += 2
+		case b >= 0xe0 && b <= 0xef && i+2 < n && p[i+1]&0xc0 == 0x80 && p[i+2]&0xc0 == 0x80:
+			i += 3
+		case b >= 0xf0 && b <= 0xf4 && i+3 < n && p[i+1]&0xc0 == 0x80 && p[i+2]&0xc0 == 0x80 && p[i+3]&0xc0 == 0x80:
+			i += 4
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// plainASCII8 reports whether the eight bytes of x are all printable ASCII
+// (0x20–0x7E). It may answer false for some that are; never true for
+// others.
+func plainASCII8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (x - 0x20*ones) &^ x & highs // a byte under 0x20 (borrows give only extra positives)
+	above := (x | (x + ones)) & highs     // a byte at or over 0x7F
+	return below|above == 0
+}
+
+// wholeCSI handles a control sequence that starts at i (ESC [) and ends
+// within p in one go, and returns the index after it; it returns i when
+// the sequence does not end within p or is cut by another byte, for the
+// state machine to handle.
+func (f *TermFilter) wholeCSI(r *filterRun, i int) int {
+	p := r.p
+	if i+1 >= len(p) || p[i+1] != '[' {
+		return i
+	}
+	k := i + 2
+	for k < len(p) && p[k] >= 0x20 && p[k] <= 0x3f {
+		k++
+	}
+	if k >= len(p) || p[k] < 0x40 || p[k] > 0x7e {
+		return i
+	}
+	if !allowed(p[i : k+1]) {
+		f.appendRun(r, i)
+		r.runStart = k + 1
+	}
+	return k + 1
 }
 
 // c2 decides whether a 0xC2 lead byte starts a character or a C1 control.

@@ -235,6 +235,13 @@ func FuzzTermFilter(f *testing.F) {
 		if got := filterChunks(in, i, j); !bytes.Equal(got, whole) {
 			t.Fatalf("split at %d,%d: %.300q, whole: %.300q", i, j, got, whole)
 		}
+		cuts := make([]int, len(in))
+		for k := range cuts {
+			cuts[k] = k
+		}
+		if got := filterChunks(in, cuts...); !bytes.Equal(got, whole) {
+			t.Fatalf("byte by byte: %.300q, whole: %.300q", got, whole)
+		}
 		if again := filterAll(whole); !bytes.Equal(again, whole) {
 			t.Fatalf("not idempotent: %.300q then %.300q", whole, again)
 		}
@@ -276,3 +283,23 @@ func BenchmarkTermFilter(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestPlainASCII8 checks the eight-byte test against the byte-wise one for
+// every byte value in every position.
+func TestPlainASCII8(t *testing.T) {
+	base := []byte("abcdefgh")
+	for pos := 0; pos < 8; pos++ {
+		for v := 0; v < 256; v++ {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(v)
+			want := v >= 0x20 && v < 0x7f
+			x := uint64(0)
+			for k := 7; k >= 0; k-- {
+				x = x<<8 | uint64(b[k])
+			}
+			if got := plainASCII8(x); got != want {
+				t.Fatalf("plainASCII8(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+}
