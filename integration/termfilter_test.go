@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"tether/internal/audit"
 	"tether/internal/protocol"
+	"tether/internal/transport"
 )
 
 // hostileOutput is what a device's shell prints in the terminal filter
@@ -300,5 +303,62 @@ func TestAuditExportNeutralisesHostileEntries(t *testing.T) {
 	}
 	if err := audit.VerifyExport(strings.NewReader(jsonl.stdout)); err != nil {
 		t.Errorf("the escaped export does not verify: %v", err)
+	}
+}
+
+// TestHostileJoinerNameIsInert joins attended sessions with device names
+// full of escape sequences and bidi characters (the name an attended device
+// reports is its own choice) and checks that session and recording
+// listings show them inert.
+func TestHostileJoinerNameIsInert(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	names := []string{
+		"pc\u202Eexe.txt",
+		"pc\x1b]52;c;Y3VybCBldmlsIHwgc2g=\a",
+		"pc\x1b[1A\x1b[2K\x1b[32mOK\x1b[0m",
+		"pc\u009b6n\u200B",
+	}
+	for _, name := range names {
+		tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new")
+		code := joinCode(t, tech)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := transport.Dial(ctx, transport.Endpoint{URL: e.url, Pin: e.fp}, protocol.PathAgentJoin)
+		if err != nil {
+			cancel()
+			t.Fatalf("join: %v", err)
+		}
+		pub, _, _ := ed25519.GenerateKey(nil)
+		if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlJoin, Code: code, PublicKey: pub, Name: name}); err != nil {
+			t.Fatalf("join: %v", err)
+		}
+		eventually(t, "the joined session to be listed", 10*time.Second, func() bool {
+			return strings.Contains(e.techRun("", "sessions", "list").stdout, "attended:pc")
+		})
+		c.CloseNow()
+		cancel()
+		tech.kill9()
+	}
+	for _, args := range [][]string{{"sessions", "list"}, {"recordings", "list"}} {
+		r := e.techRun("", args...)
+		if r.code != 0 || strings.Count(r.stdout, "attended:pc") != len(names) {
+			t.Fatalf("%v: code %d stdout %q stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+		noActing(t, strings.Join(args, " "), r.stdout)
+		if !strings.Contains(r.stdout, "attended:pc<U+202E>exe.txt") {
+			t.Errorf("%v does not show the bidi control as a marker: %q", args, r.stdout)
+		}
+	}
+	var ids []struct{ ID string }
+	r := e.techRun("", "sessions", "list", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &ids); err != nil || len(ids) != len(names) {
+		t.Fatalf("sessions list --json: %v %q", err, r.stdout)
+	}
+	for _, s := range ids {
+		r := e.techRun("", "sessions", "show", s.ID)
+		if r.code != 0 || !strings.Contains(r.stdout, "attended:pc") {
+			t.Fatalf("sessions show %s: code %d %q %q", s.ID, r.code, r.stdout, r.stderr)
+		}
+		noActing(t, "sessions show", r.stdout)
 	}
 }

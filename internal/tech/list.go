@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"text/tabwriter"
@@ -24,7 +25,7 @@ func printList[T any](ctx context.Context, c *Client, path string, q url.Values,
 		if items == nil {
 			items = []T{}
 		}
-		return json.NewEncoder(c.Stdout).Encode(items)
+		return writeJSON(c.Stdout, items)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, header)
@@ -33,6 +34,18 @@ func printList[T any](ctx context.Context, c *Client, path string, q url.Values,
 		fmt.Fprintln(tw, sanitize.Cells(row(it), 0))
 	}
 	return tw.Flush()
+}
+
+// writeJSON writes v as one line of JSON in which every control, C1 and
+// invisible character is escaped (sanitize.EscapeJSON): the same data, inert
+// on a terminal.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(sanitize.EscapeJSON(append(b, '\n')))
+	return err
 }
 
 // yesNo formats a flag for a table.

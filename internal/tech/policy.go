@@ -2,7 +2,6 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -30,7 +29,7 @@ func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error 
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(resp)
+		return writeJSON(c.Stdout, resp)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "SETTING\t%s\tEFFECTIVE FOR YOU (%s)\n", sanitize.Display(resp.Org, 64), sanitize.Display(strings.Join(resp.YourOrgs, ", "), 0))
