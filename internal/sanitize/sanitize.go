@@ -273,8 +273,12 @@ func CSVCell(s string) string {
 // escape: C0 controls other than LF (which separates JSON Lines), DEL, C1
 // controls, and the invisible characters of Invisible; invalid UTF-8
 // becomes `\ufffd`. Such characters may appear in valid JSON only inside
-// strings, where the escape means the same character, so valid JSON keeps
-// its meaning. b is returned as is when nothing needs escaping.
+// strings, where the escape means the same character, so JSON as
+// encoding/json writes it keeps its meaning. The exceptions are TAB and CR
+// as whitespace between tokens, which encoding/json never writes: they are
+// escaped too, making such a text invalid rather than letting a CR
+// overwrite what a terminal shows. b is returned as is when nothing needs
+// escaping.
 func EscapeJSON(b []byte) []byte {
 	i := 0
 	for i < len(b) && b[i] >= 0x20 && b[i] < 0x7f || i < len(b) && b[i] == '\n' {

@@ -1,6 +1,9 @@
 package sanitize
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -238,4 +241,25 @@ func TestEscapeJSON(t *testing.T) {
 			t.Errorf("EscapeJSON(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+func FuzzEscapeJSON(f *testing.F) {
+	f.Add([]byte(`{"a":"x\u001b]52;c;QQ==\u0007","b":["` + "\u202E\u009b" + `"]}`))
+	f.Add([]byte("{\"a\":\"raw\x1b[2J\xff\"}\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := EscapeJSON(in)
+		for len(out) > 0 {
+			r, size := utf8.DecodeRune(out)
+			if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\n' || r >= 0x7f && r <= 0x9f || Invisible(r) {
+				t.Fatalf("EscapeJSON(%q) keeps %U", in, r)
+			}
+			out = out[size:]
+		}
+		var a, b any
+		if json.Unmarshal(in, &a) == nil && !bytes.ContainsAny(in, "\t\r") {
+			if err := json.Unmarshal(EscapeJSON(in), &b); err != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("EscapeJSON(%q) changed the meaning: %v, %v vs %v", in, err, a, b)
+			}
+		}
+	})
 }
