@@ -89,8 +89,8 @@ type filterRun struct {
 func (f *TermFilter) Write(p []byte) (int, error) {
 	r := filterRun{p: p}
 	f.out = f.out[:0]
-	if f.st != stGround && f.n == 0 && !f.bad {
-		// Cannot happen: a pending sequence is either held or removed.
+	if f.st != stGround && f.n == 0 {
+		// A pending sequence that is not held is removed whatever follows.
 		f.bad = true
 	}
 	for i := 0; i < len(p); {
@@ -129,7 +129,7 @@ func (f *TermFilter) appendRun(r *filterRun, end int) {
 // hold keeps b as part of a sequence continued in the next write.
 func (f *TermFilter) hold(b []byte) {
 	if f.n+len(b) > maxSeq {
-		f.over = true
+		f.over, f.bad = true, true
 		return
 	}
 	f.n += copy(f.seq[f.n:], b)

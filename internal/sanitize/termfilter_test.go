@@ -303,3 +303,16 @@ func TestPlainASCII8(t *testing.T) {
 		}
 	}
 }
+
+// TestTermFilterLongSequenceAcrossWrites checks that a sequence that
+// outgrows the buffer in its first write is removed whole, whatever bytes
+// the next writes start with.
+func TestTermFilterLongSequenceAcrossWrites(t *testing.T) {
+	long := "\x1b]0;" + strings.Repeat("x", maxSeq+10)
+	for _, next := range []string{"\xc2\xa0tail\a!", "tail\a!", "\x1b\\!"} {
+		got := string(filterChunks([]byte(long+next), len(long)))
+		if got != "!" {
+			t.Errorf("then %q: got %.80q, want %q", next, got, "!")
+		}
+	}
+}
