@@ -33,10 +33,18 @@ func newConnectCmd(g *globals) *cobra.Command {
 		Long: `connect asks the relay for a session with DEVICE, shows the security code,
 and waits for the end user's consent. Without COMMAND you get an interactive
 shell in a PTY; with COMMAND it runs there and tech exits with its exit status,
-like ssh (one argument is a shell command line; several are run as they are).`,
+like ssh (one argument is a shell command line; several are run as they are).
+
+The device's output is filtered on its way to your terminal: it may draw
+(text, colours, cursor movement, titles) but not act on this machine. OSC 52
+clipboard writes, hyperlinks, terminal reports and queries (cursor position,
+device attributes, title report), DCS/APC strings and the like are removed.
+The output of a COMMAND without -t that you pipe or redirect is passed byte
+for byte. --raw turns the filter off, for a device you trust.`,
 		Example: `  tech connect clinic-pc-7
   tech connect clinic-pc-7 -- sh -c 'echo $((6*7))'
-  tech connect clinic-pc-7 -t -- top`,
+  tech connect clinic-pc-7 -t -- top
+  tech connect clinic-pc-7 --raw -t -- fzf --height 10`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Device, o.Argv = args[0], args[1:]
@@ -60,6 +68,7 @@ func connectFlags(cmd *cobra.Command, o *tech.ConnectOptions) {
 	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")
 	f.DurationVar(&o.Keepalive, "keepalive", 20*time.Second, "how often to send a keepalive while idle (not counted as input)")
 	f.MarkHidden("keepalive")
+	f.BoolVar(&o.Raw, "raw", false, "pass the device's output unfiltered: escape sequences that act on this machine (clipboard, terminal reports) included")
 }
 
 func newSessionCmd(g *globals) *cobra.Command {
@@ -70,9 +79,11 @@ func newSessionCmd(g *globals) *cobra.Command {
 		Short: "Print a one-time join code, wait for 'agent join', then attach",
 		Long: `session new asks the relay for an attended session: it prints a one-time
 join code on stdout (valid 10 minutes) for the person you help to type into
-'agent join', waits for them to join and consent, then attaches like connect.`,
+'agent join', waits for them to join and consent, then attaches like connect
+(the device's output is filtered the same way; --raw turns that off).`,
 		Example: `  tech session new
-  tech session new -- uname -a`,
+  tech session new -- uname -a
+  tech session new --raw`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Argv, o.Attended = args, true
 			c, err := g.client(cmd)

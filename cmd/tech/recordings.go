@@ -126,17 +126,25 @@ exported up to its last whole chunk, with a warning.`,
 func newRecPlayCmd(g *globals) *cobra.Command {
 	var ident string
 	var speed float64
+	var raw bool
 	cmd := &cobra.Command{
-		Use:     "play ID --identity FILE [--speed N]",
-		Short:   "Replay a recording in this terminal (idle gaps capped at 2 s)",
-		Example: `  tech recordings play 3f2a… --identity ~/reviewer.key --speed 2`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "play ID --identity FILE [--speed N] [--raw]",
+		Short: "Replay a recording in this terminal (idle gaps capped at 2 s)",
+		Long: `play decrypts recording ID on this machine and replays its output here. The
+output is filtered like a live session's: what draws (text, colours, cursor
+movement) is kept, what would act on this machine (clipboard writes,
+terminal reports and queries, hyperlinks, DCS/APC strings) is removed.
+--raw replays every byte as recorded.`,
+		Example: `  tech recordings play 3f2a… --identity ~/reviewer.key --speed 2
+  tech recordings play 3f2a… --identity ~/reviewer.key --raw | od -c | less`,
+		Args: cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.PlayRecording(cmd.Context(), args[0], ident, speed)
+			return c.PlayRecording(cmd.Context(), args[0], ident, speed, raw)
 		}),
 	}
 	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
 	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed factor")
+	cmd.Flags().BoolVar(&raw, "raw", false, "replay the recorded bytes unfiltered (escape sequences that act on this machine included)")
 	cmd.MarkFlagRequired("identity")
 	return cmd
 }

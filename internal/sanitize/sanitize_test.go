@@ -1,6 +1,9 @@
 package sanitize
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -163,4 +166,100 @@ func isBidiOrZeroWidth(r rune) bool {
 		return true
 	}
 	return false
+}
+
+func TestText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"line one\nline two\n", "line one\nline two\n"},
+		{"crlf\r\nnext", "crlf\nnext"},
+		{"\x1b]52;c;Y3VybA==\x07pasted\x1b[2J", "pasted"},
+		{"a\u202Eb\tc\x05", `a<U+202E>b\tc\x05`},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCells(t *testing.T) {
+	if got, want := Cells("pc\x1b[31m\tgr\u202Eoup\tx", 0), "pc\tgr<U+202E>oup\tx"; got != want {
+		t.Errorf("Cells = %q, want %q", got, want)
+	}
+}
+
+func TestVisible(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"\x1b]52;c;QQ==\x07", `\x1b]52;c;QQ==\x07`},
+		{"\x1b[31mred", `\x1b[31mred`},
+		{"a\u009b6n", `a\u009b6n`},
+		{"x\u202Ey\u200B", "x<U+202E>y<U+200B>"},
+		{"a\nb\r", `a\nb\r`},
+		{"bad\xff", "bad\uFFFD"},
+	}
+	for _, tt := range tests {
+		if got := Visible(tt.in); got != tt.want {
+			t.Errorf("Visible(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCSVCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"alice", "alice"},
+		{"=HYPERLINK(\"http://evil\",\"x\")", `'=HYPERLINK("http://evil","x")`},
+		{"+1+2", "'+1+2"},
+		{"-2+3", "'-2+3"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\x1b]52;c;QQ==\x07", `\x1b]52;c;QQ==\x07`},
+		{"\t=1", `\t=1`},
+		{"\r=1", `\r=1`},
+		{"ok\x1b[32mOK", `ok\x1b[32mOK`},
+	}
+	for _, tt := range tests {
+		if got := CSVCell(tt.in); got != tt.want {
+			t.Errorf("CSVCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestEscapeJSON(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"a":"plain"}` + "\n", `{"a":"plain"}` + "\n"},
+		{`{"a":"\u001b]52"}`, `{"a":"\u001b]52"}`},
+		{"{\"a\":\"x\u009b6ny\"}", `{"a":"x\u009b6ny"}`},
+		{"{\"a\":\"\u202Eevil\"}", `{"a":"\u202eevil"}`},
+		{"{\"a\":\"raw\x1b[2J\"}", `{"a":"raw\u001b[2J"}`},
+		{"{\"a\":\"tag\U000E0041\"}", `{"a":"tag\udb40\udc41"}`},
+		{"{\"a\":\"Zoë 山田\"}", "{\"a\":\"Zoë 山田\"}"},
+		{"bad\xff", `bad\ufffd`},
+	}
+	for _, tt := range tests {
+		if got := string(EscapeJSON([]byte(tt.in))); got != tt.want {
+			t.Errorf("EscapeJSON(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzEscapeJSON(f *testing.F) {
+	f.Add([]byte(`{"a":"x\u001b]52;c;QQ==\u0007","b":["` + "\u202E\u009b" + `"]}`))
+	f.Add([]byte("{\"a\":\"raw\x1b[2J\xff\"}\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := EscapeJSON(in)
+		for len(out) > 0 {
+			r, size := utf8.DecodeRune(out)
+			if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\n' || r >= 0x7f && r <= 0x9f || Invisible(r) {
+				t.Fatalf("EscapeJSON(%q) keeps %U", in, r)
+			}
+			out = out[size:]
+		}
+		var a, b any
+		if json.Unmarshal(in, &a) == nil && !bytes.ContainsAny(in, "\t\r") {
+			if err := json.Unmarshal(EscapeJSON(in), &b); err != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("EscapeJSON(%q) changed the meaning: %v, %v vs %v", in, err, a, b)
+			}
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"tether/internal/protocol"
+	"tether/internal/sanitize"
 )
 
 // ClipboardOptions are the flags of `tech clipboard send|get`.
@@ -45,7 +46,11 @@ func (c *Client) Clipboard(ctx context.Context, o ClipboardOptions) error {
 		fmt.Fprintf(c.Stderr, "Set the clipboard on %s (%d bytes).\n", o.Device, len(req.Text))
 		return nil
 	}
-	_, err = c.Stdout.Write(resp.Text)
+	text := resp.Text
+	if isTerminal(c.Stdout) {
+		text = []byte(sanitize.Text(string(text)))
+	}
+	_, err = c.Stdout.Write(text)
 	return err
 }
 
@@ -67,7 +72,7 @@ func clipboardRoundTrip(ctx context.Context, sc *session, req protocol.Clipboard
 			return nil, err
 		}
 		if resp.Error != "" {
-			return nil, errors.New("device: " + resp.Error)
+			return nil, errors.New("device: " + sanitize.Display(resp.Error, 200))
 		}
 		return &resp, nil
 	}

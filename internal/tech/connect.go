@@ -37,6 +37,10 @@ type ConnectOptions struct {
 	// Verify waits for the technician to confirm the security code the end
 	// user reads out before anything runs.
 	Verify bool
+	// Raw passes the device's output to the terminal unfiltered (--raw).
+	// Without it, output bound for a terminal goes through a
+	// sanitize.TermFilter.
+	Raw bool
 }
 
 // ExitError carries a remote command's exit status.
@@ -150,16 +154,17 @@ func (c *Client) awaitPairing(ctx context.Context, conn *transport.Conn) (*proto
 		}
 		switch m.Type {
 		case protocol.CtlJoinCode:
-			fmt.Fprintln(c.Stdout, m.Code)
+			code := sanitize.Display(m.Code, 32)
+			fmt.Fprintln(c.Stdout, code)
 			fmt.Fprintf(c.Stderr, "Join code: %s (valid 10 minutes, single use).\nAsk the person you are helping to run:\n  agent join %s --relay %s --ca-fingerprint %s\nWaiting for them to join…\n",
-				m.Code, m.Code, c.st.Relay, c.st.Pin)
+				code, code, c.st.Relay, c.st.Pin)
 		case protocol.CtlPaired:
 			if m.Session == nil {
 				return nil, errors.New("relay sent an empty pairing")
 			}
 			return m.Session, nil
 		case protocol.CtlEnd:
-			return nil, fmt.Errorf("session ended: %s", m.Reason)
+			return nil, fmt.Errorf("session ended: %s", sanitize.Display(m.Reason, 200))
 		}
 	}
 }
@@ -180,7 +185,7 @@ func (c *Client) handshake(ctx context.Context, conn *transport.Conn, info *prot
 		return nil, sessionError(err)
 	}
 	fmt.Fprintf(c.Stderr, "Session %s with %s.\nSecurity code: %s (the person at the device sees the same code; ask them to read it to you)\nWaiting for the end user's consent…\n",
-		info.ID, sanitize.Display(info.DeviceName, 80), ch.SecurityCode)
+		sanitize.Display(info.ID, 64), sanitize.Display(info.DeviceName, 80), ch.SecurityCode)
 	return ch, nil
 }
 
@@ -219,6 +224,9 @@ type terminal struct {
 	ch      *transport.Channel
 	info    *protocol.SessionInfo
 	granted []string
+	// stdout and stderr receive the device's output streams: the client's
+	// own, or filters in front of them.
+	stdout, stderr io.Writer
 }
 
 func newTerminal(c *Client, ch *transport.Channel, info *protocol.SessionInfo, granted []string) *terminal {
@@ -240,6 +248,8 @@ func (t *terminal) run(ctx context.Context, o ConnectOptions) error {
 			defer term.Restore(int(in.Fd()), old)
 		}
 	}
+	t.stdout = outputFor(t.c.Stdout, st.PTY, o.Raw)
+	t.stderr = outputFor(t.c.Stderr, st.PTY, o.Raw)
 	if err := t.ch.SendJSON(ctx, protocol.InStart, st); err != nil {
 		return err
 	}
@@ -250,7 +260,26 @@ func (t *terminal) run(ctx context.Context, o ConnectOptions) error {
 		go t.forwardResizes(ctx, in)
 	}
 	go t.keepalive(ctx, o.Keepalive)
-	return t.receive(ctx, st.PTY && isTTY)
+	return t.receive(ctx)
+}
+
+// outputFor returns where a device output stream bound for w is written.
+// A PTY session's output is a terminal stream, and anything written to a
+// terminal reaches one: both go through a sanitize.TermFilter so that the
+// device can draw but not act on this machine (clipboard, reports, window
+// operations). A command's output piped or redirected by the technician is
+// passed byte for byte, as is everything with raw (--raw).
+func outputFor(w io.Writer, pty, raw bool) io.Writer {
+	if raw || (!pty && !isTerminal(w)) {
+		return w
+	}
+	return sanitize.NewTermFilter(w)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // pumpInput sends local input to the device until EOF.
@@ -307,18 +336,18 @@ func (t *terminal) keepalive(ctx context.Context, every time.Duration) {
 }
 
 // receive writes the device's output until the session ends.
-func (t *terminal) receive(ctx context.Context, raw bool) error {
+func (t *terminal) receive(ctx context.Context) error {
 	code := -1
 	for {
 		typ, p, err := t.ch.Recv(ctx)
 		if err != nil {
-			return t.finish(err, code, raw)
+			return t.finish(err, code)
 		}
 		switch typ {
 		case protocol.InStdout:
-			t.c.Stdout.Write(p)
+			t.stdout.Write(p)
 		case protocol.InStderr:
-			t.c.Stderr.Write(p)
+			t.stderr.Write(p)
 		case protocol.InExit:
 			if v, err := protocol.ParseExit(p); err == nil {
 				code = int(v)
@@ -327,12 +356,9 @@ func (t *terminal) receive(ctx context.Context, raw bool) error {
 	}
 }
 
-// finish reports how the session ended.
-func (t *terminal) finish(err error, code int, raw bool) error {
-	nl := "\n"
-	if raw {
-		nl = "\r\n"
-	}
+// finish reports how the session ended. The error is printed after the
+// terminal has left raw mode.
+func (t *terminal) finish(err error, code int) error {
 	var ee *transport.EndError
 	if code >= 0 && errors.As(err, &ee) {
 		if code == 0 {
@@ -341,7 +367,7 @@ func (t *terminal) finish(err error, code int, raw bool) error {
 		return &ExitError{Code: code}
 	}
 	if errors.As(err, &ee) {
-		return fmt.Errorf("session ended: %s%s", sanitize.Display(ee.Reason, 200), strings.TrimSuffix(nl, "\n"))
+		return fmt.Errorf("session ended: %s", sanitize.Display(ee.Reason, 200))
 	}
 	return fmt.Errorf("session lost: %w", err)
 }

@@ -22,7 +22,7 @@ func (c *Client) EnrollToken(ctx context.Context, group string) error {
 	if err := c.call(ctx, http.MethodPost, protocol.PathEnrollToken, nil, map[string]string{"group": group}, &resp); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Stdout, resp.Token)
+	fmt.Fprintln(c.Stdout, sanitize.Display(resp.Token, 256))
 	fmt.Fprintf(c.Stderr, "One-time token for group %q, valid until %s.\nOn the device run: agent enroll --relay %s --token <token>\n",
 		resp.Group, resp.ExpiresAt.Local().Format(time.RFC1123), c.st.Relay)
 	return nil

@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"text/tabwriter"
+
+	"tether/internal/sanitize"
 )
 
 // printList fetches a JSON array from the relay and prints it: as JSON
-// with asJSON (an empty list as []), else as a table with the tab-separated
-// header and one row per item.
+// with asJSON (an empty list as []; the encoder escapes control
+// characters), else as a table with the tab-separated header and one row
+// per item, each cell made inert by sanitize.Display.
 func printList[T any](ctx context.Context, c *Client, path string, q url.Values, asJSON bool, header string, row func(T) string) error {
 	var items []T
 	if err := c.call(ctx, http.MethodGet, path, q, nil, &items); err != nil {
@@ -21,14 +25,27 @@ func printList[T any](ctx context.Context, c *Client, path string, q url.Values,
 		if items == nil {
 			items = []T{}
 		}
-		return json.NewEncoder(c.Stdout).Encode(items)
+		return writeJSON(c.Stdout, items)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, header)
 	for _, it := range items {
-		fmt.Fprintln(tw, row(it))
+		// Every cell may hold what a device or the relay chose.
+		fmt.Fprintln(tw, sanitize.Cells(row(it), 0))
 	}
 	return tw.Flush()
+}
+
+// writeJSON writes v as one line of JSON in which every control, C1 and
+// invisible character is escaped (sanitize.EscapeJSON): the same data, inert
+// on a terminal.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(sanitize.EscapeJSON(append(b, '\n')))
+	return err
 }
 
 // yesNo formats a flag for a table.

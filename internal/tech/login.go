@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"tether/internal/protocol"
+	"tether/internal/sanitize"
 	"tether/internal/tlsconf"
 	"tether/internal/transport"
 )
@@ -62,7 +63,7 @@ func (c *Client) Login(ctx context.Context, o LoginOptions) error {
 	if err := c.saveToken(resp.Token); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stderr, "Signed in to %s as %s.\n", relay, resp.Username)
+	fmt.Fprintf(c.Stderr, "Signed in to %s as %s.\n", relay, sanitize.Display(resp.Username, 64))
 	if resp.MustChangePassword {
 		fmt.Fprintf(c.Stderr, "Your password must be changed now: run `tech passwd`.\n")
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"tether/internal/protocol"
+	"tether/internal/sanitize"
 	"tether/internal/totp"
 )
 
@@ -30,7 +31,7 @@ func (c *Client) MFAEnroll(ctx context.Context, fromStdin bool) error {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "Scan this with your authenticator app, or type the secret printed below:\n\n%s\n", qr)
-	fmt.Fprintln(c.Stdout, resp.Secret)
+	fmt.Fprintln(c.Stdout, sanitize.Display(resp.Secret, 128))
 	fmt.Fprintln(c.Stderr, "Then run `tech mfa confirm CODE` with the code the app shows.")
 	return nil
 }
@@ -45,7 +46,7 @@ func (c *Client) MFAConfirm(ctx context.Context, code string) error {
 		return err
 	}
 	for _, rc := range resp.Codes {
-		fmt.Fprintln(c.Stdout, rc)
+		fmt.Fprintln(c.Stdout, sanitize.Display(rc, 64))
 	}
 	fmt.Fprintln(c.Stderr, "Two-factor sign-in is on: pass --totp CODE to `tech login`.\n"+
 		"The recovery codes above are shown only now; each works once in place of a code. Keep them offline.")

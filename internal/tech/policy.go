@@ -2,7 +2,6 @@ package tech
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"tether/internal/protocol"
+	"tether/internal/sanitize"
 )
 
 // PolicyShow prints an organisation's policy (the caller's first when org
@@ -29,10 +29,10 @@ func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error 
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(c.Stdout).Encode(resp)
+		return writeJSON(c.Stdout, resp)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "SETTING\t%s\tEFFECTIVE FOR YOU (%s)\n", resp.Org, strings.Join(resp.YourOrgs, ", "))
+	fmt.Fprintf(tw, "SETTING\t%s\tEFFECTIVE FOR YOU (%s)\n", sanitize.Display(resp.Org, 64), sanitize.Display(strings.Join(resp.YourOrgs, ", "), 0))
 	p, e := resp.Policy, resp.Effective
 	rows := [][3]any{
 		{"min-length", p.MinLength, e.MinLength}, {"max-length", p.MaxLength, e.MaxLength},
@@ -60,6 +60,7 @@ func (c *Client) PolicySet(ctx context.Context, ch PolicyChanges) error {
 	if err := c.call(ctx, http.MethodPost, protocol.PathPolicy, nil, ch, &resp); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stderr, "Policy of %s updated; see `tech policy show --org %s`.\n", resp.Org, resp.Org)
+	org := sanitize.Display(resp.Org, 64)
+	fmt.Fprintf(c.Stderr, "Policy of %s updated; see `tech policy show --org %s`.\n", org, org)
 	return nil
 }

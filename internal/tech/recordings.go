@@ -1,7 +1,9 @@
 package tech
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +47,7 @@ func (c *Client) AddRecipient(ctx context.Context, key string) error {
 	if err := c.call(ctx, http.MethodPost, protocol.PathRecipients, nil, map[string]string{"key": key}, &r); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stderr, "Recordings from now on are encrypted to key %s as well.\n", r.KeyID)
+	fmt.Fprintf(c.Stderr, "Recordings from now on are encrypted to key %s as well.\n", sanitize.Display(r.KeyID, 64))
 	return nil
 }
 
@@ -152,7 +154,7 @@ func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) e
 	if p.err != nil {
 		return fmt.Errorf("recording %s decrypts but is not valid asciicast: %w", id, p.err)
 	}
-	fmt.Fprintf(c.Stdout, "recording %s verified: %d bytes, %d events, %s\n", id, n, p.events, state)
+	fmt.Fprintf(c.Stdout, "recording %s verified: %d bytes, %d events, %s\n", id, n, p.events, sanitize.Display(state, 32))
 	return nil
 }
 
@@ -191,8 +193,9 @@ func (c *Client) ExportRecording(ctx context.Context, id, identityFile, format, 
 const maxGap = 2 * time.Second
 
 // PlayRecording replays a recording's output in this terminal with its
-// original timing (divided by speed), idle gaps capped.
-func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, speed float64) error {
+// original timing (divided by speed), idle gaps capped. The output goes
+// through a sanitize.TermFilter, as a live session's does, unless raw.
+func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, speed float64, raw bool) error {
 	if speed <= 0 {
 		return errors.New("--speed must be positive")
 	}
@@ -201,6 +204,10 @@ func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, spe
 		return err
 	}
 	defer body.Close()
+	out := c.Stdout
+	if !raw {
+		out = sanitize.NewTermFilter(c.Stdout)
+	}
 	last := 0.0
 	_, err = recordings.ReadCastEvents(r, func(e recordings.CastEvent) error {
 		gap := time.Duration((e.Time - last) / speed * float64(time.Second))
@@ -211,7 +218,7 @@ func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, spe
 		case <-time.After(min(gap, maxGap)):
 		}
 		if e.Type == "o" {
-			io.WriteString(c.Stdout, e.Data)
+			io.WriteString(out, e.Data)
 		}
 		return nil
 	})
@@ -245,6 +252,71 @@ func (c *Client) AuditExport(ctx context.Context, format, since string) error {
 		return transport.ResponseError(resp)
 	}
 	defer resp.Body.Close()
-	_, err = io.Copy(c.Stdout, resp.Body)
-	return err
+	if format == "csv" {
+		return copyCSV(c.Stdout, resp.Body)
+	}
+	return copyJSONL(c.Stdout, resp.Body)
+}
+
+// maxAuditLine bounds one line of an audit export from the relay.
+const maxAuditLine = 4 << 20
+
+// copyJSONL copies a JSONL audit export, escaping (again: the relay is not
+// trusted to have done it) every character that could act on a terminal.
+func copyJSONL(w io.Writer, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := readLine(br)
+		if len(line) > 0 {
+			if _, werr := w.Write(sanitize.EscapeJSON(line)); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("audit export: %w", err)
+		}
+	}
+}
+
+// readLine reads one line with its newline, at most maxAuditLine bytes.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		part, err := br.ReadSlice('\n')
+		line = append(line, part...)
+		if len(line) > maxAuditLine {
+			return nil, fmt.Errorf("the relay sent a line over %d bytes", maxAuditLine)
+		}
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
+}
+
+// copyCSV copies a CSV audit export with every cell made inert again by
+// sanitize.CSVCell (escape sequences shown, formulas quoted).
+func copyCSV(w io.Writer, r io.Reader) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cw := csv.NewWriter(w)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("audit export: the relay sent malformed CSV: %w", err)
+		}
+		for i, cell := range rec {
+			rec[i] = sanitize.CSVCell(cell)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"tether/internal/protocol"
+	"tether/internal/sanitize"
 )
 
 // Role is one row of `tech roles list`.
@@ -38,7 +39,7 @@ func (c *Client) PutRole(ctx context.Context, name string, allow, deny []string,
 	if err := c.call(ctx, http.MethodPost, protocol.PathRoles, nil, body, &r); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stderr, "Role %s saved; it grants: %s\n", r.Name, strings.Join(r.Effective, ", "))
+	fmt.Fprintf(c.Stderr, "Role %s saved; it grants: %s\n", sanitize.Display(r.Name, 64), sanitize.Display(strings.Join(r.Effective, ", "), 0))
 	return nil
 }
 

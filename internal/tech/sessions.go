@@ -52,7 +52,7 @@ func (c *Client) SessionShow(ctx context.Context, id string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, sanitize.Display(v, 0)) }
 	row("Session", s.ID)
 	row("Technician", sanitize.Display(s.TechUser, 60))
 	row("Device", sanitize.Display(s.DeviceName, 60))
@@ -73,7 +73,7 @@ func (c *Client) SessionShow(ctx context.Context, id string) error {
 		row("Reason", sanitize.Display(s.Reason, 200))
 	}
 	if s.RecordingID != "" {
-		row("Recording", s.RecordingID+" ("+s.RecState+")")
+		row("Recording", sanitize.Display(s.RecordingID, 64)+" ("+sanitize.Display(s.RecState, 32)+")")
 	}
 	return tw.Flush()
 }

@@ -39,7 +39,7 @@ func (c *Client) AddUser(ctx context.Context, o AddUserOptions) error {
 			sanitize.Display(resp.Username, 64), sanitize.Display(o.Role, 32), sanitize.Display(o.Role, 32), sanitize.Display(resp.Username, 64))
 		return nil
 	}
-	fmt.Fprintln(c.Stdout, resp.Temp)
+	fmt.Fprintln(c.Stdout, sanitize.Display(resp.Temp, 128))
 	fmt.Fprintf(c.Stderr, "Created %s (role %s). The temporary password above works once: it must be changed at the first sign-in.\n",
 		sanitize.Display(resp.Username, 64), sanitize.Display(o.Role, 32))
 	return nil
@@ -125,7 +125,7 @@ func (c *Client) ResetPassword(ctx context.Context, name string) error {
 	if err := c.call(ctx, http.MethodPost, userPath(name, "reset-password"), nil, struct{}{}, &resp); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Stdout, resp.Temp)
+	fmt.Fprintln(c.Stdout, sanitize.Display(resp.Temp, 128))
 	fmt.Fprintf(c.Stderr, "New temporary password for %s above; it must be changed at the next sign-in. Their sign-ins were ended.\n", sanitize.Display(name, 64))
 	return nil
 }
