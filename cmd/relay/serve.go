@@ -15,7 +15,7 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var cfg relay.Config
-	var logLevel string
+	var logLevel, testLimits string
 	cmd := &cobra.Command{
 		Use:   "serve --data DIR [--listen ADDR]",
 		Short: "Serve HTTPS and WebSocket for technicians and agents",
@@ -27,8 +27,13 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5`,
 		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			cfg.Logger = newLogger(logLevel)
+			if testLimits != "" {
+				if cfg.Limits, err = relay.ParseLimits(testLimits); err != nil {
+					return err
+				}
+			}
 			fresh, err := relay.Bootstrap(cmd.Context(), cfg.DataDir)
 			if err != nil {
 				return err
@@ -43,6 +48,10 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 		},
 	}
 	f := cmd.Flags()
+	// Tests only: shorter HTTP timeouts, smaller connection caps and audit
+	// windows ("read=2s,per-source=8,..."; see relay.ParseLimits).
+	f.StringVar(&testLimits, "test-limits", "", "testing only: override the relay's limits")
+	f.MarkHidden("test-limits")
 	f.StringVar(&cfg.DataDir, "data", "", "data directory (created and initialised if empty or missing)")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8443", "address to listen on")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", 15*time.Minute, "end a session after this long without input from the technician")

@@ -100,6 +100,7 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 		c.Close("authentication failed")
 		return
 	}
+	s.connAuthenticated(ctx)
 	a := &agentConn{dev: dev, conn: c}
 	if !s.agents.add(a) {
 		c.Close("relay shutting down")

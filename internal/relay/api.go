@@ -138,6 +138,10 @@ func readJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errf(http.StatusRequestEntityTooLarge, "send a smaller request", "request body too large: at most %d bytes", mbe.Limit)
+		}
 		return errf(http.StatusBadRequest, "", "malformed request body: %v", err)
 	}
 	return nil
@@ -157,7 +161,10 @@ func sourceAddr(r *http.Request) string {
 func (s *Server) authed(perm rbac.Permission, h func(http.ResponseWriter, *http.Request, *principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
-		if err == nil {
+		if err != nil {
+			s.unauthenticated(r, err)
+		} else {
+			s.connAuthenticated(r.Context())
 			err = checkLimit(p, r.Pattern)
 		}
 		if err != nil {
@@ -169,8 +176,23 @@ func (s *Server) authed(perm rbac.Permission, h func(http.ResponseWriter, *http.
 			s.writeErr(w, errf(http.StatusForbidden, "ask an administrator for a role that grants it", "permission denied: %s is required", perm))
 			return
 		}
+		if err := bufferBody(r, bodyLimit(r.Pattern)); err != nil {
+			w.Header().Set("Connection", "close")
+			s.writeErr(w, err)
+			return
+		}
+		bodyRead(w)
 		h(w, r, p)
 	})
+}
+
+// unauthenticated counts a request refused for a missing or bad token as
+// an unauthenticated failure of its source (see failureLog).
+func (s *Server) unauthenticated(r *http.Request, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status == http.StatusUnauthorized {
+		s.record(auditEvent("", "access.unauthenticated", r.Method+" "+r.URL.Path, "failure", sourceAddr(r), "reason", ae.msg))
+	}
 }
 
 // authenticate checks the bearer token on r.

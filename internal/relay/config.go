@@ -21,6 +21,8 @@ type Config struct {
 	DataDir string
 	// Listen is the TCP address to serve on; default "127.0.0.1:8443".
 	Listen string
+	// Limits bounds unauthenticated peers; zero fields take DefaultLimits.
+	Limits Limits
 	// IdleTimeout ends a session with no human input for this long;
 	// default protocol.DefaultIdleTimeout. Enforced by the agent, which alone
 	// sees the plaintext input.
@@ -67,6 +69,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8443"
+	}
+	if err := c.Limits.fill(); err != nil {
+		return err
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = protocol.DefaultIdleTimeout

@@ -34,6 +34,10 @@ type Server struct {
 	broker      *broker
 	limiter     *limiter
 	frameLog    *frameLog
+	// conns caps connections before authentication (nil until Serve).
+	conns *connLimiter
+	// failures bounds the audit entries of unauthenticated failures.
+	failures *failureLog
 
 	shutdownOnce sync.Once
 }
@@ -57,6 +61,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, db: db, cert: cert, fingerprint: fp,
 		hasher: password.NewHasher(password.DefaultParams, 0), agents: newAgentRegistry(), limiter: newLimiter()}
+	s.failures = newFailureLog(cfg.Limits, s.appendAudit)
 	if err := s.loadKeys(); err != nil {
 		db.Close()
 		return nil, err
@@ -98,7 +103,7 @@ func (s *Server) Fingerprint() string { return s.fingerprint }
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
-		mux.Handle(r.pattern, r.handler)
+		mux.Handle(r.pattern, s.limitBody(r))
 	}
 	return mux
 }
@@ -111,20 +116,31 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
+	lim := s.cfg.Limits
+	s.conns = newConnLimiter(ln, lim, s.refusedConn)
+	// The timeouts bound what a peer can hold with an HTTP request; a
+	// WebSocket clears them when it takes over the connection
+	// (transport.Accept) and follows its own keepalive from then on.
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         tlsconf.ServerConfig(s.cert),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		ReadTimeout:       lim.ReadTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnContext:       s.connContext,
 	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
 	go s.signHeadPeriodically(ctx)
 	go s.pruneAuditDaily(ctx)
+	go s.failures.run(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(tls.NewListener(transport.BatchListener(ln), srv.TLSConfig)) }()
+	go func() { errc <- srv.Serve(tls.NewListener(transport.BatchListener(s.conns), srv.TLSConfig)) }()
 	select {
 	case err := <-errc:
 		s.Close()
@@ -143,6 +159,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 func (s *Server) Close() error {
 	var err error
 	s.shutdownOnce.Do(func() {
+		s.failures.flush()
 		if e := s.audit.SignHead(); e != nil {
 			s.log.Error("sign audit head", "err", e)
 		}
@@ -189,8 +206,22 @@ func (s *Server) pruneAuditDaily(ctx context.Context) {
 	}
 }
 
-// record appends an audit event, logging (never failing the caller) on error.
+// record appends an audit event, logging (never failing the caller) on
+// error. A failure of a peer that has not authenticated (no actor, a
+// source) has its fields capped and goes through the failure log, which
+// writes at most the first per source and window in full and summarises
+// the rest.
 func (s *Server) record(e audit.Event) {
+	if anonymousFailure(e) {
+		if e = capEvent(e); !s.failures.note(e, true) {
+			return
+		}
+	}
+	s.appendAudit(e)
+}
+
+// appendAudit appends e, logging (never failing the caller) on error.
+func (s *Server) appendAudit(e audit.Event) {
 	if _, err := s.audit.Append(e); err != nil {
 		s.log.Error("audit append failed", "action", e.Action, "err", err)
 	}
@@ -201,6 +232,9 @@ func Initialized(dir string) bool {
 	_, err := os.Stat(dbPath(dir))
 	return err == nil
 }
+
+// MaxHeaderBytes bounds a request's header (request line included).
+const MaxHeaderBytes = 16 << 10
 
 // Now is the relay's clock (UTC).
 func now() time.Time { return time.Now().UTC() }

@@ -225,6 +225,7 @@ func (s *Server) handleAgentSession(w http.ResponseWriter, r *http.Request) {
 
 // serveAgentSide pumps the agent's frames until the session ends.
 func (s *Server) serveAgentSide(ctx context.Context, l *live, c *transport.Conn) {
+	s.connAuthenticated(ctx) // attached with its offer's token or a join code
 	kctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go c.KeepAlive(kctx)

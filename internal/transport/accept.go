@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -56,6 +57,9 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// net/http leaves its request deadlines on a hijacked connection; the
+	// WebSocket lives by its own keepalive and per-call deadlines instead.
+	c.SetDeadline(time.Time{})
 	h.bc = &batchConn{Conn: c}
 	if tc, ok := c.(*tls.Conn); ok {
 		h.bc.under, _ = tc.NetConn().(*batchConn) // see BatchListener
