@@ -57,8 +57,9 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// net/http leaves its request deadlines on a hijacked connection; the
-	// WebSocket lives by its own keepalive and per-call deadlines instead.
+	// The WebSocket lives by its own keepalive and per-call deadlines, not
+	// the relay's HTTP request timeouts: clear those (net/http does too,
+	// but the sessions must not depend on it).
 	c.SetDeadline(time.Time{})
 	h.bc = &batchConn{Conn: c}
 	if tc, ok := c.(*tls.Conn); ok {
