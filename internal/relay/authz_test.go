@@ -69,7 +69,7 @@ var wantPerm = map[string]rbac.Permission{
 
 // newTestServer initialises a data directory and opens a relay on it
 // (without listening).
-func newTestServer(t *testing.T) *Server {
+func newTestServer(t testing.TB) *Server {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := Init(context.Background(), InitOptions{Dir: dir, Admin: "root", Password: []byte("a long test passphrase")}); err != nil {

@@ -1,0 +1,155 @@
+package relay
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tether/internal/audit"
+)
+
+// bodyProbe is a route whose handler decodes the body as readJSON does and
+// reports how many bytes it was given.
+func bodyProbe(s *Server, pattern string) (http.Handler, *int64) {
+	var seen int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		seen = int64(len(b))
+		if err != nil {
+			s.writeErr(w, errf(http.StatusRequestEntityTooLarge, "", "too large"))
+			return
+		}
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	return s.limitBody(route{pattern: pattern, perm: permPublic, handler: h}), &seen
+}
+
+// FuzzLimitBody sends arbitrary bodies, declared lengths and encodings to
+// the login route's body limit: the handler never sees more than the limit,
+// a body over it is always a 413, and every answer is a JSON object.
+func FuzzLimitBody(f *testing.F) {
+	f.Add([]byte(`{"username":"a","password":"b"}`), int64(-1))
+	f.Add([]byte(`{"username":"a","password":"b"}`), int64(31))
+	f.Add(bytes.Repeat([]byte("a"), MaxLoginBody+1), int64(-1))
+	f.Add([]byte("{}"), int64(64<<20))
+	f.Add([]byte("\x00\xff"), int64(2))
+	f.Add([]byte(`{"username":"`+strings.Repeat("u", 9000)+`"}`), int64(9015))
+	s := newTestServer(f)
+	h, seen := bodyProbe(s, "POST /v1/login")
+	var mu sync.Mutex
+	f.Fuzz(func(t *testing.T, body []byte, declared int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		*seen = 0
+		req := httptest.NewRequest(http.MethodPost, "/v1/login", bytes.NewReader(body))
+		req.ContentLength = declared // -1: unknown, as for a chunked body
+		if declared == 0 {
+			req.Body = http.NoBody
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if *seen > MaxLoginBody {
+			t.Fatalf("handler saw %d bytes, limit %d", *seen, MaxLoginBody)
+		}
+		if (declared > MaxLoginBody || (declared < 0 && len(body) > MaxLoginBody)) && rec.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("body of %d bytes (declared %d): status %d, want 413", len(body), declared, rec.Code)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Fatalf("answer is not JSON: %q", rec.Body.String())
+		}
+	})
+}
+
+// TestBodyLimits pins the per-route limits.
+func TestBodyLimits(t *testing.T) {
+	for pattern, want := range map[string]int64{
+		"POST /v1/login": MaxLoginBody, "POST /v1/agent/enroll": MaxLoginBody,
+		"POST /v1/passwd": MaxSecretBody, "POST /v1/mfa/enroll": MaxSecretBody, "POST /v1/mfa/disable": MaxSecretBody,
+		"POST /v1/users": MaxAPIBody, "POST /v1/policy": MaxAPIBody,
+		"GET /v1/whoami": MaxIgnoredBody, "DELETE /v1/roles/{name}": MaxIgnoredBody, "GET /v1/agent/control": MaxIgnoredBody,
+	} {
+		if got := bodyLimit(pattern); got != want {
+			t.Errorf("bodyLimit(%q) = %d, want %d", pattern, got, want)
+		}
+	}
+}
+
+// TestFailureLogBounds floods the failure log from many sources: at most
+// one full entry per source and window, one summary per source, one for
+// the sources beyond the cap, and every field capped.
+func TestFailureLogBounds(t *testing.T) {
+	var written []audit.Event
+	f := newFailureLog(Limits{FailureInterval: time.Minute, MaxFailureSources: 16}, func(e audit.Event) { written = append(written, e) })
+	huge := strings.Repeat("\x1b[31mX", 5000)
+	immediate := 0
+	for i := range 10000 {
+		e := capEvent(auditEvent("", fmt.Sprintf("act%d", i%20), huge+fmt.Sprint(i), "failure", fmt.Sprintf("10.0.%d.%d", i%100/10, i%10), "reason", huge, "a", huge, "b", "x", "c", "y", "d", "z"))
+		if f.note(e, true) {
+			immediate++
+			written = append(written, e)
+		}
+	}
+	if immediate != 16 {
+		t.Fatalf("%d entries written at once, want 16 (one per source up to the cap)", immediate)
+	}
+	f.flush()
+	if len(written) != 16+16+1 {
+		t.Fatalf("%d entries after a window, want %d", len(written), 16+16+1)
+	}
+	total := 0
+	for _, e := range written {
+		b, _ := json.Marshal(e)
+		if len(b) > 2048 {
+			t.Fatalf("entry of %d bytes: %.200s", len(b), b)
+		}
+		if strings.Contains(string(b), "\x1b") || strings.Contains(string(b), `\u001b`) {
+			t.Fatalf("escape sequence kept: %.200s", b)
+		}
+		if len(e.Details) > failDetailKeys+1 {
+			t.Fatalf("%d details kept", len(e.Details))
+		}
+		if e.Action == actionFailures {
+			var n int
+			fmt.Sscan(e.Details["count"], &n)
+			total += n
+		}
+	}
+	if total+immediate != 10000 {
+		t.Fatalf("summaries count %d + %d written = %d failures, want 10000", total, immediate, total+immediate)
+	}
+	written = nil
+	f.flush()
+	if len(written) != 0 {
+		t.Fatalf("an empty window wrote %d entries", len(written))
+	}
+}
+
+// TestParseLimits checks the test override's syntax.
+func TestParseLimits(t *testing.T) {
+	l, err := ParseLimits("read-header=1s, read=2s,idle=500ms,per-source=3,total=9,failure-interval=1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.ReadHeaderTimeout != time.Second || l.ReadTimeout != 2*time.Second || l.IdleTimeout != 500*time.Millisecond ||
+		l.MaxPreAuthPerSource != 3 || l.MaxPreAuth != 9 || l.FailureInterval != time.Second || l.WriteTimeout != DefaultLimits.WriteTimeout {
+		t.Fatalf("parsed %+v", l)
+	}
+	for _, bad := range []string{"read=fast", "bogus=1", "total=0x", "idle=1ms", "per-source=-1"} {
+		if _, err := ParseLimits(bad); err == nil {
+			t.Errorf("ParseLimits(%q) accepted", bad)
+		}
+	}
+}
