@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"tether/internal/audit"
 	"tether/internal/sanitize"
@@ -15,8 +16,8 @@ import (
 
 // Bounds on what an unauthenticated failure writes to the audit log.
 const (
-	failTargetMax  = 64  // runes of an entry's target
-	failDetailMax  = 200 // runes of each detail value
+	failTargetMax  = 64  // bytes of an entry's target
+	failDetailMax  = 200 // bytes of each detail value
 	failDetailKeys = 4   // detail pairs kept
 	failSamples    = 4   // distinct targets named in a summary
 	failActions    = 8   // distinct actions counted in a summary
@@ -63,18 +64,33 @@ func anonymousFailure(e audit.Event) bool {
 	return e.ActorID == "" && e.Outcome == "failure" && e.Source != ""
 }
 
-// capEvent bounds every field a peer may control.
+// capEvent bounds every field a peer may control, made inert for a
+// terminal.
 func capEvent(e audit.Event) audit.Event {
-	e.Target = sanitize.Display(e.Target, failTargetMax)
-	e.Source = truncate(e.Source, failSourceMax)
+	e.Target = capText(e.Target, failTargetMax)
+	e.Source = capText(e.Source, failSourceMax)
 	if len(e.Details) > 0 {
 		d := make(map[string]string, min(len(e.Details), failDetailKeys))
 		for _, k := range slices.Sorted(maps.Keys(e.Details))[:min(len(e.Details), failDetailKeys)] {
-			d[truncate(k, 32)] = sanitize.Display(e.Details[k], failDetailMax)
+			d[capText(k, 32)] = capText(e.Details[k], failDetailMax)
 		}
 		e.Details = d
 	}
 	return e
+}
+
+// capText is s made inert (sanitize.Display) and cut to at most n bytes
+// on a character boundary.
+func capText(s string, n int) string {
+	if len(s) > 4*n {
+		s = s[:4*n] // Display need not see what it would cut anyway
+	}
+	s = sanitize.Display(s, n)
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // note counts e (already capped). It reports whether e is to be written
@@ -166,5 +182,5 @@ func (f *failureLog) run(ctx context.Context) {
 // refusedConn counts a connection closed by the pre-authentication caps;
 // it never writes at once (it runs in the accept loop).
 func (s *Server) refusedConn(src string) {
-	s.failures.note(auditEvent("", "conn.refused", "", "failure", truncate(src, failSourceMax)), false)
+	s.failures.note(auditEvent("", "conn.refused", "", "failure", capText(src, failSourceMax)), false)
 }

@@ -31,6 +31,8 @@ type config struct {
 	idleAgents  int
 	busySess    int
 	busyFor     time.Duration
+	floodN      int
+	floodRate   int
 	skip        map[string]bool
 	resultsPath string
 }
@@ -55,6 +57,8 @@ func loadConfig() *config {
 		idleAgents:  int(envInt("BENCH_IDLE_AGENTS", pick(10000, 200))),
 		busySess:    int(envInt("BENCH_BUSY_SESSIONS", pick(500, 20))),
 		busyFor:     time.Duration(envInt("BENCH_BUSY_SECONDS", pick(20, 5))) * time.Second,
+		floodN:      int(envInt("BENCH_FLOOD_N", pick(50, 20))),
+		floodRate:   int(envInt("BENCH_FLOOD_RATE", 1000)),
 		skip:        map[string]bool{},
 		resultsPath: os.Getenv("BENCH_RESULTS"),
 	}
@@ -140,6 +144,7 @@ func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table) erro
 		{"setup", func() error { return benchSetup(ctx, cfg, te, se, t) }},
 		{"files", func() error { return benchFiles(ctx, cfg, te, se, t, filepath.Join(dir, "files")) }},
 		{"recording", func() error { return benchRecording(ctx, cfg, te, t) }},
+		{"flood", func() error { return benchFlood(ctx, cfg, te, t) }},
 		{"idle", func() error { return benchIdle(ctx, cfg, te, t) }},
 		{"busy", func() error { return benchBusy(ctx, cfg, te, t) }},
 	}
