@@ -109,8 +109,8 @@ func (c *limitedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// connSource is what the per-source cap counts: the IP address, or for IPv6
-// its /64, which one host usually holds whole.
+// connSource is what the per-source cap counts: the IP address, or for
+// IPv6 its /64, which one host usually holds whole.
 func connSource(a net.Addr) string {
 	ap, err := netip.ParseAddrPort(a.String())
 	if err != nil {

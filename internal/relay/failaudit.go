@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"tether/internal/audit"
-	"tether/internal/sanitize"
 )
 
 // Bounds on what an unauthenticated failure writes to the audit log.
@@ -22,19 +21,24 @@ const (
 	failSamples    = 4   // distinct targets named in a summary
 	failActions    = 8   // distinct actions counted in a summary
 	failSourceMax  = 64  // bytes of a source address
+	// failBurst is how many failures of one source per window are written
+	// in full before the rest are only counted: a few failed sign-ins stay
+	// individually visible, a flood becomes a summary.
+	failBurst = 8
 )
 
 // actionFailures is the summary entry's action.
 const actionFailures = "auth.failures"
 
 // failureLog bounds the audit entries that peers who have not authenticated
-// can cause. The first failure from a source in each window is written in
-// full (fields capped); the rest are only counted, and at the end of the
-// window each source that had more gets one summary entry (count, actions,
-// a few sample targets). Beyond maxSrc sources per window, failures are
-// summarised together under one entry. So in one window a source writes at
-// most two entries and all anonymous peers together at most 2·maxSrc+1,
-// each of bounded size. Safe for concurrent use.
+// can cause. The first failBurst failures from a source in each window are
+// written in full (fields capped); the rest are only counted, and at the
+// end of the window each source that had more gets one summary entry
+// (count, actions, a few sample targets). Beyond maxSrc sources per window,
+// failures are summarised together under one entry. So in one window a
+// source writes at most failBurst+1 entries and all anonymous peers
+// together at most (failBurst+1)·maxSrc+1, each of bounded size. Safe for
+// concurrent use.
 type failureLog struct {
 	interval time.Duration
 	maxSrc   int
@@ -46,9 +50,10 @@ type failureLog struct {
 	otherNo map[string]struct{} // sources summarised as others (up to maxSrc)
 }
 
-// failures are one source's failures not yet written.
+// failures are one source's failures in this window.
 type failures struct {
-	count   int
+	written int // in full
+	count   int // only counted, for the summary
 	actions map[string]int
 	targets []string
 }
@@ -64,8 +69,9 @@ func anonymousFailure(e audit.Event) bool {
 	return e.ActorID == "" && e.Outcome == "failure" && e.Source != ""
 }
 
-// capEvent bounds every field a peer may control, made inert for a
-// terminal.
+// capEvent bounds every field a peer may control. The text is kept as
+// sent (cut on a character boundary): the audit export, not the log,
+// makes it safe to display.
 func capEvent(e audit.Event) audit.Event {
 	e.Target = capText(e.Target, failTargetMax)
 	e.Source = capText(e.Source, failSourceMax)
@@ -79,22 +85,24 @@ func capEvent(e audit.Event) audit.Event {
 	return e
 }
 
-// capText is s made inert (sanitize.Display) and cut to at most n bytes
-// on a character boundary.
+// capText cuts s to at most n bytes without splitting a UTF-8 sequence.
 func capText(s string, n int) string {
-	if len(s) > 4*n {
-		s = s[:4*n] // Display need not see what it would cut anyway
+	if len(s) <= n {
+		return s
 	}
-	s = sanitize.Display(s, n)
-	for len(s) > n {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
+	s = s[:n]
+	for i := 0; i < utf8.UTFMax && len(s) > 0; i++ {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
 	}
 	return s
 }
 
 // note counts e (already capped). It reports whether e is to be written
-// now: the first failure of its source in this window, if mayWrite.
+// now: one of the first failBurst failures of its source in this window,
+// if mayWrite.
 func (f *failureLog) note(e audit.Event, mayWrite bool) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -109,9 +117,10 @@ func (f *failureLog) note(e audit.Event, mayWrite bool) bool {
 		}
 		fs = &failures{}
 		f.bySrc[e.Source] = fs
-		if mayWrite {
-			return true
-		}
+	}
+	if mayWrite && fs.written < failBurst {
+		fs.written++
+		return true
 	}
 	fs.add(e)
 	return false

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"tether/internal/audit"
 )
@@ -88,26 +89,29 @@ func TestBodyLimits(t *testing.T) {
 }
 
 // TestFailureLogBounds floods the failure log from many sources: at most
-// one full entry per source and window, one summary per source, one for
-// the sources beyond the cap, and every field capped.
+// failBurst full entries per source and window, one summary per source,
+// one for the sources beyond the cap, every field capped, and the counts
+// add up.
 func TestFailureLogBounds(t *testing.T) {
 	var written []audit.Event
-	f := newFailureLog(Limits{FailureInterval: time.Minute, MaxFailureSources: 16}, func(e audit.Event) { written = append(written, e) })
-	huge := strings.Repeat("\x1b[31mX", 5000)
+	const sources, each, maxSrc = 100, 100, 16
+	f := newFailureLog(Limits{FailureInterval: time.Minute, MaxFailureSources: maxSrc}, func(e audit.Event) { written = append(written, e) })
+	huge := strings.Repeat("é\x1b[31mX", 5000)
 	immediate := 0
-	for i := range 10000 {
-		e := capEvent(auditEvent("", fmt.Sprintf("act%d", i%20), huge+fmt.Sprint(i), "failure", fmt.Sprintf("10.0.%d.%d", i%100/10, i%10), "reason", huge, "a", huge, "b", "x", "c", "y", "d", "z"))
+	for i := range sources * each {
+		e := capEvent(auditEvent("", fmt.Sprintf("act%d", i%20), huge+fmt.Sprint(i), "failure", fmt.Sprintf("10.0.%d.%d", i%sources/10, i%10),
+			"reason", huge, "a", huge, "b", "x", "c", "y", "d", "z"))
 		if f.note(e, true) {
 			immediate++
 			written = append(written, e)
 		}
 	}
-	if immediate != 16 {
-		t.Fatalf("%d entries written at once, want 16 (one per source up to the cap)", immediate)
+	if immediate != maxSrc*failBurst {
+		t.Fatalf("%d entries written at once, want %d (%d per source, up to %d sources)", immediate, maxSrc*failBurst, failBurst, maxSrc)
 	}
 	f.flush()
-	if len(written) != 16+16+1 {
-		t.Fatalf("%d entries after a window, want %d", len(written), 16+16+1)
+	if want := maxSrc*failBurst + maxSrc + 1; len(written) != want {
+		t.Fatalf("%d entries after a window, want %d", len(written), want)
 	}
 	total := 0
 	for _, e := range written {
@@ -115,8 +119,8 @@ func TestFailureLogBounds(t *testing.T) {
 		if len(b) > 2048 {
 			t.Fatalf("entry of %d bytes: %.200s", len(b), b)
 		}
-		if strings.Contains(string(b), "\x1b") || strings.Contains(string(b), `\u001b`) {
-			t.Fatalf("escape sequence kept: %.200s", b)
+		if len(e.Target) > failTargetMax || !utf8.ValidString(e.Target) {
+			t.Fatalf("target %q not cut to %d bytes of UTF-8", e.Target, failTargetMax)
 		}
 		if len(e.Details) > failDetailKeys+1 {
 			t.Fatalf("%d details kept", len(e.Details))
@@ -127,13 +131,17 @@ func TestFailureLogBounds(t *testing.T) {
 			total += n
 		}
 	}
-	if total+immediate != 10000 {
-		t.Fatalf("summaries count %d + %d written = %d failures, want 10000", total, immediate, total+immediate)
+	if total+immediate != sources*each {
+		t.Fatalf("summaries count %d + %d written = %d failures, want %d", total, immediate, total+immediate, sources*each)
 	}
 	written = nil
 	f.flush()
 	if len(written) != 0 {
 		t.Fatalf("an empty window wrote %d entries", len(written))
+	}
+	// A new window writes a source's first failures in full again.
+	if !f.note(capEvent(auditEvent("", "login", "x", "failure", "10.0.0.1")), true) {
+		t.Fatal("the first failure of a new window was not written")
 	}
 }
 

@@ -29,7 +29,8 @@ type Limits struct {
 	// MaxPreAuth caps all connections held open before they authenticate.
 	MaxPreAuth int
 	// FailureInterval is the window over which unauthenticated failures
-	// from one source are summarised into one audit entry.
+	// from one source beyond the first few are summarised into one audit
+	// entry.
 	FailureInterval time.Duration
 	// MaxFailureSources caps how many sources get entries of their own per
 	// window; failures from any more are summarised together.
@@ -45,7 +46,7 @@ var DefaultLimits = Limits{
 	MaxPreAuthPerSource: 64,
 	MaxPreAuth:          1024,
 	FailureInterval:     time.Minute,
-	MaxFailureSources:   256,
+	MaxFailureSources:   128,
 }
 
 // fill replaces zero fields with the defaults and checks the rest.
