@@ -587,7 +587,7 @@ func TestFloodOversizedAndGarbageBodies(t *testing.T) {
 		{"login, 4 MiB body", head("POST", protocol.PathLogin, "", "Content-Length: 4194304\r\n"), big(4 << 20), "", 413, "at most 8192 bytes"},
 		{"login, 64 MiB claimed, 1 KiB sent", head("POST", protocol.PathLogin, "", "Content-Length: 67108864\r\n"), big(1 << 10), "", 413, "at most 8192 bytes"},
 		{"login, 4 MiB chunked", head("POST", protocol.PathLogin, "", "Transfer-Encoding: chunked\r\n"), chunked(big(4 << 20)), "", 413, "at most 8192 bytes"},
-		{"login, 9 KiB, just over", head("POST", protocol.PathLogin, "", "Content-Length: 9216\r\n"), big(9216), "", 413, "request body too large"},
+		{"login, 9 KiB, just over", head("POST", protocol.PathLogin, "", "Content-Length: 9216\r\n"), big(9216), "", 413, "request body too long"},
 		{"login, garbage JSON", head("POST", protocol.PathLogin, "", ""), nil, "{{{{not json", 400, "malformed request body"},
 		{"login, binary garbage", head("POST", protocol.PathLogin, "", ""), nil, "\x00\xff\xfe\x01\x02\x03", 400, "malformed request body"},
 		{"login, unknown field", head("POST", protocol.PathLogin, "", ""), nil, `{"admin":true}`, 400, "malformed request body"},

@@ -140,7 +140,7 @@ func readJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errf(http.StatusRequestEntityTooLarge, "send a smaller request", "request body too large: at most %d bytes", mbe.Limit)
+			return errf(http.StatusRequestEntityTooLarge, "send a smaller request", "request body too long: at most %d bytes", mbe.Limit)
 		}
 		return errf(http.StatusBadRequest, "", "malformed request body: %v", err)
 	}

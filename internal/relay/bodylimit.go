@@ -3,11 +3,13 @@ package relay
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"tether/internal/password"
 	"tether/internal/protocol"
 )
 
@@ -80,8 +82,12 @@ func (s *Server) limitBody(rt route) http.Handler {
 
 // tooLarge is the answer to a body over the route's limit.
 func tooLarge(r *http.Request, limit int64) *apiError {
-	return errf(http.StatusRequestEntityTooLarge, "send a smaller request",
-		"request body too large: %s %s accepts at most %d bytes", r.Method, r.URL.Path, limit)
+	hint := "send a smaller request"
+	if limit < MaxAPIBody && r.Method == http.MethodPost {
+		hint = fmt.Sprintf("a password is at most %d bytes; send a smaller request", password.MaxLength)
+	}
+	return errf(http.StatusRequestEntityTooLarge, hint,
+		"request body too long: %s %s accepts at most %d bytes", r.Method, r.URL.Path, limit)
 }
 
 // bufferBody reads r's (MaxBytesReader-bounded) body in full and replaces
