@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"tether/internal/protocol"
@@ -232,6 +233,13 @@ func loginTimes(ctx context.Context, te *tetherEnv, n, first int) ([]time.Durati
 	return out, nil
 }
 
+// selfCPU is this process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // msList renders durations in whole milliseconds.
 func msList(ds []time.Duration) []int64 {
 	out := make([]int64, len(ds))
@@ -289,6 +297,8 @@ func benchFlood(ctx context.Context, cfg *config, te *tetherEnv, t *table) error
 	setupFlood := t.add(newRow(fmt.Sprintf("session setup p99, %d runs, under the flood", n), "ms", 1))
 	rssRow := t.add(newRow("relay RSS growth under the flood, peak", "MiB", 1))
 	fdRow := t.add(newRow("relay open files under the flood, peak", "files", 0))
+	cpuRow := t.add(newRow("relay CPU under the flood", "% of a core", 0))
+	atkRow := t.add(newRow("the flood's own CPU (attacker, same machine)", "% of a core", 0))
 	loginFlood.target = "≤ 2× unloaded"
 	loginFlood.check = func(r *row) (bool, bool) { return r.tether <= 2*loginAlone.tether, !math.IsNaN(r.tether) }
 	setupFlood.target = "≤ 2× unloaded"
@@ -316,6 +326,8 @@ func benchFlood(ctx context.Context, cfg *config, te *tetherEnv, t *table) error
 	rss0, _ := rssKiB(pid)
 	fd0 := fdCount(pid)
 	pk := samplePeaks(pid)
+	rc0, _ := cpuTime(pid)
+	ac0 := selfCPU()
 	fl := newFlooder(te)
 	fl.noPasswords = os.Getenv("BENCH_FLOOD_PASSWORDS") == "0"
 	if fl.noPasswords {
@@ -331,7 +343,11 @@ func benchFlood(ctx context.Context, cfg *config, te *tetherEnv, t *table) error
 		sds, lerr = setupTimes(ctx, setup, n)
 	}
 	sent, floodFor := fl.sent.Load(), time.Since(floodStart)+3*time.Second
+	rc1, _ := cpuTime(pid)
+	ac1 := selfCPU()
 	fl.halt()
+	cpuRow.tether = 100 * (rc1 - rc0).Seconds() / floodFor.Seconds()
+	atkRow.tether = 100 * (ac1 - ac0).Seconds() / floodFor.Seconds()
 	pk.end()
 	if lerr != nil {
 		return fmt.Errorf("under the flood: %w", lerr)
