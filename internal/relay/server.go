@@ -209,8 +209,8 @@ func (s *Server) pruneAuditDaily(ctx context.Context) {
 // record appends an audit event, logging (never failing the caller) on
 // error. A failure of a peer that has not authenticated (no actor, a
 // source) has its fields capped and goes through the failure log, which
-// writes at most the first per source and window in full and summarises
-// the rest.
+// writes only the first few per source and window in full and summarises
+// the rest (failureLog).
 func (s *Server) record(e audit.Event) {
 	if anonymousFailure(e) {
 		if e = capEvent(e); !s.failures.note(e, true) {
