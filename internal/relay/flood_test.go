@@ -2,9 +2,11 @@ package relay
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -160,4 +162,95 @@ func TestParseLimits(t *testing.T) {
 			t.Errorf("ParseLimits(%q) accepted", bad)
 		}
 	}
+}
+
+// TestConnLimiterCountsUntilAuthenticated drives the listener wrapper with
+// real loopback connections from two source addresses: the caps refuse the
+// excess at once, and closing or authenticating a connection frees its
+// place.
+func TestConnLimiterCountsUntilAuthenticated(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refusedMu sync.Mutex
+	refused := map[string]int{}
+	cl := newConnLimiter(ln, Limits{MaxPreAuthPerSource: 2, MaxPreAuth: 3}, func(src string) {
+		refusedMu.Lock()
+		refused[src]++
+		refusedMu.Unlock()
+	})
+	defer cl.Close()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := cl.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func(ip string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		c, err := d.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	next := func() *limitedConn {
+		select {
+		case c := <-accepted:
+			return c.(*limitedConn)
+		case <-time.After(2 * time.Second):
+			return nil
+		}
+	}
+	refusedFrom := func(src string) int { refusedMu.Lock(); defer refusedMu.Unlock(); return refused[src] }
+	a1, a2 := dial("127.0.0.2"), dial("127.0.0.2")
+	s1, s2 := next(), next()
+	if s1 == nil || s2 == nil {
+		t.Fatal("connections within the caps not accepted")
+	}
+	dial("127.0.0.2") // over the per-source cap
+	b1 := dial("127.0.0.3")
+	sb := next()
+	if sb == nil || sb.src != "127.0.0.3" {
+		t.Fatalf("another source's connection not accepted: %+v", sb)
+	}
+	if refusedFrom("127.0.0.2") != 1 {
+		t.Fatalf("refusals from 127.0.0.2: %d, want 1", refusedFrom("127.0.0.2"))
+	}
+	dial("127.0.0.4") // over the total cap (3)
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	eventually("a refusal over the total cap", func() bool { return refusedFrom("127.0.0.4") == 1 })
+	if total, _ := cl.counts(""); total != 3 {
+		t.Fatalf("total %d, want 3", total)
+	}
+	// Authenticating one and closing another frees two places.
+	ctx := context.WithValue(context.Background(), connCtxKey{}, cl.lookup(s1.key))
+	s := &Server{conns: cl}
+	s.connAuthenticated(ctx)
+	s.connAuthenticated(ctx) // twice is harmless
+	s2.Close()
+	s1.Close() // closing an authenticated one releases nothing more
+	if total, from := cl.counts("127.0.0.2"); total != 1 || from != 0 {
+		t.Fatalf("after release: total %d, from 127.0.0.2 %d; want 1, 0", total, from)
+	}
+	dial("127.0.0.2")
+	dial("127.0.0.2")
+	if next() == nil || next() == nil {
+		t.Fatal("freed places not reused")
+	}
+	_, _, _ = a1, a2, b1
 }
