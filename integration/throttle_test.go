@@ -182,6 +182,15 @@ func TestSignInThrottleProtectsTheSuperadmin(t *testing.T) {
 	if st, n := userState(t, admin, "carol"); st != "active" || n != burst[http.StatusUnauthorized] {
 		t.Fatalf("after the burst carol is %s with %d failures, want active", st, n)
 	}
+	// carol is backing off for new addresses; an administrator's unlock
+	// clears that too, so she signs in from one at once.
+	if a := e.loginFrom(t, "127.0.0.90", "carol", carol.pw); a.status != http.StatusTooManyRequests {
+		t.Fatalf("carol from a new address during her back-off: got %d %q, want 429", a.status, a.msg)
+	}
+	admin.must("", "users", "unlock", "carol")
+	if a := e.loginFrom(t, "127.0.0.90", "carol", carol.pw); a.status != http.StatusOK {
+		t.Fatalf("carol from a new address after the unlock: got %d %q, want 200", a.status, a.msg)
+	}
 
 	// One source spraying names runs out of its own budget (5 failures)...
 	sprayer := "127.0.0.20"

@@ -431,7 +431,12 @@ func (s *Server) userOp(auditAction, verb string, fn userOpFunc) func(http.Respo
 }
 
 func (s *Server) handleUserUnlock() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.userAction("unlock", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
+	return s.userAction("unlock", func(r *http.Request, p *principal, target *store.User) (func(*store.User) error, string, error) {
+		// An unlock also clears the name's sign-in back-off (throttle.go),
+		// so the user is not held up from a new address afterwards.
+		if err := s.db.ForgetThrottle(s.acctFailKey(target.Username)); err != nil {
+			return nil, "", fmt.Errorf("clear the sign-in back-off: %w", err)
+		}
 		return func(u *store.User) error {
 			if u.State == store.UserLocked {
 				u.State = store.UserActive
