@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"tether/internal/consent"
@@ -174,6 +175,7 @@ func (s *session) revoke(caps []string) bool {
 	s.setGranted(ctx, kept, true, why)
 	s.files.abortDirections(!protocol.Covers(kept, protocol.CapFilesTo), !protocol.Covers(kept, protocol.CapFilesFrom), why)
 	s.rec.marker("%s", why)
+	s.console.notice("Revoked %s.", strings.Join(gone, ", "))
 	s.ch.SendJSON(ctx, protocol.InCapRevoked, protocol.Consent{Granted: true, Caps: kept, Why: why})
 	s.console.status(s)
 	return true

@@ -29,7 +29,7 @@ type files struct {
 
 	mu   sync.Mutex
 	puts map[uint32]*put
-	gets map[uint32]context.CancelFunc
+	gets map[uint32]context.CancelCauseFunc
 }
 
 // put is one upload being received.
@@ -54,7 +54,7 @@ func openFiles(s *session) (*files, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &files{s: s, home: home, root: root, puts: map[uint32]*put{}, gets: map[uint32]context.CancelFunc{}}, nil
+	return &files{s: s, home: home, root: root, puts: map[uint32]*put{}, gets: map[uint32]context.CancelCauseFunc{}}, nil
 }
 
 // busy reports whether a transfer is in progress.
@@ -268,7 +268,7 @@ func (fl *files) abortDirections(puts, gets bool, why string) {
 	}
 	if gets {
 		for _, cancel := range fl.gets {
-			cancel()
+			cancel(errors.New(why))
 		}
 	}
 	fl.mu.Unlock()

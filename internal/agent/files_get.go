@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,19 +33,19 @@ func (fl *files) startGet(ctx context.Context, o protocol.FileOpen) error {
 	if fi.IsDir() && !o.Recursive {
 		return fmt.Errorf("%s is a directory (use -r)", rel)
 	}
-	gctx, cancel := context.WithCancel(ctx)
+	gctx, cancel := context.WithCancelCause(ctx)
 	fl.mu.Lock()
 	fl.gets[o.ID] = cancel
 	fl.mu.Unlock()
 	go func() {
 		err := fl.sendTree(gctx, o.ID, rel, o.Path, fi)
 		if gctx.Err() != nil && err == nil {
-			err = errors.New("stopped")
+			err = fmt.Errorf("stopped: %w", context.Cause(gctx))
 		}
 		fl.mu.Lock()
 		delete(fl.gets, o.ID)
 		fl.mu.Unlock()
-		cancel()
+		cancel(nil)
 		fl.answer(ctx, protocol.FileResult{ID: o.ID, OK: err == nil, Error: errText(err)})
 	}()
 	return nil
