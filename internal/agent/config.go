@@ -2,6 +2,23 @@
 // supported, enrolls it with the relay, stays connected, and serves sessions —
 // asking the end user's consent, running the shell in a PTY, and locking the
 // screen when a session ends, whatever ended it.
+//
+// The agent enforces exactly what the end user granted. files:to-device
+// alone cannot write hidden files or folders, or folders whose contents a
+// system starts on its own (see sensitivePath), as asked or through
+// symbolic links; that needs the shell too. Every capability can be revoked
+// by its own name, also from sessions reusing the consent. The end user's
+// "end" and "revoke" come before any prompt, and the technician's
+// capability requests are limited.
+//
+// A session's end kills every process it started. On Linux, where the
+// agent's own cgroup v2 directory is writable by it, each session's process
+// starts in a child cgroup made for it and the end writes cgroup.kill;
+// elsewhere on Linux the agent is a child subreaper, marks session
+// processes in their environment (TETHER_SESSION_PROC) and kills the
+// shell's process group and session, the marked processes and all their
+// descendants, found through /proc. Other Unix systems get the process
+// group only.
 package agent
 
 import (
