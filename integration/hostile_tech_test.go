@@ -349,6 +349,23 @@ func TestToDeviceAloneCannotPlantCode(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(d.userHome, ".ssh", "authorized_keys")); string(b) != string(evil) {
 		t.Errorf("with the shell granted, authorized_keys was not written: %q", b)
 	}
+
+	// A session reusing consent (tech cp --session) may write there only
+	// when its parent holds the shell.
+	for _, parentCaps := range [][]string{{protocol.CapFilesTo}, {protocol.CapFiles}, {protocol.CapShell, protocol.CapFilesTo}} {
+		parent, pid, cs, err := e.rawOpen(t, e.tech, &protocol.Control{Device: d.name, Caps: parentCaps}, nil)
+		if err != nil || !cs.Granted {
+			t.Fatalf("parent %v: %v %+v", parentCaps, err, cs)
+		}
+		child, _, cs, err := e.rawOpen(t, e.tech, &protocol.Control{Device: d.name, Caps: []string{protocol.CapFilesTo}, Parent: pid}, childOf(parent))
+		if err != nil || !cs.Granted {
+			t.Fatalf("child of %v: %v %+v", parentCaps, err, cs)
+		}
+		r := rawPut(t, child, ".profile", "", []byte("child of "+strings.Join(parentCaps, "+")), true)
+		if want := parentCaps[0] == protocol.CapShell; r.OK != want {
+			t.Errorf("child of a session granted %v wrote .profile: %v (%s), want %v", parentCaps, r.OK, r.Error, want)
+		}
+	}
 }
 
 // TestTerminalPromptWarnsAboutToDevice shows the end user, in plain words,

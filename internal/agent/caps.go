@@ -222,7 +222,7 @@ func revoked(g string, caps []string) bool {
 func (s *session) consentRequest(caps []string) consent.Request {
 	return consent.Request{SessionID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser,
 		Org: s.info.Org, Capabilities: caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
-		Reason: s.info.Reason, ShellGranted: s.hasCap(protocol.CapShell)}
+		Reason: s.info.Reason, ShellGranted: s.shellGranted()}
 }
 
 // fileMoved records a finished transfer: a recording marker, and a report

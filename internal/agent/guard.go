@@ -112,12 +112,23 @@ func resolve(root *os.Root, rel string) (string, error) {
 	return done, nil
 }
 
+// shellGranted reports whether the end user lets this technician run
+// commands: in this session, or in the live parent session whose consent
+// this one reuses.
+func (s *session) shellGranted() bool {
+	s.capMu.Lock()
+	parent := s.parent
+	s.capMu.Unlock()
+	return s.hasCap(protocol.CapShell) || (parent != nil && parent.hasCap(protocol.CapShell))
+}
+
 // checkWrite refuses a write to rel (a file or a folder to create or
-// replace) that could lead to code execution, unless the shell is granted:
+// replace) that could lead to code execution, unless the shell is granted
+// (see shellGranted):
 // both the path as asked and the path after following symbolic links are
 // checked, so a link planted earlier cannot route around it.
 func (fl *files) checkWrite(rel string) error {
-	if fl.s.hasCap(protocol.CapShell) {
+	if fl.s.shellGranted() {
 		return nil
 	}
 	why := sensitivePath(rel)
