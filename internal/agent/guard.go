@@ -135,7 +135,10 @@ func (fl *files) checkWrite(rel string) error {
 	if why == "" {
 		real, err := resolve(fl.root, rel)
 		if err != nil {
-			return fmt.Errorf("cannot write %s: %w", rel, err)
+			// A link out of the root, absolute or looping: os.Root refuses
+			// to write through it, and says why; a final link is replaced,
+			// not followed.
+			return nil
 		}
 		if why = sensitivePath(real); why != "" {
 			why = "leads through a symbolic link to " + real + ", which " + why

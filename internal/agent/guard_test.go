@@ -128,6 +128,8 @@ func TestCheckWrite(t *testing.T) {
 		{"docs/up/.profile", true},
 		{"docs/report.txt", false},
 		{"docs/plain/report.txt", false},
+		{"out/passwd", false}, // os.Root refuses it
+		{"loop", false},       // replaced, not followed
 	}
 	for _, caps := range [][]string{{protocol.CapFilesTo}, {protocol.CapFiles}, {protocol.CapFilesTo, protocol.CapShell}} {
 		fl := &files{s: &session{granted: caps}, root: r}
