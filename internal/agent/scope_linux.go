@@ -207,6 +207,7 @@ func (sc *scope) waited(pid int) {
 func (sc *scope) kill() {
 	sc.closeFD()
 	if sc.cgroup != "" {
+		adopt(sc.cgroupMembers())
 		killCgroup(sc.cgroup)
 	}
 	if sc.pid > 0 {
@@ -216,13 +217,49 @@ func (sc *scope) kill() {
 			if len(victims) == 0 {
 				break
 			}
-			for _, pid := range victims {
+			adopt(victims)
+			for pid := range victims {
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	reapAdopted()
+	for range 20 { // the killed take a moment to become zombies
+		if reapAdopted() == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	scopesMu.Lock()
+	delete(marks, sc.id)
+	scopesMu.Unlock()
+}
+
+// adopt remembers which of victims are the agent's children (orphans it
+// adopted), so that their zombies are reaped once they are killed.
+func adopt(victims map[int]procInfo) {
+	self := os.Getpid()
+	scopesMu.Lock()
+	defer scopesMu.Unlock()
+	for pid, pi := range victims {
+		if pi.ppid == self && !shells[pid] {
+			adopted[pid] = true
+		}
+	}
+}
+
+// cgroupMembers returns the processes in the scope's cgroup.
+func (sc *scope) cgroupMembers() map[int]procInfo {
+	b, _ := os.ReadFile(filepath.Join(sc.cgroup, "cgroup.procs"))
+	out := map[int]procInfo{}
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			if pi, ok := readProc(pid); ok {
+				out[pid] = pi
+			}
+		}
+	}
+	return out
 }
 
 // killCgroup kills everything in dir and removes it.
@@ -312,7 +349,7 @@ func marker(pid int) string {
 // members returns the live processes of the scope: the shell's process
 // group and session, processes marked with the session's ID, and all their
 // descendants.
-func (sc *scope) members() []int {
+func (sc *scope) members() map[int]procInfo {
 	procs := allProcs()
 	self := os.Getpid()
 	in := map[int]bool{}
@@ -332,9 +369,9 @@ func (sc *scope) members() []int {
 			}
 		}
 	}
-	out := make([]int, 0, len(in))
+	out := make(map[int]procInfo, len(in))
 	for pid := range in {
-		out = append(out, pid)
+		out[pid] = procs[pid]
 	}
 	return out
 }
@@ -345,18 +382,21 @@ var adopted = map[int]bool{}
 
 // reapAdopted reaps the agent's zombie children that came from sessions:
 // orphans adopted through the subreaper (never the shells os/exec waits
-// for, nor other commands the agent runs).
-func reapAdopted() {
+// for, nor other commands the agent runs). It returns how many adopted
+// orphans are still waiting to die.
+func reapAdopted() int {
 	self := os.Getpid()
 	scopesMu.Lock()
 	defer scopesMu.Unlock()
+	waiting := 0
 	for pid, pi := range allProcs() {
 		if pi.ppid != self || shells[pid] {
 			continue
 		}
 		if !pi.zombie {
-			if marks[marker(pid)] {
+			if adopted[pid] || marks[marker(pid)] {
 				adopted[pid] = true
+				waiting++
 			}
 			continue
 		}
@@ -367,6 +407,12 @@ func reapAdopted() {
 			}
 		}
 	}
+	for pid := range adopted { // gone without us (reused PIDs are not ours)
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+			delete(adopted, pid)
+		}
+	}
+	return waiting
 }
 
 // reapEvery is how often adopted orphans are looked for.

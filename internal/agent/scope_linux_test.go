@@ -58,6 +58,12 @@ func TestScopeKillsEscapedProcesses(t *testing.T) {
 				}
 				pr.kill()
 				eventuallyTrue(t, "every escaped process to die", func() bool { return len(withArg(mark)) == 0 })
+				if z := zombieChildren(); len(z) > 0 {
+					for _, pid := range z {
+						b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+						t.Errorf("adopted orphan left as a zombie: %s", b)
+					}
+				}
 			})
 		}
 	}
@@ -87,4 +93,15 @@ func eventuallyTrue(t *testing.T, what string, cond func() bool) {
 		time.Sleep(30 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// zombieChildren returns this process's children that died unreaped.
+func zombieChildren() []int {
+	var out []int
+	for pid, pi := range allProcs() {
+		if pi.ppid == os.Getpid() && pi.zombie {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
