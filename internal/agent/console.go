@@ -152,15 +152,16 @@ func (c *console) revoke(arg string) {
 	live := c.live()
 	granted := make([]string, 0, len(live))
 	for _, s := range live {
-		granted = append(granted, strings.Join(s.grantedCaps(), ", "))
+		granted = append(granted, orNothing(strings.Join(s.grantedCaps(), ", ")))
 	}
-	any := false
+	matched := false
 	for _, s := range live {
 		if s.revoke(caps) {
-			any = true
+			matched = true
 		}
 	}
-	if !any {
+	if !matched {
+		slices.Sort(granted)
 		fmt.Fprintf(c.out, "Nothing revoked: %s is not granted. Granted now: %s.\n",
 			strings.Join(caps, ", "), orNothing(strings.Join(slices.Compact(granted), "; ")))
 	}
