@@ -127,7 +127,9 @@ func (c *console) command(cmd string) {
 func (c *console) endAll() int {
 	live := c.live()
 	for _, s := range live {
-		s.end("ended by the end user")
+		// At once and side by side: no session waits for another's
+		// goodbye to the relay, and the terminal stays responsive.
+		go s.end("ended by the end user")
 	}
 	return len(live)
 }

@@ -149,7 +149,7 @@ func (fl *files) sendEntry(ctx context.Context, id uint32, e getEntry, entries, 
 	h := protocol.FileHeader{ID: id, Path: e.out, Mode: uint32(e.fi.Mode().Perm()), Entries: entries, Total: total}
 	if e.fi.IsDir() {
 		h.Dir = true
-		return fl.s.ch.SendJSON(ctx, protocol.InFileHeader, h)
+		return fl.s.ch.SendJSON(sendCtx(ctx), protocol.InFileHeader, h)
 	}
 	h.Size = e.fi.Size()
 	return fl.sendFile(ctx, id, e.rel, h)
@@ -163,7 +163,7 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel string, h protocol
 		return err
 	}
 	defer f.Close()
-	if err := fl.s.ch.SendJSON(ctx, protocol.InFileHeader, h); err != nil {
+	if err := fl.s.ch.SendJSON(sendCtx(ctx), protocol.InFileHeader, h); err != nil {
 		return err
 	}
 	fl.s.console.notice("⇡ Sending %s (%s) to the technician", sanitize.Display(rel, 120), humanSize(h.Size))
@@ -176,7 +176,7 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel string, h protocol
 		}
 		n += int64(len(b))
 		msg = protocol.AppendFileData(msg[:0], id, b)
-		return fl.s.ch.SendMsg(ctx, msg)
+		return fl.s.ch.SendMsg(sendCtx(ctx), msg)
 	})
 	if err != nil {
 		return err
@@ -186,5 +186,10 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel string, h protocol
 	}
 	hexSum := hex.EncodeToString(sum.Sum(nil))
 	fl.s.fileMoved("download", rel, n, hexSum)
-	return fl.s.ch.SendJSON(ctx, protocol.InFileDone, protocol.FileDone{ID: id, Size: n, SHA256: hexSum})
+	return fl.s.ch.SendJSON(sendCtx(ctx), protocol.InFileDone, protocol.FileDone{ID: id, Size: n, SHA256: hexSum})
 }
+
+// sendCtx is the context for one send of a download: a stop (a revocation)
+// is checked between sends and must not cut a message in half, which would
+// close the whole connection; the session's end closes it anyway.
+func sendCtx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
