@@ -521,6 +521,37 @@ func TestRevokeEachCapabilityByName(t *testing.T) {
 		agent.expectSince(m, "Session ended", 5*time.Second)
 	})
 
+	t.Run("in-flight upload stops, downloads go on", func(t *testing.T) {
+		parent, _ := e.openGranted(t, agent, d, nil, protocol.CapShell, protocol.CapFiles)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		id := nextOp()
+		parent.SendJSON(ctx, protocol.InFileOpen, protocol.FileOpen{ID: id, Op: protocol.FilePut, Path: "upload.bin", Size: 1 << 30})
+		if r, err := fileResult(ctx, parent, id); err != nil || !r.OK {
+			t.Fatalf("open upload: %+v %v", r, err)
+		}
+		parent.SendMsg(ctx, protocol.AppendFileData(nil, id, make([]byte, 60000)))
+		m := agent.mark()
+		agent.send("revoke files:to-device\r")
+		agent.expectSince(m, "Revoked files:to-device", 5*time.Second)
+		r, err := fileResult(ctx, parent, id)
+		if err != nil || r.OK || !strings.Contains(r.Error, "revoked") {
+			t.Fatalf("upload after revoke: %+v %v", r, err)
+		}
+		if ents, _ := filepath.Glob(filepath.Join(d.userHome, "*.part")); len(ents) > 0 {
+			t.Errorf("partial upload left behind: %v", ents)
+		}
+		if _, err := os.Stat(filepath.Join(d.userHome, "upload.bin")); err == nil {
+			t.Errorf("the revoked upload was written")
+		}
+		if r := rawGet(t, parent, "report.txt"); !r.OK {
+			t.Errorf("download after revoking the other direction: %s", r.Error)
+		}
+		m = agent.mark()
+		agent.send("end\r")
+		agent.expectSince(m, "Session ended", 5*time.Second)
+	})
+
 	t.Run("revoke shell ends parent and child", func(t *testing.T) {
 		parent, _ := e.openGranted(t, agent, d, nil, protocol.CapShell, protocol.CapFiles)
 		child, _ := e.openGranted(t, agent, d, parent, protocol.CapFilesFrom)
