@@ -487,7 +487,7 @@ func TestRevokeEachCapabilityByName(t *testing.T) {
 			}
 			m = agent.mark()
 			agent.send("end\r")
-			agent.expectSince(m, "Session ended", 5*time.Second)
+			agent.expectSince(m, "Session ended", 15*time.Second)
 		})
 	}
 
@@ -518,7 +518,7 @@ func TestRevokeEachCapabilityByName(t *testing.T) {
 		}
 		m := agent.mark()
 		agent.send("end\r")
-		agent.expectSince(m, "Session ended", 5*time.Second)
+		agent.expectSince(m, "Session ended", 15*time.Second)
 	})
 
 	t.Run("in-flight upload stops, downloads go on", func(t *testing.T) {
@@ -549,7 +549,7 @@ func TestRevokeEachCapabilityByName(t *testing.T) {
 		}
 		m = agent.mark()
 		agent.send("end\r")
-		agent.expectSince(m, "Session ended", 5*time.Second)
+		agent.expectSince(m, "Session ended", 15*time.Second)
 	})
 
 	t.Run("revoke shell ends parent and child", func(t *testing.T) {
@@ -612,7 +612,7 @@ func TestCapRequestFloodCannotTakeTheTerminal(t *testing.T) {
 			if !strings.Contains(err.Error(), "ended by the end user") {
 				t.Fatalf("session end: %v", err)
 			}
-			agent.expectSince(m, "Session ended", 5*time.Second)
+			agent.expectSince(m, "Session ended", 15*time.Second)
 			if got := strings.Count(agent.screen()[m:], "Allow?"); got != 1 {
 				t.Fatalf("the end user saw %d prompts, want 1", got)
 			}
