@@ -604,6 +604,9 @@ func TestCapRequestFloodCannotTakeTheTerminal(t *testing.T) {
 				}
 			}
 			agent.expectSince(m, "Allow?", 5*time.Second)
+			// revoke is a command at the prompt too, not an answer.
+			agent.send("revoke clipboard\r")
+			agent.expectSince(m, "Nothing revoked: clipboard is not granted. Granted now: shell.", 5*time.Second)
 			agent.send("end\r")
 			p, err := awaitMsg(ctx, ch, protocol.InEnd)
 			if err == nil {
