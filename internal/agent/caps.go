@@ -6,17 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"tether/internal/consent"
 	"tether/internal/protocol"
 )
 
-// hasCap reports whether capability c is granted right now.
+// hasCap reports whether capability c is granted right now. A session
+// reusing its parent's consent has c only while the parent has it too, so a
+// revocation reaches it even before it hears of it.
 func (s *session) hasCap(c string) bool {
 	s.capMu.Lock()
-	defer s.capMu.Unlock()
-	return protocol.Covers(s.granted, c)
+	ok, parent := protocol.Covers(s.granted, c), s.parent
+	s.capMu.Unlock()
+	return ok && (parent == nil || parent.hasCap(c))
 }
 
 // grantedCaps returns a copy of what is granted.
@@ -57,7 +61,10 @@ func (s *session) maxDuration() time.Duration {
 }
 
 // requestCaps asks the end user again for capabilities requested
-// mid-session; the answer applies to that request only.
+// mid-session; the answer applies to that request only. At most one request
+// is pending per session, requests come no faster than
+// Config.CapRequestInterval and no more than Config.CapRequestBudget per
+// session: anything beyond is refused at once, without a prompt.
 func (s *session) requestCaps(ctx context.Context, p []byte) error {
 	var req protocol.CapRequest
 	if err := protocol.DecodeJSON(p, &req); err != nil {
@@ -73,9 +80,20 @@ func (s *session) requestCaps(ctx context.Context, p []byte) error {
 			return nil
 		}
 	}
+	if why := s.admitCapRequest(); why != "" {
+		s.rec.marker("capability request refused without asking: %s", why)
+		s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Caps: s.grantedCaps(), Why: why})
+		return nil
+	}
 	go func() { // the prompt may take a minute; keep reading meanwhile
+		defer s.capRequestDone()
+		pctx, cancel := s.untilEnded(ctx)
+		defer cancel()
 		creq := s.consentRequest(req.Caps)
-		d := s.decide(ctx, creq)
+		d := s.decide(pctx, creq)
+		if s.ending.Load() {
+			return
+		}
 		all := s.grantedCaps()
 		if d.Granted {
 			for _, c := range d.Capabilities {
@@ -94,17 +112,90 @@ func (s *session) requestCaps(ctx context.Context, p []byte) error {
 	return nil
 }
 
-// revoke takes capabilities away at the end user's word. Revoking the
-// shell ends the session; revoking files stops transfers at once.
-func (s *session) revoke(caps []string) {
+// admitCapRequest takes one capability request from the session's budget,
+// or says why it is refused without asking.
+func (s *session) admitCapRequest() string {
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
+	now := time.Now()
+	switch {
+	case s.capPending:
+		return "another capability request is still waiting for the end user's answer"
+	case s.capAsked >= s.cfg.CapRequestBudget:
+		return fmt.Sprintf("too many capability requests in this session (at most %d)", s.cfg.CapRequestBudget)
+	case !s.capLast.IsZero() && now.Sub(s.capLast) < s.cfg.CapRequestInterval:
+		return fmt.Sprintf("capability requests too frequent: wait %v between them", s.cfg.CapRequestInterval)
+	}
+	s.capPending = true
+	s.capAsked++
+	s.capLast = now
+	return ""
+}
+
+// capRequestDone marks the pending capability request answered; the
+// interval counts from the answer.
+func (s *session) capRequestDone() {
+	s.capMu.Lock()
+	s.capPending = false
+	s.capLast = time.Now()
+	s.capMu.Unlock()
+}
+
+// untilEnded returns a context cancelled when ctx is or the session ends,
+// so a prompt for an ended session closes at once.
+func (s *session) untilEnded(ctx context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.ended:
+			cancel()
+		case <-c.Done():
+		}
+	}()
+	return c, cancel
+}
+
+// revoke takes capabilities away at the end user's word and reports
+// whether anything was granted that caps names. Revoking the shell ends the
+// session; revoking a file direction stops transfers in that direction at
+// once. Sessions reusing this one's consent lose the same capabilities
+// (see hasCap).
+func (s *session) revoke(caps []string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if slices.Contains(caps, protocol.CapShell) {
+	if slices.Contains(caps, protocol.CapShell) && s.hasCap(protocol.CapShell) {
 		s.end("the end user revoked the shell")
-		return
+		return true
 	}
-	var kept, gone []string
-	for _, g := range s.grantedCaps() {
+	kept, gone := revokeCaps(s.grantedCaps(), caps)
+	if len(gone) == 0 {
+		return false
+	}
+	why := "revoked by the end user: " + capsLabel(gone)
+	s.setGranted(ctx, kept, true, why)
+	s.files.abortDirections(!protocol.Covers(kept, protocol.CapFilesTo), !protocol.Covers(kept, protocol.CapFilesFrom), why)
+	s.rec.marker("%s", why)
+	s.console.notice("Revoked %s.", strings.Join(gone, ", "))
+	s.ch.SendJSON(ctx, protocol.InCapRevoked, protocol.Consent{Granted: true, Caps: kept, Why: why})
+	s.console.status(s)
+	return true
+}
+
+// revokeCaps takes caps out of granted and returns what remains and what
+// was taken. Each file direction can be taken by its own name from a
+// "files" grant (the other direction stays), and "files" takes both.
+func revokeCaps(granted, caps []string) (kept, gone []string) {
+	for _, g := range granted {
+		if g == protocol.CapFiles {
+			for _, dir := range []string{protocol.CapFilesTo, protocol.CapFilesFrom} {
+				if revoked(dir, caps) {
+					gone = append(gone, dir)
+				} else {
+					kept = append(kept, dir)
+				}
+			}
+			continue
+		}
 		if revoked(g, caps) {
 			gone = append(gone, g)
 		} else {
@@ -112,16 +203,9 @@ func (s *session) revoke(caps []string) {
 		}
 	}
 	if len(gone) == 0 {
-		return
+		return granted, nil
 	}
-	why := "revoked by the end user: " + capsLabel(gone)
-	s.setGranted(ctx, kept, true, why)
-	if !protocol.Covers(kept, protocol.CapFilesTo) || !protocol.Covers(kept, protocol.CapFilesFrom) {
-		s.files.abortAll(why)
-	}
-	s.rec.marker("%s", why)
-	s.ch.SendJSON(ctx, protocol.InCapRevoked, protocol.Consent{Granted: true, Caps: kept, Why: why})
-	s.console.status(s)
+	return kept, gone
 }
 
 // revoked reports whether granted capability g falls under a revocation.
@@ -138,7 +222,7 @@ func revoked(g string, caps []string) bool {
 func (s *session) consentRequest(caps []string) consent.Request {
 	return consent.Request{SessionID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser,
 		Org: s.info.Org, Capabilities: caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
-		Reason: s.info.Reason}
+		Reason: s.info.Reason, ShellGranted: s.shellGranted()}
 }
 
 // fileMoved records a finished transfer: a recording marker, and a report

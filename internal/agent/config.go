@@ -2,6 +2,23 @@
 // supported, enrolls it with the relay, stays connected, and serves sessions —
 // asking the end user's consent, running the shell in a PTY, and locking the
 // screen when a session ends, whatever ended it.
+//
+// The agent enforces exactly what the end user granted. files:to-device
+// alone cannot write hidden files or folders, or folders whose contents a
+// system starts on its own (see sensitivePath), as asked or through
+// symbolic links; that needs the shell too. Every capability can be revoked
+// by its own name, also from sessions reusing the consent. The end user's
+// "end" and "revoke" come before any prompt, and the technician's
+// capability requests are limited.
+//
+// A session's end kills every process it started. On Linux, where the
+// agent's own cgroup v2 directory is writable by it, each session's process
+// starts in a child cgroup made for it and the end writes cgroup.kill;
+// elsewhere on Linux the agent is a child subreaper, marks session
+// processes in their environment (TETHER_SESSION_PROC) and kills the
+// shell's process group and session, the marked processes and all their
+// descendants, found through /proc. Other Unix systems get the process
+// group only.
 package agent
 
 import (
@@ -42,6 +59,13 @@ type Config struct {
 	// ConsentTimeout is how long the end user has to answer; default 60 s.
 	// No answer is a refusal.
 	ConsentTimeout time.Duration
+	// CapRequestInterval is the least time between two capability
+	// requests the technician makes in one session; default 5 s.
+	// CapRequestBudget is how many one session may make; default 5.
+	// Requests beyond either, or while one is pending, are refused
+	// without asking the end user.
+	CapRequestInterval time.Duration
+	CapRequestBudget   int
 	// In and Out are the end user's terminal; default os.Stdin, os.Stderr.
 	// Consent is asked there only if In is a terminal.
 	In  *os.File
@@ -57,6 +81,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ConsentTimeout == 0 {
 		c.ConsentTimeout = protocol.DefaultConsentTimeout
+	}
+	if c.CapRequestInterval == 0 {
+		c.CapRequestInterval = defaultCapInterval()
+	}
+	if c.CapRequestBudget == 0 {
+		c.CapRequestBudget = defaultCapBudget
 	}
 	if c.In == nil {
 		c.In = os.Stdin
@@ -157,4 +187,22 @@ func writeKey(path string, k ed25519.PrivateKey) error {
 		return fmt.Errorf("write device key: %w", err)
 	}
 	return f.Sync()
+}
+
+// Capability request limits (see Config.CapRequestInterval).
+const (
+	defaultCapBudget      = 5
+	defaultCapIntervalDur = 5 * time.Second
+)
+
+// capIntervalEnv lets tests shorten the interval between capability
+// requests; it is not meant for production use.
+const capIntervalEnv = "TETHER_AGENT_TEST_CAP_INTERVAL"
+
+// defaultCapInterval is defaultCapInterval, or what capIntervalEnv says.
+func defaultCapInterval() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(capIntervalEnv)); err == nil && d > 0 {
+		return d
+	}
+	return defaultCapIntervalDur
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"tether/internal/consent"
+	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
 
@@ -47,15 +49,19 @@ func (c *console) start(ctx context.Context) {
 	c.once.Do(func() { go c.read(ctx) })
 }
 
-// read dispatches each typed line.
+// read dispatches each typed line. "end" and "revoke" are commands even
+// while a prompt is open, so nothing the technician triggers can make them
+// count as an answer: "end" ends every live session and refuses the open
+// prompt; "revoke" acts and leaves the prompt open.
 func (c *console) read(ctx context.Context) {
 	sc := bufio.NewScanner(c.in)
 	for sc.Scan() {
 		line := sc.Text()
+		cmd := strings.TrimSpace(strings.ToLower(line))
 		c.mu.Lock()
 		asking := c.asking
 		c.mu.Unlock()
-		if asking {
+		if asking && !isPriority(cmd) {
 			select {
 			case c.lines <- line:
 			case <-ctx.Done():
@@ -63,7 +69,36 @@ func (c *console) read(ctx context.Context) {
 			}
 			continue
 		}
-		c.command(strings.TrimSpace(strings.ToLower(line)))
+		if asking && isEnd(cmd) {
+			c.endAll()
+			c.refusePrompt()
+			continue
+		}
+		c.command(cmd)
+	}
+}
+
+// isEnd reports whether cmd is the end user's "end" command.
+func isEnd(cmd string) bool {
+	switch cmd {
+	case "end", "e", "q", "quit", "stop":
+		return true
+	}
+	return false
+}
+
+// isPriority reports whether cmd is handled as a command even while a
+// prompt is open.
+func isPriority(cmd string) bool {
+	word, _, _ := strings.Cut(cmd, " ")
+	return isEnd(cmd) || word == "revoke" || word == "r"
+}
+
+// refusePrompt answers the open prompt, if any, with a refusal.
+func (c *console) refusePrompt() {
+	select {
+	case c.lines <- "":
+	case <-time.After(100 * time.Millisecond):
 	}
 }
 
@@ -72,25 +107,65 @@ func (c *console) command(cmd string) {
 	word, arg, _ := strings.Cut(cmd, " ")
 	switch word {
 	case "end", "e", "q", "quit", "stop":
-		for _, s := range c.live() {
-			s.end("ended by the end user")
+		if c.endAll() == 0 {
+			fmt.Fprintf(c.out, "No session is active.\n")
 		}
 	case "revoke", "r":
-		caps := strings.FieldsFunc(arg, func(r rune) bool { return r == ',' || r == ' ' })
-		if len(caps) == 0 {
-			fmt.Fprintf(c.out, "Say what to revoke, e.g. 'revoke files' or 'revoke clipboard'.\n")
-			return
-		}
-		for _, s := range c.live() {
-			s.revoke(caps)
-		}
+		c.revoke(arg)
 	case "status", "s":
 		for _, s := range c.live() {
 			c.status(s)
 		}
 	case "":
 	default:
-		fmt.Fprintf(c.out, "Type 'end' to end the session, 'revoke files' (or clipboard) to take a permission back, 'status' to see it.\n")
+		fmt.Fprintf(c.out, "Type 'end' to end the session, 'revoke NAME' to take a permission back (%s), 'status' to see it.\n",
+			strings.Join(revocable, ", "))
+	}
+}
+
+// endAll ends every live session and returns how many there were.
+func (c *console) endAll() int {
+	live := c.live()
+	for _, s := range live {
+		// At once and side by side: no session waits for another's
+		// goodbye to the relay, and the terminal stays responsive.
+		go s.end("ended by the end user")
+	}
+	return len(live)
+}
+
+// revocable lists what "revoke" accepts.
+var revocable = []string{protocol.CapShell, protocol.CapFiles, protocol.CapFilesTo, protocol.CapFilesFrom, protocol.CapClipboard}
+
+// revoke handles "revoke CAPS": each named capability is taken from every
+// live session; a name that is unknown, or granted nowhere, is reported.
+func (c *console) revoke(arg string) {
+	caps := strings.FieldsFunc(arg, func(r rune) bool { return r == ',' || r == ' ' })
+	if len(caps) == 0 {
+		fmt.Fprintf(c.out, "Say what to revoke: one of %s, e.g. 'revoke files:from-device'.\n", strings.Join(revocable, ", "))
+		return
+	}
+	for _, cp := range caps {
+		if !slices.Contains(revocable, cp) {
+			fmt.Fprintf(c.out, "Unknown permission %q: you can revoke %s.\n", sanitize.Display(cp, 40), strings.Join(revocable, ", "))
+			return
+		}
+	}
+	live := c.live()
+	granted := make([]string, 0, len(live))
+	for _, s := range live {
+		granted = append(granted, orNothing(strings.Join(s.grantedCaps(), ", ")))
+	}
+	matched := false
+	for _, s := range live {
+		if s.revoke(caps) {
+			matched = true
+		}
+	}
+	if !matched {
+		slices.Sort(granted)
+		fmt.Fprintf(c.out, "Nothing revoked: %s is not granted. Granted now: %s.\n",
+			strings.Join(caps, ", "), orNothing(strings.Join(slices.Compact(granted), "; ")))
 	}
 }
 
@@ -155,7 +230,7 @@ func (c *console) sessionStarted(s *session) {
 // status prints the status line of s: who, what is granted, which keys.
 func (c *console) status(s *session) {
 	who := sanitize.Display(s.info.TechName, 60) + " (" + sanitize.Display(s.info.TechUser, 40) + ")"
-	fmt.Fprintf(c.out, "\n● Session active: %s may use: %s (recorded). Type 'end' to end it, 'revoke files' or 'revoke clipboard' to take one back.\n",
+	fmt.Fprintf(c.out, "\n● Session active: %s may use: %s (recorded). Type 'end' to end it, 'revoke NAME' (e.g. 'revoke files:from-device') to take one back.\n",
 		who, sanitize.Display(orNothing(strings.Join(s.grantedCaps(), ", ")), 80))
 }
 

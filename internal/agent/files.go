@@ -29,7 +29,7 @@ type files struct {
 
 	mu   sync.Mutex
 	puts map[uint32]*put
-	gets map[uint32]context.CancelFunc
+	gets map[uint32]context.CancelCauseFunc
 }
 
 // put is one upload being received.
@@ -54,7 +54,7 @@ func openFiles(s *session) (*files, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &files{s: s, home: home, root: root, puts: map[uint32]*put{}, gets: map[uint32]context.CancelFunc{}}, nil
+	return &files{s: s, home: home, root: root, puts: map[uint32]*put{}, gets: map[uint32]context.CancelCauseFunc{}}, nil
 }
 
 // busy reports whether a transfer is in progress.
@@ -112,6 +112,9 @@ func (fl *files) startPut(o protocol.FileOpen) error {
 	} else if strings.HasSuffix(o.Path, "/") {
 		return fmt.Errorf("there is no folder %s on the device", rel)
 	}
+	if err := fl.checkWrite(rel); err != nil {
+		return err
+	}
 	if _, err := fl.root.Lstat(rel); err == nil && !o.Force {
 		return fmt.Errorf("%s already exists on the device (use --force to replace it)", rel)
 	}
@@ -138,6 +141,9 @@ func (fl *files) mkdir(o protocol.FileOpen) error {
 	}
 	rel, err := devicePath(fl.home, o.Path)
 	if err != nil {
+		return err
+	}
+	if err := fl.checkWrite(rel); err != nil {
 		return err
 	}
 	mode := fs.FileMode(o.Mode) & 0o777
@@ -218,6 +224,12 @@ func (fl *files) commit(p *put, d protocol.FileDone, sum string) error {
 			return err
 		}
 	}
+	if err := fl.checkWrite(p.rel); err != nil { // a link may have appeared meanwhile
+		return err
+	}
+	if err := fl.allowed(protocol.CapFilesTo); err != nil { // revoked meanwhile
+		return err
+	}
 	if _, err := fl.root.Lstat(p.rel); err == nil && !p.force {
 		return fmt.Errorf("%s appeared on the device meanwhile (use --force to replace it)", p.rel)
 	}
@@ -239,17 +251,25 @@ func (fl *files) abort(id uint32) {
 
 // abortAll stops every transfer (capability revoked, session ended):
 // uploads leave nothing behind; downloads stop sending.
-func (fl *files) abortAll(why string) {
-	if fl == nil {
+func (fl *files) abortAll(why string) { fl.abortDirections(true, true, why) }
+
+// abortDirections stops the uploads (puts) and/or the downloads (gets) in
+// progress, telling the technician why.
+func (fl *files) abortDirections(puts, gets bool, why string) {
+	if fl == nil || (!puts && !gets) {
 		return
 	}
 	fl.mu.Lock()
-	ids := make([]uint32, 0, len(fl.puts))
-	for id := range fl.puts {
-		ids = append(ids, id)
+	var ids []uint32
+	if puts {
+		for id := range fl.puts {
+			ids = append(ids, id)
+		}
 	}
-	for _, cancel := range fl.gets {
-		cancel()
+	if gets {
+		for _, cancel := range fl.gets {
+			cancel(errors.New(why))
+		}
 	}
 	fl.mu.Unlock()
 	for _, id := range ids {

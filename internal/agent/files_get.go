@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,19 +33,19 @@ func (fl *files) startGet(ctx context.Context, o protocol.FileOpen) error {
 	if fi.IsDir() && !o.Recursive {
 		return fmt.Errorf("%s is a directory (use -r)", rel)
 	}
-	gctx, cancel := context.WithCancel(ctx)
+	gctx, cancel := context.WithCancelCause(ctx)
 	fl.mu.Lock()
 	fl.gets[o.ID] = cancel
 	fl.mu.Unlock()
 	go func() {
 		err := fl.sendTree(gctx, o.ID, rel, o.Path, fi)
 		if gctx.Err() != nil && err == nil {
-			err = errors.New("stopped")
+			err = fmt.Errorf("stopped: %w", context.Cause(gctx))
 		}
 		fl.mu.Lock()
 		delete(fl.gets, o.ID)
 		fl.mu.Unlock()
-		cancel()
+		cancel(nil)
 		fl.answer(ctx, protocol.FileResult{ID: o.ID, OK: err == nil, Error: errText(err)})
 	}()
 	return nil
@@ -150,7 +149,7 @@ func (fl *files) sendEntry(ctx context.Context, id uint32, e getEntry, entries, 
 	h := protocol.FileHeader{ID: id, Path: e.out, Mode: uint32(e.fi.Mode().Perm()), Entries: entries, Total: total}
 	if e.fi.IsDir() {
 		h.Dir = true
-		return fl.s.ch.SendJSON(ctx, protocol.InFileHeader, h)
+		return fl.s.ch.SendJSON(sendCtx(ctx), protocol.InFileHeader, h)
 	}
 	h.Size = e.fi.Size()
 	return fl.sendFile(ctx, id, e.rel, h)
@@ -164,7 +163,7 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel string, h protocol
 		return err
 	}
 	defer f.Close()
-	if err := fl.s.ch.SendJSON(ctx, protocol.InFileHeader, h); err != nil {
+	if err := fl.s.ch.SendJSON(sendCtx(ctx), protocol.InFileHeader, h); err != nil {
 		return err
 	}
 	fl.s.console.notice("⇡ Sending %s (%s) to the technician", sanitize.Display(rel, 120), humanSize(h.Size))
@@ -177,7 +176,7 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel string, h protocol
 		}
 		n += int64(len(b))
 		msg = protocol.AppendFileData(msg[:0], id, b)
-		return fl.s.ch.SendMsg(ctx, msg)
+		return fl.s.ch.SendMsg(sendCtx(ctx), msg)
 	})
 	if err != nil {
 		return err
@@ -187,5 +186,10 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel string, h protocol
 	}
 	hexSum := hex.EncodeToString(sum.Sum(nil))
 	fl.s.fileMoved("download", rel, n, hexSum)
-	return fl.s.ch.SendJSON(ctx, protocol.InFileDone, protocol.FileDone{ID: id, Size: n, SHA256: hexSum})
+	return fl.s.ch.SendJSON(sendCtx(ctx), protocol.InFileDone, protocol.FileDone{ID: id, Size: n, SHA256: hexSum})
 }
+
+// sendCtx is the context for one send of a download: a stop (a revocation)
+// is checked between sends and must not cut a message in half, which would
+// close the whole connection; the session's end closes it anyway.
+func sendCtx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

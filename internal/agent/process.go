@@ -19,9 +19,12 @@ import (
 )
 
 // process is what runs in a session: a shell or command, in a PTY or with
-// pipes, always in its own process group so the end path can kill it whole.
+// pipes, always in a session and process group of its own and in the
+// session's scope (scope_linux.go), so the end path can kill it whole,
+// with everything it started.
 type process struct {
 	cmd    *exec.Cmd
+	scope  *scope
 	shell  bool
 	pty    *os.File
 	stdin  io.WriteCloser
@@ -41,35 +44,51 @@ type output struct {
 // startProcess starts st: the user's login shell in a PTY when Argv is
 // empty; otherwise Argv (one argument is a shell command line, as with ssh;
 // several are run as they are), in a PTY if asked.
-func startProcess(st protocol.Start) (*process, error) {
-	sh := loginShell()
-	pr := &process{exited: make(chan struct{})}
-	switch {
-	case len(st.Argv) == 0:
-		pr.shell = true
-		pr.cmd = exec.Command(sh)
-		pr.cmd.Args = []string{"-" + filepath.Base(sh)} // a login shell
-		st.PTY = true
-	case len(st.Argv) == 1:
-		pr.cmd = exec.Command(sh, "-c", st.Argv[0])
-	default:
-		pr.cmd = exec.Command(st.Argv[0], st.Argv[1:]...)
-	}
-	pr.cmd.Env = sessionEnv(st.Term)
-	if home, err := os.UserHomeDir(); err == nil {
-		pr.cmd.Dir = home
-	}
-	var err error
-	if st.PTY {
-		err = pr.startPTY(st.Rows, st.Cols)
-	} else {
-		err = pr.startPipes()
+func startProcess(st protocol.Start, sc *scope) (*process, error) {
+	pr := &process{exited: make(chan struct{}), scope: sc, shell: len(st.Argv) == 0}
+	st.PTY = st.PTY || pr.shell
+	pr.cmd = command(st, sc)
+	err := pr.startIO(st)
+	if err != nil && sc.withoutCgroup() {
+		pr.cmd = command(st, sc) // once more, tracked without a cgroup
+		err = pr.startIO(st)
 	}
 	if err != nil {
+		sc.kill()
 		return nil, err
 	}
+	sc.started(pr.cmd.Process.Pid)
 	go pr.reap()
 	return pr, nil
+}
+
+// command builds the command for st, prepared for its scope.
+func command(st protocol.Start, sc *scope) *exec.Cmd {
+	sh := loginShell()
+	var cmd *exec.Cmd
+	switch {
+	case len(st.Argv) == 0:
+		cmd = exec.Command(sh)
+		cmd.Args = []string{"-" + filepath.Base(sh)} // a login shell
+	case len(st.Argv) == 1:
+		cmd = exec.Command(sh, "-c", st.Argv[0])
+	default:
+		cmd = exec.Command(st.Argv[0], st.Argv[1:]...)
+	}
+	cmd.Env = sessionEnv(st.Term)
+	if home, err := os.UserHomeDir(); err == nil {
+		cmd.Dir = home
+	}
+	sc.prepare(cmd, !st.PTY)
+	return cmd
+}
+
+// startIO starts the command in a PTY or with pipes.
+func (pr *process) startIO(st protocol.Start) error {
+	if st.PTY {
+		return pr.startPTY(st.Rows, st.Cols)
+	}
+	return pr.startPipes()
 }
 
 // startPTY starts the command on a new PTY (a new session and process group).
@@ -90,9 +109,9 @@ func (pr *process) startPTY(rows, cols uint16) error {
 	return nil
 }
 
-// startPipes starts the command with pipes, in its own process group.
+// startPipes starts the command with pipes (scope.prepare gave it a
+// session and process group of its own).
 func (pr *process) startPipes() error {
-	pr.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -125,6 +144,7 @@ func (pr *process) startPipes() error {
 // report it (128+signal when killed).
 func (pr *process) reap() {
 	err := pr.cmd.Wait()
+	pr.scope.waited(pr.cmd.Process.Pid)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -267,11 +287,10 @@ func (pr *process) resize(rows, cols uint16) {
 	}
 }
 
-// kill kills the whole process group and closes the PTY.
+// kill kills the process and everything it started (its scope), and
+// closes the PTY.
 func (pr *process) kill() {
-	if pr.cmd.Process != nil {
-		syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGKILL)
-	}
+	pr.scope.kill()
 	select {
 	case <-pr.exited:
 	case <-time.After(2 * time.Second):

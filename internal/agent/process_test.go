@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -131,7 +132,7 @@ func collect(t *testing.T, pr *process) string {
 }
 
 func TestPTYIsPollableAndResizable(t *testing.T) {
-	pr, err := startProcess(protocol.Start{Argv: []string{"read line; stty size"}, PTY: true, Rows: 30, Cols: 100})
+	pr, err := startProcess(protocol.Start{Argv: []string{"read line; stty size"}, PTY: true, Rows: 30, Cols: 100}, testScope(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestPTYIsPollableAndResizable(t *testing.T) {
 
 func TestPTYBulkOutputArrivesWhole(t *testing.T) {
 	const n = 1 << 20
-	pr, err := startProcess(protocol.Start{Argv: []string{"head -c 1048576 /dev/zero | tr '\\0' a"}, PTY: true})
+	pr, err := startProcess(protocol.Start{Argv: []string{"head -c 1048576 /dev/zero | tr '\\0' a"}, PTY: true}, testScope(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,4 +163,11 @@ func TestPTYBulkOutputArrivesWhole(t *testing.T) {
 	if len(out) != n || strings.Trim(out, "a") != "" {
 		t.Fatalf("got %d bytes (want %d of 'a')", len(out), n)
 	}
+}
+
+// testScope returns a scope whose processes and cgroup go when t ends.
+func testScope(t *testing.T) *scope {
+	sc := newScope("test"+randHex(4), slog.Default())
+	t.Cleanup(sc.kill)
+	return sc
 }

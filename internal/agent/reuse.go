@@ -52,7 +52,9 @@ func (s *session) linkParent(ctx context.Context) *session {
 	p.capMu.Lock()
 	p.children = append(p.children, s)
 	p.capMu.Unlock()
+	s.capMu.Lock()
 	s.parent = p
+	s.capMu.Unlock()
 	return p
 }
 

@@ -38,6 +38,10 @@ type session struct {
 	parent   *session   // the live session whose consent this one reuses
 	children []*session // sessions reusing this one's consent
 
+	capPending bool      // a capability request awaits the end user
+	capAsked   int       // capability requests admitted so far
+	capLast    time.Time // when the last one was admitted or answered
+
 	procMu sync.Mutex
 	proc   *process
 

@@ -166,7 +166,7 @@ func (s *session) start(ctx context.Context, p []byte) error {
 	if s.proc != nil {
 		return errors.New("protocol error: a second start message")
 	}
-	pr, err := startProcess(st)
+	pr, err := startProcess(st, newScope(s.info.ID, s.log))
 	if err != nil {
 		return fmt.Errorf("could not start: %w", err)
 	}

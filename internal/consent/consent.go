@@ -37,6 +37,7 @@ type Request struct {
 	Recorded     bool     // the session will be recorded
 	SecurityCode string   // e.g. "1234-5678", derived from the session keys
 	Reason       string   // optional reason or ticket given by the technician (untrusted)
+	ShellGranted bool     // the shell is already granted in this session
 }
 
 // Decision is the answer to a Request. The zero value refuses everything.
@@ -84,6 +85,11 @@ func Render(req Request, timeout time.Duration) string {
 	for _, c := range req.Capabilities {
 		fmt.Fprintf(&b, "  - %s: %s\n", sanitize.Display(c, maxCap), meaning(c))
 	}
+	if filesToWithoutShell(req) {
+		b.WriteString("\nWithout shell, files copied onto this computer may not go into hidden files or\n" +
+			"folders (like .bashrc or .ssh) or places that start programs on their own; such\n" +
+			"copies are refused.\n")
+	}
 	if req.Recorded {
 		b.WriteString("\nThis session will be recorded.\n")
 	} else {
@@ -94,6 +100,13 @@ func Render(req Request, timeout time.Duration) string {
 	fmt.Fprintf(&b, "Allow? Type y or yes to allow all, or the names of those you allow (e.g. shell); anything else refuses (refused automatically in %s): ",
 		formatTimeout(timeout))
 	return b.String()
+}
+
+// filesToWithoutShell reports whether req asks to copy files onto the
+// device without the shell being asked or already granted.
+func filesToWithoutShell(req Request) bool {
+	return (contains(req.Capabilities, "files") || contains(req.Capabilities, "files:to-device")) &&
+		!contains(req.Capabilities, "shell") && !req.ShellGranted
 }
 
 // techLine returns "Display Name (username)", sanitized, leaving out what

@@ -150,3 +150,29 @@ func TestParseAnswerSubset(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderWarnsAboutFilesWithoutShell checks the plain-words note that
+// copies onto the device cannot reach start-up files without the shell.
+func TestRenderWarnsAboutFilesWithoutShell(t *testing.T) {
+	tests := []struct {
+		caps  []string
+		shell bool // already granted
+		note  bool
+	}{
+		{[]string{"files:to-device"}, false, true},
+		{[]string{"files"}, false, true},
+		{[]string{"files", "clipboard"}, false, true},
+		{[]string{"files:to-device", "shell"}, false, false},
+		{[]string{"files:to-device"}, true, false},
+		{[]string{"files:from-device"}, false, false},
+		{[]string{"shell"}, false, false},
+	}
+	for _, tc := range tests {
+		req := sampleRequest()
+		req.Capabilities, req.ShellGranted = tc.caps, tc.shell
+		got := strings.Contains(Render(req, time.Minute), "Without shell, files copied onto this computer may not go into hidden files")
+		if got != tc.note {
+			t.Errorf("Render(%v, shell granted %v) has the note: %v, want %v", tc.caps, tc.shell, got, tc.note)
+		}
+	}
+}
