@@ -129,3 +129,20 @@ func TestEndReasonIsClean(t *testing.T) {
 		}
 	}
 }
+
+func TestHandleReasonIsClean(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{protocol.DecodeJSON([]byte(`{"argv":`), &protocol.Start{}), reasonBadMessage},
+		{protocol.DecodeJSON([]byte(`[1,2]`), &protocol.FileOpen{}), reasonBadMessage},
+		{errors.New("the end user did not grant the shell capability"), "the end user did not grant the shell capability"},
+		{errors.New("protocol error: a second start message"), "protocol error: a second start message"},
+	}
+	for _, tt := range tests {
+		if got := handleReason(tt.err); got != tt.want {
+			t.Errorf("handleReason(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -62,7 +62,11 @@ const ShutdownGrace = 30 * time.Second
 func (a *Agent) Run(ctx context.Context) error {
 	a.console.start(ctx)
 	a.unreported = recoverLocks(a.cfg, a.console, true)
+	// However Run returns, live sessions end (cancel) and lock before it
+	// does (waitSessions); deferred calls run last-in, first-out.
+	ctx, cancel := context.WithCancel(ctx)
 	defer a.waitSessions()
+	defer cancel()
 	delay := backoffMin
 	for {
 		start := time.Now()

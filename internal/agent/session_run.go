@@ -90,7 +90,7 @@ func (s *session) receive(ctx context.Context) {
 			return
 		}
 		if err := s.handle(ctx, t, p); err != nil {
-			s.end(err.Error())
+			s.end(handleReason(err))
 			return
 		}
 	}
@@ -174,6 +174,16 @@ func endReason(err error) string {
 		return reasonUnauthentic
 	}
 	return reasonConnLost
+}
+
+// handleReason turns a failure to handle a message into the end reason:
+// a payload that does not parse gets the one clean reason (not a JSON
+// decoder's wording); the agent's own refusals keep their words.
+func handleReason(err error) string {
+	if errors.Is(err, protocol.ErrBadInner) || errors.Is(err, protocol.ErrBadControl) {
+		return reasonBadMessage
+	}
+	return err.Error()
 }
 
 // start launches what the technician asked for, if the shell was granted.

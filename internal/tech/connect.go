@@ -393,5 +393,22 @@ func (t *terminal) finish(err error, code int) error {
 	if errors.As(err, &ee) {
 		return fmt.Errorf("session ended: %s", sanitize.Display(ee.Reason, 200))
 	}
-	return fmt.Errorf("session lost: %w", err)
+	return fmt.Errorf("session lost: %s", lostReason(err))
+}
+
+// lostReason says why a session was lost without a network library's
+// wording: a channel or protocol failure keeps its text; any other
+// failure to read is the connection to the relay being lost.
+func lostReason(err error) string {
+	var re *transport.RemoteError
+	switch {
+	case errors.As(err, &re):
+		return "relay: " + sanitize.Display(re.Message, 200)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, e2e.ErrAuthentication), errors.Is(err, e2e.ErrReplayed), errors.Is(err, e2e.ErrOutOfOrder),
+		errors.Is(err, e2e.ErrTruncated), errors.Is(err, protocol.ErrBadInner), errors.Is(err, protocol.ErrBadControl),
+		errors.Is(err, protocol.ErrUnknownFrame):
+		return err.Error()
+	}
+	return "connection to the relay lost"
 }
