@@ -323,34 +323,91 @@ func TestRealScreenLockOnEveryEndPath(t *testing.T) {
 // TestRealScreenLockAfterAgentKilled kills the agent with SIGKILL mid-
 // session (nothing can run then) and starts it again: the screen must be
 // locked at that start, the end user told, and the relay's audit log
-// given the result once the agent is connected.
+// given the result once the agent is connected — "failed" too, when the
+// lock at the restart fails.
 func TestRealScreenLockAfterAgentKilled(t *testing.T) {
-	t.Parallel()
-	x := newXScreen(t)
+	cases := []struct {
+		name    string
+		restart []string // extra flags for the restarted agent
+		outcome string
+		result  string
+	}{
+		{"default methods", nil, "locked", lockedByXScreensaver},
+		{"lock fails at restart", []string{"--lock-cmd", "exit 9"}, "failed", "screen lock FAILED: custom command: exit status 9"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			x := newXScreen(t)
+			e := newEnv(t)
+			d := e.enroll("dev")
+			agent := e.runAgentOn(d, x)
+			start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", d.name, "--", "sleep", "60")
+			id := e.activeSession()
+			if ents, _ := os.ReadDir(filepath.Join(d.home, "pending-locks")); len(ents) != 1 {
+				t.Fatalf("lock journal has %d entries during the session, want 1", len(ents))
+			}
+			agent.cmd.Process.Signal(syscall.SIGKILL)
+			agent.exitCode(10 * time.Second)
+			if x.locked() {
+				t.Fatalf("screen locked although the killed agent could do nothing: %s", x.state())
+			}
+			again := e.runAgentOn(d, x, tc.restart...)
+			again.expect("was still open when the agent stopped", 10*time.Second)
+			again.expect(tc.result, 10*time.Second)
+			if tc.outcome == "locked" {
+				eventually(t, "the real screen to be locked at the agent's start", 20*time.Second, x.locked)
+			} else if x.locked() {
+				t.Errorf("screen locked although the lock command failed: %s", x.state())
+			}
+			e.waitLockAudit(id, tc.outcome, "the agent stopped during the session; at its next start: "+tc.result)
+			eventually(t, "the lock journal to be emptied once reported", 10*time.Second, func() bool {
+				ents, _ := os.ReadDir(filepath.Join(d.home, "pending-locks"))
+				return len(ents) == 0
+			})
+			if n := len(e.audited("session.screen_lock")); n != 1 {
+				t.Errorf("%d screen lock audit entries, want 1", n)
+			}
+		})
+	}
+}
+
+// TestAgentJoinLocksForAnUnfinishedSession leaves the lock journal entry
+// a killed agent would leave (and damaged ones) in `agent join`'s config
+// directory: the next join locks the screen before anything else, even
+// one that then fails to join, tells the end user, and clears the journal.
+func TestAgentJoinLocksForAnUnfinishedSession(t *testing.T) {
 	e := newEnv(t)
-	d := e.enroll("dev")
-	agent := e.runAgentOn(d, x)
-	start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", d.name, "--", "sleep", "60")
-	id := e.activeSession()
-	if ents, _ := os.ReadDir(filepath.Join(d.home, "pending-locks")); len(ents) != 1 {
-		t.Fatalf("lock journal has %d entries during the session, want 1", len(ents))
+	home := filepath.Join(e.dir, "attended")
+	dir := filepath.Join(home, "pending-locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
 	}
-	agent.cmd.Process.Signal(syscall.SIGKILL)
-	agent.exitCode(10 * time.Second)
-	if x.locked() {
-		t.Fatalf("screen locked although the killed agent could do nothing: %s", x.state())
+	entries := map[string]string{
+		"0123456789abcdef0123456789abcdef.json": `{"session":"0123456789abcdef0123456789abcdef","tech":"tina","started":"2026-01-02T03:04:05Z"}`,
+		"fedcba9876543210fedcba9876543210.json": `{"session":`,
 	}
-	again := e.runAgentOn(d, x)
-	eventually(t, "the real screen to be locked at the agent's start", 20*time.Second, x.locked)
-	again.expect("was still open when the agent stopped", 10*time.Second)
-	again.expect("  "+lockedByXScreensaver+".", 10*time.Second)
-	e.waitLockAudit(id, "locked", "the agent stopped during the session; at its next start: "+lockedByXScreensaver)
-	eventually(t, "the lock journal to be emptied once reported", 10*time.Second, func() bool {
-		ents, _ := os.ReadDir(filepath.Join(d.home, "pending-locks"))
-		return len(ents) == 0
-	})
-	if n := len(e.audited("session.screen_lock")); n != 1 {
-		t.Errorf("%d screen lock audit entries, want 1", n)
+	for name, body := range entries {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lockLog := filepath.Join(e.dir, "lock.log")
+	r := run(t, e.dir, "", bin.agent, "--config", home, "join", "ZZZZZ-ZZZZZ", "--relay", e.url, "--ca-fingerprint", e.fp,
+		"--consent-cmd", "exit 0", "--lock-cmd", "echo locked >> "+lockLog)
+	if r.code == 0 {
+		t.Fatalf("join with a bad code succeeded: %s", r.stderr)
+	}
+	if got := strings.Count(mustRead(t, lockLog), "locked"); got != 1 {
+		t.Errorf("screen locked %d times for two unfinished sessions, want once", got)
+	}
+	for _, want := range []string{"(0123456789abcdef0123456789abcdef, technician tina) was still open", "(fedcba9876543210fedcba9876543210, technician unknown) was still open", "screen locked (custom command)"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("end user not told %q: %s", want, r.stderr)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%d journal entries left after join", len(ents))
 	}
 }
 

@@ -28,8 +28,12 @@ func recoverLocks(cfg Config, con *console, keep bool) []staleMarker {
 		for _, m := range todo {
 			cfg.Logger.Warn("a session was left unfinished by an earlier run of the agent; screen lock done now",
 				"session", m.p.Session, "result", r.String())
+			tech := m.p.Tech
+			if tech == "" {
+				tech = "unknown"
+			}
 			con.notice("A support session (%s, technician %s) was still open when the agent stopped.",
-				sanitize.Display(m.p.Session, 40), sanitize.Display(orNothing(m.p.Tech), 40))
+				sanitize.Display(m.p.Session, 40), sanitize.Display(tech, 40))
 			if err := m.saveResult(r.String(), r.err == nil); err != nil {
 				cfg.Logger.Error("cannot record the lock result", "err", err)
 			}
