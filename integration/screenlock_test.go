@@ -457,3 +457,28 @@ func TestBrokenLockReportedAsFailed(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowLockStillReported has the lock take longer than the agent's
+// per-message send timeout: the result must still reach the technician
+// and the audit log, since their time starts after the lock.
+func TestSlowLockStillReported(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.enroll("dev")
+	e.runAgentOn(d, nil, "--lock-cmd", "sleep 2.5")
+	r := e.techRun("", "connect", d.name, "--", "true")
+	if r.code != 0 {
+		t.Fatalf("tech connect: code %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "device reports: screen locked (custom command)") {
+		t.Errorf("technician not told of a slow lock: %q", r.stderr)
+	}
+	var id string
+	eventually(t, "the session's record", 10*time.Second, func() bool {
+		for _, a := range e.audited("session.end") {
+			id = a.Target
+		}
+		return id != ""
+	})
+	e.waitLockAudit(id, "locked", "screen locked (custom command)")
+}

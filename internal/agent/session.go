@@ -198,18 +198,20 @@ func (s *session) end(reason string) {
 			// set up; the child then ends through its own end path.
 			c.conn.CloseNow()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
 		var lock *lockResult
 		if s.parent == nil {
 			lock = s.lock()
-			s.reportLock(ctx, lock)
 		} else {
 			s.log.Info("screen lock left to the parent session", "parent", s.parent.info.ID)
+		}
+		if lock != nil {
+			s.reportLock(lock)
 		}
 		if err := s.rec.close(reason); err != nil {
 			s.log.Error("recording could not be finished", "err", err)
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		if s.ch != nil {
 			s.ch.Send(ctx, protocol.InEnd, []byte(reason))
 		}
@@ -238,8 +240,7 @@ const lockBudget = 12 * time.Second
 // lock locks the screen; it is called once per session, from end.
 func (s *session) lock() *lockResult {
 	s.locks.Add(1)
-	r := lockScreen(s.cfg, s.log)
-	return r
+	return lockScreen(s.cfg, s.log)
 }
 
 // lockScreen locks the screen with the configured command or the
@@ -259,7 +260,9 @@ func lockScreen(cfg Config, log *slog.Logger) *lockResult {
 
 // reportLock tells the recording, the technician (end to end) and the
 // relay (for its audit log) what became of the lock, before the end.
-func (s *session) reportLock(ctx context.Context, r *lockResult) {
+func (s *session) reportLock(r *lockResult) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	s.rec.marker("%s", r)
 	msg := protocol.ScreenLock{Locked: r.err == nil, Method: r.method}
 	mode := protocol.ScreenLocked
