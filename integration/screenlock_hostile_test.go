@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/e2e"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -21,6 +23,14 @@ import (
 // device d, with its own key, the way `agent run` does; the test then
 // sends what the agent never would.
 func (e *env) rawDevice(t *testing.T, d *device) *transport.Conn {
+	t.Helper()
+	c, _, _ := e.rawDeviceKey(t, d)
+	return c
+}
+
+// rawDeviceKey is rawDevice, also returning the device key and how to
+// reach the relay.
+func (e *env) rawDeviceKey(t *testing.T, d *device) (*transport.Conn, ed25519.PrivateKey, transport.Endpoint) {
 	t.Helper()
 	var st struct {
 		Relay    string `json:"relay"`
@@ -53,7 +63,7 @@ func (e *env) rawDevice(t *testing.T, d *device) *transport.Conn {
 	if m, err := c.ReadControl(ctx); err != nil || m.Type != protocol.CtlWelcome {
 		t.Fatalf("welcome: %v %+v", err, m)
 	}
-	return c
+	return c, k.(ed25519.PrivateKey), transport.Endpoint{URL: st.Relay, Pin: st.Pin}
 }
 
 // sessionOf runs one real session on d (its agent started with a lock
@@ -66,7 +76,7 @@ func (e *env) sessionOf(t *testing.T, d *device) string {
 	}
 	var id string
 	eventually(t, "the session's lock audit", 10*time.Second, func() bool {
-		for _, a := range e.audited("session.screen_lock") {
+		for _, a := range e.lockAudited("session.screen_lock") {
 			if a.Details["device"] == d.name {
 				id = a.Target
 			}
@@ -88,7 +98,7 @@ func TestForgedLockReportsOnControlConnection(t *testing.T) {
 	otherSession := e.sessionOf(t, other)
 	mySession := e.sessionOf(t, mine)
 	mine.proc.kill9()
-	before := len(e.audited("session.screen_lock"))
+	before := len(e.lockAudited("session.screen_lock"))
 	c := e.rawDevice(t, mine)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -119,13 +129,13 @@ func TestForgedLockReportsOnControlConnection(t *testing.T) {
 	}
 
 	// 6 dropped + 1 made-up + 9 of the flood reach the cap of 16.
-	var got []auditRecord
+	var got []lockAuditEntry
 	eventually(t, "the reports within the cap to be audited", 10*time.Second, func() bool {
-		got = e.audited("session.screen_lock")[before:]
+		got = e.lockAudited("session.screen_lock")[before:]
 		return len(got) >= 10
 	})
 	time.Sleep(300 * time.Millisecond) // let anything over the cap arrive, if it were to
-	got = e.audited("session.screen_lock")[before:]
+	got = e.lockAudited("session.screen_lock")[before:]
 	if len(got) != 10 {
 		t.Errorf("%d lock reports audited from one connection, want 10 (16 read, 6 of them dropped)", len(got))
 	}
@@ -193,6 +203,78 @@ func TestTechnicianCannotSendLockResult(t *testing.T) {
 				t.Errorf("agent's lock report = %+v, want locked by the custom command", lock)
 			}
 			eventually(t, "screen lock", 5*time.Second, func() bool { return d.locks() == 1 })
+		})
+	}
+}
+
+// TestForgedLockReportsInSession has an enrolled device, inside a session
+// a technician opened, report its screen lock in ways the agent never
+// would: several times, with a made-up outcome, with an oversized result,
+// with terminal escapes. The relay audits one report per session — the
+// first — as "failed" unless it says "locked", cut to 500 bytes, and the
+// audit export carries no raw escape.
+func TestForgedLockReportsInSession(t *testing.T) {
+	cases := []struct {
+		name    string
+		reports []protocol.Control // Mode and Reason of each
+		outcome string
+		result  string // what the audited result must be
+	}{
+		{"several reports", []protocol.Control{{Mode: "locked", Reason: "first"}, {Mode: "failed", Reason: "second"}, {Mode: "locked", Reason: "third"}},
+			"locked", "first"},
+		{"made-up outcome", []protocol.Control{{Mode: "LOCKED", Reason: "screen locked (trust me)"}}, "failed", "screen locked (trust me)"},
+		{"no outcome", []protocol.Control{{Reason: "nothing said"}}, "failed", "nothing said"},
+		{"oversized result", []protocol.Control{{Mode: "locked", Reason: strings.Repeat("x", 12000)}}, "locked", strings.Repeat("x", 500)},
+		{"terminal escapes", []protocol.Control{{Mode: "locked", Reason: "\x1b]52;c;aGk=\x07\x1b[2Jscreen locked"}}, "locked", "\x1b]52;c;aGk=\x07\x1b[2Jscreen locked"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			d := e.enroll("dev")
+			ctlConn, key, ep := e.rawDeviceKey(t, d)
+			e.waitOnline(d.name)
+			tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", d.name, "--", "true")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			offer, err := ctlConn.ReadControl(ctx)
+			if err != nil || offer.Type != protocol.CtlOffer {
+				t.Fatalf("offer: %v %+v", err, offer)
+			}
+			c, err := transport.Dial(ctx, ep, protocol.PathAgentSession)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAttach, SessionID: offer.Session.ID, AttachToken: offer.AttachToken}); err != nil {
+				t.Fatal(err)
+			}
+			paired, err := c.ReadControl(ctx)
+			if err != nil || paired.Type != protocol.CtlPaired {
+				t.Fatalf("paired: %v %+v", err, paired)
+			}
+			var p e2e.Params
+			id, _ := hex.DecodeString(paired.Session.ID)
+			copy(p.SessionID[:], id)
+			p.TechID, p.TechUser, p.DeviceKey = paired.Session.TechID, paired.Session.TechUser, key.Public().(ed25519.PublicKey)
+			if _, err := transport.Respond(ctx, c, p, key); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range tc.reports {
+				if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlScreenLock, Mode: r.Mode, Reason: r.Reason}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
+			<-tech.done
+			e.waitLockAudit(paired.Session.ID, tc.outcome, tc.result)
+			got := e.lockAudited("session.screen_lock")
+			if len(got) != 1 || got[0].Details["result"] != tc.result {
+				t.Errorf("audited %d reports (%+v), want exactly the first, %q", len(got), got, tc.result)
+			}
+			if out := e.techRun("", "audit", "export").stdout; strings.Contains(out, "\x1b") {
+				t.Errorf("the audit export carries a raw escape")
+			}
 		})
 	}
 }

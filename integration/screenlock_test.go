@@ -184,24 +184,24 @@ func (e *env) activeSession() string {
 	return ""
 }
 
-// auditRecord is one entry of `tech audit export`.
-type auditRecord struct {
+// lockAuditEntry is one entry of `tech audit export`.
+type lockAuditEntry struct {
 	Action  string            `json:"action"`
 	Target  string            `json:"target"`
 	Outcome string            `json:"outcome"`
 	Details map[string]string `json:"details"`
 }
 
-// audited returns the audit entries with this action.
-func (e *env) audited(action string) []auditRecord {
+// lockAudited returns the audit entries with this action.
+func (e *env) lockAudited(action string) []lockAuditEntry {
 	e.t.Helper()
 	r := e.techRun("", "audit", "export")
 	if r.code != 0 {
 		e.t.Fatalf("audit export: %s", r.stderr)
 	}
-	var out []auditRecord
+	var out []lockAuditEntry
 	for _, l := range lines(r.stdout) {
-		var a auditRecord
+		var a lockAuditEntry
 		if json.Unmarshal([]byte(l), &a) == nil && a.Action == action {
 			out = append(out, a)
 		}
@@ -213,9 +213,9 @@ func (e *env) audited(action string) []auditRecord {
 // lock and checks its outcome and result.
 func (e *env) waitLockAudit(id, outcome, result string) {
 	e.t.Helper()
-	var got []auditRecord
+	var got []lockAuditEntry
 	eventually(e.t, "session.screen_lock audit entry for "+id, 15*time.Second, func() bool {
-		got = e.audited("session.screen_lock")
+		got = e.lockAudited("session.screen_lock")
 		for _, a := range got {
 			if a.Target == id && a.Outcome == outcome && strings.Contains(a.Details["result"], result) {
 				return true
@@ -365,7 +365,7 @@ func TestRealScreenLockAfterAgentKilled(t *testing.T) {
 				ents, _ := os.ReadDir(filepath.Join(d.home, "pending-locks"))
 				return len(ents) == 0
 			})
-			if n := len(e.audited("session.screen_lock")); n != 1 {
+			if n := len(e.lockAudited("session.screen_lock")); n != 1 {
 				t.Errorf("%d screen lock audit entries, want 1", n)
 			}
 		})
@@ -448,7 +448,7 @@ func TestBrokenLockReportedAsFailed(t *testing.T) {
 			}
 			var id string
 			eventually(t, "the session's record", 10*time.Second, func() bool {
-				for _, a := range e.audited("session.end") {
+				for _, a := range e.lockAudited("session.end") {
 					id = a.Target
 				}
 				return id != ""
@@ -475,7 +475,7 @@ func TestSlowLockStillReported(t *testing.T) {
 	}
 	var id string
 	eventually(t, "the session's record", 10*time.Second, func() bool {
-		for _, a := range e.audited("session.end") {
+		for _, a := range e.lockAudited("session.end") {
 			id = a.Target
 		}
 		return id != ""

@@ -45,7 +45,8 @@ type live struct {
 	receipts    int
 	receiptNext int
 	// agentReason is the end reason the agent reported, if it did.
-	agentReason string
+	agentReason  string
+	lockReported bool // the agent reported the screen lock (audited once)
 }
 
 // broker holds the live sessions. Safe for concurrent use.
@@ -395,7 +396,14 @@ func (l *live) control(m *protocol.Control, fromAgent bool, who string) bool {
 		l.b.s.record(auditEvent(l.info.TechID, "session.clipboard", l.info.ID, m.Mode, l.source,
 			"bytes", fmt.Sprint(m.Size), "sha256", truncate(m.Hash, 64), "device", l.info.DeviceName))
 	case m.Type == protocol.CtlScreenLock && fromAgent:
-		l.b.s.recordScreenLock(l.info.TechID, l.info.ID, l.source, l.info.DeviceName, m)
+		// One lock per session: a device's later reports are not audited.
+		l.mu.Lock()
+		first := !l.lockReported
+		l.lockReported = true
+		l.mu.Unlock()
+		if first {
+			l.b.s.recordScreenLock(l.info.TechID, l.info.ID, l.source, l.info.DeviceName, m)
+		}
 	case m.Type == protocol.CtlRecordingDone && fromAgent:
 		l.rec.markComplete()
 	case m.Type == protocol.CtlRecordingFailed && fromAgent:
