@@ -44,7 +44,7 @@ a session ends, whatever ended it.`,
 func sessionFlags(cmd *cobra.Command, g *globals) {
 	f := cmd.Flags()
 	f.StringVar(&g.consentCmd, "consent-cmd", "", "ask for consent by running CMD through sh -c (exit 0 grants) instead of on this terminal")
-	f.StringVar(&g.lockCmd, "lock-cmd", "", "run CMD through sh -c at every session end instead of the platform's screen lock")
+	f.StringVar(&g.lockCmd, "lock-cmd", "", "run CMD through sh -c at every session end instead of the platform's screen lock (exit 0 = locked; anything else is reported as a failure)")
 	f.StringVar(&g.clipboardCmd, "clipboard-cmd", "", "read or set the clipboard by running CMD through sh -c (TETHER_CLIPBOARD_OP=get prints it, set reads stdin) instead of wl-paste/xclip/pbpaste")
 	f.BoolVar(&g.unattended, "allow-unattended", false, "servers and kiosks: start sessions without a prompt when the relay's group policy is unattended too (a reason is required and everything is recorded)")
 	f.DurationVar(&g.consentTimeout, "consent-timeout", 60*time.Second, "how long the end user has to answer; no answer refuses")

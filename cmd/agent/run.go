@@ -16,9 +16,17 @@ backoff) and serves every session offered. Each session is shown to the end
 user for consent on this terminal, or through --consent-cmd. While a session is
 active, typing 'end' and Enter here ends it at once. Every session end kills
 the session's processes and locks the screen (--lock-cmd, else the platform's
-lock).`,
+methods in turn; on Linux xscreensaver-command -lock when DISPLAY is set, the
+freedesktop and GNOME D-Bus screen savers, loginctl, xdg-screensaver). The
+result, "screen locked (METHOD)" or "screen lock FAILED: REASON", is told to
+you, to the technician and to the relay's audit log.
+
+SIGINT or SIGTERM ends every live session and locks the screen (within 30 s)
+before exiting. If the agent is killed mid-session, the next start locks the
+screen and reports it.`,
 		Example: `  agent run
-  agent run --consent-cmd 'zenity --question --text "$TETHER_TECH wants: $TETHER_CAPABILITIES (code $TETHER_SECURITY_CODE)"'`,
+  agent run --consent-cmd 'zenity --question --text "$TETHER_TECH wants: $TETHER_CAPABILITIES (code $TETHER_SECURITY_CODE)"'
+  agent run --lock-cmd 'physlock -d'`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := agent.New(g.agentConfig())

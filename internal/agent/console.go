@@ -240,14 +240,30 @@ func (c *console) notice(format string, args ...any) {
 	fmt.Fprintf(c.out, "  "+format+"\n", args...)
 }
 
-// sessionEnded unregisters s and tells the end user why it ended.
-func (c *console) sessionEnded(s *session, reason string) {
+// sessionEnded unregisters s and tells the end user why it ended and,
+// truthfully, what became of the screen lock (nil: the session reused a
+// parent's consent, and the parent locks when it ends).
+func (c *console) sessionEnded(s *session, reason string, lock *lockResult) {
 	c.mu.Lock()
 	had := c.sessions[s]
 	delete(c.sessions, s)
 	c.mu.Unlock()
-	if had {
-		fmt.Fprintf(c.out, "\n○ Session ended: %s. The screen was locked.\n", sanitize.Display(reason, 200))
+	if !had {
+		return
+	}
+	fmt.Fprintf(c.out, "\n○ Session ended: %s.\n", sanitize.Display(reason, 200))
+	c.lockResult(lock)
+}
+
+// lockResult tells the end user what became of a screen lock.
+func (c *console) lockResult(lock *lockResult) {
+	switch {
+	case lock == nil:
+		fmt.Fprintf(c.out, "  The screen will be locked when the session this one belonged to ends.\n")
+	case lock.err == nil:
+		fmt.Fprintf(c.out, "  %s.\n", sanitize.Display(lock.String(), 200))
+	default:
+		fmt.Fprintf(c.out, "  WARNING: %s\n  Lock the screen yourself now (or sign out).\n", sanitize.Display(lock.String(), 400))
 	}
 }
 

@@ -29,6 +29,8 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
 		return "", err
 	}
 	cfg.AllowUnattended = false // somebody is at this terminal by definition
+	con := newConsole(cfg.In, cfg.Out)
+	recoverLocks(cfg, con, false)
 	relay, err := transport.ParseRelayURL(o.Relay)
 	if err != nil {
 		return "", err
@@ -52,7 +54,6 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
 		c.CloseNow()
 		return "", fmt.Errorf("join: %w", err)
 	}
-	con := newConsole(cfg.In, cfg.Out)
 	s := newSession(cfg, con, key, c)
 	return s.serveJoined(ctx)
 }

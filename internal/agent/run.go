@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"sync"
 	"time"
 
 	"tether/internal/protocol"
@@ -19,6 +21,11 @@ type Agent struct {
 	st      *State
 	key     ed25519.PrivateKey
 	console *console
+	// serving counts the sessions being served; Run waits for them.
+	serving sync.WaitGroup
+	// unreported are lock results for sessions an earlier run left
+	// unfinished, waiting to be reported to the relay.
+	unreported []staleMarker
 }
 
 // New loads the device's enrollment from cfg.Home.
@@ -40,12 +47,26 @@ const (
 	stableConn = 30 * time.Second
 )
 
+// ShutdownGrace bounds how long Run waits, once ctx ends, for live
+// sessions to end and lock the screen. A session still not finished then
+// is locked at the agent's next start.
+const ShutdownGrace = 30 * time.Second
+
 // Run stays connected to the relay, reconnecting with capped exponential
 // backoff and jitter, and serves every session offered until ctx ends. It
-// returns early only for errors that retrying cannot fix (a changed relay
-// key, a device the relay no longer knows).
+// first locks the screen for any session an earlier run left unfinished.
+// When ctx ends, every live session is ended (and the screen locked)
+// before Run returns, within ShutdownGrace. It returns early only for
+// errors that retrying cannot fix (a changed relay key, a device the relay
+// no longer knows).
 func (a *Agent) Run(ctx context.Context) error {
 	a.console.start(ctx)
+	a.unreported = recoverLocks(a.cfg, a.console, true)
+	// However Run returns, live sessions end (cancel) and lock before it
+	// does (waitSessions); deferred calls run last-in, first-out.
+	ctx, cancel := context.WithCancel(ctx)
+	defer a.waitSessions()
+	defer cancel()
 	delay := backoffMin
 	for {
 		start := time.Now()
@@ -68,6 +89,39 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		delay = min(delay*2, backoffMax)
 	}
+}
+
+// waitSessions waits, within ShutdownGrace, for the sessions being served
+// to end (the agent's ctx has ended, which ends them and locks).
+func (a *Agent) waitSessions() {
+	done := make(chan struct{})
+	go func() { a.serving.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(ShutdownGrace):
+		a.cfg.Logger.Error("sessions still ending after the shutdown grace; their screen lock is left to the next start", "grace", ShutdownGrace)
+	}
+}
+
+// reportRecovered tells the relay, for its audit log, the lock results of
+// sessions an earlier run left unfinished; each marker is removed once
+// reported.
+func (a *Agent) reportRecovered(ctx context.Context, c *transport.Conn) {
+	var left []staleMarker
+	for _, m := range a.unreported {
+		mode := protocol.ScreenLocked
+		if !m.p.Locked {
+			mode = protocol.ScreenLockFailed
+		}
+		err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlScreenLock, SessionID: m.p.Session, Mode: mode,
+			Reason: "the agent stopped during the session; at its next start: " + m.p.Result})
+		if err != nil {
+			left = append(left, m)
+			continue
+		}
+		os.Remove(m.path)
+	}
+	a.unreported = left
 }
 
 // fatal reports whether err cannot be cured by reconnecting.
@@ -94,6 +148,7 @@ func (a *Agent) connectOnce(ctx context.Context) error {
 		return err
 	}
 	a.cfg.Logger.Info("connected to relay", "relay", a.st.Relay, "device", a.st.Name)
+	a.reportRecovered(ctx, c)
 	kctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go c.KeepAlive(kctx)
@@ -103,7 +158,11 @@ func (a *Agent) connectOnce(ctx context.Context) error {
 			return err
 		}
 		if m.Type == protocol.CtlOffer && m.Session != nil {
-			go a.acceptOffer(ctx, m.Session, m.AttachToken)
+			a.serving.Add(1)
+			go func() {
+				defer a.serving.Done()
+				a.acceptOffer(ctx, m.Session, m.AttachToken)
+			}()
 		}
 	}
 }

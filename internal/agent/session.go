@@ -52,24 +52,35 @@ type session struct {
 	ended     chan struct{}
 	endReason string // set once, before ended is closed
 	locks     atomic.Int32
+	marker    *lockMarker // this session's lock journal entry; nil for a child
 }
 
 func newSession(cfg Config, con *console, key ed25519.PrivateKey, c *transport.Conn) *session {
 	return &session{cfg: cfg, console: con, key: key, conn: c, log: cfg.Logger, ended: make(chan struct{})}
 }
 
-// serve runs the session from pairing to its end.
+// reasonStopped is the end reason when the agent itself is stopped.
+const reasonStopped = "the agent was stopped on the device"
+
+// serve runs the session from pairing to its end. Once started, the
+// session outlives ctx: ctx's end (the agent being stopped) ends it
+// through the one end path, which locks the screen, and serve returns
+// only when that is done.
 func (s *session) serve(ctx context.Context) {
 	defer s.conn.CloseNow()
-	kctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	go s.conn.KeepAlive(kctx)
+	go s.conn.KeepAlive(sctx)
 	if err := s.setup(ctx); err != nil {
 		s.log.Warn("session not started", "err", err)
-		s.refuse(ctx, err)
+		rctx, rcancel := context.WithTimeout(sctx, 2*time.Second)
+		defer rcancel()
+		s.refuse(rctx, err)
 		return
 	}
-	s.run(ctx)
+	s.run(sctx)
+	stop := context.AfterFunc(ctx, func() { s.end(reasonStopped) })
+	defer stop()
 	<-s.ended
 }
 
@@ -174,8 +185,9 @@ func (s *session) refuse(ctx context.Context, err error) {
 }
 
 // end is the one end path: kill the process group, lock the screen exactly
-// once, tell the technician and the relay why, close. Safe to call from any
-// goroutine, any number of times.
+// once, tell the technician, the relay and the end user why it ended and
+// what became of the lock, close. Safe to call from any goroutine, any
+// number of times.
 func (s *session) end(reason string) {
 	s.endOnce.Do(func() {
 		s.ending.Store(true)
@@ -190,10 +202,14 @@ func (s *session) end(reason string) {
 			// set up; the child then ends through its own end path.
 			c.conn.CloseNow()
 		}
+		var lock *lockResult
 		if s.parent == nil {
-			s.lock()
+			lock = s.lock()
 		} else {
 			s.log.Info("screen lock left to the parent session", "parent", s.parent.info.ID)
+		}
+		if lock != nil {
+			s.reportLock(lock)
 		}
 		if err := s.rec.close(reason); err != nil {
 			s.log.Error("recording could not be finished", "err", err)
@@ -205,22 +221,64 @@ func (s *session) end(reason string) {
 		}
 		s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 		s.conn.Close(reason)
-		s.console.sessionEnded(s, reason)
+		s.console.sessionEnded(s, reason, lock)
 		s.log.Info("session ended", "reason", reason)
+		s.marker.remove()
 		s.endReason = reason
 		close(s.ended)
 	})
 }
 
+// lockResult is what became of one screen lock.
+type lockResult struct {
+	method string
+	err    error
+}
+
+// String is the one-line account told to everyone concerned.
+func (r *lockResult) String() string { return screenlock.Describe(r.method, r.err) }
+
+// lockBudget bounds all of a session end's lock attempts together.
+const lockBudget = 12 * time.Second
+
 // lock locks the screen; it is called once per session, from end.
-func (s *session) lock() {
+func (s *session) lock() *lockResult {
 	s.locks.Add(1)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	return lockScreen(s.cfg, s.log)
+}
+
+// lockScreen locks the screen with the configured command or the
+// platform's methods and logs the result.
+func lockScreen(cfg Config, log *slog.Logger) *lockResult {
+	ctx, cancel := context.WithTimeout(context.Background(), lockBudget)
 	defer cancel()
-	method, err := screenlock.Locker{Cmd: s.cfg.LockCmd, Logger: s.log}.Lock(ctx)
+	method, err := screenlock.Locker{Cmd: cfg.LockCmd, Logger: log}.Lock(ctx)
+	r := &lockResult{method: method, err: err}
 	if err != nil {
-		s.log.Error("screen lock failed", "err", err)
-		return
+		log.Error("screen lock failed", "err", err)
+	} else {
+		log.Info("screen locked", "method", method)
 	}
-	s.log.Info("screen locked", "method", method)
+	return r
+}
+
+// reportLock tells the recording, the technician (end to end) and the
+// relay (for its audit log) what became of the lock, before the end.
+func (s *session) reportLock(r *lockResult) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.rec.marker("%s", r)
+	msg := protocol.ScreenLock{Locked: r.err == nil, Method: r.method}
+	mode := protocol.ScreenLocked
+	if r.err != nil {
+		msg.Error, mode = screenlock.Reason(r.err), protocol.ScreenLockFailed
+	}
+	if s.ch != nil {
+		if err := s.ch.SendJSON(ctx, protocol.InScreenLock, msg); err != nil {
+			s.log.Warn("could not tell the technician the lock result", "err", err)
+		}
+	}
+	if err := s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlScreenLock, Mode: mode, Reason: r.String()}); err != nil {
+		s.log.Warn("could not tell the relay the lock result", "err", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"tether/internal/e2e"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -15,6 +16,13 @@ const startWait = 30 * time.Second
 
 // run serves an established, consented session until it ends.
 func (s *session) run(ctx context.Context) {
+	if s.parent == nil {
+		m, err := openMarker(s.cfg.Home, pendingLock{Session: s.info.ID, Tech: s.info.TechUser, Started: time.Now().UTC()})
+		if err != nil {
+			s.log.Error("the screen will not be locked if the agent stops abruptly", "err", err)
+		}
+		s.marker = m
+	}
 	s.touch()
 	s.console.sessionStarted(s)
 	go s.watch(ctx)
@@ -45,7 +53,7 @@ func (s *session) watch(ctx context.Context) {
 		case <-s.ended:
 			return
 		case <-ctx.Done():
-			s.end("agent shutting down")
+			s.end(reasonStopped)
 			return
 		case <-deadline.C:
 			s.end("absolute session limit reached")
@@ -82,7 +90,7 @@ func (s *session) receive(ctx context.Context) {
 			return
 		}
 		if err := s.handle(ctx, t, p); err != nil {
-			s.end(err.Error())
+			s.end(handleReason(err))
 			return
 		}
 	}
@@ -135,19 +143,45 @@ func (s *session) handle(ctx context.Context, t protocol.InnerType, p []byte) er
 	return nil
 }
 
-// endReason turns a receive error into the reason the session ends.
+// Clean end reasons for failures whose raw text (a network library's
+// wording) means nothing to the people reading it.
+const (
+	reasonConnLost    = "connection to the relay lost"
+	reasonBadMessage  = "protocol error: a message from the technician could not be read"
+	reasonUnauthentic = "protocol error: a message failed end-to-end authentication"
+)
+
+// endReason turns a receive error into the reason the session ends. The
+// peer's own words (an end message) are kept; failures of the connection
+// or the channel get one clean reason each, never a library's error text.
 func endReason(err error) string {
 	var ee *transport.EndError
 	var re *transport.RemoteError
 	switch {
-	case errors.As(err, &ee) && ee.Authenticated:
-		return ee.Reason
+	case errors.As(err, &ee) && ee.Reason == "":
+		return "ended by the relay"
 	case errors.As(err, &ee):
 		return ee.Reason
 	case errors.As(err, &re):
 		return "relay: " + re.Message
-	case errors.Is(err, transport.ErrClosed):
-		return "connection to the relay lost"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return reasonStopped
+	case errors.Is(err, protocol.ErrBadInner), errors.Is(err, protocol.ErrBadControl),
+		errors.Is(err, protocol.ErrUnknownFrame), errors.Is(err, protocol.ErrEmptyFrame), errors.Is(err, protocol.ErrFrameTooBig):
+		return reasonBadMessage
+	case errors.Is(err, e2e.ErrAuthentication), errors.Is(err, e2e.ErrReplayed), errors.Is(err, e2e.ErrOutOfOrder),
+		errors.Is(err, e2e.ErrTruncated), errors.Is(err, e2e.ErrExhausted):
+		return reasonUnauthentic
+	}
+	return reasonConnLost
+}
+
+// handleReason turns a failure to handle a message into the end reason:
+// a payload that does not parse gets the one clean reason (not a JSON
+// decoder's wording); the agent's own refusals keep their words.
+func handleReason(err error) string {
+	if errors.Is(err, protocol.ErrBadInner) || errors.Is(err, protocol.ErrBadControl) {
+		return reasonBadMessage
 	}
 	return err.Error()
 }

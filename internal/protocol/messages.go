@@ -56,6 +56,18 @@ const (
 	// or clipboard text moved (Size, Hash); the relay audits it.
 	CtlFile      = "file"
 	CtlClipboard = "clipboard"
+	// Agent → relay: the screen lock's result, sent at every session end
+	// before "end" (in the session), or on the control connection for a
+	// session an earlier run of the agent left unfinished (SessionID names
+	// it). Mode is ScreenLocked or ScreenLockFailed; Reason is the one-line
+	// account ("screen locked (METHOD)" or "screen lock FAILED: REASON").
+	CtlScreenLock = "screen_lock"
+)
+
+// Screen lock outcomes (Control.Mode of CtlScreenLock).
+const (
+	ScreenLocked     = "locked"
+	ScreenLockFailed = "failed"
 )
 
 // Control is a JSON message read by the relay or sent by it. Only the fields
@@ -236,8 +248,18 @@ const (
 	// InParentProof T→A: 32 bytes, ParentProof — the technician proves it
 	// holds the live parent session whose consent this one reuses.
 	InParentProof InnerType = 0x15
-	lastInner     InnerType = InParentProof
+	// InScreenLock A→T: JSON ScreenLock — the screen lock's result, sent
+	// at the session's end before InEnd.
+	InScreenLock InnerType = 0x16
+	lastInner    InnerType = InScreenLock
 )
+
+// ScreenLock is the payload of InScreenLock.
+type ScreenLock struct {
+	Locked bool   `json:"locked"`
+	Method string `json:"method,omitempty"` // how it was locked
+	Error  string `json:"error,omitempty"`  // why it was not
+}
 
 // CapRequest is the payload of InCapRequest.
 type CapRequest struct {

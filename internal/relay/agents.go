@@ -128,16 +128,44 @@ func (s *Server) watchAgent(a *agentConn) {
 	defer s.agents.remove(a)
 	kctx, cancel := context.WithCancel(context.Background())
 	a.conn.KeepAlive(kctx)
+	reports := 0
 	for {
 		// No context: coder/websocket would arm a timer for every read.
-		if _, _, err := a.conn.ReadFrame(context.Background()); err != nil {
+		t, p, err := a.conn.ReadFrame(context.Background())
+		if err != nil {
 			break
+		}
+		if t == protocol.FrameControl && reports < maxLockReports {
+			if m, err := protocol.ParseControl(p); err == nil && m.Type == protocol.CtlScreenLock {
+				reports++
+				s.recordRecoveredLock(a, m)
+			}
 		}
 	}
 	cancel()
 	a.conn.CloseNow()
 	s.db.UpdateDevice(a.dev.ID, func(d *store.Device) error { d.LastSeen = now(); return nil })
 	s.log.Info("agent offline", "device", a.dev.Name)
+}
+
+// maxLockReports bounds the screen lock reports one control connection may
+// make; more are dropped unread, so a device cannot flood the audit log.
+const maxLockReports = 16
+
+// recordRecoveredLock audits the lock an agent reports having done at its
+// start for a session its earlier run left unfinished. Only a session of
+// this very device is recorded; anything else is dropped with a log line.
+func (s *Server) recordRecoveredLock(a *agentConn, m *protocol.Control) {
+	var sess *store.Session
+	err := errors.New("no session named")
+	if m.SessionID != "" && len(m.SessionID) <= 64 {
+		sess, err = s.db.SessionByID(m.SessionID)
+	}
+	if err != nil || sess.DeviceID != a.dev.ID {
+		s.log.Warn("screen lock report for a session not of this device dropped", "device", a.dev.Name, "session", truncate(m.SessionID, 64))
+		return
+	}
+	s.recordScreenLock(sess.TechID, sess.ID, "device "+a.dev.ID, a.dev.Name, m)
 }
 
 // authenticateAgent runs the challenge-response on a fresh connection.

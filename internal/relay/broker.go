@@ -45,7 +45,8 @@ type live struct {
 	receipts    int
 	receiptNext int
 	// agentReason is the end reason the agent reported, if it did.
-	agentReason string
+	agentReason  string
+	lockReported bool // the agent reported the screen lock (audited once)
 }
 
 // broker holds the live sessions. Safe for concurrent use.
@@ -144,8 +145,11 @@ func (l *live) pair(ctx context.Context) error {
 	return nil
 }
 
-// end runs the relay's part of the one end path: flush what is queued, tell
-// both sides why, close both connections, record the end. Idempotent.
+// end runs the relay's part of the one end path: tell the agent why, wait
+// (boundedly) for it to finish — kill, lock the screen, report the lock's
+// result and send the recording's end — while its last frames still reach
+// the technician, then tell the technician, close both connections and
+// record the end. Idempotent.
 func (l *live) end(reason string) {
 	l.mu.Lock()
 	if l.ended {
@@ -157,13 +161,7 @@ func (l *live) end(reason string) {
 	l.mu.Unlock()
 	l.limit.Stop()
 	frame, _ := protocol.AppendControl(nil, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
-	l.techOut.push(frame)
-	l.techOut.close(2 * time.Second)
-	l.tech.Close(reason)
 	if agentOut != nil {
-		// The agent finishes the session on its side — kills, locks, and
-		// sends the recording's final chunk — then closes; wait for that so
-		// the recording is complete, but not forever.
 		agentOut.push(frame)
 		agentOut.close(2 * time.Second)
 		select {
@@ -172,6 +170,9 @@ func (l *live) end(reason string) {
 		}
 		agentOut.conn.Close(reason)
 	}
+	l.techOut.push(frame)
+	l.techOut.close(2 * time.Second)
+	l.tech.Close(reason)
 	l.rec.close()
 	close(l.done)
 	l.b.remove(l.info.ID)
@@ -198,7 +199,9 @@ const techDisconnected = "technician disconnected"
 
 // recordingGrace is how long an ending session waits for the agent to
 // deliver the end of its recording.
-const recordingGrace = 5 * time.Second
+// delivers the end of its recording (and the screen lock's result, which
+// comes first and may take the agent up to 12 s).
+const recordingGrace = 15 * time.Second
 
 // agentFinished notes that the agent side will send nothing more.
 func (l *live) agentFinished() { l.agentOnce.Do(func() { close(l.agentDone) }) }
@@ -348,7 +351,13 @@ func (l *live) forward(msg []byte, fromAgent bool) bool {
 		return false
 	}
 	if l.isEnded() {
-		return true // the other side is gone; keep reading the recording's end
+		// The agent's last words (the lock result, its end message) still
+		// go to the technician while end waits for the agent; nothing goes
+		// the other way. Keep reading the recording's end either way.
+		if fromAgent {
+			l.techOut.push(msg)
+		}
+		return true
 	}
 	dst := l.agentOut
 	if fromAgent {
@@ -386,12 +395,36 @@ func (l *live) control(m *protocol.Control, fromAgent bool, who string) bool {
 	case m.Type == protocol.CtlClipboard && fromAgent:
 		l.b.s.record(auditEvent(l.info.TechID, "session.clipboard", l.info.ID, m.Mode, l.source,
 			"bytes", fmt.Sprint(m.Size), "sha256", truncate(m.Hash, 64), "device", l.info.DeviceName))
+	case m.Type == protocol.CtlScreenLock && fromAgent:
+		// One lock per session: a device's later reports are not audited.
+		l.mu.Lock()
+		first := !l.lockReported
+		l.lockReported = true
+		l.mu.Unlock()
+		if first {
+			l.b.s.recordScreenLock(l.info.TechID, l.info.ID, l.source, l.info.DeviceName, m)
+		}
 	case m.Type == protocol.CtlRecordingDone && fromAgent:
 		l.rec.markComplete()
 	case m.Type == protocol.CtlRecordingFailed && fromAgent:
 		l.b.s.record(auditEvent(l.info.TechID, "recording.failed", l.info.ID, "failure", l.source, "error", truncate(m.Error, 200)))
 	}
 	return false
+}
+
+// recordScreenLock audits the screen lock's result as the agent reported
+// it: outcome "locked" or "failed" (anything else the agent says is
+// recorded as "failed"), with its one-line account.
+func (s *Server) recordScreenLock(actor, session, source, device string, m *protocol.Control) {
+	outcome := protocol.ScreenLockFailed
+	if m.Mode == protocol.ScreenLocked {
+		outcome = protocol.ScreenLocked
+	}
+	s.record(auditEvent(actor, "session.screen_lock", session, outcome, source,
+		"result", truncate(m.Reason, 500), "device", device))
+	if outcome != protocol.ScreenLocked {
+		s.log.Warn("screen lock failed at session end", "session", session, "device", device, "result", truncate(m.Reason, 500))
+	}
 }
 
 // recordFile audits a file the agent reports moved and lists it on the

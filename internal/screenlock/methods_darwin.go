@@ -5,7 +5,7 @@ package screenlock
 // on (the default); CGSession -suspend switches to the login window.
 func platformMethods() []candidate {
 	return []candidate{
-		{"pmset", "displaysleepnow"},
-		{"/System/Library/CoreServices/Menu Extras/User.menu/Contents/Resources/CGSession", "-suspend"},
+		cmd("pmset", "displaysleepnow"),
+		cmd("/System/Library/CoreServices/Menu Extras/User.menu/Contents/Resources/CGSession", "-suspend"),
 	}
 }

@@ -1,33 +1,35 @@
 package screenlock
 
 import (
-	"strings"
+	"slices"
 	"testing"
 )
 
-// The real methods are listed, never run: running them could lock the
-// screen of whoever runs the tests.
+// The real methods are listed, never run here: running them could lock the
+// screen of whoever runs the tests. The integration tests run them against
+// a private X server.
 func TestPlatformMethodsLinux(t *testing.T) {
+	dbus := []string{"D-Bus org.freedesktop.ScreenSaver.Lock", "D-Bus org.gnome.ScreenSaver.Lock"}
 	tests := []struct {
-		sessionID string
-		first     string
+		display, sessionID string
+		want               []string
 	}{
-		{"", "loginctl lock-sessions"},
-		{"c7", "loginctl lock-session c7"},
+		{"", "", slices.Concat(dbus, []string{"loginctl lock-sessions", "xdg-screensaver lock"})},
+		{"", "c7", slices.Concat(dbus, []string{"loginctl lock-session c7", "xdg-screensaver lock"})},
+		{":7", "c7", slices.Concat([]string{"xscreensaver-command -lock"}, dbus, []string{"loginctl lock-session c7", "xdg-screensaver lock"})},
 	}
 	for _, tt := range tests {
+		t.Setenv("DISPLAY", tt.display)
 		t.Setenv("XDG_SESSION_ID", tt.sessionID)
-		ms := platformMethods()
 		var names []string
-		for _, m := range ms {
+		for _, m := range platformMethods() {
 			names = append(names, m.String())
+			if m.argv[0] == "dbus-send" && !slices.Contains(m.argv, "--print-reply") {
+				t.Errorf("%s does not wait for the answer: %q", m, m.argv)
+			}
 		}
-		if len(names) != 3 || names[0] != tt.first ||
-			!strings.HasPrefix(names[1], "dbus-send --session --dest=org.freedesktop.ScreenSaver") ||
-			!strings.HasSuffix(names[1], "/org/freedesktop/ScreenSaver org.freedesktop.ScreenSaver.Lock") ||
-			names[2] != "xdg-screensaver lock" {
-			t.Errorf("XDG_SESSION_ID=%q: got methods %q, want loginctl, dbus-send, xdg-screensaver with %q first",
-				tt.sessionID, names, tt.first)
+		if !slices.Equal(names, tt.want) {
+			t.Errorf("DISPLAY=%q XDG_SESSION_ID=%q: methods %q, want %q", tt.display, tt.sessionID, names, tt.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -54,18 +55,18 @@ func TestLockMethods(t *testing.T) {
 		{
 			name: "all fail",
 			methods: []candidate{
-				{"tether-no-such-lock-tool", "lock"},
-				{"sh", "-c", `touch "$DIR/b"; exit 1`},
+				cmd("tether-no-such-lock-tool", "lock"),
+				cmd("sh", "-c", `touch "$DIR/b"; echo "no locker here" >&2; exit 1`),
 			},
-			wantErrIn: []string{"tether-no-such-lock-tool lock:", `sh -c touch "$DIR/b"; exit 1: exit status 1`},
+			wantErrIn: []string{"tether-no-such-lock-tool lock:", `exit 1: exit status 1 (no locker here)`},
 			wantRan:   []string{"b"},
 		},
 		{
 			name: "second works, third not tried",
 			methods: []candidate{
-				{"sh", "-c", "exit 1"},
-				{"sh", "-c", `touch "$DIR/ok"`},
-				{"sh", "-c", `touch "$DIR/third"`},
+				cmd("sh", "-c", "exit 1"),
+				cmd("sh", "-c", `touch "$DIR/ok"`),
+				cmd("sh", "-c", `touch "$DIR/third"`),
 			},
 			wantMethod: `sh -c touch "$DIR/ok"`,
 			wantRan:    []string{"ok"},
@@ -116,8 +117,32 @@ func TestLockMethods(t *testing.T) {
 func TestLockCancelledStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	l := Locker{methods: []candidate{{"sh", "-c", "exit 0"}, {"sh", "-c", "exit 0"}}}
+	l := Locker{methods: []candidate{cmd("sh", "-c", "exit 0"), cmd("sh", "-c", "exit 0")}}
 	if m, err := l.Lock(ctx); !errors.Is(err, ErrNotLocked) {
 		t.Errorf("Lock(cancelled) = %q, %v; want ErrNotLocked", m, err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	_, failed := Locker{Cmd: "echo 'locker broke' >&2; exit 3"}.Lock(context.Background())
+	tests := []struct {
+		method string
+		err    error
+		want   string
+	}{
+		{"xscreensaver-command -lock", nil, "screen locked (xscreensaver-command -lock)"},
+		{"", failed, "screen lock FAILED: custom command: exit status 3 (locker broke)"},
+	}
+	for _, tt := range tests {
+		if got := Describe(tt.method, tt.err); got != tt.want {
+			t.Errorf("Describe(%q, %v) = %q, want %q", tt.method, tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestLockStderrBounded(t *testing.T) {
+	_, err := Locker{Cmd: "head -c 100000 /dev/zero | tr '\\0' x >&2; exit 1"}.Lock(context.Background())
+	if err == nil || len(err.Error()) > 300 {
+		t.Fatalf("Lock() error = %d bytes (%v), want a failure of at most 300 bytes", len(fmt.Sprint(err)), err)
 	}
 }

@@ -227,6 +227,8 @@ type terminal struct {
 	// stdout and stderr receive the device's output streams: the client's
 	// own, or filters in front of them.
 	stdout, stderr io.Writer
+	// rawTTY: the local terminal is in raw mode (lines end in CR LF).
+	rawTTY bool
 }
 
 func newTerminal(c *Client, ch *transport.Channel, info *protocol.SessionInfo, granted []string) *terminal {
@@ -246,6 +248,7 @@ func (t *terminal) run(ctx context.Context, o ConnectOptions) error {
 		old, err := term.MakeRaw(int(in.Fd()))
 		if err == nil {
 			defer term.Restore(int(in.Fd()), old)
+			t.rawTTY = true
 		}
 	}
 	t.stdout = outputFor(t.c.Stdout, st.PTY, o.Raw)
@@ -352,8 +355,29 @@ func (t *terminal) receive(ctx context.Context) error {
 			if v, err := protocol.ParseExit(p); err == nil {
 				code = int(v)
 			}
+		case protocol.InScreenLock:
+			t.c.printScreenLock(p, t.rawTTY)
 		}
 	}
+}
+
+// printScreenLock tells the technician, sanitized, what the device
+// reported about its screen lock at the session's end.
+func (c *Client) printScreenLock(p []byte, raw bool) {
+	nl := "\n"
+	if raw {
+		nl = "\r\n"
+	}
+	var sl protocol.ScreenLock
+	if err := protocol.DecodeJSON(p, &sl); err != nil {
+		fmt.Fprintf(c.Stderr, "%stether: the device sent a malformed screen lock report%s", nl, nl)
+		return
+	}
+	if sl.Locked {
+		fmt.Fprintf(c.Stderr, "%stether: device reports: screen locked (%s)%s", nl, sanitize.Display(sl.Method, 80), nl)
+		return
+	}
+	fmt.Fprintf(c.Stderr, "%stether: device reports: screen lock FAILED: %s%s", nl, sanitize.Display(sl.Error, 300), nl)
 }
 
 // finish reports how the session ended. The error is printed after the
@@ -369,5 +393,22 @@ func (t *terminal) finish(err error, code int) error {
 	if errors.As(err, &ee) {
 		return fmt.Errorf("session ended: %s", sanitize.Display(ee.Reason, 200))
 	}
-	return fmt.Errorf("session lost: %w", err)
+	return fmt.Errorf("session lost: %s", lostReason(err))
+}
+
+// lostReason says why a session was lost without a network library's
+// wording: a channel or protocol failure keeps its text; any other
+// failure to read is the connection to the relay being lost.
+func lostReason(err error) string {
+	var re *transport.RemoteError
+	switch {
+	case errors.As(err, &re):
+		return "relay: " + sanitize.Display(re.Message, 200)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, e2e.ErrAuthentication), errors.Is(err, e2e.ErrReplayed), errors.Is(err, e2e.ErrOutOfOrder),
+		errors.Is(err, e2e.ErrTruncated), errors.Is(err, protocol.ErrBadInner), errors.Is(err, protocol.ErrBadControl),
+		errors.Is(err, protocol.ErrUnknownFrame):
+		return err.Error()
+	}
+	return "connection to the relay lost"
 }
