@@ -694,7 +694,7 @@ func countMarked(mark string) int {
 // session's process group (setsid, double fork, nohup, disown) and ends
 // the session each way: none survives.
 func TestSessionEndKillsEscapedProcesses(t *testing.T) {
-	needPrograms(t, "setsid", "bash", "pgrep")
+	needPrograms(t, "util-linux bash procps", "setsid", "bash", "pgrep")
 	ends := []string{"shell exits", "technician leaves", "end user types end", "admin kills", "end user revokes shell"}
 	for _, mode := range []string{"cgroup", "tracking"} {
 		t.Run(mode, func(t *testing.T) {
@@ -742,19 +742,5 @@ func TestSessionEndKillsEscapedProcesses(t *testing.T) {
 				t.Logf("no delegated cgroup v2 on this machine: the cgroup run used process tracking")
 			}
 		})
-	}
-}
-
-// needPrograms skips the test when a program it needs is missing, or fails
-// it under CI (TETHER_CI set), where .ci/run installs them.
-func needPrograms(t *testing.T, names ...string) {
-	t.Helper()
-	for _, n := range names {
-		if _, err := exec.LookPath(n); err != nil {
-			if os.Getenv("TETHER_CI") != "" {
-				t.Fatalf("%s is not installed (.ci/run installs it)", n)
-			}
-			t.Skipf("%s is not installed", n)
-		}
 	}
 }
