@@ -61,9 +61,17 @@ type Event struct {
 	Details map[string]string
 }
 
+// Store is what the audit log needs of the relay's store: the records
+// and the meta values holding its keys, signed head and checkpoint. Any
+// store.Store is one.
+type Store interface {
+	store.Audit
+	store.Meta
+}
+
 // Log appends to the audit log of a store. It is safe for concurrent use.
 type Log struct {
-	db     *store.DB
+	db     Store
 	macKey []byte
 	signer ed25519.PrivateKey
 	now    func() time.Time
@@ -73,7 +81,7 @@ type Log struct {
 // New returns a Log that writes to db, authenticates entries with macKey
 // (32 bytes) and signs the head with signer. The caller loads both keys,
 // e.g. with LoadOrCreateKeys. now is the clock; nil means time.Now.
-func New(db *store.DB, macKey []byte, signer ed25519.PrivateKey, now func() time.Time) *Log {
+func New(db Store, macKey []byte, signer ed25519.PrivateKey, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}

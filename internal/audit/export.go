@@ -58,7 +58,7 @@ func toExported(r *store.AuditRecord) *exported {
 // are shown as markers, and a cell that a spreadsheet would run as a formula
 // (starting with = + - or @) is prefixed with a single quote; use JSONL for
 // anything that must verify.
-func Export(db *store.DB, w io.Writer, format string, since time.Time) error {
+func Export(db Store, w io.Writer, format string, since time.Time) error {
 	var write func(*exported) error
 	var flush func() error
 	switch format {

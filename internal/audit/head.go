@@ -48,7 +48,7 @@ func (l *Log) putPoint(key, context string, p *signedPoint) error {
 
 // loadPoint returns the point stored under key, nil if there is none, or a
 // VerifyError if it is malformed or its signature does not verify.
-func loadPoint(db *store.DB, key, context string, pub ed25519.PublicKey) (*signedPoint, error) {
+func loadPoint(db Store, key, context string, pub ed25519.PublicKey) (*signedPoint, error) {
 	data, err := db.GetMeta(key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil

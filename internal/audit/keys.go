@@ -22,7 +22,7 @@ const (
 // the same file as the log protect against edits by someone without the
 // file (e.g. through a backup or export), not against someone who can read
 // it; callers wanting more should keep the keys elsewhere and call New.
-func LoadOrCreateKeys(db *store.DB) ([]byte, ed25519.PrivateKey, error) {
+func LoadOrCreateKeys(db Store) ([]byte, ed25519.PrivateKey, error) {
 	macKey, err := loadOrCreate(db, MACKeyKey)
 	if err != nil {
 		return nil, nil, err
@@ -36,7 +36,7 @@ func LoadOrCreateKeys(db *store.DB) ([]byte, ed25519.PrivateKey, error) {
 
 // loadOrCreate returns the 32-byte secret stored under key, storing a
 // random one if there is none.
-func loadOrCreate(db *store.DB, key string) ([]byte, error) {
+func loadOrCreate(db Store, key string) ([]byte, error) {
 	val, err := db.GetMeta(key)
 	if err == nil {
 		if len(val) != 32 {

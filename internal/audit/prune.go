@@ -50,7 +50,7 @@ func (l *Log) Prune(retention time.Duration) (int, error) {
 // firstKept returns the first entry to keep — the oldest with Time at or
 // after cutoff, or else the newest — and the Seq of the oldest entry. It
 // returns a nil entry if the log is empty.
-func firstKept(db *store.DB, cutoff time.Time) (*store.AuditRecord, uint64, error) {
+func firstKept(db Store, cutoff time.Time) (*store.AuditRecord, uint64, error) {
 	var keep *store.AuditRecord
 	var first uint64
 	err := db.AuditRecords(0, func(r *store.AuditRecord) error {

@@ -37,7 +37,7 @@ var errStop = errors.New("stop")
 // in the chain, so that deleting the newest entries is caught. A log with
 // entries but no signed head fails. It returns nil, a *VerifyError naming
 // the first bad entry, or another error if the store cannot be read.
-func Verify(db *store.DB, macKey []byte, pub ed25519.PublicKey) error {
+func Verify(db Store, macKey []byte, pub ed25519.PublicKey) error {
 	head, err := loadPoint(db, HeadKey, headContext, pub)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ func VerifyAudit(dir string) (int, error) {
 	if !Initialized(dir) {
 		return 0, fmt.Errorf("%s holds no relay database", dir)
 	}
-	db, err := store.Open(dbPath(dir))
+	db, err := openStore(dir)
 	if err != nil {
 		return 0, err
 	}

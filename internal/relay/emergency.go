@@ -173,7 +173,7 @@ func writeGrant(dir string, h [32]byte, g emergencyGrant) error {
 // auditIssue records the issue in the audit log if the relay is not
 // holding the database.
 func auditIssue(dir string, g emergencyGrant) {
-	db, err := store.Open(dbPath(dir))
+	db, err := openStore(dir)
 	if err != nil {
 		return
 	}

@@ -67,7 +67,7 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := tlsconf.Generate(tlsDir(o.Dir), o.Hosts); err != nil {
 		return "", fmt.Errorf("generate TLS certificate: %w", err)
 	}
-	db, err := store.Open(dbPath(o.Dir))
+	db, err := openStore(o.Dir)
 	if err != nil {
 		return "", err
 	}
@@ -106,7 +106,7 @@ func checkEmptyDir(dir string) error {
 }
 
 // initKeys stores fresh random keys for the audit chain and secrets at rest.
-func initKeys(db *store.DB, org string) error {
+func initKeys(db store.Store, org string) error {
 	if org == "" {
 		org = "default"
 	}
@@ -129,7 +129,7 @@ func initKeys(db *store.DB, org string) error {
 }
 
 // createAdmin creates the first superadmin.
-func createAdmin(ctx context.Context, db *store.DB, name string, pw []byte, temporary bool) error {
+func createAdmin(ctx context.Context, db store.Store, name string, pw []byte, temporary bool) error {
 	h := password.NewHasher(password.DefaultParams, 1)
 	hash, err := h.Hash(ctx, pw)
 	if err != nil {
@@ -150,7 +150,7 @@ func createAdmin(ctx context.Context, db *store.DB, name string, pw []byte, temp
 }
 
 // auditInit starts the audit chain with the initialisation and signs it.
-func auditInit(db *store.DB, admin string) error {
+func auditInit(db store.Store, admin string) error {
 	mac, _ := db.GetMeta(metaAuditMAC)
 	seed, _ := db.GetMeta(metaAuditSign)
 	l := audit.New(db, mac, ed25519.NewKeyFromSeed(seed), time.Now)

@@ -153,7 +153,7 @@ func (s *Server) handleMemberRemove() func(http.ResponseWriter, *http.Request, *
 }
 
 // initOrg stores the relay's own organisation with the default policy.
-func initOrg(db *store.DB, name string) error {
+func initOrg(db store.Store, name string) error {
 	if name == "" {
 		name = "default"
 	}

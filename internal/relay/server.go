@@ -24,7 +24,7 @@ import (
 type Server struct {
 	cfg         Config
 	log         *slog.Logger
-	db          *store.DB
+	db          store.Store
 	hasher      *password.Hasher
 	audit       *audit.Log
 	cert        tls.Certificate
@@ -55,7 +55,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(dbPath(cfg.DataDir))
+	db, err := openStore(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}

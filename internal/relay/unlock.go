@@ -41,7 +41,7 @@ func UnlockUser(dir, name string) (*UnlockResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a valid username: %w", name, err)
 	}
-	db, err := store.Open(dbPath(dir))
+	db, err := openStore(dir)
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("the relay is running and holds %s; stop the relay and run this again, "+
 			"or unlock over the network while it runs: `tech users unlock %s` as an administrator "+
@@ -72,7 +72,7 @@ func UnlockUser(dir, name string) (*UnlockResult, error) {
 
 // unlockInStore unlocks canon and clears its back-off; it returns the
 // result and the user's ID.
-func unlockInStore(db *store.DB, canon string) (*UnlockResult, string, error) {
+func unlockInStore(db store.Store, canon string) (*UnlockResult, string, error) {
 	u, err := db.UserByName(canon)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", fmt.Errorf("there is no user %q in this data directory", canon)
@@ -103,7 +103,7 @@ func unlockInStore(db *store.DB, canon string) (*UnlockResult, string, error) {
 }
 
 // hostAuditLog opens the audit log of db with the relay's keys.
-func hostAuditLog(db *store.DB) (*audit.Log, error) {
+func hostAuditLog(db store.Store) (*audit.Log, error) {
 	mac, err := db.GetMeta(metaAuditMAC)
 	if err != nil {
 		return nil, fmt.Errorf("load audit MAC key: %w", err)
