@@ -186,7 +186,8 @@ type Audit interface {
 // Throttle holds the counters behind rate limits and failure budgets, so
 // that they survive a restart and are shared by whoever shares the store.
 // An expired counter reads as the zero Counter; the table holds at most
-// MaxThrottleKeys records and refuses a new key with ErrFull beyond that.
+// MaxThrottleKeys records (or fewer, see Config.ThrottleKeys) and refuses a
+// new key with ErrFull beyond that.
 type Throttle interface {
 	// Throttle returns key's live counter at t (zero if none or expired).
 	Throttle(key string, t time.Time) (Counter, error)

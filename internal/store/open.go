@@ -20,6 +20,10 @@ type Config struct {
 	URL string
 	// Path is the bbolt file when URL does not name one.
 	Path string
+	// ThrottleKeys, if positive, lowers the bound on throttle records
+	// below MaxThrottleKeys (it cannot raise it), so that tests can reach
+	// the bound quickly. Zero means MaxThrottleKeys.
+	ThrottleKeys int
 }
 
 // OpenConfig opens the store cfg describes. With bbolt it behaves like
@@ -34,6 +38,7 @@ func OpenConfig(cfg Config) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.maxThrottle = cfg.ThrottleKeys
 	return db, nil
 }
 

@@ -37,6 +37,9 @@ const lockTimeout = 2 * time.Second
 // DB is an open Tether database. It is safe for concurrent use.
 type DB struct {
 	bolt *bolt.DB
+	// maxThrottle, if positive, lowers the throttle bound below
+	// MaxThrottleKeys (Config.ThrottleKeys).
+	maxThrottle int
 }
 
 // Open opens (creating if needed, mode 0600) the database at path and

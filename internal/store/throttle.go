@@ -67,7 +67,7 @@ func (db *DB) ThrottleHit(key string, t time.Time, window time.Duration, sliding
 		if sliding {
 			c.Expires = t.Add(window)
 		}
-		return putThrottleCounter(b, []byte(key), &c)
+		return putThrottleCounter(b, []byte(key), &c, db.throttleLimit())
 	})
 	if err != nil {
 		return Counter{}, fmt.Errorf("store: count %q: %w", key, err)
@@ -91,7 +91,7 @@ func (db *DB) ThrottleRemember(prefix, key string, t time.Time, ttl time.Duratio
 		}
 		c.N++
 		c.Last, c.Expires = t, t.Add(ttl)
-		if err := putThrottleCounter(b, []byte(key), &c); err != nil {
+		if err := putThrottleCounter(b, []byte(key), &c, db.throttleLimit()); err != nil {
 			return err
 		}
 		return keepNewest(b, []byte(prefix), max)
@@ -221,12 +221,21 @@ func liveCounter(b *bolt.Bucket, key []byte, t time.Time) Counter {
 	return c
 }
 
+// throttleLimit is how many records the throttle bucket may hold:
+// MaxThrottleKeys unless Config.ThrottleKeys lowered it.
+func (db *DB) throttleLimit() uint64 {
+	if db.maxThrottle > 0 && db.maxThrottle < MaxThrottleKeys {
+		return uint64(db.maxThrottle)
+	}
+	return MaxThrottleKeys
+}
+
 // putThrottleCounter stores c under key, keeping the record count and refusing a
-// new key when the bucket is full.
-func putThrottleCounter(b *bolt.Bucket, key []byte, c *Counter) error {
+// new key when the bucket holds max records.
+func putThrottleCounter(b *bolt.Bucket, key []byte, c *Counter, max uint64) error {
 	if b.Get(key) == nil {
 		n := throttleCount(b)
-		if n >= MaxThrottleKeys {
+		if n >= max {
 			return ErrFull
 		}
 		if err := b.Put(throttleCountKey, binary.BigEndian.AppendUint64(nil, n+1)); err != nil {
