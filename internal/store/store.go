@@ -7,6 +7,53 @@
 // without a migration. Every method runs in its own bbolt transaction and is
 // safe for concurrent use. Secrets are never stored: tokens and codes are
 // kept under their SHA-256 hash.
+//
+// # Interfaces and backends
+//
+// Callers depend on the Store interface (or the role interfaces it is made
+// of: Users, Orgs, Roles, Devices, Tokens, Sessions, Recordings, Audit,
+// Throttle, Meta), never on *DB. A store is opened in one place from a
+// Config (OpenConfig); today bbolt is the only backend and a URL with any
+// other scheme, such as a future "postgres://", is refused with
+// ErrUnsupported. A new backend implements Store and must pass the
+// conformance suite in package storetest, which *DB runs in
+// TestConformance.
+//
+// # State that is not in the store yet
+//
+// Everything above is shared by whoever shares the store. The following
+// still lives in, or next to, one relay process; each must move behind an
+// interface before two relays can serve one deployment:
+//
+//   - Session broker and agent registry (relay broker, agentRegistry): which
+//     device is connected to this process and which sessions are live, with
+//     their sockets. Next: a Presence interface (device → relay instance)
+//     and relay-to-relay forwarding; sockets themselves stay local.
+//   - In-memory rate limits and guards (relay limiter, connLimiter,
+//     failureLog, the per-session control-message buckets and the live
+//     recording bytes of the quota's usage): per-source request windows,
+//     in-flight single-flight keys, pre-authentication connection caps and
+//     the per-window failure summaries. Next: the windows that matter across
+//     instances move onto Throttle (sign-in budgets already live there);
+//     connection caps stay per process by design.
+//   - Recording files (DATA/recordings/<id>.rec, relay recFile): the
+//     ciphertext is on the local disk, only its index is in Recordings. Next:
+//     a RecordingBlobs interface (create/append/open/delete by ID) with a
+//     local-directory and an object-store implementation.
+//   - Emergency-access grants and their MAC key (DATA/emergency/*.json,
+//     DATA/emergency-grant.key): written by `relay emergency-access` on the
+//     host and read by the running relay. Next: a Grants interface; the key
+//     should stay out of the database (see below).
+//   - TLS identity and fingerprint (DATA/tls): per host today. Next: a
+//     Certificates source shared by the instances behind one name.
+//   - Audit-head signing key, audit MAC key and the secret key sealing TOTP
+//     seeds: kept in Meta, so in the same file as what they protect. With a
+//     database server they should move to a KeyStore interface (file, KMS or
+//     HSM) so that whoever can write the database cannot re-sign the log.
+//   - Frame log (Config.FrameLog): a local debugging file, per process by
+//     design.
+//   - The initial administrator's password file (DATA/initial-admin-password)
+//     written by `relay init`: host-only by design.
 package store
 
 import (

@@ -135,15 +135,17 @@ func testSingleUse(t *testing.T, s suite) {
 func testSingleUseConcurrent(t *testing.T, s suite) {
 	db := s.new(t)
 	for _, k := range singleUses {
-		for round := range 5 {
+		for round := range 50 {
 			h := sha256.Sum256(fmt.Appendf(nil, "%s %d", k.kind, round))
 			must(t, "put", k.put(db, h, t0.Add(time.Hour)))
 			var wins, losses atomic.Int32
 			var wg sync.WaitGroup
+			start := make(chan struct{})
 			for range 8 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					<-start
 					err := k.consume(db, h, t0)
 					switch {
 					case err == nil:
@@ -155,6 +157,7 @@ func testSingleUseConcurrent(t *testing.T, s suite) {
 					}
 				}()
 			}
+			close(start)
 			wg.Wait()
 			if wins.Load() != 1 || losses.Load() != 7 {
 				t.Errorf("%s round %d: %d consumers won, %d lost; want 1 and 7", k.kind, round, wins.Load(), losses.Load())
