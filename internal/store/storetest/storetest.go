@@ -65,15 +65,14 @@ func (s suite) new(t *testing.T) store.Store {
 	return db
 }
 
-// reopen closes db and opens the store called name again.
+// reopen closes db and opens the store called name again; the caller
+// closes the store it returns.
 func (s suite) reopen(t *testing.T, db store.Store, name string, o Options) store.Store {
 	t.Helper()
 	if err := db.Close(); err != nil {
 		t.Fatalf("close before reopen: %v", err)
 	}
-	db = s.open(t, name, o)
-	t.Cleanup(func() { db.Close() })
-	return db
+	return s.open(t, name, o)
 }
 
 // Run runs the whole suite against the backend open gives.

@@ -143,6 +143,7 @@ func testThrottleDelete(t *testing.T, s suite) {
 func testPersistence(t *testing.T, s suite) {
 	o := Options{ThrottleKeys: 3}
 	db, name := s.fresh(t, o)
+	t.Cleanup(func() { db.Close() }) // whichever store db is by then
 	u := fullUser("ivan")
 	must(t, "user", db.CreateUser(u))
 	must(t, "lock", db.UpdateUser(u.ID, func(u *store.User) error {
