@@ -21,20 +21,23 @@ type EndError struct {
 func (e *EndError) Error() string { return "session ended: " + e.Reason }
 
 // Channel is the end-to-end sealed channel of one session, carried over a
-// Conn through the relay. Send is safe for concurrent use; Recv must be
+// FrameConn: through the relay (Initiate, Respond) or any other frame
+// transport (NewChannel). Send is safe for concurrent use; Recv must be
 // called from one goroutine.
 type Channel struct {
-	conn *Conn
+	conn *Conn // the relay connection it was set up on; nil if none
 	// SecurityCode is the short code both sides show to the people involved.
 	SecurityCode string
 	// Exporter is the session's exported secret (see e2e.Session).
 	Exporter []byte
 
 	smu  sync.Mutex
+	out  FrameConn // the path sends go on
 	send *e2e.Sealer
 	sbuf []byte
 	pbuf []byte
 
+	in   FrameConn // the path Recv reads; touched by Recv's goroutine only
 	recv *e2e.Opener
 	rbuf []byte
 	rerr error // the first failure to open a frame; every later Recv returns it
@@ -42,15 +45,21 @@ type Channel struct {
 
 var sealedAAD = []byte{byte(protocol.FrameSealed)}
 
-func newChannel(c *Conn, s *e2e.Session) *Channel {
+// NewChannel returns the end-to-end channel of session s over the frame
+// transport fc. fc must carry only the two peers' frames: a channel through
+// the relay comes from Initiate or Respond, whose path consumes the relay's
+// own control messages.
+func NewChannel(fc FrameConn, s *e2e.Session) *Channel {
 	return &Channel{
-		conn: c, SecurityCode: s.SecurityCode, Exporter: s.Exporter, send: s.Send, recv: s.Recv,
+		SecurityCode: s.SecurityCode, Exporter: s.Exporter,
+		out: fc, send: s.Send, in: fc, recv: s.Recv,
 		sbuf: make([]byte, 0, protocol.MaxFrame), pbuf: make([]byte, 0, protocol.MaxInner),
 		rbuf: make([]byte, 0, protocol.MaxInner),
 	}
 }
 
-// Conn returns the underlying connection.
+// Conn returns the relay connection the channel was set up on by Initiate
+// or Respond, or nil for a channel made by NewChannel.
 func (ch *Channel) Conn() *Conn { return ch.conn }
 
 // Send seals one inner message of type t and writes it.
@@ -74,13 +83,15 @@ func (ch *Channel) SendMsg(ctx context.Context, msg []byte) error {
 	return ch.sealAndWrite(ctx, msg)
 }
 
+// sealAndWrite seals msg and writes it on the current path; the caller
+// holds smu.
 func (ch *Channel) sealAndWrite(ctx context.Context, msg []byte) error {
 	frame, err := ch.send.Seal(append(ch.sbuf[:0], byte(protocol.FrameSealed)), sealedAAD, msg)
 	if err != nil {
 		return fmt.Errorf("transport: seal: %w", err)
 	}
 	ch.sbuf = frame
-	return ch.conn.WriteFrame(ctx, frame)
+	return ch.out.WriteFrame(ctx, frame)
 }
 
 // SendJSON seals an inner message of type t carrying v as JSON.
@@ -93,30 +104,23 @@ func (ch *Channel) SendJSON(ctx context.Context, t protocol.InnerType, v any) er
 }
 
 // Recv reads the next inner message. The payload is valid until the next
-// call. A relay control "end" or "error" is returned as *EndError or
-// *RemoteError; a peer InEnd as *EndError with Authenticated set; any frame
-// that fails to open (replayed, reordered, altered, truncated) is an error
-// after which the channel is unusable.
+// call. Through the relay, a relay control "end" or "error" is returned as
+// *EndError or *RemoteError (the relay path turns them into errors before
+// anything is opened); a peer InEnd is an *EndError with Authenticated set;
+// any frame that fails to open (replayed, reordered, altered, truncated) is
+// an error after which the channel is unusable.
 func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error) {
 	if ch.rerr != nil {
 		return 0, nil, ch.rerr
 	}
-	for {
-		ft, p, err := ch.conn.ReadFrame(ctx)
-		if err != nil {
-			return 0, nil, err
-		}
-		switch ft {
-		case protocol.FrameSealed:
-			return ch.open(p)
-		case protocol.FrameControl:
-			if err := controlEnd(p); err != nil {
-				return 0, nil, err
-			}
-		default:
-			return 0, nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
-		}
+	ft, p, err := ch.in.ReadFrame(ctx)
+	if err != nil {
+		return 0, nil, err
 	}
+	if ft != protocol.FrameSealed {
+		return 0, nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
+	}
+	return ch.open(p)
 }
 
 func (ch *Channel) open(p []byte) (protocol.InnerType, []byte, error) {
@@ -136,32 +140,42 @@ func (ch *Channel) open(p []byte) (protocol.InnerType, []byte, error) {
 	return t, payload, nil
 }
 
-// controlEnd interprets a control frame met inside a session: end and error
-// become errors; anything else is ignored (forward compatibility).
-func controlEnd(p []byte) error {
-	m, err := protocol.ParseControl(p)
+// Initiate runs the technician's side of the handshake on c, through the
+// relay.
+func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
+	rp := newRelayPath(c)
+	s, err := initiate(ctx, rp, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	switch m.Type {
-	case protocol.CtlEnd:
-		return &EndError{Reason: m.Reason}
-	case protocol.CtlError:
-		return &RemoteError{Message: m.Error, Hint: m.Hint}
-	}
-	return nil
+	ch := NewChannel(rp, s)
+	ch.conn = c
+	return ch, nil
 }
 
-// Initiate runs the technician's side of the handshake on c.
-func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
+// Respond runs the agent's side of the handshake on c, through the relay,
+// signing with key.
+func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey) (*Channel, error) {
+	rp := newRelayPath(c)
+	s, err := respond(ctx, rp, p, key)
+	if err != nil {
+		return nil, err
+	}
+	ch := NewChannel(rp, s)
+	ch.conn = c
+	return ch, nil
+}
+
+// initiate runs the technician's side of the handshake on fc.
+func initiate(ctx context.Context, fc FrameConn, p e2e.Params) (*e2e.Session, error) {
 	in, hello, err := e2e.NewInitiator(p)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientHello)}, hello...)); err != nil {
+	if err := fc.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientHello)}, hello...)); err != nil {
 		return nil, fmt.Errorf("send client hello: %w", err)
 	}
-	sh, err := readHandshake(ctx, c, protocol.FrameServerHello)
+	sh, err := readHandshake(ctx, fc, protocol.FrameServerHello)
 	if err != nil {
 		return nil, err
 	}
@@ -169,16 +183,16 @@ func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("end-to-end handshake with the device failed (the relay may be tampering with the session): %w", err)
 	}
-	if err := c.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientFinish)}, fin...)); err != nil {
+	if err := fc.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientFinish)}, fin...)); err != nil {
 		return nil, fmt.Errorf("send client finish: %w", err)
 	}
-	return newChannel(c, s), nil
+	return s, nil
 }
 
-// Respond runs the agent's side of the handshake on c, signing with key.
-func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey) (*Channel, error) {
+// respond runs the agent's side of the handshake on fc, signing with key.
+func respond(ctx context.Context, fc FrameConn, p e2e.Params, key ed25519.PrivateKey) (*e2e.Session, error) {
 	r := e2e.NewResponder(p, key)
-	ch, err := readHandshake(ctx, c, protocol.FrameClientHello)
+	ch, err := readHandshake(ctx, fc, protocol.FrameClientHello)
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +200,10 @@ func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("end-to-end handshake: %w", err)
 	}
-	if err := c.WriteFrame(ctx, append([]byte{byte(protocol.FrameServerHello)}, sh...)); err != nil {
+	if err := fc.WriteFrame(ctx, append([]byte{byte(protocol.FrameServerHello)}, sh...)); err != nil {
 		return nil, fmt.Errorf("send server hello: %w", err)
 	}
-	fin, err := readHandshake(ctx, c, protocol.FrameClientFinish)
+	fin, err := readHandshake(ctx, fc, protocol.FrameClientFinish)
 	if err != nil {
 		return nil, err
 	}
@@ -197,25 +211,18 @@ func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("end-to-end handshake: %w", err)
 	}
-	return newChannel(c, s), nil
+	return s, nil
 }
 
-// readHandshake reads until a frame of type want, surfacing relay ends.
-func readHandshake(ctx context.Context, c *Conn, want protocol.FrameType) ([]byte, error) {
-	for {
-		ft, p, err := c.ReadFrame(ctx)
-		if err != nil {
-			return nil, err
-		}
-		switch ft {
-		case want:
-			return append([]byte(nil), p...), nil
-		case protocol.FrameControl:
-			if err := controlEnd(p); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("end-to-end handshake: got %s frame, want %s", ft, want)
-		}
+// readHandshake reads one frame and requires it to be of type want. Through
+// the relay, its end or error arrives as an error from the relay path.
+func readHandshake(ctx context.Context, fc FrameConn, want protocol.FrameType) ([]byte, error) {
+	ft, p, err := fc.ReadFrame(ctx)
+	if err != nil {
+		return nil, err
 	}
+	if ft != want {
+		return nil, fmt.Errorf("end-to-end handshake: got %s frame, want %s", ft, want)
+	}
+	return append([]byte(nil), p...), nil
 }
