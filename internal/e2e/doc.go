@@ -51,6 +51,10 @@
 //	k_i2r  = HKDF-Expand(PRK, "tether-e2e-v1 initiator->responder", 32)
 //	k_r2i  = HKDF-Expand(PRK, "tether-e2e-v1 responder->initiator", 32)
 //	code   = HKDF-Expand(PRK, "tether-e2e-v1 security code", 8)
+//	exp    = HKDF-Expand(PRK, "tether-e2e-v1 exporter", 32)
+//
+// exp is Session.Exporter. It is never a key of the channel itself; it
+// keys proofs bound to the session and further streams (below).
 //
 // An all-zero X25519 result (a low-order share) is rejected. The security
 // code is the 8 code bytes read as a big-endian uint64, reduced modulo 10^8
@@ -70,6 +74,57 @@
 // sequence number: a lower one is a replay, a higher one means a frame was
 // dropped or reordered, and either ends the session, as does any
 // authentication failure. An Opener that has failed stays failed.
+//
+// # Further streams
+//
+// A session can carry further sealed streams beside its channel (a remote
+// desktop's screen updates, for example), each with its own keys and
+// sequence numbers, so that a stream can be sent on its own path or at its
+// own pace without sharing the channel's counter. Session.Derive(label)
+// gives a stream's Sealer and Opener:
+//
+//	k_i2r(label) = HKDF-Expand(exp, "tether-e2e-v1 stream" || 0x00 || label || 0x00 || "initiator->responder", 32)
+//	k_r2i(label) = HKDF-Expand(exp, "tether-e2e-v1 stream" || 0x00 || label || 0x00 || "responder->initiator", 32)
+//
+// exp is the exporter, a uniformly random 32-byte HKDF output, used as the
+// PRK directly. A label is 1 to 64 bytes of printable ASCII (0x20-0x7e),
+// so it cannot hold the 0x00 that ends it and two labels never give the
+// same info. Frames of a stream have exactly the channel's layout, nonce,
+// associated data (with the same session ID) and rules. Keys differ per
+// label, direction and session, so a frame of one stream fails
+// authentication in every other stream, in the channel, and in any other
+// session. Each label is derived at most once per Session (a second Derive
+// would reuse keys and nonces, and is refused): one label is one stream
+// for the whole session. Whoever holds the exporter can derive every
+// stream's keys, so the exporter must be kept as secret as a key (the
+// technician's CLI stores it only in a 0600 file while the session runs,
+// for the parent proof).
+//
+// # Labels
+//
+// Every label in use, each for exactly one purpose. A new purpose takes a
+// new label, added here (a stream label also as a constant beside
+// LabelScreen) before it is used; a label is never reused or changed.
+//
+//	"tether-e2e-v1 commit"               commitment to Nt (handshake)
+//	"tether-e2e-v1 transcript"           first field of TH1
+//	"tether-e2e-v1 server signature"     prefix of what the device key signs
+//	"tether-e2e-v1 initiator->responder" HKDF info of k_i2r
+//	"tether-e2e-v1 responder->initiator" HKDF info of k_r2i
+//	"tether-e2e-v1 security code"        HKDF info of the code bytes
+//	"tether-e2e-v1 exporter"             HKDF info of exp
+//	"tether-e2e-v1 stream"               prefix of every stream key's HKDF info
+//	"tether-parent-proof-v1\x00"         HMAC-SHA256(exp, label || child session ID):
+//	                                     the parent proof (package protocol)
+//
+// Stream labels (the label argument of Derive), each a distinct stream:
+//
+//	"tether screen v1"                   reserved: screen updates of a remote desktop (LabelScreen)
+//	"tether test ..."                    reserved for tests; never used by a program
+//
+// The parent proof's HMAC input starts with "tether-parent-proof-v1" and
+// every stream key's HKDF input with "tether-e2e-v1 stream", so no proof
+// computation ever equals a stream key computation under the same exp.
 //
 // # Limits
 //

@@ -26,6 +26,7 @@ func (e *EndError) Error() string { return "session ended: " + e.Reason }
 // called from one goroutine.
 type Channel struct {
 	conn *Conn // the relay connection it was set up on; nil if none
+	sess *e2e.Session
 	// SecurityCode is the short code both sides show to the people involved.
 	SecurityCode string
 	// Exporter is the session's exported secret (see e2e.Session).
@@ -51,7 +52,7 @@ var sealedAAD = []byte{byte(protocol.FrameSealed)}
 // own control messages.
 func NewChannel(fc FrameConn, s *e2e.Session) *Channel {
 	return &Channel{
-		SecurityCode: s.SecurityCode, Exporter: s.Exporter,
+		sess: s, SecurityCode: s.SecurityCode, Exporter: s.Exporter,
 		out: fc, send: s.Send, in: fc, recv: s.Recv,
 		sbuf: make([]byte, 0, protocol.MaxFrame), pbuf: make([]byte, 0, protocol.MaxInner),
 		rbuf: make([]byte, 0, protocol.MaxInner),
@@ -61,6 +62,12 @@ func NewChannel(fc FrameConn, s *e2e.Session) *Channel {
 // Conn returns the relay connection the channel was set up on by Initiate
 // or Respond, or nil for a channel made by NewChannel.
 func (ch *Channel) Conn() *Conn { return ch.conn }
+
+// Derive returns the Sealer and Opener of a further sealed stream of this
+// session, independent of the channel's own (see e2e.Session.Derive).
+func (ch *Channel) Derive(label string) (*e2e.Sealer, *e2e.Opener, error) {
+	return ch.sess.Derive(label)
+}
 
 // Send seals one inner message of type t and writes it.
 func (ch *Channel) Send(ctx context.Context, t protocol.InnerType, payload []byte) error {

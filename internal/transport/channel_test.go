@@ -307,3 +307,36 @@ func TestChannelOverAnyFrameConn(t *testing.T) {
 		t.Fatalf("replayed frame: got %v, want ErrReplayed", err)
 	}
 }
+
+// TestChannelDerivesStreams derives a further stream on both ends of a
+// channel: its frames open at the peer's stream, never in the channel.
+func TestChannelDerivesStreams(t *testing.T) {
+	t.Parallel()
+	tech, agent, ta, _ := memChannels(t)
+	ts, _, err := tech.Derive(e2e.LabelScreen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ao, err := agent.Derive(e2e.LabelScreen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ts.Seal([]byte{byte(protocol.FrameSealed)}, sealedAAD, []byte{byte(protocol.InStdout), 'x'})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := ao.Open(nil, sealedAAD, f[1:]); err != nil || string(p) != "\x04x" {
+		t.Fatalf("stream frame at the peer's stream: got %q, %v", p, err)
+	}
+	if _, _, err := tech.Derive(e2e.LabelScreen); !errors.Is(err, e2e.ErrLabel) {
+		t.Fatalf("second Derive of one label: got %v, want ErrLabel", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ta.inject(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := agent.Recv(ctx); !errors.Is(err, e2e.ErrAuthentication) {
+		t.Fatalf("stream frame in the channel: got %v, want ErrAuthentication", err)
+	}
+}
