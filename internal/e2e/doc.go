@@ -75,6 +75,51 @@
 // dropped or reordered, and either ends the session, as does any
 // authentication failure. An Opener that has failed stays failed.
 //
+// # Frame transports and path switch
+//
+// The channel does not depend on how its frames travel. Today they go
+// through the relay's WebSocket; the caller's transport (package
+// transport, FrameConn) may be any path that delivers whole frames in
+// order, such as a later direct peer-to-peer path. Nothing about a path is
+// trusted: its operator can drop, repeat, reorder, alter or move frames,
+// and the strict sequence numbers and the AEAD turn each of those into a
+// refusal (or, for drops, a stall), never into a frame accepted twice or
+// out of its place.
+//
+// A live channel can move to another path mid-session without new keys,
+// and without a replay window, because each direction's sequence numbers
+// simply carry on across the move:
+//
+//   - The receiver prepares the new path before the sender may switch (the
+//     two sides agree on the move inside the channel). A switch point from
+//     a peer that was not expected ends the channel.
+//   - The sender marks its switch point: after every frame it sent on the
+//     old path it seals one more message there, the path-switch message
+//     (protocol.InPathSwitch, empty), say with sequence number M. Every
+//     later frame of that direction goes on the new path only, starting at
+//     M+1.
+//   - The receiver reads the old path until it has opened that message, in
+//     order like any other (so it has read everything sent before it), then
+//     reads only the new path, whose first acceptable frame is M+1. It
+//     never reads the old path again; once both directions have left it,
+//     each side closes it.
+//   - The opener is the same object before and after, so a frame replayed
+//     on the new path from the old one, the switch point included, carries
+//     a sequence number already consumed and is refused as a replay; a
+//     frame of the new path moved onto the old one before the switch point
+//     is refused as out of order; frames replayed on the old path after the
+//     move are never read. A second switch point without a newly prepared
+//     path ends the channel.
+//
+// The two directions move independently (each at its own switch point);
+// one move at a time. Leaving a path that carries more than the two peers'
+// frames does not close what else it carries: the relay connection stays
+// the session's control path (consent, recording, end), and whoever reads
+// it after the move MUST treat a sealed frame arriving there as a protocol
+// error, not hand it to the channel. Today no program prepares a path, so
+// a switch point from the peer ends the session as an unknown message
+// would.
+//
 // # Further streams
 //
 // A session can carry further sealed streams beside its channel (a remote

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -22,8 +23,9 @@ func (e *EndError) Error() string { return "session ended: " + e.Reason }
 
 // Channel is the end-to-end sealed channel of one session, carried over a
 // FrameConn: through the relay (Initiate, Respond) or any other frame
-// transport (NewChannel). Send is safe for concurrent use; Recv must be
-// called from one goroutine.
+// transport (NewChannel), and movable from one to another mid-session
+// (Prepare, Switch). Send is safe for concurrent use; Recv must be called
+// from one goroutine.
 type Channel struct {
 	conn *Conn // the relay connection it was set up on; nil if none
 	sess *e2e.Session
@@ -42,7 +44,21 @@ type Channel struct {
 	recv *e2e.Opener
 	rbuf []byte
 	rerr error // the first failure to open a frame; every later Recv returns it
+
+	pmu sync.Mutex
+	sw  pathSwitch
 }
+
+// pathSwitch is the state of a move to another path, guarded by pmu.
+type pathSwitch struct {
+	cur  FrameConn // the path both directions used before the move
+	next FrameConn // the prepared path; nil when no move is under way
+	sent bool      // our switch point is sent: Send uses next
+	read bool      // the peer's switch point is read: Recv uses next
+}
+
+// ErrSwitch means Prepare or Switch was called out of order.
+var ErrSwitch = errors.New("transport: path switch out of order")
 
 var sealedAAD = []byte{byte(protocol.FrameSealed)}
 
@@ -53,7 +69,7 @@ var sealedAAD = []byte{byte(protocol.FrameSealed)}
 func NewChannel(fc FrameConn, s *e2e.Session) *Channel {
 	return &Channel{
 		sess: s, SecurityCode: s.SecurityCode, Exporter: s.Exporter,
-		out: fc, send: s.Send, in: fc, recv: s.Recv,
+		out: fc, send: s.Send, in: fc, recv: s.Recv, sw: pathSwitch{cur: fc},
 		sbuf: make([]byte, 0, protocol.MaxFrame), pbuf: make([]byte, 0, protocol.MaxInner),
 		rbuf: make([]byte, 0, protocol.MaxInner),
 	}
@@ -115,19 +131,29 @@ func (ch *Channel) SendJSON(ctx context.Context, t protocol.InnerType, v any) er
 // *EndError or *RemoteError (the relay path turns them into errors before
 // anything is opened); a peer InEnd is an *EndError with Authenticated set;
 // any frame that fails to open (replayed, reordered, altered, truncated) is
-// an error after which the channel is unusable.
+// an error after which the channel is unusable. The peer's InPathSwitch is
+// consumed here: Recv goes on reading from the prepared path.
 func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error) {
 	if ch.rerr != nil {
 		return 0, nil, ch.rerr
 	}
-	ft, p, err := ch.in.ReadFrame(ctx)
-	if err != nil {
-		return 0, nil, err
+	for {
+		ft, p, err := ch.in.ReadFrame(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		if ft != protocol.FrameSealed {
+			return 0, nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
+		}
+		t, payload, err := ch.open(p)
+		if err != nil || t != protocol.InPathSwitch {
+			return t, payload, err
+		}
+		if err := ch.followSwitch(payload); err != nil {
+			ch.rerr = err
+			return 0, nil, err
+		}
 	}
-	if ft != protocol.FrameSealed {
-		return 0, nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
-	}
-	return ch.open(p)
 }
 
 func (ch *Channel) open(p []byte) (protocol.InnerType, []byte, error) {
@@ -145,6 +171,93 @@ func (ch *Channel) open(p []byte) (protocol.InnerType, []byte, error) {
 		return t, payload, &EndError{Reason: string(payload), Authenticated: true}
 	}
 	return t, payload, nil
+}
+
+// Prepare makes fc the path this channel moves to: Recv reads from it once
+// it has opened the peer's switch point, and Switch sends on it. Each side
+// must prepare before the peer switches (an unexpected switch point fails
+// the channel), so a move goes: both sides bring up the new path and
+// Prepare it, tell each other so in a sealed message, and each calls Switch
+// once it has read the peer's word. One move at a time.
+func (ch *Channel) Prepare(fc FrameConn) error {
+	if fc == nil {
+		return fmt.Errorf("%w: no path to prepare", ErrSwitch)
+	}
+	ch.pmu.Lock()
+	defer ch.pmu.Unlock()
+	if ch.sw.next != nil {
+		return fmt.Errorf("%w: a path switch is already under way", ErrSwitch)
+	}
+	ch.sw.next = fc
+	return nil
+}
+
+// Switch marks this direction's switch point: it seals an InPathSwitch
+// message on the current path, after every frame sent before it, and sends
+// every later frame on the prepared path. Sequence numbers carry on across
+// the move, so the peer accepts on the new path only the frame after the
+// switch point, and nothing sent before it can be replayed there. When both
+// directions have moved, the old path is closed.
+func (ch *Channel) Switch(ctx context.Context) error {
+	ch.smu.Lock()
+	defer ch.smu.Unlock()
+	ch.pmu.Lock()
+	next, sent := ch.sw.next, ch.sw.sent
+	ch.pmu.Unlock()
+	switch {
+	case next == nil:
+		return fmt.Errorf("%w: no path prepared", ErrSwitch)
+	case sent:
+		return fmt.Errorf("%w: this side has already switched", ErrSwitch)
+	}
+	ch.pbuf = append(ch.pbuf[:0], byte(protocol.InPathSwitch))
+	if err := ch.sealAndWrite(ctx, ch.pbuf); err != nil {
+		return fmt.Errorf("transport: send the path switch point: %w", err)
+	}
+	ch.out = next
+	ch.pmu.Lock()
+	ch.sw.sent = true
+	old := ch.sw.finish()
+	ch.pmu.Unlock()
+	closeOld(old)
+	return nil
+}
+
+// followSwitch moves Recv to the prepared path at the peer's switch point.
+func (ch *Channel) followSwitch(payload []byte) error {
+	if len(payload) != 0 {
+		return fmt.Errorf("%w: path switch of %d bytes, want 0", protocol.ErrBadInner, len(payload))
+	}
+	ch.pmu.Lock()
+	next := ch.sw.next
+	if next == nil || ch.sw.read {
+		ch.pmu.Unlock()
+		return fmt.Errorf("%w: the peer switched paths, but none was prepared", protocol.ErrBadInner)
+	}
+	ch.sw.read = true
+	old := ch.sw.finish()
+	ch.pmu.Unlock()
+	ch.in = next
+	closeOld(old)
+	return nil
+}
+
+// finish completes the move once both directions are on the new path and
+// returns the old path, which nothing uses any more; otherwise nil.
+func (sw *pathSwitch) finish() FrameConn {
+	if !sw.sent || !sw.read {
+		return nil
+	}
+	old := sw.cur
+	*sw = pathSwitch{cur: sw.next}
+	return old
+}
+
+// closeOld closes a path both directions have left, if any.
+func closeOld(old FrameConn) {
+	if old != nil {
+		old.Close("path switched")
+	}
 }
 
 // Initiate runs the technician's side of the handshake on c, through the

@@ -11,7 +11,8 @@ import (
 // as in PROTOCOL.md section 4) between two endpoints, in order and without
 // loss while it stays up. It is all the end-to-end Channel needs from a
 // transport: the relay WebSocket (*Conn) is one; a direct peer-to-peer
-// path can be another.
+// path can be another, and a live Channel can move between them (see
+// Channel.Prepare and Channel.Switch).
 //
 // A FrameConn carries no security of its own that the Channel relies on:
 // everything the Channel sends on it is sealed, and everything it reads is
