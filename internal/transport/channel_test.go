@@ -340,3 +340,30 @@ func TestChannelDerivesStreams(t *testing.T) {
 		t.Fatalf("stream frame in the channel: got %v, want ErrAuthentication", err)
 	}
 }
+
+// TestRelayPathDetach closes the relay path as a channel does once both
+// directions have moved off it: the path refuses sealed traffic, and the
+// relay connection under it stays open for the session's control
+// messages.
+func TestRelayPathDetach(t *testing.T) {
+	tech, agent := pair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rp := tech.out.(*relayPath)
+	rp.Close("path switched")
+	if err := rp.WriteFrame(ctx, []byte{byte(protocol.FrameSealed)}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("write on a detached relay path: got %v, want ErrClosed", err)
+	}
+	if _, _, err := rp.ReadFrame(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("read on a detached relay path: got %v, want ErrClosed", err)
+	}
+	if err := tech.Send(ctx, protocol.InStdin, []byte("x")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("send on a channel whose only path is detached: got %v, want ErrClosed", err)
+	}
+	if err := tech.Conn().WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: "still here"}); err != nil {
+		t.Fatalf("control message on the relay connection after detaching: %v", err)
+	}
+	if _, _, err := agent.Recv(ctx); err == nil || err.Error() != "session ended: still here" {
+		t.Fatalf("agent got %v, want the control end that still travels", err)
+	}
+}
