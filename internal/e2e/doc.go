@@ -51,6 +51,10 @@
 //	k_i2r  = HKDF-Expand(PRK, "tether-e2e-v1 initiator->responder", 32)
 //	k_r2i  = HKDF-Expand(PRK, "tether-e2e-v1 responder->initiator", 32)
 //	code   = HKDF-Expand(PRK, "tether-e2e-v1 security code", 8)
+//	exp    = HKDF-Expand(PRK, "tether-e2e-v1 exporter", 32)
+//
+// exp is Session.Exporter. It is never a key of the channel itself; it
+// keys proofs bound to the session and further streams (below).
 //
 // An all-zero X25519 result (a low-order share) is rejected. The security
 // code is the 8 code bytes read as a big-endian uint64, reduced modulo 10^8
@@ -70,6 +74,102 @@
 // sequence number: a lower one is a replay, a higher one means a frame was
 // dropped or reordered, and either ends the session, as does any
 // authentication failure. An Opener that has failed stays failed.
+//
+// # Frame transports and path switch
+//
+// The channel does not depend on how its frames travel. Today they go
+// through the relay's WebSocket; the caller's transport (package
+// transport, FrameConn) may be any path that delivers whole frames in
+// order, such as a later direct peer-to-peer path. Nothing about a path is
+// trusted: its operator can drop, repeat, reorder, alter or move frames,
+// and the strict sequence numbers and the AEAD turn each of those into a
+// refusal (or, for drops, a stall), never into a frame accepted twice or
+// out of its place.
+//
+// A live channel can move to another path mid-session without new keys,
+// and without a replay window, because each direction's sequence numbers
+// simply carry on across the move:
+//
+//   - The receiver prepares the new path before the sender may switch (the
+//     two sides agree on the move inside the channel). A switch point from
+//     a peer that was not expected ends the channel.
+//   - The sender marks its switch point: after every frame it sent on the
+//     old path it seals one more message there, the path-switch message
+//     (protocol.InPathSwitch, empty), say with sequence number M. Every
+//     later frame of that direction goes on the new path only, starting at
+//     M+1.
+//   - The receiver reads the old path until it has opened that message, in
+//     order like any other (so it has read everything sent before it), then
+//     reads only the new path, whose first acceptable frame is M+1. It
+//     never reads the old path again; once both directions have left it,
+//     each side closes it.
+//   - The opener is the same object before and after, so a frame replayed
+//     on the new path from the old one, the switch point included, carries
+//     a sequence number already consumed and is refused as a replay; a
+//     frame of the new path moved onto the old one before the switch point
+//     is refused as out of order; frames replayed on the old path after the
+//     move are never read. A second switch point without a newly prepared
+//     path ends the channel.
+//
+// The two directions move independently (each at its own switch point);
+// one move at a time. Leaving a path that carries more than the two peers'
+// frames does not close what else it carries: the relay connection stays
+// the session's control path (consent, recording, end), and whoever reads
+// it after the move MUST treat a sealed frame arriving there as a protocol
+// error, not hand it to the channel. Today no program prepares a path, so
+// a switch point from the peer ends the session as an unknown message
+// would.
+//
+// # Further streams
+//
+// A session can carry further sealed streams beside its channel (a remote
+// desktop's screen updates, for example), each with its own keys and
+// sequence numbers, so that a stream can be sent on its own path or at its
+// own pace without sharing the channel's counter. Session.Derive(label)
+// gives a stream's Sealer and Opener:
+//
+//	k_i2r(label) = HKDF-Expand(exp, "tether-e2e-v1 stream" || 0x00 || label || 0x00 || "initiator->responder", 32)
+//	k_r2i(label) = HKDF-Expand(exp, "tether-e2e-v1 stream" || 0x00 || label || 0x00 || "responder->initiator", 32)
+//
+// exp is the exporter, a uniformly random 32-byte HKDF output, used as the
+// PRK directly. A label is 1 to 64 bytes of printable ASCII (0x20-0x7e),
+// so it cannot hold the 0x00 that ends it and two labels never give the
+// same info. Frames of a stream have exactly the channel's layout, nonce,
+// associated data (with the same session ID) and rules. Keys differ per
+// label, direction and session, so a frame of one stream fails
+// authentication in every other stream, in the channel, and in any other
+// session. Each label is derived at most once per Session (a second Derive
+// would reuse keys and nonces, and is refused): one label is one stream
+// for the whole session. Whoever holds the exporter can derive every
+// stream's keys, so the exporter must be kept as secret as a key (the
+// technician's CLI stores it only in a 0600 file while the session runs,
+// for the parent proof).
+//
+// # Labels
+//
+// Every label in use, each for exactly one purpose. A new purpose takes a
+// new label, added here (a stream label also as a constant beside
+// LabelScreen) before it is used; a label is never reused or changed.
+//
+//	"tether-e2e-v1 commit"               commitment to Nt (handshake)
+//	"tether-e2e-v1 transcript"           first field of TH1
+//	"tether-e2e-v1 server signature"     prefix of what the device key signs
+//	"tether-e2e-v1 initiator->responder" HKDF info of k_i2r
+//	"tether-e2e-v1 responder->initiator" HKDF info of k_r2i
+//	"tether-e2e-v1 security code"        HKDF info of the code bytes
+//	"tether-e2e-v1 exporter"             HKDF info of exp
+//	"tether-e2e-v1 stream"               prefix of every stream key's HKDF info
+//	"tether-parent-proof-v1\x00"         HMAC-SHA256(exp, label || child session ID):
+//	                                     the parent proof (package protocol)
+//
+// Stream labels (the label argument of Derive), each a distinct stream:
+//
+//	"tether screen v1"                   reserved: screen updates of a remote desktop (LabelScreen)
+//	"tether test ..."                    reserved for tests; never used by a program
+//
+// The parent proof's HMAC input starts with "tether-parent-proof-v1" and
+// every stream key's HKDF input with "tether-e2e-v1 stream", so no proof
+// computation ever equals a stream key computation under the same exp.
 //
 // # Limits
 //

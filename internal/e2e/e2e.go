@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"sync"
 )
 
 // Version is the protocol version carried in the first two bytes of every
@@ -111,8 +112,14 @@ type Session struct {
 	Recv *Opener
 	// Exporter is a 32-byte secret both sides share and nobody else knows,
 	// for proofs bound to this session (such as reusing its consent in
-	// another session). It is never used as a key of this channel.
+	// another session) and for the keys of further streams (Derive). It is
+	// never used as a key of this channel.
 	Exporter []byte
+
+	initiator bool     // which side of the handshake this is
+	sessionID [16]byte // bound into every derived stream's frames
+	dmu       sync.Mutex
+	derived   map[string]bool // labels already derived (Derive)
 }
 
 // state is the progress of a handshake party. The zero value is unusable.
@@ -220,7 +227,8 @@ func deriveSession(secret []byte, th2 [sha256.Size]byte, sessionID [16]byte, ini
 	if err != nil {
 		return nil, err
 	}
-	return &Session{SecurityCode: formatCode(code), Send: send, Recv: recv, Exporter: exp}, nil
+	return &Session{SecurityCode: formatCode(code), Send: send, Recv: recv, Exporter: exp,
+		initiator: initiator, sessionID: sessionID}, nil
 }
 
 // formatCode turns 8 key-schedule bytes into "dddd-dddd". Reducing a 64-bit

@@ -251,7 +251,12 @@ const (
 	// InScreenLock A→T: JSON ScreenLock — the screen lock's result, sent
 	// at the session's end before InEnd.
 	InScreenLock InnerType = 0x16
-	lastInner    InnerType = InScreenLock
+	// InPathSwitch either way: empty — the sender's switch point: every
+	// later sealed frame of this direction travels on the new path the
+	// receiver prepared (see transport.Channel.Switch). The receiving
+	// Channel consumes it; a receiver that prepared no path fails.
+	InPathSwitch InnerType = 0x17
+	lastInner    InnerType = InPathSwitch
 )
 
 // ScreenLock is the payload of InScreenLock.

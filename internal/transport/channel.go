@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -21,37 +22,68 @@ type EndError struct {
 func (e *EndError) Error() string { return "session ended: " + e.Reason }
 
 // Channel is the end-to-end sealed channel of one session, carried over a
-// Conn through the relay. Send is safe for concurrent use; Recv must be
-// called from one goroutine.
+// FrameConn: through the relay (Initiate, Respond) or any other frame
+// transport (NewChannel), and movable from one to another mid-session
+// (Prepare, Switch). Send is safe for concurrent use; Recv must be called
+// from one goroutine.
 type Channel struct {
-	conn *Conn
+	conn *Conn // the relay connection it was set up on; nil if none
+	sess *e2e.Session
 	// SecurityCode is the short code both sides show to the people involved.
 	SecurityCode string
 	// Exporter is the session's exported secret (see e2e.Session).
 	Exporter []byte
 
 	smu  sync.Mutex
+	out  FrameConn // the path sends go on
 	send *e2e.Sealer
 	sbuf []byte
 	pbuf []byte
 
+	in   FrameConn // the path Recv reads; touched by Recv's goroutine only
 	recv *e2e.Opener
 	rbuf []byte
 	rerr error // the first failure to open a frame; every later Recv returns it
+
+	pmu sync.Mutex
+	sw  pathSwitch
 }
+
+// pathSwitch is the state of a move to another path, guarded by pmu.
+type pathSwitch struct {
+	cur  FrameConn // the path both directions used before the move
+	next FrameConn // the prepared path; nil when no move is under way
+	sent bool      // our switch point is sent: Send uses next
+	read bool      // the peer's switch point is read: Recv uses next
+}
+
+// ErrSwitch means Prepare or Switch was called out of order.
+var ErrSwitch = errors.New("transport: path switch out of order")
 
 var sealedAAD = []byte{byte(protocol.FrameSealed)}
 
-func newChannel(c *Conn, s *e2e.Session) *Channel {
+// NewChannel returns the end-to-end channel of session s over the frame
+// transport fc. fc must carry only the two peers' frames: a channel through
+// the relay comes from Initiate or Respond, whose path consumes the relay's
+// own control messages.
+func NewChannel(fc FrameConn, s *e2e.Session) *Channel {
 	return &Channel{
-		conn: c, SecurityCode: s.SecurityCode, Exporter: s.Exporter, send: s.Send, recv: s.Recv,
+		sess: s, SecurityCode: s.SecurityCode, Exporter: s.Exporter,
+		out: fc, send: s.Send, in: fc, recv: s.Recv, sw: pathSwitch{cur: fc},
 		sbuf: make([]byte, 0, protocol.MaxFrame), pbuf: make([]byte, 0, protocol.MaxInner),
 		rbuf: make([]byte, 0, protocol.MaxInner),
 	}
 }
 
-// Conn returns the underlying connection.
+// Conn returns the relay connection the channel was set up on by Initiate
+// or Respond, or nil for a channel made by NewChannel.
 func (ch *Channel) Conn() *Conn { return ch.conn }
+
+// Derive returns the Sealer and Opener of a further sealed stream of this
+// session, independent of the channel's own (see e2e.Session.Derive).
+func (ch *Channel) Derive(label string) (*e2e.Sealer, *e2e.Opener, error) {
+	return ch.sess.Derive(label)
+}
 
 // Send seals one inner message of type t and writes it.
 func (ch *Channel) Send(ctx context.Context, t protocol.InnerType, payload []byte) error {
@@ -74,13 +106,15 @@ func (ch *Channel) SendMsg(ctx context.Context, msg []byte) error {
 	return ch.sealAndWrite(ctx, msg)
 }
 
+// sealAndWrite seals msg and writes it on the current path; the caller
+// holds smu.
 func (ch *Channel) sealAndWrite(ctx context.Context, msg []byte) error {
 	frame, err := ch.send.Seal(append(ch.sbuf[:0], byte(protocol.FrameSealed)), sealedAAD, msg)
 	if err != nil {
 		return fmt.Errorf("transport: seal: %w", err)
 	}
 	ch.sbuf = frame
-	return ch.conn.WriteFrame(ctx, frame)
+	return ch.out.WriteFrame(ctx, frame)
 }
 
 // SendJSON seals an inner message of type t carrying v as JSON.
@@ -93,28 +127,31 @@ func (ch *Channel) SendJSON(ctx context.Context, t protocol.InnerType, v any) er
 }
 
 // Recv reads the next inner message. The payload is valid until the next
-// call. A relay control "end" or "error" is returned as *EndError or
-// *RemoteError; a peer InEnd as *EndError with Authenticated set; any frame
-// that fails to open (replayed, reordered, altered, truncated) is an error
-// after which the channel is unusable.
+// call. Through the relay, a relay control "end" or "error" is returned as
+// *EndError or *RemoteError (the relay path turns them into errors before
+// anything is opened); a peer InEnd is an *EndError with Authenticated set;
+// any frame that fails to open (replayed, reordered, altered, truncated) is
+// an error after which the channel is unusable. The peer's InPathSwitch is
+// consumed here: Recv goes on reading from the prepared path.
 func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error) {
 	if ch.rerr != nil {
 		return 0, nil, ch.rerr
 	}
 	for {
-		ft, p, err := ch.conn.ReadFrame(ctx)
+		ft, p, err := ch.in.ReadFrame(ctx)
 		if err != nil {
 			return 0, nil, err
 		}
-		switch ft {
-		case protocol.FrameSealed:
-			return ch.open(p)
-		case protocol.FrameControl:
-			if err := controlEnd(p); err != nil {
-				return 0, nil, err
-			}
-		default:
+		if ft != protocol.FrameSealed {
 			return 0, nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
+		}
+		t, payload, err := ch.open(p)
+		if err != nil || t != protocol.InPathSwitch {
+			return t, payload, err
+		}
+		if err := ch.followSwitch(payload); err != nil {
+			ch.rerr = err
+			return 0, nil, err
 		}
 	}
 }
@@ -136,32 +173,129 @@ func (ch *Channel) open(p []byte) (protocol.InnerType, []byte, error) {
 	return t, payload, nil
 }
 
-// controlEnd interprets a control frame met inside a session: end and error
-// become errors; anything else is ignored (forward compatibility).
-func controlEnd(p []byte) error {
-	m, err := protocol.ParseControl(p)
-	if err != nil {
-		return err
+// Prepare makes fc the path this channel moves to: Recv reads from it once
+// it has opened the peer's switch point, and Switch sends on it. Each side
+// must prepare before the peer switches (an unexpected switch point fails
+// the channel), so a move goes: both sides bring up the new path and
+// Prepare it, tell each other so in a sealed message, and each calls Switch
+// once it has read the peer's word. One move at a time.
+func (ch *Channel) Prepare(fc FrameConn) error {
+	if fc == nil {
+		return fmt.Errorf("%w: no path to prepare", ErrSwitch)
 	}
-	switch m.Type {
-	case protocol.CtlEnd:
-		return &EndError{Reason: m.Reason}
-	case protocol.CtlError:
-		return &RemoteError{Message: m.Error, Hint: m.Hint}
+	ch.pmu.Lock()
+	defer ch.pmu.Unlock()
+	if ch.sw.next != nil {
+		return fmt.Errorf("%w: a path switch is already under way", ErrSwitch)
 	}
+	ch.sw.next = fc
 	return nil
 }
 
-// Initiate runs the technician's side of the handshake on c.
+// Switch marks this direction's switch point: it seals an InPathSwitch
+// message on the current path, after every frame sent before it, and sends
+// every later frame on the prepared path. Sequence numbers carry on across
+// the move, so the peer accepts on the new path only the frame after the
+// switch point, and nothing sent before it can be replayed there. When both
+// directions have moved, the old path is closed.
+func (ch *Channel) Switch(ctx context.Context) error {
+	ch.smu.Lock()
+	defer ch.smu.Unlock()
+	ch.pmu.Lock()
+	next, sent := ch.sw.next, ch.sw.sent
+	ch.pmu.Unlock()
+	switch {
+	case next == nil:
+		return fmt.Errorf("%w: no path prepared", ErrSwitch)
+	case sent:
+		return fmt.Errorf("%w: this side has already switched", ErrSwitch)
+	}
+	ch.pbuf = append(ch.pbuf[:0], byte(protocol.InPathSwitch))
+	if err := ch.sealAndWrite(ctx, ch.pbuf); err != nil {
+		return fmt.Errorf("transport: send the path switch point: %w", err)
+	}
+	ch.out = next
+	ch.pmu.Lock()
+	ch.sw.sent = true
+	old := ch.sw.finish()
+	ch.pmu.Unlock()
+	closeOld(old)
+	return nil
+}
+
+// followSwitch moves Recv to the prepared path at the peer's switch point.
+func (ch *Channel) followSwitch(payload []byte) error {
+	if len(payload) != 0 {
+		return fmt.Errorf("%w: path switch of %d bytes, want 0", protocol.ErrBadInner, len(payload))
+	}
+	ch.pmu.Lock()
+	next := ch.sw.next
+	if next == nil || ch.sw.read {
+		ch.pmu.Unlock()
+		return fmt.Errorf("%w: the peer switched paths, but none was prepared", protocol.ErrBadInner)
+	}
+	ch.sw.read = true
+	old := ch.sw.finish()
+	ch.pmu.Unlock()
+	ch.in = next
+	closeOld(old)
+	return nil
+}
+
+// finish completes the move once both directions are on the new path and
+// returns the old path, which nothing uses any more; otherwise nil.
+func (sw *pathSwitch) finish() FrameConn {
+	if !sw.sent || !sw.read {
+		return nil
+	}
+	old := sw.cur
+	*sw = pathSwitch{cur: sw.next}
+	return old
+}
+
+// closeOld closes a path both directions have left, if any.
+func closeOld(old FrameConn) {
+	if old != nil {
+		old.Close("path switched")
+	}
+}
+
+// Initiate runs the technician's side of the handshake on c, through the
+// relay.
 func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
+	rp := newRelayPath(c)
+	s, err := initiate(ctx, rp, p)
+	if err != nil {
+		return nil, err
+	}
+	ch := NewChannel(rp, s)
+	ch.conn = c
+	return ch, nil
+}
+
+// Respond runs the agent's side of the handshake on c, through the relay,
+// signing with key.
+func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey) (*Channel, error) {
+	rp := newRelayPath(c)
+	s, err := respond(ctx, rp, p, key)
+	if err != nil {
+		return nil, err
+	}
+	ch := NewChannel(rp, s)
+	ch.conn = c
+	return ch, nil
+}
+
+// initiate runs the technician's side of the handshake on fc.
+func initiate(ctx context.Context, fc FrameConn, p e2e.Params) (*e2e.Session, error) {
 	in, hello, err := e2e.NewInitiator(p)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientHello)}, hello...)); err != nil {
+	if err := fc.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientHello)}, hello...)); err != nil {
 		return nil, fmt.Errorf("send client hello: %w", err)
 	}
-	sh, err := readHandshake(ctx, c, protocol.FrameServerHello)
+	sh, err := readHandshake(ctx, fc, protocol.FrameServerHello)
 	if err != nil {
 		return nil, err
 	}
@@ -169,16 +303,16 @@ func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("end-to-end handshake with the device failed (the relay may be tampering with the session): %w", err)
 	}
-	if err := c.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientFinish)}, fin...)); err != nil {
+	if err := fc.WriteFrame(ctx, append([]byte{byte(protocol.FrameClientFinish)}, fin...)); err != nil {
 		return nil, fmt.Errorf("send client finish: %w", err)
 	}
-	return newChannel(c, s), nil
+	return s, nil
 }
 
-// Respond runs the agent's side of the handshake on c, signing with key.
-func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey) (*Channel, error) {
+// respond runs the agent's side of the handshake on fc, signing with key.
+func respond(ctx context.Context, fc FrameConn, p e2e.Params, key ed25519.PrivateKey) (*e2e.Session, error) {
 	r := e2e.NewResponder(p, key)
-	ch, err := readHandshake(ctx, c, protocol.FrameClientHello)
+	ch, err := readHandshake(ctx, fc, protocol.FrameClientHello)
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +320,10 @@ func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("end-to-end handshake: %w", err)
 	}
-	if err := c.WriteFrame(ctx, append([]byte{byte(protocol.FrameServerHello)}, sh...)); err != nil {
+	if err := fc.WriteFrame(ctx, append([]byte{byte(protocol.FrameServerHello)}, sh...)); err != nil {
 		return nil, fmt.Errorf("send server hello: %w", err)
 	}
-	fin, err := readHandshake(ctx, c, protocol.FrameClientFinish)
+	fin, err := readHandshake(ctx, fc, protocol.FrameClientFinish)
 	if err != nil {
 		return nil, err
 	}
@@ -197,25 +331,18 @@ func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("end-to-end handshake: %w", err)
 	}
-	return newChannel(c, s), nil
+	return s, nil
 }
 
-// readHandshake reads until a frame of type want, surfacing relay ends.
-func readHandshake(ctx context.Context, c *Conn, want protocol.FrameType) ([]byte, error) {
-	for {
-		ft, p, err := c.ReadFrame(ctx)
-		if err != nil {
-			return nil, err
-		}
-		switch ft {
-		case want:
-			return append([]byte(nil), p...), nil
-		case protocol.FrameControl:
-			if err := controlEnd(p); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("end-to-end handshake: got %s frame, want %s", ft, want)
-		}
+// readHandshake reads one frame and requires it to be of type want. Through
+// the relay, its end or error arrives as an error from the relay path.
+func readHandshake(ctx context.Context, fc FrameConn, want protocol.FrameType) ([]byte, error) {
+	ft, p, err := fc.ReadFrame(ctx)
+	if err != nil {
+		return nil, err
 	}
+	if ft != want {
+		return nil, fmt.Errorf("end-to-end handshake: got %s frame, want %s", ft, want)
+	}
+	return append([]byte(nil), p...), nil
 }
