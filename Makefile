@@ -16,7 +16,7 @@ run: build ## run the relay on its embedded default (DATA=./tether-data, self-si
 	./bin/relay serve --data $(DATA) --listen $(LISTEN)
 
 test: lint ## run the whole test suite with the race detector
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 60m ./...
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
