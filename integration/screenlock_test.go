@@ -120,7 +120,7 @@ func (x *xscreen) startSaver() {
 			t.Logf("xscreensaver on %s said:\n%s", x.display, b)
 		}
 	})
-	eventually(t, "xscreensaver to answer on "+x.display, 15*time.Second, func() bool {
+	eventually(t, "xscreensaver to answer on "+x.display, 45*time.Second, func() bool {
 		return strings.Contains(x.state(), "non-blanked")
 	})
 }
