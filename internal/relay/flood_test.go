@@ -201,6 +201,14 @@ func TestConnLimiterCountsUntilAuthenticated(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
+	// dialRefused opens a connection the caps refuse: the reset may come
+	// while the dial itself is still completing, so its error is expected.
+	dialRefused := func(ip string) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		if c, err := d.Dial("tcp", ln.Addr().String()); err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
 	next := func() *limitedConn {
 		select {
 		case c := <-accepted:
@@ -215,7 +223,7 @@ func TestConnLimiterCountsUntilAuthenticated(t *testing.T) {
 	if s1 == nil || s2 == nil {
 		t.Fatal("connections within the caps not accepted")
 	}
-	dial("127.0.0.2") // over the per-source cap
+	dialRefused("127.0.0.2") // over the per-source cap
 	b1 := dial("127.0.0.3")
 	sb := next()
 	if sb == nil || sb.src != "127.0.0.3" {
@@ -224,7 +232,7 @@ func TestConnLimiterCountsUntilAuthenticated(t *testing.T) {
 	if refusedFrom("127.0.0.2") != 1 {
 		t.Fatalf("refusals from 127.0.0.2: %d, want 1", refusedFrom("127.0.0.2"))
 	}
-	dial("127.0.0.4") // over the total cap (3)
+	dialRefused("127.0.0.4") // over the total cap (3)
 	eventually := func(what string, cond func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(2 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
