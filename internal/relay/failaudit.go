@@ -175,18 +175,7 @@ func (fs *failures) summary(src string, window time.Duration) audit.Event {
 }
 
 // run flushes every interval until ctx ends (Close flushes the last window).
-func (f *failureLog) run(ctx context.Context) {
-	t := time.NewTicker(f.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f.flush()
-		}
-	}
-}
+func (f *failureLog) run(ctx context.Context) { every(ctx, f.interval, f.flush) }
 
 // refusedConn counts a connection closed by the pre-authentication caps;
 // it never writes at once (it runs in the accept loop).

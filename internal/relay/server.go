@@ -173,16 +173,23 @@ func (s *Server) Close() error {
 
 // signHeadPeriodically signs the audit chain head every minute.
 func (s *Server) signHeadPeriodically(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
+	every(ctx, time.Minute, func() {
+		if err := s.audit.SignHead(); err != nil {
+			s.log.Error("sign audit head", "err", err)
+		}
+	})
+}
+
+// every calls fn once per interval d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.audit.SignHead(); err != nil {
-				s.log.Error("sign audit head", "err", err)
-			}
+			fn()
 		}
 	}
 }
