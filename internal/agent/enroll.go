@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/tlsconf"
 	"tether/internal/transport"
@@ -53,12 +54,8 @@ func Enroll(ctx context.Context, cfg Config, o EnrollOptions) (*State, error) {
 		return nil, err
 	}
 	ep := transport.Endpoint{URL: relay, Pin: pin}
-	var resp struct {
-		DeviceID string `json:"device_id"`
-		Name     string `json:"name"`
-		Group    string `json:"group"`
-	}
-	body := map[string]any{"token": o.Token, "name": o.Name, "public_key": []byte(pub)}
+	var resp api.EnrollResponse
+	body := api.EnrollRequest{Token: o.Token, Name: o.Name, PublicKey: pub}
 	if err := postJSON(ctx, ep, protocol.PathAgentEnroll, body, &resp); err != nil {
 		return nil, fmt.Errorf("enroll device %q: %w", o.Name, err)
 	}

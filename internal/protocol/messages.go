@@ -476,37 +476,3 @@ func ParentProof(parentExporter []byte, childSessionID string) []byte {
 	m.Write([]byte(childSessionID))
 	return m.Sum(nil)
 }
-
-// PolicyChanges is the body of POST /v1/policy (tech policy set): an
-// organisation and the settings to change; nil fields stay unchanged.
-// Durations are strings such as "90d", "15m" or "0".
-type PolicyChanges struct {
-	Org                  string  `json:"org,omitempty"`
-	MinLength            *int    `json:"min_length,omitempty"`
-	RequireClasses       *int    `json:"require_classes,omitempty"`
-	PasswordMaxAge       *string `json:"password_max_age,omitempty"`
-	PasswordHistoryCount *int    `json:"password_history_count,omitempty"`
-	PasswordHistory      *string `json:"password_history,omitempty"`
-	LockoutThreshold     *int    `json:"lockout_threshold,omitempty"`
-	IdleTimeout          *string `json:"idle_timeout,omitempty"`
-	TokenLifetime        *string `json:"token_lifetime,omitempty"`
-	RequireMFA           *bool   `json:"require_mfa,omitempty"`
-	RecordInput          *bool   `json:"record_input,omitempty"`
-}
-
-// PolicyView is an organisation's policy as the relay shows it (GET
-// /v1/policy, GET /v1/orgs). Durations are strings such as "90d", "15m" or
-// "0".
-type PolicyView struct {
-	MinLength            int    `json:"min_length"`
-	MaxLength            int    `json:"max_length"`
-	RequireClasses       int    `json:"require_classes"`
-	PasswordMaxAge       string `json:"password_max_age"`
-	PasswordHistoryCount int    `json:"password_history_count"`
-	PasswordHistory      string `json:"password_history"`
-	LockoutThreshold     int    `json:"lockout_threshold"`
-	IdleTimeout          string `json:"idle_timeout"`
-	TokenLifetime        string `json:"token_lifetime"`
-	RequireMFA           bool   `json:"require_mfa"`
-	RecordInput          bool   `json:"record_input"`
-}

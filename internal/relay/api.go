@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/store"
@@ -130,7 +131,7 @@ func (s *Server) writeErr(w http.ResponseWriter, err error) {
 	if ae.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
-	writeJSON(w, ae.status, map[string]string{"error": ae.msg, "hint": ae.hint})
+	writeJSON(w, ae.status, api.Error{Error: ae.msg, Hint: ae.hint})
 }
 
 // readJSON decodes a bounded JSON body into v.

@@ -5,39 +5,22 @@ import (
 	"net/http"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/audit"
 	"tether/internal/password"
 	"tether/internal/store"
 	"tether/internal/token"
 )
 
-// loginRequest is the body of POST /v1/login.
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	TOTP     string `json:"totp,omitempty"`
-}
-
-// loginResponse is the answer to a successful login.
-type loginResponse struct {
-	Token              string    `json:"token"`
-	UserID             string    `json:"user_id"`
-	Username           string    `json:"username"`
-	ExpiresAt          time.Time `json:"expires_at"`
-	IdleTimeout        string    `json:"idle_timeout"`
-	MustChangePassword bool      `json:"must_change_password,omitempty"`
-	MFAEnrollRequired  bool      `json:"mfa_enroll_required,omitempty"`
-}
-
 // errBadLogin is the one answer for an unknown user or a wrong password.
 var errBadLogin = errf(http.StatusUnauthorized, "check the username and password", "invalid username or password")
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, api.Status{Status: "ok"})
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
+	var req api.LoginRequest
 	if err := readBig(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -103,7 +86,7 @@ func (s *Server) checkPassword(ctx context.Context, name string, pw []byte, src 
 }
 
 // issueToken creates and stores a new login token for u.
-func (s *Server) issueToken(u *store.User) (*loginResponse, error) {
+func (s *Server) issueToken(u *store.User) (*api.LoginResponse, error) {
 	raw, err := token.New("tt_")
 	if err != nil {
 		return nil, err
@@ -120,7 +103,7 @@ func (s *Server) issueToken(u *store.User) (*loginResponse, error) {
 		return nil, err
 	}
 	limit := limitOf(u, pol, t)
-	return &loginResponse{Token: raw, UserID: u.ID, Username: u.Username, ExpiresAt: lt.ExpiresAt,
+	return &api.LoginResponse{Token: raw, UserID: u.ID, Username: u.Username, ExpiresAt: lt.ExpiresAt,
 		IdleTimeout: idle.String(), MustChangePassword: limit == limitPassword, MFAEnrollRequired: limit == limitMFA}, nil
 }
 
@@ -130,7 +113,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	s.record(auditEvent(p.user.ID, "logout", p.user.ID, "success", p.source))
-	writeJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
+	writeJSON(w, http.StatusOK, api.Status{Status: "signed out"})
 }
 
 func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -138,8 +121,8 @@ func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request, p *princip
 	for _, x := range p.perms.List() {
 		perms = append(perms, string(x))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user_id": p.user.ID, "username": p.user.Username,
-		"roles": p.user.Roles, "permissions": perms, "org": s.org})
+	writeJSON(w, http.StatusOK, api.Whoami{UserID: p.user.ID, Username: p.user.Username,
+		Roles: p.user.Roles, Permissions: perms, Org: s.org})
 }
 
 // auditEvent builds an audit event; kv are detail key/value pairs.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/store"
 	"tether/internal/token"
@@ -18,12 +19,8 @@ import (
 // and used on command lines, so plain characters only.
 var deviceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
-type enrollTokenRequest struct {
-	Group string `json:"group,omitempty"`
-}
-
 func (s *Server) handleEnrollToken(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req enrollTokenRequest
+	var req api.EnrollTokenRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -56,18 +53,12 @@ func (s *Server) handleEnrollToken(w http.ResponseWriter, r *http.Request, p *pr
 	}
 	s.record(auditEvent(p.user.ID, "device.enroll_token", req.Group, "success", p.source))
 	// The token carries the relay's pin so `agent enroll` needs no prompt.
-	writeJSON(w, http.StatusOK, map[string]any{"token": raw + "." + strings.TrimPrefix(s.fingerprint, "SHA256:"),
-		"group": req.Group, "expires_at": et.ExpiresAt})
-}
-
-type enrollRequest struct {
-	Token     string `json:"token"`
-	Name      string `json:"name"`
-	PublicKey []byte `json:"public_key"`
+	writeJSON(w, http.StatusOK, api.EnrollTokenResponse{Token: raw + "." + strings.TrimPrefix(s.fingerprint, "SHA256:"),
+		Group: req.Group, ExpiresAt: et.ExpiresAt})
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	var req enrollRequest
+	var req api.EnrollRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -84,11 +75,11 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(auditEvent(d.EnrolledBy, "device.enroll", d.ID, "success", src, "name", d.Name, "group", d.Group))
-	writeJSON(w, http.StatusOK, map[string]string{"device_id": d.ID, "name": d.Name, "group": d.Group})
+	writeJSON(w, http.StatusOK, api.EnrollResponse{DeviceID: d.ID, Name: d.Name, Group: d.Group})
 }
 
 // enroll validates req, consumes its token atomically and stores the device.
-func (s *Server) enroll(req enrollRequest) (*store.Device, error) {
+func (s *Server) enroll(req api.EnrollRequest) (*store.Device, error) {
 	if !deviceName.MatchString(req.Name) {
 		return nil, errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63); pass --name", "invalid device name %q", req.Name)
 	}
@@ -118,28 +109,18 @@ func (s *Server) enroll(req enrollRequest) (*store.Device, error) {
 	return d, nil
 }
 
-// deviceView is one row of `tech devices list`.
-type deviceView struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	Group    string    `json:"group"`
-	Online   bool      `json:"online"`
-	LastSeen time.Time `json:"last_seen,omitzero"`
-	Enrolled time.Time `json:"enrolled_at"`
-}
-
 func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, p *principal) {
 	ds, err := s.db.ListDevices()
 	if err != nil {
 		s.writeErr(w, err)
 		return
 	}
-	out := make([]deviceView, 0, len(ds))
+	out := make([]api.Device, 0, len(ds))
 	for _, d := range ds {
 		if !deviceInScope(p, &d) {
 			continue
 		}
-		out = append(out, deviceView{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.online(d.ID),
+		out = append(out, api.Device{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.online(d.ID),
 			LastSeen: d.LastSeen, Enrolled: d.EnrolledAt})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

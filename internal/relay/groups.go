@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/store"
 )
@@ -48,9 +49,7 @@ func (s *Server) groupPolicy(group string) (string, error) {
 
 func (s *Server) handleGroupPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
 	group := r.PathValue("group")
-	var req struct {
-		Policy string `json:"policy"`
-	}
+	var req api.GroupPolicyRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -81,7 +80,7 @@ func (s *Server) handleGroupPolicy(w http.ResponseWriter, r *http.Request, p *pr
 		return
 	}
 	s.record(auditEvent(p.user.ID, "device.group_policy", group, "success", p.source, "policy", req.Policy))
-	writeJSON(w, http.StatusOK, map[string]string{"group": group, "policy": req.Policy})
+	writeJSON(w, http.StatusOK, api.GroupPolicyResponse{Group: group, Policy: req.Policy})
 }
 
 // parentDevice resolves the device of a request, which for `--session`

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"tether/internal/api"
 	"tether/internal/store"
 	"tether/internal/totp"
 )
@@ -19,16 +20,10 @@ func (s *Server) secretKey() ([]byte, error) {
 	return k, nil
 }
 
-// reauthRequest is the body of POST /v1/mfa/enroll and /v1/mfa/disable:
-// changing the second factor needs the password again.
-type reauthRequest struct {
-	Password string `json:"password"`
-}
-
 // handleMFAEnroll starts enrolment: a new seed, kept sealed as pending until
 // confirmed with a first code. It answers the seed and its otpauth URL once.
 func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req reauthRequest
+	var req api.ReauthRequest
 	if err := readBig(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -40,7 +35,7 @@ func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	s.record(auditEvent(p.user.ID, "mfa.enroll", p.user.ID, "started", p.source))
-	writeJSON(w, http.StatusOK, map[string]string{"secret": secret, "url": url})
+	writeJSON(w, http.StatusOK, api.MFAEnrollResponse{Secret: secret, URL: url})
 }
 
 func (s *Server) startEnrolment(r *http.Request, p *principal, pw []byte) (url, secret string, err error) {
@@ -66,15 +61,10 @@ func (s *Server) startEnrolment(r *http.Request, p *principal, pw []byte) (url, 
 	return url, secret, err
 }
 
-// confirmRequest is the body of POST /v1/mfa/confirm.
-type confirmRequest struct {
-	Code string `json:"code"`
-}
-
 // handleMFAConfirm activates the pending seed with a first code and answers
 // ten one-time recovery codes, stored only as hashes.
 func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req confirmRequest
+	var req api.MFAConfirmRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -86,7 +76,7 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request, p *pri
 		return
 	}
 	s.record(auditEvent(p.user.ID, "mfa.confirm", p.user.ID, "success", p.source))
-	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
+	writeJSON(w, http.StatusOK, api.MFAConfirmResponse{RecoveryCodes: codes})
 }
 
 func (s *Server) confirmEnrolment(p *principal, code string) ([]string, error) {
@@ -117,7 +107,7 @@ func (s *Server) confirmEnrolment(p *principal, code string) ([]string, error) {
 
 // handleMFADisable turns two-factor sign-in off, unless a policy requires it.
 func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req reauthRequest
+	var req api.ReauthRequest
 	if err := readBig(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -141,7 +131,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *pri
 		return
 	}
 	s.record(auditEvent(p.user.ID, "mfa.disable", p.user.ID, "success", p.source))
-	writeJSON(w, http.StatusOK, map[string]string{"status": "two-factor sign-in disabled"})
+	writeJSON(w, http.StatusOK, api.Status{Status: "two-factor sign-in disabled"})
 }
 
 func (s *Server) refuseIfRequired(u *store.User) error {

@@ -8,21 +8,14 @@ import (
 	"slices"
 	"sort"
 
+	"tether/internal/api"
 	"tether/internal/passpolicy"
-	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/store"
 )
 
 // orgName is what an organisation may be called.
 var orgName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-
-// orgView is one row of `tech orgs list`.
-type orgView struct {
-	Name    string              `json:"name"`
-	Members int                 `json:"members"`
-	Policy  protocol.PolicyView `json:"policy"`
-}
 
 // handleOrgs lists the caller's organisations (every one for a superadmin).
 func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -36,7 +29,7 @@ func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal
 		s.writeErr(w, err)
 		return
 	}
-	out := []orgView{}
+	out := []api.Org{}
 	for _, name := range names {
 		if !hasRole(p.user, rbac.Superadmin) && !slices.Contains(s.userOrgs(p.user), name) {
 			continue
@@ -46,7 +39,7 @@ func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal
 			s.writeErr(w, err)
 			return
 		}
-		v := orgView{Name: name, Policy: newPolicyView(pol)}
+		v := api.Org{Name: name, Policy: newPolicyView(pol)}
 		for _, u := range users {
 			if slices.Contains(s.userOrgs(&u), name) {
 				v.Members++
@@ -73,15 +66,10 @@ func (s *Server) orgNames() ([]string, error) {
 	return names, nil
 }
 
-// orgRequest is the body of POST /v1/orgs and POST /v1/users/{name}/orgs.
-type orgRequest struct {
-	Name string `json:"name"`
-}
-
 // handleOrgCreate creates an organisation with the default policy; its
 // creator becomes a member, so an administrator administers what it creates.
 func (s *Server) handleOrgCreate(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req orgRequest
+	var req api.OrgRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -107,13 +95,13 @@ func (s *Server) handleOrgCreate(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	s.record(auditEvent(p.user.ID, "org.create", req.Name, "success", p.source))
-	writeJSON(w, http.StatusOK, map[string]string{"name": req.Name})
+	writeJSON(w, http.StatusOK, api.OrgRequest{Name: req.Name})
 }
 
 // handleMemberAdd puts a user into an organisation the caller belongs to.
 func (s *Server) handleMemberAdd() func(http.ResponseWriter, *http.Request, *principal) {
 	return s.userAction("add_to_org", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
-		var req orgRequest
+		var req api.OrgRequest
 		if err := readJSON(r, &req); err != nil {
 			return nil, "", err
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/passpolicy"
 	"tether/internal/password"
 	"tether/internal/store"
@@ -140,17 +141,11 @@ func (s *Server) unknownLogin(ctx context.Context, name string, pw []byte, src s
 	return s.unknownFailure(key, src)
 }
 
-// passwdRequest is the body of POST /v1/passwd.
-type passwdRequest struct {
-	Current string `json:"current"`
-	New     string `json:"new"`
-}
-
 // handlePasswd changes the caller's password after checking the current
 // one, the organisations' policy and the password history. Other sign-ins
 // of the user are revoked.
 func (s *Server) handlePasswd(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req passwdRequest
+	var req api.PasswdRequest
 	if err := readBig(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -168,7 +163,7 @@ func (s *Server) handlePasswd(w http.ResponseWriter, r *http.Request, p *princip
 	if _, err := s.db.DeleteUserLoginTokensExcept(p.user.ID, p.tok.Hash); err != nil {
 		s.log.Error("revoke other sign-ins", "user", p.user.ID, "err", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "password changed"})
+	writeJSON(w, http.StatusOK, api.Status{Status: "password changed"})
 }
 
 // changePassword checks and stores a new password for p's user.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/passpolicy"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
@@ -115,8 +116,8 @@ func checkLimit(p *principal, pattern string) error {
 	return errf(http.StatusForbidden, "run `tech passwd` to choose a new password", "%s: your password is temporary or expired", limitPassword)
 }
 
-func newPolicyView(p passpolicy.Policy) protocol.PolicyView {
-	return protocol.PolicyView{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireClasses: p.RequireClasses,
+func newPolicyView(p passpolicy.Policy) api.PolicyView {
+	return api.PolicyView{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireClasses: p.RequireClasses,
 		PasswordMaxAge: fmtDur(p.MaxAge), PasswordHistoryCount: p.HistoryCount, PasswordHistory: fmtDur(p.HistoryAge),
 		LockoutThreshold: p.LockoutThreshold, IdleTimeout: fmtDur(p.IdleTimeout), TokenLifetime: fmtDur(p.MaxTokenLifetime),
 		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput}
@@ -178,12 +179,12 @@ func (s *Server) handlePolicyShow(w http.ResponseWriter, r *http.Request, p *pri
 		s.writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"org": org, "policy": newPolicyView(op),
-		"your_orgs": s.userOrgs(p.user), "effective": newPolicyView(eff)})
+	writeJSON(w, http.StatusOK, api.PolicyShow{Org: org, Policy: newPolicyView(op),
+		YourOrgs: s.userOrgs(p.user), Effective: newPolicyView(eff)})
 }
 
 // applyPolicy changes pol as req asks and returns the names of changed settings.
-func applyPolicy(req *protocol.PolicyChanges, pol *passpolicy.Policy) ([]string, error) {
+func applyPolicy(req *api.PolicyChanges, pol *passpolicy.Policy) ([]string, error) {
 	var changed []string
 	setInt := func(name string, v *int, dst *int) {
 		if v != nil {
@@ -222,7 +223,7 @@ func applyPolicy(req *protocol.PolicyChanges, pol *passpolicy.Policy) ([]string,
 }
 
 func (s *Server) handlePolicySet(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req protocol.PolicyChanges
+	var req api.PolicyChanges
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -246,7 +247,7 @@ func (s *Server) handlePolicySet(w http.ResponseWriter, r *http.Request, p *prin
 	}
 	s.record(auditEvent(p.user.ID, "policy.set", org, "success", p.source, "changed", strings.Join(changed, ",")))
 	pol, _ := s.orgPolicy(org)
-	writeJSON(w, http.StatusOK, map[string]any{"org": org, "policy": newPolicyView(pol)})
+	writeJSON(w, http.StatusOK, api.PolicySetResponse{Org: org, Policy: newPolicyView(pol)})
 }
 
 // checkPolicy validates a policy, naming the offending setting the way the

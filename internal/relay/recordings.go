@@ -9,27 +9,21 @@ import (
 	"path/filepath"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/audit"
 	"tether/internal/store"
 	"tether/recordings"
 )
 
-// metaRecipients holds the reviewers' public keys, as JSON []recipient.
+// metaRecipients holds the reviewers' public keys, as JSON []api.Recipient (the
+// shape GET /v1/recordings/recipients answers).
 const metaRecipients = "recording_recipients"
-
-// recipient is one reviewer key recordings are encrypted to.
-type recipient struct {
-	Key     string    `json:"key"`
-	KeyID   string    `json:"key_id"`
-	AddedBy string    `json:"added_by"`
-	AddedAt time.Time `json:"added_at"`
-}
 
 // hintNoRecipient tells an administrator how to make sessions possible.
 const hintNoRecipient = "a superadmin (or another holder of recording.recipients) runs `tech keys generate -o reviewer.key` and `tech recordings recipients add <public key>`"
 
 // recipients returns the configured reviewer keys.
-func (s *Server) recipients() ([]recipient, error) {
+func (s *Server) recipients() ([]api.Recipient, error) {
 	b, err := s.db.GetMeta(metaRecipients)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -37,14 +31,14 @@ func (s *Server) recipients() ([]recipient, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rs []recipient
+	var rs []api.Recipient
 	if err := json.Unmarshal(b, &rs); err != nil {
 		return nil, err
 	}
 	return rs, nil
 }
 
-func (s *Server) saveRecipients(rs []recipient) error {
+func (s *Server) saveRecipients(rs []api.Recipient) error {
 	b, err := json.Marshal(rs)
 	if err != nil {
 		return err
@@ -76,15 +70,13 @@ func (s *Server) handleRecipientsList(w http.ResponseWriter, r *http.Request, p 
 		return
 	}
 	if rs == nil {
-		rs = []recipient{}
+		rs = []api.Recipient{}
 	}
 	writeJSON(w, http.StatusOK, rs)
 }
 
 func (s *Server) handleRecipientsAdd(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req struct {
-		Key string `json:"key"`
-	}
+	var req api.RecipientRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -106,7 +98,7 @@ func (s *Server) handleRecipientsAdd(w http.ResponseWriter, r *http.Request, p *
 			return
 		}
 	}
-	rs = append(rs, recipient{Key: rc.String(), KeyID: hex.EncodeToString(id[:]), AddedBy: p.user.ID, AddedAt: now()})
+	rs = append(rs, api.Recipient{Key: rc.String(), KeyID: hex.EncodeToString(id[:]), AddedBy: p.user.ID, AddedAt: now()})
 	if err := s.saveRecipients(rs); err != nil {
 		s.writeErr(w, err)
 		return
@@ -137,7 +129,7 @@ func (s *Server) handleRecipientsRemove(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	s.record(auditEvent(p.user.ID, "recording.recipient_remove", id, "success", p.source))
-	writeJSON(w, http.StatusOK, map[string]string{"removed": id})
+	writeJSON(w, http.StatusOK, api.RecipientRemoved{Removed: id})
 }
 
 func (s *Server) handleRecordingsList(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -146,13 +138,20 @@ func (s *Server) handleRecordingsList(w http.ResponseWriter, r *http.Request, p 
 		s.writeErr(w, err)
 		return
 	}
-	out := []store.Recording{}
+	out := []api.Recording{}
 	for _, rec := range rs {
 		if s.recordingInScope(p, &rec) {
-			out = append(out, rec)
+			out = append(out, recordingView(rec))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// recordingView is rec as GET /v1/recordings shows it.
+func recordingView(rec store.Recording) api.Recording {
+	return api.Recording{ID: rec.ID, TechUser: rec.TechUser, DeviceName: rec.DeviceName, DeviceID: rec.DeviceID,
+		State: rec.State, Size: rec.Size, Pieces: rec.Pieces, SHA256: rec.SHA256, KeyIDs: rec.KeyIDs,
+		CreatedAt: rec.CreatedAt, FinishedAt: rec.FinishedAt}
 }
 
 // recordingInScope reports whether p may see recording rec: for a user

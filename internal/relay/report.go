@@ -5,20 +5,17 @@ import (
 	"net/http"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/rbac"
 	"tether/internal/store"
 )
 
-// sessionView is one row of `tech sessions list` / `show`.
-type sessionView struct {
-	store.Session
-	Live           bool   `json:"live"`
-	Duration       string `json:"duration,omitempty"`
-	RecordingState string `json:"recording_state,omitempty"`
-}
-
-func (srv *Server) view(s store.Session, live bool) sessionView {
-	v := sessionView{Session: s, Live: live}
+// view is s as GET /v1/sessions and /v1/sessions/{id} show it.
+func (srv *Server) view(s store.Session, live bool) api.Session {
+	v := api.Session{ID: s.ID, TechID: s.TechID, TechUser: s.TechUser, DeviceID: s.DeviceID, DeviceName: s.DeviceName,
+		Mode: s.Mode, Capabilities: s.Capabilities, Granted: s.Granted, State: s.State, EndReason: s.EndReason,
+		Reason: s.Reason, Files: fileViews(s.Files), FilesDropped: s.FilesDropped, CreatedAt: s.CreatedAt,
+		StartedAt: s.StartedAt, EndedAt: s.EndedAt, RecordingID: s.RecordingID, Live: live}
 	if rec, err := srv.db.RecordingByID(s.ID); err == nil {
 		v.RecordingID, v.RecordingState = rec.ID, rec.State
 	}
@@ -30,6 +27,18 @@ func (srv *Server) view(s store.Session, live bool) sessionView {
 		v.Duration = end.Sub(s.StartedAt).Round(time.Second).String()
 	}
 	return v
+}
+
+// fileViews converts a session's file list (nil stays nil).
+func fileViews(fs []store.FileTransfer) []api.FileTransfer {
+	if fs == nil {
+		return nil
+	}
+	out := make([]api.FileTransfer, len(fs))
+	for i, f := range fs {
+		out[i] = api.FileTransfer{Direction: f.Direction, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Time: f.Time}
+	}
+	return out
 }
 
 // visible reports whether p may see session r: their own, or every one
@@ -47,7 +56,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	active := r.URL.Query().Get("active") == "1"
-	out := []sessionView{}
+	out := []api.Session{}
 	for _, rec := range all {
 		live := s.broker.get(rec.ID) != nil
 		if !s.visible(p, &rec) || (active && !live) {
@@ -79,5 +88,5 @@ func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *pr
 	}
 	s.record(auditEvent(p.user.ID, "session.terminate", id, "success", p.source))
 	l.end("terminated by " + p.user.Username)
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ended", "session": id})
+	writeJSON(w, http.StatusOK, api.SessionKilled{Status: "ended", Session: id})
 }

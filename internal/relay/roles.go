@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"tether/internal/api"
 	"tether/internal/rbac"
 	"tether/internal/store"
 )
@@ -57,18 +58,9 @@ func hasRole(u *store.User, name string) bool { return slices.Contains(u.Roles, 
 // isAdminAccount reports whether u is an administrator (admin or superadmin).
 func isAdminAccount(u *store.User) bool { return hasRole(u, rbac.Admin) || hasRole(u, rbac.Superadmin) }
 
-// roleView is one row of `tech roles list`.
-type roleView struct {
-	Name        string   `json:"name"`
-	Builtin     bool     `json:"builtin"`
-	Allow       []string `json:"allow"`
-	Deny        []string `json:"deny"`
-	Effective   []string `json:"effective"`
-	Description string   `json:"description,omitempty"`
-}
-
-func newRoleView(r rbac.Role) roleView {
-	v := roleView{Name: r.Name, Builtin: r.Builtin, Allow: orEmpty(r.Allow), Deny: orEmpty(r.Deny), Description: r.Description, Effective: []string{}}
+// newRoleView is r as GET /v1/roles shows it.
+func newRoleView(r rbac.Role) api.Role {
+	v := api.Role{Name: r.Name, Builtin: r.Builtin, Allow: orEmpty(r.Allow), Deny: orEmpty(r.Deny), Description: r.Description, Effective: []string{}}
 	for _, p := range rbac.Effective([]rbac.Role{r}).List() {
 		v.Effective = append(v.Effective, string(p))
 	}
@@ -88,7 +80,7 @@ func (s *Server) handleRoles(w http.ResponseWriter, r *http.Request, p *principa
 		s.writeErr(w, err)
 		return
 	}
-	var out []roleView
+	var out []api.Role
 	for _, b := range rbac.Builtin() {
 		out = append(out, newRoleView(b))
 	}
@@ -99,16 +91,8 @@ func (s *Server) handleRoles(w http.ResponseWriter, r *http.Request, p *principa
 	writeJSON(w, http.StatusOK, out)
 }
 
-// roleRequest is the body of POST /v1/roles.
-type roleRequest struct {
-	Name        string   `json:"name"`
-	Allow       []string `json:"allow,omitempty"`
-	Deny        []string `json:"deny,omitempty"`
-	Description string   `json:"description,omitempty"`
-}
-
 func (s *Server) handleRolePut(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req roleRequest
+	var req api.RoleRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -150,7 +134,7 @@ func (s *Server) handleRoleDelete(w http.ResponseWriter, r *http.Request, p *pri
 		s.writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+	writeJSON(w, http.StatusOK, api.Status{Status: "deleted"})
 }
 
 // dropRole takes a deleted role away from everyone who held it and signs

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/rbac"
 	"tether/internal/store"
 	"tether/internal/username"
@@ -121,26 +122,12 @@ func sharesOrg(a, b []string) bool {
 	return false
 }
 
-// userView is one row of `tech users list`.
-type userView struct {
-	ID           string    `json:"id"`
-	Username     string    `json:"username"`
-	Email        string    `json:"email,omitempty"`
-	Roles        []string  `json:"roles"`
-	Orgs         []string  `json:"orgs"`
-	DeviceGroups []string  `json:"device_groups,omitempty"`
-	State        string    `json:"state"`
-	MFA          bool      `json:"mfa"`
-	FailedLogins int       `json:"failed_logins"`
-	PasswordAge  string    `json:"password_changed_at,omitempty"`
-	CreatedAt    time.Time `json:"created_at,omitzero"`
-}
-
-func (s *Server) newUserView(u *store.User) userView {
-	v := userView{ID: u.ID, Username: u.Username, Email: u.Email, Roles: orEmpty(u.Roles), Orgs: s.userOrgs(u),
+// newUserView is u as GET /v1/users shows it.
+func (s *Server) newUserView(u *store.User) api.User {
+	v := api.User{ID: u.ID, Username: u.Username, Email: u.Email, Roles: orEmpty(u.Roles), Orgs: s.userOrgs(u),
 		DeviceGroups: u.DeviceGroups, State: u.State, MFA: len(u.TOTPSecret) > 0, FailedLogins: u.FailedLogins, CreatedAt: u.CreatedAt}
 	if !u.PasswordChangedAt.IsZero() {
-		v.PasswordAge = u.PasswordChangedAt.Format(time.RFC3339)
+		v.PasswordChangedAt = u.PasswordChangedAt.Format(time.RFC3339)
 	}
 	return v
 }
@@ -151,7 +138,7 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, p *principa
 		s.writeErr(w, err)
 		return
 	}
-	out := []userView{}
+	out := []api.User{}
 	for _, u := range all {
 		if hasRole(p.user, rbac.Superadmin) || sharesOrg(s.userOrgs(p.user), s.userOrgs(&u)) {
 			out = append(out, s.newUserView(&u))
@@ -161,21 +148,12 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, p *principa
 	writeJSON(w, http.StatusOK, out)
 }
 
-// addUserRequest is the body of POST /v1/users.
-type addUserRequest struct {
-	Username string   `json:"username"`
-	Role     string   `json:"role"`
-	Email    string   `json:"email,omitempty"`
-	Org      string   `json:"org,omitempty"`
-	Groups   []string `json:"device_groups,omitempty"`
-}
-
 // handleUserAdd creates a user with a temporary password, returned once.
 // The account is active if the creator could grant its role, and pending
 // (no sign-in until `tech users approve`, no password known to anyone) if
 // not.
 func (s *Server) handleUserAdd(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req addUserRequest
+	var req api.AddUserRequest
 	if err := readJSON(r, &req); err != nil {
 		s.writeErr(w, err)
 		return
@@ -199,7 +177,7 @@ func (s *Server) handleUserAdd(w http.ResponseWriter, r *http.Request, p *princi
 		// the temporary one, so the creator cannot sign in as the account.
 		temp = ""
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": u.ID, "username": u.Username, "state": u.State, "temporary_password": temp})
+	writeJSON(w, http.StatusOK, api.UserAdded{ID: u.ID, Username: u.Username, State: u.State, TemporaryPassword: temp})
 }
 
 // skeletons returns the confusable skeletons of u's canonical name and of
@@ -247,7 +225,7 @@ func (s *Server) createUnique(u *store.User) error {
 }
 
 // newUser validates req and builds the user record.
-func (s *Server) newUser(p *principal, req addUserRequest) (*store.User, error) {
+func (s *Server) newUser(p *principal, req api.AddUserRequest) (*store.User, error) {
 	name, err := username.Canonical(req.Username)
 	if err != nil {
 		return nil, errf(http.StatusBadRequest, "use letters, digits, '.', '-', '_' and '@' from one script", "invalid username %q: %v", req.Username, err)
@@ -371,11 +349,11 @@ type userFunc func(r *http.Request, p *principal, u *store.User) (apply func(*st
 
 // userChange is what a userOpFunc decided: apply runs inside the store
 // transaction, a non-empty revoke signs the user out everywhere afterwards,
-// and reply adds fields to the answer (such as a temporary password).
+// and tempPassword, if set, is answered (once) to the caller.
 type userChange struct {
-	apply  func(*store.User) error
-	revoke string
-	reply  map[string]string
+	apply        func(*store.User) error
+	revoke       string
+	tempPassword string
 }
 
 // userOpFunc is the general form of userFunc.
@@ -422,11 +400,7 @@ func (s *Server) userOp(auditAction, verb string, fn userOpFunc) func(http.Respo
 		if c.revoke != "" {
 			s.revokeUser(u.ID, c.revoke, p)
 		}
-		reply := map[string]string{"status": "ok", "username": u.Username}
-		for k, v := range c.reply {
-			reply[k] = v
-		}
-		writeJSON(w, http.StatusOK, reply)
+		writeJSON(w, http.StatusOK, api.UserActionResult{Status: "ok", Username: u.Username, TemporaryPassword: c.tempPassword})
 	}
 }
 
@@ -489,18 +463,13 @@ func (s *Server) handleUserApprove() func(http.ResponseWriter, *http.Request, *p
 			}
 			u.State, u.PasswordHash, u.PasswordChangedAt = store.UserMustChangePassword, t.PasswordHash, t.PasswordChangedAt
 			return nil
-		}, reply: map[string]string{"temporary_password": temp}}, nil
+		}, tempPassword: temp}, nil
 	})
-}
-
-// grantRequest is the body of POST /v1/users/{name}/roles.
-type grantRequest struct {
-	Role string `json:"role"`
 }
 
 func (s *Server) handleUserGrant() func(http.ResponseWriter, *http.Request, *principal) {
 	return s.userAction("grant", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
-		var req grantRequest
+		var req api.GrantRequest
 		if err := readJSON(r, &req); err != nil {
 			return nil, "", err
 		}
@@ -534,14 +503,9 @@ func (s *Server) handleUserRevoke() func(http.ResponseWriter, *http.Request, *pr
 	})
 }
 
-// groupsRequest is the body of POST /v1/users/{name}/groups.
-type groupsRequest struct {
-	Groups []string `json:"device_groups"`
-}
-
 func (s *Server) handleUserGroups() func(http.ResponseWriter, *http.Request, *principal) {
 	return s.userAction("groups", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
-		var req groupsRequest
+		var req api.GroupsRequest
 		if err := readJSON(r, &req); err != nil {
 			return nil, "", err
 		}
@@ -579,7 +543,7 @@ func (s *Server) handleUserResetPassword() func(http.ResponseWriter, *http.Reque
 			}
 			u.State = store.UserMustChangePassword
 			return nil
-		}, revoke: "password reset by an administrator", reply: map[string]string{"temporary_password": temp}}, nil
+		}, revoke: "password reset by an administrator", tempPassword: temp}, nil
 	})
 }
 
@@ -592,15 +556,10 @@ func retire(u *store.User, hash string, at time.Time) {
 	u.PasswordHash, u.PasswordChangedAt = hash, at
 }
 
-// emailRequest is the body of POST /v1/users/{name}/email.
-type emailRequest struct {
-	Email string `json:"email"`
-}
-
 // handleUserEmail sets (or, with "", clears) a user's email address.
 func (s *Server) handleUserEmail() func(http.ResponseWriter, *http.Request, *principal) {
 	return s.userAction("email", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
-		var req emailRequest
+		var req api.EmailRequest
 		if err := readJSON(r, &req); err != nil {
 			return nil, "", err
 		}

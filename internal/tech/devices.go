@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
@@ -14,12 +15,8 @@ import (
 // EnrollToken asks the relay for a one-time device enrollment token and
 // prints it on stdout.
 func (c *Client) EnrollToken(ctx context.Context, group string) error {
-	var resp struct {
-		Token     string    `json:"token"`
-		Group     string    `json:"group"`
-		ExpiresAt time.Time `json:"expires_at"`
-	}
-	if err := c.call(ctx, http.MethodPost, protocol.PathEnrollToken, nil, map[string]string{"group": group}, &resp); err != nil {
+	var resp api.EnrollTokenResponse
+	if err := c.call(ctx, http.MethodPost, protocol.PathEnrollToken, nil, api.EnrollTokenRequest{Group: group}, &resp); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.Stdout, sanitize.Display(resp.Token, 256))
@@ -28,19 +25,9 @@ func (c *Client) EnrollToken(ctx context.Context, group string) error {
 	return nil
 }
 
-// Device is one row of `tech devices list`.
-type Device struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	Group    string    `json:"group"`
-	Online   bool      `json:"online"`
-	LastSeen time.Time `json:"last_seen,omitzero"`
-	Enrolled time.Time `json:"enrolled_at"`
-}
-
 // Devices lists enrolled devices, as a table or JSON.
 func (c *Client) Devices(ctx context.Context, asJSON bool) error {
-	return printList(ctx, c, protocol.PathDevices, nil, asJSON, "NAME\tGROUP\tSTATE\tLAST SEEN", func(d Device) string {
+	return printList(ctx, c, protocol.PathDevices, nil, asJSON, "NAME\tGROUP\tSTATE\tLAST SEEN", func(d api.Device) string {
 		st := "offline"
 		if d.Online {
 			st = "online"
@@ -57,7 +44,7 @@ func (c *Client) Devices(ctx context.Context, asJSON bool) error {
 // "unattended".
 func (c *Client) SetGroupPolicy(ctx context.Context, group, policy string) error {
 	path := protocol.PathDevices + "/groups/" + url.PathEscape(group)
-	if err := c.call(ctx, http.MethodPost, path, nil, map[string]string{"policy": policy}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, path, nil, api.GroupPolicyRequest{Policy: policy}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "Group %q now uses the %s policy.\n", group, policy)

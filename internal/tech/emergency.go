@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -31,9 +32,7 @@ func (c *Client) EmergencyLogin(ctx context.Context, relayURL, pinFlag string) e
 		return errors.New("give the token `relay emergency-access` printed on standard input")
 	}
 	ep := transport.Endpoint{URL: relay, Pin: pin, Token: ls[0]}
-	var who struct {
-		Username string `json:"username"`
-	}
+	var who api.Whoami
 	if err := doJSON(ctx, ep, http.MethodGet, protocol.PathWhoami, nil, nil, &who); err != nil {
 		return err
 	}

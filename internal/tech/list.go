@@ -17,15 +17,22 @@ import (
 // characters), else as a table with the tab-separated header and one row
 // per item, each cell made inert by sanitize.Display.
 func printList[T any](ctx context.Context, c *Client, path string, q url.Values, asJSON bool, header string, row func(T) string) error {
-	var items []T
+	return printRows(ctx, c, path, q, asJSON, header, row, func(t T) T { return t })
+}
+
+// printRows is printList for a list whose --json form is not the relay's
+// answer W itself but the shape docs/cli.md promises, T, made by asRow.
+func printRows[W, T any](ctx context.Context, c *Client, path string, q url.Values, asJSON bool, header string, row func(W) string, asRow func(W) T) error {
+	var items []W
 	if err := c.call(ctx, http.MethodGet, path, q, nil, &items); err != nil {
 		return err
 	}
 	if asJSON {
-		if items == nil {
-			items = []T{}
+		rows := make([]T, 0, len(items))
+		for _, it := range items {
+			rows = append(rows, asRow(it))
 		}
-		return writeJSON(c.Stdout, items)
+		return writeJSON(c.Stdout, rows)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, header)

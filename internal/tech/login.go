@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 	"tether/internal/tlsconf"
@@ -43,12 +44,8 @@ func (c *Client) Login(ctx context.Context, o LoginOptions) error {
 	}
 	firstUse := ""
 	ep := transport.Endpoint{URL: relay, Pin: pin, OnFirstUse: func(fp string) { firstUse = fp }}
-	var resp struct {
-		Token              string `json:"token"`
-		Username           string `json:"username"`
-		MustChangePassword bool   `json:"must_change_password"`
-	}
-	body := map[string]string{"username": o.User, "password": pw, "totp": o.TOTP}
+	var resp api.LoginResponse
+	body := api.LoginRequest{Username: o.User, Password: pw, TOTP: o.TOTP}
 	if err := doJSON(ctx, ep, http.MethodPost, protocol.PathLogin, nil, body, &resp); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 	"tether/internal/totp"
@@ -19,11 +20,8 @@ func (c *Client) MFAEnroll(ctx context.Context, fromStdin bool) error {
 	if err != nil {
 		return err
 	}
-	var resp struct {
-		Secret string `json:"secret"`
-		URL    string `json:"url"`
-	}
-	if err := c.call(ctx, http.MethodPost, protocol.PathMFAEnroll, nil, map[string]string{"password": pw}, &resp); err != nil {
+	var resp api.MFAEnrollResponse
+	if err := c.call(ctx, http.MethodPost, protocol.PathMFAEnroll, nil, api.ReauthRequest{Password: pw}, &resp); err != nil {
 		return err
 	}
 	qr, err := totp.QR(resp.URL)
@@ -39,13 +37,11 @@ func (c *Client) MFAEnroll(ctx context.Context, fromStdin bool) error {
 // MFAConfirm activates two-factor sign-in with a first code and prints the
 // ten one-time recovery codes on stdout, once.
 func (c *Client) MFAConfirm(ctx context.Context, code string) error {
-	var resp struct {
-		Codes []string `json:"recovery_codes"`
-	}
-	if err := c.call(ctx, http.MethodPost, protocol.PathMFAConfirm, nil, map[string]string{"code": code}, &resp); err != nil {
+	var resp api.MFAConfirmResponse
+	if err := c.call(ctx, http.MethodPost, protocol.PathMFAConfirm, nil, api.MFAConfirmRequest{Code: code}, &resp); err != nil {
 		return err
 	}
-	for _, rc := range resp.Codes {
+	for _, rc := range resp.RecoveryCodes {
 		fmt.Fprintln(c.Stdout, sanitize.Display(rc, 64))
 	}
 	fmt.Fprintln(c.Stderr, "Two-factor sign-in is on: pass --totp CODE to `tech login`.\n"+
@@ -59,7 +55,7 @@ func (c *Client) MFADisable(ctx context.Context, fromStdin bool) error {
 	if err != nil {
 		return err
 	}
-	if err := c.call(ctx, http.MethodPost, protocol.PathMFADisable, nil, map[string]string{"password": pw}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, protocol.PathMFADisable, nil, api.ReauthRequest{Password: pw}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.Stderr, "Two-factor sign-in is off.")

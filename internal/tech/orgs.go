@@ -6,20 +6,14 @@ import (
 	"net/http"
 	"net/url"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
 
-// Org is one row of `tech orgs list`.
-type Org struct {
-	Name    string              `json:"name"`
-	Members int                 `json:"members"`
-	Policy  protocol.PolicyView `json:"policy"`
-}
-
 // Orgs lists the caller's organisations (every one for a superadmin).
 func (c *Client) Orgs(ctx context.Context, asJSON bool) error {
-	return printList(ctx, c, protocol.PathOrgs, nil, asJSON, "ORG\tMEMBERS\tMIN LENGTH\tLOCKOUT\tIDLE\tMFA", func(o Org) string {
+	return printList(ctx, c, protocol.PathOrgs, nil, asJSON, "ORG\tMEMBERS\tMIN LENGTH\tLOCKOUT\tIDLE\tMFA", func(o api.Org) string {
 		return fmt.Sprintf("%s\t%d\t%d\t%d\t%s\t%v", sanitize.Display(o.Name, 63), o.Members, o.Policy.MinLength,
 			o.Policy.LockoutThreshold, o.Policy.IdleTimeout, o.Policy.RequireMFA)
 	})
@@ -28,7 +22,7 @@ func (c *Client) Orgs(ctx context.Context, asJSON bool) error {
 // CreateOrg creates an organisation with the default policy; the caller
 // becomes a member.
 func (c *Client) CreateOrg(ctx context.Context, name string) error {
-	if err := c.call(ctx, http.MethodPost, protocol.PathOrgs, nil, map[string]string{"name": name}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, protocol.PathOrgs, nil, api.OrgRequest{Name: name}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "Organisation %s created with the default policy; you are a member.\n", name)
@@ -37,7 +31,7 @@ func (c *Client) CreateOrg(ctx context.Context, name string) error {
 
 // AddMember puts a user into an organisation.
 func (c *Client) AddMember(ctx context.Context, org, user string) error {
-	if err := c.call(ctx, http.MethodPost, userPath(user, "orgs"), nil, map[string]string{"name": org}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, userPath(user, "orgs"), nil, api.OrgRequest{Name: org}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "%s is now a member of %s; the strictest policy of their organisations applies.\n", sanitize.Display(user, 64), org)

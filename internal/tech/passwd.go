@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"tether/internal/api"
 	"tether/internal/password"
 	"tether/internal/protocol"
 )
@@ -26,7 +27,7 @@ func (c *Client) Passwd(ctx context.Context, fromStdin bool) error {
 	if err := password.Check([]byte(next)); err != nil {
 		return fmt.Errorf("new password rejected: %w", err)
 	}
-	body := map[string]string{"current": cur, "new": next}
+	body := api.PasswdRequest{Current: cur, New: next}
 	if err := c.call(ctx, http.MethodPost, protocol.PathPasswd, nil, body, nil); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
@@ -19,12 +20,7 @@ func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error 
 	if org != "" {
 		q.Set("org", org)
 	}
-	var resp struct {
-		Org       string              `json:"org"`
-		Policy    protocol.PolicyView `json:"policy"`
-		YourOrgs  []string            `json:"your_orgs"`
-		Effective protocol.PolicyView `json:"effective"`
-	}
+	var resp api.PolicyShow
 	if err := c.call(ctx, http.MethodGet, protocol.PathPolicy, q, nil, &resp); err != nil {
 		return err
 	}
@@ -50,13 +46,11 @@ func (c *Client) PolicyShow(ctx context.Context, org string, asJSON bool) error 
 
 // PolicyChanges are the settings `tech policy set` changes (only the
 // non-nil fields are sent).
-type PolicyChanges = protocol.PolicyChanges
+type PolicyChanges = api.PolicyChanges
 
 // PolicySet sends the changes and reports the organisation's new policy.
 func (c *Client) PolicySet(ctx context.Context, ch PolicyChanges) error {
-	var resp struct {
-		Org string `json:"org"`
-	}
+	var resp api.PolicySetResponse
 	if err := c.call(ctx, http.MethodPost, protocol.PathPolicy, nil, ch, &resp); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 	"tether/internal/transport"
@@ -33,18 +34,10 @@ func (c *Client) GenerateKey(path string) error {
 	return nil
 }
 
-// Recipient is a configured reviewer key.
-type Recipient struct {
-	Key     string    `json:"key"`
-	KeyID   string    `json:"key_id"`
-	AddedBy string    `json:"added_by"`
-	AddedAt time.Time `json:"added_at"`
-}
-
 // AddRecipient makes recordings from now on readable by key's holder.
 func (c *Client) AddRecipient(ctx context.Context, key string) error {
-	var r Recipient
-	if err := c.call(ctx, http.MethodPost, protocol.PathRecipients, nil, map[string]string{"key": key}, &r); err != nil {
+	var r api.Recipient
+	if err := c.call(ctx, http.MethodPost, protocol.PathRecipients, nil, api.RecipientRequest{Key: key}, &r); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "Recordings from now on are encrypted to key %s as well.\n", sanitize.Display(r.KeyID, 64))
@@ -62,13 +55,14 @@ func (c *Client) RemoveRecipient(ctx context.Context, keyID string) error {
 
 // Recipients lists reviewer keys.
 func (c *Client) Recipients(ctx context.Context, asJSON bool) error {
-	return printList(ctx, c, protocol.PathRecipients, nil, asJSON, "KEY ID\tADDED\tPUBLIC KEY", func(r Recipient) string {
+	return printList(ctx, c, protocol.PathRecipients, nil, asJSON, "KEY ID\tADDED\tPUBLIC KEY", func(r api.Recipient) string {
 		return fmt.Sprintf("%s\t%s\t%s", r.KeyID, r.AddedAt.Local().Format(time.DateTime), r.Key)
 	})
 }
 
-// Recording is one row of `tech recordings list`.
-type Recording struct {
+// recordingRow is one element of `tech recordings list --json`, the shape
+// docs/cli.md documents (the relay's api.Recording carries more).
+type recordingRow struct {
 	ID         string    `json:"id"`
 	TechUser   string    `json:"tech_user"`
 	DeviceName string    `json:"device_name"`
@@ -80,12 +74,18 @@ type Recording struct {
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 }
 
+// newRecordingRow is r as `tech recordings list --json` prints it.
+func newRecordingRow(r api.Recording) recordingRow {
+	return recordingRow{ID: r.ID, TechUser: r.TechUser, DeviceName: r.DeviceName, State: r.State, Size: r.Size,
+		SHA256: r.SHA256, KeyIDs: r.KeyIDs, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+}
+
 // Recordings lists the stored recordings.
 func (c *Client) Recordings(ctx context.Context, asJSON bool) error {
-	return printList(ctx, c, protocol.PathRecordings, nil, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED", func(r Recording) string {
+	return printRows(ctx, c, protocol.PathRecordings, nil, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED", func(r api.Recording) string {
 		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
 			r.State, r.Size, r.CreatedAt.Local().Format(time.DateTime))
-	})
+	}, newRecordingRow)
 }
 
 // openRecording downloads recording id and opens it with the identity in

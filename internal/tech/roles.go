@@ -7,23 +7,14 @@ import (
 	"net/url"
 	"strings"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
 
-// Role is one row of `tech roles list`.
-type Role struct {
-	Name        string   `json:"name"`
-	Builtin     bool     `json:"builtin"`
-	Allow       []string `json:"allow"`
-	Deny        []string `json:"deny"`
-	Effective   []string `json:"effective"`
-	Description string   `json:"description,omitempty"`
-}
-
 // Roles lists the built-in and custom roles.
 func (c *Client) Roles(ctx context.Context, asJSON bool) error {
-	return printList(ctx, c, protocol.PathRoles, nil, asJSON, "ROLE\tKIND\tALLOW\tDENY", func(r Role) string {
+	return printList(ctx, c, protocol.PathRoles, nil, asJSON, "ROLE\tKIND\tALLOW\tDENY", func(r api.Role) string {
 		kind := "custom"
 		if r.Builtin {
 			kind = "built-in"
@@ -34,8 +25,8 @@ func (c *Client) Roles(ctx context.Context, asJSON bool) error {
 
 // PutRole creates or replaces a custom role.
 func (c *Client) PutRole(ctx context.Context, name string, allow, deny []string, desc string) error {
-	body := map[string]any{"name": name, "allow": allow, "deny": deny, "description": desc}
-	var r Role
+	body := api.RoleRequest{Name: name, Allow: allow, Deny: deny, Description: desc}
+	var r api.Role
 	if err := c.call(ctx, http.MethodPost, protocol.PathRoles, nil, body, &r); err != nil {
 		return err
 	}

@@ -9,12 +9,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
 
-// Session is one row of `tech sessions list`.
-type Session struct {
+// sessionRow is one element of `tech sessions list --json`, the shape
+// docs/cli.md documents (the relay's api.Session carries more).
+type sessionRow struct {
 	ID           string    `json:"id"`
 	TechUser     string    `json:"tech_user"`
 	DeviceName   string    `json:"device_name"`
@@ -33,21 +35,28 @@ type Session struct {
 	RecState     string    `json:"recording_state,omitempty"`
 }
 
+// newSessionRow is s as `tech sessions list --json` prints it.
+func newSessionRow(s api.Session) sessionRow {
+	return sessionRow{ID: s.ID, TechUser: s.TechUser, DeviceName: s.DeviceName, Mode: s.Mode, Capabilities: s.Capabilities,
+		Granted: s.Granted, State: s.State, EndReason: s.EndReason, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt,
+		EndedAt: s.EndedAt, Live: s.Live, Duration: s.Duration, Reason: s.Reason, RecordingID: s.RecordingID, RecState: s.RecordingState}
+}
+
 // Sessions lists sessions.
 func (c *Client) Sessions(ctx context.Context, active, asJSON bool) error {
 	q := url.Values{}
 	if active {
 		q.Set("active", "1")
 	}
-	return printList(ctx, c, protocol.PathSessions, q, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSINCE\tCAPABILITIES", func(s Session) string {
+	return printRows(ctx, c, protocol.PathSessions, q, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSINCE\tCAPABILITIES", func(s api.Session) string {
 		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.ID, sanitize.Display(s.TechUser, 40), sanitize.Display(s.DeviceName, 40),
 			s.State, s.CreatedAt.Local().Format(time.DateTime), strings.Join(s.Capabilities, ","))
-	})
+	}, newSessionRow)
 }
 
 // SessionShow prints a report on one session.
 func (c *Client) SessionShow(ctx context.Context, id string) error {
-	var s Session
+	var s api.Session
 	if err := c.call(ctx, http.MethodGet, protocol.PathSessions+"/"+url.PathEscape(id), nil, nil, &s); err != nil {
 		return err
 	}
@@ -73,7 +82,7 @@ func (c *Client) SessionShow(ctx context.Context, id string) error {
 		row("Reason", sanitize.Display(s.Reason, 200))
 	}
 	if s.RecordingID != "" {
-		row("Recording", sanitize.Display(s.RecordingID, 64)+" ("+sanitize.Display(s.RecState, 32)+")")
+		row("Recording", sanitize.Display(s.RecordingID, 64)+" ("+sanitize.Display(s.RecordingState, 32)+")")
 	}
 	return tw.Flush()
 }

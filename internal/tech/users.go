@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
@@ -23,12 +24,8 @@ type AddUserOptions struct {
 // AddUser creates a user and prints its one-time temporary password on
 // stdout.
 func (c *Client) AddUser(ctx context.Context, o AddUserOptions) error {
-	body := map[string]any{"username": o.Name, "role": o.Role, "email": o.Email, "org": o.Org, "device_groups": o.Groups}
-	var resp struct {
-		Username string `json:"username"`
-		State    string `json:"state"`
-		Temp     string `json:"temporary_password"`
-	}
+	body := api.AddUserRequest{Username: o.Name, Role: o.Role, Email: o.Email, Org: o.Org, Groups: o.Groups}
+	var resp api.UserAdded
 	if err := c.call(ctx, http.MethodPost, protocol.PathUsers, nil, body, &resp); err != nil {
 		return err
 	}
@@ -39,14 +36,15 @@ func (c *Client) AddUser(ctx context.Context, o AddUserOptions) error {
 			sanitize.Display(resp.Username, 64), sanitize.Display(o.Role, 32), sanitize.Display(o.Role, 32), sanitize.Display(resp.Username, 64))
 		return nil
 	}
-	fmt.Fprintln(c.Stdout, sanitize.Display(resp.Temp, 128))
+	fmt.Fprintln(c.Stdout, sanitize.Display(resp.TemporaryPassword, 128))
 	fmt.Fprintf(c.Stderr, "Created %s (role %s). The temporary password above works once: it must be changed at the first sign-in.\n",
 		sanitize.Display(resp.Username, 64), sanitize.Display(o.Role, 32))
 	return nil
 }
 
-// User is one row of `tech users list`.
-type User struct {
+// userRow is one element of `tech users list --json`, the shape
+// docs/cli.md documents (the relay's api.User carries more).
+type userRow struct {
 	ID           string   `json:"id"`
 	Username     string   `json:"username"`
 	Email        string   `json:"email,omitempty"`
@@ -58,12 +56,18 @@ type User struct {
 	FailedLogins int      `json:"failed_logins"`
 }
 
+// newUserRow is u as `tech users list --json` prints it.
+func newUserRow(u api.User) userRow {
+	return userRow{ID: u.ID, Username: u.Username, Email: u.Email, Roles: u.Roles, Orgs: u.Orgs,
+		DeviceGroups: u.DeviceGroups, State: u.State, MFA: u.MFA, FailedLogins: u.FailedLogins}
+}
+
 // Users lists the users of the caller's organisations.
 func (c *Client) Users(ctx context.Context, asJSON bool) error {
-	return printList(ctx, c, protocol.PathUsers, nil, asJSON, "USERNAME\tSTATE\tROLES\tORGS\tMFA\tFAILED\tID", func(u User) string {
+	return printRows(ctx, c, protocol.PathUsers, nil, asJSON, "USERNAME\tSTATE\tROLES\tORGS\tMFA\tFAILED\tID", func(u api.User) string {
 		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%s", sanitize.Display(u.Username, 64), u.State,
 			strings.Join(u.Roles, ","), sanitize.Display(strings.Join(u.Orgs, ","), 80), yesNo(u.MFA), u.FailedLogins, u.ID)
-	})
+	}, newUserRow)
 }
 
 // userPath returns /v1/users/NAME/rest.
@@ -73,7 +77,7 @@ func userPath(name, rest string) string {
 
 // UserAction runs unlock, disable or enable on a user.
 func (c *Client) UserAction(ctx context.Context, name, action, done string) error {
-	if err := c.call(ctx, http.MethodPost, userPath(name, action), nil, struct{}{}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, userPath(name, action), nil, api.Empty{}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "%s %s.\n", sanitize.Display(name, 64), done)
@@ -83,20 +87,18 @@ func (c *Client) UserAction(ctx context.Context, name, action, done string) erro
 // Approve activates a pending account and prints its temporary password on
 // stdout: only the approver learns it.
 func (c *Client) Approve(ctx context.Context, name string) error {
-	var resp struct {
-		Temp string `json:"temporary_password"`
-	}
-	if err := c.call(ctx, http.MethodPost, userPath(name, "approve"), nil, struct{}{}, &resp); err != nil {
+	var resp api.UserActionResult
+	if err := c.call(ctx, http.MethodPost, userPath(name, "approve"), nil, api.Empty{}, &resp); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Stdout, resp.Temp)
+	fmt.Fprintln(c.Stdout, resp.TemporaryPassword)
 	fmt.Fprintf(c.Stderr, "%s approved. Give them the temporary password above; it must be changed at the first sign-in.\n", sanitize.Display(name, 64))
 	return nil
 }
 
 // SetEmail sets a user's email address ("" clears it).
 func (c *Client) SetEmail(ctx context.Context, name, email string) error {
-	if err := c.call(ctx, http.MethodPost, userPath(name, "email"), nil, map[string]string{"email": email}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, userPath(name, "email"), nil, api.EmailRequest{Email: email}, nil); err != nil {
 		return err
 	}
 	if email == "" {
@@ -109,7 +111,7 @@ func (c *Client) SetEmail(ctx context.Context, name, email string) error {
 
 // ResetMFA turns a user's two-factor sign-in off and ends their sign-ins.
 func (c *Client) ResetMFA(ctx context.Context, name string) error {
-	if err := c.call(ctx, http.MethodPost, userPath(name, "mfa/reset"), nil, struct{}{}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, userPath(name, "mfa/reset"), nil, api.Empty{}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "Two-factor sign-in of %s is off and their sign-ins were ended; they enrol again with `tech mfa enroll`.\n", sanitize.Display(name, 64))
@@ -119,20 +121,18 @@ func (c *Client) ResetMFA(ctx context.Context, name string) error {
 // ResetPassword gives a user a new temporary password, printed on stdout,
 // and ends their sign-ins.
 func (c *Client) ResetPassword(ctx context.Context, name string) error {
-	var resp struct {
-		Temp string `json:"temporary_password"`
-	}
-	if err := c.call(ctx, http.MethodPost, userPath(name, "reset-password"), nil, struct{}{}, &resp); err != nil {
+	var resp api.UserActionResult
+	if err := c.call(ctx, http.MethodPost, userPath(name, "reset-password"), nil, api.Empty{}, &resp); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Stdout, sanitize.Display(resp.Temp, 128))
+	fmt.Fprintln(c.Stdout, sanitize.Display(resp.TemporaryPassword, 128))
 	fmt.Fprintf(c.Stderr, "New temporary password for %s above; it must be changed at the next sign-in. Their sign-ins were ended.\n", sanitize.Display(name, 64))
 	return nil
 }
 
 // Grant gives a user a role.
 func (c *Client) Grant(ctx context.Context, name, role string) error {
-	if err := c.call(ctx, http.MethodPost, userPath(name, "roles"), nil, map[string]string{"role": role}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, userPath(name, "roles"), nil, api.GrantRequest{Role: role}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "%s now holds role %s.\n", sanitize.Display(name, 64), role)
@@ -154,7 +154,7 @@ func (c *Client) SetGroups(ctx context.Context, name string, groups []string) er
 	if groups == nil {
 		groups = []string{}
 	}
-	if err := c.call(ctx, http.MethodPost, userPath(name, "groups"), nil, map[string][]string{"device_groups": groups}, nil); err != nil {
+	if err := c.call(ctx, http.MethodPost, userPath(name, "groups"), nil, api.GroupsRequest{Groups: groups}, nil); err != nil {
 		return err
 	}
 	if len(groups) == 0 {

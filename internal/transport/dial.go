@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"tether/internal/api"
 	"tether/internal/tlsconf"
 )
 
@@ -139,10 +140,7 @@ func DialError(relay string, resp *http.Response, err error) error {
 func ResponseError(resp *http.Response) error {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8192))
-	var body struct {
-		Error string `json:"error"`
-		Hint  string `json:"hint"`
-	}
+	var body api.Error
 	if json.Unmarshal(b, &body) == nil && body.Error != "" {
 		return &HTTPError{Status: resp.StatusCode, Message: body.Error, Hint: body.Hint}
 	}

@@ -1,0 +1,90 @@
+package api
+
+import "time"
+
+// Session is one element of the answer to GET /v1/sessions[?active=1] and
+// the answer to GET /v1/sessions/{id}: the stored record of a session and
+// what the relay knows of it now.
+type Session struct {
+	ID         string `json:"id"`
+	TechID     string `json:"tech_id"`
+	TechUser   string `json:"tech_user,omitempty"`
+	DeviceID   string `json:"device_id,omitempty"`
+	DeviceName string `json:"device_name,omitempty"`
+	// Mode is "unattended" or "attended".
+	Mode string `json:"mode"`
+	// Capabilities are those requested; Granted those consented to.
+	Capabilities []string `json:"capabilities,omitempty"`
+	Granted      []string `json:"granted,omitempty"`
+	State        string   `json:"state"`
+	EndReason    string   `json:"end_reason,omitempty"`
+	// Reason is the technician's reason or ticket for the session.
+	Reason string `json:"reason,omitempty"`
+	// Files lists the files moved in the session (GET {id} only).
+	Files []FileTransfer `json:"files,omitempty"`
+	// FilesDropped counts transfers beyond those Files lists.
+	FilesDropped int64     `json:"files_dropped,omitempty"`
+	CreatedAt    time.Time `json:"created_at,omitzero"`
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	EndedAt      time.Time `json:"ended_at,omitzero"`
+	RecordingID  string    `json:"recording_id,omitempty"`
+	// Live: the session is running on this relay now.
+	Live bool `json:"live"`
+	// Duration is from start to end (or now), as a Go duration.
+	Duration       string `json:"duration,omitempty"`
+	RecordingState string `json:"recording_state,omitempty"`
+}
+
+// FileTransfer is one file moved in a session.
+type FileTransfer struct {
+	// Direction is "upload" (to the device) or "download".
+	Direction string    `json:"direction"`
+	Path      string    `json:"path"`
+	Size      int64     `json:"size"`
+	SHA256    string    `json:"sha256"`
+	Time      time.Time `json:"time"`
+}
+
+// SessionKilled is the answer to POST /v1/sessions/{id}/kill.
+type SessionKilled struct {
+	Session string `json:"session"`
+	Status  string `json:"status"`
+}
+
+// Recording is one element of the answer to GET /v1/recordings; GET
+// /v1/recordings/{id} answers the ciphertext file itself.
+type Recording struct {
+	// ID is the session's.
+	ID         string `json:"id"`
+	TechUser   string `json:"tech_user,omitempty"`
+	DeviceName string `json:"device_name,omitempty"`
+	DeviceID   string `json:"device_id,omitempty"`
+	// State is recording, complete or incomplete.
+	State  string `json:"state"`
+	Size   int64  `json:"size"`
+	Pieces int    `json:"pieces"`
+	// SHA256 is the hex SHA-256 of the ciphertext file.
+	SHA256     string    `json:"sha256,omitempty"`
+	KeyIDs     []string  `json:"key_ids,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+}
+
+// Recipient is one reviewer key recordings are encrypted to: an element of
+// the answer to GET /v1/recordings/recipients and the answer to POST.
+type Recipient struct {
+	Key     string    `json:"key"`
+	KeyID   string    `json:"key_id"`
+	AddedBy string    `json:"added_by"`
+	AddedAt time.Time `json:"added_at"`
+}
+
+// RecipientRequest is the body of POST /v1/recordings/recipients.
+type RecipientRequest struct {
+	Key string `json:"key"`
+}
+
+// RecipientRemoved is the answer to DELETE /v1/recordings/recipients/{id}.
+type RecipientRemoved struct {
+	Removed string `json:"removed"`
+}
