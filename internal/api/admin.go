@@ -37,12 +37,20 @@ type UserAdded struct {
 	Username          string `json:"username"`
 }
 
-// UserActionResult is the answer to every POST or DELETE under
-// /v1/users/{name}/: "ok", the account's name and, for approve and
-// reset-password, its new temporary password (shown once).
+// UserActionResult is the answer to a POST or DELETE under
+// /v1/users/{name}/ other than approve and reset-password: "ok" and the
+// account's name.
 type UserActionResult struct {
+	Status   string `json:"status"`
+	Username string `json:"username"`
+}
+
+// UserPasswordResult is the answer to POST /v1/users/{name}/approve and
+// /v1/users/{name}/reset-password: "ok", the account's name and its new
+// temporary password, shown once to the caller alone.
+type UserPasswordResult struct {
 	Status            string `json:"status"`
-	TemporaryPassword string `json:"temporary_password,omitempty"`
+	TemporaryPassword string `json:"temporary_password"`
 	Username          string `json:"username"`
 }
 

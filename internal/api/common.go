@@ -15,6 +15,6 @@ type Status struct {
 	Status string `json:"status"`
 }
 
-// Empty is the body of a POST route that takes no parameters: clients send
-// "{}" and the relay reads nothing from it.
+// Empty is what a client sends to a POST route that reads no body (its
+// Route has no Request type): "{}".
 type Empty struct{}

@@ -15,13 +15,16 @@ type Route struct {
 	// /v1/users/{name}/roles.
 	Path string
 	// Request is the type of the JSON request body, nil if the route
-	// reads none.
+	// reads none (a client may send Empty to a POST of those).
 	Request reflect.Type
 	// Response is the type of the JSON answer (a slice for a list), nil
 	// for a WebSocket upgrade or a download that is not JSON.
 	Response reflect.Type
 	// WebSocket reports a route that upgrades to a WebSocket.
 	WebSocket bool
+	// Download reports a route that answers a stream of unbounded size
+	// (a file or an export), not one JSON value.
+	Download bool
 }
 
 // Pattern returns "METHOD path", the pattern the relay registers.
@@ -78,8 +81,8 @@ var Routes = []Route{
 	{Method: post, Path: protocol.PathRecipients, Request: typ[RecipientRequest](), Response: typ[Recipient]()},
 	{Method: del, Path: PathRecipient, Response: typ[RecipientRemoved]()},
 	{Method: get, Path: protocol.PathRecordings, Response: typ[[]Recording]()},
-	{Method: get, Path: PathRecording},            // the ciphertext file
-	{Method: get, Path: protocol.PathAuditExport}, // JSON lines or CSV
+	{Method: get, Path: PathRecording, Download: true},            // the ciphertext file
+	{Method: get, Path: protocol.PathAuditExport, Download: true}, // JSON lines or CSV
 	{Method: post, Path: PathGroupPolicy, Request: typ[GroupPolicyRequest](), Response: typ[GroupPolicyResponse]()},
 	{Method: post, Path: protocol.PathPasswd, Request: typ[PasswdRequest](), Response: typ[Status]()},
 	{Method: post, Path: protocol.PathMFAEnroll, Request: typ[ReauthRequest](), Response: typ[MFAEnrollResponse]()},
@@ -94,18 +97,18 @@ var Routes = []Route{
 	{Method: del, Path: PathRole, Response: typ[Status]()},
 	{Method: get, Path: protocol.PathUsers, Response: typ[[]User]()},
 	{Method: post, Path: protocol.PathUsers, Request: typ[AddUserRequest](), Response: typ[UserAdded]()},
-	{Method: post, Path: PathUserUnlock, Request: typ[Empty](), Response: typ[UserActionResult]()},
-	{Method: post, Path: PathUserResetPasswd, Request: typ[Empty](), Response: typ[UserActionResult]()},
-	{Method: post, Path: PathUserDisable, Request: typ[Empty](), Response: typ[UserActionResult]()},
-	{Method: post, Path: PathUserEnable, Request: typ[Empty](), Response: typ[UserActionResult]()},
-	{Method: post, Path: PathUserApprove, Request: typ[Empty](), Response: typ[UserActionResult]()},
+	{Method: post, Path: PathUserUnlock, Response: typ[UserActionResult]()},
+	{Method: post, Path: PathUserResetPasswd, Response: typ[UserPasswordResult]()},
+	{Method: post, Path: PathUserDisable, Response: typ[UserActionResult]()},
+	{Method: post, Path: PathUserEnable, Response: typ[UserActionResult]()},
+	{Method: post, Path: PathUserApprove, Response: typ[UserPasswordResult]()},
 	{Method: post, Path: PathUserRoles, Request: typ[GrantRequest](), Response: typ[UserActionResult]()},
 	{Method: del, Path: PathUserRole, Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserGroups, Request: typ[GroupsRequest](), Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserOrgs, Request: typ[OrgRequest](), Response: typ[UserActionResult]()},
 	{Method: del, Path: PathUserOrg, Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserEmail, Request: typ[EmailRequest](), Response: typ[UserActionResult]()},
-	{Method: post, Path: PathUserMFAReset, Request: typ[Empty](), Response: typ[UserActionResult]()},
+	{Method: post, Path: PathUserMFAReset, Response: typ[UserActionResult]()},
 }
 
 // Find returns the route registered as pattern ("METHOD path").

@@ -66,7 +66,7 @@ type Recording struct {
 	// SHA256 is the hex SHA-256 of the ciphertext file.
 	SHA256     string    `json:"sha256,omitempty"`
 	KeyIDs     []string  `json:"key_ids,omitempty"`
-	CreatedAt  time.Time `json:"created_at,omitzero"`
+	CreatedAt  time.Time `json:"created_at"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 }
 

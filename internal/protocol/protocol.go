@@ -5,8 +5,9 @@
 // which the relay cannot read.
 //
 // PROTOCOL.md beside this file is the written specification; this file and
-// messages.go are its single source of truth in code. The package imports
-// nothing from the rest of Tether.
+// messages.go are its single source of truth in code, with package api for
+// the HTTP API's request and response bodies and route table. The package
+// imports nothing from the rest of Tether.
 package protocol
 
 import "time"

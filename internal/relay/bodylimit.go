@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/password"
 	"tether/internal/protocol"
 )
@@ -47,7 +48,8 @@ func bodyLimit(pattern string) int64 {
 // streamed reports whether the route answers with a download of unbounded
 // size, whose write deadline is renewed on every write.
 func streamed(pattern string) bool {
-	return pattern == "GET "+protocol.PathRecordings+"/{id}" || pattern == "GET "+protocol.PathAuditExport
+	rt, _ := api.Find(pattern)
+	return rt.Download
 }
 
 // limitBody wraps a route's handler: a body declared larger than the

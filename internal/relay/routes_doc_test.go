@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"tether/internal/api"
 )
 
 // protocolSpec is the written specification whose route tables must match
@@ -56,9 +58,10 @@ func specRoutes(t *testing.T, doc string) []string {
 	return out
 }
 
-// TestProtocolRouteTable checks that PROTOCOL.md's route tables and the
-// relay's registered routes list the same endpoints: a route served but not
-// specified, or specified but not served, fails.
+// TestProtocolRouteTable checks that PROTOCOL.md's route tables, the API
+// package's table (api.Routes) and the relay's registered routes list the
+// same endpoints: a route served but not specified, or specified but not
+// served, or missing from api.Routes, fails.
 func TestProtocolRouteTable(t *testing.T) {
 	b, err := os.ReadFile(protocolSpec)
 	if err != nil {
@@ -88,6 +91,30 @@ func TestProtocolRouteTable(t *testing.T) {
 			t.Errorf("%s documents %q twice", protocolSpec, d)
 		}
 		seen[d] = true
+	}
+	// api.Routes is the middle term: the document lists its routes (and
+	// internal/api checks the bodies), and the relay serves exactly them.
+	var listed []string
+	for _, r := range api.Routes {
+		listed = append(listed, r.Pattern())
+	}
+	for _, l := range listed {
+		if !slices.Contains(documented, l) {
+			t.Errorf("api.Routes lists %q, which %s section 3 does not document", l, protocolSpec)
+		}
+		if !slices.Contains(served, l) {
+			t.Errorf("api.Routes lists %q, which the relay does not register (routes() in api.go)", l)
+		}
+	}
+	for _, s := range served {
+		if !slices.Contains(listed, s) {
+			t.Errorf("the relay registers %q, which api.Routes does not list", s)
+		}
+	}
+	for _, d := range documented {
+		if !slices.Contains(listed, d) {
+			t.Errorf("%s documents %q, which api.Routes does not list", protocolSpec, d)
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/audit"
 	"tether/internal/password"
 	"tether/internal/store"
@@ -103,6 +104,9 @@ func (s *Server) Fingerprint() string { return s.fingerprint }
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
+		if _, ok := api.Find(r.pattern); !ok {
+			panic("relay: route " + r.pattern + " is not in api.Routes")
+		}
 		mux.Handle(r.pattern, s.limitBody(r))
 	}
 	return mux

@@ -400,7 +400,11 @@ func (s *Server) userOp(auditAction, verb string, fn userOpFunc) func(http.Respo
 		if c.revoke != "" {
 			s.revokeUser(u.ID, c.revoke, p)
 		}
-		writeJSON(w, http.StatusOK, api.UserActionResult{Status: "ok", Username: u.Username, TemporaryPassword: c.tempPassword})
+		if c.tempPassword != "" {
+			writeJSON(w, http.StatusOK, api.UserPasswordResult{Status: "ok", Username: u.Username, TemporaryPassword: c.tempPassword})
+			return
+		}
+		writeJSON(w, http.StatusOK, api.UserActionResult{Status: "ok", Username: u.Username})
 	}
 }
 

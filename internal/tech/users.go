@@ -87,7 +87,7 @@ func (c *Client) UserAction(ctx context.Context, name, action, done string) erro
 // Approve activates a pending account and prints its temporary password on
 // stdout: only the approver learns it.
 func (c *Client) Approve(ctx context.Context, name string) error {
-	var resp api.UserActionResult
+	var resp api.UserPasswordResult
 	if err := c.call(ctx, http.MethodPost, userPath(name, "approve"), nil, api.Empty{}, &resp); err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (c *Client) ResetMFA(ctx context.Context, name string) error {
 // ResetPassword gives a user a new temporary password, printed on stdout,
 // and ends their sign-ins.
 func (c *Client) ResetPassword(ctx context.Context, name string) error {
-	var resp api.UserActionResult
+	var resp api.UserPasswordResult
 	if err := c.call(ctx, http.MethodPost, userPath(name, "reset-password"), nil, api.Empty{}, &resp); err != nil {
 		return err
 	}
