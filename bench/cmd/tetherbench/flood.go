@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -218,11 +219,9 @@ func loginTimes(ctx context.Context, te *tetherEnv, n, first int) ([]time.Durati
 		ep := transport.Endpoint{URL: te.url, Pin: te.fp, LocalAddr: legitSrc(first + i)}
 		hc := ep.HTTPClient()
 		hc.Timeout = 30 * time.Second
-		var resp struct {
-			Token string `json:"token"`
-		}
+		var resp api.LoginResponse
 		t0 := time.Now()
-		err := postJSON(ctx, hc, te.url+protocol.PathLogin, "", map[string]string{"username": "admin", "password": te.password}, &resp)
+		err := postJSON(ctx, hc, te.url+protocol.PathLogin, "", api.LoginRequest{Username: "admin", Password: te.password}, &resp)
 		d := time.Since(t0)
 		hc.CloseIdleConnections()
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"tether/internal/api"
 	"tether/internal/e2e"
 	"tether/internal/protocol"
 	"tether/internal/transport"
@@ -78,13 +79,9 @@ func postJSON(ctx context.Context, c *http.Client, url, token string, v, out any
 func newFleet(ctx context.Context, te *tetherEnv, n int) (*fleet, error) {
 	f := &fleet{te: te}
 	f.ctx, f.cancel = context.WithCancel(ctx)
-	var login struct {
-		Token    string `json:"token"`
-		UserID   string `json:"user_id"`
-		Username string `json:"username"`
-	}
+	var login api.LoginResponse
 	hc := f.endpoint(nil, "").HTTPClient()
-	if err := postJSON(ctx, hc, te.url+protocol.PathLogin, "", map[string]string{"username": "admin", "password": te.password}, &login); err != nil {
+	if err := postJSON(ctx, hc, te.url+protocol.PathLogin, "", api.LoginRequest{Username: "admin", Password: te.password}, &login); err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	f.token, f.userID, f.user = login.Token, login.UserID, login.Username
@@ -94,18 +91,14 @@ func newFleet(ctx context.Context, te *tetherEnv, n int) (*fleet, error) {
 		d := &fakeDevice{name: fmt.Sprintf("load-%05d", i), src: srcAddr(i)}
 		pub, key, _ := ed25519.GenerateKey(nil)
 		d.key = key
-		var tok struct {
-			Token string `json:"token"`
-		}
-		if err := postJSON(ctx, hc, te.url+protocol.PathEnrollToken, f.token, map[string]string{}, &tok); err != nil {
+		var tok api.EnrollTokenResponse
+		if err := postJSON(ctx, hc, te.url+protocol.PathEnrollToken, f.token, api.EnrollTokenRequest{}, &tok); err != nil {
 			return fmt.Errorf("enroll token: %w", err)
 		}
-		var out struct {
-			DeviceID string `json:"device_id"`
-		}
+		var out api.EnrollResponse
 		dc := f.endpoint(d.src, "").HTTPClient()
 		defer dc.CloseIdleConnections()
-		if err := postJSON(ctx, dc, te.url+protocol.PathAgentEnroll, "", map[string]any{"token": tok.Token, "name": d.name, "public_key": []byte(pub)}, &out); err != nil {
+		if err := postJSON(ctx, dc, te.url+protocol.PathAgentEnroll, "", api.EnrollRequest{Token: tok.Token, Name: d.name, PublicKey: pub}, &out); err != nil {
 			return fmt.Errorf("enroll %s: %w", d.name, err)
 		}
 		d.id = out.DeviceID
