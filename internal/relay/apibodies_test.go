@@ -13,6 +13,7 @@ import (
 	"tether/internal/api"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
+	"tether/internal/store"
 )
 
 // TestRequestBodiesRefuseUnknownFields sends, to every route of api.Routes
@@ -84,4 +85,73 @@ func send(s *Server, token, method, path, body string) (int, string) {
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req.WithContext(ctx))
 	return rec.Code, rec.Body.String()
+}
+
+// TestViewsCarryEveryStoredField fills each stored record the API shows
+// with non-zero values and checks that its view carries every JSON field
+// of the record with the same value, so a field added to the store is not
+// silently left out of the answer.
+func TestViewsCarryEveryStoredField(t *testing.T) {
+	s := newTestServer(t)
+	var sess store.Session
+	var rec store.Recording
+	fillValue(reflect.ValueOf(&sess).Elem(), 0)
+	fillValue(reflect.ValueOf(&rec).Elem(), 0)
+	for _, tc := range []struct {
+		name         string
+		stored, view any
+	}{
+		{"session", sess, s.view(sess, true)},
+		{"recording", rec, recordingView(rec)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, got := jsonObject(t, tc.stored), jsonObject(t, tc.view)
+			for k, v := range want {
+				if !reflect.DeepEqual(got[k], v) {
+					t.Errorf("field %q: stored %v, view %v", k, v, got[k])
+				}
+			}
+		})
+	}
+}
+
+// jsonObject encodes v and decodes it as a JSON object.
+func jsonObject(t *testing.T, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// fillValue sets every field of v to a value that is not its zero value.
+func fillValue(v reflect.Value, n int) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("s" + string(rune('a'+n%26)))
+	case reflect.Int, reflect.Int64:
+		v.SetInt(int64(n + 1))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fillValue(v.Index(i), n+i)
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Date(2026, 12, 1, 10, 0, n, 0, time.UTC)))
+			return
+		}
+		for i := range v.NumField() {
+			fillValue(v.Field(i), n+i)
+		}
+	default:
+		panic("fillValue: no rule for " + v.Type().String())
+	}
 }
