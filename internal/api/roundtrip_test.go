@@ -12,7 +12,7 @@ import (
 func bodyTypes() []reflect.Type {
 	var out []reflect.Type
 	seen := map[reflect.Type]bool{}
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		for _, t := range []reflect.Type{r.Request, r.Response} {
 			if t == nil {
 				continue
@@ -100,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 // answer is a slice of a struct.
 func TestRoutesUnique(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		if seen[r.Pattern()] {
 			t.Errorf("route %q listed twice", r.Pattern())
 		}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"reflect"
+	"slices"
 
 	"tether/internal/protocol"
 )
@@ -60,9 +61,8 @@ const (
 	get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
 )
 
-// Routes lists every HTTP route the relay serves, in the order of
-// PROTOCOL.md section 3.
-var Routes = []Route{
+// routes lists every HTTP route the relay serves.
+var routes = []Route{
 	{Method: get, Path: protocol.PathHealth, Response: typ[Status]()},
 	{Method: post, Path: protocol.PathLogin, Request: typ[LoginRequest](), Response: typ[LoginResponse]()},
 	{Method: post, Path: protocol.PathAgentEnroll, Request: typ[EnrollRequest](), Response: typ[EnrollResponse]()},
@@ -111,9 +111,12 @@ var Routes = []Route{
 	{Method: post, Path: PathUserMFAReset, Response: typ[UserActionResult]()},
 }
 
+// Routes returns every HTTP route the relay serves (a copy).
+func Routes() []Route { return slices.Clone(routes) }
+
 // Find returns the route registered as pattern ("METHOD path").
 func Find(pattern string) (Route, bool) {
-	for _, r := range Routes {
+	for _, r := range routes {
 		if r.Pattern() == pattern {
 			return r, true
 		}

@@ -82,7 +82,7 @@ func TestSpecRoutes(t *testing.T) {
 		}
 	}
 	var listed []string
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		listed = append(listed, r.Pattern())
 		if d, ok := ws[r.Pattern()]; ok && d != r.WebSocket {
 			t.Errorf("%s: WebSocket is %v in Routes, %v in %s", r.Pattern(), r.WebSocket, d, protocolSpec)

@@ -33,7 +33,7 @@ func TestRequestBodiesRefuseUnknownFields(t *testing.T) {
 	addUser(t, s, "carol", rbac.Technician)
 	params := strings.NewReplacer("{name}", "carol", "{group}", "default", "{id}", "x", "{role}", "x", "{org}", "x")
 	n := 0
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		if rt.Request == nil {
 			continue
 		}
