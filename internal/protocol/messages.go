@@ -256,7 +256,12 @@ const (
 	// receiver prepared (see transport.Channel.Switch). The receiving
 	// Channel consumes it; a receiver that prepared no path fails.
 	InPathSwitch InnerType = 0x17
-	lastInner    InnerType = InPathSwitch
+	// InFeatures either way: JSON {"features":[…]} — the optional features
+	// the sender understands (ParseFeatures). Each side's first sealed
+	// message; the receiving Channel consumes it and keeps the negotiated
+	// set (the names both sides listed).
+	InFeatures InnerType = 0x18
+	lastInner  InnerType = InFeatures
 )
 
 // ScreenLock is the payload of InScreenLock.

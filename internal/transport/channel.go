@@ -45,8 +45,10 @@ type Channel struct {
 	rbuf []byte
 	rerr error // the first failure to open a frame; every later Recv returns it
 
-	pmu sync.Mutex
-	sw  pathSwitch
+	pmu        sync.Mutex
+	sw         pathSwitch
+	feats      protocol.Features // negotiated (Negotiate); guarded by pmu
+	negotiated bool              // Negotiate was called; guarded by pmu
 }
 
 // pathSwitch is the state of a move to another path, guarded by pmu.
@@ -65,7 +67,8 @@ var sealedAAD = []byte{byte(protocol.FrameSealed)}
 // NewChannel returns the end-to-end channel of session s over the frame
 // transport fc. fc must carry only the two peers' frames: a channel through
 // the relay comes from Initiate or Respond, whose path consumes the relay's
-// own control messages.
+// own control messages. Its feature set is empty until Negotiate, which
+// Initiate and Respond call.
 func NewChannel(fc FrameConn, s *e2e.Session) *Channel {
 	return &Channel{
 		sess: s, SecurityCode: s.SecurityCode, Exporter: s.Exporter,
@@ -132,7 +135,8 @@ func (ch *Channel) SendJSON(ctx context.Context, t protocol.InnerType, v any) er
 // anything is opened); a peer InEnd is an *EndError with Authenticated set;
 // any frame that fails to open (replayed, reordered, altered, truncated) is
 // an error after which the channel is unusable. The peer's InPathSwitch is
-// consumed here: Recv goes on reading from the prepared path.
+// consumed here: Recv goes on reading from the prepared path. The peer's
+// feature list is read by Negotiate; a later one is a malformed message.
 func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error) {
 	if ch.rerr != nil {
 		return 0, nil, ch.rerr
@@ -146,6 +150,9 @@ func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error)
 			return 0, nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
 		}
 		t, payload, err := ch.open(p)
+		if err == nil && t == protocol.InFeatures {
+			return t, payload, fmt.Errorf("%w: a feature list after the first sealed message", protocol.ErrBadInner)
+		}
 		if err != nil || t != protocol.InPathSwitch {
 			return t, payload, err
 		}
@@ -202,9 +209,11 @@ func (ch *Channel) Switch(ctx context.Context) error {
 	ch.smu.Lock()
 	defer ch.smu.Unlock()
 	ch.pmu.Lock()
-	next, sent := ch.sw.next, ch.sw.sent
+	next, sent, feats := ch.sw.next, ch.sw.sent, ch.feats
 	ch.pmu.Unlock()
 	switch {
+	case !feats.Has(protocol.FeaturePathSwitch):
+		return fmt.Errorf("%w: the peer did not announce the %q feature", ErrSwitch, protocol.FeaturePathSwitch)
 	case next == nil:
 		return fmt.Errorf("%w: no path prepared", ErrSwitch)
 	case sent:
@@ -229,6 +238,10 @@ func (ch *Channel) followSwitch(payload []byte) error {
 		return fmt.Errorf("%w: path switch of %d bytes, want 0", protocol.ErrBadInner, len(payload))
 	}
 	ch.pmu.Lock()
+	if !ch.feats.Has(protocol.FeaturePathSwitch) {
+		ch.pmu.Unlock()
+		return fmt.Errorf("%w: a path switch, but the %q feature was not negotiated", protocol.ErrBadInner, protocol.FeaturePathSwitch)
+	}
 	next := ch.sw.next
 	if next == nil || ch.sw.read {
 		ch.pmu.Unlock()
@@ -261,7 +274,7 @@ func closeOld(old FrameConn) {
 }
 
 // Initiate runs the technician's side of the handshake on c, through the
-// relay.
+// relay, then the feature exchange (Negotiate with Supported).
 func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
 	rp := newRelayPath(c)
 	s, err := initiate(ctx, rp, p)
@@ -270,11 +283,14 @@ func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
 	}
 	ch := NewChannel(rp, s)
 	ch.conn = c
+	if err := ch.Negotiate(ctx, Supported()); err != nil {
+		return nil, err
+	}
 	return ch, nil
 }
 
 // Respond runs the agent's side of the handshake on c, through the relay,
-// signing with key.
+// signing with key, then the feature exchange (Negotiate with Supported).
 func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey) (*Channel, error) {
 	rp := newRelayPath(c)
 	s, err := respond(ctx, rp, p, key)
@@ -283,6 +299,9 @@ func Respond(ctx context.Context, c *Conn, p e2e.Params, key ed25519.PrivateKey)
 	}
 	ch := NewChannel(rp, s)
 	ch.conn = c
+	if err := ch.Negotiate(ctx, Supported()); err != nil {
+		return nil, err
+	}
 	return ch, nil
 }
 

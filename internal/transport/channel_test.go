@@ -331,9 +331,16 @@ func TestChannelDerivesStreams(t *testing.T) {
 	if _, _, err := tech.Derive(e2e.LabelScreen); !errors.Is(err, e2e.ErrLabel) {
 		t.Fatalf("second Derive of one label: got %v, want ErrLabel", err)
 	}
+	// The channel's first frame each way is its feature list (sequence 0),
+	// so the stream's next frame carries the sequence number the agent's
+	// channel now expects: only the key can tell them apart.
+	g, err := ts.Seal([]byte{byte(protocol.FrameSealed)}, sealedAAD, []byte{byte(protocol.InStdout), 'y'})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := ta.inject(ctx, f); err != nil {
+	if err := ta.inject(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := agent.Recv(ctx); !errors.Is(err, e2e.ErrAuthentication) {

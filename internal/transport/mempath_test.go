@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -162,5 +163,34 @@ func memChannels(t testing.TB) (tech, agent *Channel, ta, ab *memPath) {
 	if tech.SecurityCode != agent.SecurityCode {
 		t.Fatalf("security codes differ: %s vs %s", tech.SecurityCode, agent.SecurityCode)
 	}
+	if err := negotiatePair(ctx, tech, agent, Supported(), Supported()); err != nil {
+		t.Fatal(err)
+	}
+	ta.clearLog()
+	ab.clearLog()
 	return tech, agent, ta, ab
+}
+
+// negotiatePair runs the feature exchange on both channels at once, the
+// technician announcing tf and the agent af.
+func negotiatePair(ctx context.Context, tech, agent *Channel, tf, af protocol.Features) error {
+	done := make(chan error, 1)
+	go func() { done <- agent.Negotiate(ctx, af) }()
+	terr := tech.Negotiate(ctx, tf)
+	if aerr := <-done; aerr != nil {
+		return fmt.Errorf("agent: %w", aerr)
+	}
+	if terr != nil {
+		return fmt.Errorf("technician: %w", terr)
+	}
+	return nil
+}
+
+// clearLog forgets the frames written so far, so that the log holds only
+// what a test sends on ready channels (not the handshake and the feature
+// exchange).
+func (m *memPath) clearLog() {
+	m.mu.Lock()
+	m.log = nil
+	m.mu.Unlock()
 }
