@@ -139,6 +139,8 @@ func FuzzParseInner(f *testing.F) {
 		case InConsent:
 			var c Consent
 			DecodeJSON(p, &c)
+		case InFeatures:
+			ParseFeatures(p)
 		}
 	})
 }
