@@ -132,9 +132,26 @@ func (m *memPath) setTamper(f func([]byte) [][]byte) {
 	m.mu.Unlock()
 }
 
-// memChannels runs a real handshake over a new in-memory path and returns
-// the technician's and the agent's Channel on it, with the path's ends.
+// memChannels runs a real handshake and the feature exchange (Supported on
+// both sides) over a new in-memory path and returns the technician's and
+// the agent's Channel on it, with the path's ends, whose frame logs start
+// after the feature exchange.
 func memChannels(t testing.TB) (tech, agent *Channel, ta, ab *memPath) {
+	t.Helper()
+	tech, agent, ta, ab = memHandshake(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := negotiatePair(ctx, tech, agent, Supported(), Supported()); err != nil {
+		t.Fatal(err)
+	}
+	ta.clearLog()
+	ab.clearLog()
+	return tech, agent, ta, ab
+}
+
+// memHandshake runs a real handshake over a new in-memory path and returns
+// the two Channels before any feature exchange, with the path's ends.
+func memHandshake(t testing.TB) (tech, agent *Channel, ta, ab *memPath) {
 	t.Helper()
 	pub, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -163,11 +180,6 @@ func memChannels(t testing.TB) (tech, agent *Channel, ta, ab *memPath) {
 	if tech.SecurityCode != agent.SecurityCode {
 		t.Fatalf("security codes differ: %s vs %s", tech.SecurityCode, agent.SecurityCode)
 	}
-	if err := negotiatePair(ctx, tech, agent, Supported(), Supported()); err != nil {
-		t.Fatal(err)
-	}
-	ta.clearLog()
-	ab.clearLog()
 	return tech, agent, ta, ab
 }
 
