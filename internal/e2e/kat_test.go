@@ -169,15 +169,17 @@ func katSeedInputs(seed uint64, sessionID [16]byte, techID, techUser string) kat
 		SessionID: sessionID[:], TechID: techID, TechUser: techUser,
 		DeviceSeed: read(ed25519.SeedSize), IX25519: read(x25519Size), IMLKEMSeed: read(mlkem.SeedSize),
 		Nt: read(ntSize), RX25519: read(x25519Size), RMLKEMRand: read(32),
+		// A session opens each direction with its feature list (InFeatures,
+		// PROTOCOL.md section 5.5), then carries on as usual.
 		FramesI2R: []hexBytes{
+			append([]byte{0x18}, `{"features":["path-switch"]}`...),
 			append([]byte{0x02}, `{"pty":true}`...),
 			append([]byte{0x03}, "ls -l\n"...),
-			{0x09},
 		},
 		FramesR2I: []hexBytes{
+			append([]byte{0x18}, `{"features":["path-switch"]}`...),
 			append([]byte{0x01}, `{"granted":true,"caps":["shell"]}`...),
 			append([]byte{0x04}, "total 0\r\n"...),
-			{0x07, 0, 0, 0, 0},
 		},
 	}
 }
