@@ -88,7 +88,10 @@
 //
 // A live channel can move to another path mid-session without new keys,
 // and without a replay window, because each direction's sequence numbers
-// simply carry on across the move:
+// simply carry on across the move. A side may only switch when both
+// announced the "path-switch" feature in the feature lists that open the
+// channel (protocol.InFeatures, the first sealed message of each
+// direction; transport.Channel.Negotiate):
 //
 //   - The receiver prepares the new path before the sender may switch (the
 //     two sides agree on the move inside the channel). A switch point from

@@ -9,7 +9,7 @@ import (
 
 // Feature names: optional capabilities of the end-to-end channel or of a
 // peer that the two sides negotiate with InFeatures (PROTOCOL.md, section
-// 8.6). A message or behaviour that belongs to a feature may only be used
+// 5.5). A message or behaviour that belongs to a feature may only be used
 // towards a peer whose negotiated Features has it.
 const (
 	// FeaturePathSwitch: the sender's channel understands InPathSwitch
