@@ -66,6 +66,11 @@ type hostileOptions struct {
 	Consent func(info protocol.SessionInfo) protocol.Consent
 	// SessionTimeout bounds each session (default 60 s).
 	SessionTimeout time.Duration
+	// Raw, if set, takes over each session once it is paired, before the
+	// handshake: it gets the session connection, the handshake parameters
+	// and the device key, and the session ends when it returns. The
+	// handler is not called.
+	Raw func(ctx context.Context, c *transport.Conn, p e2e.Params, key ed25519.PrivateKey) error
 }
 
 // hostileDevice is a running hostile device.
@@ -255,6 +260,10 @@ func (hd *hostileDevice) session(ctx context.Context, offer *protocol.SessionInf
 	}
 	copy(p.SessionID[:], id)
 	p.TechID, p.TechUser, p.DeviceKey = info.TechID, info.TechUser, hd.key.Public().(ed25519.PublicKey)
+	if hd.opts.Raw != nil {
+		hd.sessions.Add(1)
+		return hd.opts.Raw(ctx, c, p, hd.key)
+	}
 	ch, err := transport.Respond(ctx, c, p, hd.key)
 	if err != nil {
 		return err

@@ -64,8 +64,13 @@ func (ch *Channel) readFeatures(ctx context.Context) (protocol.Features, error) 
 	}
 	t, payload, err := ch.open(p)
 	var f protocol.Features
+	var end *EndError
 	switch {
-	case err != nil: // the peer's end, or a frame that failed to open or parse
+	case errors.As(err, &end): // the peer ended the session
+	case errors.Is(err, protocol.ErrBadInner) || errors.Is(err, protocol.ErrFrameTooBig):
+		err = fmt.Errorf("%w: the peer's first sealed message: %w", ErrFeatures, err)
+	case err != nil: // the frame did not open
+		err = fmt.Errorf("%w: the peer's list was altered or lost in transit: %w", ErrFeatures, err)
 	case t != protocol.InFeatures:
 		err = fmt.Errorf("%w: %w: the peer's first sealed message is 0x%02x, not its feature list 0x%02x",
 			ErrFeatures, protocol.ErrBadInner, byte(t), byte(protocol.InFeatures))
