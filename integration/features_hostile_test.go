@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -127,6 +128,28 @@ func TestFeatureListTampering(t *testing.T) {
 	}
 	if n := d.locks(); n != 0 {
 		t.Errorf("the screen was locked %d times: a refused session must not have run", n)
+	}
+
+	// A second list, inside a running session, is a malformed message.
+	ch := e.rawSession(t, e.tech, d.name, "shell")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ch.SendMsg(ctx, list); err != nil {
+		t.Fatal(err)
+	}
+	var end *transport.EndError
+	for {
+		_, _, err := ch.Recv(ctx)
+		if errors.As(err, &end) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("no end from the agent: %v", err)
+		}
+	}
+	const want = "protocol error: a message from the technician could not be read"
+	if !end.Authenticated || end.Reason != want {
+		t.Errorf("second feature list: session ended with %+v, want the agent's %q", end, want)
 	}
 }
 
