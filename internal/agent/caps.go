@@ -47,17 +47,14 @@ func (s *session) setGranted(ctx context.Context, caps []string, granted bool, w
 func (s *session) receipt(caps []string, granted bool, rev int) ([]byte, []byte) {
 	t := time.Now().UTC()
 	r := protocol.ConsentReceipt{Session: s.info.ID, Device: s.info.DeviceID, Tech: s.info.TechID, Caps: caps,
-		Granted: granted, Time: t, Expires: t.Add(s.maxDuration()), Revision: rev}
+		Granted: granted, Time: t, Expires: t.Add(s.pol.limit), Revision: rev}
 	b, _ := json.Marshal(r)
 	return b, ed25519.Sign(s.key, protocol.ReceiptMessage(b))
 }
 
-// maxDuration is the session's absolute limit.
-func (s *session) maxDuration() time.Duration {
-	if s.info.MaxDuration > 0 {
-		return s.info.MaxDuration
-	}
-	return protocol.DefaultMaxSession
+// view is what the end user is shown of this session now.
+func (s *session) view() SessionView {
+	return SessionView{ID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser, Caps: s.grantedCaps()}
 }
 
 // requestCaps asks the end user again for capabilities requested
@@ -74,7 +71,7 @@ func (s *session) requestCaps(ctx context.Context, p []byte) error {
 		if !protocol.KnownCapability(c) {
 			return fmt.Errorf("protocol error: unknown capability %q requested", c)
 		}
-		if !slices.Contains(s.info.Allowed, c) {
+		if !s.pol.mayAsk(c) {
 			s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Caps: s.grantedCaps(),
 				Why: "the technician's role does not allow " + c})
 			return nil
@@ -90,7 +87,7 @@ func (s *session) requestCaps(ctx context.Context, p []byte) error {
 		pctx, cancel := s.untilEnded(ctx)
 		defer cancel()
 		creq := s.consentRequest(req.Caps)
-		d := s.decide(pctx, creq)
+		d := s.ask(pctx, creq)
 		if s.ending.Load() {
 			return
 		}
@@ -107,7 +104,7 @@ func (s *session) requestCaps(ctx context.Context, p []byte) error {
 		}
 		s.setGranted(ctx, all, d.Granted, d.Why)
 		s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Granted: d.Granted, Caps: all, Why: d.Why})
-		s.console.status(s)
+		s.ui.Status(s.view())
 	}()
 	return nil
 }
@@ -175,9 +172,9 @@ func (s *session) revoke(caps []string) bool {
 	s.setGranted(ctx, kept, true, why)
 	s.files.abortDirections(!protocol.Covers(kept, protocol.CapFilesTo), !protocol.Covers(kept, protocol.CapFilesFrom), why)
 	s.rec.marker("%s", why)
-	s.console.notice("Revoked %s.", strings.Join(gone, ", "))
+	s.ui.Notice(fmt.Sprintf("Revoked %s.", strings.Join(gone, ", ")))
 	s.ch.SendJSON(ctx, protocol.InCapRevoked, protocol.Consent{Granted: true, Caps: kept, Why: why})
-	s.console.status(s)
+	s.ui.Status(s.view())
 	return true
 }
 

@@ -16,15 +16,29 @@ import (
 	"tether/internal/protocol"
 )
 
-// clipboard sets or reads the device's clipboard for the technician, if
-// the end user granted the clipboard capability.
-func (s *session) clipboard(ctx context.Context, p []byte) error {
+// clipboardHandler is the clipboard capability: it sets or reads the
+// device's clipboard for the technician. It holds nothing between messages.
+type clipboardHandler struct{ s *session }
+
+func (h *clipboardHandler) capability() string { return protocol.CapClipboard }
+
+func (h *clipboardHandler) accepts() []protocol.InnerType {
+	return []protocol.InnerType{protocol.InClipboard}
+}
+
+func (h *clipboardHandler) close() {}
+
+// handle sets or reads the device's clipboard for the technician, if the
+// end user granted the clipboard capability.
+func (h *clipboardHandler) handle(ctx context.Context, _ protocol.InnerType, p []byte) error {
+	s := h.s
+	s.touch()
 	var req protocol.Clipboard
 	if err := protocol.DecodeJSON(p, &req); err != nil {
 		return err
 	}
 	resp := protocol.Clipboard{Set: req.Set}
-	text, err := s.clipboardOp(ctx, req)
+	text, err := h.op(ctx, req)
 	if err != nil {
 		resp.Error = err.Error()
 	} else {
@@ -36,14 +50,15 @@ func (s *session) clipboard(ctx context.Context, p []byte) error {
 		}
 		sum := sha256.Sum256([]byte(data))
 		s.rec.marker("clipboard %s: %d bytes, sha256 %s", op, len(data), hex.EncodeToString(sum[:]))
-		s.console.notice("The technician %s your clipboard (%d bytes).", map[bool]string{true: "set", false: "read"}[req.Set], len(data))
+		s.ui.Notice(fmt.Sprintf("The technician %s your clipboard (%d bytes).", map[bool]string{true: "set", false: "read"}[req.Set], len(data)))
 		s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlClipboard, Mode: op, Size: int64(len(data)), Hash: hex.EncodeToString(sum[:])})
 	}
 	return s.ch.SendJSON(ctx, protocol.InClipboard, resp)
 }
 
-// clipboardOp checks the grant and the size, then runs the command.
-func (s *session) clipboardOp(ctx context.Context, req protocol.Clipboard) (string, error) {
+// op checks the grant and the size, then runs the command.
+func (h *clipboardHandler) op(ctx context.Context, req protocol.Clipboard) (string, error) {
+	s := h.s
 	if !s.hasCap(protocol.CapClipboard) {
 		return "", errors.New("the end user has not granted the clipboard")
 	}

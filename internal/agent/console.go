@@ -18,31 +18,34 @@ import (
 	"tether/internal/sanitize"
 )
 
-// console is the end user's terminal: consent prompts, the status line of
-// live sessions, and the "end" command that ends them at once. One goroutine
-// reads lines; they answer a pending prompt or are taken as commands.
+// console is the end user's terminal, the EndUser of a terminal session:
+// consent prompts, the status line of live sessions, and the "end" command
+// that ends them at once. One goroutine reads lines; they answer a pending
+// prompt or are taken as commands on the live sessions.
 type console struct {
 	in   *os.File
 	out  io.Writer
 	tty  bool
 	once sync.Once
+	live *liveSessions
 
-	mu       sync.Mutex
-	lines    chan string
-	prompt   sync.Mutex // one consent prompt at a time
-	asking   bool
-	sessions map[*session]bool
+	mu     sync.Mutex
+	lines  chan string
+	prompt sync.Mutex // one consent prompt at a time
+	asking bool
 }
 
-func newConsole(in *os.File, out io.Writer) *console {
-	return &console{in: in, out: out, tty: term.IsTerminal(int(in.Fd())), lines: make(chan string),
-		sessions: make(map[*session]bool)}
+var _ EndUser = (*console)(nil)
+
+func newConsole(in *os.File, out io.Writer, live *liveSessions) *console {
+	return &console{in: in, out: out, tty: term.IsTerminal(int(in.Fd())), lines: make(chan string), live: live}
 }
 
-func (c *console) isTerminal() bool { return c.tty }
+// CanAsk reports whether the console is a terminal to ask on.
+func (c *console) CanAsk() bool { return c.tty }
 
-// start begins reading the terminal (once; only if it is one).
-func (c *console) start(ctx context.Context) {
+// Listen begins reading the terminal (once; only if it is one).
+func (c *console) Listen(ctx context.Context) {
 	if !c.tty {
 		return
 	}
@@ -70,7 +73,7 @@ func (c *console) read(ctx context.Context) {
 			continue
 		}
 		if asking && isEnd(cmd) {
-			c.endAll()
+			c.live.endAll()
 			c.refusePrompt()
 			continue
 		}
@@ -107,31 +110,20 @@ func (c *console) command(cmd string) {
 	word, arg, _ := strings.Cut(cmd, " ")
 	switch word {
 	case "end", "e", "q", "quit", "stop":
-		if c.endAll() == 0 {
+		if c.live.endAll() == 0 {
 			fmt.Fprintf(c.out, "No session is active.\n")
 		}
 	case "revoke", "r":
 		c.revoke(arg)
 	case "status", "s":
-		for _, s := range c.live() {
-			c.status(s)
+		for _, v := range c.live.views() {
+			c.Status(v)
 		}
 	case "":
 	default:
 		fmt.Fprintf(c.out, "Type 'end' to end the session, 'revoke NAME' to take a permission back (%s), 'status' to see it.\n",
 			strings.Join(revocable, ", "))
 	}
-}
-
-// endAll ends every live session and returns how many there were.
-func (c *console) endAll() int {
-	live := c.live()
-	for _, s := range live {
-		// At once and side by side: no session waits for another's
-		// goodbye to the relay, and the terminal stays responsive.
-		go s.end("ended by the end user")
-	}
-	return len(live)
 }
 
 // revocable lists what "revoke" accepts.
@@ -151,50 +143,21 @@ func (c *console) revoke(arg string) {
 			return
 		}
 	}
-	live := c.live()
-	granted := make([]string, 0, len(live))
-	for _, s := range live {
-		granted = append(granted, orNothing(strings.Join(s.grantedCaps(), ", ")))
-	}
-	matched := false
-	for _, s := range live {
-		if s.revoke(caps) {
-			matched = true
-		}
-	}
+	matched, had := c.live.revoke(caps)
 	if !matched {
+		granted := make([]string, 0, len(had))
+		for _, g := range had {
+			granted = append(granted, orNothing(strings.Join(g, ", ")))
+		}
 		slices.Sort(granted)
 		fmt.Fprintf(c.out, "Nothing revoked: %s is not granted. Granted now: %s.\n",
 			strings.Join(caps, ", "), orNothing(strings.Join(slices.Compact(granted), "; ")))
 	}
 }
 
-// find returns the live session with this ID, or nil.
-func (c *console) find(id string) *session {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for s := range c.sessions {
-		if s.info.ID == id {
-			return s
-		}
-	}
-	return nil
-}
-
-// live returns the sessions currently running.
-func (c *console) live() []*session {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]*session, 0, len(c.sessions))
-	for s := range c.sessions {
-		out = append(out, s)
-	}
-	return out
-}
-
-// askConsent shows the prompt and waits for one line, or refuses on timeout.
-func (c *console) askConsent(ctx context.Context, req consent.Request, timeout time.Duration) consent.Decision {
-	c.start(ctx)
+// AskConsent shows the prompt and waits for one line, or refuses on timeout.
+func (c *console) AskConsent(ctx context.Context, req consent.Request, timeout time.Duration) consent.Decision {
+	c.Listen(ctx)
 	c.prompt.Lock()
 	defer c.prompt.Unlock()
 	c.setAsking(true)
@@ -219,48 +182,37 @@ func (c *console) setAsking(v bool) {
 	c.mu.Unlock()
 }
 
-// sessionStarted shows the status line and registers s for "end".
-func (c *console) sessionStarted(s *session) {
-	c.mu.Lock()
-	c.sessions[s] = true
-	c.mu.Unlock()
-	c.status(s)
-}
+// SessionStarted shows the status line of a session that just started.
+func (c *console) SessionStarted(v SessionView) { c.Status(v) }
 
-// status prints the status line of s: who, what is granted, which keys.
-func (c *console) status(s *session) {
-	who := sanitize.Display(s.info.TechName, 60) + " (" + sanitize.Display(s.info.TechUser, 40) + ")"
+// Status prints the status line of a session: who, what is granted, which
+// keys.
+func (c *console) Status(v SessionView) {
+	who := sanitize.Display(v.TechName, 60) + " (" + sanitize.Display(v.TechUser, 40) + ")"
 	fmt.Fprintf(c.out, "\n● Session active: %s may use: %s (recorded). Type 'end' to end it, 'revoke NAME' (e.g. 'revoke files:from-device') to take one back.\n",
-		who, sanitize.Display(orNothing(strings.Join(s.grantedCaps(), ", ")), 80))
+		who, sanitize.Display(orNothing(strings.Join(v.Caps, ", ")), 80))
 }
 
-// notice tells the end user what is happening (a file moving, the
+// Notice tells the end user what is happening (a file moving, the
 // clipboard read). The text must already be sanitized.
-func (c *console) notice(format string, args ...any) {
-	fmt.Fprintf(c.out, "  "+format+"\n", args...)
+func (c *console) Notice(text string) {
+	fmt.Fprintf(c.out, "  %s\n", text)
 }
 
-// sessionEnded unregisters s and tells the end user why it ended and,
-// truthfully, what became of the screen lock (nil: the session reused a
-// parent's consent, and the parent locks when it ends).
-func (c *console) sessionEnded(s *session, reason string, lock *lockResult) {
-	c.mu.Lock()
-	had := c.sessions[s]
-	delete(c.sessions, s)
-	c.mu.Unlock()
-	if !had {
-		return
-	}
+// SessionEnded tells the end user why a session ended and, truthfully,
+// what became of the screen lock (nil: the session reused a parent's
+// consent, and the parent locks when it ends).
+func (c *console) SessionEnded(reason string, lock *LockResult) {
 	fmt.Fprintf(c.out, "\n○ Session ended: %s.\n", sanitize.Display(reason, 200))
-	c.lockResult(lock)
+	c.LockResult(lock)
 }
 
-// lockResult tells the end user what became of a screen lock.
-func (c *console) lockResult(lock *lockResult) {
+// LockResult tells the end user what became of a screen lock.
+func (c *console) LockResult(lock *LockResult) {
 	switch {
 	case lock == nil:
 		fmt.Fprintf(c.out, "  The screen will be locked when the session this one belonged to ends.\n")
-	case lock.err == nil:
+	case lock.Err == nil:
 		fmt.Fprintf(c.out, "  %s.\n", sanitize.Display(lock.String(), 200))
 	default:
 		fmt.Fprintf(c.out, "  WARNING: %s\n  Lock the screen yourself now (or sign out).\n", sanitize.Display(lock.String(), 400))

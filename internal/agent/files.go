@@ -130,7 +130,7 @@ func (fl *files) startPut(o protocol.FileOpen) error {
 	h, wb := sha256.New(), diskio.NewWriter(f)
 	fl.puts[o.ID] = &put{rel: rel, tmp: tmp, f: f, w: filepipe.NewWriter(wb, h, protocol.MaxChunk), wb: wb, h: h, size: o.Size, mode: fs.FileMode(o.Mode) & 0o777, force: o.Force}
 	fl.mu.Unlock()
-	fl.s.console.notice("⇣ Receiving %s (%s) from the technician", sanitize.Display(rel, 120), humanSize(o.Size))
+	fl.s.ui.Notice(fmt.Sprintf("⇣ Receiving %s (%s) from the technician", sanitize.Display(rel, 120), humanSize(o.Size)))
 	return nil
 }
 
@@ -201,7 +201,7 @@ func (fl *files) done(ctx context.Context, d protocol.FileDone) error {
 		return fl.answer(ctx, protocol.FileResult{ID: d.ID, Error: err.Error()})
 	}
 	fl.s.fileMoved("upload", p.rel, p.n, sum)
-	fl.s.console.notice("✓ Received %s (%s, SHA-256 %s…)", sanitize.Display(p.rel, 120), humanSize(p.n), sum[:16])
+	fl.s.ui.Notice(fmt.Sprintf("✓ Received %s (%s, SHA-256 %s…)", sanitize.Display(p.rel, 120), humanSize(p.n), sum[:16]))
 	return fl.answer(ctx, protocol.FileResult{ID: d.ID, OK: true, Path: p.rel, Size: p.n, SHA256: sum})
 }
 

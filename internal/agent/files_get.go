@@ -166,7 +166,7 @@ func (fl *files) sendFile(ctx context.Context, id uint32, rel string, h protocol
 	if err := fl.s.ch.SendJSON(sendCtx(ctx), protocol.InFileHeader, h); err != nil {
 		return err
 	}
-	fl.s.console.notice("⇡ Sending %s (%s) to the technician", sanitize.Display(rel, 120), humanSize(h.Size))
+	fl.s.ui.Notice(fmt.Sprintf("⇡ Sending %s (%s) to the technician", sanitize.Display(rel, 120), humanSize(h.Size)))
 	sum := sha256.New()
 	msg := make([]byte, 0, protocol.MaxInner)
 	var n int64

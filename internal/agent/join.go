@@ -29,8 +29,9 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
 		return "", err
 	}
 	cfg.AllowUnattended = false // somebody is at this terminal by definition
-	con := newConsole(cfg.In, cfg.Out)
-	recoverLocks(cfg, con, false)
+	live := newLiveSessions()
+	ui := newConsole(cfg.In, cfg.Out, live)
+	recoverLocks(cfg, ui, false)
 	relay, err := transport.ParseRelayURL(o.Relay)
 	if err != nil {
 		return "", err
@@ -54,7 +55,7 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
 		c.CloseNow()
 		return "", fmt.Errorf("join: %w", err)
 	}
-	s := newSession(cfg, con, key, c)
+	s := newSession(cfg, ui, live, key, c)
 	return s.serveJoined(ctx)
 }
 
@@ -62,7 +63,7 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
 func (s *session) serveJoined(ctx context.Context) (string, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s.console.start(sctx)
+	s.ui.Listen(sctx)
 	// Ctrl-C during set-up cancels it (the session never starts); after
 	// set-up it ends the session through the one end path. end never runs
 	// while setup is still filling in the session.

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -63,27 +62,17 @@ const (
 	recQueueMax = 16 * recordings.ChunkSize
 )
 
-// newRecorder starts the recording of info's session on conn.
-func newRecorder(conn *transport.Conn, info protocol.SessionInfo) (*recorder, error) {
+// newRecorder starts the recording of session id on conn, encrypted to
+// rcpts (see decidePolicy); with input, typed input is recorded too.
+func newRecorder(conn *transport.Conn, id string, rcpts []*recordings.Recipient, input bool) (*recorder, error) {
 	if !recordingBuiltIn {
 		return nil, nil // bench-only build (tag tether_norecord)
 	}
-	if len(info.Recipients) == 0 {
-		return nil, errors.New("the relay named no recording recipient; refusing an unrecorded session")
-	}
-	var rcpts []*recordings.Recipient
-	for _, k := range info.Recipients {
-		r, err := recordings.ParseRecipient(k)
-		if err != nil {
-			return nil, fmt.Errorf("recording recipient: %w", err)
-		}
-		rcpts = append(rcpts, r)
-	}
 	var sid [16]byte
-	if b, err := hex.DecodeString(info.ID); err == nil && len(b) == 16 {
+	if b, err := hex.DecodeString(id); err == nil && len(b) == 16 {
 		copy(sid[:], b)
 	}
-	rec := &recorder{conn: conn, input: info.RecordInput, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	rec := &recorder{conn: conn, input: input, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	rec.room = sync.NewCond(&rec.mu)
 	t := time.Now()
 	rec.send = newRecSender(conn)
@@ -93,7 +82,7 @@ func newRecorder(conn *transport.Conn, info protocol.SessionInfo) (*recorder, er
 	}
 	rec.enc = enc
 	h := recordings.CastHeader{Version: 2, Width: 80, Height: 24, Timestamp: t.Unix(),
-		Title: "Tether session " + info.ID, Env: map[string]string{"TERM": "xterm-256color"}}
+		Title: "Tether session " + id, Env: map[string]string{"TERM": "xterm-256color"}}
 	if rec.cast, err = recordings.NewCastWriter(enc, h, t); err != nil {
 		return nil, fmt.Errorf("start recording: %w", err)
 	}

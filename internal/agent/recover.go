@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"os"
 
 	"tether/internal/sanitize"
@@ -12,7 +13,7 @@ import (
 // reportRecovered tells the relay; they are returned, with those already
 // locked by an earlier start but not yet reported. Without keep (agent
 // join, which has no relay identity to report with) they are removed.
-func recoverLocks(cfg Config, con *console, keep bool) []staleMarker {
+func recoverLocks(cfg Config, ui EndUser, keep bool) []staleMarker {
 	stale, err := staleMarkers(cfg.Home)
 	if err != nil {
 		cfg.Logger.Error("cannot read the lock journal", "err", err)
@@ -32,13 +33,13 @@ func recoverLocks(cfg Config, con *console, keep bool) []staleMarker {
 			if tech == "" {
 				tech = "unknown"
 			}
-			con.notice("A support session (%s, technician %s) was still open when the agent stopped.",
-				sanitize.Display(m.p.Session, 40), sanitize.Display(tech, 40))
-			if err := m.saveResult(r.String(), r.err == nil); err != nil {
+			ui.Notice(fmt.Sprintf("A support session (%s, technician %s) was still open when the agent stopped.",
+				sanitize.Display(m.p.Session, 40), sanitize.Display(tech, 40)))
+			if err := m.saveResult(r.String(), r.Err == nil); err != nil {
 				cfg.Logger.Error("cannot record the lock result", "err", err)
 			}
 		}
-		con.lockResult(r)
+		ui.LockResult(r)
 	}
 	if keep {
 		return stale

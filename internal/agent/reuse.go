@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"crypto/hmac"
+	"fmt"
 	"slices"
 	"time"
 
@@ -19,13 +20,13 @@ import (
 func (s *session) autoConsent(ctx context.Context) (consent.Decision, bool) {
 	if p := s.linkParent(ctx); p != nil {
 		s.rec.marker("consent reused from session %s", p.info.ID)
-		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.info.Caps)}, true
+		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.pol.requested)}, true
 	}
-	if s.info.ConsentPolicy == "unattended" && s.cfg.AllowUnattended {
+	if s.pol.unattended {
 		s.rec.marker("unattended access: %s", s.info.Reason)
-		s.console.notice("A technician, %s (%s), started an unattended session: %s. Type 'end' and press Enter to end it.",
-			sanitize.Display(s.info.TechName, 60), sanitize.Display(s.info.TechUser, 40), sanitize.Display(s.info.Reason, 200))
-		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.info.Caps)}, true
+		s.ui.Notice(fmt.Sprintf("A technician, %s (%s), started an unattended session: %s. Type 'end' and press Enter to end it.",
+			sanitize.Display(s.info.TechName, 60), sanitize.Display(s.info.TechUser, 40), sanitize.Display(s.info.Reason, 200)))
+		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.pol.requested)}, true
 	}
 	return consent.Decision{}, false
 }
@@ -36,15 +37,15 @@ func (s *session) autoConsent(ctx context.Context) (consent.Decision, bool) {
 // the parent's e2e exporter, which the relay cannot make). Otherwise the
 // end user is asked as for any request.
 func (s *session) linkParent(ctx context.Context) *session {
-	if s.info.Parent == "" {
+	if s.pol.parent == "" {
 		return nil
 	}
-	p := s.console.find(s.info.Parent)
+	p := s.live.find(s.pol.parent)
 	if p == nil || p.ending.Load() || p.info.TechID != s.info.TechID || !s.parentProven(ctx, p) {
 		return nil
 	}
 	granted := p.grantedCaps()
-	for _, c := range s.info.Caps {
+	for _, c := range s.pol.requested {
 		if !protocol.Covers(granted, c) {
 			return nil
 		}

@@ -17,10 +17,11 @@ import (
 
 // Agent serves sessions for one enrolled device. Create it with New.
 type Agent struct {
-	cfg     Config
-	st      *State
-	key     ed25519.PrivateKey
-	console *console
+	cfg  Config
+	st   *State
+	key  ed25519.PrivateKey
+	ui   EndUser
+	live *liveSessions
 	// serving counts the sessions being served; Run waits for them.
 	serving sync.WaitGroup
 	// unreported are lock results for sessions an earlier run left
@@ -37,7 +38,8 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{cfg: cfg, st: st, key: key, console: newConsole(cfg.In, cfg.Out)}, nil
+	live := newLiveSessions()
+	return &Agent{cfg: cfg, st: st, key: key, ui: newConsole(cfg.In, cfg.Out, live), live: live}, nil
 }
 
 // Backoff bounds for reconnecting to the relay.
@@ -60,8 +62,8 @@ const ShutdownGrace = 30 * time.Second
 // errors that retrying cannot fix (a changed relay key, a device the relay
 // no longer knows).
 func (a *Agent) Run(ctx context.Context) error {
-	a.console.start(ctx)
-	a.unreported = recoverLocks(a.cfg, a.console, true)
+	a.ui.Listen(ctx)
+	a.unreported = recoverLocks(a.cfg, a.ui, true)
 	// However Run returns, live sessions end (cancel) and lock before it
 	// does (waitSessions); deferred calls run last-in, first-out.
 	ctx, cancel := context.WithCancel(ctx)
@@ -205,5 +207,5 @@ func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, att
 		c.CloseNow()
 		return
 	}
-	newSession(a.cfg, a.console, a.key, c).serve(ctx)
+	newSession(a.cfg, a.ui, a.live, a.key, c).serve(ctx)
 }

@@ -21,16 +21,23 @@ import (
 // session is one session served by this agent. Every way it can end goes
 // through end, which runs exactly once.
 type session struct {
-	cfg     Config
-	console *console
-	key     ed25519.PrivateKey
-	conn    *transport.Conn
-	log     *slog.Logger
+	cfg  Config
+	ui   EndUser
+	live *liveSessions
+	key  ed25519.PrivateKey
+	conn *transport.Conn
+	log  *slog.Logger
 
-	info  protocol.SessionInfo
-	ch    *transport.Channel
-	rec   *recorder // nil until the handshake is done
-	files *files    // nil until consent
+	info protocol.SessionInfo
+	pol  policy // decided from info once the handshake is done
+	ch   *transport.Channel
+	rec  *recorder // nil until the handshake is done
+
+	// The capability handlers, by inner message type; shell and files are
+	// also reached directly by the session's watch and revoke.
+	caps  capHandlers
+	shell *shellHandler
+	files *filesHandler
 
 	capMu    sync.Mutex
 	granted  []string
@@ -42,9 +49,6 @@ type session struct {
 	capAsked   int       // capability requests admitted so far
 	capLast    time.Time // when the last one was admitted or answered
 
-	procMu sync.Mutex
-	proc   *process
-
 	lastInput atomic.Int64 // unix nanos of the last human input
 	used      atomic.Bool  // the technician started something (a process, a transfer)
 	endOnce   sync.Once
@@ -55,8 +59,13 @@ type session struct {
 	marker    *lockMarker // this session's lock journal entry; nil for a child
 }
 
-func newSession(cfg Config, con *console, key ed25519.PrivateKey, c *transport.Conn) *session {
-	return &session{cfg: cfg, console: con, key: key, conn: c, log: cfg.Logger, ended: make(chan struct{})}
+func newSession(cfg Config, ui EndUser, live *liveSessions, key ed25519.PrivateKey, c *transport.Conn) *session {
+	s := &session{cfg: cfg, ui: ui, live: live, key: key, conn: c, log: cfg.Logger, ended: make(chan struct{})}
+	s.shell, s.files = &shellHandler{s: s}, &filesHandler{s: s}
+	// Cleaned up in this order at the end: transfers stop before the
+	// process is killed.
+	s.caps = newCapHandlers(s.files, s.shell, &clipboardHandler{s: s})
+	return s
 }
 
 // reasonStopped is the end reason when the agent itself is stopped.
@@ -107,7 +116,10 @@ func (s *session) setup(ctx context.Context) error {
 	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
 		return err
 	}
-	if s.rec, err = newRecorder(s.conn, s.info); err != nil {
+	if s.pol, err = decidePolicy(s.info, s.cfg); err != nil {
+		return err
+	}
+	if s.rec, err = newRecorder(s.conn, s.info.ID, s.pol.recipients, s.pol.recordInput); err != nil {
 		return err
 	}
 	return s.askConsent(ctx)
@@ -134,7 +146,7 @@ var errRefused = errors.New("consent refused")
 func (s *session) askConsent(ctx context.Context) error {
 	d, auto := s.autoConsent(ctx)
 	if !auto {
-		d = s.decide(ctx, s.consentRequest(s.info.Caps))
+		d = s.ask(ctx, s.consentRequest(s.pol.requested))
 	}
 	s.setGranted(ctx, d.Capabilities, d.Granted, d.Why)
 	if err := s.ch.SendJSON(ctx, protocol.InConsent, protocol.Consent{Granted: d.Granted, Caps: d.Capabilities, Why: d.Why}); err != nil {
@@ -146,17 +158,16 @@ func (s *session) askConsent(ctx context.Context) error {
 	}
 	s.rec.marker("consent granted: %s", capsLabel(d.Capabilities))
 	s.log.Info("consent granted", "caps", d.Capabilities)
-	var err error
-	s.files, err = openFiles(s)
+	err := s.files.open()
 	if err != nil && (protocol.Covers(d.Capabilities, protocol.CapFilesTo) || protocol.Covers(d.Capabilities, protocol.CapFilesFrom)) {
 		return err
 	}
 	return nil
 }
 
-// decide asks through the consent command or the terminal; with neither it
-// refuses.
-func (s *session) decide(ctx context.Context, req consent.Request) consent.Decision {
+// ask asks the end user through the consent command or the EndUser; with
+// neither it refuses.
+func (s *session) ask(ctx context.Context, req consent.Request) consent.Decision {
 	if s.cfg.ConsentCmd != "" {
 		d, err := consent.Command{Cmd: s.cfg.ConsentCmd, Timeout: s.cfg.ConsentTimeout}.Ask(ctx, req)
 		if err != nil {
@@ -164,10 +175,10 @@ func (s *session) decide(ctx context.Context, req consent.Request) consent.Decis
 		}
 		return d
 	}
-	if !s.console.isTerminal() {
+	if !s.ui.CanAsk() {
 		return consent.Decision{Why: "no terminal to ask the end user and no --consent-cmd configured"}
 	}
-	return s.console.askConsent(ctx, req, s.cfg.ConsentTimeout)
+	return s.ui.AskConsent(ctx, req, s.cfg.ConsentTimeout)
 }
 
 // refuse tells the relay why the session did not start and closes.
@@ -191,18 +202,13 @@ func (s *session) refuse(ctx context.Context, err error) {
 func (s *session) end(reason string) {
 	s.endOnce.Do(func() {
 		s.ending.Store(true)
-		s.files.close()
-		s.procMu.Lock()
-		if s.proc != nil {
-			s.proc.kill()
-		}
-		s.procMu.Unlock()
+		s.caps.closeAll()
 		for _, c := range s.takeChildren() {
 			// Closing (not c.end) is safe while the child is still being
 			// set up; the child then ends through its own end path.
 			c.conn.CloseNow()
 		}
-		var lock *lockResult
+		var lock *LockResult
 		if s.parent == nil {
 			lock = s.lock()
 		} else {
@@ -221,7 +227,9 @@ func (s *session) end(reason string) {
 		}
 		s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 		s.conn.Close(reason)
-		s.console.sessionEnded(s, reason, lock)
+		if s.live.remove(s) {
+			s.ui.SessionEnded(reason, lock)
+		}
 		s.log.Info("session ended", "reason", reason)
 		s.marker.remove()
 		s.endReason = reason
@@ -229,31 +237,22 @@ func (s *session) end(reason string) {
 	})
 }
 
-// lockResult is what became of one screen lock.
-type lockResult struct {
-	method string
-	err    error
-}
-
-// String is the one-line account told to everyone concerned.
-func (r *lockResult) String() string { return screenlock.Describe(r.method, r.err) }
-
 // lockBudget bounds all of a session end's lock attempts together.
 const lockBudget = 12 * time.Second
 
 // lock locks the screen; it is called once per session, from end.
-func (s *session) lock() *lockResult {
+func (s *session) lock() *LockResult {
 	s.locks.Add(1)
 	return lockScreen(s.cfg, s.log)
 }
 
 // lockScreen locks the screen with the configured command or the
 // platform's methods and logs the result.
-func lockScreen(cfg Config, log *slog.Logger) *lockResult {
+func lockScreen(cfg Config, log *slog.Logger) *LockResult {
 	ctx, cancel := context.WithTimeout(context.Background(), lockBudget)
 	defer cancel()
 	method, err := screenlock.Locker{Cmd: cfg.LockCmd, Logger: log}.Lock(ctx)
-	r := &lockResult{method: method, err: err}
+	r := &LockResult{Method: method, Err: err}
 	if err != nil {
 		log.Error("screen lock failed", "err", err)
 	} else {
@@ -264,14 +263,14 @@ func lockScreen(cfg Config, log *slog.Logger) *lockResult {
 
 // reportLock tells the recording, the technician (end to end) and the
 // relay (for its audit log) what became of the lock, before the end.
-func (s *session) reportLock(r *lockResult) {
+func (s *session) reportLock(r *LockResult) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	s.rec.marker("%s", r)
-	msg := protocol.ScreenLock{Locked: r.err == nil, Method: r.method}
+	msg := protocol.ScreenLock{Locked: r.Err == nil, Method: r.Method}
 	mode := protocol.ScreenLocked
-	if r.err != nil {
-		msg.Error, mode = screenlock.Reason(r.err), protocol.ScreenLockFailed
+	if r.Err != nil {
+		msg.Error, mode = screenlock.Reason(r.Err), protocol.ScreenLockFailed
 	}
 	if s.ch != nil {
 		if err := s.ch.SendJSON(ctx, protocol.InScreenLock, msg); err != nil {

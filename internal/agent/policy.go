@@ -1,0 +1,82 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"tether/internal/protocol"
+	"tether/recordings"
+)
+
+// policy is everything the agent does differently for a session because of
+// what the relay sent about it (the session offer's SessionInfo), combined
+// with the agent's own configuration. decidePolicy is the one place it is
+// worked out, so a policy the relay cannot forge (a signed one) can later be
+// checked there alone.
+type policy struct {
+	// requested are the capabilities the technician asks for at the start.
+	requested []string
+	// allowed are the capabilities the technician's role lets them ask for
+	// mid-session; anything else is refused without asking.
+	allowed []string
+	// unattended starts the session without a prompt: the device group's
+	// policy says so and the agent was started with --allow-unattended.
+	unattended bool
+	// parent is the live session whose consent this one may reuse, once
+	// the technician proves it holds that session's keys (see linkParent).
+	parent string
+	// recipients are the reviewers' keys the recording is encrypted to;
+	// recordInput records typed input too.
+	recipients  []*recordings.Recipient
+	recordInput bool
+	// idle ends the session after that long without human input; limit
+	// ends it after that long whatever happens.
+	idle, limit time.Duration
+}
+
+// consentUnattended is the group policy value that, with the agent's own
+// --allow-unattended, lets a session start without a prompt.
+const consentUnattended = "unattended"
+
+// decidePolicy decides, from info and cfg, what the agent will do for the
+// session. It fails when the session must not start: the relay named no
+// recording recipient, or one that does not parse.
+func decidePolicy(info protocol.SessionInfo, cfg Config) (policy, error) {
+	p := policy{
+		requested:   slices.Clone(info.Caps),
+		allowed:     slices.Clone(info.Allowed),
+		unattended:  info.ConsentPolicy == consentUnattended && cfg.AllowUnattended,
+		parent:      info.Parent,
+		recordInput: info.RecordInput,
+		idle:        orDefault(info.IdleTimeout, protocol.DefaultIdleTimeout),
+		limit:       orDefault(info.MaxDuration, protocol.DefaultMaxSession),
+	}
+	if !recordingBuiltIn {
+		return p, nil // bench-only build (tag tether_norecord): nothing is recorded
+	}
+	if len(info.Recipients) == 0 {
+		return p, errors.New("the relay named no recording recipient; refusing an unrecorded session")
+	}
+	for _, k := range info.Recipients {
+		r, err := recordings.ParseRecipient(k)
+		if err != nil {
+			return p, fmt.Errorf("recording recipient: %w", err)
+		}
+		p.recipients = append(p.recipients, r)
+	}
+	return p, nil
+}
+
+// orDefault is d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// mayAsk reports whether the technician may ask for capability c
+// mid-session.
+func (p policy) mayAsk(c string) bool { return slices.Contains(p.allowed, c) }
