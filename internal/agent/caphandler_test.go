@@ -12,7 +12,7 @@ import (
 // that every type the agent does not accept from the technician still ends
 // the session with the words PROTOCOL.md section 1.1 gives.
 func TestCapHandlerRouting(t *testing.T) {
-	s := newSession(Config{}, nil, newLiveSessions(), nil, nil)
+	s := newDeviceSession(Config{}, nil, newLiveSessions(), nil, nil)
 	routes := map[protocol.InnerType]string{
 		protocol.InStart:     protocol.CapShell,
 		protocol.InStdin:     protocol.CapShell,
@@ -49,7 +49,7 @@ func TestCapHandlerRouting(t *testing.T) {
 
 // The file handler refuses every message when the session has no file root.
 func TestFilesHandlerWithoutRoot(t *testing.T) {
-	s := newSession(Config{}, nil, newLiveSessions(), nil, nil)
+	s := newDeviceSession(Config{}, nil, newLiveSessions(), nil, nil)
 	for _, it := range []protocol.InnerType{protocol.InFileOpen, protocol.InFileData, protocol.InFileDone} {
 		err := s.handle(context.Background(), it, []byte("{}"))
 		if err == nil || err.Error() != "file transfer is not available on this device" {

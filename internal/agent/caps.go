@@ -16,7 +16,7 @@ import (
 // hasCap reports whether capability c is granted right now. A session
 // reusing its parent's consent has c only while the parent has it too, so a
 // revocation reaches it even before it hears of it.
-func (s *session) hasCap(c string) bool {
+func (s *deviceSession) hasCap(c string) bool {
 	s.capMu.Lock()
 	ok, parent := protocol.Covers(s.granted, c), s.parent
 	s.capMu.Unlock()
@@ -24,7 +24,7 @@ func (s *session) hasCap(c string) bool {
 }
 
 // grantedCaps returns a copy of what is granted.
-func (s *session) grantedCaps() []string {
+func (s *deviceSession) grantedCaps() []string {
 	s.capMu.Lock()
 	defer s.capMu.Unlock()
 	return slices.Clone(s.granted)
@@ -32,7 +32,7 @@ func (s *session) grantedCaps() []string {
 
 // setGranted replaces the granted set and reports it to the relay with a
 // new signed consent receipt.
-func (s *session) setGranted(ctx context.Context, caps []string, granted bool, why string) {
+func (s *deviceSession) setGranted(ctx context.Context, caps []string, granted bool, why string) {
 	s.capMu.Lock()
 	s.granted = slices.Clone(caps)
 	rev := s.revision
@@ -44,7 +44,7 @@ func (s *session) setGranted(ctx context.Context, caps []string, granted bool, w
 }
 
 // receipt builds and signs a consent receipt with the device key.
-func (s *session) receipt(caps []string, granted bool, rev int) ([]byte, []byte) {
+func (s *deviceSession) receipt(caps []string, granted bool, rev int) ([]byte, []byte) {
 	t := time.Now().UTC()
 	r := protocol.ConsentReceipt{Session: s.info.ID, Device: s.info.DeviceID, Tech: s.info.TechID, Caps: caps,
 		Granted: granted, Time: t, Expires: t.Add(s.pol.limit), Revision: rev}
@@ -53,7 +53,7 @@ func (s *session) receipt(caps []string, granted bool, rev int) ([]byte, []byte)
 }
 
 // view is what the end user is shown of this session now.
-func (s *session) view() SessionView {
+func (s *deviceSession) view() SessionView {
 	return SessionView{ID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser, Caps: s.grantedCaps()}
 }
 
@@ -62,7 +62,7 @@ func (s *session) view() SessionView {
 // is pending per session, requests come no faster than
 // Config.CapRequestInterval and no more than Config.CapRequestBudget per
 // session: anything beyond is refused at once, without a prompt.
-func (s *session) requestCaps(ctx context.Context, p []byte) error {
+func (s *deviceSession) requestCaps(ctx context.Context, p []byte) error {
 	var req protocol.CapRequest
 	if err := protocol.DecodeJSON(p, &req); err != nil {
 		return err
@@ -111,7 +111,7 @@ func (s *session) requestCaps(ctx context.Context, p []byte) error {
 
 // admitCapRequest takes one capability request from the session's budget,
 // or says why it is refused without asking.
-func (s *session) admitCapRequest() string {
+func (s *deviceSession) admitCapRequest() string {
 	s.capMu.Lock()
 	defer s.capMu.Unlock()
 	now := time.Now()
@@ -131,7 +131,7 @@ func (s *session) admitCapRequest() string {
 
 // capRequestDone marks the pending capability request answered; the
 // interval counts from the answer.
-func (s *session) capRequestDone() {
+func (s *deviceSession) capRequestDone() {
 	s.capMu.Lock()
 	s.capPending = false
 	s.capLast = time.Now()
@@ -140,7 +140,7 @@ func (s *session) capRequestDone() {
 
 // untilEnded returns a context cancelled when ctx is or the session ends,
 // so a prompt for an ended session closes at once.
-func (s *session) untilEnded(ctx context.Context) (context.Context, context.CancelFunc) {
+func (s *deviceSession) untilEnded(ctx context.Context) (context.Context, context.CancelFunc) {
 	c, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
@@ -157,7 +157,7 @@ func (s *session) untilEnded(ctx context.Context) (context.Context, context.Canc
 // session; revoking a file direction stops transfers in that direction at
 // once. Sessions reusing this one's consent lose the same capabilities
 // (see hasCap).
-func (s *session) revoke(caps []string) bool {
+func (s *deviceSession) revoke(caps []string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if slices.Contains(caps, protocol.CapShell) && s.hasCap(protocol.CapShell) {
@@ -216,7 +216,7 @@ func revoked(g string, caps []string) bool {
 }
 
 // consentRequest describes this session's technician asking for caps.
-func (s *session) consentRequest(caps []string) consent.Request {
+func (s *deviceSession) consentRequest(caps []string) consent.Request {
 	return consent.Request{SessionID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser,
 		Org: s.info.Org, Capabilities: caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
 		Reason: s.info.Reason, ShellGranted: s.shellGranted()}
@@ -224,7 +224,7 @@ func (s *session) consentRequest(caps []string) consent.Request {
 
 // fileMoved records a finished transfer: a recording marker, and a report
 // to the relay for the audit log (name, size, SHA-256).
-func (s *session) fileMoved(direction, rel string, size int64, sum string) {
+func (s *deviceSession) fileMoved(direction, rel string, size int64, sum string) {
 	s.rec.marker("file %s: %s (%d bytes, sha256 %s)", direction, rel, size, sum)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -18,7 +18,7 @@ import (
 
 // clipboardHandler is the clipboard capability: it sets or reads the
 // device's clipboard for the technician. It holds nothing between messages.
-type clipboardHandler struct{ s *session }
+type clipboardHandler struct{ s *deviceSession }
 
 func (h *clipboardHandler) capability() string { return protocol.CapClipboard }
 

@@ -26,9 +26,9 @@ func newTestConsole(t *testing.T, live *liveSessions) (*console, *bytes.Buffer) 
 // TestConsoleText pins what the terminal shows the end user, word for word.
 func TestConsoleText(t *testing.T) {
 	live := newLiveSessions()
-	live.add(&session{granted: []string{protocol.CapShell}})
-	live.add(&session{granted: []string{protocol.CapFilesTo}})
-	live.add(&session{})
+	live.add(&deviceSession{granted: []string{protocol.CapShell}})
+	live.add(&deviceSession{granted: []string{protocol.CapFilesTo}})
+	live.add(&deviceSession{})
 	lockErr := errors.New("no locker")
 	tests := []struct {
 		name string
@@ -81,7 +81,7 @@ func TestConsoleText(t *testing.T) {
 
 func TestLiveSessions(t *testing.T) {
 	l := newLiveSessions()
-	a := &session{}
+	a := &deviceSession{}
 	a.info.ID = "a"
 	if l.remove(a) {
 		t.Error("removed a session never added")

@@ -23,7 +23,7 @@ import (
 // files runs a session's file operations inside the end user's home,
 // through an os.Root so nothing outside it can be read or written.
 type files struct {
-	s    *session
+	s    *deviceSession
 	home string
 	root *os.Root
 
@@ -45,7 +45,7 @@ type put struct {
 }
 
 // openFiles opens the session's file root.
-func openFiles(s *session) (*files, error) {
+func openFiles(s *deviceSession) (*files, error) {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return nil, fmt.Errorf("no home directory to confine file transfers to: %w", err)

@@ -11,7 +11,7 @@ import (
 // files:from-device): it routes the technician's file messages to the
 // session's files, which exist from consent on.
 type filesHandler struct {
-	s  *session
+	s  *deviceSession
 	fl *files // nil until consent, or when there is no home to confine transfers to
 }
 

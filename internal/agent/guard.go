@@ -115,7 +115,7 @@ func resolve(root *os.Root, rel string) (string, error) {
 // shellGranted reports whether the end user lets this technician run
 // commands: in this session, or in the live parent session whose consent
 // this one reuses.
-func (s *session) shellGranted() bool {
+func (s *deviceSession) shellGranted() bool {
 	s.capMu.Lock()
 	parent := s.parent
 	s.capMu.Unlock()

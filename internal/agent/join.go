@@ -55,12 +55,12 @@ func Join(ctx context.Context, cfg Config, o JoinOptions) (string, error) {
 		c.CloseNow()
 		return "", fmt.Errorf("join: %w", err)
 	}
-	s := newSession(cfg, ui, live, key, c)
+	s := newDeviceSession(cfg, ui, live, key, c)
 	return s.serveJoined(ctx)
 }
 
 // serveJoined runs an attended session; the returned string is why it ended.
-func (s *session) serveJoined(ctx context.Context) (string, error) {
+func (s *deviceSession) serveJoined(ctx context.Context) (string, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.ui.Listen(sctx)

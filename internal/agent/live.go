@@ -9,22 +9,22 @@ import (
 // parent whose consent it would reuse. Safe for concurrent use.
 type liveSessions struct {
 	mu  sync.Mutex
-	set map[*session]bool
+	set map[*deviceSession]bool
 }
 
 func newLiveSessions() *liveSessions {
-	return &liveSessions{set: make(map[*session]bool)}
+	return &liveSessions{set: make(map[*deviceSession]bool)}
 }
 
 // add registers s as live.
-func (l *liveSessions) add(s *session) {
+func (l *liveSessions) add(s *deviceSession) {
 	l.mu.Lock()
 	l.set[s] = true
 	l.mu.Unlock()
 }
 
 // remove unregisters s and reports whether it was live.
-func (l *liveSessions) remove(s *session) bool {
+func (l *liveSessions) remove(s *deviceSession) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	had := l.set[s]
@@ -33,7 +33,7 @@ func (l *liveSessions) remove(s *session) bool {
 }
 
 // find returns the live session with this ID, or nil.
-func (l *liveSessions) find(id string) *session {
+func (l *liveSessions) find(id string) *deviceSession {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for s := range l.set {
@@ -45,10 +45,10 @@ func (l *liveSessions) find(id string) *session {
 }
 
 // all returns the sessions currently live.
-func (l *liveSessions) all() []*session {
+func (l *liveSessions) all() []*deviceSession {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]*session, 0, len(l.set))
+	out := make([]*deviceSession, 0, len(l.set))
 	for s := range l.set {
 		out = append(out, s)
 	}

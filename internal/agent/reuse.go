@@ -17,7 +17,7 @@ import (
 // the request (tech cp --session), or an unattended session on a device
 // whose group policy says so AND whose agent was started with
 // --allow-unattended. Anything else goes to the end user.
-func (s *session) autoConsent(ctx context.Context) (consent.Decision, bool) {
+func (s *deviceSession) autoConsent(ctx context.Context) (consent.Decision, bool) {
 	if p := s.linkParent(ctx); p != nil {
 		s.rec.marker("consent reused from session %s", p.info.ID)
 		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.pol.requested)}, true
@@ -36,7 +36,7 @@ func (s *session) autoConsent(ctx context.Context) (consent.Decision, bool) {
 // and the technician proves it holds that session's keys (a proof keyed by
 // the parent's e2e exporter, which the relay cannot make). Otherwise the
 // end user is asked as for any request.
-func (s *session) linkParent(ctx context.Context) *session {
+func (s *deviceSession) linkParent(ctx context.Context) *deviceSession {
 	if s.pol.parent == "" {
 		return nil
 	}
@@ -60,7 +60,7 @@ func (s *session) linkParent(ctx context.Context) *session {
 }
 
 // parentProven reads the technician's proof of holding the parent session.
-func (s *session) parentProven(ctx context.Context, p *session) bool {
+func (s *deviceSession) parentProven(ctx context.Context, p *deviceSession) bool {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	t, proof, err := s.ch.Recv(ctx)
@@ -72,7 +72,7 @@ func (s *session) parentProven(ctx context.Context, p *session) bool {
 }
 
 // takeChildren detaches and returns the sessions reusing this one.
-func (s *session) takeChildren() []*session {
+func (s *deviceSession) takeChildren() []*deviceSession {
 	s.capMu.Lock()
 	defer s.capMu.Unlock()
 	c := s.children

@@ -207,5 +207,5 @@ func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, att
 		c.CloseNow()
 		return
 	}
-	newSession(a.cfg, a.ui, a.live, a.key, c).serve(ctx)
+	newDeviceSession(a.cfg, a.ui, a.live, a.key, c).serve(ctx)
 }

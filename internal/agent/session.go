@@ -18,9 +18,10 @@ import (
 	"tether/internal/transport"
 )
 
-// session is one session served by this agent. Every way it can end goes
+// deviceSession is the device side of one session: the agent serving one
+// technician, from pairing to the screen lock. Every way it can end goes
 // through end, which runs exactly once.
-type session struct {
+type deviceSession struct {
 	cfg  Config
 	ui   EndUser
 	live *liveSessions
@@ -41,9 +42,9 @@ type session struct {
 
 	capMu    sync.Mutex
 	granted  []string
-	revision int        // consent receipts issued so far
-	parent   *session   // the live session whose consent this one reuses
-	children []*session // sessions reusing this one's consent
+	revision int              // consent receipts issued so far
+	parent   *deviceSession   // the live session whose consent this one reuses
+	children []*deviceSession // sessions reusing this one's consent
 
 	capPending bool      // a capability request awaits the end user
 	capAsked   int       // capability requests admitted so far
@@ -59,8 +60,8 @@ type session struct {
 	marker    *lockMarker // this session's lock journal entry; nil for a child
 }
 
-func newSession(cfg Config, ui EndUser, live *liveSessions, key ed25519.PrivateKey, c *transport.Conn) *session {
-	s := &session{cfg: cfg, ui: ui, live: live, key: key, conn: c, log: cfg.Logger, ended: make(chan struct{})}
+func newDeviceSession(cfg Config, ui EndUser, live *liveSessions, key ed25519.PrivateKey, c *transport.Conn) *deviceSession {
+	s := &deviceSession{cfg: cfg, ui: ui, live: live, key: key, conn: c, log: cfg.Logger, ended: make(chan struct{})}
 	s.shell, s.files = &shellHandler{s: s}, &filesHandler{s: s}
 	// Cleaned up in this order at the end: transfers stop before the
 	// process is killed.
@@ -75,7 +76,7 @@ const reasonStopped = "the agent was stopped on the device"
 // session outlives ctx: ctx's end (the agent being stopped) ends it
 // through the one end path, which locks the screen, and serve returns
 // only when that is done.
-func (s *session) serve(ctx context.Context) {
+func (s *deviceSession) serve(ctx context.Context) {
 	defer s.conn.CloseNow()
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -95,7 +96,7 @@ func (s *session) serve(ctx context.Context) {
 
 // setup waits for pairing, runs the handshake and asks for consent. No
 // process exists until it returns nil.
-func (s *session) setup(ctx context.Context) error {
+func (s *deviceSession) setup(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(ctx, protocol.JoinCodeTTL)
 	defer cancel()
 	m, err := s.conn.ReadControl(sctx)
@@ -127,7 +128,7 @@ func (s *session) setup(ctx context.Context) error {
 
 // params builds the handshake parameters. The device key is always this
 // agent's own, whatever the relay claims.
-func (s *session) params() (e2e.Params, error) {
+func (s *deviceSession) params() (e2e.Params, error) {
 	var p e2e.Params
 	id, err := hex.DecodeString(s.info.ID)
 	if err != nil || len(id) != len(p.SessionID) {
@@ -143,7 +144,7 @@ func (s *session) params() (e2e.Params, error) {
 var errRefused = errors.New("consent refused")
 
 // askConsent asks the end user and tells the technician and relay the answer.
-func (s *session) askConsent(ctx context.Context) error {
+func (s *deviceSession) askConsent(ctx context.Context) error {
 	d, auto := s.autoConsent(ctx)
 	if !auto {
 		d = s.ask(ctx, s.consentRequest(s.pol.requested))
@@ -167,7 +168,7 @@ func (s *session) askConsent(ctx context.Context) error {
 
 // ask asks the end user through the consent command or the EndUser; with
 // neither it refuses.
-func (s *session) ask(ctx context.Context, req consent.Request) consent.Decision {
+func (s *deviceSession) ask(ctx context.Context, req consent.Request) consent.Decision {
 	if s.cfg.ConsentCmd != "" {
 		d, err := consent.Command{Cmd: s.cfg.ConsentCmd, Timeout: s.cfg.ConsentTimeout}.Ask(ctx, req)
 		if err != nil {
@@ -182,7 +183,7 @@ func (s *session) ask(ctx context.Context, req consent.Request) consent.Decision
 }
 
 // refuse tells the relay why the session did not start and closes.
-func (s *session) refuse(ctx context.Context, err error) {
+func (s *deviceSession) refuse(ctx context.Context, err error) {
 	reason := "refused by the device: " + err.Error()
 	if errors.Is(err, errRefused) {
 		reason = err.Error()
@@ -199,7 +200,7 @@ func (s *session) refuse(ctx context.Context, err error) {
 // once, tell the technician, the relay and the end user why it ended and
 // what became of the lock, close. Safe to call from any goroutine, any
 // number of times.
-func (s *session) end(reason string) {
+func (s *deviceSession) end(reason string) {
 	s.endOnce.Do(func() {
 		s.ending.Store(true)
 		s.caps.closeAll()
@@ -241,7 +242,7 @@ func (s *session) end(reason string) {
 const lockBudget = 12 * time.Second
 
 // lock locks the screen; it is called once per session, from end.
-func (s *session) lock() *LockResult {
+func (s *deviceSession) lock() *LockResult {
 	s.locks.Add(1)
 	return lockScreen(s.cfg, s.log)
 }
@@ -263,7 +264,7 @@ func lockScreen(cfg Config, log *slog.Logger) *LockResult {
 
 // reportLock tells the recording, the technician (end to end) and the
 // relay (for its audit log) what became of the lock, before the end.
-func (s *session) reportLock(r *LockResult) {
+func (s *deviceSession) reportLock(r *LockResult) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	s.rec.marker("%s", r)

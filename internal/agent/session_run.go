@@ -15,7 +15,7 @@ import (
 const startWait = 30 * time.Second
 
 // run serves an established, consented session until it ends.
-func (s *session) run(ctx context.Context) {
+func (s *deviceSession) run(ctx context.Context) {
 	if s.parent == nil {
 		m, err := openMarker(s.cfg.Home, pendingLock{Session: s.info.ID, Tech: s.info.TechUser, Started: time.Now().UTC()})
 		if err != nil {
@@ -31,11 +31,11 @@ func (s *session) run(ctx context.Context) {
 }
 
 // touch records human input now.
-func (s *session) touch() { s.lastInput.Store(time.Now().UnixNano()) }
+func (s *deviceSession) touch() { s.lastInput.Store(time.Now().UnixNano()) }
 
 // watch enforces the idle timeout (human input only), the absolute limit
 // and the deadline for the technician's start message.
-func (s *session) watch(ctx context.Context) {
+func (s *deviceSession) watch(ctx context.Context) {
 	idle := s.pol.idle
 	deadline := time.NewTimer(s.pol.limit)
 	defer deadline.Stop()
@@ -70,7 +70,7 @@ func (s *session) watch(ctx context.Context) {
 }
 
 // receive handles messages from the technician until the session ends.
-func (s *session) receive(ctx context.Context) {
+func (s *deviceSession) receive(ctx context.Context) {
 	for {
 		t, p, err := s.ch.Recv(ctx)
 		if err != nil {
@@ -88,7 +88,7 @@ func (s *session) receive(ctx context.Context) {
 // capability requests, the security code confirmation) here, every other
 // through the capability handler that accepts it. A type nothing accepts
 // ends the session (PROTOCOL.md section 1.1).
-func (s *session) handle(ctx context.Context, t protocol.InnerType, p []byte) error {
+func (s *deviceSession) handle(ctx context.Context, t protocol.InnerType, p []byte) error {
 	switch t {
 	case protocol.InKeepalive:
 		// Not activity: the idle timeout counts human input only.

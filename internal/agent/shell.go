@@ -13,7 +13,7 @@ import (
 // technician asks for (a shell on a PTY, or a command), feeds it input,
 // resizes its terminal, streams its output, and kills it at the end.
 type shellHandler struct {
-	s *session
+	s *deviceSession
 
 	mu   sync.Mutex
 	proc *process // nil until started
