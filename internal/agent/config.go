@@ -19,6 +19,16 @@
 // shell's process group and session, the marked processes and all their
 // descendants, found through /proc. Other Unix systems get the process
 // group only.
+//
+// Inside, a session (deviceSession) has three seams. It talks with the
+// person at the device through an EndUser: the terminal (console) is one,
+// and the sessions live now are kept apart from it, in liveSessions. The
+// technician's inner messages go to capability handlers (capHandler: shell,
+// files, clipboard), each owning its message types, its consent name and
+// its clean-up at the end; a new capability is a new handler. And every
+// decision that depends on what the relay sent about the session (what
+// may be asked for, unattended consent, recording, the time limits) is
+// taken in one function, decidePolicy.
 package agent
 
 import (
