@@ -117,6 +117,8 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
 		return err
 	}
+	// Decided after the handshake, so that a refusal reaches the
+	// technician end to end.
 	if s.pol, err = decidePolicy(s.info, s.cfg); err != nil {
 		return err
 	}
