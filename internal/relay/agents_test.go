@@ -79,7 +79,7 @@ func TestAgentControlLifecycle(t *testing.T) {
 	}
 	defer c1.CloseNow()
 	r1 := reader(c1)
-	if !s.agents.online(dev.ID) {
+	if !s.agents.Online(dev.ID) {
 		t.Fatal("device not online after welcome")
 	}
 	c2, err := connect()
@@ -91,12 +91,12 @@ func TestAgentControlLifecycle(t *testing.T) {
 	if !closed(r1) {
 		t.Fatal("the replaced connection is still open")
 	}
-	if a := s.agents.get(dev.ID); a == nil {
+	if a := s.agents.Get(dev.ID); a == nil {
 		t.Fatal("device offline after the replacement")
 	}
 
-	s.agents.closeAll() // returns once every watcher has finished
-	if s.agents.online(dev.ID) {
+	s.agents.CloseAll() // returns once every watcher has finished
+	if s.agents.Online(dev.ID) {
 		t.Fatal("device online after closeAll")
 	}
 	if !closed(r2) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"tether/internal/broker"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/sanitize"
@@ -16,7 +17,7 @@ import (
 )
 
 // openAttended creates a session that an end user joins with a one-time code.
-func (s *Server) openAttended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo) (*live, error) {
+func (s *Server) openAttended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo) (*broker.Session, error) {
 	if !p.perms.Has(rbac.SessionAttended) {
 		return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: %s is required", rbac.SessionAttended)
 	}
@@ -29,15 +30,15 @@ func (s *Server) openAttended(ctx context.Context, c *transport.Conn, p *princip
 		return nil, err
 	}
 	info.Mode = store.ModeAttended
-	l, _ := s.broker.newLive(info, c, p.source)
+	l, _ := s.broker.Open(info, c, p.source)
 	exp := now().Add(protocol.JoinCodeTTL)
 	if err := s.db.PutJoinCode(&store.JoinCode{Hash: token.Hash(norm), SessionID: info.ID, TechID: p.user.ID, ExpiresAt: exp}); err != nil {
-		l.end("internal error")
+		l.End("internal error")
 		return nil, err
 	}
 	s.storeSession(l, store.SessionRequested)
 	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlJoinCode, Code: code, SessionID: info.ID, ExpiresAt: &exp}); err != nil {
-		l.end("technician disconnected")
+		l.End("technician disconnected")
 		return nil, err
 	}
 	return l, nil
@@ -62,14 +63,14 @@ func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
 		refuse(ctx, c, err)
 		return
 	}
-	s.record(auditEvent("", "session.join", l.info.ID, "success", src, "device", l.info.DeviceName))
+	s.record(auditEvent("", "session.join", l.Info.ID, "success", src, "device", l.Info.DeviceName))
 	s.serveAgentSide(ctx, l, c)
 }
 
 // join reads the join message, checks the code and attaches the agent.
 // Every failed attempt before the code is accepted is charged to src
 // (joinFailure); a source over its budget is refused before it is read.
-func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*live, error) {
+func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*broker.Session, error) {
 	if !s.limiter.allow("join:"+src, joinPerSource, time.Minute) {
 		return nil, tooMany(time.Minute, "too many join attempts from this address")
 	}
@@ -84,14 +85,14 @@ func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*live
 		}
 		return nil, err
 	}
-	l := s.broker.get(jc.SessionID)
+	l := s.broker.Get(jc.SessionID)
 	if l == nil {
 		return nil, errf(http.StatusGone, "ask the technician for a new code", "the technician is no longer waiting")
 	}
-	l.info.DeviceName = "attended:" + sanitize.Display(m.Name, 40)
-	l.info.DeviceKey = m.PublicKey
-	s.db.UpdateRecording(l.info.ID, func(r *store.Recording) error { r.DeviceName = l.info.DeviceName; return nil })
-	if !l.attach(c) {
+	l.Info.DeviceName = "attended:" + sanitize.Display(m.Name, 40)
+	l.Info.DeviceKey = m.PublicKey
+	s.db.UpdateRecording(l.Info.ID, func(r *store.Recording) error { r.DeviceName = l.Info.DeviceName; return nil })
+	if !l.Attach(c) {
 		return nil, errf(http.StatusGone, "ask the technician for a new code", "the session is no longer waiting")
 	}
 	return l, nil

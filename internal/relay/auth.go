@@ -127,12 +127,5 @@ func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request, p *princip
 
 // auditEvent builds an audit event; kv are detail key/value pairs.
 func auditEvent(actor, action, target, outcome, source string, kv ...string) audit.Event {
-	e := audit.Event{ActorID: actor, Action: action, Target: target, Outcome: outcome, Source: source}
-	if len(kv) > 1 {
-		e.Details = make(map[string]string, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			e.Details[kv[i]] = kv[i+1]
-		}
-	}
-	return e
+	return audit.NewEvent(actor, action, target, outcome, source, kv...)
 }

@@ -11,7 +11,28 @@ import (
 	"path/filepath"
 	"time"
 
+	"tether/internal/broker"
 	"tether/internal/protocol"
+)
+
+// Quota defaults. The recording quotas derive from a generous rate of
+// terminal output: DefaultRecordingRate for a whole session limit
+// (Config.MaxSession) per session, and for 24 hours per device.
+const (
+	// DefaultRecordingRate is the output rate the default recording quotas
+	// are derived from: 16 KiB/s, sustained, is far more than a person
+	// reads; recordings are compressed as well.
+	DefaultRecordingRate = 16 << 10
+	// DeviceQuotaWindow is the rolling window of the per-device quota.
+	DeviceQuotaWindow = broker.DeviceQuotaWindow
+	// DefaultControlRate is how many control messages per second one side
+	// of a session may send on average, and DefaultControlBurst how many at
+	// once.
+	DefaultControlRate  = 20
+	DefaultControlBurst = 200
+	// minControlSize is the smallest control-message limit that still
+	// fits every message the agent and tech send.
+	minControlSize = 4 << 10
 )
 
 // Config configures a relay. The zero value is not valid; call Validate (New
@@ -137,3 +158,13 @@ func (c *Config) validateQuotas() error {
 func dbPath(dir string) string        { return filepath.Join(dir, "relay.db") }
 func tlsDir(dir string) string        { return filepath.Join(dir, "tls") }
 func bootstrapPath(dir string) string { return filepath.Join(dir, "initial-admin-password") }
+
+// recordingsDir is where the relay keeps recording files.
+func recordingsDir(dir string) string { return filepath.Join(dir, "recordings") }
+
+// brokerConfig is the part of c that bounds a brokered session.
+func (c *Config) brokerConfig() broker.Config {
+	return broker.Config{RecordingsDir: recordingsDir(c.DataDir), SessionRecordingQuota: c.SessionRecordingQuota,
+		DeviceRecordingQuota: c.DeviceRecordingQuota, ControlMaxSize: c.ControlMaxSize, ControlRate: c.ControlRate,
+		ControlBurst: c.ControlBurst}
+}

@@ -120,7 +120,7 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, p *princi
 		if !deviceInScope(p, &d) {
 			continue
 		}
-		out = append(out, api.Device{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.online(d.ID),
+		out = append(out, api.Device{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.Online(d.ID),
 			LastSeen: d.LastSeen, Enrolled: d.EnrolledAt})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -90,15 +90,15 @@ func (s *Server) parentDevice(p *principal, m *protocol.Control) (string, error)
 	if m.Parent == "" {
 		return m.Device, nil
 	}
-	l := s.broker.get(m.Parent)
-	if l == nil || l.info.TechID != p.user.ID {
+	l := s.broker.Get(m.Parent)
+	if l == nil || l.Info.TechID != p.user.ID {
 		return "", errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q of yours", m.Parent)
 	}
-	if l.info.Mode != store.ModeUnattended {
+	if l.Info.Mode != store.ModeUnattended {
 		return "", errf(http.StatusBadRequest, "", "--session works with sessions on enrolled devices only")
 	}
-	if m.Device != "" && m.Device != l.info.DeviceName {
-		return "", errf(http.StatusBadRequest, "", "session %s is with %q, not %q", m.Parent, l.info.DeviceName, m.Device)
+	if m.Device != "" && m.Device != l.Info.DeviceName {
+		return "", errf(http.StatusBadRequest, "", "session %s is with %q, not %q", m.Parent, l.Info.DeviceName, m.Device)
 	}
-	return l.info.DeviceName, nil
+	return l.Info.DeviceName, nil
 }

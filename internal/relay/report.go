@@ -58,7 +58,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 	active := r.URL.Query().Get("active") == "1"
 	out := []api.Session{}
 	for _, rec := range all {
-		live := s.broker.get(rec.ID) != nil
+		live := s.broker.Get(rec.ID) != nil
 		if !s.visible(p, &rec) || (active && !live) {
 			continue
 		}
@@ -76,17 +76,17 @@ func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *pr
 		s.writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.view(*rec, s.broker.get(rec.ID) != nil))
+	writeJSON(w, http.StatusOK, s.view(*rec, s.broker.Get(rec.ID) != nil))
 }
 
 func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("id")
-	l := s.broker.get(id)
-	if l == nil || !s.recordInScope(p, l.info.TechID, l.info.DeviceID, l.info.DeviceName) {
+	l := s.broker.Get(id)
+	if l == nil || !s.recordInScope(p, l.Info.TechID, l.Info.DeviceID, l.Info.DeviceName) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", id))
 		return
 	}
 	s.record(auditEvent(p.user.ID, "session.terminate", id, "success", p.source))
-	l.end("terminated by " + p.user.Username)
+	l.End("terminated by " + p.user.Username)
 	writeJSON(w, http.StatusOK, api.SessionKilled{Status: "ended", Session: id})
 }

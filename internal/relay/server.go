@@ -14,6 +14,7 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/audit"
+	"tether/internal/broker"
 	"tether/internal/password"
 	"tether/internal/store"
 	"tether/internal/tlsconf"
@@ -31,10 +32,10 @@ type Server struct {
 	cert        tls.Certificate
 	fingerprint string
 	org         string
-	agents      *agentRegistry
-	broker      *broker
+	agents      *broker.Agents
+	broker      *broker.Broker
 	limiter     *limiter
-	frameLog    *frameLog
+	frameLog    *broker.FrameLog
 	// conns caps connections before authentication (nil until Serve).
 	conns *connLimiter
 	// failures bounds the audit entries of unauthenticated failures.
@@ -61,23 +62,23 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, db: db, cert: cert, fingerprint: fp,
-		hasher: password.NewHasher(password.DefaultParams, 0), agents: newAgentRegistry(), limiter: newLimiter()}
+		hasher: password.NewHasher(password.DefaultParams, 0), agents: broker.NewAgents(), limiter: newLimiter()}
 	s.failures = newFailureLog(cfg.Limits, s.appendAudit)
 	if err := s.loadKeys(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	s.broker = newBroker(s)
 	if err := s.migrateRecipientsPermission(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate roles: %w", err)
 	}
 	if cfg.FrameLog != "" {
-		if s.frameLog, err = openFrameLog(cfg.FrameLog); err != nil {
+		if s.frameLog, err = broker.OpenFrameLog(cfg.FrameLog); err != nil {
 			db.Close()
 			return nil, err
 		}
 	}
+	s.broker = broker.New(cfg.brokerConfig(), db, s.record, s.log, s.frameLog)
 	return s, nil
 }
 
@@ -151,8 +152,8 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.broker.endAll("relay shutting down")
-	s.agents.closeAll()
+	s.broker.EndAll("relay shutting down")
+	s.agents.CloseAll()
 	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx)
@@ -249,3 +250,10 @@ const MaxHeaderBytes = 16 << 10
 
 // Now is the relay's clock (UTC).
 func now() time.Time { return time.Now().UTC() }
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

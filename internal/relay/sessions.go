@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"tether/internal/broker"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/store"
@@ -31,30 +32,15 @@ func (s *Server) handleTechSession(w http.ResponseWriter, r *http.Request, p *pr
 	kctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go c.KeepAlive(kctx)
-	go l.pump(ctx, c, false)
+	go l.Pump(ctx, c, false)
 	select {
-	case <-l.attached:
-		l.pair(ctx)
-	case <-l.done:
-	case <-time.After(l.waitLimit()):
-		l.end(l.noAnswer())
+	case <-l.Attached():
+		l.Pair(ctx)
+	case <-l.Done():
+	case <-time.After(l.WaitLimit()):
+		l.End(l.NoAnswer())
 	}
-	<-l.done
-}
-
-// waitLimit is how long a session may wait for its agent side.
-func (l *live) waitLimit() time.Duration {
-	if l.info.Mode == store.ModeAttended {
-		return protocol.JoinCodeTTL
-	}
-	return protocol.AttachTimeout
-}
-
-func (l *live) noAnswer() string {
-	if l.info.Mode == store.ModeAttended {
-		return "nobody joined with the code before it expired"
-	}
-	return "the device did not answer the session offer"
+	<-l.Done()
 }
 
 // refuse tells a peer why its request failed and closes the connection.
@@ -71,7 +57,7 @@ func refuse(ctx context.Context, c *transport.Conn, err error) {
 }
 
 // openSession reads the technician's request and sets the session up.
-func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principal) (*live, error) {
+func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principal) (*broker.Session, error) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	m, err := c.ReadControl(rctx)
@@ -150,7 +136,7 @@ func displayName(u *store.User) string {
 }
 
 // openUnattended offers a session with an enrolled, online device.
-func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo, m *protocol.Control) (*live, error) {
+func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *principal, info protocol.SessionInfo, m *protocol.Control) (*broker.Session, error) {
 	if !p.perms.Has(rbac.SessionUnattended) {
 		return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: %s is required", rbac.SessionUnattended)
 	}
@@ -167,7 +153,7 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	} else if err := s.checkScope(p, dev); err != nil {
 		return nil, err
 	}
-	a := s.agents.get(dev.ID)
+	a := s.agents.Get(dev.ID)
 	if a == nil {
 		return nil, errf(http.StatusConflict, "check that `agent run` is running on it", "device %q is offline", dev.Name)
 	}
@@ -179,22 +165,22 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 		return nil, errf(http.StatusBadRequest, "pass --reason \"ticket or reason\"",
 			"device %q is in group %q, which allows unattended access only with a reason", dev.Name, dev.Group)
 	}
-	l, attach := s.broker.newLive(info, c, p.source)
+	l, attach := s.broker.Open(info, c, p.source)
 	s.storeSession(l, store.SessionRequested)
-	offer := &protocol.Control{Type: protocol.CtlOffer, Session: &l.info, AttachToken: attach}
-	if err := a.conn.WriteControl(ctx, offer); err != nil {
-		l.end("device unreachable")
+	offer := &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach}
+	if err := a.Conn.WriteControl(ctx, offer); err != nil {
+		l.End("device unreachable")
 		return nil, errf(http.StatusConflict, "try again", "device %q could not be reached", dev.Name)
 	}
 	return l, nil
 }
 
 // storeSession writes the new session record and audits the request.
-func (s *Server) storeSession(l *live, state string) {
-	i := l.info
+func (s *Server) storeSession(l *broker.Session, state string) {
+	i := l.Info
 	s.db.PutSession(&store.Session{ID: i.ID, TechID: i.TechID, TechUser: i.TechUser, DeviceID: i.DeviceID,
 		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now(), Reason: i.Reason})
-	s.record(auditEvent(i.TechID, "session.request", i.ID, "requested", l.source,
+	s.record(auditEvent(i.TechID, "session.request", i.ID, "requested", l.Source,
 		"device", i.DeviceName, "mode", i.Mode, "caps", joinCaps(i.Caps), "reason", i.Reason))
 }
 
@@ -214,8 +200,8 @@ func (s *Server) handleAgentSession(w http.ResponseWriter, r *http.Request) {
 		refuse(ctx, c, errf(http.StatusBadRequest, "", "expected an attach message"))
 		return
 	}
-	l := s.broker.get(m.SessionID)
-	if l == nil || !l.checkAttach(m.AttachToken) || !l.attach(c) {
+	l := s.broker.Get(m.SessionID)
+	if l == nil || !l.CheckAttach(m.AttachToken) || !l.Attach(c) {
 		s.record(auditEvent("", "session.attach", m.SessionID, "failure", sourceAddr(r)))
 		refuse(ctx, c, errf(http.StatusUnauthorized, "", "no such session offer"))
 		return
@@ -224,11 +210,11 @@ func (s *Server) handleAgentSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveAgentSide pumps the agent's frames until the session ends.
-func (s *Server) serveAgentSide(ctx context.Context, l *live, c *transport.Conn) {
+func (s *Server) serveAgentSide(ctx context.Context, l *broker.Session, c *transport.Conn) {
 	s.connAuthenticated(ctx) // attached with its offer's token or a join code
 	kctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go c.KeepAlive(kctx)
-	l.pump(ctx, c, true)
-	<-l.done
+	l.Pump(ctx, c, true)
+	<-l.Done()
 }

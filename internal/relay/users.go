@@ -594,9 +594,9 @@ func (s *Server) revokeUser(id, reason string, p *principal) {
 		s.log.Error("revoke login tokens", "user", id, "err", err)
 	}
 	ended := 0
-	for _, l := range s.broker.list() {
-		if l.info.TechID == id {
-			go l.end(reason)
+	for _, l := range s.broker.List() {
+		if l.Info.TechID == id {
+			go l.End(reason)
 			ended++
 		}
 	}

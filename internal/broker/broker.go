@@ -1,4 +1,4 @@
-package relay
+package broker
 
 import (
 	"context"
@@ -7,23 +7,31 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"tether/internal/audit"
 	"tether/internal/protocol"
 	"tether/internal/store"
 	"tether/internal/token"
 	"tether/internal/transport"
 )
 
-// live is one session the relay is brokering. Its tech side is present from
-// the start; the agent side attaches later. Fields set before attach are
-// read-only afterwards; mu guards the rest.
-type live struct {
-	b        *broker
-	info     protocol.SessionInfo
-	source   string
+// Session is one live session the relay is brokering: the relay's side of
+// a technician–device pairing (store.Session is its record, and
+// protocol.SessionInfo what both peers are told). Its tech side is present
+// from the start; the agent side attaches later. Fields set before attach
+// are read-only afterwards; mu guards the rest.
+type Session struct {
+	b *Broker
+	// Info is what both peers are told of the session; an attended join
+	// sets the device's name and key before it attaches.
+	Info protocol.SessionInfo
+	// Source is the technician's address.
+	Source   string
 	tech     *transport.Conn
 	techOut  *outbox
 	attachH  [32]byte
@@ -49,74 +57,104 @@ type live struct {
 	lockReported bool // the agent reported the screen lock (audited once)
 }
 
-// broker holds the live sessions. Safe for concurrent use.
-type broker struct {
-	s     *Server
-	usage *usage // recording bytes per device, for the quota
-	mu    sync.Mutex
-	m     map[string]*live
+// Broker holds the live sessions. Safe for concurrent use.
+type Broker struct {
+	cfg      Config
+	db       Records
+	record   func(audit.Event)
+	log      *slog.Logger
+	frameLog *FrameLog
+	usage    *usage // recording bytes per device, for the quota
+	mu       sync.Mutex
+	m        map[string]*Session
 }
 
-func newBroker(s *Server) *broker { return &broker{s: s, usage: newUsage(), m: make(map[string]*live)} }
+// New returns a broker with no sessions. Audit events go to record (which
+// must not fail the caller), session and recording records to db.
+func New(cfg Config, db Records, record func(audit.Event), log *slog.Logger, fl *FrameLog) *Broker {
+	return &Broker{cfg: cfg, db: db, record: record, log: log, frameLog: fl, usage: newUsage(), m: make(map[string]*Session)}
+}
 
-func (b *broker) add(l *live) {
+func (b *Broker) add(l *Session) {
 	b.mu.Lock()
-	b.m[l.info.ID] = l
+	b.m[l.Info.ID] = l
 	b.mu.Unlock()
 }
 
-func (b *broker) get(id string) *live {
+func (b *Broker) Get(id string) *Session {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.m[id]
 }
 
-func (b *broker) remove(id string) {
+func (b *Broker) remove(id string) {
 	b.mu.Lock()
 	delete(b.m, id)
 	b.mu.Unlock()
 }
 
-// list returns the live sessions.
-func (b *broker) list() []*live {
+// List returns the live sessions.
+func (b *Broker) List() []*Session {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]*live, 0, len(b.m))
+	out := make([]*Session, 0, len(b.m))
 	for _, l := range b.m {
 		out = append(out, l)
 	}
 	return out
 }
 
-// endAll ends every live session with reason (relay shutdown).
-func (b *broker) endAll(reason string) {
+// EndAll ends every live session with reason (relay shutdown).
+func (b *Broker) EndAll(reason string) {
 	var wg sync.WaitGroup
-	for _, l := range b.list() {
+	for _, l := range b.List() {
 		wg.Add(1)
-		go func() { defer wg.Done(); l.end(reason) }()
+		go func() { defer wg.Done(); l.End(reason) }()
 	}
 	wg.Wait()
 }
 
-// newLive registers a session whose technician side is c.
-func (b *broker) newLive(info protocol.SessionInfo, c *transport.Conn, source string) (*live, string) {
+// Open registers a session whose technician side is c.
+func (b *Broker) Open(info protocol.SessionInfo, c *transport.Conn, source string) (*Session, string) {
 	attach, _ := token.New("ta_")
-	l := &live{b: b, info: info, source: source, tech: c, techOut: newOutbox(c), attachH: token.Hash(attach),
+	l := &Session{b: b, Info: info, Source: source, tech: c, techOut: newOutbox(c), attachH: token.Hash(attach),
 		attached: make(chan struct{}), done: make(chan struct{}), agentDone: make(chan struct{})}
-	l.limit = time.AfterFunc(info.MaxDuration, func() { l.end("absolute session limit reached") })
-	l.rec = b.s.newRecFile(l)
+	l.limit = time.AfterFunc(info.MaxDuration, func() { l.End("absolute session limit reached") })
+	l.rec = b.newRecFile(l)
 	b.add(l)
 	return l, attach
 }
 
-// checkAttach reports whether tok is this session's attach token.
-func (l *live) checkAttach(tok string) bool {
+// Attached is closed when the agent side attaches.
+func (l *Session) Attached() <-chan struct{} { return l.attached }
+
+// Done is closed when the session has ended.
+func (l *Session) Done() <-chan struct{} { return l.done }
+
+// WaitLimit is how long a session may wait for its agent side.
+func (l *Session) WaitLimit() time.Duration {
+	if l.Info.Mode == store.ModeAttended {
+		return protocol.JoinCodeTTL
+	}
+	return protocol.AttachTimeout
+}
+
+// NoAnswer is the end reason of a session nobody attached to in time.
+func (l *Session) NoAnswer() string {
+	if l.Info.Mode == store.ModeAttended {
+		return "nobody joined with the code before it expired"
+	}
+	return "the device did not answer the session offer"
+}
+
+// CheckAttach reports whether tok is this session's attach token.
+func (l *Session) CheckAttach(tok string) bool {
 	h := token.Hash(tok)
 	return subtle.ConstantTimeCompare(h[:], l.attachH[:]) == 1
 }
 
-// attach binds the agent side; false if the session already has one or ended.
-func (l *live) attach(c *transport.Conn) bool {
+// Attach binds the agent side; false if the session already has one or ended.
+func (l *Session) Attach(c *transport.Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.agent != nil || l.ended {
@@ -127,9 +165,9 @@ func (l *live) attach(c *transport.Conn) bool {
 	return true
 }
 
-// pair tells both sides the session is ready for the handshake.
-func (l *live) pair(ctx context.Context) error {
-	m := &protocol.Control{Type: protocol.CtlPaired, Session: &l.info}
+// Pair tells both sides the session is ready for the handshake.
+func (l *Session) Pair(ctx context.Context) error {
+	m := &protocol.Control{Type: protocol.CtlPaired, Session: &l.Info}
 	frame, err := protocol.AppendControl(nil, m)
 	if err != nil {
 		return err
@@ -138,19 +176,19 @@ func (l *live) pair(ctx context.Context) error {
 	// with its ClientHello, which must reach the agent after "paired".
 	l.agentOut.push(frame)
 	l.techOut.push(frame)
-	l.b.s.db.UpdateSession(l.info.ID, func(s *store.Session) error {
-		s.State, s.DeviceID, s.DeviceName = store.SessionAwaitingConsent, l.info.DeviceID, l.info.DeviceName
+	l.b.db.UpdateSession(l.Info.ID, func(s *store.Session) error {
+		s.State, s.DeviceID, s.DeviceName = store.SessionAwaitingConsent, l.Info.DeviceID, l.Info.DeviceName
 		return nil
 	})
 	return nil
 }
 
-// end runs the relay's part of the one end path: tell the agent why, wait
+// End runs the relay's part of the one end path: tell the agent why, wait
 // (boundedly) for it to finish — kill, lock the screen, report the lock's
 // result and send the recording's end — while its last frames still reach
 // the technician, then tell the technician, close both connections and
 // record the end. Idempotent.
-func (l *live) end(reason string) {
+func (l *Session) End(reason string) {
 	l.mu.Lock()
 	if l.ended {
 		l.mu.Unlock()
@@ -175,8 +213,8 @@ func (l *live) end(reason string) {
 	l.tech.Close(reason)
 	l.rec.close()
 	close(l.done)
-	l.b.remove(l.info.ID)
-	l.b.s.finishSession(l, l.finalReason(reason), reason)
+	l.b.remove(l.Info.ID)
+	l.b.finishSession(l, l.finalReason(reason), reason)
 }
 
 // finalReason is the reason a session ended, given the one the relay saw
@@ -184,7 +222,7 @@ func (l *live) end(reason string) {
 // the session ended on the device (a command exited, the end user ended
 // it): the device then reports why, and that is the reason recorded. The
 // relay's own reasons (limits, shutdown, an administrator) stand.
-func (l *live) finalReason(seen string) string {
+func (l *Session) finalReason(seen string) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if seen == techDisconnected && l.agentReason != "" {
@@ -204,19 +242,19 @@ const techDisconnected = "technician disconnected"
 const recordingGrace = 15 * time.Second
 
 // agentFinished notes that the agent side will send nothing more.
-func (l *live) agentFinished() { l.agentOnce.Do(func() { close(l.agentDone) }) }
+func (l *Session) agentFinished() { l.agentOnce.Do(func() { close(l.agentDone) }) }
 
 // stop ends the session from a pump; an agent pump first marks its side
 // finished, so end does not wait for itself.
-func (l *live) stop(fromAgent bool, reason string) {
+func (l *Session) stop(fromAgent bool, reason string) {
 	if fromAgent {
 		l.agentFinished()
 	}
-	l.end(reason)
+	l.End(reason)
 }
 
 // isEnded reports whether end has started.
-func (l *live) isEnded() bool {
+func (l *Session) isEnded() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.ended
@@ -224,24 +262,24 @@ func (l *live) isEnded() bool {
 
 // finishSession records a session's end in the store and the audit log;
 // seen is what the relay saw first, if that differs from the reason.
-func (s *Server) finishSession(l *live, reason, seen string) {
+func (b *Broker) finishSession(l *Session, reason, seen string) {
 	t := now()
-	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
+	b.db.UpdateSession(l.Info.ID, func(r *store.Session) error {
 		r.State, r.EndReason, r.EndedAt = store.SessionEnded, reason, t
 		return nil
 	})
-	details := []string{"reason", reason, "device", l.info.DeviceName}
+	details := []string{"reason", reason, "device", l.Info.DeviceName}
 	if seen != reason {
 		details = append(details, "relay_saw", seen)
 	}
-	s.record(auditEvent(l.info.TechID, "session.end", l.info.ID, "ended", l.source, details...))
-	s.log.Info("session ended", "session", l.info.ID, "device", l.info.DeviceName, "reason", reason)
+	b.record(audit.NewEvent(l.Info.TechID, "session.end", l.Info.ID, "ended", l.Source, details...))
+	b.log.Info("session ended", "session", l.Info.ID, "device", l.Info.DeviceName, "reason", reason)
 }
 
-// pump reads frames from one side until it fails, forwarding opaque frames
+// Pump reads frames from one side until it fails, forwarding opaque frames
 // to the other side and handling control messages addressed to the relay.
 // fromAgent selects the direction. The connection is closed if ctx ends.
-func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
+func (l *Session) Pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	who := "technician"
 	if fromAgent {
 		who = "device"
@@ -250,7 +288,7 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 	// context.AfterFunc for every read (four allocations per frame). The
 	// session's end closes src, which fails the read, and so does ctx's end.
 	defer context.AfterFunc(ctx, src.CloseNow)()
-	rate := newBucket(l.b.s.cfg.ControlRate, l.b.s.cfg.ControlBurst)
+	rate := newBucket(l.b.cfg.ControlRate, l.b.cfg.ControlBurst)
 	for {
 		msg, err := src.ReadMessage(context.Background())
 		if err != nil {
@@ -302,8 +340,8 @@ func (l *live) pump(ctx context.Context, src *transport.Conn, fromAgent bool) {
 }
 
 // controlSize checks one control message against the size limit.
-func (l *live) controlSize(p []byte) error {
-	if max := l.b.s.cfg.ControlMaxSize; len(p) > max {
+func (l *Session) controlSize(p []byte) error {
+	if max := l.b.cfg.ControlMaxSize; len(p) > max {
 		return fmt.Errorf("control message of %d bytes exceeds the limit of %d bytes", len(p), max)
 	}
 	return nil
@@ -314,12 +352,12 @@ func (l *live) controlSize(p []byte) error {
 // as a recursive copy runs, so beyond the limit they are slowed (the relay
 // stops reading until the rate allows one more), not refused; any other
 // message beyond it ends the session.
-func (l *live) pace(m *protocol.Control, rate *bucket, fromAgent bool) error {
+func (l *Session) pace(m *protocol.Control, rate *bucket, fromAgent bool) error {
 	if m.Type == protocol.CtlEnd || rate.take(now()) {
 		return nil
 	}
 	if !fromAgent || m.Type != protocol.CtlFile {
-		cfg := &l.b.s.cfg
+		cfg := &l.b.cfg
 		return fmt.Errorf("control messages sent faster than the limit of %g per second (burst %d)", cfg.ControlRate, cfg.ControlBurst)
 	}
 	t := time.NewTimer(rate.wait())
@@ -335,16 +373,16 @@ func (l *live) pace(m *protocol.Control, rate *bucket, fromAgent bool) error {
 // overLimit ends the session because one side exceeded a limit: both
 // sides are told why, and the audit log records it. What was stored
 // before stays.
-func (l *live) overLimit(fromAgent bool, who, why string) {
+func (l *Session) overLimit(fromAgent bool, who, why string) {
 	reason := truncate(who+" exceeded a limit: "+why, 200)
-	l.b.s.record(auditEvent(l.info.TechID, "session.limit", l.info.ID, "ended", l.source,
-		"side", who, "limit", truncate(why, 200), "device", l.info.DeviceName))
-	l.b.s.log.Warn("session over limit", "session", l.info.ID, "side", who, "limit", why)
+	l.b.record(audit.NewEvent(l.Info.TechID, "session.limit", l.Info.ID, "ended", l.Source,
+		"side", who, "limit", truncate(why, 200), "device", l.Info.DeviceName))
+	l.b.log.Warn("session over limit", "session", l.Info.ID, "side", who, "limit", why)
 	l.stop(fromAgent, reason)
 }
 
 // forward queues one opaque frame (type byte included) for the other side.
-func (l *live) forward(msg []byte, fromAgent bool) bool {
+func (l *Session) forward(msg []byte, fromAgent bool) bool {
 	select {
 	case <-l.attached:
 	case <-l.done:
@@ -363,7 +401,7 @@ func (l *live) forward(msg []byte, fromAgent bool) bool {
 	if fromAgent {
 		dst = l.techOut
 	}
-	l.b.s.frameLog.write(msg)
+	l.b.frameLog.write(msg)
 	if !dst.push(msg) {
 		l.stop(fromAgent, "peer too slow or gone")
 		return false
@@ -373,7 +411,7 @@ func (l *live) forward(msg []byte, fromAgent bool) bool {
 
 // control handles a control message from one side; it reports whether the
 // pump should stop.
-func (l *live) control(m *protocol.Control, fromAgent bool, who string) bool {
+func (l *Session) control(m *protocol.Control, fromAgent bool, who string) bool {
 	switch {
 	case m.Type == protocol.CtlEnd:
 		reason := m.Reason
@@ -389,12 +427,12 @@ func (l *live) control(m *protocol.Control, fromAgent bool, who string) bool {
 		l.stop(fromAgent, reason)
 		return true
 	case m.Type == protocol.CtlConsent && fromAgent:
-		l.b.s.recordConsent(l, m)
+		l.b.recordConsent(l, m)
 	case m.Type == protocol.CtlFile && fromAgent:
-		l.b.s.recordFile(l, m)
+		l.b.recordFile(l, m)
 	case m.Type == protocol.CtlClipboard && fromAgent:
-		l.b.s.record(auditEvent(l.info.TechID, "session.clipboard", l.info.ID, m.Mode, l.source,
-			"bytes", fmt.Sprint(m.Size), "sha256", truncate(m.Hash, 64), "device", l.info.DeviceName))
+		l.b.record(audit.NewEvent(l.Info.TechID, "session.clipboard", l.Info.ID, m.Mode, l.Source,
+			"bytes", fmt.Sprint(m.Size), "sha256", truncate(m.Hash, 64), "device", l.Info.DeviceName))
 	case m.Type == protocol.CtlScreenLock && fromAgent:
 		// One lock per session: a device's later reports are not audited.
 		l.mu.Lock()
@@ -402,39 +440,39 @@ func (l *live) control(m *protocol.Control, fromAgent bool, who string) bool {
 		l.lockReported = true
 		l.mu.Unlock()
 		if first {
-			l.b.s.recordScreenLock(l.info.TechID, l.info.ID, l.source, l.info.DeviceName, m)
+			l.b.RecordScreenLock(l.Info.TechID, l.Info.ID, l.Source, l.Info.DeviceName, m)
 		}
 	case m.Type == protocol.CtlRecordingDone && fromAgent:
 		l.rec.markComplete()
 	case m.Type == protocol.CtlRecordingFailed && fromAgent:
-		l.b.s.record(auditEvent(l.info.TechID, "recording.failed", l.info.ID, "failure", l.source, "error", truncate(m.Error, 200)))
+		l.b.record(audit.NewEvent(l.Info.TechID, "recording.failed", l.Info.ID, "failure", l.Source, "error", truncate(m.Error, 200)))
 	}
 	return false
 }
 
-// recordScreenLock audits the screen lock's result as the agent reported
+// RecordScreenLock audits the screen lock's result as the agent reported
 // it: outcome "locked" or "failed" (anything else the agent says is
 // recorded as "failed"), with its one-line account.
-func (s *Server) recordScreenLock(actor, session, source, device string, m *protocol.Control) {
+func (b *Broker) RecordScreenLock(actor, session, source, device string, m *protocol.Control) {
 	outcome := protocol.ScreenLockFailed
 	if m.Mode == protocol.ScreenLocked {
 		outcome = protocol.ScreenLocked
 	}
-	s.record(auditEvent(actor, "session.screen_lock", session, outcome, source,
+	b.record(audit.NewEvent(actor, "session.screen_lock", session, outcome, source,
 		"result", truncate(m.Reason, 500), "device", device))
 	if outcome != protocol.ScreenLocked {
-		s.log.Warn("screen lock failed at session end", "session", session, "device", device, "result", truncate(m.Reason, 500))
+		b.log.Warn("screen lock failed at session end", "session", session, "device", device, "result", truncate(m.Reason, 500))
 	}
 }
 
 // recordFile audits a file the agent reports moved and lists it on the
 // session's record.
-func (s *Server) recordFile(l *live, m *protocol.Control) {
+func (b *Broker) recordFile(l *Session, m *protocol.Control) {
 	f := store.FileTransfer{Direction: truncate(m.Mode, 16), Path: truncate(m.Name, 4096), Size: m.Size, SHA256: truncate(m.Hash, 64), Time: now()}
 	// One small entry of its own: the session record is not rewritten.
-	s.db.AppendSessionFile(l.info.ID, f)
-	s.record(auditEvent(l.info.TechID, "session.file", l.info.ID, f.Direction, l.source,
-		"path", f.Path, "bytes", fmt.Sprint(f.Size), "sha256", f.SHA256, "device", l.info.DeviceName))
+	b.db.AppendSessionFile(l.Info.ID, f)
+	b.record(audit.NewEvent(l.Info.TechID, "session.file", l.Info.ID, f.Direction, l.Source,
+		"path", f.Path, "bytes", fmt.Sprint(f.Size), "sha256", f.SHA256, "device", l.Info.DeviceName))
 }
 
 // receiptStatus checks the agent's signed consent receipt: the relay keeps
@@ -442,11 +480,11 @@ func (s *Server) recordFile(l *live, m *protocol.Control) {
 // the session's device key signed it, it names this session, device and
 // technician, it says what the message says, and its revision is later
 // than any receipt this session has shown before (no replay).
-func receiptStatus(l *live, m *protocol.Control) string {
+func receiptStatus(l *Session, m *protocol.Control) string {
 	if len(m.Receipt) == 0 {
 		return "missing"
 	}
-	if len(l.info.DeviceKey) != ed25519.PublicKeySize || !ed25519.Verify(l.info.DeviceKey, protocol.ReceiptMessage(m.Receipt), m.ReceiptSig) {
+	if len(l.Info.DeviceKey) != ed25519.PublicKeySize || !ed25519.Verify(l.Info.DeviceKey, protocol.ReceiptMessage(m.Receipt), m.ReceiptSig) {
 		return "bad signature"
 	}
 	var r protocol.ConsentReceipt
@@ -454,11 +492,11 @@ func receiptStatus(l *live, m *protocol.Control) string {
 		return "malformed"
 	}
 	switch {
-	case r.Session != l.info.ID:
+	case r.Session != l.Info.ID:
 		return "for another session"
-	case r.Device != l.info.DeviceID:
+	case r.Device != l.Info.DeviceID:
 		return "for another device"
-	case r.Tech != l.info.TechID:
+	case r.Tech != l.Info.TechID:
 		return "for another technician"
 	case r.Granted != m.Granted || !slices.Equal(r.Caps, m.Caps):
 		return "does not match the answer"
@@ -475,21 +513,21 @@ func receiptStatus(l *live, m *protocol.Control) string {
 
 // recordConsent stores and audits the end user's answer as the agent
 // reported it. The agent enforces consent itself; this is the record.
-func (s *Server) recordConsent(l *live, m *protocol.Control) {
+func (b *Broker) recordConsent(l *Session, m *protocol.Control) {
 	outcome := "denied"
 	if m.Granted {
 		outcome = "granted"
 	}
 	receipt := receiptStatus(l, m)
-	s.db.UpdateSession(l.info.ID, func(r *store.Session) error {
+	b.db.UpdateSession(l.Info.ID, func(r *store.Session) error {
 		r.Granted = m.Caps
 		if m.Granted && r.StartedAt.IsZero() {
 			r.State, r.StartedAt = store.SessionActive, now()
 		}
 		return nil
 	})
-	s.record(auditEvent(l.info.TechID, "session.consent", l.info.ID, outcome, l.source,
-		"caps", joinCaps(m.Caps), "why", truncate(m.Reason, 200), "device", l.info.DeviceName,
+	b.record(audit.NewEvent(l.Info.TechID, "session.consent", l.Info.ID, outcome, l.Source,
+		"caps", joinCaps(m.Caps), "why", truncate(m.Reason, 200), "device", l.Info.DeviceName,
 		"receipt", truncate(string(m.Receipt), 2048), "receipt_sig", base64.StdEncoding.EncodeToString(m.ReceiptSig), "receipt_check", receipt))
 }
 
@@ -499,3 +537,8 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+func joinCaps(c []string) string { return strings.Join(c, ",") }
+
+// now is the relay's clock (UTC).
+func now() time.Time { return time.Now().UTC() }

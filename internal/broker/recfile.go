@@ -1,4 +1,4 @@
-package relay
+package broker
 
 import (
 	"bytes"
@@ -10,19 +10,17 @@ import (
 	"path/filepath"
 	"sync"
 
+	"tether/internal/audit"
 	"tether/internal/store"
 	"tether/recordings"
 )
-
-// recordingsDir is where the relay keeps recording files.
-func recordingsDir(dir string) string { return filepath.Join(dir, "recordings") }
 
 // recFile receives one session's encrypted recording from its agent and
 // appends it to DATA/recordings/<session>.rec. The relay cannot read it: it
 // only counts, hashes and, once, parses the public header for key IDs.
 type recFile struct {
-	s        *Server
-	l        *live
+	b        *Broker
+	l        *Session
 	id       string
 	dev      string // the device the quota counts against, from the first write
 	stored   int64  // dev's finished recordings' bytes in the quota window
@@ -42,9 +40,9 @@ type recFile struct {
 }
 
 // newRecFile indexes a new recording for l's session.
-func (s *Server) newRecFile(l *live) *recFile {
-	r := &recFile{s: s, l: l, id: l.info.ID, sum: sha256.New()}
-	s.db.PutRecording(&store.Recording{ID: l.info.ID, TechUser: l.info.TechUser, DeviceName: l.info.DeviceName,
+func (b *Broker) newRecFile(l *Session) *recFile {
+	r := &recFile{b: b, l: l, id: l.Info.ID, sum: sha256.New()}
+	b.db.PutRecording(&store.Recording{ID: l.Info.ID, TechUser: l.Info.TechUser, DeviceName: l.Info.DeviceName,
 		State: store.RecordingOpen, CreatedAt: now()})
 	return r
 }
@@ -86,14 +84,14 @@ func (r *recFile) write(p []byte) error {
 // reserve counts n more bytes against the quotas, or says which one they
 // would exceed.
 func (r *recFile) reserve(n int64) error {
-	cfg := &r.s.cfg
-	u := r.s.broker.usage
+	cfg := &r.b.cfg
+	u := r.b.usage
 	if r.dev == "" {
-		r.dev = deviceKey(r.l.info.DeviceID, r.l.info.DeviceKey)
+		r.dev = deviceKey(r.l.Info.DeviceID, r.l.Info.DeviceKey)
 	}
 	if g := u.generation(r.dev); !r.counted || g != r.gen {
 		// First write, or another session of the device finished since.
-		r.stored, r.gen, r.counted = r.s.storedUsage(r.dev), g, true
+		r.stored, r.gen, r.counted = r.b.storedUsage(r.dev), g, true
 	}
 	if r.size+n > cfg.SessionRecordingQuota {
 		return &quotaError{what: "session recording", limit: cfg.SessionRecordingQuota}
@@ -107,7 +105,7 @@ func (r *recFile) reserve(n int64) error {
 
 // open creates the file (0600, never overwriting).
 func (r *recFile) open() error {
-	dir := recordingsDir(r.s.cfg.DataDir)
+	dir := r.b.cfg.RecordingsDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create recordings dir: %w", err)
 	}
@@ -166,7 +164,7 @@ func (r *recFile) close() {
 	if r.complete && r.err == nil && r.stopped == nil {
 		state = store.RecordingComplete
 	}
-	r.s.db.UpdateRecording(r.id, func(x *store.Recording) error {
+	r.b.db.UpdateRecording(r.id, func(x *store.Recording) error {
 		x.State, x.Size, x.Pieces, x.KeyIDs, x.FinishedAt = state, r.size, r.pieces, r.keyIDs, now()
 		x.DeviceID = r.dev
 		x.SHA256 = hex.EncodeToString(r.sum.Sum(nil))
@@ -175,7 +173,7 @@ func (r *recFile) close() {
 	if r.dev != "" {
 		// After the index has the bytes: for a moment they count twice,
 		// never not at all.
-		r.s.broker.usage.release(r.dev, r.size)
+		r.b.usage.release(r.dev, r.size)
 	}
 	if state != store.RecordingComplete {
 		reason := "session ended before the final chunk"
@@ -184,6 +182,6 @@ func (r *recFile) close() {
 		} else if r.err != nil {
 			reason = r.err.Error()
 		}
-		r.s.record(auditEvent("", "recording.incomplete", r.id, "failure", "", "reason", reason))
+		r.b.record(audit.NewEvent("", "recording.incomplete", r.id, "failure", "", "reason", reason))
 	}
 }

@@ -1,4 +1,4 @@
-package relay
+package broker
 
 import (
 	"crypto/ed25519"
@@ -70,7 +70,7 @@ func TestReceiptStatus(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := &live{info: info}
+			l := &Session{Info: info}
 			for i, s := range tc.steps {
 				if got := receiptStatus(l, s.m); got != s.want {
 					t.Errorf("step %d: got %q, want %q", i, got, s.want)

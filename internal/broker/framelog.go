@@ -1,4 +1,4 @@
-package relay
+package broker
 
 import (
 	"encoding/binary"
@@ -8,17 +8,17 @@ import (
 	"syscall"
 )
 
-// frameLog appends every forwarded frame to a file: a diagnostic that shows
-// exactly what the relay sees of a session. A nil *frameLog does nothing.
-type frameLog struct {
+// FrameLog appends every forwarded frame to a file: a diagnostic that shows
+// exactly what the relay sees of a session. A nil *FrameLog does nothing.
+type FrameLog struct {
 	mu sync.Mutex
 	f  *os.File
 }
 
-// openFrameLog opens (creating, mode 0600) the frame log at path. It does
+// OpenFrameLog opens (creating, mode 0600) the frame log at path. It does
 // not follow a symbolic link, and an existing file of looser mode is set
 // to 0600: the log is for the relay's operator only.
-func openFrameLog(path string) (*frameLog, error) {
+func OpenFrameLog(path string) (*FrameLog, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open frame log %q (it must be a regular file, not a symbolic link): %w", path, err)
@@ -31,11 +31,11 @@ func openFrameLog(path string) (*frameLog, error) {
 		f.Close()
 		return nil, fmt.Errorf("frame log %q: %w", path, err)
 	}
-	return &frameLog{f: f}, nil
+	return &FrameLog{f: f}, nil
 }
 
 // write appends one length-prefixed frame.
-func (l *frameLog) write(frame []byte) {
+func (l *FrameLog) write(frame []byte) {
 	if l == nil {
 		return
 	}
@@ -48,7 +48,7 @@ func (l *frameLog) write(frame []byte) {
 }
 
 // Close closes the file.
-func (l *frameLog) Close() error {
+func (l *FrameLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.f.Close()

@@ -1,4 +1,4 @@
-package relay
+package broker
 
 import (
 	"crypto/sha256"
@@ -10,25 +10,9 @@ import (
 	"tether/internal/store"
 )
 
-// Quota defaults. The recording quotas derive from a generous rate of
-// terminal output: DefaultRecordingRate for a whole session limit
-// (Config.MaxSession) per session, and for 24 hours per device.
-const (
-	// DefaultRecordingRate is the output rate the default recording quotas
-	// are derived from: 16 KiB/s, sustained, is far more than a person
-	// reads; recordings are compressed as well.
-	DefaultRecordingRate = 16 << 10
-	// DeviceQuotaWindow is the rolling window of the per-device quota.
-	DeviceQuotaWindow = 24 * time.Hour
-	// DefaultControlRate is how many control messages per second one side
-	// of a session may send on average, and DefaultControlBurst how many at
-	// once.
-	DefaultControlRate  = 20
-	DefaultControlBurst = 200
-	// minControlSize is the smallest control-message limit that still
-	// fits every message the agent and tech send.
-	minControlSize = 4 << 10
-)
+// DeviceQuotaWindow is the rolling window of the per-device recording
+// quota.
+const DeviceQuotaWindow = 24 * time.Hour
 
 // deviceKey names the device a session's recording counts against: its
 // enrolled ID, or for an attended session the one-time key it joined with.
@@ -82,10 +66,10 @@ func (u *usage) release(dev string, n int64) {
 
 // storedUsage sums the sizes of dev's finished recordings created within
 // the quota window.
-func (s *Server) storedUsage(dev string) int64 {
-	recs, err := s.db.ListRecordings()
+func (b *Broker) storedUsage(dev string) int64 {
+	recs, err := b.db.ListRecordings()
 	if err != nil {
-		s.log.Error("recording quota: list recordings", "err", err)
+		b.log.Error("recording quota: list recordings", "err", err)
 		return 0
 	}
 	since := now().Add(-DeviceQuotaWindow)

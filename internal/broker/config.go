@@ -1,0 +1,34 @@
+package broker
+
+import (
+	"tether/internal/store"
+)
+
+// Config is what bounds a brokered session. The relay fills it from its
+// own configuration, defaults applied.
+type Config struct {
+	// RecordingsDir is where recording files are written, one per session.
+	RecordingsDir string
+	// SessionRecordingQuota is the most recording bytes one session may
+	// store, DeviceRecordingQuota the most one device's sessions may store
+	// in any DeviceQuotaWindow.
+	SessionRecordingQuota int64
+	DeviceRecordingQuota  int64
+	// ControlMaxSize is the largest control message a peer may send.
+	ControlMaxSize int
+	// ControlRate and ControlBurst bound how fast each side of a session
+	// may send control messages (per second, and at once).
+	ControlRate  float64
+	ControlBurst int
+}
+
+// Records is the part of the store the broker writes: the session record
+// as it moves through its states, the files it moved, and the recordings
+// index with what the quota reads back.
+type Records interface {
+	UpdateSession(id string, fn func(*store.Session) error) error
+	AppendSessionFile(id string, f store.FileTransfer) error
+	PutRecording(r *store.Recording) error
+	UpdateRecording(id string, fn func(*store.Recording) error) error
+	ListRecordings() ([]store.Recording, error)
+}
