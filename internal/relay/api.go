@@ -3,7 +3,6 @@ package relay
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"tether/internal/api"
+	"tether/internal/apierr"
+	"tether/internal/identity"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/store"
@@ -98,18 +99,10 @@ type principal struct {
 }
 
 // apiError is an error with an HTTP status and an optional hint.
-type apiError struct {
-	status int
-	msg    string
-	hint   string
-	// retryAfter, if positive, is sent as the Retry-After header (seconds).
-	retryAfter int
-}
-
-func (e *apiError) Error() string { return e.msg }
+type apiError = apierr.Error
 
 func errf(status int, hint, format string, args ...any) *apiError {
-	return &apiError{status: status, msg: fmt.Sprintf(format, args...), hint: hint}
+	return apierr.New(status, hint, format, args...)
 }
 
 // writeJSON writes v with the given status.
@@ -126,12 +119,12 @@ func (s *Server) writeErr(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		s.log.Error("request failed", "err", err)
-		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error on the relay; see its log"}
+		ae = &apiError{Status: http.StatusInternalServerError, Msg: "internal error on the relay; see its log"}
 	}
-	if ae.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
-	writeJSON(w, ae.status, api.Error{Error: ae.msg, Hint: ae.hint})
+	writeJSON(w, ae.Status, api.Error{Error: ae.Msg, Hint: ae.Hint})
 }
 
 // readJSON decodes a bounded JSON body into v.
@@ -191,8 +184,8 @@ func (s *Server) authed(perm rbac.Permission, h func(http.ResponseWriter, *http.
 // an unauthenticated failure of its source (see failureLog).
 func (s *Server) unauthenticated(r *http.Request, err error) {
 	var ae *apiError
-	if errors.As(err, &ae) && ae.status == http.StatusUnauthorized {
-		s.record(auditEvent("", "access.unauthenticated", r.Method+" "+r.URL.Path, "failure", sourceAddr(r), "reason", ae.msg))
+	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		s.record(auditEvent("", "access.unauthenticated", r.Method+" "+r.URL.Path, "failure", sourceAddr(r), "reason", ae.Msg))
 	}
 }
 
@@ -219,22 +212,16 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		s.db.DeleteLoginToken(h)
 		return nil, errf(http.StatusUnauthorized, "ask an administrator", "your account is disabled")
 	}
-	pol, err := s.userPolicy(u)
+	pol, err := s.accounts.UserPolicy(u)
 	if err != nil {
 		return nil, err
 	}
-	if tok.Expired(t) || idleExpired(tok, pol, t) {
+	if tok.Expired(t) || identity.IdleExpired(tok, pol, t) {
 		s.db.DeleteLoginToken(h)
 		return nil, errf(http.StatusUnauthorized, "sign in again with `tech login`", "session locked: your sign-in expired (automatic logoff)")
 	}
 	if err := s.db.TouchLoginToken(h, t); err != nil {
 		return nil, err
 	}
-	return &principal{user: u, tok: tok, perms: s.permissions(u), source: sourceAddr(r), limit: limitOf(u, pol, t)}, nil
-}
-
-// permissions computes a user's effective permissions from its built-in
-// and custom roles: the union of the allows minus the union of the denies.
-func (s *Server) permissions(u *store.User) rbac.Set {
-	return rbac.Effective(s.rolesOf(u))
+	return &principal{user: u, tok: tok, perms: s.accounts.Permissions(u), source: sourceAddr(r), limit: identity.LimitOf(u, pol, t)}, nil
 }

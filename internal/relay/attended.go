@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"tether/internal/apierr"
 	"tether/internal/broker"
+	"tether/internal/identity"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/sanitize"
@@ -45,7 +47,7 @@ func (s *Server) openAttended(ctx context.Context, c *transport.Conn, p *princip
 }
 
 // joinPerSource bounds join attempts (good or bad) per source a minute,
-// in memory; failed ones are also counted in the store (admitJoin). There
+// in memory; failed ones are also counted in the store (Accounts.AdmitJoin). There
 // is no relay-wide budget: one guesser must not spend anyone else's chance.
 const joinPerSource = 10
 
@@ -57,7 +59,7 @@ func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	src := sourceAddr(r)
-	l, err := s.join(ctx, c, sourceKey(src))
+	l, err := s.join(ctx, c, identity.SourceKey(src))
 	if err != nil {
 		s.record(auditEvent("", "session.join", "", "failure", src, "reason", err.Error()))
 		refuse(ctx, c, err)
@@ -69,19 +71,19 @@ func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
 
 // join reads the join message, checks the code and attaches the agent.
 // Every failed attempt before the code is accepted is charged to src
-// (joinFailure); a source over its budget is refused before it is read.
+// (Accounts.JoinFailure); a source over its budget is refused before it is read.
 func (s *Server) join(ctx context.Context, c *transport.Conn, src string) (*broker.Session, error) {
-	if !s.limiter.allow("join:"+src, joinPerSource, time.Minute) {
-		return nil, tooMany(time.Minute, "too many join attempts from this address")
+	if !s.limiter.Allow("join:"+src, joinPerSource, time.Minute) {
+		return nil, apierr.TooMany(time.Minute, "too many join attempts from this address")
 	}
-	if err := s.admitJoin(src); err != nil {
+	if err := s.accounts.AdmitJoin(src); err != nil {
 		return nil, err
 	}
 	m, jc, err := s.readJoin(ctx, c)
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) {
-			s.joinFailure(src)
+			s.accounts.JoinFailure(src)
 		}
 		return nil, err
 	}

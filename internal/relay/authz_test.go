@@ -170,7 +170,7 @@ func TestBuiltinMatrixSpotChecks(t *testing.T) {
 	}
 	s := newTestServer(t)
 	for _, tc := range tests {
-		got := s.permissions(&store.User{Roles: []string{tc.role}}).Has(tc.perm)
+		got := s.accounts.Permissions(&store.User{Roles: []string{tc.role}}).Has(tc.perm)
 		if got != tc.want {
 			t.Errorf("%s has %s: got %v, want %v", tc.role, tc.perm, got, tc.want)
 		}

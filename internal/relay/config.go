@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tether/internal/broker"
+	"tether/internal/identity"
 	"tether/internal/protocol"
 )
 
@@ -34,6 +35,10 @@ const (
 	// fits every message the agent and tech send.
 	minControlSize = 4 << 10
 )
+
+// Throttle holds the relay's limits on failed sign-ins and join attempts
+// (see identity.Throttle).
+type Throttle = identity.Throttle
 
 // Config configures a relay. The zero value is not valid; call Validate (New
 // does) after setting DataDir.
@@ -117,7 +122,7 @@ func (c *Config) Validate() error {
 	if c.AuditRetention < 24*time.Hour {
 		return fmt.Errorf("relay: audit retention %v is too short (at least 24h)", c.AuditRetention)
 	}
-	if err := c.Throttle.fill(); err != nil {
+	if err := c.Throttle.Fill(); err != nil {
 		return err
 	}
 	if c.Logger == nil {

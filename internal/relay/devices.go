@@ -64,7 +64,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	src := sourceAddr(r)
-	if !s.limiter.allow("enroll:"+src, 30, time.Minute) {
+	if !s.limiter.Allow("enroll:"+src, 30, time.Minute) {
 		s.writeErr(w, errf(http.StatusTooManyRequests, "wait a minute", "too many enrollment attempts from this address"))
 		return
 	}

@@ -213,7 +213,7 @@ func (s *Server) emergencyPrincipal(r *http.Request, h [32]byte) (*principal, er
 	s.record(auditEvent(id, "emergency.use", r.Method+" "+r.URL.Path, "allowed", src, "reason", g.Reason))
 	u := &store.User{ID: id, Username: "emergency", DisplayName: "Emergency access", Roles: []string{rbac.Superadmin}, State: store.UserActive}
 	tok := &store.LoginToken{Hash: h, UserID: id, CreatedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt, Emergency: true, Reason: g.Reason}
-	return &principal{user: u, tok: tok, perms: s.permissions(u), source: src}, nil
+	return &principal{user: u, tok: tok, perms: s.accounts.Permissions(u), source: src}, nil
 }
 
 // deleteToken ends a sign-in: a stored token, or an emergency grant.

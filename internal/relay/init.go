@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tether/internal/audit"
+	"tether/internal/identity"
 	"tether/internal/password"
 	"tether/internal/store"
 	"tether/internal/tlsconf"
@@ -23,7 +24,7 @@ import (
 const (
 	metaAuditMAC  = "audit_mac_key"
 	metaAuditSign = "audit_sign_key"
-	metaSecretKey = "secret_key" // encrypts TOTP seeds at rest
+	metaSecretKey = identity.MetaSecretKey // encrypts TOTP seeds at rest
 	metaOrg       = "org_name"
 )
 

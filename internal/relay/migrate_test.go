@@ -97,7 +97,7 @@ func TestMigrationOfAnExistingDatabase(t *testing.T) {
 	s := open()
 	want := map[string]bool{"orgadmin": false, "chief": true, "reviewer": false}
 	for name, has := range want {
-		r, err := s.role(name)
+		r, err := s.accounts.Role(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestMigrationOfAnExistingDatabase(t *testing.T) {
 			t.Errorf("%s: recording.recipients = %v, want %v (allow %v)", name, got, has, r.Allow)
 		}
 	}
-	orgadmin, _ := s.role("orgadmin")
+	orgadmin, _ := s.accounts.Role("orgadmin")
 	if !rbac.Effective([]rbac.Role{orgadmin}).Has(rbac.PolicyManage) {
 		t.Errorf("orgadmin lost policy.manage: %v", orgadmin.Allow)
 	}
@@ -116,7 +116,7 @@ func TestMigrationOfAnExistingDatabase(t *testing.T) {
 	s.Close()
 	s = open()
 	defer s.Close()
-	later, _ := s.role("later")
+	later, _ := s.accounts.Role("later")
 	if !slices.Equal(later.Allow, []string{"*"}) {
 		t.Errorf("the migration ran twice: later = %v", later.Allow)
 	}

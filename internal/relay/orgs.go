@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"tether/internal/api"
+	"tether/internal/identity"
 	"tether/internal/passpolicy"
 	"tether/internal/rbac"
 	"tether/internal/store"
@@ -31,17 +32,17 @@ func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	out := []api.Org{}
 	for _, name := range names {
-		if !hasRole(p.user, rbac.Superadmin) && !slices.Contains(s.userOrgs(p.user), name) {
+		if !identity.HasRole(p.user, rbac.Superadmin) && !slices.Contains(s.accounts.UserOrgs(p.user), name) {
 			continue
 		}
-		pol, err := s.orgPolicy(name)
+		pol, err := s.accounts.OrgPolicy(name)
 		if err != nil {
 			s.writeErr(w, err)
 			return
 		}
 		v := api.Org{Name: name, Policy: newPolicyView(pol)}
 		for _, u := range users {
-			if slices.Contains(s.userOrgs(&u), name) {
+			if slices.Contains(s.accounts.UserOrgs(&u), name) {
 				v.Members++
 			}
 		}
@@ -56,7 +57,7 @@ func (s *Server) orgNames() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := []string{s.defaultOrg()}
+	names := []string{s.accounts.DefaultOrg()}
 	for _, o := range orgs {
 		if !slices.Contains(names, o.Name) {
 			names = append(names, o.Name)
@@ -79,7 +80,7 @@ func (s *Server) handleOrgCreate(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	err := s.db.CreateOrg(&store.Org{Name: req.Name, Policy: passpolicy.Default(), CreatedAt: now(), CreatedBy: p.user.ID})
-	if errors.Is(err, store.ErrExists) || req.Name == s.defaultOrg() {
+	if errors.Is(err, store.ErrExists) || req.Name == s.accounts.DefaultOrg() {
 		s.writeErr(w, errf(http.StatusConflict, "see `tech orgs list`", "organisation %q already exists", req.Name))
 		return
 	} else if err != nil {
@@ -87,7 +88,7 @@ func (s *Server) handleOrgCreate(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	err = s.db.UpdateUser(p.user.ID, func(u *store.User) error {
-		u.Orgs = append(s.userOrgs(u), req.Name)
+		u.Orgs = append(s.accounts.UserOrgs(u), req.Name)
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) { // an emergency principal is no stored user
@@ -110,7 +111,7 @@ func (s *Server) handleMemberAdd() func(http.ResponseWriter, *http.Request, *pri
 			return nil, "", err
 		}
 		return func(u *store.User) error {
-			if orgs := s.userOrgs(u); !slices.Contains(orgs, org) {
+			if orgs := s.accounts.UserOrgs(u); !slices.Contains(orgs, org) {
 				u.Orgs = append(orgs, org)
 			}
 			return nil
@@ -127,7 +128,7 @@ func (s *Server) handleMemberRemove() func(http.ResponseWriter, *http.Request, *
 			return nil, "", err
 		}
 		return func(u *store.User) error {
-			orgs := s.userOrgs(u)
+			orgs := s.accounts.UserOrgs(u)
 			if !slices.Contains(orgs, org) {
 				return errf(http.StatusNotFound, "see `tech users list`", "%s is not a member of %q", u.Username, org)
 			}

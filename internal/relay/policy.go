@@ -9,99 +9,17 @@ import (
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/identity"
 	"tether/internal/passpolicy"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/store"
 )
 
-// Reasons a signed-in user is limited to a few calls (principal.limit).
-const (
-	limitPassword = "password change required"
-	limitMFA      = "two-factor enrolment required"
-)
-
-// defaultOrg is the relay's own organisation ("default" unless `relay init
-// --org` named it); users without organisations belong to it.
-func (s *Server) defaultOrg() string {
-	if s.org == "" {
-		return "default"
-	}
-	return s.org
-}
-
-// userOrgs returns the organisations u belongs to.
-func (s *Server) userOrgs(u *store.User) []string {
-	if len(u.Orgs) == 0 {
-		return []string{s.defaultOrg()}
-	}
-	return u.Orgs
-}
-
-// orgPolicy returns org's policy. An organisation without a stored record
-// (a data directory made before organisations were stored) has the default.
-func (s *Server) orgPolicy(org string) (passpolicy.Policy, error) {
-	o, err := s.db.OrgByName(org)
-	if errors.Is(err, store.ErrNotFound) {
-		return passpolicy.Default(), nil
-	}
-	if err != nil {
-		return passpolicy.Policy{}, err
-	}
-	return o.Policy, nil
-}
-
-// userPolicy returns the most restrictive policy across u's organisations.
-func (s *Server) userPolicy(u *store.User) (passpolicy.Policy, error) {
-	var ps []passpolicy.Policy
-	for _, org := range s.userOrgs(u) {
-		p, err := s.orgPolicy(org)
-		if err != nil {
-			return passpolicy.Policy{}, err
-		}
-		ps = append(ps, p)
-	}
-	return passpolicy.Merge(ps...), nil
-}
-
-// tokenTimes returns a new token's idle timeout and lifetime: the stricter
-// of the policy and the relay's --token-idle/--token-lifetime.
-func (s *Server) tokenTimes(pol passpolicy.Policy) (idle, life time.Duration) {
-	return min(pol.IdleTimeout, s.cfg.TokenIdle), min(pol.MaxTokenLifetime, s.cfg.TokenLifetime)
-}
-
-// idleExpired reports whether tok has been idle longer than the policy now
-// allows, which may be stricter than when the token was issued.
-func idleExpired(tok *store.LoginToken, pol passpolicy.Policy, t time.Time) bool {
-	last := tok.LastUsed
-	if last.IsZero() {
-		last = tok.CreatedAt
-	}
-	return pol.IdleTimeout > 0 && t.Sub(last) >= pol.IdleTimeout
-}
-
-// passwordExpired reports whether u's password is older than the policy's
-// maximum age. An expired password forces a change; it never locks.
-func passwordExpired(u *store.User, pol passpolicy.Policy, t time.Time) bool {
-	return pol.MaxAge > 0 && !u.PasswordChangedAt.IsZero() && t.Sub(u.PasswordChangedAt) >= pol.MaxAge
-}
-
-// limitOf returns why u may only change the password or enrol a second
-// factor, or "" if u is not limited.
-func limitOf(u *store.User, pol passpolicy.Policy, t time.Time) string {
-	switch {
-	case u.State == store.UserMustChangePassword || passwordExpired(u, pol, t):
-		return limitPassword
-	case pol.RequireMFA && len(u.TOTPSecret) == 0:
-		return limitMFA
-	}
-	return ""
-}
-
 // allowedWhileLimited lists the routes a limited user may call.
 var allowedWhileLimited = map[string][]string{
-	limitPassword: {"POST " + protocol.PathPasswd, "POST " + protocol.PathLogout, "GET " + protocol.PathWhoami},
-	limitMFA: {"POST " + protocol.PathPasswd, "POST " + protocol.PathLogout, "GET " + protocol.PathWhoami,
+	identity.LimitPassword: {"POST " + protocol.PathPasswd, "POST " + protocol.PathLogout, "GET " + protocol.PathWhoami},
+	identity.LimitMFA: {"POST " + protocol.PathPasswd, "POST " + protocol.PathLogout, "GET " + protocol.PathWhoami,
 		"POST " + protocol.PathMFAEnroll, "POST " + protocol.PathMFAConfirm},
 }
 
@@ -110,10 +28,10 @@ func checkLimit(p *principal, pattern string) error {
 	if p.limit == "" || slices.Contains(allowedWhileLimited[p.limit], pattern) {
 		return nil
 	}
-	if p.limit == limitMFA {
-		return errf(http.StatusForbidden, "run `tech mfa enroll`, then `tech mfa confirm CODE`", "%s: your organisation requires two-factor sign-in", limitMFA)
+	if p.limit == identity.LimitMFA {
+		return errf(http.StatusForbidden, "run `tech mfa enroll`, then `tech mfa confirm CODE`", "%s: your organisation requires two-factor sign-in", identity.LimitMFA)
 	}
-	return errf(http.StatusForbidden, "run `tech passwd` to choose a new password", "%s: your password is temporary or expired", limitPassword)
+	return errf(http.StatusForbidden, "run `tech passwd` to choose a new password", "%s: your password is temporary or expired", identity.LimitPassword)
 }
 
 func newPolicyView(p passpolicy.Policy) api.PolicyView {
@@ -150,14 +68,14 @@ func parseDur(s string) (time.Duration, error) {
 // Only its members (and superadmins) may act on it.
 func (s *Server) pickOrg(p *principal, org string) (string, error) {
 	if org == "" {
-		return s.userOrgs(p.user)[0], nil
+		return s.accounts.UserOrgs(p.user)[0], nil
 	}
-	if _, err := s.db.OrgByName(org); errors.Is(err, store.ErrNotFound) && org != s.defaultOrg() {
+	if _, err := s.db.OrgByName(org); errors.Is(err, store.ErrNotFound) && org != s.accounts.DefaultOrg() {
 		return "", errf(http.StatusNotFound, "see `tech orgs list`", "no organisation %q", org)
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	if !slices.Contains(s.userOrgs(p.user), org) && !hasRole(p.user, rbac.Superadmin) {
+	if !slices.Contains(s.accounts.UserOrgs(p.user), org) && !identity.HasRole(p.user, rbac.Superadmin) {
 		return "", errf(http.StatusForbidden, "ask an administrator of that organisation", "you are not a member of organisation %q", org)
 	}
 	return org, nil
@@ -169,18 +87,18 @@ func (s *Server) handlePolicyShow(w http.ResponseWriter, r *http.Request, p *pri
 		s.writeErr(w, err)
 		return
 	}
-	op, err := s.orgPolicy(org)
+	op, err := s.accounts.OrgPolicy(org)
 	if err != nil {
 		s.writeErr(w, err)
 		return
 	}
-	eff, err := s.userPolicy(p.user)
+	eff, err := s.accounts.UserPolicy(p.user)
 	if err != nil {
 		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, api.PolicyShow{Org: org, Policy: newPolicyView(op),
-		YourOrgs: s.userOrgs(p.user), Effective: newPolicyView(eff)})
+		YourOrgs: s.accounts.UserOrgs(p.user), Effective: newPolicyView(eff)})
 }
 
 // applyPolicy changes pol as req asks and returns the names of changed settings.
@@ -246,7 +164,7 @@ func (s *Server) handlePolicySet(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	s.record(auditEvent(p.user.ID, "policy.set", org, "success", p.source, "changed", strings.Join(changed, ",")))
-	pol, _ := s.orgPolicy(org)
+	pol, _ := s.accounts.OrgPolicy(org)
 	writeJSON(w, http.StatusOK, api.PolicySetResponse{Org: org, Policy: newPolicyView(pol)})
 }
 

@@ -7,56 +7,10 @@ import (
 	"sort"
 
 	"tether/internal/api"
+	"tether/internal/identity"
 	"tether/internal/rbac"
 	"tether/internal/store"
 )
-
-// role returns the built-in or custom role called name.
-func (s *Server) role(name string) (rbac.Role, error) {
-	for _, r := range rbac.Builtin() {
-		if r.Name == name {
-			return r, nil
-		}
-	}
-	cr, err := s.db.RoleByName(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return rbac.Role{}, errf(http.StatusNotFound, "see `tech roles list`", "no role %q", name)
-	}
-	if err != nil {
-		return rbac.Role{}, err
-	}
-	return rbac.Role{Name: cr.Name, Allow: cr.Allow, Deny: cr.Deny, Description: cr.Description}, nil
-}
-
-// rolesOf returns the roles u holds; names that no longer exist are skipped.
-func (s *Server) rolesOf(u *store.User) []rbac.Role {
-	var out []rbac.Role
-	for _, name := range u.Roles {
-		if r, err := s.role(name); err == nil {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// orgPermissions returns u's permissions from every role but superadmin:
-// what u may do as an administrator of its organisations, as opposed to as
-// the service's operator.
-func (s *Server) orgPermissions(u *store.User) rbac.Set {
-	var roles []rbac.Role
-	for _, r := range s.rolesOf(u) {
-		if r.Name != rbac.Superadmin {
-			roles = append(roles, r)
-		}
-	}
-	return rbac.Effective(roles)
-}
-
-// hasRole reports whether u holds the role called name.
-func hasRole(u *store.User, name string) bool { return slices.Contains(u.Roles, name) }
-
-// isAdminAccount reports whether u is an administrator (admin or superadmin).
-func isAdminAccount(u *store.User) bool { return hasRole(u, rbac.Admin) || hasRole(u, rbac.Superadmin) }
 
 // newRoleView is r as GET /v1/roles shows it.
 func newRoleView(r rbac.Role) api.Role {
@@ -118,7 +72,7 @@ func (s *Server) handleRolePut(w http.ResponseWriter, r *http.Request, p *princi
 
 func (s *Server) handleRoleDelete(w http.ResponseWriter, r *http.Request, p *principal) {
 	name := r.PathValue("name")
-	if _, err := s.role(name); err != nil {
+	if _, err := s.accounts.Role(name); err != nil {
 		s.writeErr(w, err)
 		return
 	}
@@ -145,7 +99,7 @@ func (s *Server) dropRole(name string, p *principal) error {
 		return err
 	}
 	for _, u := range users {
-		if !hasRole(&u, name) {
+		if !identity.HasRole(&u, name) {
 			continue
 		}
 		err := s.db.UpdateUser(u.ID, func(u *store.User) error {

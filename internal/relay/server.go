@@ -15,7 +15,9 @@ import (
 	"tether/internal/api"
 	"tether/internal/audit"
 	"tether/internal/broker"
+	"tether/internal/identity"
 	"tether/internal/password"
+	"tether/internal/ratelimit"
 	"tether/internal/store"
 	"tether/internal/tlsconf"
 	"tether/internal/transport"
@@ -34,7 +36,8 @@ type Server struct {
 	org         string
 	agents      *broker.Agents
 	broker      *broker.Broker
-	limiter     *limiter
+	accounts    *identity.Accounts
+	limiter     *ratelimit.Limiter
 	frameLog    *broker.FrameLog
 	// conns caps connections before authentication (nil until Serve).
 	conns *connLimiter
@@ -62,12 +65,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, db: db, cert: cert, fingerprint: fp,
-		hasher: password.NewHasher(password.DefaultParams, 0), agents: broker.NewAgents(), limiter: newLimiter()}
+		hasher: password.NewHasher(password.DefaultParams, 0), agents: broker.NewAgents(), limiter: ratelimit.New()}
 	s.failures = newFailureLog(cfg.Limits, s.appendAudit)
 	if err := s.loadKeys(); err != nil {
 		db.Close()
 		return nil, err
 	}
+	s.accounts = identity.New(identity.Config{Throttle: cfg.Throttle, TokenIdle: cfg.TokenIdle, TokenLifetime: cfg.TokenLifetime},
+		db, s.hasher, s.org, s.record, s.log)
 	if err := s.migrateRecipientsPermission(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate roles: %w", err)

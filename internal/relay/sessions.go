@@ -48,7 +48,7 @@ func refuse(ctx context.Context, c *transport.Conn, err error) {
 	m := &protocol.Control{Type: protocol.CtlError, Error: err.Error()}
 	var ae *apiError
 	if errors.As(err, &ae) {
-		m.Hint = ae.hint
+		m.Hint = ae.Hint
 	} else {
 		m.Error = "internal error on the relay; see its log"
 	}
@@ -82,7 +82,7 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
 		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession, Recorded: true, Recipients: keys}
 	info.Allowed = allowedCaps(p)
-	if pol, err := s.userPolicy(p.user); err == nil {
+	if pol, err := s.accounts.UserPolicy(p.user); err == nil {
 		info.RecordInput = pol.RecordInput
 		if pol.IdleTimeout > 0 {
 			info.IdleTimeout = min(info.IdleTimeout, pol.IdleTimeout)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tether/internal/audit"
+	"tether/internal/identity"
 	"tether/internal/store"
 	"tether/internal/username"
 )
@@ -96,7 +97,7 @@ func unlockInStore(db store.Store, canon string) (*UnlockResult, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("load secret key: %w", err)
 	}
-	if err := db.ForgetThrottle("acct:" + nameDigestWith(key, canon)); err != nil {
+	if err := db.ForgetThrottle("acct:" + identity.NameDigestWith(key, canon)); err != nil {
 		return nil, "", err
 	}
 	return res, u.ID, nil

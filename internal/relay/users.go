@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/identity"
 	"tether/internal/rbac"
 	"tether/internal/store"
 	"tether/internal/username"
@@ -50,8 +51,8 @@ func (s *Server) canManage(p *principal, target *store.User, action string) erro
 // mayAdminister returns nil if target is one of the accounts p administers
 // (see the rules above), ignoring permissions.
 func (s *Server) mayAdminister(p *principal, target *store.User, action string) error {
-	actorOrgs, targetOrgs := s.userOrgs(p.user), s.userOrgs(target)
-	if s.orgPermissions(p.user).Has(rbac.UserManage) && sharesOrg(actorOrgs, targetOrgs) && !hasRole(target, rbac.Superadmin) {
+	actorOrgs, targetOrgs := s.accounts.UserOrgs(p.user), s.accounts.UserOrgs(target)
+	if s.accounts.OrgPermissions(p.user).Has(rbac.UserManage) && sharesOrg(actorOrgs, targetOrgs) && !identity.HasRole(target, rbac.Superadmin) {
 		for _, o := range targetOrgs {
 			if !slices.Contains(actorOrgs, o) {
 				return errf(http.StatusForbidden, "an administrator of every organisation the user belongs to must do it",
@@ -60,8 +61,8 @@ func (s *Server) mayAdminister(p *principal, target *store.User, action string) 
 		}
 		return nil
 	}
-	if hasRole(p.user, rbac.Superadmin) {
-		if isAdminAccount(target) || s.aboveOrgAdmin(target) {
+	if identity.HasRole(p.user, rbac.Superadmin) {
+		if identity.IsAdminAccount(target) || s.aboveOrgAdmin(target) {
 			return nil
 		}
 		return errf(http.StatusForbidden, "an administrator of the user's organisation must do it",
@@ -76,18 +77,18 @@ func (s *Server) mayAdminister(p *principal, target *store.User, action string) 
 // no organisation administrator could manage such an account, so the
 // service superadmin does.
 func (s *Server) aboveOrgAdmin(u *store.User) bool {
-	admin, err := s.role(rbac.Admin)
+	admin, err := s.accounts.Role(rbac.Admin)
 	if err != nil {
 		return true
 	}
-	return !rbac.Effective([]rbac.Role{admin}).Contains(s.permissions(u))
+	return !rbac.Effective([]rbac.Role{admin}).Contains(s.accounts.Permissions(u))
 }
 
 // checkSuperset refuses an action on target unless p holds every
 // permission target holds and p's device-group limit, if any, covers
 // target's. The refusal names what p lacks.
 func (s *Server) checkSuperset(p *principal, target *store.User, action string) error {
-	have, theirs := p.perms, s.permissions(target)
+	have, theirs := p.perms, s.accounts.Permissions(target)
 	if !have.Contains(theirs) {
 		var missing []string
 		for _, x := range theirs.List() {
@@ -124,7 +125,7 @@ func sharesOrg(a, b []string) bool {
 
 // newUserView is u as GET /v1/users shows it.
 func (s *Server) newUserView(u *store.User) api.User {
-	v := api.User{ID: u.ID, Username: u.Username, Email: u.Email, Roles: orEmpty(u.Roles), Orgs: s.userOrgs(u),
+	v := api.User{ID: u.ID, Username: u.Username, Email: u.Email, Roles: orEmpty(u.Roles), Orgs: s.accounts.UserOrgs(u),
 		DeviceGroups: u.DeviceGroups, State: u.State, MFA: len(u.TOTPSecret) > 0, FailedLogins: u.FailedLogins, CreatedAt: u.CreatedAt}
 	if !u.PasswordChangedAt.IsZero() {
 		v.PasswordChangedAt = u.PasswordChangedAt.Format(time.RFC3339)
@@ -140,7 +141,7 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, p *principa
 	}
 	out := []api.User{}
 	for _, u := range all {
-		if hasRole(p.user, rbac.Superadmin) || sharesOrg(s.userOrgs(p.user), s.userOrgs(&u)) {
+		if identity.HasRole(p.user, rbac.Superadmin) || sharesOrg(s.accounts.UserOrgs(p.user), s.accounts.UserOrgs(&u)) {
 			out = append(out, s.newUserView(&u))
 		}
 	}
@@ -230,7 +231,7 @@ func (s *Server) newUser(p *principal, req api.AddUserRequest) (*store.User, err
 	if err != nil {
 		return nil, errf(http.StatusBadRequest, "use letters, digits, '.', '-', '_' and '@' from one script", "invalid username %q: %v", req.Username, err)
 	}
-	role, err := s.role(req.Role)
+	role, err := s.accounts.Role(req.Role)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +364,7 @@ type userOpFunc func(r *http.Request, p *principal, u *store.User) (userChange, 
 // "denied" for a refusal on permissions (403), "failure" otherwise.
 func outcomeOf(err error) string {
 	var ae *apiError
-	if errors.As(err, &ae) && ae.status == http.StatusForbidden {
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
 		return "denied"
 	}
 	return "failure"
@@ -412,7 +413,7 @@ func (s *Server) handleUserUnlock() func(http.ResponseWriter, *http.Request, *pr
 	return s.userAction("unlock", func(r *http.Request, p *principal, target *store.User) (func(*store.User) error, string, error) {
 		// An unlock also clears the name's sign-in back-off (throttle.go),
 		// so the user is not held up from a new address afterwards.
-		if err := s.db.ForgetThrottle(s.acctFailKey(target.Username)); err != nil {
+		if err := s.db.ForgetThrottle(s.accounts.AcctFailKey(target.Username)); err != nil {
 			return nil, "", fmt.Errorf("clear the sign-in back-off: %w", err)
 		}
 		return func(u *store.User) error {
@@ -451,7 +452,7 @@ func (s *Server) handleUserEnable() func(http.ResponseWriter, *http.Request, *pr
 // a temporary password and answers it to the approver alone.
 func (s *Server) handleUserApprove() func(http.ResponseWriter, *http.Request, *principal) {
 	return s.userOp("approve", "approve", func(r *http.Request, p *principal, t *store.User) (userChange, error) {
-		if !rbac.CanGrant(p.perms, s.rolesOf(t)...) {
+		if !rbac.CanGrant(p.perms, s.accounts.RolesOf(t)...) {
 			return userChange{}, errf(http.StatusForbidden, "ask an administrator who holds those permissions", "permission denied: %s's roles grant more than you hold", t.Username)
 		}
 		if t.State != store.UserPending {
@@ -477,7 +478,7 @@ func (s *Server) handleUserGrant() func(http.ResponseWriter, *http.Request, *pri
 		if err := readJSON(r, &req); err != nil {
 			return nil, "", err
 		}
-		role, err := s.role(req.Role)
+		role, err := s.accounts.Role(req.Role)
 		if err != nil {
 			return nil, "", err
 		}
@@ -485,7 +486,7 @@ func (s *Server) handleUserGrant() func(http.ResponseWriter, *http.Request, *pri
 			return nil, "", errf(http.StatusForbidden, "a role may only be granted by someone holding all its permissions", "permission denied: role %q grants more than you hold", role.Name)
 		}
 		return func(u *store.User) error {
-			if !hasRole(u, role.Name) {
+			if !identity.HasRole(u, role.Name) {
 				u.Roles = append(u.Roles, role.Name)
 			}
 			return nil
@@ -498,7 +499,7 @@ func (s *Server) handleUserRevoke() func(http.ResponseWriter, *http.Request, *pr
 	return s.userAction("revoke", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
 		name := r.PathValue("role")
 		return func(u *store.User) error {
-			if !hasRole(u, name) {
+			if !identity.HasRole(u, name) {
 				return errf(http.StatusNotFound, "see `tech users list`", "%s does not hold role %q", u.Username, name)
 			}
 			u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == name })
@@ -540,7 +541,7 @@ func (s *Server) handleUserResetPassword() func(http.ResponseWriter, *http.Reque
 			return userChange{}, err
 		}
 		return userChange{apply: func(u *store.User) error {
-			retire(u, t.PasswordHash, t.PasswordChangedAt)
+			identity.Retire(u, t.PasswordHash, t.PasswordChangedAt)
 			u.FailedLogins, u.LockedAt = 0, time.Time{}
 			if u.State != store.UserActive && u.State != store.UserLocked && u.State != store.UserMustChangePassword {
 				return errf(http.StatusConflict, "", "%s changed state (%s); try again", u.Username, u.State)
@@ -549,15 +550,6 @@ func (s *Server) handleUserResetPassword() func(http.ResponseWriter, *http.Reque
 			return nil
 		}, revoke: "password reset by an administrator", tempPassword: temp}, nil
 	})
-}
-
-// retire replaces u's password hash with hash, keeping the old one in the
-// password history (trimmed as trimHistory says).
-func retire(u *store.User, hash string, at time.Time) {
-	if u.PasswordHash != "" {
-		u.PasswordHistory = trimHistory(append([]store.PasswordHistoryEntry{{Hash: u.PasswordHash, RetiredAt: at}}, u.PasswordHistory...), at)
-	}
-	u.PasswordHash, u.PasswordChangedAt = hash, at
 }
 
 // handleUserEmail sets (or, with "", clears) a user's email address.

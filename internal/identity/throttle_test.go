@@ -1,13 +1,12 @@
-package relay
+package identity
 
 import (
-	"strconv"
 	"testing"
 	"time"
 )
 
 func TestBackoff(t *testing.T) {
-	s := &Server{cfg: Config{Throttle: DefaultThrottle()}}
+	s := &Accounts{cfg: Config{Throttle: DefaultThrottle()}}
 	tests := []struct {
 		failures int
 		want     time.Duration
@@ -31,33 +30,21 @@ func TestSourceKey(t *testing.T) {
 		{"not-an-ip", "not-an-ip"},
 	}
 	for _, tc := range tests {
-		if got := sourceKey(tc.in); got != tc.want {
-			t.Errorf("sourceKey(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := SourceKey(tc.in); got != tc.want {
+			t.Errorf("SourceKey(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
 
 func TestThrottleFill(t *testing.T) {
 	var th Throttle
-	if err := th.fill(); err != nil || th != DefaultThrottle() {
+	if err := th.Fill(); err != nil || th != DefaultThrottle() {
 		t.Fatalf("zero Throttle filled to %+v (%v), want the defaults", th, err)
 	}
 	bad := []Throttle{{SourceFailures: -1}, {JoinWindow: time.Millisecond}, {AccountFree: -3}, {GlobalWindow: -time.Second}}
 	for _, b := range bad {
-		if err := b.fill(); err == nil {
+		if err := b.Fill(); err == nil {
 			t.Errorf("%+v accepted", b)
-		}
-	}
-}
-
-func TestTooManySaysWhen(t *testing.T) {
-	for _, tc := range []struct {
-		wait time.Duration
-		secs int
-	}{{0, 1}, {-time.Second, 1}, {1500 * time.Millisecond, 2}, {10 * time.Minute, 600}} {
-		e := tooMany(tc.wait, "too many attempts for this account")
-		if e.status != 429 || e.retryAfter != tc.secs || e.msg != "too many attempts for this account, retry in "+strconv.Itoa(tc.secs)+" s" {
-			t.Errorf("tooMany(%v) = %d %q retry %d", tc.wait, e.status, e.msg, e.retryAfter)
 		}
 	}
 }

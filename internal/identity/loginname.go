@@ -1,4 +1,4 @@
-package relay
+package identity
 
 import (
 	"crypto/hmac"
@@ -21,11 +21,11 @@ const unknownNamePrefix = "unknown:"
 // nameDigestLabel separates this use of the secret key from the others.
 const nameDigestLabel = "tether login name digest v1\x00"
 
-// loginTarget returns what the audit log records as the target of a sign-in
+// LoginTarget returns what the audit log records as the target of a sign-in
 // attempt for name: the user's ID if name is a user, else
 // unknownNamePrefix and the name's digest. It is never longer than 24
 // bytes and never holds the typed text.
-func (s *Server) loginTarget(name string) string {
+func (s *Accounts) LoginTarget(name string) string {
 	if canon, err := username.Canonical(name); err == nil {
 		if u, err := s.db.UserByName(canon); err == nil {
 			return u.ID
@@ -38,17 +38,17 @@ func (s *Server) loginTarget(name string) string {
 // of name (or name itself if it has none), keyed with the relay's secret
 // key. Without the key it returns "?" rather than anything derived from
 // name alone.
-func (s *Server) nameDigest(name string) string {
-	key, err := s.secretKey()
+func (s *Accounts) nameDigest(name string) string {
+	key, err := s.SecretKey()
 	if err != nil {
 		s.log.Error("digest of a login name", "err", err)
 		return "?"
 	}
-	return nameDigestWith(key, name)
+	return NameDigestWith(key, name)
 }
 
-// nameDigestWith is nameDigest with the secret key given.
-func nameDigestWith(key []byte, name string) string {
+// NameDigestWith is nameDigest with the secret key given.
+func NameDigestWith(key []byte, name string) string {
 	if canon, err := username.Canonical(name); err == nil {
 		name = canon
 	}

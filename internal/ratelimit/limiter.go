@@ -1,16 +1,19 @@
-package relay
+// Package ratelimit counts events per key in fixed windows, in the memory
+// of one process: what the relay uses to pace requests by source and
+// purpose before anything reaches the store.
+package ratelimit
 
 import (
 	"sync"
 	"time"
 )
 
-// limiter is a fixed-window rate limiter keyed by string (a source address,
+// Limiter is a fixed-window rate limiter keyed by string (a source address,
 // a purpose). It is safe for concurrent use and forgets idle keys.
-type limiter struct {
+type Limiter struct {
 	mu sync.Mutex
 	m  map[string]*window
-	// busy holds the keys with an operation in flight (see enter).
+	// busy holds the keys with an operation in flight (see Enter).
 	busy map[string]bool
 }
 
@@ -19,11 +22,12 @@ type window struct {
 	n     int
 }
 
-func newLimiter() *limiter { return &limiter{m: make(map[string]*window), busy: make(map[string]bool)} }
+// New returns a limiter with no keys.
+func New() *Limiter { return &Limiter{m: make(map[string]*window), busy: make(map[string]bool)} }
 
-// allow counts one event for key and reports whether it is within max per
+// Allow counts one event for key and reports whether it is within max per
 // period.
-func (l *limiter) allow(key string, max int, period time.Duration) bool {
+func (l *Limiter) Allow(key string, max int, period time.Duration) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t := time.Now()
@@ -40,7 +44,7 @@ func (l *limiter) allow(key string, max int, period time.Duration) bool {
 }
 
 // sweep drops windows older than period.
-func (l *limiter) sweep(t time.Time, period time.Duration) {
+func (l *Limiter) sweep(t time.Time, period time.Duration) {
 	for k, w := range l.m {
 		if t.Sub(w.start) >= period {
 			delete(l.m, k)
@@ -48,9 +52,9 @@ func (l *limiter) sweep(t time.Time, period time.Duration) {
 	}
 }
 
-// due reports whether at least every has passed since the last time due
+// Due reports whether at least every has passed since the last time due
 // returned true for key (true the first time), for periodic housekeeping.
-func (l *limiter) due(key string, every time.Duration, t time.Time) bool {
+func (l *Limiter) Due(key string, every time.Duration, t time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w := l.m[key]
@@ -61,11 +65,11 @@ func (l *limiter) due(key string, every time.Duration, t time.Time) bool {
 	return true
 }
 
-// enter marks key busy and returns the function that frees it, or false if
+// Enter marks key busy and returns the function that frees it, or false if
 // key is already busy: at most one operation per key is in flight, so a
 // burst of concurrent attempts cannot all pass a check made before any of
 // them is counted.
-func (l *limiter) enter(key string) (leave func(), ok bool) {
+func (l *Limiter) Enter(key string) (leave func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.busy[key] {

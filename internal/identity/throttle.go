@@ -1,13 +1,12 @@
-package relay
+package identity
 
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
-	"net/http"
 	"time"
 
+	"tether/internal/apierr"
 	"tether/internal/store"
 	"tether/internal/username"
 )
@@ -61,8 +60,8 @@ func DefaultThrottle() Throttle {
 	}
 }
 
-// fill replaces zero fields with the defaults and checks the rest.
-func (t *Throttle) fill() error {
+// Fill replaces zero fields with the defaults and checks the rest.
+func (t *Throttle) Fill() error {
 	d := DefaultThrottle()
 	ints := []struct {
 		name string
@@ -104,9 +103,9 @@ func (t *Throttle) fill() error {
 // Keys of the throttle records (see store.Counter).
 func srcFailKey(src string) string { return "src:" + src }
 
-// acctFailKey keys an account name's back-off by the name's keyed digest,
+// AcctFailKey keys an account name's back-off by the name's keyed digest,
 // never the typed text, which may be a password typed into the wrong field.
-func (s *Server) acctFailKey(name string) string { return "acct:" + s.nameDigest(name) }
+func (s *Accounts) AcctFailKey(name string) string { return "acct:" + s.nameDigest(name) }
 
 func joinFailKey(src string) string      { return "join:" + src }
 func knownPrefix(userID string) string   { return "known:" + userID + "|" }
@@ -114,9 +113,9 @@ func knownKey(userID, src string) string { return knownPrefix(userID) + src }
 
 const globalFailKey = "global"
 
-// sourceKey is the unit a source is throttled by: an IPv4 address, or the
+// SourceKey is the unit a source is throttled by: an IPv4 address, or the
 // /64 an IPv6 address is in (one host commonly holds a whole /64).
-func sourceKey(addr string) string {
+func SourceKey(addr string) string {
 	ip := net.ParseIP(addr)
 	if ip == nil {
 		return truncate(addr, 64)
@@ -137,20 +136,7 @@ func loginName(name string) string {
 	return canon
 }
 
-// tooMany is a 429 answer saying when to come back; Retry-After says the
-// same in seconds.
-func tooMany(wait time.Duration, format string, args ...any) *apiError {
-	secs := int(math.Ceil(wait.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
-	e := errf(http.StatusTooManyRequests, fmt.Sprintf("wait %d s; attempts refused before then are not counted", secs),
-		"%s, retry in %d s", fmt.Sprintf(format, args...), secs)
-	e.retryAfter = secs
-	return e
-}
-
-// admitSignIn decides, before any password is checked, whether an attempt
+// AdmitSignIn decides, before any password is checked, whether an attempt
 // to sign in as name (u, or nil for a name that is no user) from src may
 // proceed. A refused attempt is not checked and counts toward nothing.
 // The source's own failure budget applies to everyone; the global cap and
@@ -159,14 +145,14 @@ func tooMany(wait time.Duration, format string, args ...any) *apiError {
 // other sources only one attempt per name is in flight at a time, so that
 // a burst cannot pass the back-off before its failures are counted; the
 // caller must call done once the attempt's failure, if any, is counted.
-func (s *Server) admitSignIn(name string, u *store.User, src string) (done func(), err error) {
+func (s *Accounts) AdmitSignIn(name string, u *store.User, src string) (done func(), err error) {
 	t := now()
 	c, err := s.db.Throttle(srcFailKey(src), t)
 	if err != nil {
 		return nil, err
 	}
 	if c.N >= s.cfg.Throttle.SourceFailures {
-		return nil, tooMany(c.Expires.Sub(t), "too many failed sign-ins from this address")
+		return nil, apierr.TooMany(c.Expires.Sub(t), "too many failed sign-ins from this address")
 	}
 	if known, err := s.knownSource(u, src, t); err != nil || known {
 		return func() {}, err
@@ -176,9 +162,9 @@ func (s *Server) admitSignIn(name string, u *store.User, src string) (done func(
 			return nil, err
 		}
 	}
-	leave, ok := s.limiter.enter(s.acctFailKey(name))
+	leave, ok := s.limiter.Enter(s.AcctFailKey(name))
 	if !ok {
-		return nil, tooMany(time.Second, "too many attempts for this account")
+		return nil, apierr.TooMany(time.Second, "too many attempts for this account")
 	}
 	if err := s.admitUnknownSource(name, t); err != nil {
 		leave()
@@ -188,7 +174,7 @@ func (s *Server) admitSignIn(name string, u *store.User, src string) (done func(
 }
 
 // knownSource reports whether u signed in from src recently.
-func (s *Server) knownSource(u *store.User, src string, t time.Time) (bool, error) {
+func (s *Accounts) knownSource(u *store.User, src string, t time.Time) (bool, error) {
 	if u == nil {
 		return false, nil
 	}
@@ -198,25 +184,25 @@ func (s *Server) knownSource(u *store.User, src string, t time.Time) (bool, erro
 
 // admitUnknownSource applies the account's back-off and the relay-wide
 // cap to an attempt from a source not known for the account.
-func (s *Server) admitUnknownSource(name string, t time.Time) error {
-	c, err := s.db.Throttle(s.acctFailKey(name), t)
+func (s *Accounts) admitUnknownSource(name string, t time.Time) error {
+	c, err := s.db.Throttle(s.AcctFailKey(name), t)
 	if err != nil {
 		return err
 	}
 	if wait := c.Last.Add(s.backoff(c.N)).Sub(t); wait > 0 {
-		return tooMany(wait, "too many attempts for this account")
+		return apierr.TooMany(wait, "too many attempts for this account")
 	}
 	if c, err = s.db.Throttle(globalFailKey, t); err != nil {
 		return err
 	}
 	if c.N >= s.cfg.Throttle.GlobalFailures {
-		return tooMany(c.Expires.Sub(t), "too many failed sign-ins on this relay")
+		return apierr.TooMany(c.Expires.Sub(t), "too many failed sign-ins on this relay")
 	}
 	return nil
 }
 
 // backoff is how long an account name waits after n counted failures.
-func (s *Server) backoff(n int) time.Duration {
+func (s *Accounts) backoff(n int) time.Duration {
 	th := s.cfg.Throttle
 	if n < th.AccountFree {
 		return 0
@@ -231,7 +217,7 @@ func (s *Server) backoff(n int) time.Duration {
 // countFailure charges a failed sign-in to its source, the account name and
 // the relay-wide budget. A full throttle table is logged, not fatal: the
 // failure still counts toward the account's lockout.
-func (s *Server) countFailure(name, src string) {
+func (s *Accounts) countFailure(name, src string) {
 	th, t := s.cfg.Throttle, now()
 	hits := []struct {
 		key     string
@@ -239,7 +225,7 @@ func (s *Server) countFailure(name, src string) {
 		sliding bool
 	}{
 		{srcFailKey(src), th.SourceWindow, false},
-		{s.acctFailKey(name), th.AccountMemory, true},
+		{s.AcctFailKey(name), th.AccountMemory, true},
 		{globalFailKey, th.GlobalWindow, false},
 	}
 	for _, h := range hits {
@@ -251,22 +237,22 @@ func (s *Server) countFailure(name, src string) {
 }
 
 // rememberSource records that u signed in from src.
-func (s *Server) rememberSource(u *store.User, src string) {
+func (s *Accounts) rememberSource(u *store.User, src string) {
 	err := s.db.ThrottleRemember(knownPrefix(u.ID), knownKey(u.ID, src), now(), s.cfg.Throttle.KnownSourceTTL, knownPerUser)
 	if err != nil && !errors.Is(err, store.ErrFull) {
 		s.log.Error("remember sign-in source", "user", u.ID, "err", err)
 	}
 }
 
-// admitJoin refuses a source with too many recent failed join attempts.
-func (s *Server) admitJoin(src string) error {
+// AdmitJoin refuses a source with too many recent failed join attempts.
+func (s *Accounts) AdmitJoin(src string) error {
 	t := now()
 	c, err := s.db.Throttle(joinFailKey(src), t)
 	if err != nil {
 		return err
 	}
 	if c.N >= s.cfg.Throttle.JoinFailures {
-		return tooMany(c.Expires.Sub(t), "too many failed join attempts from this address")
+		return apierr.TooMany(c.Expires.Sub(t), "too many failed join attempts from this address")
 	}
 	if c.N == 0 {
 		return s.tableFull(t)
@@ -277,18 +263,18 @@ func (s *Server) admitJoin(src string) error {
 // tableFull refuses a source the throttle table has no room to track: it
 // fails closed rather than let an unbounded stream of new sources go
 // uncounted.
-func (s *Server) tableFull(t time.Time) error {
+func (s *Accounts) tableFull(t time.Time) error {
 	n, err := s.db.ThrottleKeys()
 	if err != nil || n < store.MaxThrottleKeys {
 		return err
 	}
 	s.sweepThrottle(t)
-	return tooMany(time.Minute, "the relay is tracking too many sources")
+	return apierr.TooMany(time.Minute, "the relay is tracking too many sources")
 }
 
-// joinFailure charges a failed join attempt to its source only: a wrong
+// JoinFailure charges a failed join attempt to its source only: a wrong
 // code matches no code, so it costs no one else anything.
-func (s *Server) joinFailure(src string) {
+func (s *Accounts) JoinFailure(src string) {
 	t := now()
 	if _, err := s.db.ThrottleHit(joinFailKey(src), t, s.cfg.Throttle.JoinWindow, false); err != nil {
 		s.log.Error("count failed join", "err", err)
@@ -297,8 +283,8 @@ func (s *Server) joinFailure(src string) {
 }
 
 // sweepThrottle deletes expired throttle records, at most once a minute.
-func (s *Server) sweepThrottle(t time.Time) {
-	if !s.limiter.due("sweep:throttle", time.Minute, t) {
+func (s *Accounts) sweepThrottle(t time.Time) {
+	if !s.limiter.Due("sweep:throttle", time.Minute, t) {
 		return
 	}
 	if n, err := s.db.SweepThrottle(t); err != nil {

@@ -1,0 +1,109 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"tether/internal/audit"
+	"tether/internal/store"
+	"tether/internal/totp"
+)
+
+// RefuseIfRequired refuses to turn off u's second factor when one of its
+// organisations requires two-factor sign-in.
+func (s *Accounts) RefuseIfRequired(u *store.User) error {
+	pol, err := s.UserPolicy(u)
+	if err != nil {
+		return err
+	}
+	if pol.RequireMFA {
+		return errf(http.StatusForbidden, "re-enrol with `tech mfa enroll` to replace your authenticator instead", "your organisation requires two-factor sign-in")
+	}
+	return nil
+}
+
+// Answers for a second factor at sign-in.
+var (
+	errNeedCode = errf(http.StatusUnauthorized, "pass --totp CODE from your authenticator app, or one of your recovery codes", "two-factor code required")
+	errBadCode  = errf(http.StatusUnauthorized, "type the code your authenticator app shows now", "invalid two-factor code")
+	errReplayed = errf(http.StatusUnauthorized, "wait for the next code (codes work once)", "two-factor code already used")
+)
+
+// CheckSecondFactor verifies a TOTP or recovery code for u at sign-in.
+// Each TOTP step and each recovery code is accepted once; failures count
+// toward lockout.
+func (s *Accounts) CheckSecondFactor(u *store.User, code, src string) error {
+	if len(u.TOTPSecret) == 0 {
+		return nil
+	}
+	if code == "" {
+		return errNeedCode
+	}
+	var err error
+	if norm := strings.NewReplacer("-", "", " ", "").Replace(code); len(norm) > totp.Digits {
+		err = s.useRecoveryCode(u, code)
+	} else {
+		err = s.useTOTP(u, code)
+	}
+	if err == nil {
+		return nil
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return s.LoginFailure(u, src, err)
+	}
+	return err
+}
+
+// useTOTP accepts a code of a step later than the last one used.
+func (s *Accounts) useTOTP(u *store.User, code string) error {
+	key, err := s.SecretKey()
+	if err != nil {
+		return err
+	}
+	secret, err := totp.Open(key, u.ID, u.TOTPSecret)
+	if err != nil {
+		return err
+	}
+	step, err := totp.Validate(secret, code, now(), u.TOTPLastStep)
+	switch {
+	case errors.Is(err, totp.ErrReplayed):
+		return errReplayed
+	case err != nil:
+		return errBadCode
+	}
+	return s.db.UpdateUser(u.ID, func(u *store.User) error {
+		if step <= u.TOTPLastStep { // a concurrent sign-in used it first
+			return errReplayed
+		}
+		u.TOTPLastStep = step
+		return nil
+	})
+}
+
+// useRecoveryCode accepts an unused recovery code and burns it.
+func (s *Accounts) useRecoveryCode(u *store.User, code string) error {
+	i, ok := totp.CheckRecovery(code, u.RecoveryCodes)
+	if !ok {
+		return errf(http.StatusUnauthorized, "each recovery code works once; use another, or your authenticator app", "invalid or used recovery code")
+	}
+	left := 0
+	err := s.db.UpdateUser(u.ID, func(u *store.User) error {
+		if i >= len(u.RecoveryCodes) || u.RecoveryCodes[i] == ([32]byte{}) {
+			return errf(http.StatusUnauthorized, "use another recovery code", "invalid or used recovery code")
+		}
+		u.RecoveryCodes[i] = [32]byte{}
+		for _, h := range u.RecoveryCodes {
+			if h != ([32]byte{}) {
+				left++
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		s.record(audit.NewEvent(u.ID, "mfa.recovery_code", u.ID, "used", "", "left", fmt.Sprint(left)))
+	}
+	return err
+}
