@@ -2,6 +2,23 @@
 // devices, brokers sessions between them, forwards end-to-end ciphertext it
 // cannot read, and keeps the hash-chained audit log. The relay binary only
 // parses flags into a Config and calls New and Serve.
+//
+// This package is the HTTP side and the wiring: the TLS listener and its
+// connection caps, the route table with the permission each route needs,
+// request bodies and their limits, the handlers, the audit log's writer,
+// and the data directory's set-up and host-side commands (Init, Bootstrap,
+// UnlockUser, EmergencyAccess, VerifyAudit). What a handler decides is in
+// two packages it calls, which do not import each other:
+//
+//   - identity: who a person is and what they may do (sign-in, throttles,
+//     lockout, second factors, policies, roles and permissions);
+//   - broker: the live sessions between a technician and a device, the
+//     devices online, the recording intake and its quotas.
+//
+// What lives only in this process besides the broker's state: the
+// request pacing (ratelimit), the connection caps, the bounded log of
+// unauthenticated failures, the audit head's signing schedule, the
+// emergency grants' files and the TLS identity, both on local disk.
 package relay
 
 import (

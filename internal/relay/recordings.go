@@ -7,10 +7,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"tether/internal/api"
-	"tether/internal/audit"
 	"tether/internal/store"
 	"tether/recordings"
 )
@@ -193,30 +191,4 @@ func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *p
 	w.Header().Set("X-Tether-Recording-State", rec.State)
 	w.Header().Set("X-Tether-Recording-SHA256", rec.SHA256)
 	http.ServeContent(w, r, rec.ID+".rec", rec.FinishedAt, f)
-}
-
-// handleAuditExport streams the audit log as JSON Lines or CSV.
-func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request, p *principal) {
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = audit.FormatJSONL
-	}
-	if format != audit.FormatJSONL && format != audit.FormatCSV {
-		s.writeErr(w, errf(http.StatusBadRequest, "use jsonl or csv", "unknown format %q", format))
-		return
-	}
-	var since time.Time
-	if v := r.URL.Query().Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			s.writeErr(w, errf(http.StatusBadRequest, "use RFC 3339, e.g. 2026-01-31T00:00:00Z", "bad --since %q", v))
-			return
-		}
-		since = t
-	}
-	s.record(auditEvent(p.user.ID, "audit.export", format, "success", p.source, "since", r.URL.Query().Get("since")))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := audit.Export(s.db, w, format, since); err != nil {
-		s.log.Error("audit export", "err", err)
-	}
 }

@@ -77,7 +77,7 @@ func TestProtocolRouteTable(t *testing.T) {
 	}
 	for _, d := range documented {
 		if !slices.Contains(served, d) {
-			t.Errorf("%s documents %q, which the relay does not register (routes() in api.go)", protocolSpec, d)
+			t.Errorf("%s documents %q, which the relay does not register (routes() in routes.go)", protocolSpec, d)
 		}
 	}
 	for _, s := range served {
@@ -103,7 +103,7 @@ func TestProtocolRouteTable(t *testing.T) {
 			t.Errorf("api.Routes lists %q, which %s section 3 does not document", l, protocolSpec)
 		}
 		if !slices.Contains(served, l) {
-			t.Errorf("api.Routes lists %q, which the relay does not register (routes() in api.go)", l)
+			t.Errorf("api.Routes lists %q, which the relay does not register (routes() in routes.go)", l)
 		}
 	}
 	for _, s := range served {

@@ -411,7 +411,7 @@ func (s *Server) userOp(auditAction, verb string, fn userOpFunc) func(http.Respo
 
 func (s *Server) handleUserUnlock() func(http.ResponseWriter, *http.Request, *principal) {
 	return s.userAction("unlock", func(r *http.Request, p *principal, target *store.User) (func(*store.User) error, string, error) {
-		// An unlock also clears the name's sign-in back-off (throttle.go),
+		// An unlock also clears the name's sign-in back-off (identity's throttle),
 		// so the user is not held up from a new address afterwards.
 		if err := s.db.ForgetThrottle(s.accounts.AcctFailKey(target.Username)); err != nil {
 			return nil, "", fmt.Errorf("clear the sign-in back-off: %w", err)

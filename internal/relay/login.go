@@ -6,15 +6,10 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/apierr"
-	"tether/internal/audit"
 	"tether/internal/identity"
 	"tether/internal/store"
 	"tether/internal/token"
 )
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, api.Status{Status: "ok"})
-}
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var req api.LoginRequest
@@ -85,9 +80,4 @@ func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request, p *princip
 	}
 	writeJSON(w, http.StatusOK, api.Whoami{UserID: p.user.ID, Username: p.user.Username,
 		Roles: p.user.Roles, Permissions: perms, Org: s.org})
-}
-
-// auditEvent builds an audit event; kv are detail key/value pairs.
-func auditEvent(actor, action, target, outcome, source string, kv ...string) audit.Event {
-	return audit.NewEvent(actor, action, target, outcome, source, kv...)
 }

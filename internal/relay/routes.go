@@ -87,6 +87,11 @@ func (s *Server) routes() []route {
 	}
 }
 
+// handleHealth answers that the relay is up; it needs no login.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.Status{Status: "ok"})
+}
+
 // principal is an authenticated technician or administrator.
 type principal struct {
 	user   *store.User
