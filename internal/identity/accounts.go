@@ -26,6 +26,17 @@ type Config struct {
 	TokenLifetime time.Duration
 }
 
+// Store is the part of the relay's store that identity reads and writes:
+// accounts, organisations, custom roles, the throttle counters and the
+// secret key. Any store.Store is one.
+type Store interface {
+	store.Users
+	store.Orgs
+	store.Roles
+	store.Throttle
+	store.Meta
+}
+
 // Accounts answers who a person is and what they may do: it checks
 // passwords and second factors, throttles and locks out failed sign-ins,
 // and resolves organisations' policies and users' roles into permissions.
@@ -33,7 +44,7 @@ type Config struct {
 // limiter. Safe for concurrent use.
 type Accounts struct {
 	cfg     Config
-	db      store.Store
+	db      Store
 	hasher  *password.Hasher
 	limiter *ratelimit.Limiter
 	log     *slog.Logger
@@ -44,7 +55,7 @@ type Accounts struct {
 
 // New returns the accounts kept in db. org is the relay's own
 // organisation; audit events go to record, which must not fail the caller.
-func New(cfg Config, db store.Store, hasher *password.Hasher, org string, record func(audit.Event), log *slog.Logger) *Accounts {
+func New(cfg Config, db Store, hasher *password.Hasher, org string, record func(audit.Event), log *slog.Logger) *Accounts {
 	return &Accounts{cfg: cfg, db: db, hasher: hasher, limiter: ratelimit.New(), log: log, record: record, org: org}
 }
 
