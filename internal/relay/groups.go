@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"tether/internal/api"
-	"tether/internal/protocol"
 	"tether/internal/store"
 )
 
@@ -81,24 +80,4 @@ func (s *Server) handleGroupPolicy(w http.ResponseWriter, r *http.Request, p *pr
 	}
 	s.record(auditEvent(p.user.ID, "device.group_policy", group, "success", p.source, "policy", req.Policy))
 	writeJSON(w, http.StatusOK, api.GroupPolicyResponse{Group: group, Policy: req.Policy})
-}
-
-// parentDevice resolves the device of a request, which for `--session`
-// reuse is the parent session's: a live, unattended session of the same
-// technician.
-func (s *Server) parentDevice(p *principal, m *protocol.Control) (string, error) {
-	if m.Parent == "" {
-		return m.Device, nil
-	}
-	l := s.broker.Get(m.Parent)
-	if l == nil || l.Info.TechID != p.user.ID {
-		return "", errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q of yours", m.Parent)
-	}
-	if l.Info.Mode != store.ModeUnattended {
-		return "", errf(http.StatusBadRequest, "", "--session works with sessions on enrolled devices only")
-	}
-	if m.Device != "" && m.Device != l.Info.DeviceName {
-		return "", errf(http.StatusBadRequest, "", "session %s is with %q, not %q", m.Parent, l.Info.DeviceName, m.Device)
-	}
-	return l.Info.DeviceName, nil
 }

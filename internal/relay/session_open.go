@@ -175,6 +175,26 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	return l, nil
 }
 
+// parentDevice resolves the device of a request, which for `--session`
+// reuse is the parent session's: a live, unattended session of the same
+// technician.
+func (s *Server) parentDevice(p *principal, m *protocol.Control) (string, error) {
+	if m.Parent == "" {
+		return m.Device, nil
+	}
+	l := s.broker.Get(m.Parent)
+	if l == nil || l.Info.TechID != p.user.ID {
+		return "", errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q of yours", m.Parent)
+	}
+	if l.Info.Mode != store.ModeUnattended {
+		return "", errf(http.StatusBadRequest, "", "--session works with sessions on enrolled devices only")
+	}
+	if m.Device != "" && m.Device != l.Info.DeviceName {
+		return "", errf(http.StatusBadRequest, "", "session %s is with %q, not %q", m.Parent, l.Info.DeviceName, m.Device)
+	}
+	return l.Info.DeviceName, nil
+}
+
 // storeSession writes the new session record and audits the request.
 func (s *Server) storeSession(l *broker.Session, state string) {
 	i := l.Info
