@@ -9,7 +9,7 @@ import (
 )
 
 // TestManagingNeedsEveryPermissionOfTheAccount checks the superset rule of
-// canManage on reset-password, the action that lets the actor sign in as
+// CanManage on reset-password, the action that lets the actor sign in as
 // the account, for actors and targets of every kind.
 func TestManagingNeedsEveryPermissionOfTheAccount(t *testing.T) {
 	s := newTestServer(t)

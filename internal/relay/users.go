@@ -19,110 +19,6 @@ import (
 	"tether/internal/username"
 )
 
-// Who may manage whom (unlock, reset, disable, grant, approve, change the
-// email or second factor…):
-//
-//   - an administrator of an organisation (user.manage from a role other than
-//     superadmin) manages the users whose every organisation is one they
-//     belong to, except superadmins;
-//   - the service's superadmin manages administrator accounts and accounts
-//     holding a permission the built-in admin role lacks (auditors,
-//     break-glass holders: see aboveOrgAdmin), never ordinary users: an
-//     operator does not act on a clinic's staff;
-//   - in both cases the actor must hold every permission the account holds
-//     and, if the actor is limited to device groups, the account must be
-//     limited to some of the same groups: whoever may reset a password may
-//     sign in as its owner, so managing an account must not be a way to
-//     exceed one's own role (see checkSuperset).
-//
-// Nobody manages their own account this way.
-
-// canManage returns nil if p may act on target, else the refusal.
-func (s *Server) canManage(p *principal, target *store.User, action string) error {
-	if target.ID == p.user.ID {
-		return errf(http.StatusForbidden, "ask another administrator", "you cannot %s your own account", action)
-	}
-	if err := s.mayAdminister(p, target, action); err != nil {
-		return err
-	}
-	return s.checkSuperset(p, target, action)
-}
-
-// mayAdminister returns nil if target is one of the accounts p administers
-// (see the rules above), ignoring permissions.
-func (s *Server) mayAdminister(p *principal, target *store.User, action string) error {
-	actorOrgs, targetOrgs := s.accounts.UserOrgs(p.user), s.accounts.UserOrgs(target)
-	if s.accounts.OrgPermissions(p.user).Has(rbac.UserManage) && sharesOrg(actorOrgs, targetOrgs) && !identity.HasRole(target, rbac.Superadmin) {
-		for _, o := range targetOrgs {
-			if !slices.Contains(actorOrgs, o) {
-				return errf(http.StatusForbidden, "an administrator of every organisation the user belongs to must do it",
-					"permission denied: %s also belongs to organisation %q, which you do not administer", target.Username, o)
-			}
-		}
-		return nil
-	}
-	if identity.HasRole(p.user, rbac.Superadmin) {
-		if identity.IsAdminAccount(target) || s.aboveOrgAdmin(target) {
-			return nil
-		}
-		return errf(http.StatusForbidden, "an administrator of the user's organisation must do it",
-			"the service superadmin may %s only administrator accounts and accounts holding permissions beyond the admin role, and %s is neither", action, target.Username)
-	}
-	return errf(http.StatusForbidden, "an administrator of the user's organisation must do it",
-		"%s is not in an organisation you administer", target.Username)
-}
-
-// aboveOrgAdmin reports whether u holds a permission that the built-in
-// admin role lacks (recording.review, recording.recipients, emergency.use):
-// no organisation administrator could manage such an account, so the
-// service superadmin does.
-func (s *Server) aboveOrgAdmin(u *store.User) bool {
-	admin, err := s.accounts.Role(rbac.Admin)
-	if err != nil {
-		return true
-	}
-	return !rbac.Effective([]rbac.Role{admin}).Contains(s.accounts.Permissions(u))
-}
-
-// checkSuperset refuses an action on target unless p holds every
-// permission target holds and p's device-group limit, if any, covers
-// target's. The refusal names what p lacks.
-func (s *Server) checkSuperset(p *principal, target *store.User, action string) error {
-	have, theirs := p.perms, s.accounts.Permissions(target)
-	if !have.Contains(theirs) {
-		var missing []string
-		for _, x := range theirs.List() {
-			if !have.Has(x) {
-				missing = append(missing, string(x))
-			}
-		}
-		return errf(http.StatusForbidden, "an administrator holding every permission of the account must do it",
-			"permission denied: you may not %s %s, who holds %s, which you do not hold", action, target.Username, strings.Join(missing, ", "))
-	}
-	if mine := p.user.DeviceGroups; len(mine) > 0 {
-		if len(target.DeviceGroups) == 0 {
-			return errf(http.StatusForbidden, "an administrator without a device-group limit must do it",
-				"permission denied: you may not %s %s, who may reach every device group while you are limited to %s", action, target.Username, strings.Join(mine, ", "))
-		}
-		for _, g := range target.DeviceGroups {
-			if !slices.Contains(mine, g) {
-				return errf(http.StatusForbidden, "an administrator of that device group must do it",
-					"permission denied: you may not %s %s, who may reach device group %q, outside your device groups", action, target.Username, g)
-			}
-		}
-	}
-	return nil
-}
-
-func sharesOrg(a, b []string) bool {
-	for _, o := range a {
-		if slices.Contains(b, o) {
-			return true
-		}
-	}
-	return false
-}
-
 // newUserView is u as GET /v1/users shows it.
 func (s *Server) newUserView(u *store.User) api.User {
 	v := api.User{ID: u.ID, Username: u.Username, Email: u.Email, Roles: orEmpty(u.Roles), Orgs: s.accounts.UserOrgs(u),
@@ -141,7 +37,7 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, p *principa
 	}
 	out := []api.User{}
 	for _, u := range all {
-		if identity.HasRole(p.user, rbac.Superadmin) || sharesOrg(s.accounts.UserOrgs(p.user), s.accounts.UserOrgs(&u)) {
+		if identity.HasRole(p.user, rbac.Superadmin) || identity.SharesOrg(s.accounts.UserOrgs(p.user), s.accounts.UserOrgs(&u)) {
 			out = append(out, s.newUserView(&u))
 		}
 	}
@@ -338,7 +234,7 @@ func (s *Server) target(r *http.Request, p *principal, action string) (*store.Us
 	} else if err != nil {
 		return nil, err
 	}
-	return u, s.canManage(p, u, action)
+	return u, s.accounts.CanManage(p.user, p.perms, u, action)
 }
 
 // userFunc checks one administrative action on u (outside any store
@@ -445,7 +341,7 @@ func (s *Server) handleUserEnable() func(http.ResponseWriter, *http.Request, *pr
 }
 
 // handleUserApprove activates a pending account; the approver must be able
-// to grant every role it holds (see canManage: for an account above the
+// to grant every role it holds (see identity.Accounts.CanManage: for an account above the
 // admin role, such as an auditor an organisation administrator created,
 // that is the service superadmin). A pending account was created without a
 // usable password, so that its creator cannot sign in as it: approval sets
