@@ -59,8 +59,8 @@ func New(cfg Config, db Store, hasher *password.Hasher, org string, record func(
 	return &Accounts{cfg: cfg, db: db, hasher: hasher, limiter: ratelimit.New(), log: log, record: record, org: org}
 }
 
-// SecretKey returns the relay's key for TOTP seeds at rest.
-func (s *Accounts) SecretKey() ([]byte, error) {
+// secretKey returns the relay's key for TOTP seeds at rest.
+func (s *Accounts) secretKey() ([]byte, error) {
 	k, err := s.db.GetMeta(MetaSecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("load secret key: %w", err)

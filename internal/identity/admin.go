@@ -43,7 +43,7 @@ func (s *Accounts) CanManage(actor *store.User, perms rbac.Set, target *store.Us
 // administers (see the rules above), ignoring permissions.
 func (s *Accounts) mayAdminister(actor, target *store.User, action string) error {
 	actorOrgs, targetOrgs := s.UserOrgs(actor), s.UserOrgs(target)
-	if s.OrgPermissions(actor).Has(rbac.UserManage) && SharesOrg(actorOrgs, targetOrgs) && !HasRole(target, rbac.Superadmin) {
+	if s.orgPermissions(actor).Has(rbac.UserManage) && SharesOrg(actorOrgs, targetOrgs) && !HasRole(target, rbac.Superadmin) {
 		for _, o := range targetOrgs {
 			if !slices.Contains(actorOrgs, o) {
 				return errf(http.StatusForbidden, "an administrator of every organisation the user belongs to must do it",
@@ -53,7 +53,7 @@ func (s *Accounts) mayAdminister(actor, target *store.User, action string) error
 		return nil
 	}
 	if HasRole(actor, rbac.Superadmin) {
-		if IsAdminAccount(target) || s.aboveOrgAdmin(target) {
+		if isAdminAccount(target) || s.aboveOrgAdmin(target) {
 			return nil
 		}
 		return errf(http.StatusForbidden, "an administrator of the user's organisation must do it",

@@ -39,7 +39,7 @@ func (s *Accounts) LoginTarget(name string) string {
 // key. Without the key it returns "?" rather than anything derived from
 // name alone.
 func (s *Accounts) nameDigest(name string) string {
-	key, err := s.SecretKey()
+	key, err := s.secretKey()
 	if err != nil {
 		s.log.Error("digest of a login name", "err", err)
 		return "?"

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -52,14 +53,14 @@ func (s *Accounts) CheckSecondFactor(u *store.User, code, src string) error {
 	}
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return s.LoginFailure(u, src, err)
+		return s.loginFailure(u, src, err)
 	}
 	return err
 }
 
 // useTOTP accepts a code of a step later than the last one used.
 func (s *Accounts) useTOTP(u *store.User, code string) error {
-	key, err := s.SecretKey()
+	key, err := s.secretKey()
 	if err != nil {
 		return err
 	}
@@ -106,4 +107,54 @@ func (s *Accounts) useRecoveryCode(u *store.User, code string) error {
 		s.record(audit.NewEvent(u.ID, "mfa.recovery_code", u.ID, "used", "", "left", fmt.Sprint(left)))
 	}
 	return err
+}
+
+// StartEnrolment checks u's password and keeps a new TOTP seed, sealed,
+// as u's pending second factor; it returns the seed and its otpauth URL.
+func (s *Accounts) StartEnrolment(ctx context.Context, u *store.User, src string, pw []byte) (url, secret string, err error) {
+	if err := s.VerifyCurrent(ctx, u, src, pw); err != nil {
+		return "", "", err
+	}
+	key, err := s.secretKey()
+	if err != nil {
+		return "", "", err
+	}
+	url, secret, err = totp.NewSecret(u.Username)
+	if err != nil {
+		return "", "", err
+	}
+	sealed, err := totp.Seal(key, u.ID, secret)
+	if err != nil {
+		return "", "", err
+	}
+	err = s.db.UpdateUser(u.ID, func(u *store.User) error { u.TOTPPending = sealed; return nil })
+	return url, secret, err
+}
+
+// ConfirmEnrolment activates u's pending seed with a first code and
+// returns ten one-time recovery codes, stored only as hashes.
+func (s *Accounts) ConfirmEnrolment(u *store.User, code string) ([]string, error) {
+	if len(u.TOTPPending) == 0 {
+		return nil, errf(http.StatusConflict, "run `tech mfa enroll` first", "no two-factor enrolment in progress")
+	}
+	key, err := s.secretKey()
+	if err != nil {
+		return nil, err
+	}
+	secret, err := totp.Open(key, u.ID, u.TOTPPending)
+	if err != nil {
+		return nil, err
+	}
+	step, err := totp.Validate(secret, code, now(), 0)
+	if err != nil {
+		return nil, errf(http.StatusBadRequest, "type the 6-digit code your authenticator app shows now", "two-factor code not accepted: %v", err)
+	}
+	codes, hashes, err := totp.RecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	return codes, s.db.UpdateUser(u.ID, func(u *store.User) error {
+		u.TOTPSecret, u.TOTPPending, u.TOTPLastStep, u.RecoveryCodes = u.TOTPPending, nil, step, hashes
+		return nil
+	})
 }

@@ -43,14 +43,14 @@ func TestTrimHistory(t *testing.T) {
 		h = append(h, store.PasswordHistoryEntry{Hash: "x", RetiredAt: t0.Add(-time.Duration(i) * 24 * time.Hour * 10)})
 	}
 	// Entries 0..23 by count, then those within 365 days (i*10 days <= 365: i <= 36).
-	if got := len(TrimHistory(h, t0)); got != 37 {
+	if got := len(trimHistory(h, t0)); got != 37 {
 		t.Errorf("got %d entries, want 37", got)
 	}
 	recent := make([]store.PasswordHistoryEntry, 100)
 	for i := range recent {
 		recent[i] = store.PasswordHistoryEntry{Hash: "x", RetiredAt: t0}
 	}
-	if got := len(TrimHistory(recent, t0)); got != MaxHistory {
-		t.Errorf("got %d entries, want the cap %d", got, MaxHistory)
+	if got := len(trimHistory(recent, t0)); got != maxHistory {
+		t.Errorf("got %d entries, want the cap %d", got, maxHistory)
 	}
 }

@@ -37,10 +37,10 @@ func (s *Accounts) RolesOf(u *store.User) []rbac.Role {
 	return out
 }
 
-// OrgPermissions returns u's permissions from every role but superadmin:
+// orgPermissions returns u's permissions from every role but superadmin:
 // what u may do as an administrator of its organisations, as opposed to as
 // the service's operator.
-func (s *Accounts) OrgPermissions(u *store.User) rbac.Set {
+func (s *Accounts) orgPermissions(u *store.User) rbac.Set {
 	var roles []rbac.Role
 	for _, r := range s.RolesOf(u) {
 		if r.Name != rbac.Superadmin {
@@ -53,8 +53,8 @@ func (s *Accounts) OrgPermissions(u *store.User) rbac.Set {
 // HasRole reports whether u holds the role called name.
 func HasRole(u *store.User, name string) bool { return slices.Contains(u.Roles, name) }
 
-// IsAdminAccount reports whether u is an administrator (admin or superadmin).
-func IsAdminAccount(u *store.User) bool { return HasRole(u, rbac.Admin) || HasRole(u, rbac.Superadmin) }
+// isAdminAccount reports whether u is an administrator (admin or superadmin).
+func isAdminAccount(u *store.User) bool { return HasRole(u, rbac.Admin) || HasRole(u, rbac.Superadmin) }
 
 // Permissions computes a user's effective permissions from its built-in
 // and custom roles: the union of the allows minus the union of the denies.

@@ -15,7 +15,7 @@ import (
 var errBadLogin = errf(http.StatusUnauthorized, "check the username and password", "invalid username or password")
 
 // CheckPassword returns the user if name and pw match and the account may
-// sign in. The throttles (AdmitSignIn) come first: a refused attempt is
+// sign in. The throttles (admitSignIn) come first: a refused attempt is
 // neither checked nor counted. Unknown names get the same argon2id work and
 // the same answers as real accounts, locking included; failures count
 // toward lockout and toward the throttles.
@@ -28,7 +28,7 @@ func (s *Accounts) CheckPassword(ctx context.Context, name string, pw []byte, sr
 	if err != nil {
 		return nil, err
 	}
-	done, err := s.AdmitSignIn(canon, u, src)
+	done, err := s.admitSignIn(canon, u, src)
 	if err != nil {
 		return nil, err
 	}
@@ -41,17 +41,17 @@ func (s *Accounts) CheckPassword(ctx context.Context, name string, pw []byte, sr
 		return nil, err
 	}
 	if u.State == store.UserLocked {
-		return nil, ErrLocked
+		return nil, errLocked
 	}
 	if !ok {
-		return nil, s.LoginFailure(u, src, errBadLogin)
+		return nil, s.loginFailure(u, src, errBadLogin)
 	}
 	return u, accountState(u)
 }
 
-// ErrLocked is the one answer for a locked account, real or not: it names
+// errLocked is the one answer for a locked account, real or not: it names
 // who may unlock without revealing whether the name exists.
-var ErrLocked = errf(http.StatusForbidden,
+var errLocked = errf(http.StatusForbidden,
 	"an administrator of your organisation can unlock it with `tech users unlock NAME` (administrator accounts: the service superadmin; "+
 		"any account, on the relay host: `relay users unlock NAME --data DIR`)",
 	"account locked after too many failed sign-ins")
@@ -69,7 +69,7 @@ func (s *Accounts) unknownFailure(name, src string) error {
 		return err
 	}
 	if n >= pol.LockoutThreshold {
-		return ErrLocked
+		return errLocked
 	}
 	return errBadLogin
 }
@@ -81,11 +81,11 @@ func (s *Accounts) unknownLocked(name string) bool {
 	return err == nil && n >= pol.LockoutThreshold
 }
 
-// LoginFailure counts a failed sign-in (wrong password or second factor)
+// loginFailure counts a failed sign-in (wrong password or second factor)
 // for u, locking the account at the policy's threshold, and charges it to
 // the throttles (see countFailure). Failures are persisted, so a restart
 // does not reset them. It returns the answer.
-func (s *Accounts) LoginFailure(u *store.User, src string, answer error) error {
+func (s *Accounts) loginFailure(u *store.User, src string, answer error) error {
 	s.countFailure(u.Username, src)
 	pol, err := s.UserPolicy(u)
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *Accounts) LoginFailure(u *store.User, src string, answer error) error {
 	}
 	if locked {
 		s.record(audit.NewEvent("", "user.lock", u.ID, "locked", src, "failures", fmt.Sprint(pol.LockoutThreshold)))
-		return ErrLocked
+		return errLocked
 	}
 	return answer
 }
@@ -128,7 +128,7 @@ func (s *Accounts) LoginSucceeded(u *store.User, src string) {
 func accountState(u *store.User) error {
 	switch u.State {
 	case store.UserLocked:
-		return ErrLocked
+		return errLocked
 	case store.UserDisabled:
 		return errf(http.StatusForbidden, "ask an administrator", "account disabled")
 	case store.UserPending:
@@ -155,7 +155,7 @@ func (s *Accounts) unknownLogin(ctx context.Context, name string, pw []byte, src
 	// may be a password typed into the wrong field (see loginname.go).
 	key := unknownNamePrefix + s.nameDigest(name)
 	if s.unknownLocked(key) {
-		return ErrLocked
+		return errLocked
 	}
 	return s.unknownFailure(key, src)
 }

@@ -136,7 +136,7 @@ func loginName(name string) string {
 	return canon
 }
 
-// AdmitSignIn decides, before any password is checked, whether an attempt
+// admitSignIn decides, before any password is checked, whether an attempt
 // to sign in as name (u, or nil for a name that is no user) from src may
 // proceed. A refused attempt is not checked and counts toward nothing.
 // The source's own failure budget applies to everyone; the global cap and
@@ -145,7 +145,7 @@ func loginName(name string) string {
 // other sources only one attempt per name is in flight at a time, so that
 // a burst cannot pass the back-off before its failures are counted; the
 // caller must call done once the attempt's failure, if any, is counted.
-func (s *Accounts) AdmitSignIn(name string, u *store.User, src string) (done func(), err error) {
+func (s *Accounts) admitSignIn(name string, u *store.User, src string) (done func(), err error) {
 	t := now()
 	c, err := s.db.Throttle(srcFailKey(src), t)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/store"
-	"tether/internal/totp"
 )
 
 // handleMFAEnroll starts enrolment: a new seed, kept sealed as pending until
@@ -26,27 +25,13 @@ func (s *Server) handleMFAEnroll(w http.ResponseWriter, r *http.Request, p *prin
 	writeJSON(w, http.StatusOK, api.MFAEnrollResponse{Secret: secret, URL: url})
 }
 
+// startEnrolment refuses an emergency principal, which has no account to
+// enrol, and starts enrolment for p's user.
 func (s *Server) startEnrolment(r *http.Request, p *principal, pw []byte) (url, secret string, err error) {
 	if err := notEmergency(p); err != nil {
 		return "", "", err
 	}
-	if err := s.verifyCurrent(r.Context(), p, pw); err != nil {
-		return "", "", err
-	}
-	key, err := s.accounts.SecretKey()
-	if err != nil {
-		return "", "", err
-	}
-	url, secret, err = totp.NewSecret(p.user.Username)
-	if err != nil {
-		return "", "", err
-	}
-	sealed, err := totp.Seal(key, p.user.ID, secret)
-	if err != nil {
-		return "", "", err
-	}
-	err = s.db.UpdateUser(p.user.ID, func(u *store.User) error { u.TOTPPending = sealed; return nil })
-	return url, secret, err
+	return s.accounts.StartEnrolment(r.Context(), p.user, p.source, pw)
 }
 
 // handleMFAConfirm activates the pending seed with a first code and answers
@@ -57,7 +42,7 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request, p *pri
 		s.writeErr(w, err)
 		return
 	}
-	codes, err := s.confirmEnrolment(p, req.Code)
+	codes, err := s.accounts.ConfirmEnrolment(p.user, req.Code)
 	if err != nil {
 		s.record(auditEvent(p.user.ID, "mfa.confirm", p.user.ID, "failure", p.source, "reason", err.Error()))
 		s.writeErr(w, err)
@@ -65,32 +50,6 @@ func (s *Server) handleMFAConfirm(w http.ResponseWriter, r *http.Request, p *pri
 	}
 	s.record(auditEvent(p.user.ID, "mfa.confirm", p.user.ID, "success", p.source))
 	writeJSON(w, http.StatusOK, api.MFAConfirmResponse{RecoveryCodes: codes})
-}
-
-func (s *Server) confirmEnrolment(p *principal, code string) ([]string, error) {
-	if len(p.user.TOTPPending) == 0 {
-		return nil, errf(http.StatusConflict, "run `tech mfa enroll` first", "no two-factor enrolment in progress")
-	}
-	key, err := s.accounts.SecretKey()
-	if err != nil {
-		return nil, err
-	}
-	secret, err := totp.Open(key, p.user.ID, p.user.TOTPPending)
-	if err != nil {
-		return nil, err
-	}
-	step, err := totp.Validate(secret, code, now(), 0)
-	if err != nil {
-		return nil, errf(http.StatusBadRequest, "type the 6-digit code your authenticator app shows now", "two-factor code not accepted: %v", err)
-	}
-	codes, hashes, err := totp.RecoveryCodes()
-	if err != nil {
-		return nil, err
-	}
-	return codes, s.db.UpdateUser(p.user.ID, func(u *store.User) error {
-		u.TOTPSecret, u.TOTPPending, u.TOTPLastStep, u.RecoveryCodes = u.TOTPPending, nil, step, hashes
-		return nil
-	})
 }
 
 // handleMFADisable turns two-factor sign-in off, unless a policy requires it.
@@ -102,7 +61,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *pri
 	}
 	err := notEmergency(p)
 	if err == nil {
-		err = s.verifyCurrent(r.Context(), p, []byte(req.Password))
+		err = s.accounts.VerifyCurrent(r.Context(), p.user, p.source, []byte(req.Password))
 	}
 	if err == nil {
 		err = s.accounts.RefuseIfRequired(p.user)
