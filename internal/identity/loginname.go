@@ -44,11 +44,11 @@ func (s *Accounts) nameDigest(name string) string {
 		s.log.Error("digest of a login name", "err", err)
 		return "?"
 	}
-	return NameDigestWith(key, name)
+	return nameDigestWith(key, name)
 }
 
-// NameDigestWith is nameDigest with the secret key given.
-func NameDigestWith(key []byte, name string) string {
+// nameDigestWith is nameDigest with the secret key given.
+func nameDigestWith(key []byte, name string) string {
 	if canon, err := username.Canonical(name); err == nil {
 		name = canon
 	}

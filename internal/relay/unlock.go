@@ -17,15 +17,7 @@ import (
 const hostActor = "relay host"
 
 // UnlockResult says what UnlockUser did.
-type UnlockResult struct {
-	// Username is the account's canonical name.
-	Username string
-	// WasLocked is true if the account was locked; either way its failure
-	// count and sign-in back-off are reset.
-	WasLocked bool
-	// State is the account's state afterwards.
-	State string
-}
+type UnlockResult = identity.UnlockResult
 
 // UnlockUser unlocks the account called name in the data directory dir,
 // resets its failed sign-ins and its sign-in back-off, and records
@@ -56,7 +48,7 @@ func UnlockUser(dir, name string) (*UnlockResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, id, err := unlockInStore(db, canon)
+	res, id, err := identity.Unlock(db, canon)
 	if err != nil {
 		return nil, err
 	}
@@ -69,38 +61,6 @@ func UnlockUser(dir, name string) (*UnlockResult, error) {
 		return nil, fmt.Errorf("sign the audit head: %w", err)
 	}
 	return res, nil
-}
-
-// unlockInStore unlocks canon and clears its back-off; it returns the
-// result and the user's ID.
-func unlockInStore(db store.Store, canon string) (*UnlockResult, string, error) {
-	u, err := db.UserByName(canon)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", fmt.Errorf("there is no user %q in this data directory", canon)
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	res := &UnlockResult{Username: u.Username}
-	err = db.UpdateUser(u.ID, func(u *store.User) error {
-		if u.State == store.UserLocked {
-			u.State, res.WasLocked = store.UserActive, true
-		}
-		u.FailedLogins, u.LockedAt = 0, time.Time{}
-		res.State = u.State
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	key, err := db.GetMeta(metaSecretKey)
-	if err != nil {
-		return nil, "", fmt.Errorf("load secret key: %w", err)
-	}
-	if err := db.ForgetThrottle("acct:" + identity.NameDigestWith(key, canon)); err != nil {
-		return nil, "", err
-	}
-	return res, u.ID, nil
 }
 
 // hostAuditLog opens the audit log of db with the relay's keys.
