@@ -54,7 +54,7 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 // watchAgent reads (and drops) the agent's frames until its connection
 // fails or is closed: the reads answer its pings and see the pongs to
 // KeepAlive's pings. The relay's shutdown closes the connection
-// (agentRegistry.closeAll).
+// (broker.Agents.CloseAll).
 func (s *Server) watchAgent(a *broker.Agent) {
 	defer s.agents.Remove(a)
 	kctx, cancel := context.WithCancel(context.Background())
