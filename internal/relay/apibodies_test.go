@@ -101,7 +101,7 @@ func TestViewsCarryEveryStoredField(t *testing.T) {
 		name         string
 		stored, view any
 	}{
-		{"session", sess, s.view(sess, true)},
+		{"session", sess, s.sessionView(sess, true)},
 		{"recording", rec, recordingView(rec)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

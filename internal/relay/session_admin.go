@@ -10,8 +10,8 @@ import (
 	"tether/internal/store"
 )
 
-// view is s as GET /v1/sessions and /v1/sessions/{id} show it.
-func (srv *Server) view(s store.Session, live bool) api.Session {
+// sessionView is s as GET /v1/sessions and /v1/sessions/{id} show it.
+func (srv *Server) sessionView(s store.Session, live bool) api.Session {
 	v := api.Session{ID: s.ID, TechID: s.TechID, TechUser: s.TechUser, DeviceID: s.DeviceID, DeviceName: s.DeviceName,
 		Mode: s.Mode, Capabilities: s.Capabilities, Granted: s.Granted, State: s.State, EndReason: s.EndReason,
 		Reason: s.Reason, Files: fileViews(s.Files), FilesDropped: s.FilesDropped, CreatedAt: s.CreatedAt,
@@ -62,7 +62,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 		if !s.visible(p, &rec) || (active && !live) {
 			continue
 		}
-		out = append(out, s.view(rec, live))
+		out = append(out, s.sessionView(rec, live))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -76,7 +76,7 @@ func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *pr
 		s.writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.view(*rec, s.broker.Get(rec.ID) != nil))
+	writeJSON(w, http.StatusOK, s.sessionView(*rec, s.broker.Get(rec.ID) != nil))
 }
 
 func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {
