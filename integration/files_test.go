@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"crypto/rand"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,47 +155,67 @@ func TestInterruptedUploadLeavesNothing(t *testing.T) {
 	}
 }
 
-// TestGigabyteTransferMemory moves 1 GiB up and reports the agent's peak
-// RSS (VmHWM); it asserts only that the bytes arrive intact.
+// TestGigabyteTransferMemory moves a small file and then a large one (1 GiB,
+// 256 MiB under the race detector) up to the agent and back, and fails when
+// the agent's peak RSS (VmHWM) grows with the file size: the large round
+// trip may raise the peak the small one set by at most a fixed bound.
 func TestGigabyteTransferMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1 GiB transfer skipped in -short mode")
 	}
-	size := int64(1 << 30)
+	t.Parallel()
+	// bound is fixed and far below large-small. Measured: +2 MiB for 1 GiB
+	// without -race; with it the race runtime's own bookkeeping adds about
+	// +36 MiB for 256 MiB.
+	const small, bound = 16 << 20, 96 << 20
+	large := int64(1 << 30)
 	if raceEnabled {
-		size = 256 << 20 // the race detector slows the binaries several times
+		large = 256 << 20 // the race detector slows the binaries several times
 	}
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
-	src := filepath.Join(e.dir, "gig.bin")
-	f, _ := os.Create(src)
-	f.Truncate(size) // sparse: zeros read fast; the channel encrypts them all the same
-	f.Close()
-	before := vmHWM(d.proc.cmd.Process.Pid)
+	pid := d.proc.cmd.Process.Pid
+	initial := procStatus(t, pid, "VmHWM") << 10
+	roundTrip(t, e, d, "small.bin", small) // warms up: buffers, TLS, goroutines
+	afterSmall := procStatus(t, pid, "VmHWM") << 10
 	start := time.Now()
-	if r := e.techRun("", "cp", src, d.name+":gig.bin"); r.code != 0 {
-		t.Fatalf("upload: %s", r.stderr)
-	}
+	roundTrip(t, e, d, "large.bin", large)
 	took := time.Since(start)
-	fi, err := os.Stat(filepath.Join(d.userHome, "gig.bin"))
-	if err != nil || fi.Size() != size {
-		t.Fatalf("uploaded file: %v, size %d, want %d", err, fi.Size(), size)
+	afterLarge := procStatus(t, pid, "VmHWM") << 10
+	t.Logf("agent peak RSS: %d MiB at start, %d MiB after %d MiB, %d MiB after %d MiB up and down (%.0f MB/s)",
+		initial>>20, afterSmall>>20, small>>20, afterLarge>>20, large>>20, float64(2*large)/took.Seconds()/1e6)
+	if grew := afterLarge - afterSmall; grew > bound {
+		t.Fatalf("agent peak RSS grew by %d MiB moving %d MiB instead of %d MiB (bound %d MiB): memory follows the file size",
+			grew>>20, large>>20, small>>20, bound>>20)
 	}
-	t.Logf("agent peak RSS %s before, %s after a %d MiB upload (%.0f MB/s)", before, vmHWM(d.proc.cmd.Process.Pid),
-		size>>20, float64(size)/took.Seconds()/1e6)
 }
 
-// vmHWM reads a process's peak resident set size.
-func vmHWM(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+// roundTrip uploads a sparse file of size bytes to d's home as name, checks
+// its size there, downloads it again and checks the copy's size.
+func roundTrip(t *testing.T, e *env, d *device, name string, size int64) {
+	t.Helper()
+	src := filepath.Join(e.dir, name)
+	f, err := os.Create(src)
 	if err != nil {
-		return "?"
+		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			return strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
-		}
+	f.Truncate(size) // sparse: zeros read fast; the channel encrypts them all the same
+	f.Close()
+	if r := e.techRun("", "cp", src, d.name+":"+name); r.code != 0 {
+		t.Fatalf("upload %s: %s", name, r.stderr)
 	}
-	return "?"
+	if fi, err := os.Stat(filepath.Join(d.userHome, name)); err != nil || fi.Size() != size {
+		t.Fatalf("uploaded %s: %v, want %d bytes", name, err, size)
+	}
+	back := filepath.Join(e.dir, "back-"+name)
+	if r := e.techRun("", "cp", d.name+":"+name, back); r.code != 0 {
+		t.Fatalf("download %s: %s", name, r.stderr)
+	}
+	if fi, err := os.Stat(back); err != nil || fi.Size() != size {
+		t.Fatalf("downloaded %s: %v, want %d bytes", name, err, size)
+	}
+	os.Remove(src)
+	os.Remove(back)
+	os.Remove(filepath.Join(d.userHome, name))
 }
