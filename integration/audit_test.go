@@ -28,6 +28,7 @@ func (e *env) stopRelay() {
 }
 
 func TestAuditTrailExportsAndDetectsTampering(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")

@@ -30,6 +30,7 @@ func (e *env) liveSession() string {
 }
 
 func TestConsentPerCapability(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	asked := filepath.Join(e.dir, "asked.log")
@@ -63,6 +64,7 @@ func TestConsentPerCapability(t *testing.T) {
 }
 
 func TestSessionReuseSkipsThePrompt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	asked := filepath.Join(e.dir, "asked.log")
@@ -88,6 +90,7 @@ func TestSessionReuseSkipsThePrompt(t *testing.T) {
 }
 
 func TestEndUserControls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	agent := startPTYEnv(t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, "--config", d.home, "run", "--lock-cmd", "echo locked >> "+d.lockLog)
@@ -138,6 +141,7 @@ func TestEndUserControls(t *testing.T) {
 }
 
 func TestAdminTerminatesSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -189,6 +193,7 @@ func (e *env) addUser(name, role string) string {
 }
 
 func TestUnattendedGroupNeedsReason(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	if r := e.techRun("", "devices", "group-policy", "default", "unattended"); r.code != 0 {
@@ -214,6 +219,7 @@ func TestUnattendedGroupNeedsReason(t *testing.T) {
 }
 
 func TestClipboardRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	clip := filepath.Join(e.dir, "clipboard.txt")

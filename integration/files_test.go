@@ -31,6 +31,7 @@ func sameFile(t *testing.T, a, b string) {
 }
 
 func TestCopyFilesBothWays(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -86,6 +87,7 @@ func TestCopyFilesBothWays(t *testing.T) {
 }
 
 func TestHostileNamesAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -128,6 +130,7 @@ func TestHostileNamesAreRefused(t *testing.T) {
 }
 
 func TestInterruptedUploadLeavesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -160,10 +163,10 @@ func TestInterruptedUploadLeavesNothing(t *testing.T) {
 // the agent's peak RSS (VmHWM) grows with the file size: the large round
 // trip may raise the peak the small one set by at most a fixed bound.
 func TestGigabyteTransferMemory(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("1 GiB transfer skipped in -short mode")
 	}
-	t.Parallel()
 	// bound is fixed and far below large-small. Measured: +2 MiB for 1 GiB
 	// without -race; with it the race runtime's own bookkeeping adds about
 	// +36 MiB for 256 MiB.

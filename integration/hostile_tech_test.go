@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,10 +112,14 @@ func fileResult(ctx context.Context, ch *transport.Channel, id uint32) (protocol
 	}
 }
 
-// opIDs numbers raw file operations.
-var opIDs = uint32(rand.Uint32N(1 << 20))
+// opIDs numbers raw file operations; tests run in parallel.
+var opIDs = func() *atomic.Uint32 {
+	var n atomic.Uint32
+	n.Store(rand.Uint32N(1 << 20))
+	return &n
+}()
 
-func nextOp() uint32 { opIDs++; return opIDs }
+func nextOp() uint32 { return opIDs.Add(1) }
 
 // rawPut uploads data to path (with base when path is a folder) the way a
 // hostile technician may: any path, force or not.
@@ -279,6 +285,7 @@ var plantAttempts = []struct {
 // files:to-device alone (refused, nothing touched) and with the shell
 // granted too (done).
 func TestToDeviceAloneCannotPlantCode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -371,6 +378,7 @@ func TestToDeviceAloneCannotPlantCode(t *testing.T) {
 // TestTerminalPromptWarnsAboutToDevice shows the end user, in plain words,
 // that files:to-device without the shell cannot reach start-up files.
 func TestTerminalPromptWarnsAboutToDevice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	agent := startPTYEnv(t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, "--config", d.home, "run", "--lock-cmd", "echo locked >> "+d.lockLog)
@@ -423,20 +431,26 @@ func (e *env) openGranted(t *testing.T, agent *ptyProc, d *device, parent *trans
 	if o.err != nil || !o.cs.Granted {
 		t.Fatalf("session for %v: %v %+v", caps, o.err, o.cs)
 	}
-	rawSessionIDs[o.ch] = o.id
+	rawSessionIDs.Store(o.ch, o.id)
 	return o.ch, o.id
 }
 
-// rawSessionIDs maps raw channels to their session IDs.
-var rawSessionIDs = map[*transport.Channel]string{}
+// rawSessionIDs maps raw channels to their session IDs (a sync.Map: tests
+// run in parallel).
+var rawSessionIDs sync.Map // *transport.Channel -> string
 
-func (e *env) liveSessionOf(ch *transport.Channel) string { return rawSessionIDs[ch] }
+func (e *env) liveSessionOf(ch *transport.Channel) string {
+	id, _ := rawSessionIDs.Load(ch)
+	s, _ := id.(string)
+	return s
+}
 
 // TestRevokeEachCapabilityByName revokes each capability by its own name
 // on the end user's terminal: the session and a session reusing its
 // consent lose it at once, the rest stays, and a revoke that matches
 // nothing says what is granted.
 func TestRevokeEachCapabilityByName(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	agent := e.startAgentPTY(t, d)
@@ -572,6 +586,7 @@ func TestRevokeEachCapabilityByName(t *testing.T) {
 // refused at once, and a typed "end" ends the session even while the
 // prompt is open.
 func TestCapRequestFloodCannotTakeTheTerminal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	agent := e.startAgentPTY(t, d)
@@ -643,6 +658,7 @@ func TestCapRequestFloodCannotTakeTheTerminal(t *testing.T) {
 // TestCapRequestBudget makes requests one after another, each answered:
 // past the budget they are refused without a prompt.
 func TestCapRequestBudget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	agent := e.startAgentPTY(t, d, "TETHER_AGENT_TEST_CAP_INTERVAL=1ms")
@@ -694,10 +710,12 @@ func countMarked(mark string) int {
 // session's process group (setsid, double fork, nohup, disown) and ends
 // the session each way: none survives.
 func TestSessionEndKillsEscapedProcesses(t *testing.T) {
+	t.Parallel()
 	needPrograms(t, "util-linux bash procps", "setsid", "bash", "pgrep")
 	ends := []string{"shell exits", "technician leaves", "end user types end", "admin kills", "end user revokes shell"}
 	for _, mode := range []string{"cgroup", "tracking"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			d := e.enroll("dev")
 			var env []string

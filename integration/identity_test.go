@@ -71,6 +71,7 @@ func (a *acct) activate(pw string) {
 }
 
 func TestTemporaryPasswordAllowsOnlyPasswd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.admin().add("alice", "technician", "--email", "alice@clinic.example")
 	if len(alice.pw) < 16 {
@@ -89,6 +90,7 @@ func TestTemporaryPasswordAllowsOnlyPasswd(t *testing.T) {
 }
 
 func TestPasswordRulesNameTheRule(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.admin()
 	admin.must("", "policy", "set", "--require-classes", "3", "--password-history-count", "3")
@@ -125,6 +127,7 @@ func TestPasswordRulesNameTheRule(t *testing.T) {
 }
 
 func TestLockoutPersistsAndOnlyTheOrgAdminUnlocksUsers(t *testing.T) {
+	t.Parallel()
 	// "nobody" never signed in from here, so the account back-off would hold
 	// it up after two failures; admit enough to reach the threshold.
 	flags := []string{"--throttle-account-free", "10"}
@@ -177,6 +180,7 @@ func TestLockoutPersistsAndOnlyTheOrgAdminUnlocksUsers(t *testing.T) {
 }
 
 func TestIdleLogoffFollowsPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.admin()
 	erin := admin.add("erin", "technician")
@@ -199,6 +203,7 @@ func code(t *testing.T, secret string, at time.Time) string {
 }
 
 func TestMFAEnrolLoginReplayAndRecovery(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.admin()
 	frank := admin.add("frank", "technician")
@@ -241,6 +246,7 @@ func TestMFAEnrolLoginReplayAndRecovery(t *testing.T) {
 }
 
 func TestDenyBeatsAllowAndRevokingARoleSignsOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.admin()
 	admin.must("", "roles", "create", "no-enroll", "--deny", "device.enroll")
@@ -264,6 +270,7 @@ func TestDenyBeatsAllowAndRevokingARoleSignsOut(t *testing.T) {
 }
 
 func TestMostRestrictivePolicyAcrossOrganisations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.admin()
 	admin.must("", "orgs", "create", "icu")
@@ -289,6 +296,7 @@ func TestMostRestrictivePolicyAcrossOrganisations(t *testing.T) {
 }
 
 func TestEmergencyAccessIsTimeBoxed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	data := filepath.Join(e.dir, "data")
 	r := run(t, e.dir, "", bin.relay, "emergency-access", "--data", data, "--reason", "INC-1: test", "--ttl", "2h")
@@ -309,6 +317,7 @@ func TestEmergencyAccessIsTimeBoxed(t *testing.T) {
 }
 
 func TestUsernameLookalikesAndCaseVariantsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.admin()
 	tests := []struct{ name, want string }{

@@ -13,6 +13,7 @@ import (
 )
 
 func TestInteractiveShellEchoesAndResizes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -38,6 +39,7 @@ func TestInteractiveShellEchoesAndResizes(t *testing.T) {
 }
 
 func TestIdleTimeoutCountsOnlyHumanInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "--idle-timeout", "2s")
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -61,12 +63,15 @@ func TestIdleTimeoutCountsOnlyHumanInput(t *testing.T) {
 // relay's, with SIGKILL mid-session: each time the agent must kill the
 // session's processes and lock the screen by itself.
 func TestAbruptEndsKillAndLock(t *testing.T) {
-	for _, victim := range []string{"tech", "relay"} {
+	t.Parallel()
+	for i, victim := range []string{"tech", "relay"} {
 		t.Run(victim, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			d := e.enroll("dev")
 			e.runAgent(d, "exit 0")
-			marker := fmt.Sprintf("%d", 900000+time.Now().UnixNano()%99999)
+			// Distinct per subtest: they run in parallel.
+			marker := fmt.Sprintf("%d", 800000+100000*i+int(time.Now().UnixNano()%99999))
 			tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", d.name, "--", "sleep", marker)
 			eventually(t, "remote sleep to run", 10*time.Second, func() bool { return pgrep("sleep " + marker) })
 			if victim == "tech" {
@@ -86,6 +91,7 @@ func pgrep(cmdline string) bool {
 }
 
 func TestTerminalConsentShowsHostileTextInertly(t *testing.T) {
+	t.Parallel()
 	e := &env{t: t, dir: t.TempDir()}
 	e.tech = filepath.Join(e.dir, "tech")
 	pw := filepath.Join(e.dir, "pw")
@@ -144,6 +150,7 @@ func securityCode(t *testing.T, p *proc) string {
 }
 
 func TestAbsoluteSessionLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "--max-session", "2s")
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -155,6 +162,7 @@ func TestAbsoluteSessionLimit(t *testing.T) {
 }
 
 func TestCtrlCOnAgentJoinEndsTheSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "sleep", "60")
 	code := joinCode(t, tech)
@@ -176,6 +184,7 @@ func TestCtrlCOnAgentJoinEndsTheSession(t *testing.T) {
 }
 
 func TestDeviceKeyIsPinned(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")

@@ -88,6 +88,7 @@ func capAnswer(t *testing.T, ch *transport.Channel, caps ...string) protocol.Con
 // technician's role does not allow is refused by the agent without a prompt
 // (the relay cannot see this request, so the agent enforces the role).
 func TestMidSessionCapabilityRequest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	asked := filepath.Join(e.dir, "asked.log")
@@ -120,6 +121,7 @@ func TestMidSessionCapabilityRequest(t *testing.T) {
 // a proof that was not made with that session's keys (what a relay
 // impersonating the technician could send): the end user is asked again.
 func TestForgedParentProofIsAskedAgain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	asked := filepath.Join(e.dir, "asked.log")

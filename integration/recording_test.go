@@ -46,6 +46,7 @@ func (e *env) onlyRecording(state string) string {
 }
 
 func TestRecordingIsEncryptedAndReviewable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -117,6 +118,7 @@ func assertNotUnder(t *testing.T, dir, s string) {
 }
 
 func TestRecordingSurvivesAgentCrash(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -142,6 +144,7 @@ func TestRecordingSurvivesAgentCrash(t *testing.T) {
 }
 
 func TestNoRecipientRefusesSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -163,6 +166,7 @@ func TestNoRecipientRefusesSessions(t *testing.T) {
 }
 
 func TestRecordInputPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if r := e.techRun("", "policy", "set", "--record-input"); r.code != 0 {
 		t.Fatalf("policy set: %s", r.stderr)
@@ -189,6 +193,7 @@ func TestRecordInputPolicy(t *testing.T) {
 // side (tech cp ends its session) and by an admin's kill: the agent still
 // delivers the end of the recording.
 func TestRecordingCompleteWhateverEnds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := strings.TrimSpace(e.techRun("", "devices", "enroll-token").stdout)
 	enroll := func(name string) result {
@@ -76,6 +77,7 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestExpiredLoginTokenLocksTheCLI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if r := e.techRun("", "policy", "set", "--idle-timeout", "2s"); r.code != 0 {
 		t.Fatalf("policy set: %s", r.stderr)
@@ -106,6 +108,7 @@ func replaceKey(t *testing.T, path string) {
 // TestRelaySeesOnlyCiphertext types a marker into a shell and shows that
 // what the relay forwarded never contains it, while the technician sees it.
 func TestRelaySeesOnlyCiphertext(t *testing.T) {
+	t.Parallel()
 	frames := filepath.Join(t.TempDir(), "frames.bin")
 	e := newEnv(t, "--frame-log", frames)
 	d := e.enroll("dev")

@@ -93,6 +93,7 @@ func (e *env) sessionOf(t *testing.T, d *device) string {
 // session's reports are audited, a made-up outcome counts as "failed",
 // and no more than 16 are recorded per connection.
 func TestForgedLockReportsOnControlConnection(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mine, other := e.enroll("dev"), e.enroll("other")
 	otherSession := e.sessionOf(t, other)
@@ -160,6 +161,7 @@ func TestForgedLockReportsOnControlConnection(t *testing.T) {
 // lock result message, which only the agent sends: the agent ends the
 // session as a protocol error — and locks the screen.
 func TestTechnicianCannotSendLockResult(t *testing.T) {
+	t.Parallel()
 	payloads := []struct {
 		name string
 		p    []byte
@@ -214,6 +216,7 @@ func TestTechnicianCannotSendLockResult(t *testing.T) {
 // first — as "failed" unless it says "locked", cut to 500 bytes, and the
 // audit export carries no raw escape.
 func TestForgedLockReportsInSession(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		reports []protocol.Control // Mode and Reason of each

@@ -246,6 +246,7 @@ type lockCase struct {
 // was not before), that the end user was told so, and the technician and
 // the audit log too where they are still there to hear it.
 func TestRealScreenLockOnEveryEndPath(t *testing.T) {
+	t.Parallel()
 	cases := []lockCase{
 		{name: "technician exits", reason: "technician disconnected", audit: true,
 			end: func(t *testing.T, e *env, d *device, agent *ptyProc, tech *proc, id string) { tech.kill9() }},
@@ -326,6 +327,7 @@ func TestRealScreenLockOnEveryEndPath(t *testing.T) {
 // given the result once the agent is connected — "failed" too, when the
 // lock at the restart fails.
 func TestRealScreenLockAfterAgentKilled(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		restart []string // extra flags for the restarted agent
@@ -377,6 +379,7 @@ func TestRealScreenLockAfterAgentKilled(t *testing.T) {
 // directory: the next join locks the screen before anything else, even
 // one that then fails to join, tells the end user, and clears the journal.
 func TestAgentJoinLocksForAnUnfinishedSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	home := filepath.Join(e.dir, "attended")
 	dir := filepath.Join(home, "pending-locks")
@@ -416,6 +419,7 @@ func TestAgentJoinLocksForAnUnfinishedSession(t *testing.T) {
 // "screen lock FAILED" and why, and nothing the locker printed reaches a
 // terminal unsanitized.
 func TestBrokenLockReportedAsFailed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, cmd, want string
 	}{

@@ -9,6 +9,7 @@ import (
 )
 
 func TestCommandOutputAndExitStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("clinic-pc-7")
 	e.runAgent(d, "exit 0")
@@ -39,6 +40,7 @@ func TestCommandOutputAndExitStatus(t *testing.T) {
 }
 
 func TestStdinReachesCommand(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
@@ -51,6 +53,7 @@ func TestStdinReachesCommand(t *testing.T) {
 // TestRefusedConsentStartsNothing covers every way consent is not given:
 // a refusal, no answer in time, and no terminal with no consent command.
 func TestRefusedConsentStartsNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name    string
@@ -82,6 +85,7 @@ func TestRefusedConsentStartsNothing(t *testing.T) {
 }
 
 func TestAttendedSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "echo", "attended-ok")
 	code := joinCode(t, tech)

@@ -105,6 +105,7 @@ var throttleFlags = []string{"--throttle-account-delay", "10m", "--throttle-sour
 // middle: the account never locks, the admin's token keeps working, the
 // admin still signs in from their own address, and the counters persist.
 func TestSignInThrottleProtectsTheSuperadmin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, throttleFlags...)
 	admin := e.admin()
 	carol := admin.add("carol", "admin")
@@ -265,6 +266,7 @@ func ips(first, n int) []string {
 // on, then unlocks it on the host: refused with a clear message while the
 // relay runs, done and audited once it is stopped.
 func TestLockoutKeepsSessionsAndHostUnlocks(t *testing.T) {
+	t.Parallel()
 	flags := []string{"--throttle-account-free", "20"}
 	e := newEnv(t, flags...)
 	admin := e.admin()
@@ -385,6 +387,7 @@ func joinMsg(code string) *protocol.Control {
 // the valid code from another address still joins. Then a restart keeps
 // the guessers throttled.
 func TestJoinCodeGuessingDoesNotStarveRealUsers(t *testing.T) {
+	t.Parallel()
 	flags := []string{"--throttle-join-failures", "5", "--throttle-join-window", "10m"}
 	e := newEnv(t, flags...)
 	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "echo", "attended-ok")
