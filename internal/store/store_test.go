@@ -20,6 +20,7 @@ func open(t *testing.T) *store.DB {
 }
 
 func TestOpenLocked(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tether.db")
 	db, err := store.Open(path)
 	if err != nil {
