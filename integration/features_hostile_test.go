@@ -40,7 +40,7 @@ func (e *env) rawHandshakeSession(t *testing.T, ctx context.Context, device stri
 		t.Fatalf("pairing: %v %+v", err, m)
 	}
 	var p e2e.Params
-	id, _ := hex.DecodeString(m.Session.ID)
+	id, _ := hex.DecodeString(m.Session.ID.String())
 	copy(p.SessionID[:], id)
 	p.TechID, p.TechUser, p.DeviceKey = m.Session.TechID, m.Session.TechUser, m.Session.DeviceKey
 	in, hello, err := e2e.NewInitiator(p)

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -405,7 +406,7 @@ func (e *env) connectFake(t *testing.T, n byte, id string, key ed25519.PrivateKe
 		t.Fatalf("no challenge: %v", err)
 	}
 	sig := ed25519.Sign(key, protocol.AgentAuthMessage(m.Challenge, e.fp))
-	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: id, Signature: sig}); err != nil {
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: ids.DeviceID(id), Signature: sig}); err != nil {
 		t.Fatal(err)
 	}
 	if m, err := c.ReadControl(ctx); err != nil || m.Type != protocol.CtlWelcome {

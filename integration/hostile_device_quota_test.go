@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 	"tether/recordings"
@@ -79,7 +80,7 @@ func (h *quotaDevice) connect() {
 		t.Fatalf("challenge: %v %+v", err, m)
 	}
 	sig := ed25519.Sign(h.key, protocol.AgentAuthMessage(m.Challenge, h.pin))
-	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: h.id, Signature: sig}); err != nil {
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: ids.DeviceID(h.id), Signature: sig}); err != nil {
 		t.Fatal(err)
 	}
 	if m, err := c.ReadControl(ctx); err != nil || m.Type != protocol.CtlWelcome {
@@ -322,24 +323,24 @@ func TestHostileDeviceRecordingQuota(t *testing.T) {
 			var used int64
 			if tc.before > 0 {
 				s := h.open("flood")
-				if err := s.record(t, s.info.ID, tc.before, !tc.open); err != nil {
+				if err := s.record(t, s.info.ID.String(), tc.before, !tc.open); err != nil {
 					t.Fatal(err)
 				}
 				if !tc.open {
 					s.dev.WriteControl(context.Background(), &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
 					s.end(t)
 					eventually(t, "the honest recording to be complete", 10*time.Second, func() bool {
-						st, _ := e.recordingState(s.info.ID)
+						st, _ := e.recordingState(s.info.ID.String())
 						return st == "complete"
 					})
 				}
 				eventually(t, "the honest recording's bytes to be stored", 10*time.Second, func() bool {
-					used = fileSize(s.info.ID)
+					used = fileSize(s.info.ID.String())
 					return used > int64(tc.before)/4
 				})
 			}
 			s := h.open("flood")
-			s.record(t, s.info.ID, tc.flood, true)
+			s.record(t, s.info.ID.String(), tc.flood, true)
 			tech, dev := s.end(t)
 			for side, r := range map[string]string{"technician": tech, "device": dev} {
 				if !strings.Contains(r, tc.want) {
@@ -349,13 +350,13 @@ func TestHostileDeviceRecordingQuota(t *testing.T) {
 			var st string
 			var size int64
 			eventually(t, "the recording to be finalised", 10*time.Second, func() bool {
-				st, size = e.recordingState(s.info.ID)
+				st, size = e.recordingState(s.info.ID.String())
 				return st != "recording"
 			})
-			if limit := tc.quota - used; st != "incomplete" || size == 0 || size > limit || size != fileSize(s.info.ID) {
-				t.Errorf("recording: state %q, %d bytes (file %d); want incomplete, 1..%d bytes", st, size, fileSize(s.info.ID), limit)
+			if limit := tc.quota - used; st != "incomplete" || size == 0 || size > limit || size != fileSize(s.info.ID.String()) {
+				t.Errorf("recording: state %q, %d bytes (file %d); want incomplete, 1..%d bytes", st, size, fileSize(s.info.ID.String()), limit)
 			}
-			r := e.techRun("", "recordings", "verify", s.info.ID, "--identity", e.reviewer)
+			r := e.techRun("", "recordings", "verify", s.info.ID.String(), "--identity", e.reviewer)
 			if r.code == 0 || !strings.Contains(r.stderr, "is incomplete") {
 				t.Errorf("verify: code %d, stderr %q; want it reported incomplete", r.code, r.stderr)
 			}
@@ -384,7 +385,7 @@ func TestHostileDeviceRecordingForAnotherSession(t *testing.T) {
 		}
 	}
 	eventually(t, "the recording to be finalised", 10*time.Second, func() bool {
-		st, _ := e.recordingState(s.info.ID)
+		st, _ := e.recordingState(s.info.ID.String())
 		return st == "incomplete"
 	})
 }
@@ -473,16 +474,16 @@ func TestRecordingVerifyBindsSession(t *testing.T) {
 	a, b := e.hostileQuotaDevice("dev-a"), e.hostileQuotaDevice("dev-b")
 	honest := func(h *quotaDevice, name string) string {
 		s := h.open(name)
-		if err := s.record(t, s.info.ID, 200<<10, true); err != nil {
+		if err := s.record(t, s.info.ID.String(), 200<<10, true); err != nil {
 			t.Fatal(err)
 		}
 		s.dev.WriteControl(context.Background(), &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
 		s.end(t)
 		eventually(t, "a complete recording", 10*time.Second, func() bool {
-			st, _ := e.recordingState(s.info.ID)
+			st, _ := e.recordingState(s.info.ID.String())
 			return st == "complete"
 		})
-		return s.info.ID
+		return s.info.ID.String()
 	}
 	a1, a2, b1 := honest(a, "dev-a"), honest(a, "dev-a"), honest(b, "dev-b")
 	file := func(id string) string { return filepath.Join(e.dir, "data", "recordings", id+".rec") }
@@ -532,12 +533,12 @@ func TestHostileDeviceConsentReceipts(t *testing.T) {
 	s := h.open("signer")
 	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
 	receipt := func(key ed25519.PrivateKey, session string, rev int) *protocol.Control {
-		r := protocol.ConsentReceipt{Session: session, Device: h.id, Tech: s.info.TechID, Caps: []string{"shell"}, Granted: true,
+		r := protocol.ConsentReceipt{Session: ids.SessionID(session), Device: ids.DeviceID(h.id), Tech: s.info.TechID, Caps: []string{"shell"}, Granted: true,
 			Time: time.Now().UTC(), Revision: rev}
 		b, _ := json.Marshal(r)
 		return &protocol.Control{Type: protocol.CtlConsent, Granted: true, Caps: r.Caps, Receipt: b, ReceiptSig: ed25519.Sign(key, protocol.ReceiptMessage(b))}
 	}
-	valid := receipt(h.key, s.info.ID, 0)
+	valid := receipt(h.key, s.info.ID.String(), 0)
 	steps := []struct {
 		m    *protocol.Control
 		want string
@@ -545,8 +546,8 @@ func TestHostileDeviceConsentReceipts(t *testing.T) {
 		{valid, "verified"},
 		{valid, "replayed (revision 0, expected at least 1)"},
 		{receipt(h.key, strings.Repeat("cd", 16), 1), "for another session"},
-		{receipt(otherKey, s.info.ID, 1), "bad signature"},
-		{receipt(h.key, s.info.ID, 1), "verified"},
+		{receipt(otherKey, s.info.ID.String(), 1), "bad signature"},
+		{receipt(h.key, s.info.ID.String(), 1), "verified"},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -563,7 +564,7 @@ func TestHostileDeviceConsentReceipts(t *testing.T) {
 				Action, Target string
 				Details        map[string]string
 			}
-			if json.Unmarshal([]byte(l), &rec) == nil && rec.Action == "session.consent" && rec.Target == s.info.ID {
+			if json.Unmarshal([]byte(l), &rec) == nil && rec.Action == "session.consent" && rec.Target == s.info.ID.String() {
 				got = append(got, rec.Details["receipt_check"])
 			}
 		}
@@ -607,7 +608,7 @@ func TestHostileDeviceFileReportFlood(t *testing.T) {
 			Action, Target string
 			Time           time.Time
 		}
-		if json.Unmarshal([]byte(l), &rec) == nil && rec.Action == "session.file" && rec.Target == s.info.ID {
+		if json.Unmarshal([]byte(l), &rec) == nil && rec.Action == "session.file" && rec.Target == s.info.ID.String() {
 			times = append(times, rec.Time)
 		}
 		if strings.Contains(l, `"session.limit"`) {

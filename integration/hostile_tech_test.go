@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tether/internal/e2e"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -47,7 +48,7 @@ func (e *env) rawOpen(t *testing.T, techHome string, req *protocol.Control, proo
 		return nil, "", protocol.Consent{}, fmt.Errorf("pairing: %v %+v", err, m)
 	}
 	var p e2e.Params
-	id, _ := hex.DecodeString(m.Session.ID)
+	id, _ := hex.DecodeString(m.Session.ID.String())
 	copy(p.SessionID[:], id)
 	p.TechID, p.TechUser, p.DeviceKey = m.Session.TechID, m.Session.TechUser, m.Session.DeviceKey
 	ch, err := transport.Initiate(ctx, c, p)
@@ -55,7 +56,7 @@ func (e *env) rawOpen(t *testing.T, techHome string, req *protocol.Control, proo
 		return nil, "", protocol.Consent{}, err
 	}
 	if proof != nil {
-		if err := ch.Send(ctx, protocol.InParentProof, proof(m.Session.ID)); err != nil {
+		if err := ch.Send(ctx, protocol.InParentProof, proof(m.Session.ID.String())); err != nil {
 			return nil, "", protocol.Consent{}, err
 		}
 	}
@@ -65,12 +66,12 @@ func (e *env) rawOpen(t *testing.T, techHome string, req *protocol.Control, proo
 	}
 	var cs protocol.Consent
 	err = protocol.DecodeJSON(payload, &cs)
-	return ch, m.Session.ID, cs, err
+	return ch, m.Session.ID.String(), cs, err
 }
 
 // childOf returns a proof function reusing parent's consent.
 func childOf(parent *transport.Channel) func(string) []byte {
-	return func(id string) []byte { return protocol.ParentProof(parent.Exporter, id) }
+	return func(id string) []byte { return protocol.ParentProof(parent.Exporter, ids.SessionID(id)) }
 }
 
 // errEnded is returned by awaitMsg when the session ended meanwhile.
@@ -364,7 +365,7 @@ func TestToDeviceAloneCannotPlantCode(t *testing.T) {
 		if err != nil || !cs.Granted {
 			t.Fatalf("parent %v: %v %+v", parentCaps, err, cs)
 		}
-		child, _, cs, err := e.rawOpen(t, e.tech, &protocol.Control{Device: d.name, Caps: []string{protocol.CapFilesTo}, Parent: pid}, childOf(parent))
+		child, _, cs, err := e.rawOpen(t, e.tech, &protocol.Control{Device: d.name, Caps: []string{protocol.CapFilesTo}, Parent: ids.SessionID(pid)}, childOf(parent))
 		if err != nil || !cs.Granted {
 			t.Fatalf("child of %v: %v %+v", parentCaps, err, cs)
 		}
@@ -415,7 +416,7 @@ func (e *env) openGranted(t *testing.T, agent *ptyProc, d *device, parent *trans
 	req := &protocol.Control{Device: d.name, Caps: caps}
 	var proof func(string) []byte
 	if parent != nil {
-		req.Parent = e.liveSessionOf(parent)
+		req.Parent = ids.SessionID(e.liveSessionOf(parent))
 		proof = childOf(parent)
 	}
 	m := agent.mark()

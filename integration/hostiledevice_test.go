@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"tether/internal/e2e"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -204,7 +205,7 @@ func (hd *hostileDevice) connectOnce(ctx context.Context) error {
 		return fmt.Errorf("expected a challenge, got %q", m.Type)
 	}
 	sig := ed25519.Sign(hd.key, protocol.AgentAuthMessage(m.Challenge, hd.st.Pin))
-	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: hd.st.DeviceID, Signature: sig}); err != nil {
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: ids.DeviceID(hd.st.DeviceID), Signature: sig}); err != nil {
 		return err
 	}
 	if m, err = c.ReadControl(ctx); err != nil {
@@ -254,7 +255,7 @@ func (hd *hostileDevice) session(ctx context.Context, offer *protocol.SessionInf
 	}
 	info := *m.Session
 	var p e2e.Params
-	id, err := hex.DecodeString(info.ID)
+	id, err := hex.DecodeString(info.ID.String())
 	if err != nil || len(id) != len(p.SessionID) {
 		return fmt.Errorf("malformed session ID %q", info.ID)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tether/internal/e2e"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -41,7 +42,7 @@ func (e *env) rawSessionWith(t *testing.T, techHome string, req *protocol.Contro
 		t.Fatalf("pairing: %v %+v", err, m)
 	}
 	var p e2e.Params
-	id, _ := hex.DecodeString(m.Session.ID)
+	id, _ := hex.DecodeString(m.Session.ID.String())
 	copy(p.SessionID[:], id)
 	p.TechID, p.TechUser, p.DeviceKey = m.Session.TechID, m.Session.TechUser, m.Session.DeviceKey
 	ch, err := transport.Initiate(ctx, c, p)
@@ -128,7 +129,7 @@ func TestForgedParentProofIsAskedAgain(t *testing.T) {
 	e.runAgent(d, `echo "$TETHER_CAPABILITIES" >> `+asked)
 	sh := start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", "--caps", "shell,files", d.name, "--", "sleep", "30")
 	id := e.liveSession()
-	e.rawSessionWith(t, e.tech, &protocol.Control{Device: d.name, Caps: []string{protocol.CapFilesTo}, Parent: id},
+	e.rawSessionWith(t, e.tech, &protocol.Control{Device: d.name, Caps: []string{protocol.CapFilesTo}, Parent: ids.SessionID(id)},
 		make([]byte, 32))
 	if prompts := lines(mustRead(t, asked)); len(prompts) != 2 {
 		t.Fatalf("a forged parent proof borrowed the consent: prompts %q", prompts)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tether/internal/e2e"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -57,7 +58,7 @@ func (e *env) rawDeviceKey(t *testing.T, d *device) (*transport.Conn, ed25519.Pr
 		t.Fatalf("challenge: %v %+v", err, m)
 	}
 	sig := ed25519.Sign(k.(ed25519.PrivateKey), protocol.AgentAuthMessage(m.Challenge, st.Pin))
-	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: st.DeviceID, Signature: sig}); err != nil {
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: ids.DeviceID(st.DeviceID), Signature: sig}); err != nil {
 		t.Fatal(err)
 	}
 	if m, err := c.ReadControl(ctx); err != nil || m.Type != protocol.CtlWelcome {
@@ -113,14 +114,14 @@ func TestForgedLockReportsOnControlConnection(t *testing.T) {
 		{"session ID with a NUL", mySession + "\x00"},
 	}
 	for _, v := range dropped {
-		err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlScreenLock, SessionID: v.session,
+		err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlScreenLock, SessionID: ids.SessionID(v.session),
 			Mode: protocol.ScreenLocked, Reason: "forged: " + v.name})
 		if err != nil {
 			t.Fatalf("%s: %v", v.name, err)
 		}
 	}
 	send := func(mode, reason string) {
-		if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlScreenLock, SessionID: mySession, Mode: mode, Reason: reason}); err != nil {
+		if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlScreenLock, SessionID: ids.SessionID(mySession), Mode: mode, Reason: reason}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -257,7 +258,7 @@ func TestForgedLockReportsInSession(t *testing.T) {
 				t.Fatalf("paired: %v %+v", err, paired)
 			}
 			var p e2e.Params
-			id, _ := hex.DecodeString(paired.Session.ID)
+			id, _ := hex.DecodeString(paired.Session.ID.String())
 			copy(p.SessionID[:], id)
 			p.TechID, p.TechUser, p.DeviceKey = paired.Session.TechID, paired.Session.TechUser, key.Public().(ed25519.PublicKey)
 			if _, err := transport.Respond(ctx, c, p, key); err != nil {
@@ -270,7 +271,7 @@ func TestForgedLockReportsInSession(t *testing.T) {
 			}
 			c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: "done"})
 			<-tech.done
-			e.waitLockAudit(paired.Session.ID, tc.outcome, tc.result)
+			e.waitLockAudit(paired.Session.ID.String(), tc.outcome, tc.result)
 			got := e.lockAudited("session.screen_lock")
 			if len(got) != 1 || got[0].Details["result"] != tc.result {
 				t.Errorf("audited %d reports (%+v), want exactly the first, %q", len(got), got, tc.result)

@@ -217,7 +217,7 @@ func revoked(g string, caps []string) bool {
 
 // consentRequest describes this session's technician asking for caps.
 func (s *deviceSession) consentRequest(caps []string) consent.Request {
-	return consent.Request{SessionID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser,
+	return consent.Request{SessionID: s.info.ID.String(), TechName: s.info.TechName, TechUser: s.info.TechUser,
 		Org: s.info.Org, Capabilities: caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
 		Reason: s.info.Reason, ShellGranted: s.shellGranted()}
 }

@@ -44,6 +44,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/protocol"
 )
 
@@ -112,11 +113,11 @@ func (c *Config) Validate() error {
 
 // State is what enrollment leaves in Home/agent.json.
 type State struct {
-	Relay    string `json:"relay"`
-	Pin      string `json:"pin"`
-	DeviceID string `json:"device_id"`
-	Name     string `json:"name"`
-	Group    string `json:"group"`
+	Relay    string       `json:"relay"`
+	Pin      string       `json:"pin"`
+	DeviceID ids.DeviceID `json:"device_id"`
+	Name     string       `json:"name"`
+	Group    string       `json:"group"`
 }
 
 func statePath(home string) string { return filepath.Join(home, "agent.json") }

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"sync"
+
+	"tether/internal/ids"
 )
 
 // liveSessions is the registry of the sessions running now: the end user's
@@ -33,7 +35,7 @@ func (l *liveSessions) remove(s *deviceSession) bool {
 }
 
 // find returns the live session with this ID, or nil.
-func (l *liveSessions) find(id string) *deviceSession {
+func (l *liveSessions) find(id ids.SessionID) *deviceSession {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for s := range l.set {

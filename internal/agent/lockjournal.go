@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"tether/internal/ids"
 )
 
 // The lock journal makes the screen lock survive the agent itself: a
@@ -20,9 +22,9 @@ import (
 
 // pendingLock is the content of one marker.
 type pendingLock struct {
-	Session string    `json:"session"`
-	Tech    string    `json:"tech,omitempty"`
-	Started time.Time `json:"started"`
+	Session ids.SessionID `json:"session"`
+	Tech    string        `json:"tech,omitempty"`
+	Started time.Time     `json:"started"`
 	// Result is set once the screen was locked for a session found
 	// unfinished; the marker then waits to be reported to the relay.
 	Result string `json:"result,omitempty"`
@@ -42,14 +44,14 @@ type lockMarker struct {
 
 // openMarker writes the marker for a session starting now and holds it.
 func openMarker(home string, p pendingLock) (*lockMarker, error) {
-	if _, err := hex.DecodeString(p.Session); err != nil || p.Session == "" {
+	if _, err := hex.DecodeString(p.Session.String()); err != nil || p.Session == "" {
 		return nil, fmt.Errorf("lock journal: malformed session ID")
 	}
 	dir := lockDir(home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lock journal: %w", err)
 	}
-	path := filepath.Join(dir, p.Session+".json")
+	path := filepath.Join(dir, p.Session.String()+".json")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock journal: %w", err)
@@ -125,7 +127,7 @@ func readStale(path string) (staleMarker, bool) {
 	b := make([]byte, maxMarkerSize)
 	n, _ := f.Read(b)
 	if json.Unmarshal(b[:n], &m.p) != nil || m.p.Session == "" {
-		m.p = pendingLock{Session: strings.TrimSuffix(filepath.Base(path), ".json")}
+		m.p = pendingLock{Session: ids.SessionID(strings.TrimSuffix(filepath.Base(path), ".json"))}
 	}
 	return m, true
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tether/internal/e2e"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -82,7 +83,7 @@ func TestLockJournalDamagedMarkers(t *testing.T) {
 	}
 	got := map[string]bool{}
 	for _, m := range st {
-		got[m.p.Session] = true
+		got[m.p.Session.String()] = true
 	}
 	for _, want := range []string{"aa", "bb", "cc", "dd", "ff"} {
 		if !got[want] {
@@ -95,7 +96,7 @@ func TestLockJournalDamagedMarkers(t *testing.T) {
 }
 
 func TestOpenMarkerRefusesBadSessionID(t *testing.T) {
-	for _, id := range []string{"", "../../etc/passwd", "zz", "a/b"} {
+	for _, id := range []ids.SessionID{"", "../../etc/passwd", "zz", "a/b"} {
 		if _, err := openMarker(t.TempDir(), pendingLock{Session: id}); err == nil {
 			t.Errorf("openMarker(%q) succeeded", id)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/recordings"
 )
@@ -26,7 +27,7 @@ type policy struct {
 	unattended bool
 	// parent is the live session whose consent this one may reuse, once
 	// the technician proves it holds that session's keys (see linkParent).
-	parent string
+	parent ids.SessionID
 	// recipients are the reviewers' keys the recording is encrypted to;
 	// recordInput records typed input too.
 	recipients  []*recordings.Recipient

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/recordings"
 )
@@ -16,7 +17,7 @@ func TestDecidePolicy(t *testing.T) {
 	}
 	rcpt := id.Recipient().String()
 	base := func() protocol.SessionInfo {
-		return protocol.SessionInfo{ID: strings.Repeat("ab", 16), Caps: []string{protocol.CapShell},
+		return protocol.SessionInfo{ID: ids.SessionID(strings.Repeat("ab", 16)), Caps: []string{protocol.CapShell},
 			Allowed: []string{protocol.CapShell, protocol.CapClipboard}, Recipients: []string{rcpt}}
 	}
 	tests := []struct {
@@ -74,9 +75,9 @@ func TestDecidePolicy(t *testing.T) {
 			}
 		}},
 		{name: "capabilities, parent and input recording", edit: func(i *protocol.SessionInfo) {
-			i.Parent, i.RecordInput = strings.Repeat("cd", 16), true
+			i.Parent, i.RecordInput = ids.SessionID(strings.Repeat("cd", 16)), true
 		}, check: func(t *testing.T, p policy) {
-			if p.parent != strings.Repeat("cd", 16) || !p.recordInput {
+			if p.parent.String() != strings.Repeat("cd", 16) || !p.recordInput {
 				t.Errorf("parent, recordInput = %q, %v", p.parent, p.recordInput)
 			}
 			if len(p.requested) != 1 || p.requested[0] != protocol.CapShell {

@@ -2,12 +2,12 @@ package agent
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 	"tether/recordings"
@@ -64,13 +64,13 @@ const (
 
 // newRecorder starts the recording of session id on conn, encrypted to
 // rcpts (see decidePolicy); with input, typed input is recorded too.
-func newRecorder(conn *transport.Conn, id string, rcpts []*recordings.Recipient, input bool) (*recorder, error) {
+func newRecorder(conn *transport.Conn, id ids.SessionID, rcpts []*recordings.Recipient, input bool) (*recorder, error) {
 	if !recordingBuiltIn {
 		return nil, nil // bench-only build (tag tether_norecord)
 	}
 	var sid [16]byte
-	if b, err := hex.DecodeString(id); err == nil && len(b) == 16 {
-		copy(sid[:], b)
+	if b, err := id.Bytes(); err == nil {
+		sid = b
 	}
 	rec := &recorder{conn: conn, input: input, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	rec.room = sync.NewCond(&rec.mu)
@@ -82,7 +82,7 @@ func newRecorder(conn *transport.Conn, id string, rcpts []*recordings.Recipient,
 	}
 	rec.enc = enc
 	h := recordings.CastHeader{Version: 2, Width: 80, Height: 24, Timestamp: t.Unix(),
-		Title: "Tether session " + id, Env: map[string]string{"TERM": "xterm-256color"}}
+		Title: "Tether session " + id.String(), Env: map[string]string{"TERM": "xterm-256color"}}
 	if rec.cast, err = recordings.NewCastWriter(enc, h, t); err != nil {
 		return nil, fmt.Errorf("start recording: %w", err)
 	}

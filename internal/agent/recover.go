@@ -34,7 +34,7 @@ func recoverLocks(cfg Config, ui EndUser, keep bool) []staleMarker {
 				tech = "unknown"
 			}
 			ui.Notice(fmt.Sprintf("A support session (%s, technician %s) was still open when the agent stopped.",
-				sanitize.Display(m.p.Session, 40), sanitize.Display(tech, 40)))
+				sanitize.Display(m.p.Session.String(), 40), sanitize.Display(tech, 40)))
 			if err := m.saveResult(r.String(), r.Err == nil); err != nil {
 				cfg.Logger.Error("cannot record the lock result", "err", err)
 			}

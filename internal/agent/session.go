@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,11 +131,11 @@ func (s *deviceSession) setup(ctx context.Context) error {
 // agent's own, whatever the relay claims.
 func (s *deviceSession) params() (e2e.Params, error) {
 	var p e2e.Params
-	id, err := hex.DecodeString(s.info.ID)
-	if err != nil || len(id) != len(p.SessionID) {
+	id, err := s.info.ID.Bytes()
+	if err != nil {
 		return p, fmt.Errorf("malformed session ID from relay")
 	}
-	copy(p.SessionID[:], id)
+	p.SessionID = id
 	p.TechID, p.TechUser = s.info.TechID, s.info.TechUser
 	p.DeviceKey = s.key.Public().(ed25519.PublicKey)
 	return p, nil

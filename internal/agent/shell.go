@@ -89,7 +89,7 @@ func (h *shellHandler) start(ctx context.Context, p []byte) error {
 	if h.proc != nil {
 		return errors.New("protocol error: a second start message")
 	}
-	pr, err := startProcess(st, newScope(s.info.ID, s.log))
+	pr, err := startProcess(st, newScope(s.info.ID.String(), s.log))
 	if err != nil {
 		return fmt.Errorf("could not start: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"tether/internal/consent"
+	"tether/internal/ids"
 	"tether/internal/screenlock"
 )
 
@@ -43,7 +44,7 @@ type EndUser interface {
 
 // SessionView is what the end user is shown about one live session.
 type SessionView struct {
-	ID       string
+	ID       ids.SessionID
 	TechName string
 	TechUser string
 	Caps     []string // what is granted now

@@ -1,15 +1,19 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"tether/internal/ids"
+)
 
 // User is one element of the answer to GET /v1/users.
 type User struct {
-	ID           string   `json:"id"`
-	Username     string   `json:"username"`
-	Email        string   `json:"email,omitempty"`
-	Roles        []string `json:"roles"`
-	Orgs         []string `json:"orgs"`
-	DeviceGroups []string `json:"device_groups,omitempty"`
+	ID           ids.UserID `json:"id"`
+	Username     string     `json:"username"`
+	Email        string     `json:"email,omitempty"`
+	Roles        []string   `json:"roles"`
+	Orgs         []string   `json:"orgs"`
+	DeviceGroups []string   `json:"device_groups,omitempty"`
 	// State is active, locked, disabled, pending or must_change_password.
 	State        string `json:"state"`
 	MFA          bool   `json:"mfa"`
@@ -31,10 +35,10 @@ type AddUserRequest struct {
 // UserAdded is the answer to POST /v1/users. TemporaryPassword is empty
 // for a pending account: its approver is given one.
 type UserAdded struct {
-	ID                string `json:"id"`
-	State             string `json:"state"`
-	TemporaryPassword string `json:"temporary_password"`
-	Username          string `json:"username"`
+	ID                ids.UserID `json:"id"`
+	State             string     `json:"state"`
+	TemporaryPassword string     `json:"temporary_password"`
+	Username          string     `json:"username"`
 }
 
 // UserActionResult is the answer to a POST or DELETE under

@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"tether/internal/ids"
+)
 
 // LoginRequest is the body of POST /v1/login.
 type LoginRequest struct {
@@ -13,10 +17,10 @@ type LoginRequest struct {
 // LoginResponse is the answer to a successful POST /v1/login.
 type LoginResponse struct {
 	// Token is the bearer token for later calls (Authorization: Bearer).
-	Token     string    `json:"token"`
-	UserID    string    `json:"user_id"`
-	Username  string    `json:"username"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Token     string     `json:"token"`
+	UserID    ids.UserID `json:"user_id"`
+	Username  string     `json:"username"`
+	ExpiresAt time.Time  `json:"expires_at"`
 	// IdleTimeout is the sign-in's idle limit as a Go duration ("15m0s").
 	IdleTimeout string `json:"idle_timeout"`
 	// MustChangePassword: only POST /v1/passwd (and logout, whoami) are
@@ -30,11 +34,11 @@ type LoginResponse struct {
 // Whoami is the answer to GET /v1/whoami.
 type Whoami struct {
 	// Org is the relay's own organisation.
-	Org         string   `json:"org"`
-	Permissions []string `json:"permissions"`
-	Roles       []string `json:"roles"`
-	UserID      string   `json:"user_id"`
-	Username    string   `json:"username"`
+	Org         string     `json:"org"`
+	Permissions []string   `json:"permissions"`
+	Roles       []string   `json:"roles"`
+	UserID      ids.UserID `json:"user_id"`
+	Username    string     `json:"username"`
 }
 
 // PasswdRequest is the body of POST /v1/passwd.

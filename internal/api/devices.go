@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"tether/internal/ids"
+)
 
 // EnrollTokenRequest is the body of POST /v1/devices/enroll-token; an empty
 // group is "default" (or a scoped user's first group).
@@ -27,19 +31,19 @@ type EnrollRequest struct {
 
 // EnrollResponse is the answer to POST /v1/agent/enroll.
 type EnrollResponse struct {
-	DeviceID string `json:"device_id"`
-	Group    string `json:"group"`
-	Name     string `json:"name"`
+	DeviceID ids.DeviceID `json:"device_id"`
+	Group    string       `json:"group"`
+	Name     string       `json:"name"`
 }
 
 // Device is one element of the answer to GET /v1/devices.
 type Device struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	Group    string    `json:"group"`
-	Online   bool      `json:"online"`
-	LastSeen time.Time `json:"last_seen,omitzero"`
-	Enrolled time.Time `json:"enrolled_at"`
+	ID       ids.DeviceID `json:"id"`
+	Name     string       `json:"name"`
+	Group    string       `json:"group"`
+	Online   bool         `json:"online"`
+	LastSeen time.Time    `json:"last_seen,omitzero"`
+	Enrolled time.Time    `json:"enrolled_at"`
 }
 
 // GroupPolicyRequest is the body of POST /v1/devices/groups/{group}:

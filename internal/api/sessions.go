@@ -1,16 +1,20 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"tether/internal/ids"
+)
 
 // Session is one element of the answer to GET /v1/sessions[?active=1] and
 // the answer to GET /v1/sessions/{id}: the stored record of a session and
 // what the relay knows of it now.
 type Session struct {
-	ID         string `json:"id"`
-	TechID     string `json:"tech_id"`
-	TechUser   string `json:"tech_user,omitempty"`
-	DeviceID   string `json:"device_id,omitempty"`
-	DeviceName string `json:"device_name,omitempty"`
+	ID         ids.SessionID `json:"id"`
+	TechID     ids.UserID    `json:"tech_id"`
+	TechUser   string        `json:"tech_user,omitempty"`
+	DeviceID   ids.DeviceID  `json:"device_id,omitempty"`
+	DeviceName string        `json:"device_name,omitempty"`
 	// Mode is "unattended" or "attended".
 	Mode string `json:"mode"`
 	// Capabilities are those requested; Granted those consented to.
@@ -23,11 +27,11 @@ type Session struct {
 	// Files lists the files moved in the session (GET {id} only).
 	Files []FileTransfer `json:"files,omitempty"`
 	// FilesDropped counts transfers beyond those Files lists.
-	FilesDropped int64     `json:"files_dropped,omitempty"`
-	CreatedAt    time.Time `json:"created_at,omitzero"`
-	StartedAt    time.Time `json:"started_at,omitzero"`
-	EndedAt      time.Time `json:"ended_at,omitzero"`
-	RecordingID  string    `json:"recording_id,omitempty"`
+	FilesDropped int64         `json:"files_dropped,omitempty"`
+	CreatedAt    time.Time     `json:"created_at,omitzero"`
+	StartedAt    time.Time     `json:"started_at,omitzero"`
+	EndedAt      time.Time     `json:"ended_at,omitzero"`
+	RecordingID  ids.SessionID `json:"recording_id,omitempty"`
 	// Live: the session is running on this relay now.
 	Live bool `json:"live"`
 	// Duration is from start to end (or now), as a Go duration.
@@ -47,18 +51,18 @@ type FileTransfer struct {
 
 // SessionKilled is the answer to POST /v1/sessions/{id}/kill.
 type SessionKilled struct {
-	Session string `json:"session"`
-	Status  string `json:"status"`
+	Session ids.SessionID `json:"session"`
+	Status  string        `json:"status"`
 }
 
 // Recording is one element of the answer to GET /v1/recordings; GET
 // /v1/recordings/{id} answers the ciphertext file itself.
 type Recording struct {
 	// ID is the session's.
-	ID         string `json:"id"`
-	TechUser   string `json:"tech_user,omitempty"`
-	DeviceName string `json:"device_name,omitempty"`
-	DeviceID   string `json:"device_id,omitempty"`
+	ID         ids.SessionID `json:"id"`
+	TechUser   string        `json:"tech_user,omitempty"`
+	DeviceName string        `json:"device_name,omitempty"`
+	DeviceID   string        `json:"device_id,omitempty"`
 	// State is recording, complete or incomplete.
 	State  string `json:"state"`
 	Size   int64  `json:"size"`
@@ -73,10 +77,10 @@ type Recording struct {
 // Recipient is one reviewer key recordings are encrypted to: an element of
 // the answer to GET /v1/recordings/recipients and the answer to POST.
 type Recipient struct {
-	Key     string    `json:"key"`
-	KeyID   string    `json:"key_id"`
-	AddedBy string    `json:"added_by"`
-	AddedAt time.Time `json:"added_at"`
+	Key     string     `json:"key"`
+	KeyID   string     `json:"key_id"`
+	AddedBy ids.UserID `json:"added_by"`
+	AddedAt time.Time  `json:"added_at"`
 }
 
 // RecipientRequest is the body of POST /v1/recordings/recipients.

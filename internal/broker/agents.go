@@ -3,6 +3,7 @@ package broker
 import (
 	"sync"
 
+	"tether/internal/ids"
 	"tether/internal/store"
 	"tether/internal/transport"
 )
@@ -18,13 +19,13 @@ type Agent struct {
 // Agents tracks which devices are online. Safe for concurrent use.
 type Agents struct {
 	mu     sync.Mutex
-	m      map[string]*Agent
+	m      map[ids.DeviceID]*Agent
 	closed bool           // the relay is shutting down: no more agents
 	wg     sync.WaitGroup // one per watched connection
 }
 
 // NewAgents returns an empty registry.
-func NewAgents() *Agents { return &Agents{m: make(map[string]*Agent)} }
+func NewAgents() *Agents { return &Agents{m: make(map[ids.DeviceID]*Agent)} }
 
 // Add registers a, closing any older connection of the same device. It
 // returns false if the relay is shutting down.
@@ -72,11 +73,11 @@ func (r *Agents) CloseAll() {
 }
 
 // Get returns the device's current connection, or nil if it is offline.
-func (r *Agents) Get(id string) *Agent {
+func (r *Agents) Get(id ids.DeviceID) *Agent {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.m[id]
 }
 
 // Online reports whether the device has a control connection.
-func (r *Agents) Online(id string) bool { return r.Get(id) != nil }
+func (r *Agents) Online(id ids.DeviceID) bool { return r.Get(id) != nil }

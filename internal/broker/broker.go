@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tether/internal/audit"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/token"
 	"tether/internal/transport"
@@ -20,13 +21,13 @@ type Broker struct {
 	frameLog *FrameLog
 	usage    *usage // recording bytes per device, for the quota
 	mu       sync.Mutex
-	m        map[string]*Session
+	m        map[ids.SessionID]*Session
 }
 
 // New returns a broker with no sessions. Audit events go to record (which
 // must not fail the caller), session and recording records to db.
 func New(cfg Config, db Records, record func(audit.Event), log *slog.Logger, fl *FrameLog) *Broker {
-	return &Broker{cfg: cfg, db: db, record: record, log: log, frameLog: fl, usage: newUsage(), m: make(map[string]*Session)}
+	return &Broker{cfg: cfg, db: db, record: record, log: log, frameLog: fl, usage: newUsage(), m: make(map[ids.SessionID]*Session)}
 }
 
 func (b *Broker) add(l *Session) {
@@ -36,13 +37,13 @@ func (b *Broker) add(l *Session) {
 }
 
 // Get returns the live session with that ID, or nil.
-func (b *Broker) Get(id string) *Session {
+func (b *Broker) Get(id ids.SessionID) *Session {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.m[id]
 }
 
-func (b *Broker) remove(id string) {
+func (b *Broker) remove(id ids.SessionID) {
 	b.mu.Lock()
 	delete(b.m, id)
 	b.mu.Unlock()

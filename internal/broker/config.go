@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"tether/internal/ids"
 	"tether/internal/store"
 )
 
@@ -26,9 +27,9 @@ type Config struct {
 // as it moves through its states, the files it moved, and the recordings
 // index with what the quota reads back.
 type Records interface {
-	UpdateSession(id string, fn func(*store.Session) error) error
-	AppendSessionFile(id string, f store.FileTransfer) error
+	UpdateSession(id ids.SessionID, fn func(*store.Session) error) error
+	AppendSessionFile(id ids.SessionID, f store.FileTransfer) error
 	PutRecording(r *store.Recording) error
-	UpdateRecording(id string, fn func(*store.Recording) error) error
+	UpdateRecording(id ids.SessionID, fn func(*store.Recording) error) error
 	ListRecordings() ([]store.Recording, error)
 }

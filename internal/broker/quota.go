@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/store"
 )
 
@@ -16,9 +17,9 @@ const DeviceQuotaWindow = 24 * time.Hour
 
 // deviceKey names the device a session's recording counts against: its
 // enrolled ID, or for an attended session the one-time key it joined with.
-func deviceKey(deviceID string, key []byte) string {
+func deviceKey(deviceID ids.DeviceID, key []byte) string {
 	if deviceID != "" {
-		return deviceID
+		return deviceID.String()
 	}
 	h := sha256.Sum256(key)
 	return "attended:" + hex.EncodeToString(h[:8])

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"tether/internal/audit"
+	"tether/internal/ids"
 	"tether/internal/store"
 	"tether/recordings"
 )
@@ -21,7 +22,7 @@ import (
 type recFile struct {
 	b        *Broker
 	l        *Session
-	id       string
+	id       ids.SessionID
 	dev      string // the device the quota counts against, from the first write
 	stored   int64  // dev's finished recordings' bytes in the quota window
 	gen      uint64 // the usage generation stored was read at
@@ -109,7 +110,7 @@ func (r *recFile) open() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create recordings dir: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, r.id+".rec"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, r.id.String()+".rec"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create recording file: %w", err)
 	}
@@ -133,7 +134,7 @@ func (r *recFile) readHeader(p []byte) error {
 		r.keyIDs = append(r.keyIDs, hex.EncodeToString(k[:]))
 	}
 	r.head = bytes.Buffer{}
-	if got := hex.EncodeToString(h.SessionID[:]); got != r.id {
+	if got := hex.EncodeToString(h.SessionID[:]); got != r.id.String() {
 		return fmt.Errorf("the recording's header names session %s, not this one", got)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"tether/internal/audit"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/store"
 )
@@ -16,7 +17,7 @@ import (
 // RecordScreenLock audits the screen lock's result as the agent reported
 // it: outcome "locked" or "failed" (anything else the agent says is
 // recorded as "failed"), with its one-line account.
-func (b *Broker) RecordScreenLock(actor, session, source, device string, m *protocol.Control) {
+func (b *Broker) RecordScreenLock(actor ids.UserID, session ids.SessionID, source, device string, m *protocol.Control) {
 	outcome := protocol.ScreenLockFailed
 	if m.Mode == protocol.ScreenLocked {
 		outcome = protocol.ScreenLocked

@@ -11,6 +11,8 @@ import (
 	"hash"
 	"math"
 	"sync"
+
+	"tether/internal/ids"
 )
 
 // Version is the protocol version carried in the first two bytes of every
@@ -78,7 +80,7 @@ type Params struct {
 	// SessionID is the 128-bit session ID assigned by the relay.
 	SessionID [16]byte
 	// TechID is the technician's immutable user ID as asserted by the relay.
-	TechID string
+	TechID ids.UserID
 	// TechUser is the technician's username.
 	TechUser string
 	// DeviceKey is the agent's enrolled Ed25519 device public key. The

@@ -33,6 +33,8 @@ import (
 	"reflect"
 	"sort"
 	"testing"
+
+	"tether/internal/ids"
 )
 
 var updateKAT = flag.Bool("update", false, "rewrite testdata/kat/*.json from the reference computation")
@@ -317,7 +319,7 @@ func refVector(name string, in katInputs) katVector {
 
 // katParams are the Params of a vector.
 func katParams(in *katInputs) Params {
-	p := Params{TechID: in.TechID, TechUser: in.TechUser,
+	p := Params{TechID: ids.UserID(in.TechID), TechUser: in.TechUser,
 		DeviceKey: ed25519.NewKeyFromSeed(in.DeviceSeed).Public().(ed25519.PublicKey)}
 	copy(p.SessionID[:], in.SessionID)
 	return p

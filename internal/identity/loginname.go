@@ -28,7 +28,7 @@ const nameDigestLabel = "tether login name digest v1\x00"
 func (s *Accounts) LoginTarget(name string) string {
 	if canon, err := username.Canonical(name); err == nil {
 		if u, err := s.db.UserByName(canon); err == nil {
-			return u.ID
+			return u.ID.String()
 		}
 	}
 	return unknownNamePrefix + s.nameDigest(name)

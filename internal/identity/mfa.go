@@ -64,7 +64,7 @@ func (s *Accounts) useTOTP(u *store.User, code string) error {
 	if err != nil {
 		return err
 	}
-	secret, err := totp.Open(key, u.ID, u.TOTPSecret)
+	secret, err := totp.Open(key, u.ID.String(), u.TOTPSecret)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *Accounts) StartEnrolment(ctx context.Context, u *store.User, src string
 	if err != nil {
 		return "", "", err
 	}
-	sealed, err := totp.Seal(key, u.ID, secret)
+	sealed, err := totp.Seal(key, u.ID.String(), secret)
 	if err != nil {
 		return "", "", err
 	}
@@ -141,7 +141,7 @@ func (s *Accounts) ConfirmEnrolment(u *store.User, code string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	secret, err := totp.Open(key, u.ID, u.TOTPPending)
+	secret, err := totp.Open(key, u.ID.String(), u.TOTPPending)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tether/internal/apierr"
+	"tether/internal/ids"
 	"tether/internal/store"
 	"tether/internal/username"
 )
@@ -107,9 +108,9 @@ func srcFailKey(src string) string { return "src:" + src }
 // never the typed text, which may be a password typed into the wrong field.
 func (s *Accounts) AcctFailKey(name string) string { return "acct:" + s.nameDigest(name) }
 
-func joinFailKey(src string) string      { return "join:" + src }
-func knownPrefix(userID string) string   { return "known:" + userID + "|" }
-func knownKey(userID, src string) string { return knownPrefix(userID) + src }
+func joinFailKey(src string) string                 { return "join:" + src }
+func knownPrefix(userID ids.UserID) string          { return "known:" + userID.String() + "|" }
+func knownKey(userID ids.UserID, src string) string { return knownPrefix(userID) + src }
 
 const globalFailKey = "global"
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/store"
 )
 
@@ -22,7 +23,7 @@ type UnlockResult struct {
 // Unlock unlocks the account called canon (a canonical username) in db,
 // resets its failed sign-ins and clears its sign-in back-off; it returns
 // the result and the user's ID. The caller audits it.
-func Unlock(db Store, canon string) (*UnlockResult, string, error) {
+func Unlock(db Store, canon string) (*UnlockResult, ids.UserID, error) {
 	u, err := db.UserByName(canon)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", fmt.Errorf("there is no user %q in this data directory", canon)

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"tether/internal/ids"
 )
 
 // Errors returned by the decoders in this package.
@@ -86,17 +88,17 @@ type Control struct {
 	Session *SessionInfo `json:"session,omitempty"`
 
 	// attach / join / join_code
-	SessionID   string     `json:"session_id,omitempty"`
-	AttachToken string     `json:"attach_token,omitempty"`
-	Code        string     `json:"code,omitempty"`
-	PublicKey   []byte     `json:"public_key,omitempty"`
-	Name        string     `json:"name,omitempty"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	SessionID   ids.SessionID `json:"session_id,omitempty"`
+	AttachToken string        `json:"attach_token,omitempty"`
+	Code        string        `json:"code,omitempty"`
+	PublicKey   []byte        `json:"public_key,omitempty"`
+	Name        string        `json:"name,omitempty"`
+	ExpiresAt   *time.Time    `json:"expires_at,omitempty"`
 
 	// challenge / auth
-	Challenge []byte `json:"challenge,omitempty"`
-	DeviceID  string `json:"device_id,omitempty"`
-	Signature []byte `json:"signature,omitempty"`
+	Challenge []byte       `json:"challenge,omitempty"`
+	DeviceID  ids.DeviceID `json:"device_id,omitempty"`
+	Signature []byte       `json:"signature,omitempty"`
 
 	// consent
 	Granted bool `json:"granted,omitempty"`
@@ -110,7 +112,7 @@ type Control struct {
 	Hash string `json:"hash,omitempty"`
 
 	// request: Parent reuses the consent of a live session (tech cp --session).
-	Parent string `json:"parent,omitempty"`
+	Parent ids.SessionID `json:"parent,omitempty"`
 
 	// error
 	Error string `json:"error,omitempty"`
@@ -122,24 +124,24 @@ type Control struct {
 // transcript, so a relay that tells the two sides different things makes the
 // handshake fail or the security codes differ.
 type SessionInfo struct {
-	ID         string   `json:"id"` // 32 lowercase hex digits
-	TechID     string   `json:"tech_id"`
-	TechUser   string   `json:"tech_user"`
-	TechName   string   `json:"tech_name"`
-	Org        string   `json:"org"`
-	DeviceID   string   `json:"device_id"`
-	DeviceName string   `json:"device_name"`
-	DeviceKey  []byte   `json:"device_key"`
-	Caps       []string `json:"caps"`
-	Mode       string   `json:"mode"`
-	Reason     string   `json:"reason,omitempty"`
-	Recorded   bool     `json:"recorded"`
+	ID         ids.SessionID `json:"id"` // 32 lowercase hex digits
+	TechID     ids.UserID    `json:"tech_id"`
+	TechUser   string        `json:"tech_user"`
+	TechName   string        `json:"tech_name"`
+	Org        string        `json:"org"`
+	DeviceID   ids.DeviceID  `json:"device_id"`
+	DeviceName string        `json:"device_name"`
+	DeviceKey  []byte        `json:"device_key"`
+	Caps       []string      `json:"caps"`
+	Mode       string        `json:"mode"`
+	Reason     string        `json:"reason,omitempty"`
+	Recorded   bool          `json:"recorded"`
 	// Recipients are the reviewers' public keys ("tether-rec1…") the agent
 	// encrypts the recording to; RecordInput also records typed input.
 	Recipients  []string `json:"recipients,omitempty"`
 	RecordInput bool     `json:"record_input,omitempty"`
 	// Parent is the live session whose consent this one reuses, if any.
-	Parent string `json:"parent,omitempty"`
+	Parent ids.SessionID `json:"parent,omitempty"`
 	// Allowed lists the capabilities the technician's permissions allow;
 	// the agent refuses mid-session requests for anything else.
 	Allowed []string `json:"allowed,omitempty"`
@@ -451,14 +453,14 @@ func AgentAuthMessage(challenge []byte, relayFingerprint string) []byte {
 // ConsentReceipt is what the agent signs for every consent answer, so the
 // relay (which keeps it in the audit log) cannot forge consent.
 type ConsentReceipt struct {
-	Session  string    `json:"session"`
-	Device   string    `json:"device"`
-	Tech     string    `json:"tech"`
-	Caps     []string  `json:"caps"`
-	Granted  bool      `json:"granted"`
-	Time     time.Time `json:"time"`
-	Expires  time.Time `json:"expires"`
-	Revision int       `json:"revision"` // 0 for the first answer, +1 per change
+	Session  ids.SessionID `json:"session"`
+	Device   ids.DeviceID  `json:"device"`
+	Tech     ids.UserID    `json:"tech"`
+	Caps     []string      `json:"caps"`
+	Granted  bool          `json:"granted"`
+	Time     time.Time     `json:"time"`
+	Expires  time.Time     `json:"expires"`
+	Revision int           `json:"revision"` // 0 for the first answer, +1 per change
 }
 
 // receiptLabel domain-separates consent receipt signatures.
@@ -475,7 +477,7 @@ const parentLabel = "tether-parent-proof-v1\x00"
 // ParentProof is HMAC-SHA256 keyed with the parent session's e2e exporter
 // over the child session's ID: only the two ends of the parent session can
 // make it, so a relay cannot borrow a live session's consent.
-func ParentProof(parentExporter []byte, childSessionID string) []byte {
+func ParentProof(parentExporter []byte, childSessionID ids.SessionID) []byte {
 	m := hmac.New(sha256.New, parentExporter)
 	m.Write([]byte(parentLabel))
 	m.Write([]byte(childSessionID))

@@ -93,10 +93,10 @@ func (s *Server) recordRecoveredLock(a *broker.Agent, m *protocol.Control) {
 		sess, err = s.db.SessionByID(m.SessionID)
 	}
 	if err != nil || sess.DeviceID != a.Dev.ID {
-		s.log.Warn("screen lock report for a session not of this device dropped", "device", a.Dev.Name, "session", truncate(m.SessionID, 64))
+		s.log.Warn("screen lock report for a session not of this device dropped", "device", a.Dev.Name, "session", truncate(m.SessionID.String(), 64))
 		return
 	}
-	s.broker.RecordScreenLock(sess.TechID, sess.ID, "device "+a.Dev.ID, a.Dev.Name, m)
+	s.broker.RecordScreenLock(sess.TechID, sess.ID, "device "+a.Dev.ID.String(), a.Dev.Name, m)
 }
 
 // authenticateAgent runs the challenge-response on a fresh connection.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tether/internal/audit"
+	"tether/internal/ids"
 	"tether/internal/store"
 )
 
@@ -65,6 +66,6 @@ func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 // auditEvent builds an audit event; kv are detail key/value pairs.
-func auditEvent(actor, action, target, outcome, source string, kv ...string) audit.Event {
+func auditEvent[T ~string](actor ids.UserID, action string, target T, outcome, source string, kv ...string) audit.Event {
 	return audit.NewEvent(actor, action, target, outcome, source, kv...)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/store"
 	"tether/internal/token"
@@ -99,7 +100,7 @@ func (s *Server) enroll(req api.EnrollRequest) (*store.Device, error) {
 	case err != nil:
 		return nil, err
 	}
-	d := &store.Device{ID: store.NewID("d_"), Name: req.Name, Group: et.Group, PublicKey: req.PublicKey,
+	d := &store.Device{ID: ids.NewDeviceID(), Name: req.Name, Group: et.Group, PublicKey: req.PublicKey,
 		EnrolledAt: now(), EnrolledBy: et.CreatedBy}
 	if err := s.db.CreateDevice(d); errors.Is(err, store.ErrExists) {
 		return nil, errf(http.StatusConflict, "choose another --name", "a device named %q is already enrolled", req.Name)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tether/internal/audit"
+	"tether/internal/ids"
 	"tether/internal/rbac"
 	"tether/internal/store"
 	"tether/internal/token"
@@ -195,7 +196,7 @@ var errNoToken = errf(http.StatusUnauthorized, "sign in again with `tech login`"
 // emergencyPrincipal returns the break-glass principal for a token hash
 // found in the data directory, auditing the use with its reason.
 func (s *Server) emergencyPrincipal(r *http.Request, h [32]byte) (*principal, error) {
-	id := "emergency-" + hex.EncodeToString(h[:6])
+	id := ids.UserID("emergency-" + hex.EncodeToString(h[:6]))
 	src := sourceAddr(r)
 	g, err := readGrant(s.cfg.DataDir, h)
 	if errors.Is(err, errGrantTampered) {

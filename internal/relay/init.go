@@ -14,6 +14,7 @@ import (
 
 	"tether/internal/audit"
 	"tether/internal/identity"
+	"tether/internal/ids"
 	"tether/internal/password"
 	"tether/internal/store"
 	"tether/internal/tlsconf"
@@ -138,7 +139,7 @@ func createAdmin(ctx context.Context, db store.Store, name string, pw []byte, te
 	}
 	now := time.Now().UTC()
 	u := &store.User{
-		ID: store.NewID("u_"), Username: name, DisplayName: name, Roles: []string{"superadmin"},
+		ID: ids.NewUserID(), Username: name, DisplayName: name, Roles: []string{"superadmin"},
 		PasswordHash: hash, State: store.UserActive, PasswordChangedAt: now, CreatedAt: now,
 	}
 	if temporary {

@@ -10,6 +10,7 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/identity"
+	"tether/internal/ids"
 	"tether/internal/passpolicy"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
@@ -188,7 +189,7 @@ func checkPolicy(pol passpolicy.Policy) error {
 
 // updateOrgPolicy changes org's policy with fn, creating the organisation's
 // record with the default policy first if it has none yet.
-func (s *Server) updateOrgPolicy(org, actor string, fn func(*passpolicy.Policy) error) error {
+func (s *Server) updateOrgPolicy(org string, actor ids.UserID, fn func(*passpolicy.Policy) error) error {
 	err := s.db.UpdateOrg(org, func(o *store.Org) error { return fn(&o.Policy) })
 	if !errors.Is(err, store.ErrNotFound) {
 		return err

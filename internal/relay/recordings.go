@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"tether/internal/api"
+	"tether/internal/ids"
 	"tether/internal/store"
 	"tether/recordings"
 )
@@ -158,7 +159,7 @@ func (s *Server) recordingInScope(p *principal, rec *store.Recording) bool {
 	if !scoped(p) {
 		return true
 	}
-	techID := ""
+	techID := ids.UserID("")
 	if sess, err := s.db.SessionByID(rec.ID); err == nil {
 		techID = sess.TechID
 		if sess.DeviceID != "" {
@@ -171,7 +172,7 @@ func (s *Server) recordingInScope(p *principal, rec *store.Recording) bool {
 // handleRecordingGet streams the ciphertext to a reviewer, who decrypts it
 // locally; every download is audited.
 func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *principal) {
-	id := r.PathValue("id")
+	id := ids.SessionID(r.PathValue("id"))
 	rec, err := s.db.RecordingByID(id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.recordingInScope(p, rec)) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech recordings list`", "no recording %q", id))
@@ -180,7 +181,7 @@ func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *p
 		s.writeErr(w, err)
 		return
 	}
-	f, err := os.Open(filepath.Join(recordingsDir(s.cfg.DataDir), rec.ID+".rec"))
+	f, err := os.Open(filepath.Join(recordingsDir(s.cfg.DataDir), rec.ID.String()+".rec"))
 	if err != nil {
 		s.writeErr(w, errf(http.StatusNotFound, "", "recording %q has no data", id))
 		return
@@ -190,5 +191,5 @@ func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *p
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Tether-Recording-State", rec.State)
 	w.Header().Set("X-Tether-Recording-SHA256", rec.SHA256)
-	http.ServeContent(w, r, rec.ID+".rec", rec.FinishedAt, f)
+	http.ServeContent(w, r, rec.ID.String()+".rec", rec.FinishedAt, f)
 }

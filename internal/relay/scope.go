@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"tether/internal/ids"
 	"tether/internal/store"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) checkScope(p *principal, dev *store.Device) error {
 // own sessions and those with a device of their groups, nothing else (an
 // unknown or deleted device, or an attended session of someone else, is
 // out of scope).
-func (s *Server) recordInScope(p *principal, techID, deviceID, deviceName string) bool {
+func (s *Server) recordInScope(p *principal, techID ids.UserID, deviceID ids.DeviceID, deviceName string) bool {
 	if !scoped(p) || techID == p.user.ID {
 		return true
 	}

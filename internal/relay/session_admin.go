@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/ids"
 	"tether/internal/rbac"
 	"tether/internal/store"
 )
@@ -68,7 +69,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 }
 
 func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *principal) {
-	rec, err := s.db.SessionByID(r.PathValue("id"))
+	rec, err := s.db.SessionByID(ids.SessionID(r.PathValue("id")))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.visible(p, rec)) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list`", "no session %q", r.PathValue("id")))
 		return
@@ -80,7 +81,7 @@ func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {
-	id := r.PathValue("id")
+	id := ids.SessionID(r.PathValue("id"))
 	l := s.broker.Get(id)
 	if l == nil || !s.recordInScope(p, l.Info.TechID, l.Info.DeviceID, l.Info.DeviceName) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", id))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tether/internal/broker"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/rbac"
 	"tether/internal/store"
@@ -78,7 +79,7 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	if err != nil {
 		return nil, err
 	}
-	info := protocol.SessionInfo{ID: store.NewSessionID(), TechID: p.user.ID, TechUser: p.user.Username,
+	info := protocol.SessionInfo{ID: ids.NewSessionID(), TechID: p.user.ID, TechUser: p.user.Username,
 		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
 		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession, Recorded: true, Recipients: keys}
 	info.Allowed = allowedCaps(p)

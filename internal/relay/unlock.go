@@ -52,7 +52,7 @@ func UnlockUser(dir, name string) (*UnlockResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = log.Append(audit.Event{ActorID: hostActor, Action: "user.unlock", Target: id, Outcome: "success", Source: hostActor,
+	_, err = log.Append(audit.Event{ActorID: hostActor, Action: "user.unlock", Target: id.String(), Outcome: "success", Source: hostActor,
 		Details: map[string]string{"username": res.Username, "via": "relay users unlock", "was_locked": fmt.Sprint(res.WasLocked)}})
 	if err != nil {
 		return nil, fmt.Errorf("%s was unlocked but the audit entry failed: %w", res.Username, err)

@@ -14,6 +14,7 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/identity"
+	"tether/internal/ids"
 	"tether/internal/rbac"
 	"tether/internal/store"
 	"tether/internal/username"
@@ -149,7 +150,7 @@ func (s *Server) newUser(p *principal, req api.AddUserRequest) (*store.User, err
 		state = store.UserPending
 	}
 	t := now()
-	return &store.User{ID: store.NewID("u_"), Username: name, DisplayName: req.Username, Email: req.Email,
+	return &store.User{ID: ids.NewUserID(), Username: name, DisplayName: req.Username, Email: req.Email,
 		Roles: []string{role.Name}, Orgs: []string{org}, DeviceGroups: req.Groups, State: state,
 		CreatedAt: t, CreatedBy: p.user.ID}, nil
 }
@@ -476,7 +477,7 @@ func (s *Server) handleUserResetMFA() func(http.ResponseWriter, *http.Request, *
 
 // revokeUser deletes every login token of the user and ends their live
 // sessions at once.
-func (s *Server) revokeUser(id, reason string, p *principal) {
+func (s *Server) revokeUser(id ids.UserID, reason string, p *principal) {
 	n, err := s.db.DeleteUserLoginTokens(id)
 	if err != nil {
 		s.log.Error("revoke login tokens", "user", id, "err", err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // CreateDevice stores a new device, assigning d.ID if empty. It returns an
@@ -14,7 +16,7 @@ func (db *DB) CreateDevice(d *Device) error {
 		return fmt.Errorf("store: create device: empty name")
 	}
 	if d.ID == "" {
-		d.ID = NewID("d_")
+		d.ID = ids.NewDeviceID()
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		devices, names := tx.Bucket(bucketDevices), tx.Bucket(bucketDeviceNames)
@@ -36,7 +38,7 @@ func (db *DB) CreateDevice(d *Device) error {
 }
 
 // DeviceByID returns the device with the given ID.
-func (db *DB) DeviceByID(id string) (*Device, error) {
+func (db *DB) DeviceByID(id ids.DeviceID) (*Device, error) {
 	var d Device
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketDevices), []byte(id), &d)
@@ -67,7 +69,7 @@ func (db *DB) DeviceByName(name string) (*Device, error) {
 // and writes it back, all in one transaction. If fn returns an error nothing
 // is written. fn may rename the device (ErrExists if taken) but not change
 // its ID.
-func (db *DB) UpdateDevice(id string, fn func(*Device) error) error {
+func (db *DB) UpdateDevice(id ids.DeviceID, fn func(*Device) error) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		devices, names := tx.Bucket(bucketDevices), tx.Bucket(bucketDeviceNames)
 		var d Device
@@ -81,7 +83,7 @@ func (db *DB) UpdateDevice(id string, fn func(*Device) error) error {
 		if d.ID != id {
 			return errors.New("the ID is immutable")
 		}
-		if err := rename(names, old, d.Name, id); err != nil {
+		if err := rename(names, old, d.Name, string(id)); err != nil {
 			return err
 		}
 		return putJSON(devices, []byte(id), &d)

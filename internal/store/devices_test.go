@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/store"
 )
 
@@ -52,7 +53,7 @@ func TestDevices(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	db := open(t)
-	var ids []string
+	var sessionIDs []ids.SessionID
 	for i := range 3 {
 		s := &store.Session{TechID: "u_t", Mode: store.ModeAttended, State: store.SessionRequested, CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
 		if err := db.PutSession(s); err != nil {
@@ -61,16 +62,16 @@ func TestSessions(t *testing.T) {
 		if len(s.ID) != 32 {
 			t.Errorf("PutSession: got ID %q, want 32 hex characters", s.ID)
 		}
-		ids = append(ids, s.ID)
+		sessionIDs = append(sessionIDs, s.ID)
 	}
-	err := db.UpdateSession(ids[0], func(s *store.Session) error {
+	err := db.UpdateSession(sessionIDs[0], func(s *store.Session) error {
 		s.State, s.Granted = store.SessionActive, []string{"view"}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := db.SessionByID(ids[0]); err != nil || s.State != store.SessionActive || len(s.Granted) != 1 {
+	if s, err := db.SessionByID(sessionIDs[0]); err != nil || s.State != store.SessionActive || len(s.Granted) != 1 {
 		t.Errorf("after update: got %+v, %v; want active with one grant", s, err)
 	}
 	if _, err := db.SessionByID("nope"); !errors.Is(err, store.ErrNotFound) {
@@ -83,7 +84,7 @@ func TestSessions(t *testing.T) {
 	if err != nil || len(list) != 3 {
 		t.Fatalf("ListSessions: got %d, %v; want 3, nil", len(list), err)
 	}
-	for i, want := range []string{ids[2], ids[1], ids[0]} {
+	for i, want := range []ids.SessionID{sessionIDs[2], sessionIDs[1], sessionIDs[0]} {
 		if list[i].ID != want {
 			t.Errorf("ListSessions[%d]: got %q, want %q (newest first)", i, list[i].ID, want)
 		}

@@ -3,6 +3,8 @@ package store
 import (
 	"io"
 	"time"
+
+	"tether/internal/ids"
 )
 
 // Store is everything the relay keeps durably: the union of the role
@@ -37,13 +39,13 @@ type Users interface {
 	// username or ID is taken.
 	CreateUser(u *User) error
 	// UserByID returns the user with that ID; ErrNotFound if none.
-	UserByID(id string) (*User, error)
+	UserByID(id ids.UserID) (*User, error)
 	// UserByName returns the user with that username; ErrNotFound if none.
 	UserByName(name string) (*User, error)
 	// UpdateUser reads, modifies with fn and writes back the user in one
 	// transaction; nothing is written if fn fails. A rename to a taken
 	// username gives ErrExists; changing the ID is refused.
-	UpdateUser(id string, fn func(*User) error) error
+	UpdateUser(id ids.UserID, fn func(*User) error) error
 	// ListUsers returns every user, ordered by ID.
 	ListUsers() ([]User, error)
 	// CountUsers returns how many users there are.
@@ -86,12 +88,12 @@ type Devices interface {
 	// name or ID is taken.
 	CreateDevice(d *Device) error
 	// DeviceByID returns the device; ErrNotFound if none.
-	DeviceByID(id string) (*Device, error)
+	DeviceByID(id ids.DeviceID) (*Device, error)
 	// DeviceByName returns the device; ErrNotFound if none.
 	DeviceByName(name string) (*Device, error)
 	// UpdateDevice reads, modifies with fn and writes back the device in
 	// one transaction; a rename to a taken name gives ErrExists.
-	UpdateDevice(id string, fn func(*Device) error) error
+	UpdateDevice(id ids.DeviceID, fn func(*Device) error) error
 	// ListDevices returns every device, ordered by ID.
 	ListDevices() ([]Device, error)
 }
@@ -109,10 +111,10 @@ type Tokens interface {
 	DeleteLoginToken(hash [32]byte) error
 	// DeleteUserLoginTokens deletes every token of the user and returns
 	// how many.
-	DeleteUserLoginTokens(userID string) (int, error)
+	DeleteUserLoginTokens(userID ids.UserID) (int, error)
 	// DeleteUserLoginTokensExcept deletes every token of the user but
 	// keep and returns how many.
-	DeleteUserLoginTokensExcept(userID string, keep [32]byte) (int, error)
+	DeleteUserLoginTokensExcept(userID ids.UserID, keep [32]byte) (int, error)
 	// PutEnrollToken stores t under t.Hash; ErrExists if present.
 	PutEnrollToken(t *EnrollToken) error
 	// ConsumeEnrollToken returns and deletes the token in one step, so it
@@ -131,18 +133,18 @@ type Sessions interface {
 	PutSession(s *Session) error
 	// SessionByID returns the session with its Files filled in;
 	// ErrNotFound if none.
-	SessionByID(id string) (*Session, error)
+	SessionByID(id ids.SessionID) (*Session, error)
 	// UpdateSession reads, modifies with fn and writes back the session
 	// in one transaction; nothing is written if fn fails; the ID is
 	// immutable.
-	UpdateSession(id string, fn func(*Session) error) error
+	UpdateSession(id ids.SessionID, fn func(*Session) error) error
 	// ListSessions returns every session, newest (CreatedAt) first,
 	// without their Files.
 	ListSessions() ([]Session, error)
 	// AppendSessionFile records one file transfer of an existing session
 	// (ErrNotFound otherwise); beyond MaxSessionFiles it only counts
 	// (Session.FilesDropped).
-	AppendSessionFile(id string, f FileTransfer) error
+	AppendSessionFile(id ids.SessionID, f FileTransfer) error
 }
 
 // Recordings holds the index of encrypted session recordings (the
@@ -152,10 +154,10 @@ type Recordings interface {
 	// PutRecording creates or replaces the entry r.ID.
 	PutRecording(r *Recording) error
 	// RecordingByID returns the entry; ErrNotFound if none.
-	RecordingByID(id string) (*Recording, error)
+	RecordingByID(id ids.SessionID) (*Recording, error)
 	// UpdateRecording reads, modifies with fn and writes back the entry in
 	// one transaction; the ID is immutable.
-	UpdateRecording(id string, fn func(*Recording) error) error
+	UpdateRecording(id ids.SessionID, fn func(*Recording) error) error
 	// ListRecordings returns every entry, newest (CreatedAt) first.
 	ListRecordings() ([]Recording, error)
 }

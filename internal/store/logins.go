@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // AddUnknownLoginFailure counts one more failed sign-in for name, a login
@@ -44,6 +46,6 @@ func (db *DB) UnknownLoginFailures(name string) (int, error) {
 
 // DeleteUserLoginTokensExcept deletes every login token of the user but the
 // one stored under keep and returns how many it deleted.
-func (db *DB) DeleteUserLoginTokensExcept(userID string, keep [32]byte) (int, error) {
+func (db *DB) DeleteUserLoginTokensExcept(userID ids.UserID, keep [32]byte) (int, error) {
 	return db.deleteUserLoginTokens(userID, &keep)
 }

@@ -6,6 +6,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"tether/internal/ids"
 	"tether/internal/passpolicy"
 )
 
@@ -18,7 +19,7 @@ type Org struct {
 	// Policy is the organisation's policy; it is valid (passpolicy.Validate).
 	Policy    passpolicy.Policy `json:"policy"`
 	CreatedAt time.Time         `json:"created_at,omitzero"`
-	CreatedBy string            `json:"created_by,omitempty"`
+	CreatedBy ids.UserID        `json:"created_by,omitempty"`
 }
 
 // CreateOrg stores a new organisation; ErrExists if the name is taken.

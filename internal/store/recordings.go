@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // Recording states.
@@ -24,9 +26,9 @@ const (
 // The relay holds only ciphertext; these fields are what it can see.
 type Recording struct {
 	// ID is the session ID; the file is DATA/recordings/<ID>.rec.
-	ID         string `json:"id"`
-	TechUser   string `json:"tech_user,omitempty"`
-	DeviceName string `json:"device_name,omitempty"`
+	ID         ids.SessionID `json:"id"`
+	TechUser   string        `json:"tech_user,omitempty"`
+	DeviceName string        `json:"device_name,omitempty"`
 	// DeviceID is what the per-device recording quota counts against: the
 	// enrolled device's ID, or a name for an attended session's key.
 	DeviceID   string    `json:"device_id,omitempty"`
@@ -51,7 +53,7 @@ func (db *DB) PutRecording(r *Recording) error {
 }
 
 // RecordingByID returns one index entry.
-func (db *DB) RecordingByID(id string) (*Recording, error) {
+func (db *DB) RecordingByID(id ids.SessionID) (*Recording, error) {
 	var r Recording
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketRecordings), []byte(id), &r)
@@ -63,7 +65,7 @@ func (db *DB) RecordingByID(id string) (*Recording, error) {
 }
 
 // UpdateRecording read-modify-writes one entry in a transaction.
-func (db *DB) UpdateRecording(id string, fn func(*Recording) error) error {
+func (db *DB) UpdateRecording(id ids.SessionID, fn func(*Recording) error) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRecordings)
 		var r Recording

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"tether/internal/ids"
 )
 
 func TestRecordingIndex(t *testing.T) {
@@ -14,7 +16,7 @@ func TestRecordingIndex(t *testing.T) {
 	}
 	defer db.Close()
 	t0 := time.Now()
-	for i, id := range []string{"a", "b"} {
+	for i, id := range []ids.SessionID{"a", "b"} {
 		if err := db.PutRecording(&Recording{ID: id, State: RecordingOpen, CreatedAt: t0.Add(time.Duration(i) * time.Second)}); err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"tether/internal/ids"
+)
 
 // User states.
 const (
@@ -22,7 +26,7 @@ const (
 type User struct {
 	// ID is the immutable random ID ("u_" + 26 base32 characters); the audit
 	// log records it. CreateUser assigns one if empty.
-	ID string `json:"id"`
+	ID ids.UserID `json:"id"`
 	// Username is the canonical, unique login name, normalised by the caller.
 	Username    string   `json:"username"`
 	DisplayName string   `json:"display_name,omitempty"`
@@ -37,7 +41,7 @@ type User struct {
 	FailedLogins      int       `json:"failed_logins,omitempty"`
 	CreatedAt         time.Time `json:"created_at,omitzero"`
 	// CreatedBy is the ID of the user who created this one.
-	CreatedBy string `json:"created_by,omitempty"`
+	CreatedBy ids.UserID `json:"created_by,omitempty"`
 	// LockedAt is when the account was locked (State UserLocked).
 	LockedAt time.Time `json:"locked_at,omitzero"`
 	// DeviceGroups, if not empty, limits the user's unattended sessions to
@@ -70,10 +74,10 @@ type PasswordHistoryEntry struct {
 // the bearer token.
 type LoginToken struct {
 	// Hash is the SHA-256 of the token; it is the key and not repeated in the value.
-	Hash      [32]byte  `json:"-"`
-	UserID    string    `json:"user_id"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	LastUsed  time.Time `json:"last_used,omitzero"`
+	Hash      [32]byte   `json:"-"`
+	UserID    ids.UserID `json:"user_id"`
+	CreatedAt time.Time  `json:"created_at,omitzero"`
+	LastUsed  time.Time  `json:"last_used,omitzero"`
 	// ExpiresAt is the absolute expiry, whatever the activity.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// IdleTimeout, if non-zero, expires the token this long after LastUsed.
@@ -100,16 +104,16 @@ type EnrollToken struct {
 	// Hash is the SHA-256 of the token; it is the key and not repeated in the value.
 	Hash [32]byte `json:"-"`
 	// Group is the device group the enrolled device joins.
-	Group     string    `json:"group,omitempty"`
-	CreatedBy string    `json:"created_by,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Group     string     `json:"group,omitempty"`
+	CreatedBy ids.UserID `json:"created_by,omitempty"`
+	CreatedAt time.Time  `json:"created_at,omitzero"`
+	ExpiresAt time.Time  `json:"expires_at,omitzero"`
 }
 
 // Device is an enrolled agent.
 type Device struct {
 	// ID is the immutable random ID ("d_" + base32); CreateDevice assigns one if empty.
-	ID string `json:"id"`
+	ID ids.DeviceID `json:"id"`
 	// Name is unique among devices.
 	Name  string `json:"name"`
 	Group string `json:"group,omitempty"`
@@ -118,7 +122,7 @@ type Device struct {
 	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
 	LastSeen   time.Time `json:"last_seen,omitzero"`
 	// EnrolledBy is the ID of the user who created the enrollment token.
-	EnrolledBy string `json:"enrolled_by,omitempty"`
+	EnrolledBy ids.UserID `json:"enrolled_by,omitempty"`
 }
 
 // Session modes.
@@ -144,11 +148,11 @@ const (
 // Session is a remote-support session between a technician and a device.
 type Session struct {
 	// ID is the hex encoding of 16 random bytes; PutSession assigns one if empty.
-	ID         string `json:"id"`
-	TechID     string `json:"tech_id"`
-	TechUser   string `json:"tech_user,omitempty"`
-	DeviceID   string `json:"device_id,omitempty"`
-	DeviceName string `json:"device_name,omitempty"`
+	ID         ids.SessionID `json:"id"`
+	TechID     ids.UserID    `json:"tech_id"`
+	TechUser   string        `json:"tech_user,omitempty"`
+	DeviceID   ids.DeviceID  `json:"device_id,omitempty"`
+	DeviceName string        `json:"device_name,omitempty"`
 	// Mode is ModeUnattended or ModeAttended.
 	Mode string `json:"mode"`
 	// Capabilities are those requested; Granted those consented to.
@@ -165,21 +169,21 @@ type Session struct {
 	Files []FileTransfer `json:"files,omitempty"`
 	// FilesDropped counts transfers beyond MaxSessionFiles that Files does
 	// not list (the audit log has them all).
-	FilesDropped int64     `json:"files_dropped,omitempty"`
-	CreatedAt    time.Time `json:"created_at,omitzero"`
-	StartedAt    time.Time `json:"started_at,omitzero"`
-	EndedAt      time.Time `json:"ended_at,omitzero"`
-	RecordingID  string    `json:"recording_id,omitempty"`
+	FilesDropped int64         `json:"files_dropped,omitempty"`
+	CreatedAt    time.Time     `json:"created_at,omitzero"`
+	StartedAt    time.Time     `json:"started_at,omitzero"`
+	EndedAt      time.Time     `json:"ended_at,omitzero"`
+	RecordingID  ids.SessionID `json:"recording_id,omitempty"`
 }
 
 // JoinCode is a one-time code that lets a person at a device join an
 // attended session, stored under the SHA-256 of the normalised code.
 type JoinCode struct {
 	// Hash is the SHA-256 of the code; it is the key and not repeated in the value.
-	Hash      [32]byte  `json:"-"`
-	SessionID string    `json:"session_id"`
-	TechID    string    `json:"tech_id,omitempty"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Hash      [32]byte      `json:"-"`
+	SessionID ids.SessionID `json:"session_id"`
+	TechID    ids.UserID    `json:"tech_id,omitempty"`
+	ExpiresAt time.Time     `json:"expires_at,omitzero"`
 	// Attempts counts failed attempts charged to this code's session.
 	Attempts int `json:"attempts,omitempty"`
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // Role is a custom role: a named allow list and deny list of permissions
@@ -13,11 +15,11 @@ type Role struct {
 	// Name is the unique role name.
 	Name string `json:"name"`
 	// Allow and Deny hold permission names or wildcards.
-	Allow       []string  `json:"allow,omitempty"`
-	Deny        []string  `json:"deny,omitempty"`
-	Description string    `json:"description,omitempty"`
-	CreatedBy   string    `json:"created_by,omitempty"`
-	CreatedAt   time.Time `json:"created_at,omitzero"`
+	Allow       []string   `json:"allow,omitempty"`
+	Deny        []string   `json:"deny,omitempty"`
+	Description string     `json:"description,omitempty"`
+	CreatedBy   ids.UserID `json:"created_by,omitempty"`
+	CreatedAt   time.Time  `json:"created_at,omitzero"`
 }
 
 // PutRole stores r, replacing any role with the same name.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // MaxSessionFiles is how many file transfers one session's record lists;
@@ -21,7 +23,7 @@ const (
 	fileTagDropped = 0x02
 )
 
-func sessionFileKey(id string, tag byte, n uint64) []byte {
+func sessionFileKey(id ids.SessionID, tag byte, n uint64) []byte {
 	k := make([]byte, 0, len(id)+9)
 	k = append(append(k, id...), tag)
 	if tag == fileTagEntry {
@@ -45,7 +47,7 @@ func putCounter(b *bolt.Bucket, k []byte, n uint64) error {
 // one small entry and a counter, never the session record itself, so its
 // cost does not grow with the number of transfers before it. Past
 // MaxSessionFiles entries the transfer is only counted as dropped.
-func (db *DB) AppendSessionFile(id string, f FileTransfer) error {
+func (db *DB) AppendSessionFile(id ids.SessionID, f FileTransfer) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketSessions).Get([]byte(id)) == nil {
 			return ErrNotFound

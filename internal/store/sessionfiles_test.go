@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 func openDB(tb testing.TB) *DB {
@@ -19,7 +21,7 @@ func openDB(tb testing.TB) *DB {
 	return db
 }
 
-func newSession(tb testing.TB, db *DB) string {
+func newSession(tb testing.TB, db *DB) ids.SessionID {
 	tb.Helper()
 	s := &Session{TechID: "u_t", Mode: ModeUnattended, State: SessionActive, CreatedAt: time.Now()}
 	if err := db.PutSession(s); err != nil {
@@ -29,7 +31,7 @@ func newSession(tb testing.TB, db *DB) string {
 }
 
 // rawSessionLen is the stored size of session id's record.
-func rawSessionLen(tb testing.TB, db *DB, id string) int {
+func rawSessionLen(tb testing.TB, db *DB, id ids.SessionID) int {
 	tb.Helper()
 	var n int
 	db.bolt.View(func(tx *bolt.Tx) error { n = len(tx.Bucket(bucketSessions).Get([]byte(id))); return nil })

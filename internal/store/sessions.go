@@ -6,13 +6,15 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // PutSession stores s, replacing any session with the same ID, and
 // assigns s.ID if empty.
 func (db *DB) PutSession(s *Session) error {
 	if s.ID == "" {
-		s.ID = NewSessionID()
+		s.ID = ids.NewSessionID()
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketSessions), []byte(s.ID), s)
@@ -25,7 +27,7 @@ func (db *DB) PutSession(s *Session) error {
 
 // SessionByID returns the session with the given ID, its file transfers
 // included.
-func (db *DB) SessionByID(id string) (*Session, error) {
+func (db *DB) SessionByID(id ids.SessionID) (*Session, error) {
 	var s Session
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		if err := getJSON(tx.Bucket(bucketSessions), []byte(id), &s); err != nil {
@@ -42,7 +44,7 @@ func (db *DB) SessionByID(id string) (*Session, error) {
 // UpdateSession reads the session with the given ID, calls fn to modify it
 // and writes it back, all in one transaction. If fn returns an error nothing
 // is written. fn must not change the ID.
-func (db *DB) UpdateSession(id string, fn func(*Session) error) error {
+func (db *DB) UpdateSession(id ids.SessionID, fn func(*Session) error) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		var s Session

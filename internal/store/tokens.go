@@ -5,6 +5,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // PutLoginToken stores t under t.Hash, replacing any token with that hash.
@@ -66,13 +68,13 @@ func (db *DB) DeleteLoginToken(hash [32]byte) error {
 
 // DeleteUserLoginTokens deletes every login token of the user and returns
 // how many there were.
-func (db *DB) DeleteUserLoginTokens(userID string) (int, error) {
+func (db *DB) DeleteUserLoginTokens(userID ids.UserID) (int, error) {
 	return db.deleteUserLoginTokens(userID, nil)
 }
 
 // deleteUserLoginTokens deletes the user's login tokens, except keep when
 // it is not nil, in one transaction, and returns how many it deleted.
-func (db *DB) deleteUserLoginTokens(userID string, keep *[32]byte) (int, error) {
+func (db *DB) deleteUserLoginTokens(userID ids.UserID, keep *[32]byte) (int, error) {
 	n := 0
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLoginTokens)

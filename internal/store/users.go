@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tether/internal/ids"
 )
 
 // CreateUser stores a new user, assigning u.ID if empty. It returns an
@@ -14,7 +16,7 @@ func (db *DB) CreateUser(u *User) error {
 		return fmt.Errorf("store: create user: empty username")
 	}
 	if u.ID == "" {
-		u.ID = NewID("u_")
+		u.ID = ids.NewUserID()
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		users, names := tx.Bucket(bucketUsers), tx.Bucket(bucketUserNames)
@@ -36,7 +38,7 @@ func (db *DB) CreateUser(u *User) error {
 }
 
 // UserByID returns the user with the given ID.
-func (db *DB) UserByID(id string) (*User, error) {
+func (db *DB) UserByID(id ids.UserID) (*User, error) {
 	var u User
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketUsers), []byte(id), &u)
@@ -67,7 +69,7 @@ func (db *DB) UserByName(name string) (*User, error) {
 // writes it back, all in one transaction. If fn returns an error nothing is
 // written and the error is returned wrapped. fn may change the username
 // (ErrExists if taken) but not the ID.
-func (db *DB) UpdateUser(id string, fn func(*User) error) error {
+func (db *DB) UpdateUser(id ids.UserID, fn func(*User) error) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		users, names := tx.Bucket(bucketUsers), tx.Bucket(bucketUserNames)
 		var u User
@@ -81,7 +83,7 @@ func (db *DB) UpdateUser(id string, fn func(*User) error) error {
 		if u.ID != id {
 			return errors.New("the ID is immutable")
 		}
-		if err := rename(names, old, u.Username, id); err != nil {
+		if err := rename(names, old, u.Username, string(id)); err != nil {
 			return err
 		}
 		return putJSON(users, []byte(id), &u)

@@ -17,7 +17,7 @@ func TestUsers(t *testing.T) {
 	if err := db.CreateUser(alice); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^u_[a-z2-7]{26}$`).MatchString(alice.ID) {
+	if !regexp.MustCompile(`^u_[a-z2-7]{26}$`).MatchString(alice.ID.String()) {
 		t.Errorf("CreateUser: got ID %q, want u_ + 26 base32", alice.ID)
 	}
 	if err := db.CreateUser(&store.User{Username: "alice"}); !errors.Is(err, store.ErrExists) {

@@ -2,7 +2,6 @@ package tech
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"tether/internal/e2e"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 	"tether/internal/transport"
@@ -115,7 +115,7 @@ func (c *Client) open(ctx context.Context, o ConnectOptions) (*session, error) {
 // negotiate runs request → pairing → handshake → consent on conn.
 func (c *Client) negotiate(ctx context.Context, conn *transport.Conn, o ConnectOptions) (*session, error) {
 	req := &protocol.Control{Type: protocol.CtlRequest, Version: protocol.Version, Device: o.Device, Caps: o.Caps,
-		Reason: o.Reason, Parent: o.Parent}
+		Reason: o.Reason, Parent: ids.SessionID(o.Parent)}
 	if o.Attended {
 		req.Mode = "attended"
 	}
@@ -172,11 +172,11 @@ func (c *Client) awaitPairing(ctx context.Context, conn *transport.Conn) (*proto
 // handshake runs the end-to-end key exchange and shows the security code.
 func (c *Client) handshake(ctx context.Context, conn *transport.Conn, info *protocol.SessionInfo) (*transport.Channel, error) {
 	var p e2e.Params
-	id, err := hex.DecodeString(info.ID)
-	if err != nil || len(id) != 16 {
+	id, err := info.ID.Bytes()
+	if err != nil {
 		return nil, errors.New("relay sent a malformed session ID")
 	}
-	copy(p.SessionID[:], id)
+	p.SessionID = id
 	p.TechID, p.TechUser, p.DeviceKey = info.TechID, info.TechUser, info.DeviceKey
 	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -185,7 +185,7 @@ func (c *Client) handshake(ctx context.Context, conn *transport.Conn, info *prot
 		return nil, sessionError(err)
 	}
 	fmt.Fprintf(c.Stderr, "Session %s with %s.\nSecurity code: %s (the person at the device sees the same code; ask them to read it to you)\nWaiting for the end user's consent…\n",
-		sanitize.Display(info.ID, 64), sanitize.Display(info.DeviceName, 80), ch.SecurityCode)
+		sanitize.Display(info.ID.String(), 64), sanitize.Display(info.DeviceName, 80), ch.SecurityCode)
 	return ch, nil
 }
 

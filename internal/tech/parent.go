@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -20,12 +21,12 @@ func (c *Client) sessionsDir() string { return filepath.Join(c.Home, "sessions")
 
 // publishSession stores the live session's exporter; the returned func
 // removes it.
-func (c *Client) publishSession(ch *transport.Channel, id string) func() {
+func (c *Client) publishSession(ch *transport.Channel, id ids.SessionID) func() {
 	dir := c.sessionsDir()
 	if os.MkdirAll(dir, 0o700) != nil {
 		return func() {}
 	}
-	path := filepath.Join(dir, id)
+	path := filepath.Join(dir, id.String())
 	if os.WriteFile(path, []byte(hex.EncodeToString(ch.Exporter)+"\n"), 0o600) != nil {
 		return func() {}
 	}
@@ -34,7 +35,7 @@ func (c *Client) publishSession(ch *transport.Channel, id string) func() {
 
 // proveParent sends the proof that this client holds the live parent
 // session, read from what its `tech connect` published.
-func (c *Client) proveParent(ctx context.Context, ch *transport.Channel, parent, child string) error {
+func (c *Client) proveParent(ctx context.Context, ch *transport.Channel, parent string, child ids.SessionID) error {
 	if strings.ContainsAny(parent, `/\.`) {
 		return fmt.Errorf("invalid session ID %q", parent)
 	}

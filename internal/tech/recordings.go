@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 	"tether/internal/transport"
@@ -63,15 +64,15 @@ func (c *Client) Recipients(ctx context.Context, asJSON bool) error {
 // recordingRow is one element of `tech recordings list --json`, the shape
 // docs/cli.md documents (the relay's api.Recording carries more).
 type recordingRow struct {
-	ID         string    `json:"id"`
-	TechUser   string    `json:"tech_user"`
-	DeviceName string    `json:"device_name"`
-	State      string    `json:"state"`
-	Size       int64     `json:"size"`
-	SHA256     string    `json:"sha256"`
-	KeyIDs     []string  `json:"key_ids"`
-	CreatedAt  time.Time `json:"created_at"`
-	FinishedAt time.Time `json:"finished_at,omitzero"`
+	ID         ids.SessionID `json:"id"`
+	TechUser   string        `json:"tech_user"`
+	DeviceName string        `json:"device_name"`
+	State      string        `json:"state"`
+	Size       int64         `json:"size"`
+	SHA256     string        `json:"sha256"`
+	KeyIDs     []string      `json:"key_ids"`
+	CreatedAt  time.Time     `json:"created_at"`
+	FinishedAt time.Time     `json:"finished_at,omitzero"`
 }
 
 // newRecordingRow is r as `tech recordings list --json` prints it.

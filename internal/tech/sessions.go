@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
@@ -17,22 +18,22 @@ import (
 // sessionRow is one element of `tech sessions list --json`, the shape
 // docs/cli.md documents (the relay's api.Session carries more).
 type sessionRow struct {
-	ID           string    `json:"id"`
-	TechUser     string    `json:"tech_user"`
-	DeviceName   string    `json:"device_name"`
-	Mode         string    `json:"mode"`
-	Capabilities []string  `json:"capabilities"`
-	Granted      []string  `json:"granted"`
-	State        string    `json:"state"`
-	EndReason    string    `json:"end_reason"`
-	CreatedAt    time.Time `json:"created_at"`
-	StartedAt    time.Time `json:"started_at,omitzero"`
-	EndedAt      time.Time `json:"ended_at,omitzero"`
-	Live         bool      `json:"live"`
-	Duration     string    `json:"duration"`
-	Reason       string    `json:"reason,omitempty"`
-	RecordingID  string    `json:"recording_id,omitempty"`
-	RecState     string    `json:"recording_state,omitempty"`
+	ID           ids.SessionID `json:"id"`
+	TechUser     string        `json:"tech_user"`
+	DeviceName   string        `json:"device_name"`
+	Mode         string        `json:"mode"`
+	Capabilities []string      `json:"capabilities"`
+	Granted      []string      `json:"granted"`
+	State        string        `json:"state"`
+	EndReason    string        `json:"end_reason"`
+	CreatedAt    time.Time     `json:"created_at"`
+	StartedAt    time.Time     `json:"started_at,omitzero"`
+	EndedAt      time.Time     `json:"ended_at,omitzero"`
+	Live         bool          `json:"live"`
+	Duration     string        `json:"duration"`
+	Reason       string        `json:"reason,omitempty"`
+	RecordingID  ids.SessionID `json:"recording_id,omitempty"`
+	RecState     string        `json:"recording_state,omitempty"`
 }
 
 // newSessionRow is s as `tech sessions list --json` prints it.
@@ -62,7 +63,7 @@ func (c *Client) SessionShow(ctx context.Context, id string) error {
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, sanitize.Display(v, 0)) }
-	row("Session", s.ID)
+	row("Session", s.ID.String())
 	row("Technician", sanitize.Display(s.TechUser, 60))
 	row("Device", sanitize.Display(s.DeviceName, 60))
 	row("Mode", s.Mode)
@@ -82,7 +83,7 @@ func (c *Client) SessionShow(ctx context.Context, id string) error {
 		row("Reason", sanitize.Display(s.Reason, 200))
 	}
 	if s.RecordingID != "" {
-		row("Recording", sanitize.Display(s.RecordingID, 64)+" ("+sanitize.Display(s.RecordingState, 32)+")")
+		row("Recording", sanitize.Display(s.RecordingID.String(), 64)+" ("+sanitize.Display(s.RecordingState, 32)+")")
 	}
 	return tw.Flush()
 }

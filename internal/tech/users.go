@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"tether/internal/api"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 )
@@ -45,15 +46,15 @@ func (c *Client) AddUser(ctx context.Context, o AddUserOptions) error {
 // userRow is one element of `tech users list --json`, the shape
 // docs/cli.md documents (the relay's api.User carries more).
 type userRow struct {
-	ID           string   `json:"id"`
-	Username     string   `json:"username"`
-	Email        string   `json:"email,omitempty"`
-	Roles        []string `json:"roles"`
-	Orgs         []string `json:"orgs"`
-	DeviceGroups []string `json:"device_groups,omitempty"`
-	State        string   `json:"state"`
-	MFA          bool     `json:"mfa"`
-	FailedLogins int      `json:"failed_logins"`
+	ID           ids.UserID `json:"id"`
+	Username     string     `json:"username"`
+	Email        string     `json:"email,omitempty"`
+	Roles        []string   `json:"roles"`
+	Orgs         []string   `json:"orgs"`
+	DeviceGroups []string   `json:"device_groups,omitempty"`
+	State        string     `json:"state"`
+	MFA          bool       `json:"mfa"`
+	FailedLogins int        `json:"failed_logins"`
 }
 
 // newUserRow is u as `tech users list --json` prints it.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -16,6 +15,7 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/e2e"
+	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/transport"
 )
@@ -26,7 +26,7 @@ import (
 type fleet struct {
 	te     *tetherEnv
 	token  string // admin login token
-	userID string
+	userID ids.UserID
 	user   string
 	devs   []*fakeDevice
 	ctx    context.Context
@@ -35,10 +35,11 @@ type fleet struct {
 
 // fakeDevice is one enrolled device played by the load generator.
 type fakeDevice struct {
-	id, name string
-	key      ed25519.PrivateKey
-	src      net.Addr
-	conn     *transport.Conn
+	id   ids.DeviceID
+	name string
+	key  ed25519.PrivateKey
+	src  net.Addr
+	conn *transport.Conn
 }
 
 // srcAddr spreads connections over 127.1.0.1 … : at most 25 per address,
@@ -198,7 +199,7 @@ func (f *fleet) close() {
 
 // serveOffer plays the agent side of a session: attach, handshake, grant,
 // then echo every InStdin back as InStdout.
-func (f *fleet) serveOffer(d *fakeDevice, session, attach string) {
+func (f *fleet) serveOffer(d *fakeDevice, session ids.SessionID, attach string) {
 	ctx := f.ctx
 	c, err := transport.Dial(ctx, f.endpoint(d.src, ""), protocol.PathAgentSession)
 	if err != nil {
@@ -239,11 +240,11 @@ func (f *fleet) serveOffer(d *fakeDevice, session, attach string) {
 
 func params(info *protocol.SessionInfo) (e2e.Params, error) {
 	var p e2e.Params
-	id, err := hex.DecodeString(info.ID)
-	if err != nil || len(id) != 16 {
+	id, err := info.ID.Bytes()
+	if err != nil {
 		return p, fmt.Errorf("malformed session ID")
 	}
-	copy(p.SessionID[:], id)
+	p.SessionID = id
 	p.TechID, p.TechUser, p.DeviceKey = info.TechID, info.TechUser, info.DeviceKey
 	return p, nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/store"
 )
 
@@ -168,8 +169,8 @@ func testSingleUseConcurrent(t *testing.T, s suite) {
 
 func testLoginTokens(t *testing.T, s suite) {
 	db := s.new(t)
-	hashes := map[string][][32]byte{}
-	for i, user := range []string{"u_a", "u_a", "u_a", "u_b"} {
+	hashes := map[ids.UserID][][32]byte{}
+	for i, user := range []ids.UserID{"u_a", "u_a", "u_a", "u_b"} {
 		h := sha256.Sum256(fmt.Appendf(nil, "tok%d", i))
 		tok := &store.LoginToken{Hash: h, UserID: user, CreatedAt: t0, ExpiresAt: t0.Add(8 * time.Hour),
 			IdleTimeout: time.Hour, Emergency: i == 3, Reason: "r"}
@@ -216,7 +217,7 @@ func testLoginTokens(t *testing.T, s suite) {
 
 func testSessions(t *testing.T, s suite) {
 	db := s.new(t)
-	var ids []string
+	var ids []ids.SessionID
 	for i := range 3 {
 		ss := &store.Session{TechID: "u_a", TechUser: "alice", DeviceName: "pc", Mode: store.ModeAttended,
 			Capabilities: []string{"shell"}, State: store.SessionRequested, Reason: "ticket 7",
@@ -306,7 +307,7 @@ func testSessionFiles(t *testing.T, s suite) {
 
 func testRecordings(t *testing.T, s suite) {
 	db := s.new(t)
-	for i, id := range []string{"r1", "r2", "r3"} {
+	for i, id := range []ids.SessionID{"r1", "r2", "r3"} {
 		r := &store.Recording{ID: id, TechUser: "alice", DeviceID: "d_1", State: store.RecordingOpen,
 			KeyIDs: []string{"k1"}, CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
 		must(t, "put", db.PutRecording(r))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/ids"
 	"tether/internal/passpolicy"
 	"tether/internal/store"
 )
@@ -82,7 +83,7 @@ func testUsers(t *testing.T, s suite) {
 
 // testUserUpdate checks that UpdateUser writes what fn changed, nothing
 // when fn fails, and refuses a new ID.
-func testUserUpdate(t *testing.T, db store.Store, id string) {
+func testUserUpdate(t *testing.T, db store.Store, id ids.UserID) {
 	must(t, "update", db.UpdateUser(id, func(u *store.User) error {
 		u.DisplayName, u.Roles = "Alice", []string{"admin"}
 		return nil
