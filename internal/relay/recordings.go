@@ -172,10 +172,13 @@ func (s *Server) recordingInScope(p *principal, rec *store.Recording) bool {
 // handleRecordingGet streams the ciphertext to a reviewer, who decrypts it
 // locally; every download is audited.
 func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *principal) {
-	id := ids.SessionID(r.PathValue("id"))
-	rec, err := s.db.RecordingByID(id)
+	id, err := pathSessionID(r)
+	var rec *store.Recording
+	if err == nil {
+		rec, err = s.db.RecordingByID(id)
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.recordingInScope(p, rec)) {
-		s.writeErr(w, errf(http.StatusNotFound, "see `tech recordings list`", "no recording %q", id))
+		s.writeErr(w, errf(http.StatusNotFound, "see `tech recordings list`", "no recording %q", r.PathValue("id")))
 		return
 	} else if err != nil {
 		s.writeErr(w, err)

@@ -2,10 +2,12 @@ package relay
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/broker"
 	"tether/internal/ids"
 	"tether/internal/rbac"
 	"tether/internal/store"
@@ -68,8 +70,23 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 	writeJSON(w, http.StatusOK, out)
 }
 
+// pathSessionID returns the request's {id} as a session ID. A malformed one
+// wraps store.ErrNotFound: no session or recording can have it, so the
+// caller answers as for an unknown one.
+func pathSessionID(r *http.Request) (ids.SessionID, error) {
+	id, err := ids.ParseSessionID(r.PathValue("id"))
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return id, nil
+}
+
 func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *principal) {
-	rec, err := s.db.SessionByID(ids.SessionID(r.PathValue("id")))
+	id, err := pathSessionID(r)
+	var rec *store.Session
+	if err == nil {
+		rec, err = s.db.SessionByID(id)
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.visible(p, rec)) {
 		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list`", "no session %q", r.PathValue("id")))
 		return
@@ -81,10 +98,13 @@ func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {
-	id := ids.SessionID(r.PathValue("id"))
-	l := s.broker.Get(id)
+	id, err := pathSessionID(r)
+	var l *broker.Session
+	if err == nil {
+		l = s.broker.Get(id)
+	}
 	if l == nil || !s.recordInScope(p, l.Info.TechID, l.Info.DeviceID, l.Info.DeviceName) {
-		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", id))
+		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", r.PathValue("id")))
 		return
 	}
 	s.record(auditEvent(p.user.ID, "session.terminate", id, "success", p.source))
