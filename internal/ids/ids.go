@@ -131,8 +131,9 @@ func (id DeviceID) Valid() bool { return validBase32(string(id), DevicePrefix) }
 func (id DeviceID) String() string { return string(id) }
 
 // UserID names a relay account: "u_" followed by 26 lowercase base32
-// characters. (The relay's break-glass principal carries a UserID of its
-// own form, which Valid does not accept; it is never stored.)
+// characters. The relay's break-glass principal, which is no account, acts
+// under a UserID of its own form ("emergency-" and 12 hex digits) that
+// Valid does not accept.
 type UserID string
 
 // NewUserID returns a fresh random user ID.
