@@ -3,8 +3,9 @@
 // failed attempts, the keyed digest that stands for an unknown login name),
 // unlocking, password changes and their history, second-factor enrolment,
 // organisations' policies, the roles that resolve into a user's
-// permissions, and the rules of which administrator may manage which
-// account.
+// permissions, the rules of which administrator may manage which
+// account, and the emergency (break-glass) grants: their file format and
+// MAC, issuing, checking and expiry, and the superadmin they sign in as.
 //
 // Accounts is the one entry point; the relay holds one and calls it from
 // its HTTP handlers, which stay in package relay with the route table and
@@ -12,8 +13,8 @@
 // the store (users, roles, organisations, throttle counters), so several
 // relays on one database agree. What lives only in one process: the
 // in-flight sign-in marks and the throttle sweep's schedule (a
-// ratelimit.Limiter), and the password hasher's concurrency bound. Still
-// in package relay, and next to move here: the emergency (break-glass)
-// grants, kept as files in the data directory, and the principal a
-// request is served as.
+// ratelimit.Limiter), and the password hasher's concurrency bound. The
+// emergency grants are kept as files in the relay's data directory (being
+// able to write there is the credential), each MACed under a key kept
+// beside them, so only relays sharing that directory honour them.
 package identity

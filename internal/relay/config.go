@@ -17,8 +17,16 @@
 //
 // What lives only in this process besides the broker's state: the
 // request pacing (ratelimit), the connection caps, the bounded log of
-// unauthenticated failures, the audit head's signing schedule, the
-// emergency grants' files and the TLS identity, both on local disk.
+// unauthenticated failures, the audit head's signing schedule and the TLS
+// identity on local disk.
+//
+// The principal a request is served as stays here: it is the HTTP
+// request's authenticated caller (the user, the sign-in token that
+// carried it, its permissions, its source address and any limit to a
+// password change), built by authenticate and handed to every handler.
+// identity decides what goes into it (the user, its permissions, whether
+// an emergency grant holds); relay assembles it per request, and keeping
+// it here keeps identity free of the handlers' shape.
 package relay
 
 import (

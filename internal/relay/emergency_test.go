@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/identity"
 	"tether/internal/protocol"
 	"tether/internal/store"
 	"tether/internal/token"
@@ -36,20 +37,27 @@ func issue(t *testing.T, dir string, ttl time.Duration) (string, [32]byte) {
 	}
 	h := token.Hash(raw)
 	n := time.Now().UTC()
-	if err := writeGrant(dir, h, emergencyGrant{Reason: "INC-7", CreatedAt: n, ExpiresAt: n.Add(ttl)}); err != nil {
+	if err := identity.WriteGrant(dir, h, identity.EmergencyGrant{Reason: "INC-7", CreatedAt: n, ExpiresAt: n.Add(ttl)}); err != nil {
 		t.Fatal(err)
 	}
 	return raw, h
 }
 
+// grantFile is a grant file's stored form, {"grant": ..., "mac": ...},
+// spelled out here so that the tests pin the format on disk.
+type grantFile struct {
+	Grant json.RawMessage `json:"grant"`
+	MAC   []byte          `json:"mac"`
+}
+
 // editGrant rewrites the grant inside a grant file, keeping its MAC.
-func editGrant(t *testing.T, path string, f func(*emergencyGrant)) {
+func editGrant(t *testing.T, path string, f func(*identity.EmergencyGrant)) {
 	t.Helper()
 	var gf grantFile
 	if err := json.Unmarshal([]byte(readFile(t, path)), &gf); err != nil {
 		t.Fatal(err)
 	}
-	var g emergencyGrant
+	var g identity.EmergencyGrant
 	json.Unmarshal(gf.Grant, &g)
 	f(&g)
 	gf.Grant, _ = json.Marshal(g)
@@ -87,20 +95,20 @@ func TestEmergencyGrantIntegrity(t *testing.T) {
 	}{
 		{"untouched", func(*testing.T, string, string, [32]byte) string { return "" }, http.StatusOK, `"emergency"`},
 		{"expiry extended", func(t *testing.T, dir, _ string, h [32]byte) string {
-			editGrant(t, emergencyPath(dir, h), func(g *emergencyGrant) { g.ExpiresAt = g.ExpiresAt.Add(24 * time.Hour) })
+			editGrant(t, identity.EmergencyPath(dir, h), func(g *identity.EmergencyGrant) { g.ExpiresAt = g.ExpiresAt.Add(24 * time.Hour) })
 			return ""
 		}, http.StatusUnauthorized, tampered},
 		{"reason edited", func(t *testing.T, dir, _ string, h [32]byte) string {
-			editGrant(t, emergencyPath(dir, h), func(g *emergencyGrant) { g.Reason = "nothing to see" })
+			editGrant(t, identity.EmergencyPath(dir, h), func(g *identity.EmergencyGrant) { g.Reason = "nothing to see" })
 			return ""
 		}, http.StatusUnauthorized, tampered},
 		{"truncated", func(t *testing.T, dir, _ string, h [32]byte) string {
-			b := readFile(t, emergencyPath(dir, h))
-			writeFile(t, emergencyPath(dir, h), []byte(b[:len(b)/2]))
+			b := readFile(t, identity.EmergencyPath(dir, h))
+			writeFile(t, identity.EmergencyPath(dir, h), []byte(b[:len(b)/2]))
 			return ""
 		}, http.StatusUnauthorized, tampered},
 		{"empty", func(t *testing.T, dir, _ string, h [32]byte) string {
-			writeFile(t, emergencyPath(dir, h), nil)
+			writeFile(t, identity.EmergencyPath(dir, h), nil)
 			return ""
 		}, http.StatusUnauthorized, tampered},
 		{"copied to another token", func(t *testing.T, dir, _ string, h [32]byte) string {
@@ -108,29 +116,29 @@ func TestEmergencyGrantIntegrity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, emergencyPath(dir, token.Hash(other)), []byte(readFile(t, emergencyPath(dir, h))))
+			writeFile(t, identity.EmergencyPath(dir, token.Hash(other)), []byte(readFile(t, identity.EmergencyPath(dir, h))))
 			return other
 		}, http.StatusUnauthorized, tampered},
 		{"old format without MAC", func(t *testing.T, dir, _ string, h [32]byte) string {
 			n := time.Now().UTC()
-			b, _ := json.Marshal(emergencyGrant{Reason: "forged", CreatedAt: n, ExpiresAt: n.Add(time.Hour)})
-			writeFile(t, emergencyPath(dir, h), b)
+			b, _ := json.Marshal(identity.EmergencyGrant{Reason: "forged", CreatedAt: n, ExpiresAt: n.Add(time.Hour)})
+			writeFile(t, identity.EmergencyPath(dir, h), b)
 			return ""
 		}, http.StatusUnauthorized, tampered},
 		{"MAC removed", func(t *testing.T, dir, _ string, h [32]byte) string {
 			var gf grantFile
-			json.Unmarshal([]byte(readFile(t, emergencyPath(dir, h))), &gf)
+			json.Unmarshal([]byte(readFile(t, identity.EmergencyPath(dir, h))), &gf)
 			gf.MAC = nil
 			b, _ := json.Marshal(gf)
-			writeFile(t, emergencyPath(dir, h), b)
+			writeFile(t, identity.EmergencyPath(dir, h), b)
 			return ""
 		}, http.StatusUnauthorized, tampered},
 		{"grant key replaced", func(t *testing.T, dir, _ string, h [32]byte) string {
-			writeFile(t, grantKeyPath(dir), randBytes(32))
+			writeFile(t, identity.GrantKeyPath(dir), randBytes(32))
 			return ""
 		}, http.StatusUnauthorized, tampered},
 		{"grant key removed", func(t *testing.T, dir, _ string, h [32]byte) string {
-			os.Remove(grantKeyPath(dir))
+			os.Remove(identity.GrantKeyPath(dir))
 			return ""
 		}, http.StatusUnauthorized, tampered},
 	}
@@ -158,21 +166,5 @@ func TestEmergencyGrantIntegrity(t *testing.T) {
 				t.Error("no emergency.tampered audit entry")
 			}
 		})
-	}
-}
-
-// TestEmergencyGrantKeyMode: the grant key is made once, mode 0600.
-func TestEmergencyGrantKeyMode(t *testing.T) {
-	t.Parallel()
-	s := newTestServer(t)
-	issue(t, s.cfg.DataDir, time.Minute)
-	k1 := readFile(t, grantKeyPath(s.cfg.DataDir))
-	issue(t, s.cfg.DataDir, time.Minute)
-	fi, err := os.Stat(grantKeyPath(s.cfg.DataDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 || len(k1) != 32 || readFile(t, grantKeyPath(s.cfg.DataDir)) != k1 {
-		t.Errorf("grant key: mode %v, %d bytes, stable %v; want 0600, 32, true", fi.Mode().Perm(), len(k1), readFile(t, grantKeyPath(s.cfg.DataDir)) == k1)
 	}
 }

@@ -1,4 +1,4 @@
-package relay
+package identity
 
 import (
 	"bytes"
@@ -20,12 +20,12 @@ var (
 // fuzzGenuineGrant is the one grant file that must be accepted.
 func fuzzGenuineGrant() (grant, file []byte) {
 	t := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	grant, _ = json.Marshal(emergencyGrant{Reason: "INC-1", CreatedAt: t, ExpiresAt: t.Add(time.Hour)})
+	grant, _ = json.Marshal(EmergencyGrant{Reason: "INC-1", CreatedAt: t, ExpiresAt: t.Add(time.Hour)})
 	file, _ = json.Marshal(grantFile{Grant: grant, MAC: grantMAC(fuzzGrantKey, fuzzGrantHash, grant)})
 	return grant, file
 }
 
-// FuzzReadGrant: whatever a grant file holds, readGrant accepts it only if
+// FuzzReadGrant: whatever a grant file holds, ReadGrant accepts it only if
 // it carries the genuine grant under its MAC, and never panics.
 func FuzzReadGrant(f *testing.F) {
 	grant, genuine := fuzzGenuineGrant()
@@ -38,15 +38,15 @@ func FuzzReadGrant(f *testing.F) {
 	if err := os.MkdirAll(emergencyDir(dir), 0o700); err != nil {
 		f.Fatal(err)
 	}
-	if err := os.WriteFile(grantKeyPath(dir), fuzzGrantKey, 0o600); err != nil {
+	if err := os.WriteFile(GrantKeyPath(dir), fuzzGrantKey, 0o600); err != nil {
 		f.Fatal(err)
 	}
-	path := emergencyPath(dir, fuzzGrantHash)
+	path := EmergencyPath(dir, fuzzGrantHash)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		g, err := readGrant(dir, fuzzGrantHash)
+		g, err := ReadGrant(dir, fuzzGrantHash)
 		if bytes.Equal(b, genuine) && err != nil {
 			t.Fatalf("refused the genuine grant file: %v", err)
 		}
