@@ -77,7 +77,7 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := initKeys(db, o.Org); err != nil {
 		return "", err
 	}
-	if err := initOrg(db, o.Org); err != nil {
+	if err := identity.InitOrg(db, o.Org); err != nil {
 		return "", err
 	}
 	if err := createAdmin(ctx, db, name, o.Password, o.Temporary); err != nil {

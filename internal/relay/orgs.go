@@ -2,11 +2,9 @@ package relay
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
-	"sort"
 
 	"tether/internal/api"
 	"tether/internal/identity"
@@ -20,7 +18,7 @@ var orgName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // handleOrgs lists the caller's organisations (every one for a superadmin).
 func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal) {
-	names, err := s.orgNames()
+	names, err := s.accounts.OrgNames()
 	if err != nil {
 		s.writeErr(w, err)
 		return
@@ -49,22 +47,6 @@ func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal
 		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// orgNames returns every organisation's name, the relay's own included.
-func (s *Server) orgNames() ([]string, error) {
-	orgs, err := s.db.ListOrgs()
-	if err != nil {
-		return nil, err
-	}
-	names := []string{s.accounts.DefaultOrg()}
-	for _, o := range orgs {
-		if !slices.Contains(names, o.Name) {
-			names = append(names, o.Name)
-		}
-	}
-	sort.Strings(names)
-	return names, nil
 }
 
 // handleOrgCreate creates an organisation with the default policy; its
@@ -139,15 +121,4 @@ func (s *Server) handleMemberRemove() func(http.ResponseWriter, *http.Request, *
 			return nil
 		}, "", nil
 	})
-}
-
-// initOrg stores the relay's own organisation with the default policy.
-func initOrg(db store.Store, name string) error {
-	if name == "" {
-		name = "default"
-	}
-	if err := db.CreateOrg(&store.Org{Name: name, Policy: passpolicy.Default(), CreatedAt: now()}); err != nil {
-		return fmt.Errorf("create organisation %q: %w", name, err)
-	}
-	return nil
 }
