@@ -2,10 +2,11 @@
 // sign-in checks (passwords, second factors, the throttles and lockout of
 // failed attempts, the keyed digest that stands for an unknown login name),
 // unlocking, password changes and their history, second-factor enrolment,
-// organisations' policies, the roles that resolve into a user's
-// permissions, the rules of which administrator may manage which
-// account, and the emergency (break-glass) grants: their file format and
-// MAC, issuing, checking and expiry, and the superadmin they sign in as.
+// organisations (their names, the relay's own stored at init) and their
+// policies, the roles that resolve into a user's permissions, the rules of
+// which administrator may manage which account, and the emergency
+// (break-glass) grants: their file format and MAC, issuing, checking and
+// expiry, and the superadmin they sign in as.
 //
 // Accounts is the one entry point; the relay holds one and calls it from
 // its HTTP handlers, which stay in package relay with the route table and
