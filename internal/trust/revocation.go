@@ -1,0 +1,33 @@
+package trust
+
+// RevocationBody lists what is revoked. Version and expiry are the
+// document's; a later list replaces an earlier one entirely.
+type RevocationBody struct {
+	// TechCerts are revoked technician certificate IDs (see CertID).
+	TechCerts []KeyID
+	// ReviewerKeys are revoked recording reviewer key IDs.
+	ReviewerKeys []KeyID
+	// AdminKeys are revoked administrator key IDs.
+	AdminKeys []KeyID
+}
+
+// Kind is KindRevocation.
+func (*RevocationBody) Kind() Kind { return KindRevocation }
+
+func (rv *RevocationBody) encode(w *writer) error {
+	if err := writeKeyIDs(w, "revoked technician certificates", rv.TechCerts); err != nil {
+		return err
+	}
+	if err := writeKeyIDs(w, "revoked reviewer keys", rv.ReviewerKeys); err != nil {
+		return err
+	}
+	return writeKeyIDs(w, "revoked administrator keys", rv.AdminKeys)
+}
+
+func readRevocation(r *reader) *RevocationBody {
+	return &RevocationBody{
+		TechCerts:    readKeyIDs(r, "revoked technician certificates"),
+		ReviewerKeys: readKeyIDs(r, "revoked reviewer keys"),
+		AdminKeys:    readKeyIDs(r, "revoked administrator keys"),
+	}
+}
