@@ -26,14 +26,14 @@ var errShort = errors.New("truncated input")
 // writer appends canonical encodings to a byte slice.
 type writer struct{ b []byte }
 
-func (w *writer) u8(v uint8)        { w.b = append(w.b, v) }
-func (w *writer) u16(v uint16)      { w.b = binary.BigEndian.AppendUint16(w.b, v) }
-func (w *writer) u32(v uint32)      { w.b = binary.BigEndian.AppendUint32(w.b, v) }
-func (w *writer) u64(v uint64)      { w.b = binary.BigEndian.AppendUint64(w.b, v) }
-func (w *writer) raw(p []byte)      { w.b = append(w.b, p...) }
-func (w *writer) boolean(v bool)    { w.u8(boolByte(v)) }
-func (w *writer) bytes32(p []byte)  { w.u32(uint32(len(p))); w.raw(p) }
-func (w *writer) str(s string)      { w.u8(uint8(len(s))); w.b = append(w.b, s...) }
+func (w *writer) u8(v uint8)       { w.b = append(w.b, v) }
+func (w *writer) u16(v uint16)     { w.b = binary.BigEndian.AppendUint16(w.b, v) }
+func (w *writer) u32(v uint32)     { w.b = binary.BigEndian.AppendUint32(w.b, v) }
+func (w *writer) u64(v uint64)     { w.b = binary.BigEndian.AppendUint64(w.b, v) }
+func (w *writer) raw(p []byte)     { w.b = append(w.b, p...) }
+func (w *writer) boolean(v bool)   { w.u8(boolByte(v)) }
+func (w *writer) bytes32(p []byte) { w.u32(uint32(len(p))); w.raw(p) }
+func (w *writer) str(s string)     { w.u8(uint8(len(s))); w.b = append(w.b, s...) }
 func (w *writer) strs(list []string) {
 	w.u16(uint16(len(list)))
 	for _, s := range list {
