@@ -34,6 +34,14 @@ func (id KeyID) String() string { return hex.EncodeToString(id[:]) }
 type PublicKey struct {
 	ed ed25519.PublicKey
 	ml *mldsa65.PublicKey
+	id KeyID
+}
+
+// newPublicKey assembles a public key and computes its ID once.
+func newPublicKey(ed ed25519.PublicKey, ml *mldsa65.PublicKey) *PublicKey {
+	p := &PublicKey{ed: ed, ml: ml}
+	p.id = sha256.Sum256(p.Bytes())
+	return p
 }
 
 // PrivateKey is a hybrid private key, kept as the two algorithms' seeds.
@@ -67,7 +75,7 @@ func NewKeyFromSeed(seed [SeedSize]byte) *PrivateKey {
 		seed: seed,
 		ed:   edPriv,
 		ml:   mlPriv,
-		pub:  &PublicKey{ed: edPriv.Public().(ed25519.PublicKey), ml: mlPub},
+		pub:  newPublicKey(edPriv.Public().(ed25519.PublicKey), mlPub),
 	}
 }
 
@@ -88,7 +96,7 @@ func (p *PublicKey) Bytes() []byte {
 }
 
 // ID is SHA-256 over Bytes.
-func (p *PublicKey) ID() KeyID { return sha256.Sum256(p.Bytes()) }
+func (p *PublicKey) ID() KeyID { return p.id }
 
 // Equal reports whether p and q are the same key.
 func (p *PublicKey) Equal(q *PublicKey) bool { return q != nil && p.ID() == q.ID() }
@@ -105,7 +113,7 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 	if err := ml.UnmarshalBinary(b[1+ed25519.PublicKeySize:]); err != nil {
 		return nil, fmt.Errorf("public key: ML-DSA-65 half: %w", err)
 	}
-	p := &PublicKey{ed: ed25519.PublicKey(append([]byte(nil), b[1:1+ed25519.PublicKeySize]...)), ml: ml}
+	p := newPublicKey(ed25519.PublicKey(append([]byte(nil), b[1:1+ed25519.PublicKeySize]...)), ml)
 	if !equalBytes(p.Bytes(), b) {
 		return nil, fmt.Errorf("public key: ML-DSA-65 half is not canonically encoded")
 	}
