@@ -49,7 +49,7 @@ func TestSignatureIsDeterministic(t *testing.T) {
 
 func TestBadLabels(t *testing.T) {
 	t.Parallel()
-	for _, label := range []string{"", "a\x00b", string(make([]byte, 250))} {
+	for _, label := range []string{"", "a\x00b", "a b", "é", string(make([]byte, 250))} {
 		if _, err := testKey(0).Sign(label, nil); err == nil {
 			t.Errorf("Sign with label %q succeeded", label)
 		}

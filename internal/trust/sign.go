@@ -66,8 +66,8 @@ func labelContext(label string) ([]byte, error) {
 		return nil, fmt.Errorf("signature label %q: must be 1 to %d bytes", label, 255-len(labelPrefix))
 	}
 	for i := 0; i < len(label); i++ {
-		if label[i] == 0 {
-			return nil, fmt.Errorf("signature label %q: contains a zero byte", label)
+		if label[i] < 0x21 || label[i] > 0x7e {
+			return nil, fmt.Errorf("signature label %q: only printable ASCII without spaces", label)
 		}
 	}
 	return []byte(labelPrefix + label), nil
