@@ -133,9 +133,12 @@ var ErrDuplicateSigner = errors.New("duplicate signer")
 
 // Decode parses a canonical document strictly: unknown kinds, bodies that
 // do not parse, unsorted or repeated signers, trailing bytes and oversized
-// input are all errors.
+// input are all errors. The document does not share memory with b.
 func Decode(b []byte) (*Document, error) {
-	d, err := decode(b)
+	if len(b) > MaxDocumentSize {
+		return nil, fmt.Errorf("decode signed document: %d bytes exceed the limit of %d", len(b), MaxDocumentSize)
+	}
+	d, err := decode(bytes.Clone(b))
 	if err != nil {
 		return nil, fmt.Errorf("decode signed document: %w", err)
 	}
@@ -143,9 +146,6 @@ func Decode(b []byte) (*Document, error) {
 }
 
 func decode(b []byte) (*Document, error) {
-	if len(b) > MaxDocumentSize {
-		return nil, fmt.Errorf("%d bytes exceed the limit of %d", len(b), MaxDocumentSize)
-	}
 	r := &reader{b: b}
 	if m := r.take(len(magic)); r.err == nil && !bytes.Equal(m, magic) {
 		return nil, errors.New("not a Tether signed document (bad magic or format version)")

@@ -67,7 +67,7 @@ func TestKeyFileRefusals(t *testing.T) {
 		{"wrong passphrase", "wrong", nil, "wrong passphrase (or the key file is damaged)"},
 		{"group readable", pass, func(t *testing.T, p string) { os.Chmod(p, 0o640) }, "readable by others"},
 		{"world readable", pass, func(t *testing.T, p string) { os.Chmod(p, 0o604) }, "readable by others"},
-		{"ciphertext damaged", pass, func(t *testing.T, p string) { damage(len(mustRead(t, p)) - 1)(t, p) }, "wrong passphrase (or the key file is damaged)"},
+		{"ciphertext damaged", pass, func(t *testing.T, p string) { damage(len(mustRead(t, p))-1)(t, p) }, "wrong passphrase (or the key file is damaged)"},
 		{"salt damaged", pass, damage(15), "wrong passphrase (or the key file is damaged)"},
 		{"cost changed", pass, damage(5), "wrong passphrase (or the key file is damaged)"},
 		{"cost raised past bounds", pass, set(5, 30), "out of bounds"},

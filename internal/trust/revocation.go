@@ -1,5 +1,7 @@
 package trust
 
+import "slices"
+
 // RevocationBody lists what is revoked. Version and expiry are the
 // document's; a later list replaces an earlier one entirely.
 type RevocationBody struct {
@@ -31,3 +33,14 @@ func readRevocation(r *reader) *RevocationBody {
 		AdminKeys:    readKeyIDs(r, "revoked administrator keys"),
 	}
 }
+
+// RevokesCert reports whether the technician certificate id is revoked.
+func (rv *RevocationBody) RevokesCert(id KeyID) bool { return containsID(rv.TechCerts, id) }
+
+// RevokesReviewer reports whether the reviewer key id is revoked.
+func (rv *RevocationBody) RevokesReviewer(id KeyID) bool { return containsID(rv.ReviewerKeys, id) }
+
+// RevokesAdmin reports whether the administrator key id is revoked.
+func (rv *RevocationBody) RevokesAdmin(id KeyID) bool { return containsID(rv.AdminKeys, id) }
+
+func containsID(ids []KeyID, id KeyID) bool { return slices.Contains(ids, id) }

@@ -164,3 +164,12 @@ func TestPinnedRefusesRollback(t *testing.T) {
 		p = next
 	}
 }
+
+func TestRevocationLookups(t *testing.T) {
+	t.Parallel()
+	rv := &RevocationBody{TechCerts: []KeyID{{1}}, ReviewerKeys: []KeyID{{2}}, AdminKeys: []KeyID{{3}}}
+	if !rv.RevokesCert(KeyID{1}) || rv.RevokesCert(KeyID{2}) || !rv.RevokesReviewer(KeyID{2}) ||
+		rv.RevokesReviewer(KeyID{3}) || !rv.RevokesAdmin(KeyID{3}) || rv.RevokesAdmin(KeyID{1}) {
+		t.Fatal("revocation lookups disagree with the lists")
+	}
+}
