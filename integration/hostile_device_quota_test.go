@@ -154,7 +154,10 @@ func (h *quotaDevice) open(name string) *quotaSession {
 
 // readEnd reads c until the relay's end message and sends its reason ("" if
 // the connection failed first), then reads on until the connection closes,
-// as the real peers do; gone, if not nil, is closed then.
+// as the real peers do; gone, if not nil, is closed then. The device side
+// (gone not nil) closes its connection on the end message, as the agent does
+// once its end path has run: the relay waits for that (up to its recording
+// grace, 15 s) before it tells the technician.
 func readEnd(c *transport.Conn, out chan<- string, gone chan struct{}) {
 	if gone != nil {
 		defer close(gone)
@@ -178,6 +181,9 @@ func readEnd(c *transport.Conn, out chan<- string, gone chan struct{}) {
 		if m, err := protocol.ParseControl(p); err == nil && m.Type == protocol.CtlEnd {
 			out <- m.Reason
 			sent = true
+			if gone != nil {
+				c.Close("session ended")
+			}
 		}
 	}
 }
