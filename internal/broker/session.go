@@ -161,9 +161,10 @@ func (l *Session) finalReason(seen string) string {
 const techDisconnected = "technician disconnected"
 
 // recordingGrace is how long an ending session waits for the agent to
-// deliver the end of its recording.
-// delivers the end of its recording (and the screen lock's result, which
-// comes first and may take the agent up to 12 s).
+// deliver the end of its recording (and the screen lock's result, which
+// comes first and may take the agent up to 12 s). The agent closes its
+// connection when it is done, which ends the wait; only an agent that never
+// does makes the session's end take this long.
 const recordingGrace = 15 * time.Second
 
 // agentFinished notes that the agent side will send nothing more.
