@@ -241,6 +241,8 @@ type device struct {
 	userHome string
 	lockLog  string
 	proc     *proc
+	// env is added to the agent's environment (test-only knobs).
+	env []string
 }
 
 // enroll enrolls a new device called name.
@@ -270,7 +272,7 @@ func (e *env) runAgent(d *device, consentCmd string, extra ...string) {
 	if consentCmd != "" {
 		args = append(args, "--consent-cmd", consentCmd)
 	}
-	d.proc = start(e.t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, append(args, extra...)...)
+	d.proc = start(e.t, e.dir, append([]string{"HOME=" + d.userHome}, d.env...), bin.agent, append(args, extra...)...)
 	e.waitOnline(d.name)
 }
 

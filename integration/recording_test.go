@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,12 +122,24 @@ func TestRecordingSurvivesAgentCrash(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
+	d.env = []string{"TETHER_AGENT_TEST_FLUSH_EVERY=100ms"} // instead of every 2 s
 	e.runAgent(d, "exit 0")
 	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
 	p.expect("Consent granted", 10*time.Second)
 	p.send("echo BEFORE-CRASH\r")
 	p.expect("BEFORE-CRASH\r\n", 10*time.Second)
-	time.Sleep(2500 * time.Millisecond) // the agent flushes at least every 2 s
+	// The agent seals and sends what it buffered at least every flush
+	// interval: wait until the relay holds the chunk with the marker, then
+	// crash.
+	live := e.onlyRecording("recording")
+	polls := 0
+	eventually(t, "the marker in the live recording", 10*time.Second, func() bool {
+		polls++
+		out := filepath.Join(e.dir, fmt.Sprintf("live-%d.cast", polls))
+		r := e.techRun("", "recordings", "export", live, "--identity", e.reviewer, "-o", out)
+		b, _ := os.ReadFile(out)
+		return r.code == 0 && strings.Contains(string(b), "BEFORE-CRASH")
+	})
 	d.proc.kill9()
 	p.exitCode(10 * time.Second)
 	id := e.onlyRecording("incomplete")

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -13,9 +14,22 @@ import (
 	"tether/recordings"
 )
 
-// flushEvery bounds how much of a session a crash can lose: the recording
-// is sealed and sent at least this often (and at every 64 KiB).
-const flushEvery = 2 * time.Second
+// defaultFlushEvery bounds how much of a session a crash can lose: the
+// recording is sealed and sent at least this often (and at every 64 KiB).
+const defaultFlushEvery = 2 * time.Second
+
+// flushEveryEnv lets tests have the recording sealed and sent more often
+// (10ms up to defaultFlushEvery); it is not meant for production use. It
+// can only shorten the interval, so it never lets a crash lose more.
+const flushEveryEnv = "TETHER_AGENT_TEST_FLUSH_EVERY"
+
+// flushEvery is defaultFlushEvery, or the shorter interval flushEveryEnv says.
+func flushEvery() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(flushEveryEnv)); err == nil && d >= 10*time.Millisecond && d < defaultFlushEvery {
+		return d
+	}
+	return defaultFlushEvery
+}
 
 // recorder records a session as asciicast v2, encrypted on this machine to
 // the reviewers' keys, and streams the ciphertext to the relay as it goes.
@@ -162,7 +176,7 @@ func (r *recorder) poke() {
 // sealing what is buffered at least every flushEvery.
 func (r *recorder) work() {
 	defer close(r.done)
-	tick := time.NewTicker(flushEvery)
+	tick := time.NewTicker(flushEvery())
 	defer tick.Stop()
 	var evs []recEvent
 	var arena []byte
