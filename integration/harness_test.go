@@ -147,6 +147,12 @@ func eventually(t *testing.T, what string, limit time.Duration, cond func() bool
 	}
 }
 
+// waitIdle waits until every sign-in last used by a call that has returned
+// has been idle for d: the relay stamps a token's use before it answers, so
+// d after the last answer is enough, and the next call's own start-up only
+// adds to it. There is nothing to poll: any call would be a use.
+func waitIdle(d time.Duration) { time.Sleep(d + 10*time.Millisecond) }
+
 // env is one relay with its data dir and a signed-in admin.
 type env struct {
 	t     *testing.T

@@ -187,7 +187,7 @@ func TestIdleLogoffFollowsPolicy(t *testing.T) {
 	admin.must("", "policy", "set", "--idle-timeout", "2s")
 	erin.activate("Quiet-Lantern-88!")
 	erin.must("", "devices", "list")
-	time.Sleep(2500 * time.Millisecond)
+	waitIdle(2 * time.Second)
 	erin.refused("session locked", "", "devices", "list")
 	admin.refused("session locked", "", "policy", "show")
 }

@@ -82,7 +82,7 @@ func TestExpiredLoginTokenLocksTheCLI(t *testing.T) {
 	if r := e.techRun("", "policy", "set", "--idle-timeout", "2s"); r.code != 0 {
 		t.Fatalf("policy set: %s", r.stderr)
 	}
-	time.Sleep(2500 * time.Millisecond) // past the idle limit, no calls in between
+	waitIdle(2 * time.Second) // past the idle limit, no calls in between
 	r := e.techRun("", "devices", "list")
 	if r.code == 0 || !strings.Contains(r.stderr, "expired (automatic logoff)") {
 		t.Fatalf("got code %d stderr %q", r.code, r.stderr)
