@@ -266,7 +266,7 @@ func (e *env) auditLines(t *testing.T) []string {
 // variants at once from different addresses: each is closed by the
 // relay's timeouts, and a technician still signs in meanwhile.
 func TestFloodSlowPeersAreCut(t *testing.T) {
-	t.Parallel()
+	// Not parallel: see the package doc (floods run alone).
 	e := newEnv(t, "--test-limits", floodLimits)
 	cases := []struct {
 		name   string
@@ -467,7 +467,7 @@ func countOpen(cs []net.Conn, d time.Duration) int {
 // closing releases the places, and authenticated agents and technicians
 // never count however many there are.
 func TestFloodPreAuthConnectionCaps(t *testing.T) {
-	t.Parallel()
+	// Not parallel: see the package doc (floods run alone).
 	// Handshake timeout 10s: held connections stay open while counted.
 	e := newEnv(t, "--test-limits", "per-source=8,total=40,failure-interval=1s")
 	admin := e.adminToken(t)
@@ -564,7 +564,7 @@ func TestFloodPreAuthConnectionCaps(t *testing.T) {
 // lengths and garbage: each gets one clear refusal, before anything is
 // parsed, and the relay's memory does not follow the attacker's sizes.
 func TestFloodOversizedAndGarbageBodies(t *testing.T) {
-	t.Parallel()
+	// Not parallel: see the package doc (floods run alone).
 	e := newEnv(t, "--test-limits", floodLimits)
 	admin := e.adminToken(t)
 	head := func(method, path, token string, extra string) string {
@@ -792,7 +792,7 @@ func tallyFailures(lines []string) failureTally {
 // 8 per source and window, or counted in a summary), and the relay's memory
 // and open files stay bounded.
 func TestFloodUnauthenticatedFailures(t *testing.T) {
-	t.Parallel()
+	// Not parallel: see the package doc (floods run alone).
 	e := newEnv(t, "--test-limits", floodLimits)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
