@@ -26,7 +26,7 @@ func connectError(err error) error {
 }
 
 func newConnectCmd(g *globals) *cobra.Command {
-	var o tech.ConnectOptions
+	var o connectOptions
 	cmd := &cobra.Command{
 		Use:   "connect DEVICE [--caps shell,files,clipboard] [-- COMMAND...]",
 		Short: "Open a consented, end-to-end encrypted session with a device",
@@ -48,11 +48,7 @@ for byte. --raw turns the filter off, for a device you trust.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Device, o.Argv = args[0], args[1:]
-			c, err := g.client(cmd)
-			if err != nil {
-				return err
-			}
-			return connectError(c.Connect(cmd.Context(), o))
+			return connectError(g.connect(cmd, o))
 		},
 	}
 	connectFlags(cmd, &o)
@@ -60,7 +56,7 @@ for byte. --raw turns the filter off, for a device you trust.`,
 }
 
 // connectFlags adds the flags shared by connect and session new.
-func connectFlags(cmd *cobra.Command, o *tech.ConnectOptions) {
+func connectFlags(cmd *cobra.Command, o *connectOptions) {
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Caps, "caps", []string{"shell"}, "capabilities to ask for: shell, files, clipboard")
 	f.BoolVarP(&o.PTY, "tty", "t", false, "run COMMAND in a PTY")
@@ -73,7 +69,7 @@ func connectFlags(cmd *cobra.Command, o *tech.ConnectOptions) {
 
 func newSessionCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "session", Short: "Attended sessions"}
-	var o tech.ConnectOptions
+	var o connectOptions
 	n := &cobra.Command{
 		Use:   "new [--caps ...] [-- COMMAND...]",
 		Short: "Print a one-time join code, wait for 'agent join', then attach",
@@ -86,11 +82,7 @@ join code on stdout (valid 10 minutes) for the person you help to type into
   tech session new --raw`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Argv, o.Attended = args, true
-			c, err := g.client(cmd)
-			if err != nil {
-				return err
-			}
-			return connectError(c.Connect(cmd.Context(), o))
+			return connectError(g.connect(cmd, o))
 		},
 	}
 	connectFlags(n, &o)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
 	"tether/internal/tech"
 )
 
@@ -118,8 +122,16 @@ func newClipboardCmd(g *globals) *cobra.Command {
 		Example: `  echo -n 'ticket 4711' | tech clipboard send clinic-pc-7`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			o.Device, o.Set = args[0], true
-			return c.Clipboard(cmd.Context(), o)
+			o.Device = args[0]
+			b, err := io.ReadAll(io.LimitReader(os.Stdin, protocol.MaxClipboard+1))
+			if err != nil {
+				return err
+			}
+			if err := c.ClipboardSet(cmd.Context(), o, b); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Set the clipboard on %s (%d bytes).\n", o.Device, len(b))
+			return nil
 		}),
 	}
 	get := &cobra.Command{
@@ -128,8 +140,16 @@ func newClipboardCmd(g *globals) *cobra.Command {
 		Example: `  tech clipboard get clinic-pc-7 > clip.txt`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			o.Device, o.Set = args[0], false
-			return c.Clipboard(cmd.Context(), o)
+			o.Device = args[0]
+			text, err := c.ClipboardGet(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			if isTerminal(cmd.OutOrStdout()) {
+				text = []byte(sanitize.Text(string(text)))
+			}
+			_, err = cmd.OutOrStdout().Write(text)
+			return err
 		}),
 	}
 	for _, c := range []*cobra.Command{send, get} {

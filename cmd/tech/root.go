@@ -14,9 +14,22 @@ type globals struct {
 	config string
 }
 
-// client builds the tech client for cmd.
+// client builds the tech client for cmd; its session events are printed.
 func (g *globals) client(cmd *cobra.Command) (*tech.Client, error) {
-	return tech.New(cli.Home(g.config, "TETHER_TECH_HOME", "tether-tech"), os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	c, _, err := g.sessionClient(cmd)
+	return c, err
+}
+
+// sessionClient builds the tech client for cmd and the presenter that
+// prints its session events.
+func (g *globals) sessionClient(cmd *cobra.Command) (*tech.Client, *presenter, error) {
+	c, err := tech.New(cli.Home(g.config, "TETHER_TECH_HOME", "tether-tech"), os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	if err != nil {
+		return nil, nil, err
+	}
+	p := newPresenter(cmd.OutOrStdout(), cmd.ErrOrStderr())
+	c.Observer = p
+	return c, p, nil
 }
 
 func newRoot() *cobra.Command {

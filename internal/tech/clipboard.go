@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
@@ -13,49 +12,44 @@ import (
 // ClipboardOptions are the flags of `tech clipboard send|get`.
 type ClipboardOptions struct {
 	Device string
-	Set    bool // send: set the device's clipboard from stdin
 	// Session reuses a live session's consent.
 	Session string
 	Reason  string
 }
 
-// Clipboard sets the device's clipboard from stdin, or prints it.
-func (c *Client) Clipboard(ctx context.Context, o ClipboardOptions) error {
-	req := protocol.Clipboard{Set: o.Set}
-	if o.Set {
-		b, err := io.ReadAll(io.LimitReader(c.Stdin, protocol.MaxClipboard+1))
-		if err != nil {
-			return err
-		}
-		if len(b) > protocol.MaxClipboard {
-			return fmt.Errorf("clipboard text is over the %d-byte limit", protocol.MaxClipboard)
-		}
-		req.Text = b
+// ClipboardSet sets the device's clipboard to text (at most
+// protocol.MaxClipboard bytes).
+func (c *Client) ClipboardSet(ctx context.Context, o ClipboardOptions, text []byte) error {
+	if len(text) > protocol.MaxClipboard {
+		return fmt.Errorf("clipboard text is over the %d-byte limit", protocol.MaxClipboard)
 	}
-	sc, err := c.open(ctx, ConnectOptions{Device: o.Device, Caps: []string{protocol.CapClipboard}, Parent: o.Session, Reason: o.Reason})
-	if err != nil {
-		return err
-	}
-	defer sc.close()
-	resp, err := clipboardRoundTrip(ctx, sc, req)
-	sc.end("clipboard transfer complete")
-	if err != nil {
-		return err
-	}
-	if o.Set {
-		fmt.Fprintf(c.Stderr, "Set the clipboard on %s (%d bytes).\n", o.Device, len(req.Text))
-		return nil
-	}
-	text := resp.Text
-	if isTerminal(c.Stdout) {
-		text = []byte(sanitize.Text(string(text)))
-	}
-	_, err = c.Stdout.Write(text)
+	_, err := c.clipboard(ctx, o, protocol.Clipboard{Set: true, Text: text})
 	return err
 }
 
+// ClipboardGet returns the text on the device's clipboard, as sent.
+func (c *Client) ClipboardGet(ctx context.Context, o ClipboardOptions) ([]byte, error) {
+	resp, err := c.clipboard(ctx, o, protocol.Clipboard{})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Text, nil
+}
+
+// clipboard opens a session for one clipboard request and ends it.
+func (c *Client) clipboard(ctx context.Context, o ClipboardOptions, req protocol.Clipboard) (*protocol.Clipboard, error) {
+	sc, err := c.Open(ctx, SessionRequest{Device: o.Device, Caps: []string{protocol.CapClipboard}, Parent: o.Session, Reason: o.Reason})
+	if err != nil {
+		return nil, err
+	}
+	defer sc.Close()
+	resp, err := clipboardRoundTrip(ctx, sc, req)
+	sc.End("clipboard transfer complete")
+	return resp, err
+}
+
 // clipboardRoundTrip sends one clipboard request and waits for the answer.
-func clipboardRoundTrip(ctx context.Context, sc *session, req protocol.Clipboard) (*protocol.Clipboard, error) {
+func clipboardRoundTrip(ctx context.Context, sc *LiveSession, req protocol.Clipboard) (*protocol.Clipboard, error) {
 	if err := sc.ch.SendJSON(ctx, protocol.InClipboard, req); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,14 @@
 // Package tech is the technician's and administrator's client: signing in to
 // the relay with a pinned certificate, connecting to devices through the
 // end-to-end channel, and the administrative calls behind the tech CLI.
+//
+// The session side needs no terminal: Client.Open (or Dial, then
+// LiveSession.AwaitConsent) returns a LiveSession whose Run moves a shell's
+// or command's bytes through any io.Reader and io.Writer; Copy and the
+// clipboard calls return errors and values. What happens on the way
+// (join code, security code, consent, progress, files copied, exit) is
+// reported as typed Events to the Client's Observer; showing them to a
+// person, made inert, is the caller's job (the tech CLI's presenter).
 package tech
 
 import (
@@ -15,16 +23,20 @@ import (
 	"tether/internal/transport"
 )
 
-// Client is the tech CLI's state: where its config lives and where it
-// writes. Create it with New; not safe for concurrent use.
+// Client is a technician's client of one relay: where its config (relay,
+// pin, login token) lives, where its administrative calls write, and who
+// observes its sessions. Create it with New; not safe for concurrent use.
 type Client struct {
 	// Home holds relay.json (relay URL and pin) and token (0600).
 	Home string
-	// Stdin, Stdout and Stderr are the terminal; Stdout is for what scripts
-	// read, Stderr for people.
+	// Stdin, Stdout and Stderr are the terminal of the administrative
+	// calls (sign-in, users, roles…); Stdout is for what scripts read,
+	// Stderr for people. Sessions do not use them.
 	Stdin  *os.File
 	Stdout io.Writer
 	Stderr io.Writer
+	// Observer, if set, receives the events of sessions (see Event).
+	Observer Observer
 
 	st *state
 }

@@ -49,11 +49,11 @@ func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
 			return err
 		}
 	}
-	sc, err := c.open(ctx, ConnectOptions{Device: dev, Caps: []string{capability}, Parent: o.Session, Reason: o.Reason})
+	sc, err := c.Open(ctx, SessionRequest{Device: dev, Caps: []string{capability}, Parent: o.Session, Reason: o.Reason})
 	if err != nil {
 		return err
 	}
-	defer sc.close()
+	defer sc.Close()
 	x := newXfer(c, sc)
 	go x.dispatch(ctx)
 	if sremote {
@@ -62,10 +62,10 @@ func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
 		err = x.upload(ctx, o.Src, dpath, o.Recursive, o.Force)
 	}
 	if err != nil {
-		sc.end("file transfer failed")
+		sc.End("file transfer failed")
 		return err
 	}
-	sc.end("file transfer complete")
+	sc.End("file transfer complete")
 	return nil
 }
 

@@ -22,7 +22,7 @@ const knownDevicesFile = "known_devices.json"
 // says the device named asked has, keyed by that name. Attended sessions use
 // one-off keys and are not pinned; a relay that answers a request for a
 // device with an "attended" session is refused.
-func (c *Client) checkDeviceKey(info *protocol.SessionInfo, o ConnectOptions) error {
+func (c *Client) checkDeviceKey(info *protocol.SessionInfo, o SessionRequest) error {
 	if o.Attended {
 		return nil
 	}

@@ -19,10 +19,13 @@ import (
 // the agent that it belongs to that session.
 func (c *Client) sessionsDir() string { return filepath.Join(c.Home, "sessions") }
 
-// publishSession stores the live session's exporter; the returned func
+// Publish stores, while the session is live, its exported secret (mode
+// 0600) in the client's config directory, so that other sessions of this
+// client can reuse its consent (SessionRequest.Parent). The returned func
 // removes it.
-func (c *Client) publishSession(ch *transport.Channel, id ids.SessionID) func() {
-	dir := c.sessionsDir()
+func (s *LiveSession) Publish() (unpublish func()) {
+	ch, id := s.ch, s.info.ID
+	dir := s.c.sessionsDir()
 	if os.MkdirAll(dir, 0o700) != nil {
 		return func() {}
 	}

@@ -13,9 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"tether/internal/diskio"
 	"tether/internal/filepipe"
 	"tether/internal/protocol"
@@ -27,7 +24,7 @@ import (
 // waits for them.
 type xfer struct {
 	c      *Client
-	sc     *session
+	sc     *LiveSession
 	nextID atomic.Uint32
 	msgs   chan inMsg
 }
@@ -41,7 +38,7 @@ type inMsg struct {
 	err error
 }
 
-func newXfer(c *Client, sc *session) *xfer {
+func newXfer(c *Client, sc *LiveSession) *xfer {
 	return &xfer{c: c, sc: sc, msgs: make(chan inMsg, 4)}
 }
 
@@ -57,7 +54,7 @@ func (x *xfer) dispatch(ctx context.Context) {
 		if t == protocol.InCapRevoked {
 			var cs protocol.Consent
 			protocol.DecodeJSON(p, &cs)
-			fmt.Fprintf(x.c.Stderr, "tech: the end user revoked: %s\n", sanitize.Display(cs.Why, 200))
+			x.c.emit(CapRevoked{Why: cs.Why})
 			continue
 		}
 		b := msgPool.Get().(*[]byte)
@@ -120,14 +117,27 @@ func (x *xfer) result(ctx context.Context, id uint32) (*protocol.FileResult, err
 	}
 }
 
-// bar returns a progress bar on stderr when stderr is a terminal.
-func (x *xfer) bar(size int64, name string) io.Writer {
-	if f, ok := x.c.Stderr.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+// progress reports one file's progress: Progress with Done 0 now, and
+// again after every chunk written to the returned writer.
+func (x *xfer) progress(size int64, name string) io.Writer {
+	x.c.emit(Progress{Name: name, Size: size})
+	if x.c.Observer == nil {
 		return io.Discard
 	}
-	return progressbar.NewOptions64(size, progressbar.OptionSetWriter(x.c.Stderr), progressbar.OptionShowBytes(true),
-		progressbar.OptionSetDescription(name), progressbar.OptionShowTotalBytes(true), progressbar.OptionThrottle(100e6),
-		progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(true), progressbar.OptionFullWidth())
+	return &progressWriter{c: x.c, p: Progress{Name: name, Size: size}}
+}
+
+// progressWriter counts the bytes of one file and reports each step.
+type progressWriter struct {
+	c *Client
+	p Progress
+}
+
+// Write counts b and reports the progress.
+func (w *progressWriter) Write(b []byte) (int, error) {
+	w.p.Done += int64(len(b))
+	w.c.emit(w.p)
+	return len(b), nil
 }
 
 // upload sends a local file or tree to the device.
@@ -162,7 +172,7 @@ func (x *xfer) upload(ctx context.Context, src, dst string, recursive, force boo
 		case info.Mode().IsRegular():
 			return x.putFile(ctx, p, remote, d.Name(), info, force)
 		}
-		fmt.Fprintf(x.c.Stderr, "tech: skipping %s (not a regular file)\n", p)
+		x.c.emit(FileSkipped{Path: p})
 		return nil
 	})
 }
@@ -192,7 +202,7 @@ func (x *xfer) putFile(ctx context.Context, local, remote, base string, fi fs.Fi
 	if _, err := x.result(ctx, id); err != nil {
 		return fmt.Errorf("upload %s: %w", local, err)
 	}
-	sum, err := x.stream(ctx, id, diskio.NewReader(f), x.bar(fi.Size(), base))
+	sum, err := x.stream(ctx, id, diskio.NewReader(f), x.progress(fi.Size(), base))
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", local, err)
 	}
@@ -206,7 +216,7 @@ func (x *xfer) putFile(ctx context.Context, local, remote, base string, fi fs.Fi
 	if r.SHA256 != sum {
 		return fmt.Errorf("upload %s: the device stored a different SHA-256", local)
 	}
-	fmt.Fprintf(x.c.Stderr, "%s → %s:%s (%d bytes, sha256 %s)\n", local, sanitize.Display(x.sc.info.DeviceName, 63), sanitize.Display(r.Path, 0), r.Size, sum)
+	x.c.emit(FileCopied{Upload: true, DeviceName: x.sc.info.DeviceName, Local: local, Remote: r.Path, Size: r.Size, SHA256: sum})
 	return nil
 }
 

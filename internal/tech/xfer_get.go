@@ -192,12 +192,15 @@ func (g *getState) free(dir bool) error {
 
 // at is the local path of an entry (rest relative to the top), for
 // messages.
-func (g *getState) at(rest string) string {
+func (g *getState) at(rest string) string { return sanitize.Display(g.local(rest), 0) }
+
+// local is the local path of an entry (rest relative to the top).
+func (g *getState) local(rest string) string {
 	p := filepath.Join(g.dir, g.final)
 	if rest != "" && rest != "." {
 		p = filepath.Join(p, filepath.FromSlash(rest))
 	}
-	return sanitize.Display(p, 0)
+	return p
 }
 
 // handle processes one message of the download; done once it is in place.
@@ -379,7 +382,7 @@ func (g *getState) create(rest string, size int64, mode fs.FileMode) error {
 	}
 	wb, sum := diskio.NewWriter(f), sha256.New()
 	g.cur = &getFile{rest: rest, name: name, f: f, wb: wb, w: filepipe.NewWriter(wb, sum, protocol.MaxChunk), h: sum,
-		size: size, mode: mode, progress: g.x.bar(size, path.Base(path.Join(g.final, rest)))}
+		size: size, mode: mode, progress: g.x.progress(size, path.Base(path.Join(g.final, rest)))}
 	return nil
 }
 
@@ -452,9 +455,8 @@ func (g *getState) commit() error {
 		return fmt.Errorf("move into place: %w", err)
 	}
 	g.tmp = ""
-	dev := sanitize.Display(g.x.sc.info.DeviceName, 63)
 	for _, f := range g.files {
-		fmt.Fprintf(g.x.c.Stderr, "%s → %s (%d bytes, sha256 %s)\n", dev, g.at(f.rest), f.n, f.sum)
+		g.x.c.emit(FileCopied{DeviceName: g.x.sc.info.DeviceName, Local: g.local(f.rest), Size: f.n, SHA256: f.sum})
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func FuzzDownload(f *testing.F) {
 			}
 		}
 		os.WriteFile(filepath.Join(dst, "keep"), []byte("keep"), 0o644)
-		x := &xfer{c: &Client{Stderr: io.Discard}, sc: &session{info: &protocol.SessionInfo{DeviceName: "dev"}}}
+		x := &xfer{c: &Client{Stderr: io.Discard}, sc: &LiveSession{info: &protocol.SessionInfo{DeviceName: "dev"}}}
 		g, err := x.newGet(getOptions{src: "Desktop/scan.png", dst: dst, recursive: recursive, maxSize: 1 << 20, maxFiles: 100})
 		if err != nil {
 			t.Fatal(err)

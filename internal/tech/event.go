@@ -1,0 +1,115 @@
+package tech
+
+import (
+	"tether/internal/ids"
+	"tether/internal/protocol"
+)
+
+// Event is something that happened on the way to, or during, a session with
+// a device: a JoinCode, SessionOpened, SecurityCode, ConsentAnswered,
+// CapRevoked, Progress, FileCopied, FileSkipped, ScreenLockReport or
+// Exited. The client hands each to its Observer as it happens.
+//
+// String fields hold what the relay or the device sent, unfiltered: a
+// program that shows one to a person must make it inert first (the tech
+// CLI passes every one through the sanitize package).
+type Event interface{ event() }
+
+// Observer receives a client's events, in order, on the goroutine that
+// produced them; it must not block for long.
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc adapts a function to an Observer.
+type ObserverFunc func(Event)
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e Event) { f(e) }
+
+// JoinCode is the one-time code of an attended session, to pass on to the
+// person being helped, with the relay they join and its pin.
+type JoinCode struct {
+	Code       string
+	Relay, Pin string
+}
+
+// SessionOpened: the relay paired this client with the device's agent.
+type SessionOpened struct {
+	ID         ids.SessionID
+	DeviceName string
+	Mode       string // "attended" or "unattended"
+}
+
+// SecurityCode is the code both ends derived from the end-to-end
+// handshake; the end user sees the same one.
+type SecurityCode struct {
+	SessionID  ids.SessionID
+	DeviceName string
+	Code       string
+}
+
+// ConsentAnswered is the end user's answer: the capabilities granted, or
+// (Granted false) the reason given for refusing.
+type ConsentAnswered struct {
+	Granted bool
+	Caps    []string
+	Why     string
+}
+
+// CapRevoked: the end user revoked capabilities during a file transfer.
+type CapRevoked struct{ Why string }
+
+// Progress is how far one file of a copy has come: Done of Size bytes.
+// It comes once with Done 0 when the file starts, then after every chunk.
+type Progress struct {
+	Name       string // the file's base name
+	Done, Size int64
+}
+
+// FileCopied is one file copied and verified by SHA-256. Local is the
+// path on this machine; Remote the device's path (uploads only).
+type FileCopied struct {
+	Upload        bool
+	DeviceName    string
+	Local, Remote string
+	Size          int64
+	SHA256        string
+}
+
+// FileSkipped is a local entry an upload left out (not a regular file).
+type FileSkipped struct{ Path string }
+
+// ScreenLockReport is what the device said about locking its screen as
+// the session ended; Malformed if the report could not be read.
+type ScreenLockReport struct {
+	protocol.ScreenLock
+	Malformed bool
+}
+
+// Exited is how a shell or command's session ended: Code is the command's
+// exit status (-1 if none came); Reason is why the session ended, as the
+// relay or agent said, or with Lost, why the connection was lost.
+type Exited struct {
+	Code   int
+	Reason string
+	Lost   bool
+}
+
+func (JoinCode) event()         {}
+func (SessionOpened) event()    {}
+func (SecurityCode) event()     {}
+func (ConsentAnswered) event()  {}
+func (CapRevoked) event()       {}
+func (Progress) event()         {}
+func (FileCopied) event()       {}
+func (FileSkipped) event()      {}
+func (ScreenLockReport) event() {}
+func (Exited) event()           {}
+
+// emit hands e to the client's observer, if it has one.
+func (c *Client) emit(e Event) {
+	if c.Observer != nil {
+		c.Observer.Observe(e)
+	}
+}
