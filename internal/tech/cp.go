@@ -30,7 +30,9 @@ type CopyOptions struct {
 }
 
 // Copy moves files between this machine and a device through the
-// end-to-end channel; exactly one of Src and Dst is "DEVICE:PATH".
+// end-to-end channel; exactly one of Src and Dst is "DEVICE:PATH". Besides
+// the session's events it reports Progress for every file, FileCopied for
+// each verified one, FileSkipped and CapRevoked.
 func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
 	sdev, spath, sremote := splitRemote(o.Src)
 	ddev, dpath, dremote := splitRemote(o.Dst)
