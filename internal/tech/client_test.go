@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"tether/internal/agent"
 	"tether/internal/protocol"
 	"tether/internal/tech"
 )
@@ -24,7 +25,9 @@ func TestHeadlessClient(t *testing.T) {
 		run  func(*testing.T, *testbed)
 	}{
 		{"session", headlessSession},
+		{"verify and PTY", headlessVerifyAndPTY},
 		{"verify mismatch", headlessVerifyMismatch},
+		{"attended", headlessAttended},
 		{"copy", headlessCopy},
 		{"clipboard", headlessClipboard},
 	} {
@@ -111,6 +114,35 @@ func headlessSession(t *testing.T, b *testbed) {
 	}
 }
 
+// headlessVerifyAndPTY confirms the security code as a person would type
+// it, then runs a command in a PTY whose size follows RunOptions.Resize.
+func headlessVerifyAndPTY(t *testing.T, b *testbed) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := b.client(&bytes.Buffer{}, nil)
+	s, err := c.Open(ctx, tech.SessionRequest{Device: b.device, Caps: []string{protocol.CapShell}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Verify(ctx, " "+strings.ReplaceAll(s.SecurityCode(), "-", " ")+"\n"); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	resize := make(chan tech.WindowSize, 1)
+	resize <- tech.WindowSize{Cols: 100, Rows: 30}
+	var out bytes.Buffer
+	err = s.Run(ctx, tech.RunOptions{
+		Argv: []string{`for i in $(seq 100); do [ "$(stty size)" = "30 100" ] && break; sleep 0.05; done; echo "size $(stty size)"`},
+		PTY:  true, Term: "dumb", Size: tech.WindowSize{Cols: 80, Rows: 24}, Stdout: &out, Resize: resize,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !strings.Contains(out.String(), "size 30 100") {
+		t.Errorf("PTY output %q, want the size after the resize (30 100)", out.String())
+	}
+}
+
 // headlessVerifyMismatch: a wrong security code ends the session.
 func headlessVerifyMismatch(t *testing.T, b *testbed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -132,6 +164,45 @@ func headlessVerifyMismatch(t *testing.T, b *testbed) {
 	}
 	if err := s.Run(ctx, tech.RunOptions{Argv: []string{"true"}}); err == nil {
 		t.Fatal("the session still runs a command after a code mismatch")
+	}
+}
+
+// headlessAttended asks for an attended session: the join code comes as
+// an event, an end user joins with it (agent.Join, in this process), and
+// the session runs like any other.
+func headlessAttended(t *testing.T, b *testbed) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := b.agentCfg
+	cfg.Home = t.TempDir()
+	joined := make(chan error, 1)
+	var codes []tech.JoinCode
+	c := b.client(&bytes.Buffer{}, tech.ObserverFunc(func(e tech.Event) {
+		if jc, ok := e.(tech.JoinCode); ok {
+			codes = append(codes, jc)
+			go func() {
+				_, err := agent.Join(ctx, cfg, agent.JoinOptions{Code: jc.Code, Relay: jc.Relay, Pin: jc.Pin})
+				joined <- err
+			}()
+		}
+	}))
+	s, err := c.Open(ctx, tech.SessionRequest{Attended: true, Caps: []string{protocol.CapShell}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(codes) != 1 || codes[0].Code == "" || codes[0].Relay != b.url || codes[0].Pin == "" {
+		t.Fatalf("JoinCode events %+v, want one with the code, relay %s and its pin", codes, b.url)
+	}
+	var out bytes.Buffer
+	if err := s.Run(ctx, tech.RunOptions{Argv: []string{"echo attended"}, Stdout: &out}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.String() != "attended\n" {
+		t.Errorf("output %q, want %q", out.String(), "attended\n")
+	}
+	if err := <-joined; err != nil {
+		t.Errorf("agent join: %v", err)
 	}
 }
 

@@ -28,6 +28,8 @@ type testbed struct {
 	device string // the agent's device name
 	// userHome is the agent's $HOME, the only folder file transfers reach.
 	userHome string
+	// agentCfg configures the running agent.
+	agentCfg agent.Config
 }
 
 // quiet is a logger that discards everything.
@@ -151,6 +153,7 @@ func (b *testbed) runAgent(ctx context.Context, home, token string) <-chan struc
 	clip := filepath.Join(home + "-clipboard")
 	cfg := agent.Config{Home: home, ConsentCmd: "exit 0", LockCmd: "true", In: devNull, Out: io.Discard, Logger: quiet,
 		ClipboardCmd: `if [ "$TETHER_CLIPBOARD_OP" = set ]; then cat > '` + clip + `'; else cat '` + clip + `'; fi`}
+	b.agentCfg = cfg
 	if _, err := agent.Enroll(ctx, cfg, agent.EnrollOptions{Relay: b.url, Token: token, Name: b.device}); err != nil {
 		b.t.Fatalf("enroll: %v", err)
 	}
