@@ -15,8 +15,10 @@ import (
 // CLI passes every one through the sanitize package).
 type Event interface{ event() }
 
-// Observer receives a client's events, in order, on the goroutine that
-// produced them; it must not block for long.
+// Observer receives a client's events as they happen, on the goroutine
+// that produced them: in order, except that a copy's CapRevoked comes from
+// the goroutine reading the channel, beside the copy's own events. It must
+// be safe for that and must not block for long.
 type Observer interface {
 	Observe(Event)
 }
