@@ -1,0 +1,33 @@
+package tech_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"tether/internal/tech"
+)
+
+// A program with no terminal: it shows the security code as soon as the
+// handshake is done, waits for the end user's consent, then runs a
+// command with its own reader and writers.
+func ExampleClient_Dial() {
+	ctx := context.Background()
+	c, err := tech.New(os.ExpandEnv("$HOME/.config/tether-tech"), nil, os.Stdout, os.Stderr)
+	if err != nil {
+		panic(err)
+	}
+	s, err := c.Dial(ctx, tech.SessionRequest{Device: "clinic-pc-7", Caps: []string{"shell"}, Reason: "ticket 4711"})
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	fmt.Println("Ask the end user to confirm the code", s.SecurityCode())
+	if err := s.AwaitConsent(ctx); err != nil {
+		panic(err)
+	}
+	var out strings.Builder
+	err = s.Run(ctx, tech.RunOptions{Argv: []string{"uname -a"}, Stdout: &out})
+	fmt.Printf("%q %v\n", out.String(), err)
+}
