@@ -55,6 +55,9 @@ func headlessSession(t *testing.T, b *testbed) {
 	if code == "" || strings.Trim(code, "0123456789- ") != "" {
 		t.Fatalf("security code %q, want digits", code)
 	}
+	if !s.Features().Has(protocol.FeaturePathSwitch) {
+		t.Errorf("negotiated features %v, want %s among them", s.Features(), protocol.FeaturePathSwitch)
+	}
 	if s.Granted() != nil {
 		t.Fatalf("granted %v before consent", s.Granted())
 	}

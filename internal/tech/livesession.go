@@ -47,6 +47,10 @@ func (s *LiveSession) DeviceName() string { return s.info.DeviceName }
 // the same one.
 func (s *LiveSession) SecurityCode() string { return s.ch.SecurityCode }
 
+// Features is the optional protocol features both ends understand,
+// negotiated in the handshake.
+func (s *LiveSession) Features() protocol.Features { return s.ch.Features() }
+
 // Granted is the capabilities the end user granted (nil before consent).
 func (s *LiveSession) Granted() []string { return s.granted }
 
