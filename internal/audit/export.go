@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/hex"
@@ -119,32 +118,15 @@ func csvRow(e *exported) []string {
 
 // VerifyExport checks a JSONL export: each line's hash is right and links to
 // the line before, and sequence numbers are contiguous. The first line may
-// start anywhere in the chain. It needs no key, so it shows only that the
-// export is internally consistent, not who wrote it. It returns nil, a
-// *VerifyError naming the first bad entry, or a read error.
+// start anywhere in the chain. Trailer lines (WriteTrailer), when present,
+// must follow the entries; a signed head among them must verify under the
+// head key it comes with and be in the chain. It needs no key of its own,
+// so it shows only that the export is internally consistent, not who wrote
+// it: ReadExport and ExportLog.Extends check it against remembered heads.
+// It returns nil, a *VerifyError naming the first bad entry, or a read error.
 func VerifyExport(r io.Reader) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxExportLine)
-	var last *store.AuditRecord
-	for sc.Scan() {
-		line := sc.Bytes()
-		next := uint64(1)
-		if last != nil {
-			next = last.Seq + 1
-		}
-		rec, err := parseExported(line)
-		if err != nil {
-			return &VerifyError{Seq: next, Reason: err.Error()}
-		}
-		if verr := checkExported(rec, last); verr != nil {
-			return verr
-		}
-		last = rec
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("audit: verify export: %w", err)
-	}
-	return nil
+	_, err := ReadExport(r)
+	return err
 }
 
 // parseExported decodes one JSONL line into a record.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"tether/internal/store"
 )
@@ -14,12 +13,7 @@ import (
 // signedPoint is a signed (seq, hash) pair: the head of the chain
 // (hash = that entry's Hash) or a prune checkpoint (hash = the Prev of the
 // first kept entry). It is stored as JSON in the store's meta bucket.
-type signedPoint struct {
-	Seq  uint64    `json:"seq"`
-	Hash []byte    `json:"hash"`
-	Time time.Time `json:"time"`
-	Sig  []byte    `json:"sig"`
-}
+type signedPoint = SignedHead
 
 // Signature contexts, so a head can never pass for a checkpoint.
 const (
