@@ -37,7 +37,7 @@ func fill(v reflect.Value, n int) {
 		v.SetString("s" + string(rune('a'+n%26)))
 	case reflect.Int, reflect.Int64:
 		v.SetInt(int64(n + 1))
-	case reflect.Uint8:
+	case reflect.Uint8, reflect.Uint64:
 		v.SetUint(uint64(n + 1))
 	case reflect.Bool:
 		v.SetBool(true)

@@ -83,6 +83,7 @@ var routes = []Route{
 	{Method: get, Path: protocol.PathRecordings, Response: typ[[]Recording]()},
 	{Method: get, Path: PathRecording, Download: true},            // the ciphertext file
 	{Method: get, Path: protocol.PathAuditExport, Download: true}, // JSON lines or CSV
+	{Method: post, Path: protocol.PathAuditCheckpoints, Request: typ[AuditCheckpoint](), Response: typ[AuditCheckpointStored]()},
 	{Method: post, Path: PathGroupPolicy, Request: typ[GroupPolicyRequest](), Response: typ[GroupPolicyResponse]()},
 	{Method: post, Path: protocol.PathPasswd, Request: typ[PasswdRequest](), Response: typ[Status]()},
 	{Method: post, Path: protocol.PathMFAEnroll, Request: typ[ReauthRequest](), Response: typ[MFAEnrollResponse]()},

@@ -110,3 +110,11 @@ func loadRaw(db Store, key string) (*SignedHead, error) {
 	}
 	return &p, nil
 }
+
+// HeadKey returns the public key that verifies the heads l signs.
+func (l *Log) HeadKey() ed25519.PublicKey {
+	if len(l.signer) != ed25519.PrivateKeySize {
+		return nil
+	}
+	return l.signer.Public().(ed25519.PublicKey)
+}

@@ -45,6 +45,10 @@ const (
 	BearerPrefix        = "Bearer "
 )
 
+// PathAuditCheckpoints is where an administrator uploads a countersigned
+// head of the audit chain (POST).
+const PathAuditCheckpoints = "/v1/audit/checkpoints"
+
 // FrameType is the first byte of every WebSocket binary message on a session
 // or control connection.
 type FrameType byte

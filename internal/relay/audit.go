@@ -22,15 +22,11 @@ func VerifyAudit(dir string) (int, error) {
 		return 0, err
 	}
 	defer db.Close()
-	mac, err := db.GetMeta(metaAuditMAC)
+	mac, signer, err := auditKeys(dir, db)
 	if err != nil {
-		return 0, fmt.Errorf("load audit MAC key: %w", err)
+		return 0, err
 	}
-	seed, err := db.GetMeta(metaAuditSign)
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return 0, fmt.Errorf("load audit signing key: %v", err)
-	}
-	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	pub := signer.Public().(ed25519.PublicKey)
 	if err := audit.Verify(db, mac, pub); err != nil {
 		return 0, err
 	}
@@ -59,9 +55,24 @@ func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request, p *pr
 		since = t
 	}
 	s.record(auditEvent(p.user.ID, "audit.export", format, "success", p.source, "since", r.URL.Query().Get("since")))
+	var trailer *audit.Trailer
+	if format == audit.FormatJSONL {
+		t, err := s.auditTrailer()
+		if err != nil {
+			s.writeErr(w, fmt.Errorf("audit export: %w", err))
+			return
+		}
+		trailer = t
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err := audit.Export(s.db, w, format, since); err != nil {
 		s.log.Error("audit export", "err", err)
+		return
+	}
+	if trailer != nil {
+		if err := audit.WriteTrailer(w, trailer); err != nil {
+			s.log.Error("audit export trailer", "err", err)
+		}
 	}
 }
 

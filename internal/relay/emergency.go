@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,12 +49,10 @@ func auditIssue(dir string, g identity.EmergencyGrant) {
 		return
 	}
 	defer db.Close()
-	mac, err1 := db.GetMeta(metaAuditMAC)
-	seed, err2 := db.GetMeta(metaAuditSign)
-	if err1 != nil || err2 != nil || len(seed) != ed25519.SeedSize {
+	l, err := openAuditLog(dir, db)
+	if err != nil {
 		return
 	}
-	l := audit.New(db, mac, ed25519.NewKeyFromSeed(seed), time.Now)
 	l.Append(audit.Event{Action: "emergency.issue", Outcome: "success", Source: "relay host",
 		Details: map[string]string{"reason": g.Reason, "expires_at": g.ExpiresAt.Format(time.RFC3339)}})
 	l.SignHead()

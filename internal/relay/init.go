@@ -74,7 +74,7 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 		return "", err
 	}
 	defer db.Close()
-	if err := initKeys(db, o.Org); err != nil {
+	if err := initKeys(o.Dir, db, o.Org); err != nil {
 		return "", err
 	}
 	if err := identity.InitOrg(db, o.Org); err != nil {
@@ -83,7 +83,7 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := createAdmin(ctx, db, name, o.Password, o.Temporary); err != nil {
 		return "", err
 	}
-	if err := auditInit(db, name); err != nil {
+	if err := auditInit(o.Dir, db, name); err != nil {
 		return "", err
 	}
 	return fingerprint(o.Dir)
@@ -107,8 +107,9 @@ func checkEmptyDir(dir string) error {
 	return nil
 }
 
-// initKeys stores fresh random keys for the audit chain and secrets at rest.
-func initKeys(db store.Store, org string) error {
+// initKeys stores fresh random keys for the audit chain and secrets at
+// rest; the audit head key goes to its own file in dir, not the store.
+func initKeys(dir string, db store.Store, org string) error {
 	if org == "" {
 		org = "default"
 	}
@@ -118,9 +119,11 @@ func initKeys(db store.Store, org string) error {
 	}
 	vals := map[string][]byte{
 		metaAuditMAC:  randBytes(32),
-		metaAuditSign: signKey.Seed(),
 		metaSecretKey: randBytes(32),
 		metaOrg:       []byte(org),
+	}
+	if err := writeHeadKey(dir, signKey.Seed()); err != nil {
+		return err
 	}
 	for k, v := range vals {
 		if err := db.PutMeta(k, v); err != nil {
@@ -152,10 +155,11 @@ func createAdmin(ctx context.Context, db store.Store, name string, pw []byte, te
 }
 
 // auditInit starts the audit chain with the initialisation and signs it.
-func auditInit(db store.Store, admin string) error {
-	mac, _ := db.GetMeta(metaAuditMAC)
-	seed, _ := db.GetMeta(metaAuditSign)
-	l := audit.New(db, mac, ed25519.NewKeyFromSeed(seed), time.Now)
+func auditInit(dir string, db store.Store, admin string) error {
+	l, err := openAuditLog(dir, db)
+	if err != nil {
+		return err
+	}
 	if _, err := l.Append(audit.Event{Action: "relay.init", Target: admin, Outcome: "success"}); err != nil {
 		return fmt.Errorf("start audit log: %w", err)
 	}

@@ -58,6 +58,7 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathRecordings, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecordingsList)},
 		{"GET " + protocol.PathRecordings + "/{id}", rbac.RecordingReview, s.authed(rbac.RecordingReview, s.handleRecordingGet)},
 		{"GET " + protocol.PathAuditExport, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditExport)},
+		{"POST " + protocol.PathAuditCheckpoints, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditCheckpoint)},
 		{"POST " + protocol.PathDevices + "/groups/{group}", rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleGroupPolicy)},
 		{"POST " + protocol.PathPasswd, permAuthenticated, s.authed(permAuthenticated, s.handlePasswd)},
 		{"POST " + protocol.PathMFAEnroll, permAuthenticated, s.authed(permAuthenticated, s.handleMFAEnroll)},

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -87,19 +86,16 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// loadKeys reads the audit keys and organisation name from the store.
+// loadKeys reads the audit keys (the head key from its file in the data
+// directory) and the organisation name from the store.
 func (s *Server) loadKeys() error {
-	mac, err := s.db.GetMeta(metaAuditMAC)
+	mac, signer, err := auditKeys(s.cfg.DataDir, s.db)
 	if err != nil {
-		return fmt.Errorf("load audit MAC key: %w", err)
-	}
-	seed, err := s.db.GetMeta(metaAuditSign)
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return fmt.Errorf("load audit signing key: %v", err)
+		return err
 	}
 	org, _ := s.db.GetMeta(metaOrg)
 	s.org = string(org)
-	s.audit = audit.New(s.db, mac, ed25519.NewKeyFromSeed(seed), time.Now)
+	s.audit = audit.New(s.db, mac, signer, time.Now)
 	return nil
 }
 

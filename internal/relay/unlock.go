@@ -1,10 +1,8 @@
 package relay
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"time"
 
 	"tether/internal/audit"
 	"tether/internal/identity"
@@ -44,7 +42,7 @@ func UnlockUser(dir, name string) (*UnlockResult, error) {
 		return nil, err
 	}
 	defer db.Close()
-	log, err := hostAuditLog(db)
+	log, err := openAuditLog(dir, db)
 	if err != nil {
 		return nil, err
 	}
@@ -61,17 +59,4 @@ func UnlockUser(dir, name string) (*UnlockResult, error) {
 		return nil, fmt.Errorf("sign the audit head: %w", err)
 	}
 	return res, nil
-}
-
-// hostAuditLog opens the audit log of db with the relay's keys.
-func hostAuditLog(db store.Store) (*audit.Log, error) {
-	mac, err := db.GetMeta(metaAuditMAC)
-	if err != nil {
-		return nil, fmt.Errorf("load audit MAC key: %w", err)
-	}
-	seed, err := db.GetMeta(metaAuditSign)
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("load audit signing key: %v", err)
-	}
-	return audit.New(db, mac, ed25519.NewKeyFromSeed(seed), time.Now), nil
 }
