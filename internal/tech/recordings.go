@@ -256,7 +256,7 @@ func (c *Client) AuditExport(ctx context.Context, format, since string) error {
 	if format == "csv" {
 		return copyCSV(c.Stdout, resp.Body)
 	}
-	return copyJSONL(c.Stdout, resp.Body)
+	return c.copyAuditJSONL(resp.Body)
 }
 
 // maxAuditLine bounds one line of an audit export from the relay.

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"tether/internal/cli"
+	"tether/internal/tech"
+)
+
+func newAuditVerifyCmd(g *globals) *cobra.Command {
+	var opts tech.AuditVerifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify [FILE]",
+		Short: "Check the audit log against every head this client has seen",
+		Long: `verify fetches the relay's audit log (or reads an exported JSON Lines FILE) and
+checks that its hash chain is intact, that its signed head verifies, and that it
+is an extension of the newest signed head this client remembers for the relay
+(and of every checkpoint countersigned by an --admin-key): a history rewritten
+by whoever holds the relay's data is reported, exit 1. On success it remembers
+the log's head for next time.`,
+		Example: `  tech audit verify
+  tech audit export > audit.jsonl && tech audit verify audit.jsonl
+  tech audit verify --admin-key admin.pub`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("unexpected argument %q (see `%s --help`)", args[1], cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			if len(args) == 1 {
+				opts.File = args[0]
+			}
+			return c.AuditVerify(cmd.Context(), opts)
+		}),
+	}
+	cmd.Flags().StringArrayVar(&opts.AdminKeys, "admin-key", nil, "an administrator's public key file; the log must extend its countersigned checkpoints (repeatable)")
+	return cmd
+}
+
+func newAuditCheckpointCmd(g *globals) *cobra.Command {
+	var opts tech.AuditCheckpointOptions
+	cmd := &cobra.Command{
+		Use:   "checkpoint --passphrase-file FILE [--key FILE]",
+		Short: "Verify the audit log, then countersign its head with an administrator key",
+		Long: `checkpoint verifies the relay's audit log like verify, then countersigns its
+signed head with an administrator's hybrid key and uploads the countersignature
+(needs audit.export). Anyone can then check the log against it with
+` + "`tech audit verify --admin-key PUBFILE`" + `: whoever holds the relay's data cannot
+forge it. --key defaults to admin.key in the config directory.`,
+		Example: `  tech audit checkpoint --key ~/admin.key --passphrase-file ~/admin.pass`,
+		Args:    cli.NoArgs,
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.AuditCheckpoint(cmd.Context(), opts)
+		}),
+	}
+	cmd.Flags().StringVar(&opts.KeyFile, "key", "", "the administrator's encrypted key file (default admin.key in the config directory)")
+	cmd.Flags().StringVar(&opts.PassphraseFile, "passphrase-file", "", "a file holding the key's passphrase")
+	return cmd
+}

@@ -1,0 +1,260 @@
+package tech
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"tether/internal/audit"
+	"tether/internal/protocol"
+	"tether/internal/transport"
+	"tether/internal/trust"
+)
+
+// AuditVerifyOptions says what `tech audit verify` checks.
+type AuditVerifyOptions struct {
+	// File is an exported JSONL file; empty means the relay's log.
+	File string
+	// AdminKeys are files holding administrators' public keys: every
+	// checkpoint countersigned by one of them must be in the log, and at
+	// least one must be served.
+	AdminKeys []string
+}
+
+// auditReport is what a successful check found.
+type auditReport struct {
+	entries     int
+	remembered  *audit.SignedHead // the head checked against, nil if none
+	uncovered   []string          // points older than the log's first entry
+	checkpoints int
+}
+
+// AuditVerify checks the relay's audit log (or an exported file): its
+// chain is internally consistent, its signed head verifies, and it is an
+// extension of the head this client remembers and of every checkpoint
+// countersigned by one of opts.AdminKeys. On success it remembers the
+// newest head and reports on stderr.
+func (c *Client) AuditVerify(ctx context.Context, opts AuditVerifyOptions) error {
+	admins, err := readAdminKeys(opts.AdminKeys)
+	if err != nil {
+		return err
+	}
+	var x *audit.ExportLog
+	if opts.File != "" {
+		x, err = readExportFile(opts.File)
+	} else {
+		x, err = c.fetchAuditLog(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	rep, err := c.checkAuditLog(x, admins, opts.File == "")
+	if err != nil {
+		return err
+	}
+	c.printAuditReport(rep)
+	return nil
+}
+
+// printAuditReport tells a person what was verified.
+func (c *Client) printAuditReport(rep *auditReport) {
+	msg := fmt.Sprintf("audit log intact: %d entries verified", rep.entries)
+	if h := rep.remembered; h != nil {
+		msg += fmt.Sprintf("; it extends the head this client saw at entry %d (signed %s)", h.Seq, h.Time.UTC().Format("2006-01-02T15:04:05Z"))
+	} else {
+		msg += "; this client had seen no earlier head of this relay's log"
+	}
+	if rep.checkpoints > 0 {
+		msg += fmt.Sprintf("; %d administrator checkpoint(s) verified", rep.checkpoints)
+	}
+	fmt.Fprintln(c.Stderr, msg)
+	for _, u := range rep.uncovered {
+		fmt.Fprintf(c.Stderr, "tech: warning: %s\n", u)
+	}
+}
+
+// readExportFile reads and checks an exported JSONL file.
+func readExportFile(path string) (*audit.ExportLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open audit export: %w", err)
+	}
+	defer f.Close()
+	return audit.ReadExport(f)
+}
+
+// fetchAuditLog downloads the relay's whole log as JSONL and checks it.
+func (c *Client) fetchAuditLog(ctx context.Context) (*audit.ExportLog, error) {
+	body, err := c.openAuditExport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	var x audit.ExportReader
+	br := newLineReader(body)
+	for {
+		line, err := readLine(br)
+		if len(line) > 0 {
+			if verr := x.Line(bytes.TrimSuffix(line, []byte("\n"))); verr != nil {
+				return nil, verr
+			}
+		}
+		if err == io.EOF {
+			return x.Finish()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("audit export: %w", err)
+		}
+	}
+}
+
+// openAuditExport asks the relay for its whole log as JSONL.
+func (c *Client) openAuditExport(ctx context.Context) (io.ReadCloser, error) {
+	ep, err := c.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+protocol.PathAuditExport+"?format="+audit.FormatJSONL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+ep.Token)
+	resp, err := ep.HTTPClient().Do(req)
+	if err != nil {
+		return nil, transport.DialError(ep.URL, nil, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, transport.ResponseError(resp)
+	}
+	return resp.Body, nil
+}
+
+// checkAuditLog checks x against the head remembered for the configured
+// relay and the checkpoints countersigned by admins, then remembers x's
+// head if remember is set (or the file was signed by the remembered key).
+func (c *Client) checkAuditLog(x *audit.ExportLog, admins []*trust.PublicKey, fromRelay bool) (*auditReport, error) {
+	if x.Head == nil {
+		return nil, errors.New("the audit log carries no signed head (exported by an older relay, or not JSON Lines), so it cannot be checked against remembered heads")
+	}
+	rep := &auditReport{entries: x.Entries()}
+	heads, err := c.loadAuditHeads()
+	if err != nil {
+		return nil, err
+	}
+	key := c.relayKey()
+	rem := heads[key]
+	if key == "" {
+		rem = nil
+	}
+	if rem != nil {
+		if !bytes.Equal(rem.HeadKey, x.HeadKey) {
+			return nil, fmt.Errorf("the audit log is signed by head key %s, but this client saw the relay sign with %s: the log may have been re-signed",
+				keyHex(x.HeadKey), keyHex(rem.HeadKey))
+		}
+		if err := extends(x, rem.Head, "the head this client saw", rep); err != nil {
+			return nil, err
+		}
+		rep.remembered = rem.Head
+	}
+	if err := checkCheckpoints(x, admins, rep); err != nil {
+		return nil, err
+	}
+	if key != "" && (fromRelay || rem != nil) && (rem == nil || x.Head.Seq >= rem.Head.Seq) {
+		heads[key] = &rememberedHead{HeadKey: x.HeadKey, Head: x.Head}
+		if err := c.saveAuditHeads(heads); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// extends checks that x extends p, noting on rep when x cannot tell.
+func extends(x *audit.ExportLog, p *audit.SignedHead, what string, rep *auditReport) error {
+	err := x.Extends(p)
+	if errors.Is(err, audit.ErrNotCovered) {
+		rep.uncovered = append(rep.uncovered, fmt.Sprintf(
+			"%s at entry %d is older than the log's first entry %d (pruned, or exported with --since): not checked", what, p.Seq, x.First))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the audit log is not an extension of %s at entry %d: %w", what, p.Seq, err)
+	}
+	return nil
+}
+
+// checkCheckpoints checks x against every checkpoint countersigned by one
+// of admins; with admins given, at least one such checkpoint must be there.
+func checkCheckpoints(x *audit.ExportLog, admins []*trust.PublicKey, rep *auditReport) error {
+	if len(admins) == 0 {
+		return nil
+	}
+	for _, cs := range x.Countersigned {
+		pub, err := cs.Verify()
+		if err != nil || !trusted(pub, admins) {
+			continue
+		}
+		what := fmt.Sprintf("the checkpoint countersigned by admin key %s", pub.ID().String()[:16])
+		if err := extends(x, cs.Head(), what, rep); err != nil {
+			return err
+		}
+		rep.checkpoints++
+	}
+	if rep.checkpoints == 0 {
+		return errors.New("the audit log carries no checkpoint countersigned by the given administrator key(s); run `tech audit checkpoint` first, or checkpoints were removed")
+	}
+	return nil
+}
+
+// trusted reports whether pub is one of admins.
+func trusted(pub *trust.PublicKey, admins []*trust.PublicKey) bool {
+	for _, a := range admins {
+		if a.Equal(pub) {
+			return true
+		}
+	}
+	return false
+}
+
+// readAdminKeys reads administrators' public key files.
+func readAdminKeys(paths []string) ([]*trust.PublicKey, error) {
+	var keys []*trust.PublicKey
+	for _, p := range paths {
+		k, err := readAdminKey(p)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// readAdminKey reads one public key file: the key's encoding
+// (internal/trust) in hex or standard base64, or as raw bytes.
+func readAdminKey(path string) (*trust.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read admin key: %w", err)
+	}
+	text := strings.TrimSpace(string(b))
+	raw := b
+	if d, err := hex.DecodeString(text); err == nil {
+		raw = d
+	} else if d, err := base64.StdEncoding.DecodeString(text); err == nil {
+		raw = d
+	}
+	k, err := trust.ParsePublicKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("admin key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// keyHex shortens a head key for a message.
+func keyHex(k []byte) string { return hex.EncodeToString(k) }
