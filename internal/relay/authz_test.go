@@ -46,6 +46,7 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/recordings":                    rbac.RecordingList,
 	"GET /v1/recordings/{id}":               rbac.RecordingReview,
 	"GET /v1/audit/export":                  rbac.AuditExport,
+	"POST /v1/audit/checkpoints":            rbac.AuditExport,
 	"POST /v1/policy":                       rbac.PolicyManage,
 	"POST /v1/orgs":                         rbac.PolicyManage,
 	"GET /v1/roles":                         rbac.RoleManage,
