@@ -2,6 +2,7 @@ package integration
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"encoding/hex"
 	"net/url"
 	"os"
@@ -108,6 +109,19 @@ func TestAuditVerifyHonestLogAndExtension(t *testing.T) {
 	os.WriteFile(file, []byte(exp.stdout), 0o600)
 	if r := e.techRun("", "audit", "verify", file); r.code != 0 {
 		t.Fatalf("verify export file: code %d stderr %q", r.code, r.stderr)
+	}
+	s := e.techRun("", "audit", "search", "--action", "audit.*", "--json")
+	var found []struct{ Action string }
+	if s.code != 0 || json.Unmarshal([]byte(s.stdout), &found) != nil || len(found) == 0 {
+		t.Fatalf("audit search: code %d stdout %q stderr %q", s.code, s.stdout, s.stderr)
+	}
+	for _, f := range found {
+		if !strings.HasPrefix(f.Action, "audit.") {
+			t.Errorf("audit search --action audit.* found %q", f.Action)
+		}
+	}
+	if s := e.techRun("", "audit", "search", "--action", "relay.init"); s.code != 0 || !strings.Contains(s.stdout, "relay.init") || !strings.HasPrefix(s.stdout, "SEQ") {
+		t.Fatalf("audit search table: code %d stdout %q", s.code, s.stdout)
 	}
 }
 

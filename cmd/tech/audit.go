@@ -24,6 +24,6 @@ the file can be verified offline) or CSV. --since takes an RFC 3339 time.`,
 	}
 	export.Flags().StringVar(&format, "format", "jsonl", "jsonl or csv")
 	export.Flags().StringVar(&since, "since", "", "only entries at or after this RFC 3339 time")
-	cmd.AddCommand(export, newAuditVerifyCmd(g), newAuditCheckpointCmd(g))
+	cmd.AddCommand(export, newAuditVerifyCmd(g), newAuditCheckpointCmd(g), newAuditSearchCmd(g))
 	return cmd
 }

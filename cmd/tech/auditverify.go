@@ -60,3 +60,30 @@ forge it. --key defaults to admin.key in the config directory.`,
 	cmd.Flags().StringVar(&opts.PassphraseFile, "passphrase-file", "", "a file holding the key's passphrase")
 	return cmd
 }
+
+func newAuditSearchCmd(g *globals) *cobra.Command {
+	var opts tech.AuditSearchOptions
+	cmd := &cobra.Command{
+		Use:   "search [--since T] [--until T] [--actor U] [--action A] [--device D] [--json]",
+		Short: "Print the audit entries that match filters",
+		Long: `search fetches the relay's audit log (needs audit.export; the relay filters by
+--since, tech applies the other filters) and prints the matching entries as a
+table or, with --json, a JSON array. --actor is the actor's ID as recorded;
+--action "session.*" matches every session action; --device matches the target
+or a device detail. The log is checked as it is read, like export.`,
+		Example: `  tech audit search --action 'session.*' --since 2026-01-01T00:00:00Z
+  tech audit search --device clinic-pc-7 --json`,
+		Args: cli.NoArgs,
+		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			return c.AuditSearch(cmd.Context(), opts)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Since, "since", "", "only entries at or after this RFC 3339 time")
+	f.StringVar(&opts.Until, "until", "", "only entries before this RFC 3339 time")
+	f.StringVar(&opts.Actor, "actor", "", "only entries by this actor ID")
+	f.StringVar(&opts.Action, "action", "", `only this action ("prefix.*" for a family)`)
+	f.StringVar(&opts.Device, "device", "", "only entries about this device (name or ID)")
+	f.BoolVar(&opts.JSON, "json", false, "print a JSON array")
+	return cmd
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -92,7 +93,7 @@ func readExportFile(path string) (*audit.ExportLog, error) {
 
 // fetchAuditLog downloads the relay's whole log as JSONL and checks it.
 func (c *Client) fetchAuditLog(ctx context.Context) (*audit.ExportLog, error) {
-	body, err := c.openAuditExport(ctx)
+	body, err := c.openAuditExport(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -115,13 +116,18 @@ func (c *Client) fetchAuditLog(ctx context.Context) (*audit.ExportLog, error) {
 	}
 }
 
-// openAuditExport asks the relay for its whole log as JSONL.
-func (c *Client) openAuditExport(ctx context.Context) (io.ReadCloser, error) {
+// openAuditExport asks the relay for its log as JSONL: all of it, or the
+// entries at or after since (RFC 3339) when since is set.
+func (c *Client) openAuditExport(ctx context.Context, since string) (io.ReadCloser, error) {
 	ep, err := c.endpoint()
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+protocol.PathAuditExport+"?format="+audit.FormatJSONL, nil)
+	q := url.Values{"format": {audit.FormatJSONL}}
+	if since != "" {
+		q.Set("since", since)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+protocol.PathAuditExport+"?"+q.Encode(), nil)
 	if err != nil {
 		return nil, err
 	}
