@@ -2,8 +2,8 @@ package integration
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
