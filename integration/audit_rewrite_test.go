@@ -129,6 +129,11 @@ func TestAuditRewriteCaught(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	key, pass, pub := adminKey(t, e.dir)
+	wrong := filepath.Join(e.dir, "wrong.pass")
+	os.WriteFile(wrong, []byte("not the passphrase\n"), 0o600)
+	if r := e.techRun("", "audit", "checkpoint", "--key", key, "--passphrase-file", wrong); r.code != 1 || !strings.Contains(r.stderr, "open admin key") {
+		t.Fatalf("checkpoint with a wrong passphrase: code %d stderr %q", r.code, r.stderr)
+	}
 	if r := e.techRun("", "audit", "checkpoint", "--key", key, "--passphrase-file", pass); r.code != 0 {
 		t.Fatalf("checkpoint: code %d stderr %q", r.code, r.stderr)
 	}
