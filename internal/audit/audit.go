@@ -9,6 +9,12 @@
 // so that deleting the newest entries is caught too. Pruning stores a
 // signed checkpoint so the kept part of the chain still verifies.
 //
+// Against whoever holds the keys (the relay's data directory), the chain
+// alone proves nothing: JSONL exports carry a trailer with the signed head,
+// the head key and administrators' countersigned checkpoints (Trailer,
+// Countersigned), and ExportLog.Extends proves that an export extends a
+// head a client remembered or an administrator countersigned.
+//
 // The canonical encoding of an entry, version 1, is
 //
 //	"tether-audit-v1"                       15 bytes, domain separation

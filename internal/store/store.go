@@ -46,10 +46,12 @@
 //     should stay out of the database (see below).
 //   - TLS identity and fingerprint (DATA/tls): per host today. Next: a
 //     Certificates source shared by the instances behind one name.
-//   - Audit-head signing key, audit MAC key and the secret key sealing TOTP
-//     seeds: kept in Meta, so in the same file as what they protect. With a
-//     database server they should move to a KeyStore interface (file, KMS or
-//     HSM) so that whoever can write the database cannot re-sign the log.
+//   - Audit-head signing key: a file in the data directory
+//     (DATA/audit-head.key), not in the store, so that whoever can write the
+//     database alone cannot re-sign the log. The audit MAC key and the
+//     secret key sealing TOTP seeds are kept in Meta, in the same file as
+//     what they protect; with a database server they should move to a
+//     KeyStore interface (file, KMS or HSM).
 //   - Frame log (Config.FrameLog): a local debugging file, per process by
 //     design.
 //   - The initial administrator's password file (DATA/initial-admin-password)
