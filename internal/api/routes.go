@@ -58,7 +58,7 @@ const (
 )
 
 const (
-	get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
+	get, post, del, put = http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut
 )
 
 // routes lists every HTTP route the relay serves.
@@ -110,6 +110,8 @@ var routes = []Route{
 	{Method: del, Path: PathUserOrg, Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserEmail, Request: typ[EmailRequest](), Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserMFAReset, Response: typ[UserActionResult]()},
+	{Method: get, Path: protocol.PathTrustRoot, Response: typ[TrustChain]()},
+	{Method: put, Path: protocol.PathTrustRoot, Request: typ[TrustPublish](), Response: typ[TrustPublished]()},
 }
 
 // Routes returns every HTTP route the relay serves (a copy).

@@ -41,6 +41,7 @@ const (
 	PathRecordings      = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
 	PathRecipients      = "/v1/recordings/recipients"
 	PathAuditExport     = "/v1/audit/export"
+	PathTrustRoot       = "/v1/trust/root" // GET the root chain (no login); PUT publishes a root or a root change
 	HeaderAuthorization = "Authorization"
 	BearerPrefix        = "Bearer "
 )

@@ -56,6 +56,10 @@ const (
 	// recipient key can read every later recording, so this is as sensitive
 	// as RecordingReview and is not part of PolicyManage.
 	RecordingRecipients Permission = "recording.recipients"
+	// TrustManage allows publishing the organisation's trust root and root
+	// changes through the relay. The documents are signed by administrator
+	// keys the relay never holds; this only decides who may upload them.
+	TrustManage Permission = "trust.manage"
 )
 
 // all lists every permission; a permission's index is its bit in a Set.
@@ -65,7 +69,7 @@ var all = [...]Permission{
 	DeviceManage, UserManage, RoleManage, PolicyManage, RecordingList,
 	RecordingReview, AuditRead, AuditExport, EmergencyUse,
 	// Added later: appended so that the bits of the others do not move.
-	RecordingRecipients,
+	RecordingRecipients, TrustManage,
 }
 
 // Wildcard matches every permission when used in a role definition.

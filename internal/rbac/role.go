@@ -48,7 +48,8 @@ var (
 //     kept for superadmins, and recording.review, since recordings may show
 //     PHI and reviewing them is an auditor's job (minimum necessary), and
 //     recording.recipients, since registering a recipient key is a way to
-//     read later recordings.
+//     read later recordings, and trust.manage: publishing the trust root is
+//     kept for superadmins.
 //   - technician does support: start attended and unattended sessions with
 //     files and clipboard, and enrol devices.
 //   - auditor reviews: recordings, the audit log, and every live session.
@@ -57,10 +58,10 @@ func Builtin() []Role {
 		{Name: Superadmin, Allow: []string{Wildcard}, Builtin: true,
 			Description: "Every permission, including break-glass emergency access."},
 		{Name: Admin, Allow: []string{Wildcard},
-			Deny:    []string{string(EmergencyUse), string(RecordingReview), string(RecordingRecipients)},
+			Deny:    []string{string(EmergencyUse), string(RecordingReview), string(RecordingRecipients), string(TrustManage)},
 			Builtin: true,
 			Description: "Runs the organisation: users, roles, devices, policy and sessions. " +
-				"No break-glass access, no recording playback and no recording recipient keys."},
+				"No break-glass access, no recording playback, no recording recipient keys and no trust root publishing."},
 		{Name: Technician, Allow: []string{
 			string(SessionStart), string(SessionAttended), string(SessionUnattended),
 			string(SessionFiles), string(SessionClipboard), string(DeviceEnroll),

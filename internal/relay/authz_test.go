@@ -25,6 +25,8 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/agent/control":                 permPublic, // device key challenge-response
 	"GET /v1/agent/session":                 permPublic, // per-session attach token
 	"GET /v1/agent/join":                    permPublic, // one-time join code
+	"GET /v1/trust/root":                    permPublic, // public documents, verified by whoever reads them
+	"PUT /v1/trust/root":                    rbac.TrustManage,
 	"POST /v1/logout":                       permAuthenticated,
 	"GET /v1/whoami":                        permAuthenticated,
 	"POST /v1/passwd":                       permAuthenticated,

@@ -27,6 +27,9 @@ const (
 	// MaxIgnoredBody bounds the body of a GET or DELETE, which is ignored
 	// (some clients send "{}").
 	MaxIgnoredBody = 1 << 10
+	// MaxTrustBody bounds PUT /v1/trust/root: one signed document of at
+	// most trust.MaxDocumentSize bytes, base64 in JSON.
+	MaxTrustBody = 360 << 10
 )
 
 // bodyLimit returns the most body bytes the route pattern accepts; only
@@ -34,6 +37,8 @@ const (
 func bodyLimit(pattern string) int64 {
 	method, path, _ := strings.Cut(pattern, " ")
 	switch {
+	case method == http.MethodPut && path == protocol.PathTrustRoot:
+		return MaxTrustBody
 	case method != http.MethodPost:
 		return MaxIgnoredBody
 	case path == protocol.PathLogin || path == protocol.PathAgentEnroll:

@@ -53,9 +53,13 @@ func (s *Server) handleEnrollToken(w http.ResponseWriter, r *http.Request, p *pr
 		return
 	}
 	s.record(auditEvent(p.user.ID, "device.enroll_token", req.Group, "success", p.source))
-	// The token carries the relay's pin so `agent enroll` needs no prompt.
-	writeJSON(w, http.StatusOK, api.EnrollTokenResponse{Token: raw + "." + strings.TrimPrefix(s.fingerprint, "SHA256:"),
-		Group: req.Group, ExpiresAt: et.ExpiresAt})
+	// The token carries the relay's pin so `agent enroll` needs no prompt,
+	// and the trust root's fingerprint, when there is one, for the agent to pin.
+	tok := raw + "." + strings.TrimPrefix(s.fingerprint, "SHA256:")
+	if fp := s.trustRootFingerprint(); fp != "" {
+		tok += "." + strings.TrimPrefix(fp, "SHA256:")
+	}
+	writeJSON(w, http.StatusOK, api.EnrollTokenResponse{Token: tok, Group: req.Group, ExpiresAt: et.ExpiresAt})
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {

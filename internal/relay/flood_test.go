@@ -83,6 +83,7 @@ func TestBodyLimits(t *testing.T) {
 		"POST /v1/passwd": MaxSecretBody, "POST /v1/mfa/enroll": MaxSecretBody, "POST /v1/mfa/disable": MaxSecretBody,
 		"POST /v1/users": MaxAPIBody, "POST /v1/policy": MaxAPIBody,
 		"GET /v1/whoami": MaxIgnoredBody, "DELETE /v1/roles/{name}": MaxIgnoredBody, "GET /v1/agent/control": MaxIgnoredBody,
+		"PUT /v1/trust/root": MaxTrustBody, "GET /v1/trust/root": MaxIgnoredBody,
 	} {
 		if got := bodyLimit(pattern); got != want {
 			t.Errorf("bodyLimit(%q) = %d, want %d", pattern, got, want)

@@ -47,7 +47,7 @@ func TestManagingNeedsEveryPermissionOfTheAccount(t *testing.T) {
 		{root, "tech1", http.StatusForbidden, "superadmin may reset the password of only administrator accounts"},
 		{scopedAdmin, "tech1", http.StatusForbidden, "may reach every device group"},
 		{scopedAdmin, "scopedtech", http.StatusOK, ""},
-		{orgAdmin, "chief", http.StatusForbidden, "who holds recording.review, recording.recipients, which you do not hold"},
+		{orgAdmin, "chief", http.StatusForbidden, "who holds recording.review, recording.recipients, trust.manage, which you do not hold"},
 		{root, "orgadmin", http.StatusOK, ""}, // last: it makes orgadmin's password temporary
 	}
 	for _, tt := range tests {

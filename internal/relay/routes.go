@@ -85,6 +85,8 @@ func (s *Server) routes() []route {
 		{"DELETE " + protocol.PathUsers + "/{name}/orgs/{org}", rbac.UserManage, s.authed(rbac.UserManage, s.handleMemberRemove())},
 		{"POST " + protocol.PathUsers + "/{name}/email", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserEmail())},
 		{"POST " + protocol.PathUsers + "/{name}/mfa/reset", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetMFA())},
+		{"GET " + protocol.PathTrustRoot, permPublic, http.HandlerFunc(s.handleTrustRoot)},
+		{"PUT " + protocol.PathTrustRoot, rbac.TrustManage, s.authed(rbac.TrustManage, s.handleTrustPublish)},
 	}
 }
 

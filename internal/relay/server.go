@@ -42,6 +42,8 @@ type Server struct {
 	conns *connLimiter
 	// failures bounds the audit entries of unauthenticated failures.
 	failures *failureLog
+	// trustMu serialises publishing to the trust root chain.
+	trustMu sync.Mutex
 
 	shutdownOnce sync.Once
 }
@@ -73,6 +75,10 @@ func New(cfg Config) (*Server, error) {
 	s.accounts = identity.New(identity.Config{Throttle: cfg.Throttle, TokenIdle: cfg.TokenIdle, TokenLifetime: cfg.TokenLifetime},
 		db, s.hasher, s.org, s.record, s.log)
 	if err := s.migrateRecipientsPermission(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate roles: %w", err)
+	}
+	if err := s.migrateTrustPermission(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate roles: %w", err)
 	}
