@@ -36,7 +36,7 @@ a session ends, whatever ended it.`,
 	}
 	root.PersistentFlags().StringVar(&g.config, "config", "", "directory for the device key and relay pin (default $TETHER_AGENT_HOME or ~/.config/tether-agent)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
-	root.AddCommand(newEnrollCmd(g), newRunCmd(g), newJoinCmd(g))
+	root.AddCommand(newEnrollCmd(g), newRunCmd(g), newJoinCmd(g), newTrustCmd(g))
 	return root
 }
 

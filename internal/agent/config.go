@@ -118,6 +118,9 @@ type State struct {
 	DeviceID ids.DeviceID `json:"device_id"`
 	Name     string       `json:"name"`
 	Group    string       `json:"group"`
+	// TrustRoot is the pinned organisation root's fingerprint
+	// ("SHA256:<hex>"), empty while none is pinned.
+	TrustRoot string `json:"trust_root,omitempty"`
 }
 
 func statePath(home string) string { return filepath.Join(home, "agent.json") }

@@ -16,6 +16,7 @@ import (
 	"tether/internal/protocol"
 	"tether/internal/tlsconf"
 	"tether/internal/transport"
+	"tether/internal/trust"
 )
 
 // EnrollOptions says where and how to enroll this device.
@@ -41,6 +42,10 @@ func Enroll(ctx context.Context, cfg Config, o EnrollOptions) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	rootPin, err := tokenRoot(o.Token)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(statePath(cfg.Home)); err == nil {
 		return nil, fmt.Errorf("this device is already enrolled (%s exists); use a fresh --config directory to enroll again", statePath(cfg.Home))
 	}
@@ -54,6 +59,13 @@ func Enroll(ctx context.Context, cfg Config, o EnrollOptions) (*State, error) {
 		return nil, err
 	}
 	ep := transport.Endpoint{URL: relay, Pin: pin}
+	if rootPin != "" {
+		// Before the token is spent: a relay whose chain does not reach
+		// the root the token names is not the organisation's.
+		if rootPin, err = followRoot(ctx, ep, rootPin); err != nil {
+			return nil, fmt.Errorf("enroll device %q: %w", o.Name, err)
+		}
+	}
 	var resp api.EnrollResponse
 	body := api.EnrollRequest{Token: o.Token, Name: o.Name, PublicKey: pub}
 	if err := postJSON(ctx, ep, protocol.PathAgentEnroll, body, &resp); err != nil {
@@ -65,13 +77,14 @@ func Enroll(ctx context.Context, cfg Config, o EnrollOptions) (*State, error) {
 	if err := writeKey(keyPath(cfg.Home), key); err != nil {
 		return nil, err
 	}
-	st := &State{Relay: relay, Pin: pin, DeviceID: resp.DeviceID, Name: resp.Name, Group: resp.Group}
+	st := &State{Relay: relay, Pin: pin, DeviceID: resp.DeviceID, Name: resp.Name, Group: resp.Group, TrustRoot: rootPin}
 	return st, saveState(cfg.Home, st)
 }
 
 // enrollPin picks the relay pin: the flag, else the one inside the token.
 func enrollPin(o EnrollOptions) (string, error) {
 	_, fromToken, hasPin := strings.Cut(o.Token, ".")
+	fromToken, _, _ = strings.Cut(fromToken, ".")
 	if o.Pin != "" {
 		return tlsconf.ParseFingerprint(o.Pin)
 	}
@@ -101,4 +114,18 @@ func postJSON(ctx context.Context, ep transport.Endpoint, path string, body, out
 	}
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// tokenRoot is the trust root fingerprint an enrollment token carries
+// after the relay pin ("SHA256:<hex>"), or "" when it carries none.
+func tokenRoot(tok string) (string, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) < 3 {
+		return "", nil
+	}
+	fp, err := trust.ParseFingerprint("SHA256:" + parts[2])
+	if err != nil {
+		return "", fmt.Errorf("the enrollment token's trust root: %w", err)
+	}
+	return fp.String(), nil
 }

@@ -64,6 +64,9 @@ const ShutdownGrace = 30 * time.Second
 func (a *Agent) Run(ctx context.Context) error {
 	a.ui.Listen(ctx)
 	a.unreported = recoverLocks(a.cfg, a.ui, true)
+	if a.st.TrustRoot == "" {
+		a.cfg.Logger.Warn(NoRootWarning)
+	}
 	// However Run returns, live sessions end (cancel) and lock before it
 	// does (waitSessions); deferred calls run last-in, first-out.
 	ctx, cancel := context.WithCancel(ctx)
@@ -130,7 +133,8 @@ func (a *Agent) reportRecovered(ctx context.Context, c *transport.Conn) {
 func fatal(err error) bool {
 	var pe *tlsconf.PinError
 	var re *transport.RemoteError
-	return errors.As(err, &pe) || errors.As(err, &re)
+	var te *TrustError
+	return errors.As(err, &pe) || errors.As(err, &re) || errors.As(err, &te)
 }
 
 // endpoint returns how to reach the relay this device enrolled with.
@@ -141,6 +145,9 @@ func (a *Agent) endpoint() transport.Endpoint {
 // connectOnce opens the control connection, authenticates, and serves
 // offers until the connection drops.
 func (a *Agent) connectOnce(ctx context.Context) error {
+	if err := a.checkRoot(ctx); err != nil {
+		return err
+	}
 	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentControl)
 	if err != nil {
 		return err
