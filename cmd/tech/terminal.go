@@ -43,6 +43,7 @@ func (g *globals) connect(cmd *cobra.Command, o connectOptions) error {
 	if err != nil {
 		return err
 	}
+	c.WarnIfNoRoot()
 	ctx := cmd.Context()
 	s, err := c.Open(ctx, o.SessionRequest)
 	if err != nil {

@@ -1,0 +1,368 @@
+package tech
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"tether/internal/api"
+	"tether/internal/protocol"
+	"tether/internal/sanitize"
+	"tether/internal/transport"
+	"tether/internal/trust"
+)
+
+// NoRootWarning is said once per start, where it matters, by a tech with
+// no pinned trust root.
+const NoRootWarning = "tech: warning: no trust root is pinned: the relay is trusted for policy; " +
+	"create one with `tech trust init` or pin your organisation's with `tech trust pin SHA256:<hex>`"
+
+// rootPinPath holds the fingerprint of the root this tech pinned.
+func (c *Client) rootPinPath() string { return filepath.Join(c.Home, "trust-root") }
+
+// pinnedRoot is the pinned root's fingerprint, or "" when none is pinned.
+func (c *Client) pinnedRoot() (string, error) {
+	b, err := os.ReadFile(c.rootPinPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the pinned trust root: %w", err)
+	}
+	fp, err := trust.ParseFingerprint(strings.TrimSpace(string(b)))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", c.rootPinPath(), err)
+	}
+	return fp.String(), nil
+}
+
+// pinRoot stores fp as the pinned root (0600).
+func (c *Client) pinRoot(fp string) error {
+	if err := os.MkdirAll(c.Home, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(c.rootPinPath(), []byte(fp+"\n"), 0o600); err != nil {
+		return fmt.Errorf("pin the trust root: %w", err)
+	}
+	return nil
+}
+
+// WarnIfNoRoot says NoRootWarning on stderr when no root is pinned.
+func (c *Client) WarnIfNoRoot() {
+	if fp, err := c.pinnedRoot(); err == nil && fp == "" {
+		fmt.Fprintln(c.Stderr, NoRootWarning)
+	}
+}
+
+// TrustInitOptions are the flags of `tech trust init`.
+type TrustInitOptions struct {
+	// Threshold is how many administrators must sign; default 1.
+	Threshold int
+	// Admins are files holding other administrators' public keys.
+	Admins []string
+	// Out, when set, receives the root signed by this administrator only,
+	// for the others to sign (`tech trust sign`) before `tech trust publish`.
+	Out string
+	Passphrase
+}
+
+// TrustInit makes the organisation's root: this administrator's key (made
+// if missing) and the given others, with the threshold; it publishes the
+// root when this signature meets the threshold, else writes it to Out.
+func (c *Client) TrustInit(ctx context.Context, o TrustInitOptions) error {
+	if o.Threshold == 0 {
+		o.Threshold = 1
+	}
+	if o.Threshold < 1 || o.Threshold > trust.MaxSigners {
+		return fmt.Errorf("--threshold %d: want 1 to %d", o.Threshold, trust.MaxSigners)
+	}
+	if o.Threshold > 1+len(o.Admins) {
+		return fmt.Errorf("--threshold %d needs at least %d administrator keys: make each other administrator's with `tech trust key` and pass it with --admin FILE",
+			o.Threshold, o.Threshold)
+	}
+	if o.Threshold > 1 && o.Out == "" {
+		return errors.New("a root with --threshold above 1 must be signed by other administrators first: pass --out FILE, have them run `tech trust sign FILE`, then `tech trust publish FILE`")
+	}
+	var who api.Whoami
+	if err := c.call(ctx, http.MethodGet, protocol.PathWhoami, nil, nil, &who); err != nil {
+		return err
+	}
+	chain, err := c.fetchChain(ctx)
+	if err != nil {
+		return err
+	}
+	if len(chain) > 0 {
+		return errors.New("this relay already has a trust root; see `tech trust show`, and change it with `tech trust add-admin`")
+	}
+	admins := []*trust.PublicKey{}
+	for _, f := range o.Admins {
+		k, err := readAdminKeyFile(f)
+		if err != nil {
+			return err
+		}
+		admins = append(admins, k)
+	}
+	key, err := c.adminKey(o.Passphrase, true)
+	if err != nil {
+		return err
+	}
+	body, err := trust.NewRootBody(who.Org, uint8(o.Threshold), append(admins, key.Public())...)
+	if err != nil {
+		return err
+	}
+	doc, err := trust.NewDocument(body, 1, time.Now(), time.Time{})
+	if err != nil {
+		return err
+	}
+	if err := doc.Sign(key); err != nil {
+		return err
+	}
+	if o.Threshold > 1 {
+		return c.writeDocument(o.Out, doc, o.Threshold)
+	}
+	return c.publish(ctx, doc.Encode())
+}
+
+// TrustAddAdminOptions are the flags of `tech trust add-admin`.
+type TrustAddAdminOptions struct {
+	// Key is the file holding the new administrator's public key.
+	Key string
+	// Threshold is the new root's threshold; 0 keeps the current one.
+	Threshold int
+	// Out receives the change when more signatures are needed.
+	Out string
+	Passphrase
+}
+
+// TrustAddAdmin makes a root change adding an administrator key (and
+// setting the threshold), signed by this administrator; it is published
+// when that meets the current threshold, else written to Out.
+func (c *Client) TrustAddAdmin(ctx context.Context, o TrustAddAdminOptions) error {
+	chain, err := c.fetchChain(ctx)
+	if err != nil {
+		return err
+	}
+	cur, err := c.verifyChain(chain)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		return errors.New("this relay has no trust root yet; make one with `tech trust init`")
+	}
+	newKey, err := readAdminKeyFile(o.Key)
+	if err != nil {
+		return err
+	}
+	if o.Threshold == 0 {
+		o.Threshold = int(cur.Body.Threshold)
+	}
+	if o.Threshold < 1 || o.Threshold > trust.MaxSigners {
+		return fmt.Errorf("--threshold %d: want 1 to %d", o.Threshold, trust.MaxSigners)
+	}
+	if int(cur.Body.Threshold) > 1 && o.Out == "" {
+		return fmt.Errorf("the current root needs %d signatures: pass --out FILE, have the other administrators run `tech trust sign FILE`, then `tech trust publish FILE`", cur.Body.Threshold)
+	}
+	body, err := trust.NewRootBody(cur.Body.Org, uint8(o.Threshold), append(cur.Body.Admins, newKey)...)
+	if err != nil {
+		return err
+	}
+	doc, err := trust.NewDocument(&trust.RootChangeBody{Previous: cur.Fingerprint, New: body}, cur.Version+1, time.Now(), time.Time{})
+	if err != nil {
+		return err
+	}
+	key, err := c.adminKey(o.Passphrase, false)
+	if err != nil {
+		return err
+	}
+	if err := doc.Sign(key); err != nil {
+		return err
+	}
+	if int(cur.Body.Threshold) > 1 {
+		return c.writeDocument(o.Out, doc, int(cur.Body.Threshold))
+	}
+	return c.publish(ctx, doc.Encode())
+}
+
+// TrustSign adds this administrator's signature to the document in file.
+func (c *Client) TrustSign(file string, p Passphrase) error {
+	doc, err := readDocument(file)
+	if err != nil {
+		return err
+	}
+	key, err := c.adminKey(p, false)
+	if err != nil {
+		return err
+	}
+	if err := doc.Sign(key); err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, encodeDocumentText(doc), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	fmt.Fprintf(c.Stderr, "Signed %s version %d as %s (%d signatures).\n", doc.Kind, doc.Version, key.Public().ID(), len(doc.Signatures))
+	return nil
+}
+
+// TrustPublish uploads the signed root or root change in file.
+func (c *Client) TrustPublish(ctx context.Context, file string) error {
+	doc, err := readDocument(file)
+	if err != nil {
+		return err
+	}
+	return c.publish(ctx, doc.Encode())
+}
+
+// TrustShow verifies the relay's root chain (from the pinned root, if
+// any) and prints the newest root's fingerprint on stdout and its
+// details on stderr. A root reached through verified changes is pinned.
+func (c *Client) TrustShow(ctx context.Context) error {
+	chain, err := c.fetchChain(ctx)
+	if err != nil {
+		return err
+	}
+	pin, err := c.pinnedRoot()
+	if err != nil {
+		return err
+	}
+	if len(chain) == 0 {
+		if pin != "" {
+			return fmt.Errorf("the relay serves no trust root, but you pinned %s", pin)
+		}
+		return errors.New("this relay has no trust root yet; make one with `tech trust init`")
+	}
+	root, err := c.verifyChain(chain)
+	if err != nil {
+		return err
+	}
+	if pin != "" && pin != root.Fingerprint.String() {
+		if err := c.pinRoot(root.Fingerprint.String()); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stderr, "Followed verified root changes from %s.\n", pin)
+	}
+	fmt.Fprintln(c.Stdout, root.Fingerprint)
+	fmt.Fprintf(c.Stderr, "Organisation %s: version %d, %d of %d administrator keys must sign\n",
+		sanitize.Display(root.Body.Org, 64), root.Version, root.Body.Threshold, len(root.Body.Admins))
+	for _, k := range root.Body.Admins {
+		fmt.Fprintf(c.Stderr, "  admin key %s\n", k.ID())
+	}
+	if pin == "" {
+		fmt.Fprintln(c.Stderr, NoRootWarning)
+	}
+	return nil
+}
+
+// TrustPin pins fp when no root is pinned; it is verified against the
+// relay's chain by the next `tech trust show`.
+func (c *Client) TrustPin(fp string) error {
+	f, err := trust.ParseFingerprint(fp)
+	if err != nil {
+		return err
+	}
+	pin, err := c.pinnedRoot()
+	if err != nil {
+		return err
+	}
+	switch pin {
+	case f.String():
+		return nil
+	case "":
+		return c.pinRoot(f.String())
+	}
+	return fmt.Errorf("you already pinned trust root %s; it changes only through root changes its administrators signed", pin)
+}
+
+// fetchChain gets the relay's root chain.
+func (c *Client) fetchChain(ctx context.Context) ([][]byte, error) {
+	ep, err := c.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	return transport.GetTrustChain(ctx, ep)
+}
+
+// verifyChain verifies chain from the pinned root, or from its first root
+// when none is pinned; nil for an empty chain.
+func (c *Client) verifyChain(chain [][]byte) (*trust.Root, error) {
+	if len(chain) == 0 {
+		return nil, nil
+	}
+	pin, err := c.pinnedRoot()
+	if err != nil {
+		return nil, err
+	}
+	if pin == "" {
+		ch, err := trust.VerifyChain(chain, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("the relay's trust root: %w", err)
+		}
+		return ch.Newest(), nil
+	}
+	fp, _ := trust.ParseFingerprint(pin)
+	root, err := trust.Follow(chain, fp, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("refusing the relay's trust root: %w", err)
+	}
+	return root, nil
+}
+
+// publish uploads doc and pins the newest root.
+func (c *Client) publish(ctx context.Context, doc []byte) error {
+	var resp api.TrustPublished
+	if err := c.call(ctx, http.MethodPut, protocol.PathTrustRoot, nil, api.TrustPublish{Document: doc}, &resp); err != nil {
+		return err
+	}
+	fp, err := trust.ParseFingerprint(resp.Fingerprint)
+	if err != nil {
+		return fmt.Errorf("the relay answered: %w", err)
+	}
+	if err := c.pinRoot(fp.String()); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stdout, fp)
+	fmt.Fprintf(c.Stderr, "Published trust root version %d: %d of %d administrator keys must sign.\n", resp.Version, resp.Threshold, resp.Admins)
+	return nil
+}
+
+// writeDocument writes a document that needs more signatures to file.
+func (c *Client) writeDocument(file string, d *trust.Document, need int) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	_, werr := f.Write(encodeDocumentText(d))
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	fmt.Fprintf(c.Stderr, "Wrote %s with 1 of %d signatures. Next: the other administrators run `tech trust sign %s`, then `tech trust publish %s`.\n",
+		file, need, file, file)
+	return nil
+}
+
+// encodeDocumentText is a document as a base64 text file.
+func encodeDocumentText(d *trust.Document) []byte {
+	return []byte(base64.StdEncoding.EncodeToString(d.Encode()) + "\n")
+}
+
+// readDocument reads a document written by encodeDocumentText.
+func readDocument(file string) (*trust.Document, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read signed document: %w", err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a signed document file: %w", file, err)
+	}
+	d, err := trust.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return d, nil
+}
