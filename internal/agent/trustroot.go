@@ -60,13 +60,15 @@ func (a *Agent) checkRoot(ctx context.Context) error {
 	if newest == a.st.TrustRoot {
 		return nil
 	}
-	st := *a.st
-	st.TrustRoot = newest
-	if err := saveState(a.cfg.Home, &st); err != nil {
+	// Only this goroutine (the connection loop) reads or writes TrustRoot
+	// after Run starts; sessions still running read other fields only.
+	old := a.st.TrustRoot
+	a.st.TrustRoot = newest
+	if err := saveState(a.cfg.Home, a.st); err != nil {
+		a.st.TrustRoot = old
 		return err
 	}
-	a.cfg.Logger.Info("followed a verified trust root change", "from", a.st.TrustRoot, "to", newest)
-	a.st = &st
+	a.cfg.Logger.Info("followed a verified trust root change", "from", old, "to", newest)
 	return nil
 }
 
