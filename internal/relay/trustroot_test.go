@@ -3,11 +3,15 @@ package relay
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"tether/internal/api"
 	"tether/internal/protocol"
@@ -171,5 +175,43 @@ func TestWithoutWildcardGrant(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTrustMigrationOfAnExistingDatabase: a custom role that held "*"
+// before trust.manage existed does not gain it when the relay upgrades.
+func TestTrustMigrationOfAnExistingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Init(context.Background(), InitOptions{Dir: dir, Admin: "root", Password: []byte("a long test passphrase")}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(dbPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutRole(&store.Role{Name: "chief", Allow: []string{"*"}, Deny: []string{"emergency.use"}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	b, err := bolt.Open(dbPath(dir), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Delete([]byte(metaTrustMigrated)) }); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	s, err := New(Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	chief, err := s.accounts.Role("chief")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eff := rbac.Effective([]rbac.Role{chief})
+	if eff.Has(rbac.TrustManage) || !eff.Has(rbac.RecordingRecipients) || eff.Has(rbac.EmergencyUse) {
+		t.Errorf("chief after the migration: %v", eff.List())
 	}
 }
