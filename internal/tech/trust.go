@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,9 @@ func (c *Client) TrustInit(ctx context.Context, o TrustInitOptions) error {
 	var who api.Whoami
 	if err := c.call(ctx, http.MethodGet, protocol.PathWhoami, nil, nil, &who); err != nil {
 		return err
+	}
+	if !slices.Contains(who.Permissions, "trust.manage") {
+		return errors.New("permission denied: publishing the trust root needs trust.manage (a superadmin's)")
 	}
 	chain, err := c.fetchChain(ctx)
 	if err != nil {
