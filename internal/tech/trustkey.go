@@ -14,43 +14,21 @@ import (
 	"tether/internal/trust"
 )
 
-// adminKeyPath is this administrator's trust signing key (0600, encrypted
-// with a passphrase). It never leaves this machine.
-func (c *Client) adminKeyPath() string { return filepath.Join(c.Home, "trust-admin.key") }
+// adminKeyPath is this administrator's signing key (0600, encrypted with
+// a passphrase), the one `tech audit checkpoint` uses by default too. It
+// never leaves this machine.
+func (c *Client) adminKeyPath() string { return filepath.Join(c.Home, DefaultAdminKeyFile) }
 
-// adminPubPrefix starts an administrator public key written as text.
-const adminPubPrefix = "tether-admin1-"
-
-// FormatAdminKey is the text form of an administrator public key.
+// FormatAdminKey is the text form of an administrator public key: its
+// encoding in standard base64, which `tech audit verify --admin-key` and
+// `tech trust init --admin` read.
 func FormatAdminKey(p *trust.PublicKey) string {
-	return adminPubPrefix + base64.RawURLEncoding.EncodeToString(p.Bytes())
+	return base64.StdEncoding.EncodeToString(p.Bytes())
 }
 
-// ParseAdminKey reads the text form of an administrator public key.
-func ParseAdminKey(s string) (*trust.PublicKey, error) {
-	b64, ok := strings.CutPrefix(strings.TrimSpace(s), adminPubPrefix)
-	if !ok {
-		return nil, fmt.Errorf("not an administrator public key (want %s…, from `tech trust key`)", adminPubPrefix)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(b64)
-	if err != nil {
-		return nil, fmt.Errorf("administrator public key: %w", err)
-	}
-	return trust.ParsePublicKey(b)
-}
-
-// readAdminKeyFile reads an administrator public key from a file.
-func readAdminKeyFile(path string) (*trust.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read administrator key: %w", err)
-	}
-	k, err := ParseAdminKey(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return k, nil
-}
+// readAdminKeyFile reads an administrator public key file (hex, base64 or
+// raw, as readAdminKey).
+func readAdminKeyFile(path string) (*trust.PublicKey, error) { return readAdminKey(path) }
 
 // Passphrase says where the admin key's passphrase comes from: the first
 // line of File, else the terminal without echo. Never the command line.
