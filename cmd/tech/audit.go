@@ -19,7 +19,12 @@ the file can be verified offline) or CSV. --since takes an RFC 3339 time.`,
   tech audit export --format csv --since 2026-01-01T00:00:00Z > audit.csv`,
 		Args: cli.NoArgs,
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.AuditExport(cmd.Context(), format, since)
+			unverified, err := c.AuditExport(cmd.Context(), cmd.OutOrStdout(), format, since)
+			if err != nil {
+				return err
+			}
+			warnUnverified(cmd.ErrOrStderr(), "export", unverified)
+			return nil
 		}),
 	}
 	export.Flags().StringVar(&format, "format", "jsonl", "jsonl or csv")

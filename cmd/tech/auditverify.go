@@ -33,7 +33,12 @@ the log's head for next time.`,
 			if len(args) == 1 {
 				opts.File = args[0]
 			}
-			return c.AuditVerify(cmd.Context(), opts)
+			rep, err := c.AuditVerify(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			printAuditReport(cmd.ErrOrStderr(), rep)
+			return nil
 		}),
 	}
 	cmd.Flags().StringArrayVar(&opts.AdminKeys, "admin-key", nil, "an administrator's public key file; the log must extend its countersigned checkpoints (repeatable)")
@@ -53,7 +58,15 @@ forge it. --key defaults to admin.key in the config directory.`,
 		Example: `  tech audit checkpoint --key ~/admin.key --passphrase-file ~/admin.pass`,
 		Args:    cli.NoArgs,
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.AuditCheckpoint(cmd.Context(), opts)
+			done, err := c.AuditCheckpoint(cmd.Context(), opts)
+			if done.Report != nil {
+				printAuditReport(cmd.ErrOrStderr(), done.Report)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "countersigned the audit head at entry %d with admin key %s\n", done.Seq, done.AdminKey)
+			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&opts.KeyFile, "key", "", "the administrator's encrypted key file (default admin.key in the config directory)")
@@ -63,6 +76,7 @@ forge it. --key defaults to admin.key in the config directory.`,
 
 func newAuditSearchCmd(g *globals) *cobra.Command {
 	var opts tech.AuditSearchOptions
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "search [--since T] [--until T] [--actor U] [--action A] [--device D] [--json]",
 		Short: "Print the audit entries that match filters",
@@ -75,7 +89,12 @@ or a device detail. The log is checked as it is read, like export.`,
   tech audit search --device clinic-pc-7 --json`,
 		Args: cli.NoArgs,
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.AuditSearch(cmd.Context(), opts)
+			found, err := c.AuditSearch(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			warnUnverified(cmd.ErrOrStderr(), "audit log", found.Unverified)
+			return printAuditEntries(cmd.OutOrStdout(), found.Entries, asJSON)
 		}),
 	}
 	f := cmd.Flags()
@@ -84,6 +103,6 @@ or a device detail. The log is checked as it is read, like export.`,
 	f.StringVar(&opts.Actor, "actor", "", "only entries by this actor ID")
 	f.StringVar(&opts.Action, "action", "", `only this action ("prefix.*" for a family)`)
 	f.StringVar(&opts.Device, "device", "", "only entries about this device (name or ID)")
-	f.BoolVar(&opts.JSON, "json", false, "print a JSON array")
+	f.BoolVar(&asJSON, "json", false, "print a JSON array")
 	return cmd
 }

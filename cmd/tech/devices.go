@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -22,7 +24,12 @@ so the agent can pin the relay without a prompt.`,
 			if err != nil {
 				return err
 			}
-			return c.EnrollToken(cmd.Context(), group)
+			resp, err := c.EnrollToken(cmd.Context(), group)
+			if err != nil {
+				return err
+			}
+			printEnrollToken(cmd.OutOrStdout(), cmd.ErrOrStderr(), resp, c.Relay())
+			return nil
 		},
 	}
 	tok.Flags().StringVar(&group, "group", "", "device group the new device joins (default: \"default\", or your first device group if you are limited to groups)")
@@ -38,7 +45,11 @@ so the agent can pin the relay without a prompt.`,
 			if err != nil {
 				return err
 			}
-			return c.Devices(cmd.Context(), asJSON)
+			ds, err := c.Devices(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printDevices(cmd.OutOrStdout(), ds, asJSON)
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -57,7 +68,11 @@ end with a screen lock like any other.`,
 			if err != nil {
 				return err
 			}
-			return c.SetGroupPolicy(cmd.Context(), args[0], args[1])
+			if err := c.SetGroupPolicy(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Group %q now uses the %s policy.\n", args[0], args[1])
+			return nil
 		},
 	}
 	cmd.AddCommand(tok, list, gp)

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -24,7 +28,19 @@ session. The relay's fingerprint is required (or the one already pinned).`,
 			if err != nil {
 				return err
 			}
-			return c.EmergencyLogin(cmd.Context(), relay, pin)
+			token := func() (string, error) {
+				ls, err := newPrompter(cmd).lines(1)
+				if err != nil || !strings.HasPrefix(ls[0], "tt_") {
+					return "", errors.New("give the token `relay emergency-access` printed on standard input")
+				}
+				return ls[0], nil
+			}
+			r, err := c.EmergencyLogin(cmd.Context(), relay, pin, token)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Emergency access to %s: every call is audited with the reason given. End it with `tech logout`.\n", r)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&relay, "relay", "", "relay URL, https://HOST:PORT (required)")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -25,7 +27,13 @@ made for it.`,
 			if err != nil {
 				return err
 			}
-			return c.GenerateKey(out)
+			key, err := c.GenerateKey(out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), key)
+			fmt.Fprintf(cmd.ErrOrStderr(), "Wrote the private identity to %s (mode 0600): keep it offline and safe.\nNext: tech recordings recipients add <the public key above>\n", out)
+			return nil
 		},
 	}
 	gen.Flags().StringVarP(&out, "output", "o", "", "file for the private identity (required)")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -9,6 +11,7 @@ import (
 
 func newLoginCmd(g *globals) *cobra.Command {
 	var o tech.LoginOptions
+	var passwordStdin bool
 	cmd := &cobra.Command{
 		Use:   "login --relay URL --user NAME [--password-stdin] [--totp CODE] [--ca-fingerprint SHA256:<hex>]",
 		Short: "Sign in to a relay and pin its certificate",
@@ -25,13 +28,18 @@ from standard input with --password-stdin — never from the command line.`,
 			if err != nil {
 				return err
 			}
-			return c.Login(cmd.Context(), o)
+			o.Password = func() (string, error) {
+				return newPrompter(cmd).password(passwordStdin, "Password for "+o.User+": ")
+			}
+			res, err := c.Login(cmd.Context(), o)
+			printLogin(cmd.ErrOrStderr(), res, err, c.Home)
+			return err
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Relay, "relay", "", "relay URL, https://HOST:PORT (required)")
 	f.StringVar(&o.User, "user", "", "username (required)")
-	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	f.StringVar(&o.TOTP, "totp", "", "current two-factor code")
 	f.StringVar(&o.Pin, "ca-fingerprint", "", "relay certificate fingerprint, SHA256:<hex>")
 	cmd.MarkFlagRequired("relay")
@@ -50,7 +58,11 @@ func newLogoutCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Logout(cmd.Context())
+			if err := c.Logout(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "Signed out.")
+			return nil
 		},
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -28,7 +30,15 @@ again replaces your authenticator.`,
 			if err != nil {
 				return err
 			}
-			return c.MFAEnroll(cmd.Context(), fromStdin)
+			pw, err := newPrompter(cmd).reauth(fromStdin)
+			if err != nil {
+				return err
+			}
+			resp, err := c.MFAEnroll(cmd.Context(), pw)
+			if err != nil {
+				return err
+			}
+			return printMFAEnroll(cmd.OutOrStdout(), cmd.ErrOrStderr(), resp)
 		},
 	}
 	enroll.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input")
@@ -45,7 +55,12 @@ place of a code ('tech login --totp RECOVERY-CODE'). Only their hashes are kept.
 			if err != nil {
 				return err
 			}
-			return c.MFAConfirm(cmd.Context(), args[0])
+			resp, err := c.MFAConfirm(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			printRecoveryCodes(cmd.OutOrStdout(), cmd.ErrOrStderr(), resp)
+			return nil
 		},
 	}
 	var disableStdin bool
@@ -59,7 +74,15 @@ place of a code ('tech login --totp RECOVERY-CODE'). Only their hashes are kept.
 			if err != nil {
 				return err
 			}
-			return c.MFADisable(cmd.Context(), disableStdin)
+			pw, err := newPrompter(cmd).reauth(disableStdin)
+			if err != nil {
+				return err
+			}
+			if err := c.MFADisable(cmd.Context(), pw); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "Two-factor sign-in is off.")
+			return nil
 		},
 	}
 	disable.Flags().BoolVar(&disableStdin, "password-stdin", false, "read the password from standard input")

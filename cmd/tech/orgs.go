@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
+	"tether/internal/sanitize"
 )
 
 func newOrgsCmd(g *globals) *cobra.Command {
@@ -26,7 +29,11 @@ Administrators administer the users of the organisations they belong to.`,
 			if err != nil {
 				return err
 			}
-			return c.Orgs(cmd.Context(), asJSON)
+			orgs, err := c.Orgs(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printOrgs(cmd.OutOrStdout(), orgs, asJSON)
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -40,7 +47,11 @@ Administrators administer the users of the organisations they belong to.`,
 			if err != nil {
 				return err
 			}
-			return c.CreateOrg(cmd.Context(), args[0])
+			if err := c.CreateOrg(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Organisation %s created with the default policy; you are a member.\n", args[0])
+			return nil
 		},
 	}
 	add := &cobra.Command{
@@ -53,7 +64,11 @@ Administrators administer the users of the organisations they belong to.`,
 			if err != nil {
 				return err
 			}
-			return c.AddMember(cmd.Context(), args[0], args[1])
+			if err := c.AddMember(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s is now a member of %s; the strictest policy of their organisations applies.\n", sanitize.Display(args[1], 64), args[0])
+			return nil
 		},
 	}
 	remove := &cobra.Command{
@@ -66,7 +81,11 @@ Administrators administer the users of the organisations they belong to.`,
 			if err != nil {
 				return err
 			}
-			return c.RemoveMember(cmd.Context(), args[0], args[1])
+			if err := c.RemoveMember(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s is no longer a member of %s.\n", sanitize.Display(args[1], 64), args[0])
+			return nil
 		},
 	}
 	cmd.AddCommand(list, create, add, remove)

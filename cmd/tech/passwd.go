@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -25,7 +27,15 @@ password, one a line — never from the command line.`,
 			if err != nil {
 				return err
 			}
-			return c.Passwd(cmd.Context(), fromStdin)
+			cur, next, err := newPrompter(cmd).passwords(fromStdin)
+			if err != nil {
+				return err
+			}
+			if err := c.Passwd(cmd.Context(), cur, next); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "Password changed. Your other sign-ins were ended.")
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the current and the new password from standard input, one a line")

@@ -38,7 +38,11 @@ func newPolicyShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.PolicyShow(cmd.Context(), org, asJSON)
+			resp, err := c.PolicyShow(cmd.Context(), org)
+			if err != nil {
+				return err
+			}
+			return printPolicy(cmd.OutOrStdout(), resp, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&org, "org", "", "organisation (default: your first)")
@@ -82,7 +86,12 @@ sign-in and never locks; --password-history 0..365d and --password-history-count
 			if err != nil {
 				return err
 			}
-			return c.PolicySet(cmd.Context(), ch)
+			resp, err := c.PolicySet(cmd.Context(), ch)
+			if err != nil {
+				return err
+			}
+			printPolicySet(cmd.ErrOrStderr(), resp)
+			return nil
 		},
 	}
 	f := cmd.Flags()

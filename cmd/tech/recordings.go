@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
+	"tether/internal/sanitize"
 	"tether/internal/tech"
 )
 
@@ -38,7 +41,12 @@ holds (not policy.manage): registering a key is a way to read recordings.`,
 		Example: `  tech recordings recipients add tether-rec1…`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.AddRecipient(cmd.Context(), args[0])
+			r, err := c.AddRecipient(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Recordings from now on are encrypted to key %s as well.\n", sanitize.Display(r.KeyID, 64))
+			return nil
 		}),
 	}
 	var asJSON bool
@@ -48,7 +56,11 @@ holds (not policy.manage): registering a key is a way to read recordings.`,
 		Example: `  tech recordings recipients list`,
 		Args:    cli.NoArgs,
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.Recipients(cmd.Context(), asJSON)
+			rs, err := c.Recipients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printRecipients(cmd.OutOrStdout(), rs, asJSON)
 		}),
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -58,7 +70,11 @@ holds (not policy.manage): registering a key is a way to read recordings.`,
 		Example: `  tech recordings recipients remove 3f2a9c0d11e4b7a2`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.RemoveRecipient(cmd.Context(), args[0])
+			if err := c.RemoveRecipient(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Removed recipient %s (existing recordings stay readable by it).\n", args[0])
+			return nil
 		}),
 	}
 	cmd.AddCommand(add, list, rm)
@@ -73,7 +89,11 @@ func newRecListCmd(g *globals) *cobra.Command {
 		Example: `  tech recordings list --json`,
 		Args:    cli.NoArgs,
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.Recordings(cmd.Context(), asJSON)
+			rs, err := c.Recordings(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printRecordings(cmd.OutOrStdout(), rs, asJSON)
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -92,7 +112,12 @@ is refused. Exit 0 only for an intact recording of session ID.`,
 		Example: `  tech recordings verify 3f2a… --identity ~/reviewer.key`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.VerifyRecording(cmd.Context(), args[0], ident)
+			v, err := c.VerifyRecording(cmd.Context(), args[0], ident)
+			if err != nil {
+				return err
+			}
+			printVerified(cmd.OutOrStdout(), args[0], v)
+			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
@@ -112,7 +137,12 @@ exported up to its last whole chunk, with a warning.`,
   asciinema play session.cast`,
 		Args: cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.ExportRecording(cmd.Context(), args[0], ident, format, out)
+			e, err := c.ExportRecording(cmd.Context(), args[0], ident, format, out)
+			if err != nil {
+				return err
+			}
+			printExported(cmd.ErrOrStderr(), args[0], out, e)
+			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
@@ -139,7 +169,15 @@ terminal reports and queries, hyperlinks, DCS/APC strings) is removed.
   tech recordings play 3f2a… --identity ~/reviewer.key --raw | od -c | less`,
 		Args: cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			return c.PlayRecording(cmd.Context(), args[0], ident, speed, raw)
+			out := cmd.OutOrStdout()
+			if !raw { // the recorded device's output, filtered as a live session's
+				out = sanitize.NewTermFilter(out)
+			}
+			incomplete, err := c.PlayRecording(cmd.Context(), args[0], ident, speed, out)
+			if incomplete {
+				fmt.Fprintf(cmd.ErrOrStderr(), "\ntech: warning: the recording ends early (incomplete)\n")
+			}
+			return err
 		}),
 	}
 	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -27,7 +29,11 @@ allows of all their roles minus the union of the denies, so a deny always wins.`
 			if err != nil {
 				return err
 			}
-			return c.Roles(cmd.Context(), asJSON)
+			rs, err := c.Roles(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printRoles(cmd.OutOrStdout(), rs, asJSON)
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -44,7 +50,12 @@ allows of all their roles minus the union of the denies, so a deny always wins.`
 			if err != nil {
 				return err
 			}
-			return c.PutRole(cmd.Context(), args[0], allow, deny, desc)
+			r, err := c.PutRole(cmd.Context(), args[0], allow, deny, desc)
+			if err != nil {
+				return err
+			}
+			printRoleSaved(cmd.ErrOrStderr(), r)
+			return nil
 		},
 	}
 	create.Flags().StringSliceVar(&allow, "allow", nil, "permissions the role grants")
@@ -60,7 +71,11 @@ allows of all their roles minus the union of the denies, so a deny always wins.`
 			if err != nil {
 				return err
 			}
-			return c.DeleteRole(cmd.Context(), args[0])
+			if err := c.DeleteRole(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Role %s deleted; its holders were signed out.\n", args[0])
+			return nil
 		},
 	}
 	cmd.AddCommand(list, create, del)

@@ -23,10 +23,11 @@ func (g *globals) client(cmd *cobra.Command) (*tech.Client, error) {
 // sessionClient builds the tech client for cmd and the presenter that
 // prints its session events.
 func (g *globals) sessionClient(cmd *cobra.Command) (*tech.Client, *presenter, error) {
-	c, err := tech.New(cli.Home(g.config, "TETHER_TECH_HOME", "tether-tech"), os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	c, err := tech.New(cli.Home(g.config, "TETHER_TECH_HOME", "tether-tech"))
 	if err != nil {
 		return nil, nil, err
 	}
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr() // for `tech trust …`
 	p := newPresenter(cmd.OutOrStdout(), cmd.ErrOrStderr())
 	c.Observer = p
 	return c, p, nil

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -19,7 +21,11 @@ func newSessionsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Sessions(cmd.Context(), active, asJSON)
+			ss, err := c.Sessions(cmd.Context(), active)
+			if err != nil {
+				return err
+			}
+			return printSessions(cmd.OutOrStdout(), ss, asJSON)
 		},
 	}
 	list.Flags().BoolVar(&active, "active", false, "only live sessions")
@@ -34,7 +40,11 @@ func newSessionsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.SessionShow(cmd.Context(), args[0])
+			s, err := c.Session(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printSession(cmd.OutOrStdout(), s)
 		},
 	}
 	kill := &cobra.Command{
@@ -47,7 +57,11 @@ func newSessionsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.SessionKill(cmd.Context(), args[0])
+			if err := c.SessionKill(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Session %s terminated.\n", args[0])
+			return nil
 		},
 	}
 	cmd.AddCommand(list, show, kill)

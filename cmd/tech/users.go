@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
+	"tether/internal/sanitize"
 	"tether/internal/tech"
 )
 
@@ -52,7 +56,12 @@ existing user's name (Unicode confusables: Cyrillic "аdmin", "r00t" for
 				return err
 			}
 			o.Name = args[0]
-			return c.AddUser(cmd.Context(), o)
+			resp, err := c.AddUser(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			printUserAdded(cmd.OutOrStdout(), cmd.ErrOrStderr(), resp, o.Role)
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -77,7 +86,11 @@ func newUsersListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Users(cmd.Context(), asJSON)
+			us, err := c.Users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printUsers(cmd.OutOrStdout(), us, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -98,7 +111,13 @@ sign-ins (unlocking the account) and ends the user's sign-ins.`,
 			if err != nil {
 				return err
 			}
-			return c.ResetPassword(cmd.Context(), args[0])
+			resp, err := c.ResetPassword(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), sanitize.Display(resp.TemporaryPassword, 128))
+			fmt.Fprintf(cmd.ErrOrStderr(), "New temporary password for %s above; it must be changed at the next sign-in. Their sign-ins were ended.\n", sanitize.Display(args[0], 64))
+			return nil
 		},
 	}
 }
@@ -115,7 +134,11 @@ func newUserActionCmd(g *globals, action, done, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.UserAction(cmd.Context(), args[0], action, done)
+			if err := c.UserAction(cmd.Context(), args[0], action); err != nil {
+				return err
+			}
+			userDone(cmd.ErrOrStderr(), args[0], done)
+			return nil
 		},
 	}
 }
@@ -133,7 +156,11 @@ role's allows minus the union of every role's denies: a deny always wins.`,
 			if err != nil {
 				return err
 			}
-			return c.Grant(cmd.Context(), args[0], args[1])
+			if err := c.Grant(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			userDone(cmd.ErrOrStderr(), args[0], "now holds role "+args[1])
+			return nil
 		},
 	}
 }
@@ -149,7 +176,11 @@ func newUsersRevokeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Revoke(cmd.Context(), args[0], args[1])
+			if err := c.Revoke(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Role %s taken from %s; their sign-ins and live sessions were ended.\n", args[1], sanitize.Display(args[0], 64))
+			return nil
 		},
 	}
 }
@@ -166,7 +197,15 @@ func newUsersGroupsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.SetGroups(cmd.Context(), args[0], args[1:])
+			if err := c.SetGroups(cmd.Context(), args[0], args[1:]); err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				userDone(cmd.ErrOrStderr(), args[0], "may reach devices of every group")
+			} else {
+				userDone(cmd.ErrOrStderr(), args[0], "may reach devices of groups "+strings.Join(args[1:], ", ")+" only")
+			}
+			return nil
 		},
 	}
 }
@@ -186,7 +225,13 @@ never learns it.`,
 			if err != nil {
 				return err
 			}
-			return c.Approve(cmd.Context(), args[0])
+			resp, err := c.Approve(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), sanitize.Display(resp.TemporaryPassword, 128))
+			userDone(cmd.ErrOrStderr(), args[0], "approved. Give them the temporary password above; it must be changed at the first sign-in")
+			return nil
 		},
 	}
 }
@@ -207,7 +252,15 @@ func newUsersEmailCmd(g *globals) *cobra.Command {
 			if len(args) == 2 {
 				addr = args[1]
 			}
-			return c.SetEmail(cmd.Context(), args[0], addr)
+			if err := c.SetEmail(cmd.Context(), args[0], addr); err != nil {
+				return err
+			}
+			if addr == "" {
+				userDone(cmd.ErrOrStderr(), args[0], "has no email address now")
+			} else {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s's email address is now %s.\n", sanitize.Display(args[0], 64), sanitize.Display(addr, 254))
+			}
+			return nil
 		},
 	}
 }
@@ -226,7 +279,11 @@ again (tech mfa enroll) before anything else.`,
 			if err != nil {
 				return err
 			}
-			return c.ResetMFA(cmd.Context(), args[0])
+			if err := c.ResetMFA(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Two-factor sign-in of %s is off and their sign-ins were ended; they enrol again with `tech mfa enroll`.\n", sanitize.Display(args[0], 64))
+			return nil
 		},
 	}
 }

@@ -30,34 +30,44 @@ type AuditCheckpointOptions struct {
 	PassphraseFile string
 }
 
+// AuditCheckpointed is what AuditCheckpoint did.
+type AuditCheckpointed struct {
+	// Report is the verification of the log, set once it passed (even if
+	// countersigning or the upload then failed).
+	Report *AuditReport
+	// Seq is the entry whose signed head was countersigned.
+	Seq uint64
+	// AdminKey is the ID of the administrator key that countersigned.
+	AdminKey trust.KeyID
+}
+
 // AuditCheckpoint verifies the relay's log like AuditVerify, then
 // countersigns its signed head with an administrator's key and uploads the
 // countersignature, which later verifications check the log against.
-func (c *Client) AuditCheckpoint(ctx context.Context, opts AuditCheckpointOptions) error {
+func (c *Client) AuditCheckpoint(ctx context.Context, opts AuditCheckpointOptions) (AuditCheckpointed, error) {
+	var done AuditCheckpointed
 	k, err := readAdminPrivateKey(c.Home, opts)
 	if err != nil {
-		return err
+		return done, err
 	}
 	x, err := c.fetchAuditLog(ctx)
 	if err != nil {
-		return err
+		return done, err
 	}
-	rep, err := c.checkAuditLog(x, nil, true)
-	if err != nil {
-		return err
+	if done.Report, err = c.checkAuditLog(x, nil, true); err != nil {
+		return done, err
 	}
-	c.printAuditReport(rep)
 	cs, err := audit.Countersign(x.Head, k)
 	if err != nil {
-		return err
+		return done, err
 	}
 	req := api.AuditCheckpoint{Seq: cs.Seq, Hash: cs.Hash, Time: cs.Time, AdminKey: cs.AdminKey, Ed25519: cs.Ed25519, MLDSA: cs.MLDSA}
 	var out api.AuditCheckpointStored
 	if err := c.call(ctx, http.MethodPost, protocol.PathAuditCheckpoints, nil, req, &out); err != nil {
-		return fmt.Errorf("upload the checkpoint: %w", err)
+		return done, fmt.Errorf("upload the checkpoint: %w", err)
 	}
-	fmt.Fprintf(c.Stderr, "countersigned the audit head at entry %d with admin key %s\n", out.Seq, k.Public().ID())
-	return nil
+	done.Seq, done.AdminKey = out.Seq, k.Public().ID()
+	return done, nil
 }
 
 // readAdminPrivateKey opens the administrator's encrypted key file.
@@ -99,23 +109,20 @@ func (t *auditTee) Write(p []byte) (int, error) {
 	return t.w.Write(p)
 }
 
-// copyAuditJSONL copies a JSONL export to stdout like copyJSONL and,
-// when it verifies against the remembered head, remembers its signed
-// head; when it does not, it warns on stderr.
-func (c *Client) copyAuditJSONL(r io.Reader) error {
-	tee := &auditTee{w: c.Stdout}
+// copyAuditJSONL copies a JSONL export to w like copyJSONL and, when it
+// verifies against the remembered head, remembers its signed head; when it
+// does not, unverified says why.
+func (c *Client) copyAuditJSONL(w io.Writer, r io.Reader) (unverified, err error) {
+	tee := &auditTee{w: w}
 	if err := copyJSONL(tee, r); err != nil {
-		return err
+		return nil, err
 	}
-	err := tee.err
-	if err == nil {
+	unverified = tee.err
+	if unverified == nil {
 		var x *audit.ExportLog
-		if x, err = tee.x.Finish(); err == nil {
-			_, err = c.checkAuditLog(x, nil, true)
+		if x, unverified = tee.x.Finish(); unverified == nil {
+			_, unverified = c.checkAuditLog(x, nil, true)
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(c.Stderr, "tech: warning: the export does not verify: %v (see `tech audit verify`)\n", err)
-	}
-	return nil
+	return unverified, nil
 }

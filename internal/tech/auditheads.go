@@ -26,6 +26,12 @@ func (c *Client) auditHeadsPath() string { return filepath.Join(c.Home, auditHea
 // loadAuditHeads reads the remembered heads; a missing file is none.
 func (c *Client) loadAuditHeads() (map[string]*rememberedHead, error) {
 	heads := map[string]*rememberedHead{}
+	if c.Home == "" { // NewWithToken: remembered for this client's life
+		for k, v := range c.heads {
+			heads[k] = v
+		}
+		return heads, nil
+	}
 	b, err := os.ReadFile(c.auditHeadsPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return heads, nil
@@ -41,6 +47,10 @@ func (c *Client) loadAuditHeads() (map[string]*rememberedHead, error) {
 
 // saveAuditHeads writes the remembered heads (0600) atomically.
 func (c *Client) saveAuditHeads(heads map[string]*rememberedHead) error {
+	if c.Home == "" {
+		c.heads = heads
+		return nil
+	}
 	if err := os.MkdirAll(c.Home, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", c.Home, err)
 	}

@@ -6,13 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"tether/internal/audit"
-	"tether/internal/sanitize"
 )
 
 // AuditSearchOptions filters `tech audit search`; empty fields match all.
@@ -28,13 +25,11 @@ type AuditSearchOptions struct {
 	// Device matches the target or a "device", "device_id" or
 	// "device_name" detail.
 	Device string
-	// JSON prints a JSON array instead of a table.
-	JSON bool
 }
 
-// auditEntry is one entry of an export, as `tech audit search --json`
-// prints it.
-type auditEntry struct {
+// AuditEntry is one entry of an export, as `tech audit search --json`
+// prints it; its strings are the relay's, raw.
+type AuditEntry struct {
 	Seq     uint64            `json:"seq"`
 	Time    time.Time         `json:"time"`
 	ActorID string            `json:"actor_id"`
@@ -46,7 +41,7 @@ type auditEntry struct {
 }
 
 // matches reports whether e passes the filters of o (until is parsed).
-func (o *AuditSearchOptions) matches(e *auditEntry, until time.Time) bool {
+func (o *AuditSearchOptions) matches(e *AuditEntry, until time.Time) bool {
 	switch {
 	case !until.IsZero() && !e.Time.Before(until):
 		return false
@@ -69,27 +64,35 @@ func matchAction(pattern, action string) bool {
 	return pattern == action
 }
 
+// AuditFound is what AuditSearch found.
+type AuditFound struct {
+	// Entries are the matching entries, as the relay sent them (raw).
+	Entries []*AuditEntry
+	// Unverified is why the log does not verify, or nil.
+	Unverified error
+}
+
 // AuditSearch fetches the relay's audit log (from Since on: the relay
-// filters by time) and prints the entries matching the other filters,
+// filters by time) and returns the entries matching the other filters,
 // which tech applies. The export is checked as it is read, like `tech
-// audit export`; a log that does not verify gives a warning.
-func (c *Client) AuditSearch(ctx context.Context, o AuditSearchOptions) error {
+// audit export`; a log that does not verify is reported in Unverified.
+func (c *Client) AuditSearch(ctx context.Context, o AuditSearchOptions) (AuditFound, error) {
 	var until time.Time
 	if o.Until != "" {
 		t, err := time.Parse(time.RFC3339, o.Until)
 		if err != nil {
-			return fmt.Errorf("bad --until %q: use RFC 3339, e.g. 2026-01-31T00:00:00Z", o.Until)
+			return AuditFound{}, fmt.Errorf("bad --until %q: use RFC 3339, e.g. 2026-01-31T00:00:00Z", o.Until)
 		}
 		until = t
 	}
 	body, err := c.openAuditExport(ctx, o.Since)
 	if err != nil {
-		return err
+		return AuditFound{}, err
 	}
 	defer body.Close()
 	found, err := searchExport(body, &o, until)
 	if err != nil {
-		return err
+		return AuditFound{}, err
 	}
 	verr := found.verr
 	if verr == nil {
@@ -98,17 +101,14 @@ func (c *Client) AuditSearch(ctx context.Context, o AuditSearchOptions) error {
 			_, verr = c.checkAuditLog(x, nil, true)
 		}
 	}
-	if verr != nil {
-		fmt.Fprintf(c.Stderr, "tech: warning: the audit log does not verify: %v (see `tech audit verify`)\n", verr)
-	}
-	return c.printAuditEntries(found.entries, o.JSON)
+	return AuditFound{Entries: found.entries, Unverified: verr}, nil
 }
 
 // searchResult is what searchExport collected.
 type searchResult struct {
 	x       audit.ExportReader
 	verr    error // the first line that failed verification
-	entries []*auditEntry
+	entries []*AuditEntry
 }
 
 // searchExport reads an export, checking it and keeping matching entries.
@@ -122,7 +122,7 @@ func searchExport(r io.Reader, o *AuditSearchOptions, until time.Time) (*searchR
 			if res.verr == nil {
 				res.verr = res.x.Line(line)
 			}
-			var e auditEntry
+			var e AuditEntry
 			if json.Unmarshal(line, &e) == nil && e.Action != "" && o.matches(&e, until) {
 				res.entries = append(res.entries, &e)
 			}
@@ -134,22 +134,4 @@ func searchExport(r io.Reader, o *AuditSearchOptions, until time.Time) (*searchR
 			return nil, fmt.Errorf("audit export: %w", err)
 		}
 	}
-}
-
-// printAuditEntries prints entries as a table or a JSON array.
-func (c *Client) printAuditEntries(entries []*auditEntry, asJSON bool) error {
-	if asJSON {
-		if entries == nil {
-			entries = []*auditEntry{}
-		}
-		return writeJSON(c.Stdout, entries)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tTARGET\tOUTCOME")
-	for _, e := range entries {
-		row := strings.Join([]string{strconv.FormatUint(e.Seq, 10), e.Time.UTC().Format(time.RFC3339),
-			e.ActorID, e.Action, e.Target, e.Outcome}, "\t")
-		fmt.Fprintln(tw, sanitize.Cells(row, 0))
-	}
-	return tw.Flush()
 }

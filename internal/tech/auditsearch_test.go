@@ -8,7 +8,7 @@ import (
 
 func TestAuditSearchFilters(t *testing.T) {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	e := &auditEntry{Seq: 7, Time: at, ActorID: "u_alice", Action: "session.request", Target: "s_1",
+	e := &AuditEntry{Seq: 7, Time: at, ActorID: "u_alice", Action: "session.request", Target: "s_1",
 		Outcome: "success", Details: map[string]string{"device": "clinic-pc-7"}}
 	tests := []struct {
 		name  string

@@ -29,23 +29,29 @@ type AuditVerifyOptions struct {
 	AdminKeys []string
 }
 
-// auditReport is what a successful check found.
-type auditReport struct {
-	entries     int
-	remembered  *audit.SignedHead // the head checked against, nil if none
-	uncovered   []string          // points older than the log's first entry
-	checkpoints int
+// AuditReport is what a successful check of an audit log found.
+type AuditReport struct {
+	// Entries is how many entries were verified.
+	Entries int
+	// Remembered is the head this client had seen and the log extends,
+	// nil if none.
+	Remembered *audit.SignedHead
+	// Uncovered names points (remembered heads, checkpoints) older than
+	// the log's first entry, which could not be checked.
+	Uncovered []string
+	// Checkpoints is how many administrator checkpoints were verified.
+	Checkpoints int
 }
 
 // AuditVerify checks the relay's audit log (or an exported file): its
 // chain is internally consistent, its signed head verifies, and it is an
 // extension of the head this client remembers and of every checkpoint
 // countersigned by one of opts.AdminKeys. On success it remembers the
-// newest head and reports on stderr.
-func (c *Client) AuditVerify(ctx context.Context, opts AuditVerifyOptions) error {
+// newest head and returns what it found.
+func (c *Client) AuditVerify(ctx context.Context, opts AuditVerifyOptions) (*AuditReport, error) {
 	admins, err := readAdminKeys(opts.AdminKeys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var x *audit.ExportLog
 	if opts.File != "" {
@@ -54,31 +60,9 @@ func (c *Client) AuditVerify(ctx context.Context, opts AuditVerifyOptions) error
 		x, err = c.fetchAuditLog(ctx)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rep, err := c.checkAuditLog(x, admins, opts.File == "")
-	if err != nil {
-		return err
-	}
-	c.printAuditReport(rep)
-	return nil
-}
-
-// printAuditReport tells a person what was verified.
-func (c *Client) printAuditReport(rep *auditReport) {
-	msg := fmt.Sprintf("audit log intact: %d entries verified", rep.entries)
-	if h := rep.remembered; h != nil {
-		msg += fmt.Sprintf("; it extends the head this client saw at entry %d (signed %s)", h.Seq, h.Time.UTC().Format("2006-01-02T15:04:05Z"))
-	} else {
-		msg += "; this client had seen no earlier head of this relay's log"
-	}
-	if rep.checkpoints > 0 {
-		msg += fmt.Sprintf("; %d administrator checkpoint(s) verified", rep.checkpoints)
-	}
-	fmt.Fprintln(c.Stderr, msg)
-	for _, u := range rep.uncovered {
-		fmt.Fprintf(c.Stderr, "tech: warning: %s\n", u)
-	}
+	return c.checkAuditLog(x, admins, opts.File == "")
 }
 
 // readExportFile reads and checks an exported JSONL file.
@@ -145,11 +129,11 @@ func (c *Client) openAuditExport(ctx context.Context, since string) (io.ReadClos
 // checkAuditLog checks x against the head remembered for the configured
 // relay and the checkpoints countersigned by admins, then remembers x's
 // head if remember is set (or the file was signed by the remembered key).
-func (c *Client) checkAuditLog(x *audit.ExportLog, admins []*trust.PublicKey, fromRelay bool) (*auditReport, error) {
+func (c *Client) checkAuditLog(x *audit.ExportLog, admins []*trust.PublicKey, fromRelay bool) (*AuditReport, error) {
 	if x.Head == nil {
 		return nil, errors.New("the audit log carries no signed head (exported by an older relay, or not JSON Lines), so it cannot be checked against remembered heads")
 	}
-	rep := &auditReport{entries: x.Entries()}
+	rep := &AuditReport{Entries: x.Entries()}
 	heads, err := c.loadAuditHeads()
 	if err != nil {
 		return nil, err
@@ -167,7 +151,7 @@ func (c *Client) checkAuditLog(x *audit.ExportLog, admins []*trust.PublicKey, fr
 		if err := extends(x, rem.Head, "the head this client saw", rep); err != nil {
 			return nil, err
 		}
-		rep.remembered = rem.Head
+		rep.Remembered = rem.Head
 	}
 	if err := checkCheckpoints(x, admins, rep); err != nil {
 		return nil, err
@@ -182,10 +166,10 @@ func (c *Client) checkAuditLog(x *audit.ExportLog, admins []*trust.PublicKey, fr
 }
 
 // extends checks that x extends p, noting on rep when x cannot tell.
-func extends(x *audit.ExportLog, p *audit.SignedHead, what string, rep *auditReport) error {
+func extends(x *audit.ExportLog, p *audit.SignedHead, what string, rep *AuditReport) error {
 	err := x.Extends(p)
 	if errors.Is(err, audit.ErrNotCovered) {
-		rep.uncovered = append(rep.uncovered, fmt.Sprintf(
+		rep.Uncovered = append(rep.Uncovered, fmt.Sprintf(
 			"%s at entry %d is older than the log's first entry %d (pruned, or exported with --since): not checked", what, p.Seq, x.First))
 		return nil
 	}
@@ -197,7 +181,7 @@ func extends(x *audit.ExportLog, p *audit.SignedHead, what string, rep *auditRep
 
 // checkCheckpoints checks x against every checkpoint countersigned by one
 // of admins; with admins given, at least one such checkpoint must be there.
-func checkCheckpoints(x *audit.ExportLog, admins []*trust.PublicKey, rep *auditReport) error {
+func checkCheckpoints(x *audit.ExportLog, admins []*trust.PublicKey, rep *AuditReport) error {
 	if len(admins) == 0 {
 		return nil
 	}
@@ -210,9 +194,9 @@ func checkCheckpoints(x *audit.ExportLog, admins []*trust.PublicKey, rep *auditR
 		if err := extends(x, cs.Head(), what, rep); err != nil {
 			return err
 		}
-		rep.checkpoints++
+		rep.Checkpoints++
 	}
-	if rep.checkpoints == 0 {
+	if rep.Checkpoints == 0 {
 		return errors.New("the audit log carries no checkpoint countersigned by the given administrator key(s); run `tech audit checkpoint` first, or checkpoints were removed")
 	}
 	return nil

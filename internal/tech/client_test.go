@@ -44,7 +44,7 @@ func headlessSession(t *testing.T, b *testbed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var rec recorder
-	c := b.client(&bytes.Buffer{}, &rec)
+	c := b.client(&rec)
 
 	s, err := c.Dial(ctx, tech.SessionRequest{Device: b.device, Caps: []string{protocol.CapShell}, Reason: "ticket 7"})
 	if err != nil {
@@ -122,7 +122,7 @@ func headlessSession(t *testing.T, b *testbed) {
 func headlessVerifyAndPTY(t *testing.T, b *testbed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := b.client(&bytes.Buffer{}, nil)
+	c := b.client(nil)
 	s, err := c.Open(ctx, tech.SessionRequest{Device: b.device, Caps: []string{protocol.CapShell}})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func headlessVerifyAndPTY(t *testing.T, b *testbed) {
 func headlessVerifyMismatch(t *testing.T, b *testbed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := b.client(&bytes.Buffer{}, nil)
+	c := b.client(nil)
 	s, err := c.Open(ctx, tech.SessionRequest{Device: b.device, Caps: []string{protocol.CapShell}})
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func headlessAttended(t *testing.T, b *testbed) {
 	cfg.Home = t.TempDir()
 	joined := make(chan error, 1)
 	var codes []tech.JoinCode
-	c := b.client(&bytes.Buffer{}, tech.ObserverFunc(func(e tech.Event) {
+	c := b.client(tech.ObserverFunc(func(e tech.Event) {
 		if jc, ok := e.(tech.JoinCode); ok {
 			codes = append(codes, jc)
 			go func() {
@@ -215,7 +215,7 @@ func headlessCopy(t *testing.T, b *testbed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var rec recorder
-	c := b.client(&bytes.Buffer{}, &rec)
+	c := b.client(&rec)
 	local := t.TempDir()
 	data := bytes.Repeat([]byte("tether "), 40000) // 280 000 bytes: several chunks
 	src := filepath.Join(local, "notes.txt")
@@ -254,7 +254,7 @@ func headlessCopy(t *testing.T, b *testbed) {
 func headlessClipboard(t *testing.T, b *testbed) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := b.client(&bytes.Buffer{}, nil)
+	c := b.client(nil)
 	o := tech.ClipboardOptions{Device: b.device, Reason: "ticket 7"}
 	if err := c.ClipboardSet(ctx, o, make([]byte, protocol.MaxClipboard+1)); err == nil {
 		t.Fatal("ClipboardSet took text over the limit")

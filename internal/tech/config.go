@@ -9,6 +9,13 @@
 // (join code, security code, consent, progress, files copied, exit) is
 // reported as typed Events to the Client's Observer; showing them to a
 // person, made inert, is the caller's job (the tech CLI's presenter).
+//
+// The administrative calls (users, roles, organisations, devices, policy,
+// sessions, recordings, audit, sign-in) print nothing either: they return
+// the relay's answers, mostly the internal/api types, with every string as
+// the relay sent it. Whoever shows them makes them inert first (the tech
+// CLI renders them through the sanitize package). Passwords and tokens are
+// never read here: the caller passes them in, or a func that asks for them.
 package tech
 
 import (
@@ -20,25 +27,36 @@ import (
 	"path/filepath"
 	"strings"
 
+	"tether/internal/tlsconf"
 	"tether/internal/transport"
 )
 
 // Client is a technician's client of one relay: where its config (relay,
-// pin, login token) lives, where its administrative calls write, and who
-// observes its sessions. Create it with New; not safe for concurrent use.
+// pin, login token) lives and who observes its sessions. Its calls print
+// nothing: they return the relay's answers (the internal/api types) and
+// errors. Create it with New (a config directory, as the tech CLI uses) or
+// NewWithToken (a relay and a token alone); not safe for concurrent use.
 type Client struct {
-	// Home holds relay.json (relay URL and pin) and token (0600).
+	// Home holds relay.json (relay URL and pin), token (0600), the pinned
+	// device keys and the live sessions' secrets. Empty for a client from
+	// NewWithToken: device keys are then pinned in memory only.
 	Home string
-	// Stdin, Stdout and Stderr are the terminal of the administrative
-	// calls (sign-in, users, roles…); Stdout is for what scripts read,
-	// Stderr for people. Sessions do not use them.
+	// Observer, if set, receives the events of sessions (see Event).
+	Observer Observer
+	// Stdin, Stdout and Stderr are the terminal of the trust-root calls
+	// (Trust*, WarnIfNoRoot), the only ones that still print and prompt.
+	// The other calls do not use them.
 	Stdin  *os.File
 	Stdout io.Writer
 	Stderr io.Writer
-	// Observer, if set, receives the events of sessions (see Event).
-	Observer Observer
 
 	st *state
+	// fixedToken is NewWithToken's token, used instead of Home/token.
+	fixedToken string
+	// known pins device keys, and heads remembers audit heads, when there
+	// is no Home.
+	known map[string]string
+	heads map[string]*rememberedHead
 }
 
 // state is Home/relay.json.
@@ -48,12 +66,13 @@ type state struct {
 	Username string `json:"username,omitempty"`
 }
 
-// New returns a Client for home, loading relay.json if it exists.
-func New(home string, stdin *os.File, stdout, stderr io.Writer) (*Client, error) {
+// New returns a Client for the config directory home, loading relay.json
+// if it exists.
+func New(home string) (*Client, error) {
 	if home == "" {
 		return nil, errors.New("no config directory (--config DIR or TETHER_TECH_HOME)")
 	}
-	c := &Client{Home: home, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	c := &Client{Home: home}
 	b, err := os.ReadFile(filepath.Join(home, "relay.json"))
 	if err == nil {
 		var st state
@@ -67,8 +86,43 @@ func New(home string, stdin *os.File, stdout, stderr io.Writer) (*Client, error)
 	return c, nil
 }
 
+// NewWithToken returns a Client of the relay at relayURL (https://HOST:PORT)
+// whose certificate has the fingerprint pin (SHA256:<hex>), signed in with
+// token: no config directory is read or written. Sign-in and sign-out,
+// which store the token, and reusing another session's consent
+// (SessionRequest.Parent) need New.
+func NewWithToken(relayURL, pin, token string) (*Client, error) {
+	relay, err := transport.ParseRelayURL(relayURL)
+	if err != nil {
+		return nil, err
+	}
+	fp, err := tlsconf.ParseFingerprint(pin)
+	if err != nil {
+		return nil, err
+	}
+	if token == "" {
+		return nil, errors.New("no token given")
+	}
+	return &Client{st: &state{Relay: relay, Pin: fp}, fixedToken: token, known: map[string]string{}}, nil
+}
+
+// Relay returns the URL of the relay the client is signed in to, or "".
+func (c *Client) Relay() string {
+	if c.st == nil {
+		return ""
+	}
+	return c.st.Relay
+}
+
+// errNoHome is the error of the calls that store something in Home on a
+// client without one.
+var errNoHome = errors.New("this client has no config directory to store a sign-in in (create it with tech.New)")
+
 // saveState writes relay.json.
 func (c *Client) saveState() error {
+	if c.Home == "" {
+		return errNoHome
+	}
 	if err := os.MkdirAll(c.Home, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", c.Home, err)
 	}
@@ -109,6 +163,9 @@ func (c *Client) token() (string, error) {
 // file: whatever was there (a file of looser mode, a symbolic link) is
 // replaced, never written through.
 func (c *Client) saveToken(tok string) error {
+	if c.Home == "" {
+		return errNoHome
+	}
 	f, err := os.CreateTemp(c.Home, ".token-*")
 	if err != nil {
 		return fmt.Errorf("store token: %w", err)
@@ -130,6 +187,9 @@ func (c *Client) saveToken(tok string) error {
 
 // endpoint returns how to reach the relay with the stored token.
 func (c *Client) endpoint() (transport.Endpoint, error) {
+	if c.fixedToken != "" {
+		return transport.Endpoint{URL: c.st.Relay, Pin: c.st.Pin, Token: c.fixedToken}, nil
+	}
 	tok, err := c.token()
 	if err != nil {
 		return transport.Endpoint{}, err

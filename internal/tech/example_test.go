@@ -14,7 +14,7 @@ import (
 // command with its own reader and writers.
 func ExampleClient_Dial() {
 	ctx := context.Background()
-	c, err := tech.New(os.ExpandEnv("$HOME/.config/tether-tech"), nil, os.Stdout, os.Stderr)
+	c, err := tech.New(os.ExpandEnv("$HOME/.config/tether-tech"))
 	if err != nil {
 		panic(err)
 	}

@@ -1,15 +1,12 @@
 package tech_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,10 +83,10 @@ func (b *testbed) startRelay(ctx context.Context, dataDir string) string {
 }
 
 // client returns a technician client for the testbed's config directory
-// whose administrative output goes to out; its session events go to obs.
-func (b *testbed) client(out io.Writer, obs tech.Observer) *tech.Client {
+// whose session events go to obs.
+func (b *testbed) client(obs tech.Observer) *tech.Client {
 	b.t.Helper()
-	c, err := tech.New(b.home, nil, out, io.Discard)
+	c, err := tech.New(b.home)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -101,19 +98,13 @@ func (b *testbed) client(out io.Writer, obs tech.Observer) *tech.Client {
 // --password-stdin).
 func (b *testbed) login(fp string) {
 	b.t.Helper()
-	pw := filepath.Join(b.t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("a long test passphrase\n"), 0o600); err != nil {
-		b.t.Fatal(err)
-	}
-	f, err := os.Open(pw)
+	pw := func() (string, error) { return "a long test passphrase", nil }
+	res, err := b.client(nil).Login(context.Background(), tech.LoginOptions{Relay: b.url, User: "admin", Password: pw, Pin: fp})
 	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer f.Close()
-	c := b.client(io.Discard, nil)
-	c.Stdin = f
-	if err := c.Login(context.Background(), tech.LoginOptions{Relay: b.url, User: "admin", PasswordStdin: true, Pin: fp}); err != nil {
 		b.t.Fatalf("login: %v", err)
+	}
+	if res.Username != "admin" || res.FirstUsePin != "" || res.MustChangePassword {
+		b.t.Fatalf("login: %+v", res)
 	}
 }
 
@@ -121,12 +112,12 @@ func (b *testbed) login(fp string) {
 // sessions are refused without one.
 func (b *testbed) addRecipient(path string) {
 	b.t.Helper()
-	var out bytes.Buffer
-	c := b.client(&out, nil)
-	if err := c.GenerateKey(path); err != nil {
+	c := b.client(nil)
+	key, err := c.GenerateKey(path)
+	if err != nil {
 		b.t.Fatal(err)
 	}
-	if err := c.AddRecipient(context.Background(), strings.TrimSpace(out.String())); err != nil {
+	if _, err := c.AddRecipient(context.Background(), key); err != nil {
 		b.t.Fatal(err)
 	}
 }
@@ -134,11 +125,11 @@ func (b *testbed) addRecipient(path string) {
 // enrollToken returns a one-time device enrollment token.
 func (b *testbed) enrollToken() string {
 	b.t.Helper()
-	var out bytes.Buffer
-	if err := b.client(&out, nil).EnrollToken(context.Background(), ""); err != nil {
+	tok, err := b.client(nil).EnrollToken(context.Background(), "")
+	if err != nil {
 		b.t.Fatal(err)
 	}
-	return strings.TrimSpace(out.String())
+	return tok.Token
 }
 
 // runAgent enrolls the device in home with token and runs its agent until
@@ -176,15 +167,8 @@ func (b *testbed) waitOnline() {
 	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		var out bytes.Buffer
-		if err := b.client(&out, nil).Devices(context.Background(), true); err != nil {
-			b.t.Fatal(err)
-		}
-		var devs []struct {
-			Name   string `json:"name"`
-			Online bool   `json:"online"`
-		}
-		if err := json.Unmarshal(out.Bytes(), &devs); err != nil {
+		devs, err := b.client(nil).Devices(context.Background())
+		if err != nil {
 			b.t.Fatal(err)
 		}
 		for _, d := range devs {

@@ -29,6 +29,11 @@ func (c *Client) checkDeviceKey(info *protocol.SessionInfo, o SessionRequest) er
 	if info.Mode != "unattended" || (o.Device != "" && info.DeviceName != o.Device) {
 		return fmt.Errorf("the relay answered a request for device %q with a different session (%s, %q); refusing", o.Device, info.Mode, info.DeviceName)
 	}
+	sum := sha256.Sum256(info.DeviceKey)
+	fp := "SHA256:" + hex.EncodeToString(sum[:])
+	if c.Home == "" { // NewWithToken: pinned for this client's life
+		return pinKey(c.known, info.DeviceName, fp, "this client")
+	}
 	path := filepath.Join(c.Home, knownDevicesFile)
 	known := map[string]string{}
 	if b, err := os.ReadFile(path); err == nil {
@@ -38,16 +43,24 @@ func (c *Client) checkDeviceKey(info *protocol.SessionInfo, o SessionRequest) er
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	sum := sha256.Sum256(info.DeviceKey)
-	fp := "SHA256:" + hex.EncodeToString(sum[:])
-	if old, ok := known[info.DeviceName]; ok {
-		if !bytes.Equal([]byte(old), []byte(fp)) {
-			return fmt.Errorf("the key of device %q changed (pinned %s, relay now says %s): the relay may be impersonating it; if the device was really re-enrolled, remove its entry from %s",
-				info.DeviceName, old, fp, path)
-		}
-		return nil
+	if _, ok := known[info.DeviceName]; ok {
+		return pinKey(known, info.DeviceName, fp, path)
 	}
 	known[info.DeviceName] = fp
 	b, _ := json.MarshalIndent(known, "", "  ")
 	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+// pinKey checks fp against the key pinned in known for device, pinning it
+// if there is none; where names the pins for the error.
+func pinKey(known map[string]string, device, fp, where string) error {
+	if old, ok := known[device]; ok {
+		if !bytes.Equal([]byte(old), []byte(fp)) {
+			return fmt.Errorf("the key of device %q changed (pinned %s, relay now says %s): the relay may be impersonating it; if the device was really re-enrolled, remove its entry from %s",
+				device, old, fp, where)
+		}
+		return nil
+	}
+	known[device] = fp
+	return nil
 }

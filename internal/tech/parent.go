@@ -25,6 +25,9 @@ func (c *Client) sessionsDir() string { return filepath.Join(c.Home, "sessions")
 // removes it.
 func (s *LiveSession) Publish() (unpublish func()) {
 	ch, id := s.ch, s.info.ID
+	if s.c.Home == "" {
+		return func() {}
+	}
 	dir := s.c.sessionsDir()
 	if os.MkdirAll(dir, 0o700) != nil {
 		return func() {}
@@ -41,6 +44,9 @@ func (s *LiveSession) Publish() (unpublish func()) {
 func (c *Client) proveParent(ctx context.Context, ch *transport.Channel, parent string, child ids.SessionID) error {
 	if strings.ContainsAny(parent, `/\.`) {
 		return fmt.Errorf("invalid session ID %q", parent)
+	}
+	if c.Home == "" {
+		return fmt.Errorf("--session %s: reusing a session's consent needs a client with a config directory (tech.New)", parent)
 	}
 	b, err := os.ReadFile(filepath.Join(c.sessionsDir(), parent))
 	if errors.Is(err, os.ErrNotExist) {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"tether/internal/api"
-	"tether/internal/ids"
 	"tether/internal/protocol"
 	"tether/internal/sanitize"
 	"tether/internal/transport"
@@ -21,72 +20,39 @@ import (
 )
 
 // GenerateKey writes a new recording identity to path (mode 0600, never
-// overwriting) and prints its public key on stdout.
-func (c *Client) GenerateKey(path string) error {
+// overwriting) and returns its public key, for AddRecipient.
+func (c *Client) GenerateKey(path string) (string, error) {
 	id, err := recordings.GenerateIdentity()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := recordings.WriteIdentityFile(path, id); err != nil {
-		return err
+		return "", err
 	}
-	fmt.Fprintln(c.Stdout, id.Recipient().String())
-	fmt.Fprintf(c.Stderr, "Wrote the private identity to %s (mode 0600): keep it offline and safe.\nNext: tech recordings recipients add <the public key above>\n", path)
-	return nil
+	return id.Recipient().String(), nil
 }
 
-// AddRecipient makes recordings from now on readable by key's holder.
-func (c *Client) AddRecipient(ctx context.Context, key string) error {
+// AddRecipient makes recordings from now on readable by key's holder and
+// returns the recipient as the relay stored it.
+func (c *Client) AddRecipient(ctx context.Context, key string) (api.Recipient, error) {
 	var r api.Recipient
-	if err := c.call(ctx, http.MethodPost, protocol.PathRecipients, nil, api.RecipientRequest{Key: key}, &r); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.Stderr, "Recordings from now on are encrypted to key %s as well.\n", sanitize.Display(r.KeyID, 64))
-	return nil
+	err := c.call(ctx, http.MethodPost, protocol.PathRecipients, nil, api.RecipientRequest{Key: key}, &r)
+	return r, err
 }
 
 // RemoveRecipient stops encrypting new recordings to the key with keyID.
 func (c *Client) RemoveRecipient(ctx context.Context, keyID string) error {
-	if err := c.call(ctx, http.MethodDelete, protocol.PathRecipients+"/"+url.PathEscape(keyID), nil, nil, nil); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.Stderr, "Removed recipient %s (existing recordings stay readable by it).\n", keyID)
-	return nil
+	return c.call(ctx, http.MethodDelete, protocol.PathRecipients+"/"+url.PathEscape(keyID), nil, nil, nil)
 }
 
 // Recipients lists reviewer keys.
-func (c *Client) Recipients(ctx context.Context, asJSON bool) error {
-	return printList(ctx, c, protocol.PathRecipients, nil, asJSON, "KEY ID\tADDED\tPUBLIC KEY", func(r api.Recipient) string {
-		return fmt.Sprintf("%s\t%s\t%s", r.KeyID, r.AddedAt.Local().Format(time.DateTime), r.Key)
-	})
-}
-
-// recordingRow is one element of `tech recordings list --json`, the shape
-// docs/cli.md documents (the relay's api.Recording carries more).
-type recordingRow struct {
-	ID         ids.SessionID `json:"id"`
-	TechUser   string        `json:"tech_user"`
-	DeviceName string        `json:"device_name"`
-	State      string        `json:"state"`
-	Size       int64         `json:"size"`
-	SHA256     string        `json:"sha256"`
-	KeyIDs     []string      `json:"key_ids"`
-	CreatedAt  time.Time     `json:"created_at"`
-	FinishedAt time.Time     `json:"finished_at,omitzero"`
-}
-
-// newRecordingRow is r as `tech recordings list --json` prints it.
-func newRecordingRow(r api.Recording) recordingRow {
-	return recordingRow{ID: r.ID, TechUser: r.TechUser, DeviceName: r.DeviceName, State: r.State, Size: r.Size,
-		SHA256: r.SHA256, KeyIDs: r.KeyIDs, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+func (c *Client) Recipients(ctx context.Context) ([]api.Recipient, error) {
+	return list[api.Recipient](ctx, c, protocol.PathRecipients, nil)
 }
 
 // Recordings lists the stored recordings.
-func (c *Client) Recordings(ctx context.Context, asJSON bool) error {
-	return printRows(ctx, c, protocol.PathRecordings, nil, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED", func(r api.Recording) string {
-		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
-			r.State, r.Size, r.CreatedAt.Local().Format(time.DateTime))
-	}, newRecordingRow)
+func (c *Client) Recordings(ctx context.Context) ([]api.Recording, error) {
+	return list[api.Recording](ctx, c, protocol.PathRecordings, nil)
 }
 
 // openRecording downloads recording id and opens it with the identity in
@@ -124,12 +90,21 @@ func (c *Client) openRecording(ctx context.Context, id, identityFile string) (*r
 	return r, resp.Header.Get("X-Tether-Recording-State"), resp.Body, nil
 }
 
+// RecordingCheck is what VerifyRecording found in a sound recording.
+type RecordingCheck struct {
+	// Bytes and Events count the decrypted asciicast stream.
+	Bytes  int64
+	Events int
+	// State is the relay's state of the recording, as the relay sent it.
+	State string
+}
+
 // VerifyRecording decrypts a recording locally and checks every chunk and
 // that the plaintext is a well-formed asciicast v2 stream.
-func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) error {
+func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) (RecordingCheck, error) {
 	r, state, body, err := c.openRecording(ctx, id, identityFile)
 	if err != nil {
-		return err
+		return RecordingCheck{}, err
 	}
 	defer body.Close()
 	pr, pw := io.Pipe()
@@ -147,68 +122,71 @@ func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) e
 	pw.Close()
 	p := <-done
 	if errors.Is(cerr, recordings.ErrTruncated) {
-		return fmt.Errorf("recording %s is incomplete: %d bytes decrypt and authenticate, then it ends early (%v)", id, n, cerr)
+		return RecordingCheck{}, fmt.Errorf("recording %s is incomplete: %d bytes decrypt and authenticate, then it ends early (%v)", id, n, cerr)
 	}
 	if cerr != nil {
-		return fmt.Errorf("recording %s failed verification: %w", id, cerr)
+		return RecordingCheck{}, fmt.Errorf("recording %s failed verification: %w", id, cerr)
 	}
 	if p.err != nil {
-		return fmt.Errorf("recording %s decrypts but is not valid asciicast: %w", id, p.err)
+		return RecordingCheck{}, fmt.Errorf("recording %s decrypts but is not valid asciicast: %w", id, p.err)
 	}
-	fmt.Fprintf(c.Stdout, "recording %s verified: %d bytes, %d events, %s\n", id, n, p.events, sanitize.Display(state, 32))
-	return nil
+	return RecordingCheck{Bytes: n, Events: p.events, State: state}, nil
+}
+
+// Exported is what ExportRecording wrote.
+type Exported struct {
+	// Bytes of asciicast v2 written.
+	Bytes int64
+	// Incomplete: the recording was cut short; Bytes are those before the
+	// cut (its last whole chunk).
+	Incomplete bool
 }
 
 // ExportRecording decrypts a recording locally into out (mode 0600). A
 // recording cut short is exported up to its last whole chunk and reported.
-func (c *Client) ExportRecording(ctx context.Context, id, identityFile, format, out string) error {
+func (c *Client) ExportRecording(ctx context.Context, id, identityFile, format, out string) (Exported, error) {
 	if format != "" && format != "asciicast" {
-		return fmt.Errorf("unknown --format %q (asciicast is supported)", format)
+		return Exported{}, fmt.Errorf("unknown --format %q (asciicast is supported)", format)
 	}
 	r, _, body, err := c.openRecording(ctx, id, identityFile)
 	if err != nil {
-		return err
+		return Exported{}, err
 	}
 	defer body.Close()
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
+		return Exported{}, fmt.Errorf("export: %w", err)
 	}
 	n, cerr := io.Copy(f, r)
 	if err := f.Close(); err != nil {
-		return err
+		return Exported{}, err
 	}
 	if errors.Is(cerr, recordings.ErrTruncated) {
-		fmt.Fprintf(c.Stderr, "tech: warning: recording %s is incomplete; exported the %d bytes before the cut\n", id, n)
-		return nil
+		return Exported{Bytes: n, Incomplete: true}, nil
 	}
 	if cerr != nil {
 		os.Remove(out)
-		return fmt.Errorf("recording %s failed verification; nothing exported: %w", id, cerr)
+		return Exported{}, fmt.Errorf("recording %s failed verification; nothing exported: %w", id, cerr)
 	}
-	fmt.Fprintf(c.Stderr, "Exported %d bytes of asciicast v2 to %s.\n", n, out)
-	return nil
+	return Exported{Bytes: n}, nil
 }
 
 // maxGap caps idle pauses during playback.
 const maxGap = 2 * time.Second
 
-// PlayRecording replays a recording's output in this terminal with its
-// original timing (divided by speed), idle gaps capped. The output goes
-// through a sanitize.TermFilter, as a live session's does, unless raw.
-func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, speed float64, raw bool) error {
+// PlayRecording replays a recording's output into out with its original
+// timing (divided by speed), idle gaps capped. The output is the recorded
+// device's, raw: a terminal needs it through a sanitize.TermFilter, as a
+// live session's. incomplete reports a recording that ends early.
+func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, speed float64, out io.Writer) (incomplete bool, err error) {
 	if speed <= 0 {
-		return errors.New("--speed must be positive")
+		return false, errors.New("--speed must be positive")
 	}
 	r, _, body, err := c.openRecording(ctx, id, identityFile)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer body.Close()
-	out := c.Stdout
-	if !raw {
-		out = sanitize.NewTermFilter(c.Stdout)
-	}
 	last := 0.0
 	_, err = recordings.ReadCastEvents(r, func(e recordings.CastEvent) error {
 		gap := time.Duration((e.Time - last) / speed * float64(time.Second))
@@ -224,17 +202,20 @@ func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, spe
 		return nil
 	})
 	if errors.Is(err, recordings.ErrTruncated) {
-		fmt.Fprintf(c.Stderr, "\ntech: warning: the recording ends early (incomplete)\n")
-		return nil
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
-// AuditExport writes the audit log to stdout.
-func (c *Client) AuditExport(ctx context.Context, format, since string) error {
+// AuditExport writes the audit log to w in format (jsonl or csv), every
+// character that could act on a terminal or a spreadsheet escaped again:
+// the relay is not trusted to have done it. A JSONL export is checked as
+// it is copied: unverified is why it does not verify (it is written all
+// the same), else nil and its signed head is remembered.
+func (c *Client) AuditExport(ctx context.Context, w io.Writer, format, since string) (unverified, err error) {
 	ep, err := c.endpoint()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	q := url.Values{"format": {format}}
 	if since != "" {
@@ -242,21 +223,21 @@ func (c *Client) AuditExport(ctx context.Context, format, since string) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+protocol.PathAuditExport+"?"+q.Encode(), nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+ep.Token)
 	resp, err := ep.HTTPClient().Do(req)
 	if err != nil {
-		return transport.DialError(ep.URL, nil, err)
+		return nil, transport.DialError(ep.URL, nil, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return transport.ResponseError(resp)
+		return nil, transport.ResponseError(resp)
 	}
 	defer resp.Body.Close()
 	if format == "csv" {
-		return copyCSV(c.Stdout, resp.Body)
+		return nil, copyCSV(w, resp.Body)
 	}
-	return c.copyAuditJSONL(resp.Body)
+	return c.copyAuditJSONL(w, resp.Body)
 }
 
 // maxAuditLine bounds one line of an audit export from the relay.

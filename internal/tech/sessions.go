@@ -2,97 +2,30 @@ package tech
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	"tether/internal/api"
-	"tether/internal/ids"
 	"tether/internal/protocol"
-	"tether/internal/sanitize"
 )
 
-// sessionRow is one element of `tech sessions list --json`, the shape
-// docs/cli.md documents (the relay's api.Session carries more).
-type sessionRow struct {
-	ID           ids.SessionID `json:"id"`
-	TechUser     string        `json:"tech_user"`
-	DeviceName   string        `json:"device_name"`
-	Mode         string        `json:"mode"`
-	Capabilities []string      `json:"capabilities"`
-	Granted      []string      `json:"granted"`
-	State        string        `json:"state"`
-	EndReason    string        `json:"end_reason"`
-	CreatedAt    time.Time     `json:"created_at"`
-	StartedAt    time.Time     `json:"started_at,omitzero"`
-	EndedAt      time.Time     `json:"ended_at,omitzero"`
-	Live         bool          `json:"live"`
-	Duration     string        `json:"duration"`
-	Reason       string        `json:"reason,omitempty"`
-	RecordingID  ids.SessionID `json:"recording_id,omitempty"`
-	RecState     string        `json:"recording_state,omitempty"`
-}
-
-// newSessionRow is s as `tech sessions list --json` prints it.
-func newSessionRow(s api.Session) sessionRow {
-	return sessionRow{ID: s.ID, TechUser: s.TechUser, DeviceName: s.DeviceName, Mode: s.Mode, Capabilities: s.Capabilities,
-		Granted: s.Granted, State: s.State, EndReason: s.EndReason, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt,
-		EndedAt: s.EndedAt, Live: s.Live, Duration: s.Duration, Reason: s.Reason, RecordingID: s.RecordingID, RecState: s.RecordingState}
-}
-
-// Sessions lists sessions.
-func (c *Client) Sessions(ctx context.Context, active, asJSON bool) error {
+// Sessions lists sessions; with active, only live ones.
+func (c *Client) Sessions(ctx context.Context, active bool) ([]api.Session, error) {
 	q := url.Values{}
 	if active {
 		q.Set("active", "1")
 	}
-	return printRows(ctx, c, protocol.PathSessions, q, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSINCE\tCAPABILITIES", func(s api.Session) string {
-		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.ID, sanitize.Display(s.TechUser, 40), sanitize.Display(s.DeviceName, 40),
-			s.State, s.CreatedAt.Local().Format(time.DateTime), strings.Join(s.Capabilities, ","))
-	}, newSessionRow)
+	return list[api.Session](ctx, c, protocol.PathSessions, q)
 }
 
-// SessionShow prints a report on one session.
-func (c *Client) SessionShow(ctx context.Context, id string) error {
+// Session returns one session.
+func (c *Client) Session(ctx context.Context, id string) (api.Session, error) {
 	var s api.Session
-	if err := c.call(ctx, http.MethodGet, protocol.PathSessions+"/"+url.PathEscape(id), nil, nil, &s); err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, sanitize.Display(v, 0)) }
-	row("Session", s.ID.String())
-	row("Technician", sanitize.Display(s.TechUser, 60))
-	row("Device", sanitize.Display(s.DeviceName, 60))
-	row("Mode", s.Mode)
-	row("State", s.State)
-	row("Requested", s.CreatedAt.Local().Format(time.RFC3339))
-	if !s.StartedAt.IsZero() {
-		row("Started", s.StartedAt.Local().Format(time.RFC3339))
-	}
-	if !s.EndedAt.IsZero() {
-		row("Ended", s.EndedAt.Local().Format(time.RFC3339))
-	}
-	row("Duration", s.Duration)
-	row("End reason", sanitize.Display(s.EndReason, 200))
-	row("Asked", strings.Join(s.Capabilities, ", "))
-	row("Granted", strings.Join(s.Granted, ", "))
-	if s.Reason != "" {
-		row("Reason", sanitize.Display(s.Reason, 200))
-	}
-	if s.RecordingID != "" {
-		row("Recording", sanitize.Display(s.RecordingID.String(), 64)+" ("+sanitize.Display(s.RecordingState, 32)+")")
-	}
-	return tw.Flush()
+	err := c.call(ctx, http.MethodGet, protocol.PathSessions+"/"+url.PathEscape(id), nil, nil, &s)
+	return s, err
 }
 
 // SessionKill ends a live session.
 func (c *Client) SessionKill(ctx context.Context, id string) error {
-	if err := c.call(ctx, http.MethodPost, protocol.PathSessions+"/"+url.PathEscape(id)+"/kill", nil, nil, nil); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.Stderr, "Session %s terminated.\n", id)
-	return nil
+	return c.call(ctx, http.MethodPost, protocol.PathSessions+"/"+url.PathEscape(id)+"/kill", nil, nil, nil)
 }

@@ -3,7 +3,6 @@ package tech
 import (
 	"encoding/binary"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,7 +48,7 @@ func FuzzDownload(f *testing.F) {
 			}
 		}
 		os.WriteFile(filepath.Join(dst, "keep"), []byte("keep"), 0o644)
-		x := &xfer{c: &Client{Stderr: io.Discard}, sc: &LiveSession{info: &protocol.SessionInfo{DeviceName: "dev"}}}
+		x := &xfer{c: &Client{}, sc: &LiveSession{info: &protocol.SessionInfo{DeviceName: "dev"}}}
 		g, err := x.newGet(getOptions{src: "Desktop/scan.png", dst: dst, recursive: recursive, maxSize: 1 << 20, maxFiles: 100})
 		if err != nil {
 			t.Fatal(err)

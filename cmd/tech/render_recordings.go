@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"tether/internal/api"
+	"tether/internal/ids"
+	"tether/internal/sanitize"
+	"tether/internal/tech"
+)
+
+// printRecipients prints reviewer keys as a table or JSON.
+func printRecipients(w io.Writer, rs []api.Recipient, asJSON bool) error {
+	return printList(w, rs, asJSON, "KEY ID\tADDED\tPUBLIC KEY", func(r api.Recipient) string {
+		return fmt.Sprintf("%s\t%s\t%s", r.KeyID, r.AddedAt.Local().Format(time.DateTime), r.Key)
+	})
+}
+
+// recordingRow is one element of `tech recordings list --json`, the shape
+// docs/cli.md documents (the relay's api.Recording carries more).
+type recordingRow struct {
+	ID         ids.SessionID `json:"id"`
+	TechUser   string        `json:"tech_user"`
+	DeviceName string        `json:"device_name"`
+	State      string        `json:"state"`
+	Size       int64         `json:"size"`
+	SHA256     string        `json:"sha256"`
+	KeyIDs     []string      `json:"key_ids"`
+	CreatedAt  time.Time     `json:"created_at"`
+	FinishedAt time.Time     `json:"finished_at,omitzero"`
+}
+
+// newRecordingRow is r as `tech recordings list --json` prints it.
+func newRecordingRow(r api.Recording) recordingRow {
+	return recordingRow{ID: r.ID, TechUser: r.TechUser, DeviceName: r.DeviceName, State: r.State, Size: r.Size,
+		SHA256: r.SHA256, KeyIDs: r.KeyIDs, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+}
+
+// printRecordings prints recordings as a table or JSON.
+func printRecordings(w io.Writer, rs []api.Recording, asJSON bool) error {
+	return printRows(w, rs, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED", func(r api.Recording) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
+			r.State, r.Size, r.CreatedAt.Local().Format(time.DateTime))
+	}, newRecordingRow)
+}
+
+// printVerified reports a recording that decrypts and parses.
+func printVerified(stdout io.Writer, id string, v tech.RecordingCheck) {
+	fmt.Fprintf(stdout, "recording %s verified: %d bytes, %d events, %s\n", id, v.Bytes, v.Events, sanitize.Display(v.State, 32))
+}
+
+// printExported reports an export, warning if the recording was cut short.
+func printExported(stderr io.Writer, id, out string, e tech.Exported) {
+	if e.Incomplete {
+		fmt.Fprintf(stderr, "tech: warning: recording %s is incomplete; exported the %d bytes before the cut\n", id, e.Bytes)
+		return
+	}
+	fmt.Fprintf(stderr, "Exported %d bytes of asciicast v2 to %s.\n", e.Bytes, out)
+}
