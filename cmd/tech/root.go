@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -27,7 +25,6 @@ func (g *globals) sessionClient(cmd *cobra.Command) (*tech.Client, *presenter, e
 	if err != nil {
 		return nil, nil, err
 	}
-	c.Stdin, c.Stdout, c.Stderr = os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr() // for `tech trust …`
 	p := newPresenter(cmd.OutOrStdout(), cmd.ErrOrStderr())
 	c.Observer = p
 	return c, p, nil

@@ -43,7 +43,7 @@ func (g *globals) connect(cmd *cobra.Command, o connectOptions) error {
 	if err != nil {
 		return err
 	}
-	c.WarnIfNoRoot()
+	warnIfNoRoot(p.stderr, c)
 	ctx := cmd.Context()
 	s, err := c.Open(ctx, o.SessionRequest)
 	if err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/cli"
@@ -46,7 +48,10 @@ written to --out for the other administrators to sign ('tech trust sign'); then
 			if err != nil {
 				return err
 			}
-			return c.TrustInit(cmd.Context(), o)
+			o.Ask = askPassphrase(cmd.ErrOrStderr())
+			out, err := c.TrustInit(cmd.Context(), o)
+			printTrustOutcome(cmd.OutOrStdout(), cmd.ErrOrStderr(), out)
+			return err
 		},
 	}
 	cmd.Flags().IntVar(&o.Threshold, "threshold", 1, "how many administrator keys must sign")
@@ -71,7 +76,12 @@ administrator keys on stderr.`,
 			if err != nil {
 				return err
 			}
-			return c.TrustShow(cmd.Context())
+			shown, err := c.TrustShow(cmd.Context())
+			if err != nil {
+				return err
+			}
+			printTrustShown(cmd.OutOrStdout(), cmd.ErrOrStderr(), shown)
+			return nil
 		},
 	}
 }
@@ -91,7 +101,14 @@ administrator's 'tech trust init --admin' or 'tech trust add-admin'.`,
 			if err != nil {
 				return err
 			}
-			return c.TrustKey(p)
+			p.Ask = askPassphrase(cmd.ErrOrStderr())
+			pub, made, err := c.TrustKey(p)
+			printMadeKey(cmd.ErrOrStderr(), made)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), tech.FormatAdminKey(pub))
+			return nil
 		},
 	}
 	passphraseFlag(cmd, &p)
@@ -116,7 +133,10 @@ otherwise it is written to --out for the other administrators to sign
 				return err
 			}
 			o.Key = args[0]
-			return c.TrustAddAdmin(cmd.Context(), o)
+			o.Ask = askPassphrase(cmd.ErrOrStderr())
+			out, err := c.TrustAddAdmin(cmd.Context(), o)
+			printTrustOutcome(cmd.OutOrStdout(), cmd.ErrOrStderr(), out)
+			return err
 		},
 	}
 	cmd.Flags().IntVar(&o.Threshold, "threshold", 0, "the new root's threshold (default: unchanged)")
@@ -137,7 +157,13 @@ func newTrustSignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.TrustSign(args[0], p)
+			p.Ask = askPassphrase(cmd.ErrOrStderr())
+			signed, err := c.TrustSign(args[0], p)
+			if err != nil {
+				return err
+			}
+			printTrustSigned(cmd.ErrOrStderr(), signed)
+			return nil
 		},
 	}
 	passphraseFlag(cmd, &p)
@@ -155,7 +181,12 @@ func newTrustPublishCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.TrustPublish(cmd.Context(), args[0])
+			pub, err := c.TrustPublish(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			printPublished(cmd.OutOrStdout(), cmd.ErrOrStderr(), pub)
+			return nil
 		},
 	}
 }

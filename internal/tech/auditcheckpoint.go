@@ -74,6 +74,9 @@ func (c *Client) AuditCheckpoint(ctx context.Context, opts AuditCheckpointOption
 func readAdminPrivateKey(home string, opts AuditCheckpointOptions) (*trust.PrivateKey, error) {
 	path := opts.KeyFile
 	if path == "" {
+		if home == "" {
+			return nil, errNoHome
+		}
 		path = filepath.Join(home, DefaultAdminKeyFile)
 	}
 	if opts.PassphraseFile == "" {

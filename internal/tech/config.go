@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,12 +42,6 @@ type Client struct {
 	Home string
 	// Observer, if set, receives the events of sessions (see Event).
 	Observer Observer
-	// Stdin, Stdout and Stderr are the terminal of the trust-root calls
-	// (Trust*, WarnIfNoRoot), the only ones that still print and prompt.
-	// The other calls do not use them.
-	Stdin  *os.File
-	Stdout io.Writer
-	Stderr io.Writer
 
 	st *state
 	// fixedToken is NewWithToken's token, used instead of Home/token.
@@ -57,6 +50,8 @@ type Client struct {
 	// is no Home.
 	known map[string]string
 	heads map[string]*rememberedHead
+	// rootPin is the pinned trust root when there is no Home.
+	rootPin string
 }
 
 // state is Home/relay.json.
@@ -114,9 +109,9 @@ func (c *Client) Relay() string {
 	return c.st.Relay
 }
 
-// errNoHome is the error of the calls that store something in Home on a
-// client without one.
-var errNoHome = errors.New("this client has no config directory to store a sign-in in (create it with tech.New)")
+// errNoHome is the error of the calls that need Home on a client without
+// one.
+var errNoHome = errors.New("this client has no config directory (create it with tech.New)")
 
 // saveState writes relay.json.
 func (c *Client) saveState() error {

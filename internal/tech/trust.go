@@ -14,7 +14,6 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/protocol"
-	"tether/internal/sanitize"
 	"tether/internal/transport"
 	"tether/internal/trust"
 )
@@ -29,6 +28,9 @@ func (c *Client) rootPinPath() string { return filepath.Join(c.Home, "trust-root
 
 // pinnedRoot is the pinned root's fingerprint, or "" when none is pinned.
 func (c *Client) pinnedRoot() (string, error) {
+	if c.Home == "" { // NewWithToken: pinned for this client's life
+		return c.rootPin, nil
+	}
 	b, err := os.ReadFile(c.rootPinPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
@@ -45,6 +47,10 @@ func (c *Client) pinnedRoot() (string, error) {
 
 // pinRoot stores fp as the pinned root (0600).
 func (c *Client) pinRoot(fp string) error {
+	if c.Home == "" {
+		c.rootPin = fp
+		return nil
+	}
 	if err := os.MkdirAll(c.Home, 0o700); err != nil {
 		return err
 	}
@@ -54,11 +60,41 @@ func (c *Client) pinRoot(fp string) error {
 	return nil
 }
 
-// WarnIfNoRoot says NoRootWarning on stderr when no root is pinned.
-func (c *Client) WarnIfNoRoot() {
-	if fp, err := c.pinnedRoot(); err == nil && fp == "" {
-		fmt.Fprintln(c.Stderr, NoRootWarning)
-	}
+// RootPinned reports whether this client pinned a trust root; without one
+// the caller should say NoRootWarning where it matters.
+func (c *Client) RootPinned() (bool, error) {
+	fp, err := c.pinnedRoot()
+	return fp != "", err
+}
+
+// TrustOutcome is what a change of the trust root did: published it, or
+// wrote it for more signatures; and whether this administrator's key was
+// made on the way.
+type TrustOutcome struct {
+	// MadeKey is set when this administrator's key was made now (even if
+	// a later step failed).
+	MadeKey *MadeKey
+	// Published is set when the relay took the root.
+	Published *PublishedRoot
+	// Wrote is set when the document went to a file for more signatures.
+	Wrote *WrittenDocument
+}
+
+// PublishedRoot is the root the relay now serves, as it answered; its
+// fingerprint is now pinned.
+type PublishedRoot struct {
+	Fingerprint trust.Fingerprint
+	// Version, Threshold and Admins are the relay's answer, raw.
+	Version   uint64
+	Threshold int
+	Admins    int
+}
+
+// WrittenDocument is a root or root change written to File with one of
+// Need signatures.
+type WrittenDocument struct {
+	File string
+	Need int
 }
 
 // TrustInitOptions are the flags of `tech trust init`.
@@ -76,7 +112,14 @@ type TrustInitOptions struct {
 // TrustInit makes the organisation's root: this administrator's key (made
 // if missing) and the given others, with the threshold; it publishes the
 // root when this signature meets the threshold, else writes it to Out.
-func (c *Client) TrustInit(ctx context.Context, o TrustInitOptions) error {
+func (c *Client) TrustInit(ctx context.Context, o TrustInitOptions) (TrustOutcome, error) {
+	var out TrustOutcome
+	err := c.trustInit(ctx, o, &out)
+	return out, err
+}
+
+// trustInit is TrustInit, filling out as it goes.
+func (c *Client) trustInit(ctx context.Context, o TrustInitOptions, out *TrustOutcome) error {
 	if o.Threshold == 0 {
 		o.Threshold = 1
 	}
@@ -112,7 +155,8 @@ func (c *Client) TrustInit(ctx context.Context, o TrustInitOptions) error {
 		}
 		admins = append(admins, k)
 	}
-	key, err := c.adminKey(o.Passphrase, true)
+	key, made, err := c.adminKey(o.Passphrase, true)
+	out.MadeKey = made
 	if err != nil {
 		return err
 	}
@@ -128,9 +172,11 @@ func (c *Client) TrustInit(ctx context.Context, o TrustInitOptions) error {
 		return err
 	}
 	if o.Threshold > 1 {
-		return c.writeDocument(o.Out, doc, o.Threshold)
+		out.Wrote, err = writeDocument(o.Out, doc, o.Threshold)
+		return err
 	}
-	return c.publish(ctx, doc.Encode())
+	out.Published, err = c.publish(ctx, doc.Encode())
+	return err
 }
 
 // TrustAddAdminOptions are the flags of `tech trust add-admin`.
@@ -147,7 +193,14 @@ type TrustAddAdminOptions struct {
 // TrustAddAdmin makes a root change adding an administrator key (and
 // setting the threshold), signed by this administrator; it is published
 // when that meets the current threshold, else written to Out.
-func (c *Client) TrustAddAdmin(ctx context.Context, o TrustAddAdminOptions) error {
+func (c *Client) TrustAddAdmin(ctx context.Context, o TrustAddAdminOptions) (TrustOutcome, error) {
+	var out TrustOutcome
+	err := c.trustAddAdmin(ctx, o, &out)
+	return out, err
+}
+
+// trustAddAdmin is TrustAddAdmin, filling out as it goes.
+func (c *Client) trustAddAdmin(ctx context.Context, o TrustAddAdminOptions, out *TrustOutcome) error {
 	chain, err := c.fetchChain(ctx)
 	if err != nil {
 		return err
@@ -180,7 +233,7 @@ func (c *Client) TrustAddAdmin(ctx context.Context, o TrustAddAdminOptions) erro
 	if err != nil {
 		return err
 	}
-	key, err := c.adminKey(o.Passphrase, false)
+	key, _, err := c.adminKey(o.Passphrase, false)
 	if err != nil {
 		return err
 	}
@@ -188,78 +241,91 @@ func (c *Client) TrustAddAdmin(ctx context.Context, o TrustAddAdminOptions) erro
 		return err
 	}
 	if int(cur.Body.Threshold) > 1 {
-		return c.writeDocument(o.Out, doc, int(cur.Body.Threshold))
+		out.Wrote, err = writeDocument(o.Out, doc, int(cur.Body.Threshold))
+		return err
 	}
-	return c.publish(ctx, doc.Encode())
+	out.Published, err = c.publish(ctx, doc.Encode())
+	return err
+}
+
+// TrustSigned is a document TrustSign signed.
+type TrustSigned struct {
+	Kind    trust.Kind
+	Version uint64
+	// Signer is this administrator's key; Signatures counts them all now.
+	Signer     trust.KeyID
+	Signatures int
 }
 
 // TrustSign adds this administrator's signature to the document in file.
-func (c *Client) TrustSign(file string, p Passphrase) error {
+func (c *Client) TrustSign(file string, p Passphrase) (TrustSigned, error) {
 	doc, err := readDocument(file)
 	if err != nil {
-		return err
+		return TrustSigned{}, err
 	}
-	key, err := c.adminKey(p, false)
+	key, _, err := c.adminKey(p, false)
 	if err != nil {
-		return err
+		return TrustSigned{}, err
 	}
 	if err := doc.Sign(key); err != nil {
-		return err
+		return TrustSigned{}, err
 	}
 	if err := os.WriteFile(file, encodeDocumentText(doc), 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
+		return TrustSigned{}, fmt.Errorf("write %s: %w", file, err)
 	}
-	fmt.Fprintf(c.Stderr, "Signed %s version %d as %s (%d signatures).\n", doc.Kind, doc.Version, key.Public().ID(), len(doc.Signatures))
-	return nil
+	return TrustSigned{Kind: doc.Kind, Version: doc.Version, Signer: key.Public().ID(), Signatures: len(doc.Signatures)}, nil
 }
 
 // TrustPublish uploads the signed root or root change in file.
-func (c *Client) TrustPublish(ctx context.Context, file string) error {
+func (c *Client) TrustPublish(ctx context.Context, file string) (*PublishedRoot, error) {
 	doc, err := readDocument(file)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return c.publish(ctx, doc.Encode())
 }
 
+// TrustShown is the relay's newest trust root, verified.
+type TrustShown struct {
+	// Root is the newest root; its Body.Org is the relay's, raw.
+	Root *trust.Root
+	// FollowedFrom is the root pinned before, when verified root changes
+	// led from it to Root (now pinned instead); else "".
+	FollowedFrom string
+	// Pinned: this client had pinned a root (else NoRootWarning applies).
+	Pinned bool
+}
+
 // TrustShow verifies the relay's root chain (from the pinned root, if
-// any) and prints the newest root's fingerprint on stdout and its
-// details on stderr. A root reached through verified changes is pinned.
-func (c *Client) TrustShow(ctx context.Context) error {
+// any) and returns the newest root. A root reached through verified
+// changes is pinned.
+func (c *Client) TrustShow(ctx context.Context) (TrustShown, error) {
 	chain, err := c.fetchChain(ctx)
 	if err != nil {
-		return err
+		return TrustShown{}, err
 	}
 	pin, err := c.pinnedRoot()
 	if err != nil {
-		return err
+		return TrustShown{}, err
 	}
 	if len(chain) == 0 {
 		if pin != "" {
-			return fmt.Errorf("the relay serves no trust root, but you pinned %s", pin)
+			return TrustShown{}, fmt.Errorf("the relay serves no trust root, but you pinned %s", pin)
 		}
-		return errors.New("this relay has no trust root yet; make one with `tech trust init`")
+		return TrustShown{}, errors.New("this relay has no trust root yet; make one with `tech trust init`")
 	}
 	root, err := c.verifyChain(chain)
 	if err != nil {
-		return err
+		return TrustShown{}, err
 	}
+	shown := TrustShown{Root: root, Pinned: pin != ""}
 	if pin != "" && pin != root.Fingerprint.String() {
 		if err := c.pinRoot(root.Fingerprint.String()); err != nil {
-			return err
+			return TrustShown{}, err
 		}
-		fmt.Fprintf(c.Stderr, "Followed verified root changes from %s.\n", pin)
+		shown.FollowedFrom = pin
 	}
-	fmt.Fprintln(c.Stdout, root.Fingerprint)
-	fmt.Fprintf(c.Stderr, "Organisation %s: version %d, %d of %d administrator keys must sign\n",
-		sanitize.Display(root.Body.Org, 64), root.Version, root.Body.Threshold, len(root.Body.Admins))
-	for _, k := range root.Body.Admins {
-		fmt.Fprintf(c.Stderr, "  admin key %s\n", k.ID())
-	}
-	if pin == "" {
-		fmt.Fprintln(c.Stderr, NoRootWarning)
-	}
-	return nil
+	return shown, nil
 }
 
 // TrustPin pins fp when no root is pinned; it is verified against the
@@ -317,36 +383,32 @@ func (c *Client) verifyChain(chain [][]byte) (*trust.Root, error) {
 }
 
 // publish uploads doc and pins the newest root.
-func (c *Client) publish(ctx context.Context, doc []byte) error {
+func (c *Client) publish(ctx context.Context, doc []byte) (*PublishedRoot, error) {
 	var resp api.TrustPublished
 	if err := c.call(ctx, http.MethodPut, protocol.PathTrustRoot, nil, api.TrustPublish{Document: doc}, &resp); err != nil {
-		return err
+		return nil, err
 	}
 	fp, err := trust.ParseFingerprint(resp.Fingerprint)
 	if err != nil {
-		return fmt.Errorf("the relay answered: %w", err)
+		return nil, fmt.Errorf("the relay answered: %w", err)
 	}
 	if err := c.pinRoot(fp.String()); err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintln(c.Stdout, fp)
-	fmt.Fprintf(c.Stderr, "Published trust root version %d: %d of %d administrator keys must sign.\n", resp.Version, resp.Threshold, resp.Admins)
-	return nil
+	return &PublishedRoot{Fingerprint: fp, Version: resp.Version, Threshold: resp.Threshold, Admins: resp.Admins}, nil
 }
 
 // writeDocument writes a document that needs more signatures to file.
-func (c *Client) writeDocument(file string, d *trust.Document, need int) error {
+func writeDocument(file string, d *trust.Document, need int) (*WrittenDocument, error) {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
+		return nil, fmt.Errorf("write %s: %w", file, err)
 	}
 	_, werr := f.Write(encodeDocumentText(d))
 	if err := errors.Join(werr, f.Close()); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
+		return nil, fmt.Errorf("write %s: %w", file, err)
 	}
-	fmt.Fprintf(c.Stderr, "Wrote %s with 1 of %d signatures. Next: the other administrators run `tech trust sign %s`, then `tech trust publish %s`.\n",
-		file, need, file, file)
-	return nil
+	return &WrittenDocument{File: file, Need: need}, nil
 }
 
 // encodeDocumentText is a document as a base64 text file.

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/term"
-
 	"tether/internal/trust"
 )
 
@@ -31,14 +29,27 @@ func FormatAdminKey(p *trust.PublicKey) string {
 func readAdminKeyFile(path string) (*trust.PublicKey, error) { return readAdminKey(path) }
 
 // Passphrase says where the admin key's passphrase comes from: the first
-// line of File, else the terminal without echo. Never the command line.
+// line of File, else Ask. Never the command line.
 type Passphrase struct {
-	// File holds the passphrase on its first line; empty asks on the terminal.
+	// File holds the passphrase on its first line; empty means Ask.
+	File string
+	// Ask asks a person with prompt (on a terminal, without echo); nil
+	// when there is nobody to ask.
+	Ask func(prompt string) ([]byte, error)
+}
+
+// MadeKey is this administrator's key, made now.
+type MadeKey struct {
+	ID trust.KeyID
+	// File keeps it, encrypted with the passphrase.
 	File string
 }
 
-// read returns the passphrase; confirm asks twice on a terminal (a new key).
-func (c *Client) readPassphrase(p Passphrase, confirm bool) ([]byte, error) {
+// ErrNoPassphrase is the error for a Passphrase with neither File nor Ask.
+var ErrNoPassphrase = errors.New("no terminal to ask for the trust key passphrase; pass --passphrase-file FILE")
+
+// readPassphrase returns the passphrase; confirm asks twice (a new key).
+func readPassphrase(p Passphrase, confirm bool) ([]byte, error) {
 	if p.File != "" {
 		f, err := os.Open(p.File)
 		if err != nil {
@@ -51,18 +62,9 @@ func (c *Client) readPassphrase(p Passphrase, confirm bool) ([]byte, error) {
 		}
 		return []byte(strings.TrimRight(line, "\r\n")), nil
 	}
-	fd := int(c.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return nil, errors.New("no terminal to ask for the trust key passphrase; pass --passphrase-file FILE")
-	}
-	ask := func(prompt string) ([]byte, error) {
-		fmt.Fprint(c.Stderr, prompt)
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(c.Stderr)
-		if err != nil {
-			return nil, fmt.Errorf("read passphrase: %w", err)
-		}
-		return b, nil
+	ask := p.Ask
+	if ask == nil {
+		return nil, ErrNoPassphrase
 	}
 	first, err := ask("Trust key passphrase: ")
 	if err != nil || !confirm {
@@ -79,44 +81,46 @@ func (c *Client) readPassphrase(p Passphrase, confirm bool) ([]byte, error) {
 }
 
 // adminKey opens this administrator's key, making it first when create is
-// set and there is none.
-func (c *Client) adminKey(p Passphrase, create bool) (*trust.PrivateKey, error) {
+// set and there is none (made says so).
+func (c *Client) adminKey(p Passphrase, create bool) (k *trust.PrivateKey, made *MadeKey, err error) {
+	if c.Home == "" {
+		return nil, nil, errNoHome
+	}
 	path := c.adminKeyPath()
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if !create {
-			return nil, fmt.Errorf("no trust administrator key in %s; make one with `tech trust key`", c.Home)
+			return nil, nil, fmt.Errorf("no trust administrator key in %s; make one with `tech trust key`", c.Home)
 		}
-		pass, err := c.readPassphrase(p, true)
+		pass, err := readPassphrase(p, true)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		k, err := trust.GenerateKey(nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := os.MkdirAll(c.Home, 0o700); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := trust.WriteKeyFile(path, k, pass, trust.DefaultScrypt); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		fmt.Fprintf(c.Stderr, "Made your trust administrator key %s (kept in %s, encrypted; it never leaves this machine).\n", k.Public().ID(), path)
-		return k, nil
+		return k, &MadeKey{ID: k.Public().ID(), File: path}, nil
 	}
-	pass, err := c.readPassphrase(p, false)
+	pass, err := readPassphrase(p, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return trust.ReadKeyFile(path, pass)
+	k, err = trust.ReadKeyFile(path, pass)
+	return k, nil, err
 }
 
-// TrustKey prints this administrator's public key on stdout, making the
-// key first if there is none.
-func (c *Client) TrustKey(p Passphrase) error {
-	k, err := c.adminKey(p, true)
+// TrustKey returns this administrator's public key (its text form is
+// FormatAdminKey), making the key first if there is none (made says so).
+func (c *Client) TrustKey(p Passphrase) (pub *trust.PublicKey, made *MadeKey, err error) {
+	k, made, err := c.adminKey(p, true)
 	if err != nil {
-		return err
+		return nil, made, err
 	}
-	fmt.Fprintln(c.Stdout, FormatAdminKey(k.Public()))
-	return nil
+	return k.Public(), made, nil
 }
