@@ -11,6 +11,7 @@ import (
 	"tether/internal/api"
 	"tether/internal/audit"
 	"tether/internal/tech"
+	"tether/internal/trust"
 )
 
 // hostile is what a malicious relay or device might put in any string: a
@@ -135,6 +136,25 @@ func TestRenderers(t *testing.T) {
 		{"audit unverified", func(_, e io.Writer) error { warnUnverified(e, "export", errors.New("bad chain")); return nil },
 			"", "tech: warning: the export does not verify: bad chain (see `tech audit verify`)\n"},
 		{"audit verified", func(_, e io.Writer) error { warnUnverified(e, "export", nil); return nil }, "", ""},
+		{"trust root shown, followed, unpinned", func(o, e io.Writer) error {
+			printTrustShown(o, e, tech.TrustShown{Root: &trust.Root{Body: &trust.RootBody{Org: "clinic" + hostile, Threshold: 1}, Version: 2, Fingerprint: trust.Fingerprint{0xab}},
+				FollowedFrom: "SHA256:01"})
+			return nil
+		}, "SHA256:ab" + strings.Repeat("0", 62) + "\n", "Followed verified root changes from SHA256:01.\nOrganisation clinic: version 2, 1 of 0 administrator keys must sign\n" + tech.NoRootWarning + "\n"},
+		{"trust root published after making a key", func(o, e io.Writer) error {
+			printTrustOutcome(o, e, tech.TrustOutcome{MadeKey: &tech.MadeKey{ID: trust.KeyID{1}, File: "/h/admin.key"},
+				Published: &tech.PublishedRoot{Fingerprint: trust.Fingerprint{0xcd}, Version: 1, Threshold: 1, Admins: 1}})
+			return nil
+		}, "SHA256:cd" + strings.Repeat("0", 62) + "\n", "Made your trust administrator key 01" + strings.Repeat("0", 62) + " (kept in /h/admin.key, encrypted; it never leaves this machine).\n" +
+			"Published trust root version 1: 1 of 1 administrator keys must sign.\n"},
+		{"trust root written for signatures", func(o, e io.Writer) error {
+			printTrustOutcome(o, e, tech.TrustOutcome{Wrote: &tech.WrittenDocument{File: "root.doc", Need: 2}})
+			return nil
+		}, "", "Wrote root.doc with 1 of 2 signatures. Next: the other administrators run `tech trust sign root.doc`, then `tech trust publish root.doc`.\n"},
+		{"trust signed", func(_, e io.Writer) error {
+			printTrustSigned(e, tech.TrustSigned{Kind: trust.KindRoot, Version: 1, Signer: trust.KeyID{2}, Signatures: 2})
+			return nil
+		}, "", "Signed root version 1 as 02" + strings.Repeat("0", 62) + " (2 signatures).\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
