@@ -31,3 +31,21 @@ func ExampleClient_Dial() {
 	err = s.Run(ctx, tech.RunOptions{Argv: []string{"uname -a"}, Stdout: &out})
 	fmt.Printf("%q %v\n", out.String(), err)
 }
+
+// A program that holds a relay's address, its certificate fingerprint and
+// a login token, and no config directory: it lists the devices online.
+func ExampleNewWithToken() {
+	c, err := tech.NewWithToken("https://relay.example:8443", "SHA256:"+strings.Repeat("ab", 32), os.Getenv("TETHER_TOKEN"))
+	if err != nil {
+		panic(err)
+	}
+	devs, err := c.Devices(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	for _, d := range devs {
+		if d.Online {
+			fmt.Printf("%q\n", d.Name) // %q: the name is the relay's, raw
+		}
+	}
+}
