@@ -15,6 +15,9 @@ const (
 	// FeaturePathSwitch: the sender's channel understands InPathSwitch
 	// (moving the channel to another frame path mid-session).
 	FeaturePathSwitch = "path-switch"
+	// FeatureTechCert: the technician proves a certified identity with
+	// InTechAuth right after the feature exchange, and the agent checks it.
+	FeatureTechCert = "tech-cert"
 )
 
 // Limits of a feature list (InFeatures).

@@ -263,7 +263,12 @@ const (
 	// message; the receiving Channel consumes it and keeps the negotiated
 	// set (the names both sides listed).
 	InFeatures InnerType = 0x18
-	lastInner  InnerType = InFeatures
+	// InTechAuth T→A: TechAuth (AppendTechAuth) — the technician's
+	// certificate and its signature over this session. Only with the
+	// FeatureTechCert feature negotiated, and then the technician's first
+	// message after InFeatures.
+	InTechAuth InnerType = 0x19
+	lastInner  InnerType = InTechAuth
 )
 
 // ScreenLock is the payload of InScreenLock.

@@ -43,6 +43,7 @@ func katVectors(t testing.TB) map[string][]katField {
 	v["hybrid"] = []katField{{"key", "0"}, {"label", "example"}, {"message", hex.EncodeToString(msg)},
 		{"ed25519-signed", hex.EncodeToString(edMessage([]byte(labelPrefix+"example"), msg))},
 		{"ed25519", hex.EncodeToString(sig.Ed25519)}, {"mldsa65", hex.EncodeToString(sig.MLDSA)}}
+	v["tech-auth"] = techAuthVector(t)
 	for _, kd := range katDocuments(t) {
 		fields := []katField{{"signers", kd.signers}, {"body", hex.EncodeToString(kd.doc.Body)},
 			{"signed-bytes", hex.EncodeToString(kd.doc.SignedBytes())}, {"document", hex.EncodeToString(kd.doc.Encode())}}
@@ -52,6 +53,26 @@ func katVectors(t testing.TB) map[string][]katField {
 		v[kd.doc.Kind.String()] = fields
 	}
 	return v
+}
+
+// techAuthVector is key 5's session proof for the tech-cert vector's
+// certificate over a fixed exporter and session ID.
+func techAuthVector(t testing.TB) []katField {
+	var cert *Document
+	for _, kd := range katDocuments(t) {
+		if kd.doc.Kind == KindTechCert {
+			cert = kd.doc
+		}
+	}
+	exp := sha256.Sum256([]byte("tether tech-auth test exporter"))
+	sid := []byte("0123456789abcdef")
+	sig, err := SignTechAuth(testKey(5), cert, exp[:], sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []katField{{"key", "5"}, {"exporter", hex.EncodeToString(exp[:])}, {"session-id", hex.EncodeToString(sid)},
+		{"cert-id", CertID(cert).String()}, {"message", hex.EncodeToString(TechAuthMessage(exp[:], sid, CertID(cert)))},
+		{"ed25519", hex.EncodeToString(sig.Ed25519)}, {"mldsa65", hex.EncodeToString(sig.MLDSA)}}
 }
 
 // katDoc is one fixed document of the vectors.
