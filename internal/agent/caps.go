@@ -54,7 +54,8 @@ func (s *deviceSession) receipt(caps []string, granted bool, rev int) ([]byte, [
 
 // view is what the end user is shown of this session now.
 func (s *deviceSession) view() SessionView {
-	return SessionView{ID: s.info.ID, TechName: s.info.TechName, TechUser: s.info.TechUser, Caps: s.grantedCaps()}
+	name, user := s.techShown()
+	return SessionView{ID: s.info.ID, TechName: name, TechUser: user, Caps: s.grantedCaps()}
 }
 
 // requestCaps asks the end user again for capabilities requested
@@ -217,9 +218,11 @@ func revoked(g string, caps []string) bool {
 
 // consentRequest describes this session's technician asking for caps.
 func (s *deviceSession) consentRequest(caps []string) consent.Request {
-	return consent.Request{SessionID: s.info.ID.String(), TechName: s.info.TechName, TechUser: s.info.TechUser,
+	req := consent.Request{SessionID: s.info.ID.String(), TechName: s.info.TechName, TechUser: s.info.TechUser,
 		Org: s.info.Org, Capabilities: caps, Recorded: s.info.Recorded, SecurityCode: s.ch.SecurityCode,
 		Reason: s.info.Reason, ShellGranted: s.shellGranted()}
+	certifyRequest(&req, s.cert)
+	return req
 }
 
 // fileMoved records a finished transfer: a recording marker, and a report

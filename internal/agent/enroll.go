@@ -62,9 +62,11 @@ func Enroll(ctx context.Context, cfg Config, o EnrollOptions) (*State, error) {
 	if rootPin != "" {
 		// Before the token is spent: a relay whose chain does not reach
 		// the root the token names is not the organisation's.
-		if rootPin, err = followRoot(ctx, ep, rootPin); err != nil {
+		root, err := followRoot(ctx, ep, rootPin)
+		if err != nil {
 			return nil, fmt.Errorf("enroll device %q: %w", o.Name, err)
 		}
+		rootPin = root.Fingerprint.String()
 	}
 	var resp api.EnrollResponse
 	body := api.EnrollRequest{Token: o.Token, Name: o.Name, PublicKey: pub}

@@ -24,8 +24,9 @@ func (s *deviceSession) autoConsent(ctx context.Context) (consent.Decision, bool
 	}
 	if s.pol.unattended {
 		s.rec.marker("unattended access: %s", s.info.Reason)
+		name, user := s.techShown()
 		s.ui.Notice(fmt.Sprintf("A technician, %s (%s), started an unattended session: %s. Type 'end' and press Enter to end it.",
-			sanitize.Display(s.info.TechName, 60), sanitize.Display(s.info.TechUser, 40), sanitize.Display(s.info.Reason, 200)))
+			sanitize.Display(name, 60), sanitize.Display(user, 40), sanitize.Display(s.info.Reason, 200)))
 		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.pol.requested)}, true
 	}
 	return consent.Decision{}, false

@@ -8,11 +8,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tether/internal/protocol"
 	"tether/internal/tlsconf"
 	"tether/internal/transport"
+	"tether/internal/trust"
 )
 
 // Agent serves sessions for one enrolled device. Create it with New.
@@ -22,6 +24,9 @@ type Agent struct {
 	key  ed25519.PrivateKey
 	ui   EndUser
 	live *liveSessions
+	// root is the pinned trust root as last followed (nil when none is
+	// pinned); sessions check technician certificates against it.
+	root atomic.Pointer[trust.Root]
 	// serving counts the sessions being served; Run waits for them.
 	serving sync.WaitGroup
 	// unreported are lock results for sessions an earlier run left
@@ -168,9 +173,10 @@ func (a *Agent) connectOnce(ctx context.Context) error {
 		}
 		if m.Type == protocol.CtlOffer && m.Session != nil {
 			a.serving.Add(1)
+			trusted := a.sessionTrust()
 			go func() {
 				defer a.serving.Done()
-				a.acceptOffer(ctx, m.Session, m.AttachToken)
+				a.acceptOffer(ctx, m.Session, m.AttachToken, trusted)
 			}()
 		}
 	}
@@ -202,7 +208,7 @@ func (a *Agent) authenticate(ctx context.Context, c *transport.Conn) error {
 }
 
 // acceptOffer opens the session connection for an offer and serves it.
-func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string) {
+func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string, trusted sessionTrust) {
 	log := a.cfg.Logger.With("session", info.ID)
 	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentSession)
 	if err != nil {
@@ -214,5 +220,7 @@ func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, att
 		c.CloseNow()
 		return
 	}
-	newDeviceSession(a.cfg, a.ui, a.live, a.key, c).serve(ctx)
+	s := newDeviceSession(a.cfg, a.ui, a.live, a.key, c)
+	s.trusted = trusted
+	s.serve(ctx)
 }

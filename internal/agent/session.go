@@ -15,6 +15,7 @@ import (
 	"tether/internal/protocol"
 	"tether/internal/screenlock"
 	"tether/internal/transport"
+	"tether/internal/trust"
 )
 
 // deviceSession is the device side of one session: the agent serving one
@@ -29,6 +30,10 @@ type deviceSession struct {
 	log  *slog.Logger
 
 	info protocol.SessionInfo
+	// trusted is the pinned trust root, if any; cert is the technician's
+	// certificate verified against it.
+	trusted sessionTrust
+	cert    *trust.TechCertBody
 	pol  policy // decided from info once the handshake is done
 	ch   *transport.Channel
 	rec  *recorder // nil until the handshake is done
@@ -116,9 +121,15 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
 		return err
 	}
+	if s.cert, err = s.techAuth(hctx, s.trusted); err != nil {
+		return err
+	}
 	// Decided after the handshake, so that a refusal reaches the
 	// technician end to end.
 	if s.pol, err = decidePolicy(s.info, s.cfg); err != nil {
+		return err
+	}
+	if s.pol, err = limitToCert(s.pol, s.cert); err != nil {
 		return err
 	}
 	if s.rec, err = newRecorder(s.conn, s.info.ID, s.pol.recipients, s.pol.recordInput); err != nil {

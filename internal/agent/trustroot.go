@@ -27,36 +27,39 @@ func (e *TrustError) Error() string {
 func (e *TrustError) Unwrap() error { return e.Err }
 
 // followRoot fetches the relay's root chain and verifies it from pin,
-// returning the newest root's fingerprint.
-func followRoot(ctx context.Context, ep transport.Endpoint, pin string) (string, error) {
+// returning the newest root.
+func followRoot(ctx context.Context, ep transport.Endpoint, pin string) (*trust.Root, error) {
 	fp, err := trust.ParseFingerprint(pin)
 	if err != nil {
-		return "", &TrustError{err}
+		return nil, &TrustError{err}
 	}
 	docs, err := transport.GetTrustChain(ctx, ep)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if len(docs) == 0 {
-		return "", &TrustError{fmt.Errorf("the relay serves no trust root, but this device pinned %s", pin)}
+		return nil, &TrustError{fmt.Errorf("the relay serves no trust root, but this device pinned %s", pin)}
 	}
 	root, err := trust.Follow(docs, fp, time.Now())
 	if err != nil {
-		return "", &TrustError{err}
+		return nil, &TrustError{err}
 	}
-	return root.Fingerprint.String(), nil
+	return root, nil
 }
 
-// checkRoot follows the relay's root chain from the pinned root and
-// stores the newest root reached; a device with no pin checks nothing.
+// checkRoot follows the relay's root chain from the pinned root, stores
+// the newest root reached and keeps it for the sessions to check
+// technician certificates against; a device with no pin checks nothing.
 func (a *Agent) checkRoot(ctx context.Context) error {
 	if a.st.TrustRoot == "" {
 		return nil
 	}
-	newest, err := followRoot(ctx, a.endpoint(), a.st.TrustRoot)
+	root, err := followRoot(ctx, a.endpoint(), a.st.TrustRoot)
 	if err != nil {
 		return err
 	}
+	a.root.Store(root)
+	newest := root.Fingerprint.String()
 	if newest == a.st.TrustRoot {
 		return nil
 	}

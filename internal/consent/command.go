@@ -70,8 +70,10 @@ func (c Command) timeout() time.Duration {
 //
 // The command's environment adds TETHER_SESSION_ID, TETHER_TECH
 // ("Display Name (username)"), TETHER_CAPABILITIES (comma-separated),
-// TETHER_SECURITY_CODE, TETHER_RECORDED ("yes" or "no"), TETHER_ORG and
-// TETHER_REASON, all passed through sanitize.Display.
+// TETHER_SECURITY_CODE, TETHER_RECORDED ("yes" or "no"), TETHER_ORG,
+// TETHER_REASON and TETHER_TECH_VERIFIED ("yes <organisation>" when the
+// agent verified the technician's certificate, else "no"), all passed
+// through sanitize.Display.
 //
 // Exit status 0 grants every requested capability, or, when the command
 // prints a list of capabilities separated by commas or white space, only
@@ -167,7 +169,17 @@ func environ(req Request) []string {
 		"TETHER_RECORDED=" + recorded,
 		"TETHER_ORG=" + sanitize.Display(req.Org, maxField),
 		"TETHER_REASON=" + sanitize.Display(req.Reason, maxReason),
+		"TETHER_TECH_VERIFIED=" + verifiedLine(req),
 	}
+}
+
+// verifiedLine is "yes <organisation>" for a certified technician, else
+// "no".
+func verifiedLine(req Request) string {
+	if req.Verified == "" {
+		return "no"
+	}
+	return "yes " + sanitize.Display(req.Verified, maxField)
 }
 
 // capWriter keeps the first max bytes written to it and discards the rest,

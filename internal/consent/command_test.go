@@ -104,11 +104,27 @@ func TestCommandEnvironment(t *testing.T) {
 		"TETHER_RECORDED":      "no",
 		"TETHER_ORG":           "Acme IT",
 		"TETHER_REASON":        `line one\nline two`,
+		"TETHER_TECH_VERIFIED": "no",
 		"AGENT_MARK":           "inherited",
 	}
 	for k, v := range want {
 		if env[k] != v {
 			t.Errorf("command saw %s=%q, want %q", k, env[k], v)
+		}
+	}
+}
+
+func TestEnvironVerified(t *testing.T) {
+	for _, tc := range []struct{ verified, want string }{
+		{"", "TETHER_TECH_VERIFIED=no"},
+		{"Acme IT", "TETHER_TECH_VERIFIED=yes Acme IT"},
+		{"Acme\x1b[2J", "TETHER_TECH_VERIFIED=yes Acme"}, // escape sequences removed
+	} {
+		req := sampleRequest()
+		req.Verified = tc.verified
+		env := environ(req)
+		if !slices.Contains(env, tc.want) {
+			t.Errorf("Verified %q: environment %q lacks %q", tc.verified, env, tc.want)
 		}
 	}
 }

@@ -38,6 +38,10 @@ type Request struct {
 	SecurityCode string   // e.g. "1234-5678", derived from the session keys
 	Reason       string   // optional reason or ticket given by the technician (untrusted)
 	ShellGranted bool     // the shell is already granted in this session
+	// Verified is the organisation whose trust root certified the
+	// technician's identity (name, username, Org), checked by the agent;
+	// empty when the identity is only what the relay says.
+	Verified string
 }
 
 // Decision is the answer to a Request. The zero value refuses everything.
@@ -75,6 +79,9 @@ func Render(req Request, timeout time.Duration) string {
 	b.WriteString("Remote support request\n\n")
 	fmt.Fprintf(&b, "  Technician:   %s\n", techLine(req))
 	fmt.Fprintf(&b, "  Organisation: %s\n", orNone(sanitize.Display(req.Org, maxField)))
+	if req.Verified != "" {
+		fmt.Fprintf(&b, "  Identity:     verified by %s\n", sanitize.Display(req.Verified, maxField))
+	}
 	if req.Reason != "" {
 		fmt.Fprintf(&b, "  Reason:       %s\n", sanitize.Display(req.Reason, maxReason))
 	}

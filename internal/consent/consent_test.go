@@ -69,6 +69,10 @@ func TestRenderVariants(t *testing.T) {
 			[]string{strings.Repeat("n", 80) + "…"}, []string{strings.Repeat("n", 81)}},
 		{"hostile org", func(r *Request) { r.Org = "Acme\r\x1b[1A" }, time.Minute,
 			[]string{`Acme\r`}, []string{"\x1b", "\r"}},
+		{"verified", func(r *Request) { r.Verified = "Acme IT" }, time.Minute,
+			[]string{"Identity:     verified by Acme IT"}, nil},
+		{"not verified", func(r *Request) {}, time.Minute,
+			nil, []string{"verified by"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,15 +16,24 @@ const (
 
 // TechAuth is the payload of InTechAuth: the technician's certificate (a
 // signed trust document, opaque here) and the technician key's signature
-// over this session (trust.TechAuthMessage).
+// over this session (trust.TechAuthMessage). A technician with no
+// certificate sends the zero TechAuth (an empty payload), which an agent
+// with a pinned trust root refuses.
 type TechAuth struct {
 	Cert []byte
 	Sig  []byte
 }
 
+// Certified reports whether a carries a certificate.
+func (a TechAuth) Certified() bool { return len(a.Cert) > 0 }
+
 // AppendTechAuth appends an InTechAuth message: type byte, the
-// certificate's length (uint32 big-endian), the certificate, the signature.
+// certificate's length (uint32 big-endian), the certificate, the
+// signature; or the type byte alone for the zero TechAuth.
 func AppendTechAuth(dst []byte, a TechAuth) ([]byte, error) {
+	if len(a.Cert) == 0 && len(a.Sig) == 0 {
+		return append(dst, byte(InTechAuth)), nil
+	}
 	if err := a.check(); err != nil {
 		return dst, err
 	}
@@ -34,11 +43,14 @@ func AppendTechAuth(dst []byte, a TechAuth) ([]byte, error) {
 	return append(dst, a.Sig...), nil
 }
 
-// ParseTechAuth decodes InTechAuth's payload strictly (ErrBadInner): a
-// certificate of 1 to MaxTechCert bytes and a signature of exactly
-// TechAuthSigSize bytes, nothing after. The parts do not share memory
-// with p.
+// ParseTechAuth decodes InTechAuth's payload strictly (ErrBadInner): empty
+// (no certificate), or a certificate of 1 to MaxTechCert bytes and a
+// signature of exactly TechAuthSigSize bytes, nothing after. The parts do
+// not share memory with p.
 func ParseTechAuth(p []byte) (TechAuth, error) {
+	if len(p) == 0 {
+		return TechAuth{}, nil
+	}
 	if len(p) < 4 {
 		return TechAuth{}, fmt.Errorf("%w: technician auth of %d bytes", ErrBadInner, len(p))
 	}

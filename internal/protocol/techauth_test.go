@@ -31,13 +31,23 @@ func TestTechAuthRoundTrip(t *testing.T) {
 	}
 }
 
+func TestTechAuthUncertified(t *testing.T) {
+	msg, err := AppendTechAuth(nil, TechAuth{})
+	if err != nil || len(msg) != 1 {
+		t.Fatalf("AppendTechAuth(zero) = %x, %v", msg, err)
+	}
+	a, err := ParseTechAuth(nil)
+	if err != nil || a.Certified() {
+		t.Fatalf("ParseTechAuth(empty) = %+v, %v", a, err)
+	}
+}
+
 func TestParseTechAuthRefuses(t *testing.T) {
 	sig := bytes.Repeat([]byte{1}, TechAuthSigSize)
 	for _, tc := range []struct {
 		name string
 		p    []byte
 	}{
-		{"empty", nil},
 		{"short length", []byte{0, 0, 1}},
 		{"no certificate", techAuthPayload(0, nil, sig)},
 		{"length past the end", techAuthPayload(100, []byte("abc"), nil)},
