@@ -34,9 +34,9 @@ type deviceSession struct {
 	// certificate verified against it.
 	trusted sessionTrust
 	cert    *trust.TechCertBody
-	pol  policy // decided from info once the handshake is done
-	ch   *transport.Channel
-	rec  *recorder // nil until the handshake is done
+	pol     policy // decided from info once the handshake is done
+	ch      *transport.Channel
+	rec     *recorder // nil until the handshake is done
 
 	// The capability handlers, by inner message type; shell and files are
 	// also reached directly by the session's watch and revoke.
