@@ -55,6 +55,7 @@ const (
 	PathUserOrg         = userPattern + "/orgs/{org}"
 	PathUserEmail       = userPattern + "/email"
 	PathUserMFAReset    = userPattern + "/mfa/reset"
+	PathTrustCertUser   = protocol.PathTrustCerts + "/{name}"
 )
 
 const (
@@ -112,6 +113,10 @@ var routes = []Route{
 	{Method: post, Path: PathUserMFAReset, Response: typ[UserActionResult]()},
 	{Method: get, Path: protocol.PathTrustRoot, Response: typ[TrustChain]()},
 	{Method: put, Path: protocol.PathTrustRoot, Request: typ[TrustPublish](), Response: typ[TrustPublished]()},
+	{Method: put, Path: protocol.PathTrustTechKey, Request: typ[TechKey](), Response: typ[Status]()},
+	{Method: get, Path: protocol.PathTrustCert, Response: typ[TechCert]()},
+	{Method: get, Path: PathTrustCertUser, Response: typ[CertifyFacts]()},
+	{Method: put, Path: PathTrustCertUser, Request: typ[TrustPublish](), Response: typ[TechCertStored]()},
 }
 
 // Routes returns every HTTP route the relay serves (a copy).

@@ -41,7 +41,10 @@ const (
 	PathRecordings      = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
 	PathRecipients      = "/v1/recordings/recipients"
 	PathAuditExport     = "/v1/audit/export"
-	PathTrustRoot       = "/v1/trust/root" // GET the root chain (no login); PUT publishes a root or a root change
+	PathTrustRoot       = "/v1/trust/root"     // GET the root chain (no login); PUT publishes a root or a root change
+	PathTrustTechKey    = "/v1/trust/tech-key" // PUT: the signed-in technician's own public key
+	PathTrustCert       = "/v1/trust/cert"     // GET: the signed-in technician's own certificate
+	PathTrustCerts      = "/v1/trust/certs"    // {name}: GET what to certify, PUT a certificate
 	HeaderAuthorization = "Authorization"
 	BearerPrefix        = "Bearer "
 )

@@ -37,8 +37,10 @@ const (
 func bodyLimit(pattern string) int64 {
 	method, path, _ := strings.Cut(pattern, " ")
 	switch {
-	case method == http.MethodPut && path == protocol.PathTrustRoot:
+	case method == http.MethodPut && (path == protocol.PathTrustRoot || strings.HasPrefix(path, protocol.PathTrustCerts+"/")):
 		return MaxTrustBody
+	case method == http.MethodPut && path == protocol.PathTrustTechKey:
+		return MaxAPIBody
 	case method != http.MethodPost:
 		return MaxIgnoredBody
 	case path == protocol.PathLogin || path == protocol.PathAgentEnroll:

@@ -87,6 +87,10 @@ func (s *Server) routes() []route {
 		{"POST " + protocol.PathUsers + "/{name}/mfa/reset", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetMFA())},
 		{"GET " + protocol.PathTrustRoot, permPublic, http.HandlerFunc(s.handleTrustRoot)},
 		{"PUT " + protocol.PathTrustRoot, rbac.TrustManage, s.authed(rbac.TrustManage, s.handleTrustPublish)},
+		{"PUT " + protocol.PathTrustTechKey, permAuthenticated, s.authed(permAuthenticated, s.handleTechKeySet)},
+		{"GET " + protocol.PathTrustCert, permAuthenticated, s.authed(permAuthenticated, s.handleOwnCert)},
+		{"GET " + protocol.PathTrustCerts + "/{name}", rbac.UserManage, s.authed(rbac.UserManage, s.handleCertifyFacts)},
+		{"PUT " + protocol.PathTrustCerts + "/{name}", rbac.UserManage, s.authed(rbac.UserManage, s.handleCertStore)},
 	}
 }
 

@@ -274,8 +274,15 @@ func closeOld(old FrameConn) {
 }
 
 // Initiate runs the technician's side of the handshake on c, through the
-// relay, then the feature exchange (Negotiate with Supported).
+// relay, then the feature exchange: InitiateWith announcing Supported
+// without protocol.FeatureTechCert.
 func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
+	return InitiateWith(ctx, c, p, plainInitiator)
+}
+
+// InitiateWith runs the technician's side of the handshake on c, through
+// the relay, then the feature exchange announcing local.
+func InitiateWith(ctx context.Context, c *Conn, p e2e.Params, local protocol.Features) (*Channel, error) {
 	rp := newRelayPath(c)
 	s, err := initiate(ctx, rp, p)
 	if err != nil {
@@ -283,7 +290,7 @@ func Initiate(ctx context.Context, c *Conn, p e2e.Params) (*Channel, error) {
 	}
 	ch := NewChannel(rp, s)
 	ch.conn = c
-	if err := ch.Negotiate(ctx, Supported()); err != nil {
+	if err := ch.Negotiate(ctx, local); err != nil {
 		return nil, err
 	}
 	return ch, nil

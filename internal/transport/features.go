@@ -9,10 +9,17 @@ import (
 )
 
 // supported is what this build's channel and programs understand.
-var supported = protocol.MustFeatures(protocol.FeaturePathSwitch)
+var supported = protocol.MustFeatures(protocol.FeaturePathSwitch, protocol.FeatureTechCert)
+
+// plainInitiator is what Initiate announces: everything but tech-cert,
+// which obliges the technician to send InTechAuth and so is announced only
+// by a client that does (InitiateWith).
+var plainInitiator = protocol.MustFeatures(protocol.FeaturePathSwitch)
 
 // Supported returns the optional features this build understands, which
-// Initiate and Respond announce to the peer.
+// Respond announces to the peer. Initiate announces them without
+// protocol.FeatureTechCert; a technician client that proves its
+// certificate announces them all with InitiateWith.
 func Supported() protocol.Features { return supported }
 
 // ErrFeatures means the feature exchange at the start of a channel failed:

@@ -24,7 +24,7 @@ func TestChannelNegotiatesFeatures(t *testing.T) {
 		tech, agent protocol.Features
 		want        []string
 	}{
-		{"this build on both sides", Supported(), Supported(), []string{protocol.FeaturePathSwitch}},
+		{"this build on both sides", Supported(), Supported(), []string{protocol.FeaturePathSwitch, protocol.FeatureTechCert}},
 		{"a test-only feature on both sides", protocol.MustFeatures(testOnly, protocol.FeaturePathSwitch), protocol.MustFeatures(testOnly), []string{testOnly}},
 		{"names only one side knows are dropped", protocol.MustFeatures(testOnly, "tech.new"), protocol.MustFeatures("agent-new", testOnly), []string{testOnly}},
 		{"an empty list", protocol.Features{}, Supported(), nil},
@@ -254,7 +254,7 @@ func TestSecondFeatureListRefused(t *testing.T) {
 	if _, _, err := agent.Recv(ctx); !errors.Is(err, protocol.ErrBadInner) {
 		t.Fatalf("second feature list: got %v, want ErrBadInner", err)
 	}
-	if got := agent.Features().Names(); !slices.Equal(got, []string{protocol.FeaturePathSwitch}) {
+	if got := agent.Features().Names(); !slices.Equal(got, Supported().Names()) {
 		t.Fatalf("a second list changed the negotiated set to %q", got)
 	}
 }
