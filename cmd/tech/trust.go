@@ -173,12 +173,18 @@ func newTrustSignCmd(g *globals) *cobra.Command {
 func newTrustPublishCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "publish FILE",
-		Short:   "(ext) Publish a signed root or root change through the relay",
+		Short:   "(ext) Publish a signed root, root change or technician certificate through the relay",
 		Example: `  tech trust publish change.doc`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client(cmd)
 			if err != nil {
+				return err
+			}
+			if issued, ok, err := c.PublishCertFile(cmd.Context(), args[0]); ok {
+				if issued != nil {
+					printCertIssued(cmd.OutOrStdout(), cmd.ErrOrStderr(), issued)
+				}
 				return err
 			}
 			pub, err := c.TrustPublish(cmd.Context(), args[0])

@@ -28,7 +28,7 @@ resets a password can sign in as its owner.`,
 		newUserActionCmd(g, "disable", "disabled; their sign-ins and live sessions were ended", "Disable an account at once, ending its sign-ins and sessions"),
 		newUserActionCmd(g, "enable", "enabled", "Enable a disabled account"),
 		newUsersApproveCmd(g), newUsersGrantCmd(g), newUsersRevokeCmd(g), newUsersGroupsCmd(g),
-		newUsersEmailCmd(g), newUsersResetMFACmd(g))
+		newUsersEmailCmd(g), newUsersResetMFACmd(g), newUsersCertifyCmd(g))
 	return cmd
 }
 

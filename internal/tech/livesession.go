@@ -164,8 +164,11 @@ func (c *Client) handshake(ctx context.Context, conn *transport.Conn, info *prot
 	p.TechID, p.TechUser, p.DeviceKey = info.TechID, info.TechUser, info.DeviceKey
 	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	ch, err := transport.Initiate(hctx, conn, p)
+	ch, err := transport.InitiateWith(hctx, conn, p, transport.Supported())
 	if err != nil {
+		return nil, sessionError(err)
+	}
+	if err := c.sendTechAuth(hctx, ch, id[:]); err != nil {
 		return nil, sessionError(err)
 	}
 	c.emit(SecurityCode{SessionID: info.ID, DeviceName: info.DeviceName, Code: ch.SecurityCode})

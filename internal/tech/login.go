@@ -70,7 +70,15 @@ func (c *Client) Login(ctx context.Context, o LoginOptions) (LoginResult, error)
 	if err := c.saveState(); err != nil {
 		return res, err
 	}
-	return res, c.saveToken(resp.Token)
+	if err := c.saveToken(resp.Token); err != nil {
+		return res, err
+	}
+	if !resp.MustChangePassword {
+		// Best effort: an older relay has no place for it, and the
+		// session set-up uploads it again while there is no certificate.
+		c.uploadTechKey(ctx)
+	}
+	return res, nil
 }
 
 // loginPin chooses the pin: the flag, else the one stored for this relay.
