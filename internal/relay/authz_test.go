@@ -27,6 +27,10 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/agent/join":                    permPublic, // one-time join code
 	"GET /v1/trust/root":                    permPublic, // public documents, verified by whoever reads them
 	"PUT /v1/trust/root":                    rbac.TrustManage,
+	"PUT /v1/trust/tech-key":                permAuthenticated, // the caller's own key
+	"GET /v1/trust/cert":                    permAuthenticated, // the caller's own certificate
+	"GET /v1/trust/certs/{name}":            rbac.UserManage,
+	"PUT /v1/trust/certs/{name}":            rbac.UserManage, // and the root's signatures
 	"POST /v1/logout":                       permAuthenticated,
 	"GET /v1/whoami":                        permAuthenticated,
 	"POST /v1/passwd":                       permAuthenticated,
