@@ -42,7 +42,6 @@ func newCertEnv(t *testing.T) *certEnv {
 	e.org, _, _ = strings.Cut(after, ":")
 	e.verified = filepath.Join(e.dir, "verified")
 	e.dev = e.enroll("ward")
-	e.runAgent(e.dev, `printf '%s' "$TETHER_TECH_VERIFIED" > `+e.verified+`; exit 0`)
 	return e
 }
 
@@ -162,6 +161,7 @@ func (e *certEnv) uncertifiedSession() string {
 func TestTechCertificateRefusals(t *testing.T) {
 	t.Parallel()
 	e := newCertEnv(t)
+	e.runAgent(e.dev, `printf '%s' "$TETHER_TECH_VERIFIED" > `+e.verified+`; exit 0`)
 	honest := e.certs()
 	var good []byte
 	for _, entry := range honest {
@@ -208,5 +208,23 @@ func TestTechCertificateRefusals(t *testing.T) {
 	}
 	if got := mustRead(t, e.verified); got != "yes "+e.org || e.org == "" {
 		t.Errorf("TETHER_TECH_VERIFIED = %q, want %q", got, "yes "+e.org)
+	}
+}
+
+// TestTechCertificatePromptSaysVerified: the terminal prompt of an agent
+// that pinned the root shows the certified technician as verified by the
+// organisation.
+func TestTechCertificatePromptSaysVerified(t *testing.T) {
+	t.Parallel()
+	e := newCertEnv(t)
+	agent := startPTYEnv(t, e.dir, []string{"HOME=" + e.dev.userHome}, bin.agent, "--config", e.dev.home, "run", "--lock-cmd", "echo locked >> "+e.dev.lockLog)
+	e.waitOnline(e.dev.name)
+	connect := start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", e.dev.name, "--", "echo", "certified")
+	agent.expect("Identity:     verified by "+e.org, 15*time.Second)
+	agent.expect("Allow?", 5*time.Second)
+	agent.send("y\r")
+	<-connect.done
+	if out := connect.Output(); !strings.Contains(out, "certified") {
+		t.Errorf("tech connect after consent: %q", out)
 	}
 }
