@@ -228,3 +228,29 @@ func TestTechCertificatePromptSaysVerified(t *testing.T) {
 		t.Errorf("tech connect after consent: %q", out)
 	}
 }
+
+// TestTechCertificateTwoAdmins: under a two-person root a certificate
+// signed by one administrator is written for the other, refused by the
+// relay with one signature and accepted with both.
+func TestTechCertificateTwoAdmins(t *testing.T) {
+	t.Parallel()
+	e := newTrustEnv(t)
+	e.mustTrust("", "init", "--passphrase-file", e.pass)
+	bobHome, bobPub := e.adminKey("bob")
+	e.mustTrust("", "add-admin", bobPub, "--threshold", "2", "--passphrase-file", e.pass)
+	if r := e.techRun("", "users", "certify", "admin", "--passphrase-file", e.pass); r.code != 1 || !strings.Contains(r.stderr, "--out") {
+		t.Errorf("certify under a two-person root without --out: code %d stderr %q", r.code, r.stderr)
+	}
+	file := filepath.Join(e.dir, "admin.cert")
+	if r := e.techRun("", "users", "certify", "admin", "--out", file, "--passphrase-file", e.pass); r.code != 0 || !strings.Contains(r.stderr, "1 of 2 signatures") {
+		t.Fatalf("certify --out: code %d stderr %q", r.code, r.stderr)
+	}
+	if r := e.techRun("", "trust", "publish", file); r.code != 1 || !strings.Contains(r.stderr, "1 valid of 2 required") {
+		t.Errorf("publishing a certificate with one signature of two: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	e.mustTrust(bobHome, "sign", file, "--passphrase-file", e.pass)
+	r := e.techRun("", "trust", "publish", file)
+	if r.code != 0 || len(strings.TrimSpace(r.stdout)) != 64 || !strings.Contains(r.stderr, "Certified") {
+		t.Fatalf("publishing the certificate with both signatures: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
