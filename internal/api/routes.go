@@ -112,6 +112,9 @@ var routes = []Route{
 	{Method: post, Path: PathUserMFAReset, Response: typ[UserActionResult]()},
 	{Method: get, Path: protocol.PathTrustRoot, Response: typ[TrustChain]()},
 	{Method: put, Path: protocol.PathTrustRoot, Request: typ[TrustPublish](), Response: typ[TrustPublished]()},
+	{Method: get, Path: protocol.PathTrustPolicy, Response: typ[TrustPolicy]()},
+	{Method: put, Path: protocol.PathTrustPolicy, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
+	{Method: get, Path: protocol.PathTrustDraft, Response: typ[PolicyDraft]()},
 }
 
 // Routes returns every HTTP route the relay serves (a copy).

@@ -87,6 +87,9 @@ func (s *Server) routes() []route {
 		{"POST " + protocol.PathUsers + "/{name}/mfa/reset", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetMFA())},
 		{"GET " + protocol.PathTrustRoot, permPublic, http.HandlerFunc(s.handleTrustRoot)},
 		{"PUT " + protocol.PathTrustRoot, rbac.TrustManage, s.authed(rbac.TrustManage, s.handleTrustPublish)},
+		{"GET " + protocol.PathTrustPolicy, permPublic, http.HandlerFunc(s.handleTrustPolicy)},
+		{"PUT " + protocol.PathTrustPolicy, rbac.TrustManage, s.authed(rbac.TrustManage, s.handlePolicyPublish)},
+		{"GET " + protocol.PathTrustDraft, rbac.TrustManage, s.authed(rbac.TrustManage, s.handlePolicyDraft)},
 	}
 }
 
