@@ -27,6 +27,8 @@ type Agent struct {
 	// unreported are lock results for sessions an earlier run left
 	// unfinished, waiting to be reported to the relay.
 	unreported []staleMarker
+	// policyMu serialises the signed policy's highest-version file.
+	policyMu sync.Mutex
 }
 
 // New loads the device's enrollment from cfg.Home.
@@ -168,9 +170,10 @@ func (a *Agent) connectOnce(ctx context.Context) error {
 		}
 		if m.Type == protocol.CtlOffer && m.Session != nil {
 			a.serving.Add(1)
+			src := a.policySource()
 			go func() {
 				defer a.serving.Done()
-				a.acceptOffer(ctx, m.Session, m.AttachToken)
+				a.acceptOffer(ctx, m.Session, m.AttachToken, src)
 			}()
 		}
 	}
@@ -201,8 +204,9 @@ func (a *Agent) authenticate(ctx context.Context, c *transport.Conn) error {
 	return nil
 }
 
-// acceptOffer opens the session connection for an offer and serves it.
-func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string) {
+// acceptOffer opens the session connection for an offer and serves it;
+// src (nil without a pinned root) verifies the signed policy first.
+func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string, src *policySource) {
 	log := a.cfg.Logger.With("session", info.ID)
 	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentSession)
 	if err != nil {
@@ -214,5 +218,7 @@ func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, att
 		c.CloseNow()
 		return
 	}
-	newDeviceSession(a.cfg, a.ui, a.live, a.key, c).serve(ctx)
+	s := newDeviceSession(a.cfg, a.ui, a.live, a.key, c)
+	s.policies = src
+	s.serve(ctx)
 }

@@ -41,7 +41,7 @@ const (
 	PathRecordings      = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
 	PathRecipients      = "/v1/recordings/recipients"
 	PathAuditExport     = "/v1/audit/export"
-	PathTrustRoot       = "/v1/trust/root" // GET the root chain (no login); PUT publishes a root or a root change
+	PathTrustRoot       = "/v1/trust/root"         // GET the root chain (no login); PUT publishes a root or a root change
 	PathTrustPolicy     = "/v1/trust/policy"       // GET the signed policy (no login); PUT publishes a newer one
 	PathTrustDraft      = "/v1/trust/policy/draft" // GET the policy the relay's settings describe, unsigned
 	HeaderAuthorization = "Authorization"
