@@ -26,7 +26,7 @@ func TestCheckSigned(t *testing.T) {
 	honest := func() protocol.SessionInfo {
 		return protocol.SessionInfo{Recorded: true, Recipients: []string{"tether-rec1bbb"}, RecordInput: true,
 			Caps: []string{protocol.CapShell, protocol.CapFilesTo}, Roles: []string{"technician"},
-			Allowed: []string{protocol.CapShell, protocol.CapFiles, protocol.CapClipboard},
+			Allowed:     []string{protocol.CapShell, protocol.CapFiles, protocol.CapClipboard},
 			IdleTimeout: 5 * time.Minute, MaxDuration: time.Hour}
 	}
 	tests := []struct {
