@@ -167,6 +167,7 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 		return nil, errf(http.StatusBadRequest, "pass --reason \"ticket or reason\"",
 			"device %q is in group %q, which allows unattended access only with a reason", dev.Name, dev.Group)
 	}
+	hostileSessionInfo(&info)
 	l, attach := s.broker.Open(info, c, p.source)
 	s.storeSession(l, store.SessionRequested)
 	offer := &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach}
