@@ -27,6 +27,9 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/agent/join":                    permPublic, // one-time join code
 	"GET /v1/trust/root":                    permPublic, // public documents, verified by whoever reads them
 	"PUT /v1/trust/root":                    rbac.TrustManage,
+	"GET /v1/trust/policy":                  permPublic, // the signed policy, verified by whoever reads it
+	"PUT /v1/trust/policy":                  rbac.TrustManage,
+	"GET /v1/trust/policy/draft":            rbac.TrustManage,
 	"POST /v1/logout":                       permAuthenticated,
 	"GET /v1/whoami":                        permAuthenticated,
 	"POST /v1/passwd":                       permAuthenticated,
