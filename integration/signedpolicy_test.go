@@ -177,10 +177,49 @@ func TestSignedPolicyHostileRelay(t *testing.T) {
 	}
 	e.refused("unattended session for an unsigned group", "which the signed policy does not allow unattended",
 		"--reason", "ticket 42")
+	// Once the administrators sign the group as unattended, it works.
+	e.signPolicy()
+	if r, ran := e.connect("--reason", "ticket 43"); r.code != 0 || !ran {
+		t.Fatalf("unattended group signed: code %d ran %v stderr %q", r.code, ran, r.stderr)
+	}
 	if r := e.techRun("", "devices", "group-policy", "default", "consent"); r.code != 0 {
 		t.Fatalf("group-policy: %s", r.stderr)
 	}
 	e.honest("after the attacks")
+}
+
+// TestSignedPolicyTwoAdmins: under a two-person root a policy needs both
+// signatures: one is refused by the relay, two are published and verify.
+func TestSignedPolicyTwoAdmins(t *testing.T) {
+	t.Parallel()
+	e := newTrustEnv(t)
+	e.mustTrust("", "init", "--passphrase-file", e.pass)
+	bobHome, bobPub := e.adminKey("bob")
+	e.mustTrust("", "add-admin", bobPub, "--threshold", "2", "--passphrase-file", e.pass)
+	if r := e.techRun("", "policy", "sign", "--yes", "--passphrase-file", e.pass); r.code != 1 || !strings.Contains(r.stderr, "--out FILE") {
+		t.Fatalf("policy sign under a two-person root without --out: code %d stderr %q", r.code, r.stderr)
+	}
+	doc := filepath.Join(e.dir, "policy.doc")
+	if r := e.techRun("", "policy", "sign", "--yes", "--out", doc, "--passphrase-file", e.pass); r.code != 0 {
+		t.Fatalf("policy sign --out: code %d stderr %q", r.code, r.stderr)
+	}
+	if r := e.techRun("", "trust", "publish", doc); r.code != 1 || !strings.Contains(r.stderr, "1 valid of 2 required") {
+		t.Fatalf("publishing one signature of two: code %d stderr %q", r.code, r.stderr)
+	}
+	e.mustTrust(bobHome, "sign", doc, "--passphrase-file", e.pass)
+	if r := e.techRun("", "trust", "publish", doc); r.code != 0 || !strings.Contains(r.stderr, "Published signed policy version 1") {
+		t.Fatalf("publishing two signatures: code %d stderr %q", r.code, r.stderr)
+	}
+	r := e.techRun("", "policy", "show", "--verify")
+	var v struct{ Signers []string }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil || len(v.Signers) != 2 {
+		t.Fatalf("policy show --verify: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	d := e.enroll("ward")
+	e.runAgent(d, "exit 0")
+	if r := e.techRun("", "connect", "ward", "--", "true"); r.code != 0 {
+		t.Fatalf("session under a two-person signed policy: code %d stderr %q", r.code, r.stderr)
+	}
 }
 
 // TestSignedPolicyReplayAndExpiry: a relay that serves an expired signed
