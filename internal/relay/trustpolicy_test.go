@@ -10,6 +10,7 @@ import (
 
 	"tether/internal/api"
 	"tether/internal/protocol"
+	"tether/internal/store"
 	"tether/internal/trust"
 )
 
@@ -71,6 +72,24 @@ func TestTrustPolicyPublish(t *testing.T) {
 		if code != st.status || !strings.Contains(body, st.want) {
 			t.Errorf("%s: got %d %s, want %d %q", st.name, code, body, st.status, st.want)
 		}
+	}
+	var ok, failed int
+	s.db.AuditRecords(0, func(r *store.AuditRecord) error {
+		if r.Action != "trust.policy.publish" {
+			return nil
+		}
+		if r.Outcome == "success" {
+			ok++
+			if r.Details["signers"] != a.Public().ID().String() || r.Details["version"] == "" {
+				t.Errorf("audit entry %+v lacks the version or the signer's key ID", r.Details)
+			}
+		} else {
+			failed++
+		}
+		return nil
+	})
+	if ok != 2 || failed != 6 {
+		t.Errorf("audited %d successes and %d failures of trust.policy.publish, want 2 and 6", ok, failed)
 	}
 	code, body = call(t, s, nil, http.MethodGet, protocol.PathTrustPolicy)
 	var p api.TrustPolicy
