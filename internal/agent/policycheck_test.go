@@ -10,6 +10,7 @@ import (
 
 	"tether/internal/protocol"
 	"tether/internal/trust"
+	"tether/recordings"
 )
 
 func TestCheckSigned(t *testing.T) {
@@ -132,5 +133,30 @@ func TestPolicyVersionNeverGoesBack(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v; want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestDecidePolicyChecksSigned: decidePolicy refuses through checkSigned
+// when a signed policy is in force, and otherwise takes the signed
+// recipients and limits where the relay sent none.
+func TestDecidePolicyChecksSigned(t *testing.T) {
+	t.Parallel()
+	id, err := recordings.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt := id.Recipient().String()
+	sp := &signedPolicy{version: 2, body: &trust.PolicyBody{Recipients: []string{rcpt}, IdleSeconds: 60, AbsoluteSeconds: 600}}
+	info := protocol.SessionInfo{Recorded: true, Recipients: []string{"tether-rec1evil"}, Caps: []string{protocol.CapShell}}
+	if _, err := decidePolicy(info, Config{}, sp); err == nil || !strings.Contains(err.Error(), "does not list") {
+		t.Fatalf("err = %v; want the unsigned recipient refused", err)
+	}
+	info.Recipients = nil
+	p, err := decidePolicy(info, Config{}, sp)
+	if err != nil || p.idle != time.Minute || p.limit != 10*time.Minute {
+		t.Fatalf("policy %+v, %v; want the signed limits", p, err)
+	}
+	if recordingBuiltIn && len(p.recipients) != 1 {
+		t.Errorf("recipients %v; want the signed one", p.recipients)
 	}
 }
