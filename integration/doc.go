@@ -14,4 +14,9 @@
 // read) and measure its memory and its audit log, and on a machine busy
 // with the rest of the suite a starved handshake would be cut by those
 // timeouts rather than by the limit under test.
+//
+// TestSignedPolicy* play a compromised relay with a second relay binary
+// built once with the test-only tether_hostile tag: it lays the JSON of a
+// file the test writes over every session offer, so the real agent is
+// shown exactly the lies a relay could tell. Release builds lack the tag.
 package integration

@@ -165,13 +165,22 @@ type env struct {
 	reviewer string
 	// adminPW is the admin's password after the first change.
 	adminPW string
+	// relayBin and relayEnv, when set, start another relay build (the
+	// test-only hostile one) with extra environment.
+	relayBin string
+	relayEnv []string
 }
 
 // newEnv starts a relay on a free loopback port with extra serve flags and
 // signs in as its bootstrap admin.
 func newEnv(t *testing.T, relayFlags ...string) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir()}
+	return newEnvFrom(t, &env{t: t, dir: t.TempDir()}, relayFlags...)
+}
+
+// newEnvFrom is newEnv for a prepared env (another relay build).
+func newEnvFrom(t *testing.T, e *env, relayFlags ...string) *env {
+	t.Helper()
 	e.tech = filepath.Join(e.dir, "tech")
 	e.startRelay(relayFlags...)
 	initial := strings.TrimSpace(mustRead(t, filepath.Join(e.dir, "data", "initial-admin-password")))
@@ -209,7 +218,11 @@ func (e *env) addReviewer() {
 func (e *env) startRelay(flags ...string) {
 	e.t.Helper()
 	args := append([]string{"serve", "--data", filepath.Join(e.dir, "data"), "--listen", "127.0.0.1:0"}, flags...)
-	e.relay = start(e.t, e.dir, nil, bin.relay, args...)
+	relayBin := bin.relay
+	if e.relayBin != "" {
+		relayBin = e.relayBin
+	}
+	e.relay = start(e.t, e.dir, e.relayEnv, relayBin, args...)
 	eventually(e.t, "relay to listen", 20*time.Second, func() bool {
 		out := e.relay.Output()
 		if i := strings.Index(out, "listening on "); i >= 0 {

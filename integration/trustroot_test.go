@@ -20,7 +20,13 @@ type trustEnv struct {
 
 func newTrustEnv(t *testing.T) *trustEnv {
 	t.Helper()
-	e := newEnv(t)
+	return trustEnvFor(newEnv(t))
+}
+
+// trustEnvFor adds a passphrase file to e.
+func trustEnvFor(e *env) *trustEnv {
+	t := e.t
+	t.Helper()
 	pass := filepath.Join(e.dir, "trust-pass")
 	if err := os.WriteFile(pass, []byte("a long trust passphrase\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,23 +21,34 @@ organisations gets the strictest value of each setting across them (longest
 minimum length, shortest expiry, longest history, lowest lockout threshold,
 shortest idle timeout, MFA if any requires it).`,
 	}
-	cmd.AddCommand(newPolicyShowCmd(g), newPolicySetCmd(g))
+	cmd.AddCommand(newPolicyShowCmd(g), newPolicySetCmd(g), newPolicySignCmd(g))
 	return cmd
 }
 
 func newPolicyShowCmd(g *globals) *cobra.Command {
 	var org string
-	var asJSON bool
+	var asJSON, verify bool
 	cmd := &cobra.Command{
-		Use:   "show [--org ORG] [--json]",
+		Use:   "show [--org ORG] [--json] [--verify]",
 		Short: "Show an organisation's policy and your effective one",
+		Long: `show prints an organisation's password and sign-in policy. With --verify it
+instead fetches the signed session policy, verifies it against the trust root
+you pinned, prints it as JSON and exits 1 if it is missing or does not verify.`,
 		Example: `  tech policy show
-  tech policy show --org icu --json`,
+  tech policy show --org icu --json
+  tech policy show --verify`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client(cmd)
 			if err != nil {
 				return err
+			}
+			if verify {
+				v, err := c.PolicyVerify(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return printSignedPolicy(cmd.OutOrStdout(), cmd.ErrOrStderr(), v)
 			}
 			resp, err := c.PolicyShow(cmd.Context(), org)
 			if err != nil {
@@ -47,6 +59,7 @@ func newPolicyShowCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&org, "org", "", "organisation (default: your first)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&verify, "verify", false, "verify and print the signed session policy instead")
 	return cmd
 }
 
@@ -144,4 +157,45 @@ func (o *policyFlags) changes(f *pflag.FlagSet) (tech.PolicyChanges, error) {
 		return ch, errors.New("nothing to change: give at least one setting (see `tech policy set --help`)")
 	}
 	return ch, nil
+}
+
+func newPolicySignCmd(g *globals) *cobra.Command {
+	var o tech.PolicySignOptions
+	var days int
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "sign [--passphrase-file FILE] [--from FILE] [--out FILE] [--yes]",
+		Short: "Sign the session policy agents enforce with your trust administrator key",
+		Long: `sign builds the session policy from the relay's current settings (recording
+recipients, record-input, each role's capabilities, unattended device groups,
+idle and absolute limits) or from --from FILE (JSON), shows on stderr how it
+differs from the signed policy in force, asks for confirmation (--yes skips it),
+signs it with your administrator key (admin.key) and publishes it with the next
+version (needs trust.manage). Agents that pin the trust root refuse sessions the
+signed policy does not allow. When the root needs more than one signature, pass
+--out FILE; the other administrators run 'tech trust sign FILE', then
+'tech trust publish FILE'.`,
+		Example: `  tech policy sign --passphrase-file ~/.trust-pass
+  tech policy sign --from policy.json --out policy.doc`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			o.Valid = time.Duration(days) * 24 * time.Hour
+			o.Ask = askPassphrase(cmd.ErrOrStderr())
+			o.Confirm = confirmPolicy(cmd.InOrStdin(), cmd.ErrOrStderr(), yes)
+			out, err := c.PolicySign(cmd.Context(), o)
+			printPolicyOutcome(cmd.ErrOrStderr(), out)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.From, "from", "", "(ext) sign the JSON policy in FILE instead of the relay's settings")
+	f.StringVar(&o.Out, "out", "", "write the signed policy to FILE for more signatures instead of publishing it")
+	f.BoolVar(&yes, "yes", false, "(ext) sign without asking")
+	f.IntVar(&days, "valid-days", 90, "(ext) days until the signed policy expires")
+	passphraseFlag(cmd, &o.Passphrase)
+	return cmd
 }

@@ -7,6 +7,7 @@ import (
 
 	"tether/internal/cli"
 	"tether/internal/tech"
+	"tether/internal/trust"
 )
 
 func newTrustCmd(g *globals) *cobra.Command {
@@ -149,7 +150,7 @@ func newTrustSignCmd(g *globals) *cobra.Command {
 	var p tech.Passphrase
 	cmd := &cobra.Command{
 		Use:     "sign FILE",
-		Short:   "(ext) Add your signature to a root or root change in FILE",
+		Short:   "(ext) Add your signature to a root, root change or policy in FILE",
 		Example: `  tech trust sign change.doc`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -173,7 +174,7 @@ func newTrustSignCmd(g *globals) *cobra.Command {
 func newTrustPublishCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "publish FILE",
-		Short:   "(ext) Publish a signed root, root change or technician certificate through the relay",
+		Short:   "(ext) Publish a signed root, root change, policy or technician certificate through the relay",
 		Example: `  tech trust publish change.doc`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -185,6 +186,11 @@ func newTrustPublishCmd(g *globals) *cobra.Command {
 				if issued != nil {
 					printCertIssued(cmd.OutOrStdout(), cmd.ErrOrStderr(), issued)
 				}
+				return err
+			}
+			if kind, err := tech.DocumentKind(args[0]); err == nil && kind == trust.KindPolicy {
+				pub, err := c.PolicyPublish(cmd.Context(), args[0])
+				printPolicyOutcome(cmd.ErrOrStderr(), tech.PolicyOutcome{Published: pub})
 				return err
 			}
 			pub, err := c.TrustPublish(cmd.Context(), args[0])

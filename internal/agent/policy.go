@@ -43,8 +43,16 @@ const consentUnattended = "unattended"
 
 // decidePolicy decides, from info and cfg, what the agent will do for the
 // session. It fails when the session must not start: the relay named no
-// recording recipient, or one that does not parse.
-func decidePolicy(info protocol.SessionInfo, cfg Config) (policy, error) {
+// recording recipient, or one that does not parse, or (with a signed
+// policy, which a device pinning a trust root always has) the relay sent
+// anything beyond what the signed policy allows (see checkSigned).
+func decidePolicy(info protocol.SessionInfo, cfg Config, signed *signedPolicy) (policy, error) {
+	if signed != nil {
+		var err error
+		if info, err = checkSigned(info, signed); err != nil {
+			return policy{}, err
+		}
+	}
 	p := policy{
 		requested:   slices.Clone(info.Caps),
 		allowed:     slices.Clone(info.Allowed),

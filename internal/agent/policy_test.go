@@ -103,7 +103,7 @@ func TestDecidePolicy(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(&info)
 			}
-			p, err := decidePolicy(info, Config{AllowUnattended: tc.allow})
+			p, err := decidePolicy(info, Config{AllowUnattended: tc.allow}, nil)
 			if tc.wantErr != "" && recordingBuiltIn {
 				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v; want one starting %q", err, tc.wantErr)
@@ -129,7 +129,7 @@ func TestDecidePolicyCopies(t *testing.T) {
 	}
 	info := protocol.SessionInfo{Caps: []string{protocol.CapShell}, Allowed: []string{protocol.CapShell},
 		Recipients: []string{id.Recipient().String()}}
-	p, err := decidePolicy(info, Config{})
+	p, err := decidePolicy(info, Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

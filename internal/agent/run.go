@@ -32,6 +32,8 @@ type Agent struct {
 	// unreported are lock results for sessions an earlier run left
 	// unfinished, waiting to be reported to the relay.
 	unreported []staleMarker
+	// policyMu serialises the signed policy's highest-version file.
+	policyMu sync.Mutex
 }
 
 // New loads the device's enrollment from cfg.Home.
@@ -174,9 +176,10 @@ func (a *Agent) connectOnce(ctx context.Context) error {
 		if m.Type == protocol.CtlOffer && m.Session != nil {
 			a.serving.Add(1)
 			trusted := a.sessionTrust()
+			src := a.policySource()
 			go func() {
 				defer a.serving.Done()
-				a.acceptOffer(ctx, m.Session, m.AttachToken, trusted)
+				a.acceptOffer(ctx, m.Session, m.AttachToken, trusted, src)
 			}()
 		}
 	}
@@ -207,8 +210,10 @@ func (a *Agent) authenticate(ctx context.Context, c *transport.Conn) error {
 	return nil
 }
 
-// acceptOffer opens the session connection for an offer and serves it.
-func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string, trusted sessionTrust) {
+// acceptOffer opens the session connection for an offer and serves it;
+// trusted is the root the technician's certificate is checked against and
+// src (nil without a pinned root) verifies the signed policy first.
+func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string, trusted sessionTrust, src *policySource) {
 	log := a.cfg.Logger.With("session", info.ID)
 	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentSession)
 	if err != nil {
@@ -222,5 +227,6 @@ func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, att
 	}
 	s := newDeviceSession(a.cfg, a.ui, a.live, a.key, c)
 	s.trusted = trusted
+	s.policies = src
 	s.serve(ctx)
 }

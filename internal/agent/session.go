@@ -28,6 +28,9 @@ type deviceSession struct {
 	key  ed25519.PrivateKey
 	conn *transport.Conn
 	log  *slog.Logger
+	// policies verifies the signed policy before the session; nil when
+	// the device pins no trust root.
+	policies *policySource
 
 	info protocol.SessionInfo
 	// trusted is the pinned trust root, if any; cert is the technician's
@@ -126,7 +129,11 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	}
 	// Decided after the handshake, so that a refusal reaches the
 	// technician end to end.
-	if s.pol, err = decidePolicy(s.info, s.cfg); err != nil {
+	signed, err := s.policies.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	if s.pol, err = decidePolicy(s.info, s.cfg, signed); err != nil {
 		return err
 	}
 	if s.pol, err = limitToCert(s.pol, s.cert); err != nil {

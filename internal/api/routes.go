@@ -117,6 +117,9 @@ var routes = []Route{
 	{Method: get, Path: protocol.PathTrustCert, Response: typ[TechCert]()},
 	{Method: get, Path: PathTrustCertUser, Response: typ[CertifyFacts]()},
 	{Method: put, Path: PathTrustCertUser, Request: typ[TrustPublish](), Response: typ[TechCertStored]()},
+	{Method: get, Path: protocol.PathTrustPolicy, Response: typ[TrustPolicy]()},
+	{Method: put, Path: protocol.PathTrustPolicy, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
+	{Method: get, Path: protocol.PathTrustDraft, Response: typ[PolicyDraft]()},
 }
 
 // Routes returns every HTTP route the relay serves (a copy).

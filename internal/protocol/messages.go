@@ -145,6 +145,9 @@ type SessionInfo struct {
 	// Allowed lists the capabilities the technician's permissions allow;
 	// the agent refuses mid-session requests for anything else.
 	Allowed []string `json:"allowed,omitempty"`
+	// Roles are the technician's roles, whose signed capability ceilings
+	// bound Caps and Allowed once the agent pins a trust root.
+	Roles []string `json:"roles,omitempty"`
 	// ConsentPolicy is the device group's policy: "consent" (default) or
 	// "unattended" (no prompt, if the agent itself allows it too).
 	ConsentPolicy string        `json:"consent_policy,omitempty"`

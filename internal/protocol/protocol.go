@@ -41,10 +41,12 @@ const (
 	PathRecordings      = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
 	PathRecipients      = "/v1/recordings/recipients"
 	PathAuditExport     = "/v1/audit/export"
-	PathTrustRoot       = "/v1/trust/root"     // GET the root chain (no login); PUT publishes a root or a root change
-	PathTrustTechKey    = "/v1/trust/tech-key" // PUT: the signed-in technician's own public key
-	PathTrustCert       = "/v1/trust/cert"     // GET: the signed-in technician's own certificate
-	PathTrustCerts      = "/v1/trust/certs"    // {name}: GET what to certify, PUT a certificate
+	PathTrustRoot       = "/v1/trust/root"         // GET the root chain (no login); PUT publishes a root or a root change
+	PathTrustTechKey    = "/v1/trust/tech-key"     // PUT: the signed-in technician's own public key
+	PathTrustCert       = "/v1/trust/cert"         // GET: the signed-in technician's own certificate
+	PathTrustCerts      = "/v1/trust/certs"        // {name}: GET what to certify, PUT a certificate
+	PathTrustPolicy     = "/v1/trust/policy"       // GET the signed policy (no login); PUT publishes a newer one
+	PathTrustDraft      = "/v1/trust/policy/draft" // GET the policy the relay's settings describe, unsigned
 	HeaderAuthorization = "Authorization"
 	BearerPrefix        = "Bearer "
 )

@@ -31,6 +31,9 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/trust/cert":                    permAuthenticated, // the caller's own certificate
 	"GET /v1/trust/certs/{name}":            rbac.UserManage,
 	"PUT /v1/trust/certs/{name}":            rbac.UserManage, // and the root's signatures
+	"GET /v1/trust/policy":                  permPublic,      // the signed policy, verified by whoever reads it
+	"PUT /v1/trust/policy":                  rbac.TrustManage,
+	"GET /v1/trust/policy/draft":            rbac.TrustManage,
 	"POST /v1/logout":                       permAuthenticated,
 	"GET /v1/whoami":                        permAuthenticated,
 	"POST /v1/passwd":                       permAuthenticated,

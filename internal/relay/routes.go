@@ -91,6 +91,9 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathTrustCert, permAuthenticated, s.authed(permAuthenticated, s.handleOwnCert)},
 		{"GET " + protocol.PathTrustCerts + "/{name}", rbac.UserManage, s.authed(rbac.UserManage, s.handleCertifyFacts)},
 		{"PUT " + protocol.PathTrustCerts + "/{name}", rbac.UserManage, s.authed(rbac.UserManage, s.handleCertStore)},
+		{"GET " + protocol.PathTrustPolicy, permPublic, http.HandlerFunc(s.handleTrustPolicy)},
+		{"PUT " + protocol.PathTrustPolicy, rbac.TrustManage, s.authed(rbac.TrustManage, s.handlePolicyPublish)},
+		{"GET " + protocol.PathTrustDraft, rbac.TrustManage, s.authed(rbac.TrustManage, s.handlePolicyDraft)},
 	}
 }
 

@@ -83,6 +83,7 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
 		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession, Recorded: true, Recipients: keys}
 	info.Allowed = allowedCaps(p)
+	info.Roles = slices.Clone(p.user.Roles)
 	if pol, err := s.accounts.UserPolicy(p.user); err == nil {
 		info.RecordInput = pol.RecordInput
 		if pol.IdleTimeout > 0 {
@@ -166,6 +167,7 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 		return nil, errf(http.StatusBadRequest, "pass --reason \"ticket or reason\"",
 			"device %q is in group %q, which allows unattended access only with a reason", dev.Name, dev.Group)
 	}
+	hostileSessionInfo(&info)
 	l, attach := s.broker.Open(info, c, p.source)
 	s.storeSession(l, store.SessionRequested)
 	offer := &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach}

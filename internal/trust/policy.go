@@ -33,7 +33,7 @@ type RoleCeiling struct {
 func (*PolicyBody) Kind() Kind { return KindPolicy }
 
 func (p *PolicyBody) encode(w *writer) error {
-	if err := writeStrings(w, "recording recipients", p.Recipients); err != nil {
+	if err := writeLongStrings(w, "recording recipients", p.Recipients); err != nil {
 		return err
 	}
 	w.boolean(p.RecordInput)
@@ -71,7 +71,7 @@ func writeCeilings(w *writer, cs []RoleCeiling) error {
 }
 
 func readPolicy(r *reader) *PolicyBody {
-	p := &PolicyBody{Recipients: r.strs("recording recipients"), RecordInput: r.boolean("record input")}
+	p := &PolicyBody{Recipients: r.lstrs("recording recipients"), RecordInput: r.boolean("record input")}
 	p.Ceilings = readCeilings(r)
 	p.UnattendedGroups = r.strs("unattended groups")
 	p.IdleSeconds, p.AbsoluteSeconds = r.u32(), r.u32()
