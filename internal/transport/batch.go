@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -17,14 +19,19 @@ import (
 // whole frame leaves in one system call. Writes outside a batch (pings,
 // pongs, close frames, TLS alerts) go straight through, after anything
 // batched, so the byte order on the wire is always the order of the Write
-// calls. Safe for concurrent use; begin/end pairs must not overlap (Conn
-// serialises them).
+// calls. TLS counts the records it seals and the peer expects every one in
+// turn, so when the batch under TLS cannot be written whole its records
+// are lost for good: the failure sticks (err) and every later write fails
+// with it, which stops TLS, rather than sending records the peer can only
+// reject as "bad record MAC". Safe for concurrent use; begin/end pairs
+// must not overlap (Conn serialises them).
 type batchConn struct {
 	net.Conn
 	under    *batchConn // the connection under TLS, if it batches; nil if none
 	mu       sync.Mutex
 	batching bool
 	buf      *[]byte // pooled while batching
+	err      error   // a batch that could not be written: the stream is broken
 }
 
 // batchPool holds batch buffers; idle connections hold none.
@@ -34,6 +41,9 @@ var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 72<<10); return
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.err != nil {
+		return 0, c.err
+	}
 	if c.batching {
 		*c.buf = append(*c.buf, p...)
 		return len(p), nil
@@ -74,13 +84,56 @@ func (c *batchConn) flush(b []byte) error {
 	_, err := c.Conn.Write(b)
 	c.under.mu.Lock()
 	ub := c.under.take()
-	if err == nil && len(*ub) > 0 {
-		_, err = c.under.Conn.Write(*ub)
+	if len(*ub) > 0 {
+		// TLS has sealed these records: they must all leave, in order,
+		// whatever became of the rest of b.
+		if werr := c.under.writeGathered(*ub); err == nil {
+			err = werr
+		}
 	}
 	c.under.mu.Unlock()
 	release(ub)
 	return err
 }
+
+// writeGathered writes records gathered under TLS; if they cannot all be
+// written, the connection is broken for good (see batchConn). The caller
+// holds c.mu.
+func (c *batchConn) writeGathered(b []byte) error {
+	if c.err != nil {
+		return c.err
+	}
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		c.err = &lostRecordsError{written: n, total: len(b), err: err}
+		return c.err
+	}
+	return nil
+}
+
+// lostRecordsError is the lasting failure of a connection under TLS whose
+// gathered records could not all be written.
+type lostRecordsError struct {
+	written, total int
+	err            error
+}
+
+// Error says how much of the batch left and why the rest did not.
+func (e *lostRecordsError) Error() string {
+	return fmt.Sprintf("transport: connection broken: %d of %d bytes of TLS records written: %v", e.written, e.total, e.err)
+}
+
+// Unwrap returns the write error (a timeout, a reset, ...).
+func (e *lostRecordsError) Unwrap() error { return e.err }
+
+// Timeout reports whether the write timed out, as net.Error does.
+func (e *lostRecordsError) Timeout() bool {
+	var ne net.Error
+	return errors.As(e.err, &ne) && ne.Timeout()
+}
+
+// Temporary is false: the connection cannot be used again.
+func (e *lostRecordsError) Temporary() bool { return false }
 
 // end closes the batch and writes what it gathered, unless discard is set,
 // within ctx's deadline (and until ctx is cancelled).

@@ -2,10 +2,12 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,5 +78,96 @@ func TestBatchOverTLS(t *testing.T) {
 	tc.Close()
 	if got := <-received; !bytes.Equal(got, append(frame, "after"...)) {
 		t.Fatalf("received %d bytes, want %d", len(got), len(frame)+5)
+	}
+}
+
+// tlsPair returns the client side of a TLS connection over loopback TCP,
+// batching as Dial does (a batchConn over TLS over a batchConn), and a
+// channel that receives what the server side read until EOF or an error,
+// with that error (nil at a clean close).
+func tlsPair(t *testing.T) (*batchConn, <-chan readResult) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS() // only for its certificate
+	srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	received := make(chan readResult, 1)
+	go func() {
+		c, err := tls.NewListener(ln, srv.TLS).Accept()
+		if err != nil {
+			received <- readResult{err: err}
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		b, err := io.ReadAll(c)
+		received <- readResult{b, err}
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	under := &batchConn{Conn: raw}
+	tc := tls.Client(under, tlsconf.ClientConfig(tlsconf.Fingerprint(srv.Certificate()), nil))
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	return &batchConn{Conn: tc, under: under}, received
+}
+
+// readResult is what a TLS peer read, and how the reading ended.
+type readResult struct {
+	b   []byte
+	err error
+}
+
+// TestBatchFlushFailureStopsTLS: when the batch under TLS cannot be
+// written (here its deadline has passed), the TLS records gathered in it
+// are lost, so TLS must not send another record: one sealed after them
+// would reach the peer out of sequence and fail as "bad record MAC". The
+// failure sticks, every later write fails with it, and the peer sees the
+// stream end, never a corrupted record.
+func TestBatchFlushFailureStopsTLS(t *testing.T) {
+	cases := []struct {
+		name  string
+		flush func(bc *batchConn) error
+	}{
+		{"deadline passed", func(bc *batchConn) error { return bc.endDeadline(time.Now().Add(-time.Second)) }},
+		{"context deadline passed", func(bc *batchConn) error {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			defer cancel()
+			return bc.end(ctx, false)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			bc, received := tlsPair(t)
+			if _, err := bc.Write([]byte("before")); err != nil {
+				t.Fatal(err)
+			}
+			bc.begin()
+			bc.Write(bytes.Repeat([]byte("x"), 8<<10)) // more than one record: batched under TLS
+			if err := tc.flush(bc); err == nil {
+				t.Fatal("a batch flushed past its deadline reported no error")
+			}
+			_, werr := bc.Write([]byte("after"))
+			bc.Close()
+			got := <-received
+			if got.err != nil && strings.Contains(got.err.Error(), "bad record MAC") {
+				t.Fatalf("the peer read a corrupted stream: %v", got.err)
+			}
+			if werr == nil {
+				t.Fatal("a write after a lost batch succeeded: TLS went on sealing records")
+			}
+			if string(got.b) != "before" {
+				t.Fatalf("the peer read %q, want %q", got.b, "before")
+			}
+		})
 	}
 }
