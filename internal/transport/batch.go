@@ -19,19 +19,27 @@ import (
 // whole frame leaves in one system call. Writes outside a batch (pings,
 // pongs, close frames, TLS alerts) go straight through, after anything
 // batched, so the byte order on the wire is always the order of the Write
-// calls. TLS counts the records it seals and the peer expects every one in
-// turn, so when the batch under TLS cannot be written whole its records
-// are lost for good: the failure sticks (err) and every later write fails
-// with it, which stops TLS, rather than sending records the peer can only
-// reject as "bad record MAC". Safe for concurrent use; begin/end pairs
-// must not overlap (Conn serialises them).
+// calls.
+//
+// A write that fails breaks the connection for good: every later write
+// fails too (err). TLS numbers the records it seals and the peer expects
+// every one in turn, so once a sealed record is lost (a write past its
+// deadline, a batch under TLS that could not leave) any record sent after
+// it can only be rejected as "bad record MAC". TLS stops writing after its
+// own failed writes, but not after a batch it does not know failed, and
+// crypto/tls still seals and sends close_notify on Close after a failed
+// write (as when a handler outlives http.Server's WriteTimeout): refused
+// here, the peer sees the connection end instead.
+//
+// Safe for concurrent use; begin/end pairs must not overlap (Conn
+// serialises them).
 type batchConn struct {
 	net.Conn
 	under    *batchConn // the connection under TLS, if it batches; nil if none
 	mu       sync.Mutex
 	batching bool
 	buf      *[]byte // pooled while batching
-	err      error   // a batch that could not be written: the stream is broken
+	err      error   // the first failed write: the stream is broken
 }
 
 // batchPool holds batch buffers; idle connections hold none.
@@ -48,7 +56,17 @@ func (c *batchConn) Write(p []byte) (int, error) {
 		*c.buf = append(*c.buf, p...)
 		return len(p), nil
 	}
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.broken(n, len(p), err)
+	}
+	return n, err
+}
+
+// broken records the failed write of n of total bytes; the caller holds
+// c.mu.
+func (c *batchConn) broken(n, total int, err error) {
+	c.err = &brokenError{written: n, total: total, err: err}
 }
 
 // begin opens a batch.
@@ -96,44 +114,43 @@ func (c *batchConn) flush(b []byte) error {
 	return err
 }
 
-// writeGathered writes records gathered under TLS; if they cannot all be
-// written, the connection is broken for good (see batchConn). The caller
-// holds c.mu.
+// writeGathered writes the records gathered under TLS; if they cannot all
+// be written, the connection is broken for good (see batchConn), which TLS,
+// having sealed them, does not know. The caller holds c.mu.
 func (c *batchConn) writeGathered(b []byte) error {
 	if c.err != nil {
 		return c.err
 	}
 	n, err := c.Conn.Write(b)
 	if err != nil {
-		c.err = &lostRecordsError{written: n, total: len(b), err: err}
+		c.broken(n, len(b), err)
 		return c.err
 	}
 	return nil
 }
 
-// lostRecordsError is the lasting failure of a connection under TLS whose
-// gathered records could not all be written.
-type lostRecordsError struct {
+// brokenError is the lasting failure of a connection after a failed write.
+type brokenError struct {
 	written, total int
 	err            error
 }
 
-// Error says how much of the batch left and why the rest did not.
-func (e *lostRecordsError) Error() string {
-	return fmt.Sprintf("transport: connection broken: %d of %d bytes of TLS records written: %v", e.written, e.total, e.err)
+// Error says how much of the failed write left and why the rest did not.
+func (e *brokenError) Error() string {
+	return fmt.Sprintf("transport: connection broken by a failed write (%d of %d bytes written): %v", e.written, e.total, e.err)
 }
 
 // Unwrap returns the write error (a timeout, a reset, ...).
-func (e *lostRecordsError) Unwrap() error { return e.err }
+func (e *brokenError) Unwrap() error { return e.err }
 
-// Timeout reports whether the write timed out, as net.Error does.
-func (e *lostRecordsError) Timeout() bool {
+// Timeout reports whether the failed write timed out, as net.Error does.
+func (e *brokenError) Timeout() bool {
 	var ne net.Error
 	return errors.As(e.err, &ne) && ne.Timeout()
 }
 
-// Temporary is false: the connection cannot be used again.
-func (e *lostRecordsError) Temporary() bool { return false }
+// Temporary is false: the connection cannot be written again.
+func (e *brokenError) Temporary() bool { return false }
 
 // end closes the batch and writes what it gathered, unless discard is set,
 // within ctx's deadline (and until ctx is cancelled).

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -169,5 +170,36 @@ func TestBatchFlushFailureStopsTLS(t *testing.T) {
 				t.Fatalf("the peer read %q, want %q", got.b, "before")
 			}
 		})
+	}
+}
+
+// TestBatchListenerWriteTimeout: a handler that outlives the server's
+// write timeout cannot answer, and the client must see the connection
+// end, not a corrupted record. (crypto/tls seals a record for the answer,
+// fails to write it, then on Close seals and sends close_notify with the
+// next sequence number, which the client rejects as "bad record MAC";
+// the connection under TLS refuses every write after a failed one.)
+func TestBatchListenerWriteTimeout(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "too late")
+	}))
+	srv.Config.WriteTimeout = 50 * time.Millisecond
+	srv.Listener = BatchListener(srv.Listener)
+	srv.StartTLS()
+	defer srv.Close()
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		tr := &http.Transport{TLSClientConfig: tlsconf.ClientConfig(tlsconf.Fingerprint(srv.Certificate()), nil)}
+		tr.TLSClientConfig.MaxVersion = v
+		resp, err := (&http.Client{Transport: tr}).Post(srv.URL, "application/json", strings.NewReader("{}"))
+		tr.CloseIdleConnections()
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("TLS %x: an answer after the write timeout arrived", v)
+		}
+		if strings.Contains(err.Error(), "bad record MAC") {
+			t.Fatalf("TLS %x: the client read a corrupted stream: %v", v, err)
+		}
+		t.Logf("TLS %x: %v", v, err)
 	}
 }
