@@ -200,6 +200,8 @@ func TestBatchListenerWriteTimeout(t *testing.T) {
 		if strings.Contains(err.Error(), "bad record MAC") {
 			t.Fatalf("TLS %x: the client read a corrupted stream: %v", v, err)
 		}
-		t.Logf("TLS %x: %v", v, err)
+		if msg := DialError(srv.URL, nil, err).Error(); !strings.Contains(msg, "closed the connection without answering") {
+			t.Fatalf("TLS %x: a request the server gave up on is reported as %q", v, msg)
+		}
 	}
 }

@@ -120,7 +120,8 @@ func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
 }
 
 // DialError turns a failed request into one clear error: a pin mismatch, a
-// refusal with the relay's own message, or a connection failure.
+// refusal with the relay's own message, a connection the relay closed
+// without answering, or a connection failure.
 func DialError(relay string, resp *http.Response, err error) error {
 	var pe *tlsconf.PinError
 	if errors.As(err, &pe) {
@@ -132,6 +133,11 @@ func DialError(relay string, resp *http.Response, err error) error {
 	var te *tls.CertificateVerificationError
 	if errors.As(err, &te) {
 		return fmt.Errorf("relay %s: TLS verification failed: %w", relay, err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The relay gives up on a request it cannot answer within its
+		// write timeout by closing the connection.
+		return fmt.Errorf("relay %s closed the connection without answering (busy, restarting, or over its write timeout; try again): %w", relay, err)
 	}
 	return fmt.Errorf("cannot reach relay %s: %w", relay, err)
 }
