@@ -42,8 +42,9 @@ func hostileRelayBin(t *testing.T) string {
 	return hostileRelay.path
 }
 
-// policyEnv is a relay (the hostile build) with a trust root and a signed
-// policy, and one enrolled device that pinned the root, running.
+// policyEnv is a relay (the hostile build) with a trust root, a signed
+// policy and a certified admin technician, and one enrolled device that
+// pinned the root, running.
 type policyEnv struct {
 	*trustEnv
 	// lie is the file whose JSON the relay lays over session offers.
@@ -58,19 +59,10 @@ func newPolicyEnv(t *testing.T) *policyEnv {
 	base.relayBin, base.relayEnv = hostileRelayBin(t), []string{"TETHER_HOSTILE_SESSION_INFO=" + lie}
 	e := &policyEnv{trustEnv: trustEnvFor(newEnvFrom(t, base)), lie: lie}
 	e.mustTrust("", "init", "--passphrase-file", e.pass)
-	e.signPolicy()
+	e.readyForSessions()
 	e.dev = e.enroll("ward")
 	e.runAgent(e.dev, "exit 0")
 	return e
-}
-
-// signPolicy signs and publishes the relay's current settings.
-func (e *policyEnv) signPolicy() {
-	e.t.Helper()
-	r := e.techRun("", "policy", "sign", "--yes", "--passphrase-file", e.pass)
-	if r.code != 0 || !strings.Contains(r.stderr, "Published signed policy version") {
-		e.t.Fatalf("tech policy sign: code %d stderr %q", r.code, r.stderr)
-	}
 }
 
 // policyFile is where the relay keeps the signed policy.
@@ -215,6 +207,7 @@ func TestSignedPolicyTwoAdmins(t *testing.T) {
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil || len(v.Signers) != 2 {
 		t.Fatalf("policy show --verify: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
+	e.certify("admin", bobHome)
 	d := e.enroll("ward")
 	e.runAgent(d, "exit 0")
 	if r := e.techRun("", "connect", "ward", "--", "true"); r.code != 0 {

@@ -66,6 +66,52 @@ func (e *trustEnv) adminKey(name string) (home, pub string) {
 	return home, pub
 }
 
+// certify certifies a technician under the env's root and publishes the
+// certificate. With cosigners (the config directories of the other
+// administrators) the certificate is written to a file, signed by each and
+// then published, as a root of more than one administrator requires.
+func (e *trustEnv) certify(user string, cosigners ...string) {
+	e.t.Helper()
+	args := []string{"users", "certify", user, "--passphrase-file", e.pass}
+	var file string
+	if len(cosigners) > 0 {
+		file = filepath.Join(e.dir, user+".cert")
+		args = append(args, "--out", file)
+	}
+	r := e.techRun("", args...)
+	if len(cosigners) > 0 {
+		if r.code != 0 {
+			e.t.Fatalf("tech users certify %s --out: code %d stderr %q", user, r.code, r.stderr)
+		}
+		for _, home := range cosigners {
+			e.mustTrust(home, "sign", file, "--passphrase-file", e.pass)
+		}
+		r = e.techRun("", "trust", "publish", file)
+	}
+	if r.code != 0 || len(strings.TrimSpace(r.stdout)) != 64 || !strings.Contains(r.stderr, "Certified") {
+		e.t.Fatalf("tech users certify %s: code %d stdout %q stderr %q", user, r.code, r.stdout, r.stderr)
+	}
+}
+
+// signPolicy signs and publishes the relay's current settings under a
+// root of one administrator.
+func (e *trustEnv) signPolicy() {
+	e.t.Helper()
+	r := e.techRun("", "policy", "sign", "--yes", "--passphrase-file", e.pass)
+	if r.code != 0 || !strings.Contains(r.stderr, "Published signed policy version") {
+		e.t.Fatalf("tech policy sign: code %d stderr %q", r.code, r.stderr)
+	}
+}
+
+// readyForSessions is what an agent that pinned the env's root (of one
+// administrator) requires of an honest session: the admin technician
+// certified and a signed policy published.
+func (e *trustEnv) readyForSessions() {
+	e.t.Helper()
+	e.certify("admin")
+	e.signPolicy()
+}
+
 // agentRun runs an agent command for d to completion.
 func (e *trustEnv) agentRun(d *device, args ...string) result {
 	e.t.Helper()
