@@ -211,8 +211,10 @@ func (a *Agent) authenticate(ctx context.Context, c *transport.Conn) error {
 }
 
 // acceptOffer opens the session connection for an offer and serves it;
-// trusted is the root the technician's certificate is checked against and
-// src (nil without a pinned root) verifies the signed policy first.
+// trusted is the pinned root as followed at connect and src (nil without a
+// pinned root) fetches the chain again and verifies the signed policy;
+// the root src reaches is the one the technician's certificate is checked
+// against.
 func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string, trusted sessionTrust, src *policySource) {
 	log := a.cfg.Logger.With("session", info.ID)
 	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentSession)

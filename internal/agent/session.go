@@ -33,8 +33,9 @@ type deviceSession struct {
 	policies *policySource
 
 	info protocol.SessionInfo
-	// trusted is the pinned trust root, if any; cert is the technician's
-	// certificate verified against it.
+	// trusted is the pinned trust root, if any, as followed at connect;
+	// cert is the technician's certificate, verified against the root the
+	// signed policy was verified against (trusted's without a policy).
 	trusted sessionTrust
 	cert    *trust.TechCertBody
 	pol     policy // decided from info once the handshake is done
@@ -124,13 +125,14 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
 		return err
 	}
-	if s.cert, err = s.techAuth(hctx, s.trusted); err != nil {
-		return err
-	}
 	// Decided after the handshake, so that a refusal reaches the
-	// technician end to end.
+	// technician end to end. The root the policy is verified against is
+	// the one the certificate is checked against.
 	signed, err := s.policies.fetch(ctx)
 	if err != nil {
+		return err
+	}
+	if s.cert, err = s.techAuth(hctx, s.trusted.withPolicyRoot(signed)); err != nil {
 		return err
 	}
 	if s.pol, err = decidePolicy(s.info, s.cfg, signed); err != nil {

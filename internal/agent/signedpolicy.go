@@ -20,6 +20,9 @@ import (
 type signedPolicy struct {
 	body    *trust.PolicyBody
 	version uint64
+	// root is the newest root the session's chain verified to from the
+	// pin; the technician's certificate is checked against it too.
+	root *trust.Root
 	// group is this device's own group (from its enrollment), which the
 	// signed unattended groups are checked against.
 	group string
@@ -55,22 +58,28 @@ func (ps *policySource) fetch(ctx context.Context) (*signedPolicy, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	fp, err := trust.ParseFingerprint(ps.pin)
-	if err != nil {
-		return nil, err
-	}
 	chain, err := transport.GetTrustChain(ctx, ps.ep)
 	if err != nil {
 		return nil, fmt.Errorf("signed policy: %w", err)
 	}
-	t := time.Now()
-	root, err := trust.Follow(chain, fp, t)
-	if err != nil {
-		return nil, fmt.Errorf("signed policy: the relay's trust root: %w", err)
-	}
 	raw, err := transport.GetTrustPolicy(ctx, ps.ep)
 	if err != nil {
 		return nil, fmt.Errorf("signed policy: %w", err)
+	}
+	return ps.verify(chain, raw, time.Now())
+}
+
+// verify follows chain from the pin and opens the signed policy raw
+// (nil: the relay serves none) with the newest root reached, which the
+// result keeps for the rest of the session's checks.
+func (ps *policySource) verify(chain [][]byte, raw []byte, t time.Time) (*signedPolicy, error) {
+	fp, err := trust.ParseFingerprint(ps.pin)
+	if err != nil {
+		return nil, err
+	}
+	root, err := trust.Follow(chain, fp, t)
+	if err != nil {
+		return nil, fmt.Errorf("signed policy: the relay's trust root: %w", err)
 	}
 	if raw == nil {
 		return nil, fmt.Errorf("the relay serves no signed policy, but this device pins trust root %s; an administrator publishes one with `tech policy sign`", ps.pin)
@@ -82,7 +91,7 @@ func (ps *policySource) fetch(ctx context.Context) (*signedPolicy, error) {
 	if err := ps.acceptVersion(d.Version); err != nil {
 		return nil, fmt.Errorf("the relay's signed policy: %w", err)
 	}
-	return &signedPolicy{body: body, version: d.Version, group: ps.group}, nil
+	return &signedPolicy{body: body, version: d.Version, root: root, group: ps.group}, nil
 }
 
 // policyVersionPath holds the highest policy version this device has seen.

@@ -32,6 +32,17 @@ func (a *Agent) sessionTrust() sessionTrust {
 	return sessionTrust{pinned: a.st.TrustRoot != "", root: a.root.Load()}
 }
 
+// withPolicyRoot is tr with the root the session's signed policy was
+// verified against, so that one session checks policy and certificate
+// against the same root: the one fetched for it, at least as new as the
+// one followed at connect. Without a signed policy tr is unchanged.
+func (tr sessionTrust) withPolicyRoot(sp *signedPolicy) sessionTrust {
+	if sp != nil && sp.root != nil {
+		tr.root = sp.root
+	}
+	return tr
+}
+
 // techAuth reads the technician's InTechAuth when the tech-cert feature
 // was negotiated and, with a root pinned, verifies it: the certificate
 // against root, the proof over this session, and that it certifies the
