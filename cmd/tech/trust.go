@@ -20,7 +20,7 @@ config directory, never uploaded) and how many of them must sign. The public
 root is published through the relay and pinned by agents; the relay cannot
 change it. Passphrases come from --passphrase-file or the terminal, never argv.`,
 	}
-	cmd.AddCommand(newTrustInitCmd(g), newTrustShowCmd(g), newTrustKeyCmd(g), newTrustAddAdminCmd(g),
+	cmd.AddCommand(newTrustInitCmd(g), newTrustShowCmd(g), newTrustKeyCmd(g), newTrustAddAdminCmd(g), newTrustRemoveAdminCmd(g),
 		newTrustSignCmd(g), newTrustPublishCmd(g), newTrustPinCmd(g))
 	return cmd
 }

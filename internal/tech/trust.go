@@ -201,16 +201,9 @@ func (c *Client) TrustAddAdmin(ctx context.Context, o TrustAddAdminOptions) (Tru
 
 // trustAddAdmin is TrustAddAdmin, filling out as it goes.
 func (c *Client) trustAddAdmin(ctx context.Context, o TrustAddAdminOptions, out *TrustOutcome) error {
-	chain, err := c.fetchChain(ctx)
+	cur, err := c.currentRoot(ctx)
 	if err != nil {
 		return err
-	}
-	cur, err := c.verifyChain(chain)
-	if err != nil {
-		return err
-	}
-	if cur == nil {
-		return errors.New("this relay has no trust root yet; make one with `tech trust init`")
 	}
 	newKey, err := readAdminKeyFile(o.Key)
 	if err != nil {
@@ -219,33 +212,7 @@ func (c *Client) trustAddAdmin(ctx context.Context, o TrustAddAdminOptions, out 
 	if o.Threshold == 0 {
 		o.Threshold = int(cur.Body.Threshold)
 	}
-	if o.Threshold < 1 || o.Threshold > trust.MaxSigners {
-		return fmt.Errorf("--threshold %d: want 1 to %d", o.Threshold, trust.MaxSigners)
-	}
-	if int(cur.Body.Threshold) > 1 && o.Out == "" {
-		return fmt.Errorf("the current root needs %d signatures: pass --out FILE, have the other administrators run `tech trust sign FILE`, then `tech trust publish FILE`", cur.Body.Threshold)
-	}
-	body, err := trust.NewRootBody(cur.Body.Org, uint8(o.Threshold), append(cur.Body.Admins, newKey)...)
-	if err != nil {
-		return err
-	}
-	doc, err := trust.NewDocument(&trust.RootChangeBody{Previous: cur.Fingerprint, New: body}, cur.Version+1, time.Now(), time.Time{})
-	if err != nil {
-		return err
-	}
-	key, _, err := c.adminKey(o.Passphrase, false)
-	if err != nil {
-		return err
-	}
-	if err := doc.Sign(key); err != nil {
-		return err
-	}
-	if int(cur.Body.Threshold) > 1 {
-		out.Wrote, err = writeDocument(o.Out, doc, int(cur.Body.Threshold))
-		return err
-	}
-	out.Published, err = c.publish(ctx, doc.Encode())
-	return err
+	return c.proposeRootChange(ctx, cur, append(slices.Clone(cur.Body.Admins), newKey), o.Threshold, o.Out, o.Passphrase, out)
 }
 
 // TrustSigned is a document TrustSign signed.
