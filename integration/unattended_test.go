@@ -205,6 +205,9 @@ func TestUnattendedNeedsCertifiedTechnician(t *testing.T) {
 		t.Fatalf("users list with emergency access: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
 	e.refusedAs(em, "emergency session", "presented no certificate", "--reason", "INC-7")
+	if out := e.techRun("", "audit", "export").stdout; !strings.Contains(out, "emergency.use") || !strings.Contains(out, "presented no certificate") {
+		t.Errorf("the audit log does not show the emergency use and the agent's refusal: %q", out)
+	}
 
 	if r, ran := e.connect("--reason", "ticket 2"); r.code != 0 || !ran {
 		t.Fatalf("certified technician after the attempts: code %d ran %v stderr %q", r.code, ran, r.stderr)
