@@ -28,13 +28,10 @@ func newUnattendedEnv(t *testing.T) *policyEnv {
 	base.relayBin, base.relayEnv = hostileRelayBin(t), []string{"TETHER_HOSTILE_SESSION_INFO=" + lie}
 	e := &policyEnv{trustEnv: trustEnvFor(newEnvFrom(t, base)), lie: lie}
 	e.mustTrust("", "init", "--passphrase-file", e.pass)
-	if r := e.techRun("", "users", "certify", "admin", "--passphrase-file", e.pass); r.code != 0 {
-		t.Fatalf("tech users certify admin: code %d stderr %q", r.code, r.stderr)
-	}
 	if r := e.techRun("", "devices", "group-policy", "default", "unattended"); r.code != 0 {
 		t.Fatalf("group-policy: %s", r.stderr)
 	}
-	e.signPolicy()
+	e.readyForSessions()
 	e.dev = e.enroll("ward")
 	e.runAgent(e.dev, "exit 1", "--allow-unattended")
 	return e
