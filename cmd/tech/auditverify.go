@@ -17,9 +17,12 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 		Long: `verify fetches the relay's audit log (or reads an exported JSON Lines FILE) and
 checks that its hash chain is intact, that its signed head verifies, and that it
 is an extension of the newest signed head this client remembers for the relay
-(and of every checkpoint countersigned by an --admin-key): a history rewritten
-by whoever holds the relay's data is reported, exit 1. On success it remembers
-the log's head for next time.`,
+(and of every checkpoint countersigned by an --admin-key, or by an administrator
+of the trust root this client pinned): a history rewritten by whoever holds the
+relay's data is reported, exit 1. --admin-key also requires at least one of its
+checkpoints; with a pinned root and no --admin-key, root administrators'
+checkpoints are checked when the log carries them. On success it remembers the
+log's head for next time.`,
 		Example: `  tech audit verify
   tech audit export > audit.jsonl && tech audit verify audit.jsonl
   tech audit verify --admin-key admin.pub`,

@@ -23,6 +23,9 @@ func printAuditReport(stderr io.Writer, rep *tech.AuditReport) {
 	if rep.Checkpoints > 0 {
 		msg += fmt.Sprintf("; %d administrator checkpoint(s) verified", rep.Checkpoints)
 	}
+	if rep.Root != nil {
+		msg += fmt.Sprintf("; checkpoints by the administrators of trust root %s (version %d) checked", rep.Root.Fingerprint, rep.Root.Version)
+	}
 	fmt.Fprintln(stderr, msg)
 	for _, u := range rep.Uncovered {
 		fmt.Fprintf(stderr, "tech: warning: %s\n", u)

@@ -54,7 +54,7 @@ func (c *Client) AuditCheckpoint(ctx context.Context, opts AuditCheckpointOption
 	if err != nil {
 		return done, err
 	}
-	if done.Report, err = c.checkAuditLog(x, nil, true); err != nil {
+	if done.Report, err = c.checkAuditLog(x, checkpointKeys{}, true); err != nil {
 		return done, err
 	}
 	cs, err := audit.Countersign(x.Head, k)
@@ -124,7 +124,7 @@ func (c *Client) copyAuditJSONL(w io.Writer, r io.Reader) (unverified, err error
 	if unverified == nil {
 		var x *audit.ExportLog
 		if x, unverified = tee.x.Finish(); unverified == nil {
-			_, unverified = c.checkAuditLog(x, nil, true)
+			_, unverified = c.checkAuditLog(x, checkpointKeys{}, true)
 		}
 	}
 	return unverified, nil

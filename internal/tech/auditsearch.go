@@ -98,7 +98,7 @@ func (c *Client) AuditSearch(ctx context.Context, o AuditSearchOptions) (AuditFo
 	if verr == nil {
 		var x *audit.ExportLog
 		if x, verr = found.x.Finish(); verr == nil {
-			_, verr = c.checkAuditLog(x, nil, true)
+			_, verr = c.checkAuditLog(x, checkpointKeys{}, true)
 		}
 	}
 	return AuditFound{Entries: found.entries, Unverified: verr}, nil

@@ -25,7 +25,8 @@ type AuditVerifyOptions struct {
 	File string
 	// AdminKeys are files holding administrators' public keys: every
 	// checkpoint countersigned by one of them must be in the log, and at
-	// least one must be served.
+	// least one must be served. With a trust root pinned, checkpoints
+	// countersigned by the root's administrators are checked too.
 	AdminKeys []string
 }
 
@@ -41,6 +42,10 @@ type AuditReport struct {
 	Uncovered []string
 	// Checkpoints is how many administrator checkpoints were verified.
 	Checkpoints int
+	// Root is the pinned trust root (as followed to its newest version)
+	// whose administrators' checkpoints were checked; nil when no root
+	// is pinned.
+	Root *trust.Root
 }
 
 // AuditVerify checks the relay's audit log (or an exported file): its
@@ -62,7 +67,11 @@ func (c *Client) AuditVerify(ctx context.Context, opts AuditVerifyOptions) (*Aud
 	if err != nil {
 		return nil, err
 	}
-	return c.checkAuditLog(x, admins, opts.File == "")
+	root, err := c.pinnedRootNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.checkAuditLog(x, checkpointKeys{required: admins, root: root}, opts.File == "")
 }
 
 // readExportFile reads and checks an exported JSONL file.
@@ -129,11 +138,11 @@ func (c *Client) openAuditExport(ctx context.Context, since string) (io.ReadClos
 // checkAuditLog checks x against the head remembered for the configured
 // relay and the checkpoints countersigned by admins, then remembers x's
 // head if remember is set (or the file was signed by the remembered key).
-func (c *Client) checkAuditLog(x *audit.ExportLog, admins []*trust.PublicKey, fromRelay bool) (*AuditReport, error) {
+func (c *Client) checkAuditLog(x *audit.ExportLog, keys checkpointKeys, fromRelay bool) (*AuditReport, error) {
 	if x.Head == nil {
 		return nil, errors.New("the audit log carries no signed head (exported by an older relay, or not JSON Lines), so it cannot be checked against remembered heads")
 	}
-	rep := &AuditReport{Entries: x.Entries()}
+	rep := &AuditReport{Entries: x.Entries(), Root: keys.root}
 	heads, err := c.loadAuditHeads()
 	if err != nil {
 		return nil, err
@@ -153,7 +162,7 @@ func (c *Client) checkAuditLog(x *audit.ExportLog, admins []*trust.PublicKey, fr
 		}
 		rep.Remembered = rem.Head
 	}
-	if err := checkCheckpoints(x, admins, rep); err != nil {
+	if err := checkCheckpoints(x, keys, rep); err != nil {
 		return nil, err
 	}
 	if key != "" && (fromRelay || rem != nil) && (rem == nil || x.Head.Seq >= rem.Head.Seq) {
@@ -177,39 +186,6 @@ func extends(x *audit.ExportLog, p *audit.SignedHead, what string, rep *AuditRep
 		return fmt.Errorf("the audit log is not an extension of %s at entry %d: %w", what, p.Seq, err)
 	}
 	return nil
-}
-
-// checkCheckpoints checks x against every checkpoint countersigned by one
-// of admins; with admins given, at least one such checkpoint must be there.
-func checkCheckpoints(x *audit.ExportLog, admins []*trust.PublicKey, rep *AuditReport) error {
-	if len(admins) == 0 {
-		return nil
-	}
-	for _, cs := range x.Countersigned {
-		pub, err := cs.Verify()
-		if err != nil || !trusted(pub, admins) {
-			continue
-		}
-		what := fmt.Sprintf("the checkpoint countersigned by admin key %s", pub.ID().String()[:16])
-		if err := extends(x, cs.Head(), what, rep); err != nil {
-			return err
-		}
-		rep.Checkpoints++
-	}
-	if rep.Checkpoints == 0 {
-		return errors.New("the audit log carries no checkpoint countersigned by the given administrator key(s); run `tech audit checkpoint` first, or checkpoints were removed")
-	}
-	return nil
-}
-
-// trusted reports whether pub is one of admins.
-func trusted(pub *trust.PublicKey, admins []*trust.PublicKey) bool {
-	for _, a := range admins {
-		if a.Equal(pub) {
-			return true
-		}
-	}
-	return false
 }
 
 // readAdminKeys reads administrators' public key files.
