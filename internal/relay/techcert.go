@@ -161,12 +161,11 @@ func (s *Server) handleCertStore(w http.ResponseWriter, r *http.Request, p *prin
 	defer s.trustMu.Unlock()
 	stored, err := s.acceptCert(u.ID, u.Username, req.Document)
 	if err != nil {
-		s.record(auditEvent(p.user.ID, "trust.cert.issue", u.Username, "failure", p.source, "reason", err.Error()))
+		s.record(auditEvent(p.user.ID, "trust.cert.issue", u.Username, "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
 		s.writeErr(w, err)
 		return
 	}
-	s.record(auditEvent(p.user.ID, "trust.cert.issue", u.Username, "success", p.source,
-		"cert", stored.CertID, "expiry", stored.Expiry.Format("2006-01-02T15:04:05Z"), "signers", signerIDs(req.Document)))
+	s.record(auditEvent(p.user.ID, "trust.cert.issue", u.Username, "success", p.source, documentDetails(req.Document, "cert", stored.CertID)...))
 	writeJSON(w, http.StatusOK, stored)
 }
 

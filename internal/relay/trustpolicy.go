@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"tether/internal/api"
@@ -82,7 +81,7 @@ func (s *Server) handlePolicyPublish(w http.ResponseWriter, r *http.Request, p *
 	defer s.trustMu.Unlock()
 	d, err := s.acceptPolicy(req.Document)
 	if err != nil {
-		s.record(auditEvent(p.user.ID, "trust.policy.publish", "policy", "failure", p.source, "reason", err.Error()))
+		s.record(auditEvent(p.user.ID, "trust.policy.publish", "policy", "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
 		s.writeErr(w, err)
 		return
 	}
@@ -90,10 +89,8 @@ func (s *Server) handlePolicyPublish(w http.ResponseWriter, r *http.Request, p *
 		s.writeErr(w, err)
 		return
 	}
-	version := strconv.FormatUint(d.Version, 10)
 	signers := signerIDs(req.Document)
-	s.record(auditEvent(p.user.ID, "trust.policy.publish", "policy", "success", p.source,
-		"version", version, "expiry", d.Expiry.Format("2006-01-02T15:04:05Z"), "signers", signers))
+	s.record(auditEvent(p.user.ID, "trust.policy.publish", "policy", "success", p.source, documentDetails(req.Document)...))
 	writeJSON(w, http.StatusOK, api.TrustPolicyPublished{Version: d.Version, Expiry: d.Expiry, Signers: strings.Split(signers, ",")})
 }
 

@@ -110,7 +110,7 @@ func (s *Server) handleTrustPublish(w http.ResponseWriter, r *http.Request, p *p
 	}
 	root, err := s.acceptTrustDocument(c, req.Document)
 	if err != nil {
-		s.record(auditEvent(p.user.ID, action, "root", "failure", p.source, "reason", err.Error()))
+		s.record(auditEvent(p.user.ID, action, "root", "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
 		s.writeErr(w, err)
 		return
 	}
@@ -119,9 +119,8 @@ func (s *Server) handleTrustPublish(w http.ResponseWriter, r *http.Request, p *p
 		s.writeErr(w, err)
 		return
 	}
-	s.record(auditEvent(p.user.ID, action, root.Fingerprint.String(), "success", p.source,
-		"version", strconv.FormatUint(root.Version, 10), "threshold", strconv.Itoa(int(root.Body.Threshold)),
-		"admins", strconv.Itoa(len(root.Body.Admins)), "signers", signerIDs(req.Document)))
+	s.record(auditEvent(p.user.ID, action, root.Fingerprint.String(), "success", p.source, documentDetails(req.Document,
+		"threshold", strconv.Itoa(int(root.Body.Threshold)), "admins", strconv.Itoa(len(root.Body.Admins)))...))
 	writeJSON(w, http.StatusOK, api.TrustPublished{Fingerprint: root.Fingerprint.String(), Version: root.Version,
 		Threshold: int(root.Body.Threshold), Admins: len(root.Body.Admins)})
 }
@@ -148,18 +147,3 @@ func (s *Server) acceptTrustDocument(c api.TrustChain, doc []byte) (*trust.Root,
 	return root, nil
 }
 
-// signerIDs lists the key IDs that signed doc, for the audit log.
-func signerIDs(doc []byte) string {
-	d, err := trust.Decode(doc)
-	if err != nil {
-		return ""
-	}
-	out := ""
-	for i, sg := range d.Signatures {
-		if i > 0 {
-			out += ","
-		}
-		out += sg.KeyID.String()
-	}
-	return out
-}
