@@ -146,4 +146,3 @@ func (s *Server) acceptTrustDocument(c api.TrustChain, doc []byte) (*trust.Root,
 	}
 	return root, nil
 }
-
