@@ -86,6 +86,8 @@ type Control struct {
 
 	// offer / paired
 	Session *SessionInfo `json:"session,omitempty"`
+	// offer: the relay's signed audit head (10.1).
+	AuditHead *AuditHead `json:"audit_head,omitempty"`
 
 	// attach / join / join_code
 	SessionID   ids.SessionID `json:"session_id,omitempty"`
