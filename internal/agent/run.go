@@ -34,6 +34,8 @@ type Agent struct {
 	unreported []staleMarker
 	// policyMu serialises the signed policy's highest-version file.
 	policyMu sync.Mutex
+	// headMu serialises the remembered audit head's file.
+	headMu sync.Mutex
 }
 
 // New loads the device's enrollment from cfg.Home.
@@ -177,9 +179,12 @@ func (a *Agent) connectOnce(ctx context.Context) error {
 			a.serving.Add(1)
 			trusted := a.sessionTrust()
 			src := a.policySource()
+			// Checked here, in the order the relay sent its offers, so
+			// concurrent sessions never see their heads out of order.
+			headErr := a.headWatch().accept(m.AuditHead)
 			go func() {
 				defer a.serving.Done()
-				a.acceptOffer(ctx, m.Session, m.AttachToken, trusted, src)
+				a.acceptOffer(ctx, m.Session, m.AttachToken, trusted, src, headErr)
 			}()
 		}
 	}
@@ -214,8 +219,9 @@ func (a *Agent) authenticate(ctx context.Context, c *transport.Conn) error {
 // trusted is the pinned root as followed at connect and src (nil without a
 // pinned root) fetches the chain again and verifies the signed policy;
 // the root src reaches is the one the technician's certificate is checked
-// against.
-func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string, trusted sessionTrust, src *policySource) {
+// against. headErr refuses the session when the relay's audit head did
+// not pass.
+func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, attach string, trusted sessionTrust, src *policySource, headErr error) {
 	log := a.cfg.Logger.With("session", info.ID)
 	c, err := transport.Dial(ctx, a.endpoint(), protocol.PathAgentSession)
 	if err != nil {
@@ -230,5 +236,6 @@ func (a *Agent) acceptOffer(ctx context.Context, info *protocol.SessionInfo, att
 	s := newDeviceSession(a.cfg, a.ui, a.live, a.key, c)
 	s.trusted = trusted
 	s.policies = src
+	s.headErr = headErr
 	s.serve(ctx)
 }

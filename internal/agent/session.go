@@ -31,6 +31,9 @@ type deviceSession struct {
 	// policies verifies the signed policy before the session; nil when
 	// the device pins no trust root.
 	policies *policySource
+	// headErr is why the audit head offered with the session was refused
+	// (headWatch.accept), nil when it passed.
+	headErr error
 
 	info protocol.SessionInfo
 	// trusted is the pinned trust root, if any, as followed at connect;
@@ -128,6 +131,10 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	// Decided after the handshake, so that a refusal reaches the
 	// technician end to end. The root the policy is verified against is
 	// the one the certificate is checked against.
+	if s.headErr != nil { // the relay's audit head, checked as offered
+		s.log.Error("refusing the session: the relay's audit log", "err", s.headErr)
+		return s.headErr
+	}
 	signed, err := s.policies.fetch(ctx)
 	if err != nil {
 		return err

@@ -14,6 +14,9 @@ type Agent struct {
 	Dev *store.Device
 	// Conn is the control connection offers are sent on.
 	Conn *transport.Conn
+	// OfferMu serialises signing the audit head and writing an offer, so
+	// the heads the device sees never go down.
+	OfferMu sync.Mutex
 }
 
 // Agents tracks which devices are online. Safe for concurrent use.

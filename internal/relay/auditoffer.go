@@ -1,9 +1,21 @@
 package relay
 
 import (
+	"context"
+
 	"tether/internal/audit"
+	"tether/internal/broker"
 	"tether/internal/protocol"
 )
+
+// writeOffer sends offer to a with the audit head signed now; one offer at
+// a time per device, so the heads it carries never go down.
+func (s *Server) writeOffer(ctx context.Context, a *broker.Agent, offer *protocol.Control) error {
+	a.OfferMu.Lock()
+	defer a.OfferMu.Unlock()
+	offer.AuditHead = s.offerAuditHead()
+	return a.Conn.WriteControl(ctx, offer)
+}
 
 // offerAuditHead signs the audit log's newest entry and returns the head
 // for a session offer, so that agents can refuse a relay whose log went

@@ -170,8 +170,7 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	hostileSessionInfo(&info)
 	l, attach := s.broker.Open(info, c, p.source)
 	s.storeSession(l, store.SessionRequested)
-	offer := &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach, AuditHead: s.offerAuditHead()}
-	if err := a.Conn.WriteControl(ctx, offer); err != nil {
+	if err := s.writeOffer(ctx, a, &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach}); err != nil {
 		l.End("device unreachable")
 		return nil, errf(http.StatusConflict, "try again", "device %q could not be reached", dev.Name)
 	}
