@@ -18,7 +18,11 @@ func newAuditCmd() *cobra.Command {
 		Long: `verify walks the hash-chained audit log in DIR (the relay must be stopped, or
 verify waits for its lock and fails): every entry's hash, link and MAC, and the
 signed chain head, so an edit, deletion, reordering or truncation is found. It
-names the first bad entry.`,
+names the first bad entry. Then, for every session requested once a trust root
+existed, it checks that the signed policy in force then (recorded by hash, kept
+in trust-policies/ of DIR) verifies under the recorded root of the stored chain
+and had not expired; each session offered under an unsigned or invalid policy
+is listed and verify exits 1.`,
 		Example: `  relay audit verify --data /var/lib/tether`,
 		Args:    cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -26,7 +30,17 @@ names the first bad entry.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "audit log intact: %d entries verified\n", n)
+			pc, err := relay.VerifySessionPolicies(data)
+			if err != nil {
+				return err
+			}
+			for _, f := range pc.Findings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "relay: %s\n", f)
+			}
+			if len(pc.Findings) > 0 {
+				return fmt.Errorf("the audit chain is intact (%d entries), but %d of %d session(s) were offered under a policy that is not validly signed", n, len(pc.Findings), pc.Checked)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "audit log intact: %d entries verified; %d session(s) checked against the signed policy in force\n", n, pc.Checked)
 			return nil
 		},
 	}

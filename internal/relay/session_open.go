@@ -203,7 +203,7 @@ func (s *Server) storeSession(l *broker.Session, state string) {
 	s.db.PutSession(&store.Session{ID: i.ID, TechID: i.TechID, TechUser: i.TechUser, DeviceID: i.DeviceID,
 		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now(), Reason: i.Reason})
 	s.record(auditEvent(i.TechID, "session.request", i.ID, "requested", l.Source,
-		"device", i.DeviceName, "mode", i.Mode, "caps", joinCaps(i.Caps), "reason", i.Reason))
+		append([]string{"device", i.DeviceName, "mode", i.Mode, "caps", joinCaps(i.Caps), "reason", i.Reason}, s.sessionPolicyDetails()...)...))
 }
 
 func joinCaps(c []string) string { return strings.Join(c, ",") }

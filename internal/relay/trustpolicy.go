@@ -85,6 +85,10 @@ func (s *Server) handlePolicyPublish(w http.ResponseWriter, r *http.Request, p *
 		s.writeErr(w, err)
 		return
 	}
+	if err := archivePolicy(s.cfg.DataDir, req.Document); err != nil {
+		s.writeErr(w, err)
+		return
+	}
 	if err := s.saveTrustPolicy(api.TrustPolicy{Document: req.Document}); err != nil {
 		s.writeErr(w, err)
 		return

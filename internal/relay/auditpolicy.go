@@ -1,0 +1,197 @@
+package relay
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"tether/internal/api"
+	"tether/internal/store"
+	"tether/internal/trust"
+)
+
+// Details of a session.request entry naming the signed policy in force
+// when the relay offered the session (recorded once a trust root exists).
+const (
+	// detailTrustRoot is the newest root's fingerprint, "invalid" when the
+	// stored chain does not verify.
+	detailTrustRoot = "trust_root"
+	// detailPolicyVersion is the stored policy's version, "" without one.
+	detailPolicyVersion = "policy_version"
+	// detailPolicyHash is SHA-256 of the stored policy document, hex, or
+	// "none".
+	detailPolicyHash = "policy_sha256"
+)
+
+// policyArchiveDir keeps every signed policy the relay accepted, each in
+// a file named by its SHA-256 (hex), so `relay audit verify` can check the
+// policy in force at any session after newer ones replaced it.
+func policyArchiveDir(dataDir string) string { return filepath.Join(dataDir, "trust-policies") }
+
+// archivePolicy stores doc in the policy archive (0600).
+func archivePolicy(dataDir string, doc []byte) error {
+	dir := policyArchiveDir(dataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("archive the signed policy: %w", err)
+	}
+	sum := sha256.Sum256(doc)
+	if err := os.WriteFile(filepath.Join(dir, hex.EncodeToString(sum[:])), doc, 0o600); err != nil {
+		return fmt.Errorf("archive the signed policy: %w", err)
+	}
+	return nil
+}
+
+// sessionPolicyDetails names the policy a session is offered under: none
+// (nil) before a trust root exists.
+func (s *Server) sessionPolicyDetails() []string {
+	c, err := s.loadTrustChain()
+	if err != nil || len(c.Documents) == 0 {
+		return nil
+	}
+	root := s.trustRootFingerprint()
+	if root == "" {
+		root = "invalid"
+	}
+	kv := []string{detailTrustRoot, root, detailPolicyHash, "none", detailPolicyVersion, ""}
+	p, err := s.loadTrustPolicy()
+	if err != nil || p.Document == nil {
+		return kv
+	}
+	sum := sha256.Sum256(p.Document)
+	kv[3] = hex.EncodeToString(sum[:])
+	if d, err := trust.Decode(p.Document); err == nil {
+		kv[5] = strconv.FormatUint(d.Version, 10)
+	}
+	return kv
+}
+
+// PolicyFinding is a session the relay offered under a policy that was
+// not validly signed when it was requested.
+type PolicyFinding struct {
+	// Seq is the session.request entry's sequence number.
+	Seq uint64
+	// Session is the session ID; Time when it was requested.
+	Session string
+	Time    time.Time
+	// Problem says what is wrong with the policy in force.
+	Problem string
+}
+
+// String is the finding as one line.
+func (f PolicyFinding) String() string {
+	return fmt.Sprintf("session %s (audit entry %d, %s): %s", f.Session, f.Seq, f.Time.UTC().Format(time.RFC3339), f.Problem)
+}
+
+// PolicyCheck is what VerifySessionPolicies found.
+type PolicyCheck struct {
+	// Checked is how many session requests named a policy in force.
+	Checked int
+	// Findings are the sessions offered under no valid signed policy.
+	Findings []PolicyFinding
+}
+
+// VerifySessionPolicies checks, for every session.request entry in dir's
+// audit log recorded after a trust root existed, that the policy in force
+// (by its recorded hash, from the policy archive or the stored policy) was
+// signed by the threshold of the recorded root of the stored chain, was
+// not expired when the session was requested and has the recorded
+// version. Run it after VerifyAudit: it trusts the chain of entries.
+func VerifySessionPolicies(dir string) (*PolicyCheck, error) {
+	db, err := openStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	chain, err := readStoredChain(dir)
+	if err != nil {
+		return nil, err
+	}
+	pc := &PolicyCheck{}
+	err = db.AuditRecords(0, func(r *store.AuditRecord) error {
+		if r.Action != "session.request" || r.Details[detailTrustRoot] == "" {
+			return nil
+		}
+		pc.Checked++
+		if problem := checkSessionPolicy(dir, chain, r); problem != "" {
+			pc.Findings = append(pc.Findings, PolicyFinding{Seq: r.Seq, Session: r.Target, Time: r.Time, Problem: problem})
+		}
+		return nil
+	})
+	return pc, err
+}
+
+// readStoredChain reads the data directory's trust root chain.
+func readStoredChain(dir string) ([][]byte, error) {
+	var c api.TrustChain
+	b, err := os.ReadFile(trustChainFile(dir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read trust root chain: %w", err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("trust root chain %s is corrupt: %w", trustChainFile(dir), err)
+	}
+	return c.Documents, nil
+}
+
+// checkSessionPolicy says what is wrong with the policy r was requested
+// under, "" when it was validly signed.
+func checkSessionPolicy(dir string, chain [][]byte, r *store.AuditRecord) string {
+	hash, version := r.Details[detailPolicyHash], r.Details[detailPolicyVersion]
+	if hash == "none" {
+		return "no signed policy was published: the relay's unsigned policy applied"
+	}
+	ch, err := trust.VerifyChain(chain, r.Time)
+	if err != nil {
+		return fmt.Sprintf("the stored trust root chain does not verify: %v", err)
+	}
+	fp, err := trust.ParseFingerprint(r.Details[detailTrustRoot])
+	if err != nil || ch.Index(fp) < 0 {
+		return fmt.Sprintf("the trust root %q recorded for it is not in the stored chain", r.Details[detailTrustRoot])
+	}
+	doc, err := findPolicy(dir, hash)
+	if err != nil {
+		return err.Error()
+	}
+	_, d, err := trust.Open[*trust.PolicyBody](ch.Roots[ch.Index(fp)], doc, r.Time)
+	if err != nil {
+		return fmt.Sprintf("the policy in force (SHA-256 %s) is not validly signed: %v", hash, err)
+	}
+	if strconv.FormatUint(d.Version, 10) != version {
+		return fmt.Sprintf("the policy in force is version %d, but version %q was recorded", d.Version, version)
+	}
+	return ""
+}
+
+// findPolicy returns the policy document with SHA-256 hash (hex), from the
+// archive or the stored policy.
+func findPolicy(dir, hash string) ([]byte, error) {
+	if _, err := hex.DecodeString(hash); err != nil || len(hash) != 2*sha256.Size {
+		return nil, fmt.Errorf("the recorded policy hash %q is malformed", hash)
+	}
+	candidates := [][]byte{}
+	if b, err := os.ReadFile(filepath.Join(policyArchiveDir(dir), hash)); err == nil {
+		candidates = append(candidates, b)
+	}
+	if b, err := os.ReadFile(trustPolicyFile(dir)); err == nil {
+		var p api.TrustPolicy
+		if json.Unmarshal(b, &p) == nil {
+			candidates = append(candidates, p.Document)
+		}
+	}
+	for _, doc := range candidates {
+		sum := sha256.Sum256(doc)
+		if hex.EncodeToString(sum[:]) == hash {
+			return doc, nil
+		}
+	}
+	return nil, fmt.Errorf("the policy in force (SHA-256 %s) is neither in the policy archive nor the stored policy: it was never accepted", hash)
+}

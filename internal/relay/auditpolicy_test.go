@@ -1,0 +1,63 @@
+package relay
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"tether/internal/api"
+	"tether/internal/store"
+	"tether/internal/trust"
+)
+
+// TestCheckSessionPolicy: the policy recorded for a session request must
+// be archived (or stored), signed under the recorded root and in force at
+// the request's time.
+func TestCheckSessionPolicy(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := trust.GenerateKey(nil)
+	stranger, _ := trust.GenerateKey(nil)
+	rb, rdoc := rootDoc(t, 1, []*trust.PrivateKey{a}, a)
+	fp, _ := rb.Fingerprint()
+	b, _ := json.Marshal(api.TrustChain{Documents: [][]byte{rdoc}})
+	os.WriteFile(trustChainFile(dir), b, 0o600)
+	exp := time.Now().Add(24 * time.Hour)
+	good := policyDoc(t, 2, exp, a)
+	forged := policyDoc(t, 3, exp, stranger)
+	if err := archivePolicy(dir, good); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(api.TrustPolicy{Document: forged}) // what a tamperer stored
+	os.WriteFile(trustPolicyFile(dir), b, 0o600)
+	hash := func(doc []byte) string { s := sha256.Sum256(doc); return hex.EncodeToString(s[:]) }
+	otherBody, _ := rootDoc(t, 1, []*trust.PrivateKey{stranger}, stranger)
+	otherFP, _ := otherBody.Fingerprint()
+	tests := []struct {
+		name    string
+		root    string
+		hash    string
+		version string
+		at      time.Time
+		want    string // "" for valid
+	}{
+		{"archived and valid", fp.String(), hash(good), "2", time.Now(), ""},
+		{"no policy", fp.String(), "none", "", time.Now(), "no signed policy"},
+		{"tampered stored policy", fp.String(), hash(forged), "3", time.Now(), "not validly signed"},
+		{"never accepted", fp.String(), hash([]byte("x")), "1", time.Now(), "never accepted"},
+		{"expired then", fp.String(), hash(good), "2", exp.Add(time.Hour), "expired"},
+		{"another root", otherFP.String(), hash(good), "2", time.Now(), "not in the stored chain"},
+		{"version differs", fp.String(), hash(good), "7", time.Now(), "was recorded"},
+	}
+	for _, tt := range tests {
+		r := &store.AuditRecord{Action: "session.request", Time: tt.at,
+			Details: map[string]string{detailTrustRoot: tt.root, detailPolicyHash: tt.hash, detailPolicyVersion: tt.version}}
+		got := checkSessionPolicy(dir, [][]byte{rdoc}, r)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
