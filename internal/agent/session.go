@@ -31,6 +31,9 @@ type deviceSession struct {
 	// policies verifies the signed policy before the session; nil when
 	// the device pins no trust root.
 	policies *policySource
+	// policyVersion is the signed policy version verified for this
+	// session (0: none), which its consent receipts carry.
+	policyVersion uint64
 	// headErr is why the audit head offered with the session was refused
 	// (headWatch.accept), nil when it passed.
 	headErr error
@@ -138,6 +141,9 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	signed, err := s.policies.fetch(ctx)
 	if err != nil {
 		return err
+	}
+	if signed != nil {
+		s.policyVersion = signed.version
 	}
 	if s.cert, err = s.techAuth(hctx, s.trusted.withPolicyRoot(signed)); err != nil {
 		return err

@@ -471,6 +471,9 @@ type ConsentReceipt struct {
 	Time     time.Time     `json:"time"`
 	Expires  time.Time     `json:"expires"`
 	Revision int           `json:"revision"` // 0 for the first answer, +1 per change
+	// PolicyVersion is the signed policy version the device verified for
+	// the session (10.1); absent when it checked none (no pinned root).
+	PolicyVersion uint64 `json:"policy_version,omitempty"`
 }
 
 // receiptLabel domain-separates consent receipt signatures.

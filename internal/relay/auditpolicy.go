@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tether/internal/api"
+	"tether/internal/protocol"
 	"tether/internal/store"
 	"tether/internal/trust"
 )
@@ -113,17 +114,43 @@ func VerifySessionPolicies(dir string) (*PolicyCheck, error) {
 		return nil, err
 	}
 	pc := &PolicyCheck{}
+	recorded := map[string]string{} // session ID → policy version recorded at its request
 	err = db.AuditRecords(0, func(r *store.AuditRecord) error {
-		if r.Action != "session.request" || r.Details[detailTrustRoot] == "" {
-			return nil
+		problem := ""
+		switch {
+		case r.Action == "session.request" && r.Details[detailTrustRoot] != "":
+			pc.Checked++
+			recorded[r.Target] = r.Details[detailPolicyVersion]
+			problem = checkSessionPolicy(dir, chain, r)
+		case r.Action == "session.consent":
+			v, ok := recorded[r.Target]
+			if !ok {
+				return nil
+			}
+			problem = checkReceiptPolicy(r, v)
 		}
-		pc.Checked++
-		if problem := checkSessionPolicy(dir, chain, r); problem != "" {
+		if problem != "" {
 			pc.Findings = append(pc.Findings, PolicyFinding{Seq: r.Seq, Session: r.Target, Time: r.Time, Problem: problem})
 		}
 		return nil
 	})
 	return pc, err
+}
+
+// checkReceiptPolicy compares the policy version a verified consent
+// receipt says the device checked with the one recorded at the request.
+func checkReceiptPolicy(r *store.AuditRecord, recorded string) string {
+	if r.Details["receipt_check"] != "verified" {
+		return ""
+	}
+	var receipt protocol.ConsentReceipt
+	if json.Unmarshal([]byte(r.Details["receipt"]), &receipt) != nil || receipt.PolicyVersion == 0 {
+		return ""
+	}
+	if got := strconv.FormatUint(receipt.PolicyVersion, 10); got != recorded {
+		return fmt.Sprintf("the device's signed consent receipt says it verified policy version %s, but the relay recorded version %q at the request", got, recorded)
+	}
+	return ""
 }
 
 // readStoredChain reads the data directory's trust root chain.

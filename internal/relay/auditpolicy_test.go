@@ -61,3 +61,24 @@ func TestCheckSessionPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckReceiptPolicy: a verified receipt naming another policy
+// version than the one recorded is a finding; anything else is not.
+func TestCheckReceiptPolicy(t *testing.T) {
+	tests := []struct {
+		name, check, receipt, recorded string
+		finding                        bool
+	}{
+		{"same version", "verified", `{"policy_version":2}`, "2", false},
+		{"other version", "verified", `{"policy_version":3}`, "2", true},
+		{"no version (no pinned root)", "verified", `{}`, "2", false},
+		{"unverified receipt", "bad signature", `{"policy_version":3}`, "2", false},
+		{"malformed receipt", "verified", `{`, "2", false},
+	}
+	for _, tt := range tests {
+		r := &store.AuditRecord{Action: "session.consent", Details: map[string]string{"receipt_check": tt.check, "receipt": tt.receipt}}
+		if got := checkReceiptPolicy(r, tt.recorded); (got != "") != tt.finding {
+			t.Errorf("%s: %q, want a finding: %v", tt.name, got, tt.finding)
+		}
+	}
+}
