@@ -136,3 +136,36 @@ func certWithGroups(t *testing.T, e *trustEnv, org string, caps []string, groups
 	}
 	return d.Encode()
 }
+
+// TestRevocationAdminKey: once an administrator key is revoked, a policy
+// it alone signed no longer verifies, though the root still lists the key.
+func TestRevocationAdminKey(t *testing.T) {
+	t.Parallel()
+	e := newRevokeEnv(t)
+	bobHome, bobPub := e.adminKey("bob")
+	e.mustTrust("", "add-admin", bobPub, "--passphrase-file", e.pass)
+	bob, err := trust.ReadKeyFile(filepath.Join(bobHome, "admin.key"), []byte("a long trust passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := trust.Decode(mustPolicyDoc(t, mustRead(t, e.policyFile())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := trust.BodyOf[*trust.PolicyBody](d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byBob, err := trust.NewDocument(body, 5, time.Now().Add(-time.Minute), time.Now().Add(time.Hour))
+	if err != nil || byBob.Sign(bob) != nil {
+		t.Fatal(err)
+	}
+	writePolicy(t, e.policyFile(), byBob.Encode())
+	e.honest("a policy signed by the second administrator")
+
+	e.revoke("1", "--admin", bob.Public().ID().String())
+	e.refused("a policy signed by a revoked administrator", "not signed by enough administrator keys")
+	if r := e.techRun("", "trust", "revoke", "--yes", "--passphrase-file", e.pass, "--admin", bob.Public().ID().String()); r.code == 0 || !strings.Contains(r.stderr, "nothing new to revoke") {
+		t.Errorf("revoking again: code %d stderr %q", r.code, r.stderr)
+	}
+}
