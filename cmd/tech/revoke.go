@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"tether/internal/tech"
@@ -9,8 +11,9 @@ import (
 func newTrustRevokeCmd(g *globals) *cobra.Command {
 	var o tech.RevokeOptions
 	var yes bool
+	var days int
 	cmd := &cobra.Command{
-		Use:   "revoke [--user NAME] [--cert ID] [--reviewer PUBKEY] [--admin KEYID] [--out FILE] [--yes]",
+		Use:   "revoke [--user NAME] [--cert ID] [--reviewer PUBKEY] [--admin KEYID] [--out FILE] [--valid-days N] [--yes]",
 		Short: "(ext) Revoke technician certificates, reviewer keys or administrator keys (a signed revocation list)",
 		Long: `revoke adds what you name to the relay's signed revocation list, shows what
 changes, asks for confirmation (--yes skips it), signs the next version with your
@@ -33,6 +36,7 @@ revokes one by the ID 'tech users certify' printed.`,
 			}
 			o.Ask = askPassphrase(cmd.ErrOrStderr())
 			o.Confirm = confirmRevoke(cmd.InOrStdin(), cmd.ErrOrStderr(), yes)
+			o.Valid = time.Duration(days) * 24 * time.Hour
 			out, err := c.RevokeSign(cmd.Context(), o)
 			printRevokeOutcome(cmd.ErrOrStderr(), out)
 			return err
@@ -44,7 +48,7 @@ revokes one by the ID 'tech users certify' printed.`,
 	f.StringArrayVar(&o.Reviewers, "reviewer", nil, "revoke this recording reviewer public key (tether-rec1…, repeatable)")
 	f.StringArrayVar(&o.Admins, "admin", nil, "revoke the administrator key with this key ID (hex, repeatable)")
 	f.StringVar(&o.Out, "out", "", "write the list to FILE for more signatures instead of publishing it")
-	f.DurationVar(&o.Valid, "valid", 0, "how long the list is valid (default 8760h)")
+	f.IntVar(&days, "valid-days", 365, "days until the revocation list expires (agents then refuse sessions until a newer one is published)")
 	f.BoolVar(&yes, "yes", false, "sign without asking")
 	passphraseFlag(cmd, &o.Passphrase)
 	return cmd
