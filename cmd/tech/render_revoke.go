@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"tether/internal/sanitize"
 	"tether/internal/tech"
 )
 
@@ -45,8 +47,12 @@ func printRevokePlan(stderr io.Writer, p *tech.RevokePlan) {
 // printRevokeOutcome tells what RevokeSign did.
 func printRevokeOutcome(stderr io.Writer, o tech.RevokeOutcome) {
 	if p := o.Published; p != nil {
-		fmt.Fprintf(stderr, "Published revocation list version %d (valid until %s), signed by %s.\n",
-			p.Version, p.Expiry.Format("2006-01-02 15:04 MST"), strings.Join(p.Signers, ", "))
+		signers := make([]string, len(p.Signers))
+		for i, s := range p.Signers {
+			signers[i] = sanitize.Display(s, 64)
+		}
+		fmt.Fprintf(stderr, "Published revocation list version %d, valid until %s (signed by %s).\n",
+			p.Version, p.Expiry.UTC().Format(time.RFC3339), strings.Join(signers, ", "))
 	}
 	if w := o.Wrote; w != nil {
 		fmt.Fprintf(stderr, "Wrote %s with 1 of %d signatures. Next: the other administrators run `tech trust sign %s`, then `tech trust publish %s`.\n",
