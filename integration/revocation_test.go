@@ -169,3 +169,29 @@ func TestRevocationAdminKey(t *testing.T) {
 		t.Errorf("revoking again: code %d stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestRevocationTwoAdmins: under a two-person root a revocation list
+// signed by one administrator is written for the other, refused by the
+// relay with one signature and published with both.
+func TestRevocationTwoAdmins(t *testing.T) {
+	t.Parallel()
+	e := newTrustEnv(t)
+	e.mustTrust("", "init", "--passphrase-file", e.pass)
+	bobHome, bobPub := e.adminKey("bob")
+	e.mustTrust("", "add-admin", bobPub, "--threshold", "2", "--passphrase-file", e.pass)
+	id := strings.Repeat("ab", 32)
+	if r := e.techRun("", "trust", "revoke", "--yes", "--cert", id, "--passphrase-file", e.pass); r.code != 1 || !strings.Contains(r.stderr, "--out") {
+		t.Errorf("revoke under a two-person root without --out: code %d stderr %q", r.code, r.stderr)
+	}
+	file := filepath.Join(e.dir, "revoke.doc")
+	if r := e.techRun("", "trust", "revoke", "--yes", "--cert", id, "--out", file, "--passphrase-file", e.pass); r.code != 0 || !strings.Contains(r.stderr, "1 of 2 signatures") {
+		t.Fatalf("revoke --out: code %d stderr %q", r.code, r.stderr)
+	}
+	if r := e.techRun("", "trust", "publish", file); r.code != 1 || !strings.Contains(r.stderr, "1 valid of 2 required") {
+		t.Errorf("publishing a list with one signature of two: code %d stderr %q", r.code, r.stderr)
+	}
+	e.mustTrust(bobHome, "sign", file, "--passphrase-file", e.pass)
+	if r := e.techRun("", "trust", "publish", file); r.code != 0 || !strings.Contains(r.stderr, "Published revocation list version 1") {
+		t.Fatalf("publishing the list with both signatures: code %d stderr %q", r.code, r.stderr)
+	}
+}
