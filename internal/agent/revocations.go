@@ -127,7 +127,7 @@ func checkCert(certRaw []byte, sp *signedPolicy, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("refusing the technician's certificate without revoked administrator keys: %w", err)
 	}
-	if id := trust.CertID(d); sp.revoked.body.RevokesCert(id) {
+	if id := trust.CertID(d); sp.revoked.body != nil && sp.revoked.body.RevokesCert(id) {
 		return fmt.Errorf("refusing %s (%s): their certificate %s is revoked (revocation list version %d)", cert.Name, cert.Username, id, sp.revoked.version)
 	}
 	if len(cert.DeviceGroups) > 0 && !slices.Contains(cert.DeviceGroups, sp.group) {
