@@ -179,6 +179,14 @@ func TestRevocationTwoAdmins(t *testing.T) {
 	e.mustTrust("", "init", "--passphrase-file", e.pass)
 	bobHome, bobPub := e.adminKey("bob")
 	e.mustTrust("", "add-admin", bobPub, "--threshold", "2", "--passphrase-file", e.pass)
+	bob, err := trust.ReadKeyFile(filepath.Join(bobHome, "admin.key"), []byte("a long trust passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.techRun("", "trust", "revoke", "--yes", "--admin", bob.Public().ID().String(), "--out", filepath.Join(e.dir, "x.doc"), "--passphrase-file", e.pass); r.code != 1 ||
+		!strings.Contains(r.stderr, "revoking leaves 1 administrator keys, below the threshold of 2") {
+		t.Errorf("revoking below the threshold: code %d stderr %q", r.code, r.stderr)
+	}
 	id := strings.Repeat("ab", 32)
 	if r := e.techRun("", "trust", "revoke", "--yes", "--cert", id, "--passphrase-file", e.pass); r.code != 1 || !strings.Contains(r.stderr, "--out") {
 		t.Errorf("revoke under a two-person root without --out: code %d stderr %q", r.code, r.stderr)
