@@ -17,11 +17,8 @@ func newRevokeEnv(t *testing.T) *policyEnv {
 	t.Helper()
 	te := newTrustEnv(t)
 	te.mustTrust("", "init", "--passphrase-file", te.pass)
-	if r := te.techRun("", "users", "certify", "admin", "--passphrase-file", te.pass); r.code != 0 {
-		t.Fatalf("tech users certify admin: code %d stderr %q", r.code, r.stderr)
-	}
+	te.readyForSessions()
 	e := &policyEnv{trustEnv: te}
-	e.signPolicy()
 	e.dev = e.enroll("ward")
 	e.runAgent(e.dev, "exit 0")
 	return e
