@@ -151,6 +151,15 @@ func TestRenderers(t *testing.T) {
 			printTrustOutcome(o, e, tech.TrustOutcome{Wrote: &tech.WrittenDocument{File: "root.doc", Need: 2}})
 			return nil
 		}, "", "Wrote root.doc with 1 of 2 signatures. Next: the other administrators run `tech trust sign root.doc`, then `tech trust publish root.doc`.\n"},
+		{"revocation plan", func(_, e io.Writer) error {
+			printRevokePlan(e, &tech.RevokePlan{Current: &trust.RevocationBody{TechCerts: []trust.KeyID{{1}}}, Version: 3, Need: 1,
+				Added: []string{"technician certificate 02 (of alice)"}})
+			return nil
+		}, "", "Revocation list version 2 revokes 1 certificates, 0 reviewer keys, 0 administrator keys.\nVersion 3 (1 signatures needed) adds:\n+ technician certificate 02 (of alice)\n"},
+		{"revocation list published", func(_, e io.Writer) error {
+			printRevokeOutcome(e, tech.RevokeOutcome{Published: &tech.PublishedPolicy{Version: 3, Expiry: at, Signers: []string{"ab" + hostile}}})
+			return nil
+		}, "", "Published revocation list version 3, valid until 2026-03-01T09:30:00Z (signed by ab).\n"},
 		{"trust signed", func(_, e io.Writer) error {
 			printTrustSigned(e, tech.TrustSigned{Kind: trust.KindRoot, Version: 1, Signer: trust.KeyID{2}, Signatures: 2})
 			return nil

@@ -21,7 +21,7 @@ root is published through the relay and pinned by agents; the relay cannot
 change it. Passphrases come from --passphrase-file or the terminal, never argv.`,
 	}
 	cmd.AddCommand(newTrustInitCmd(g), newTrustShowCmd(g), newTrustKeyCmd(g), newTrustAddAdminCmd(g), newTrustRemoveAdminCmd(g),
-		newTrustSignCmd(g), newTrustPublishCmd(g), newTrustPinCmd(g))
+		newTrustSignCmd(g), newTrustPublishCmd(g), newTrustPinCmd(g), newTrustRevokeCmd(g))
 	return cmd
 }
 
@@ -150,7 +150,7 @@ func newTrustSignCmd(g *globals) *cobra.Command {
 	var p tech.Passphrase
 	cmd := &cobra.Command{
 		Use:     "sign FILE",
-		Short:   "(ext) Add your signature to a root, root change or policy in FILE",
+		Short:   "(ext) Add your signature to a root, root change, policy, revocation list or certificate in FILE",
 		Example: `  tech trust sign change.doc`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -174,7 +174,7 @@ func newTrustSignCmd(g *globals) *cobra.Command {
 func newTrustPublishCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "publish FILE",
-		Short:   "(ext) Publish a signed root, root change, policy or technician certificate through the relay",
+		Short:   "(ext) Publish a signed root, root change, policy, revocation list or technician certificate through the relay",
 		Example: `  tech trust publish change.doc`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -188,9 +188,15 @@ func newTrustPublishCmd(g *globals) *cobra.Command {
 				}
 				return err
 			}
-			if kind, err := tech.DocumentKind(args[0]); err == nil && kind == trust.KindPolicy {
+			kind, kerr := tech.DocumentKind(args[0])
+			if kerr == nil && kind == trust.KindPolicy {
 				pub, err := c.PolicyPublish(cmd.Context(), args[0])
 				printPolicyOutcome(cmd.ErrOrStderr(), tech.PolicyOutcome{Published: pub})
+				return err
+			}
+			if kerr == nil && kind == trust.KindRevocation {
+				pub, err := c.RevocationsPublish(cmd.Context(), args[0])
+				printRevokeOutcome(cmd.ErrOrStderr(), tech.RevokeOutcome{Published: pub})
 				return err
 			}
 			pub, err := c.TrustPublish(cmd.Context(), args[0])

@@ -44,6 +44,8 @@ type deviceSession struct {
 	// signed policy was verified against (trusted's without a policy).
 	trusted sessionTrust
 	cert    *trust.TechCertBody
+	// certRaw is the verified certificate's document, nil without one.
+	certRaw []byte
 	pol     policy // decided from info once the handshake is done
 	ch      *transport.Channel
 	rec     *recorder // nil until the handshake is done
@@ -146,6 +148,9 @@ func (s *deviceSession) setup(ctx context.Context) error {
 		s.policyVersion = signed.version
 	}
 	if s.cert, err = s.techAuth(hctx, s.trusted.withPolicyRoot(signed)); err != nil {
+		return err
+	}
+	if err := checkCert(s.certRaw, signed, time.Now()); err != nil {
 		return err
 	}
 	if s.pol, err = decidePolicy(s.info, s.cfg, signed); err != nil {

@@ -61,7 +61,7 @@ func TestSessionChecksOneRoot(t *testing.T) {
 	auth := protocol.TechAuth{Cert: cert.Encode(), Sig: sig.Bytes()}
 
 	ps := &policySource{pin: pin.String(), home: t.TempDir(), mu: &sync.Mutex{}}
-	sp, err := ps.verify(chain, pol, now)
+	sp, err := ps.verify(chain, nil, pol, now)
 	if err != nil {
 		t.Fatalf("verify the policy signed by the newer root: %v", err)
 	}
@@ -87,7 +87,7 @@ func TestSessionChecksOneRoot(t *testing.T) {
 
 	// A chain that does not reach the pin is refused before any check.
 	other := &policySource{pin: nextFP.String(), home: t.TempDir(), mu: &sync.Mutex{}}
-	if _, err := other.verify(chain[:1], pol, now); err == nil || !strings.Contains(err.Error(), "not in the chain") {
+	if _, err := other.verify(chain[:1], nil, pol, now); err == nil || !strings.Contains(err.Error(), "not in the chain") {
 		t.Errorf("verify with a chain short of the pin: %v", err)
 	}
 }

@@ -21,11 +21,15 @@ type signedPolicy struct {
 	body    *trust.PolicyBody
 	version uint64
 	// root is the newest root the session's chain verified to from the
-	// pin; the technician's certificate is checked against it too.
+	// pin, without the administrator keys the revocation list revokes; the
+	// technician's certificate is checked against it too.
 	root *trust.Root
 	// group is this device's own group (from its enrollment), which the
-	// signed unattended groups are checked against.
+	// signed unattended groups and the certificate's groups are checked
+	// against.
 	group string
+	// revoked is the revocation list in force.
+	revoked revocations
 }
 
 // policySource fetches and verifies the signed policy before each session
@@ -49,9 +53,8 @@ func (a *Agent) policySource() *policySource {
 	return &policySource{ep: a.endpoint(), pin: a.st.TrustRoot, group: a.st.Group, home: a.cfg.Home, mu: &a.policyMu}
 }
 
-// fetch gets the relay's root chain and signed policy, verifies the policy
-// from the pinned root (signed by the threshold, not expired) and refuses
-// a version lower than the highest this device has seen.
+// fetch gets the relay's root chain, revocation list and signed policy and
+// verifies them (verify).
 func (ps *policySource) fetch(ctx context.Context) (*signedPolicy, error) {
 	if ps == nil {
 		return nil, nil
@@ -62,17 +65,24 @@ func (ps *policySource) fetch(ctx context.Context) (*signedPolicy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signed policy: %w", err)
 	}
+	revs, err := transport.GetTrustRevocations(ctx, ps.ep)
+	if err != nil {
+		return nil, fmt.Errorf("revocation list: %w", err)
+	}
 	raw, err := transport.GetTrustPolicy(ctx, ps.ep)
 	if err != nil {
 		return nil, fmt.Errorf("signed policy: %w", err)
 	}
-	return ps.verify(chain, raw, time.Now())
+	return ps.verify(chain, revs, raw, time.Now())
 }
 
-// verify follows chain from the pin and opens the signed policy raw
-// (nil: the relay serves none) with the newest root reached, which the
-// result keeps for the rest of the session's checks.
-func (ps *policySource) verify(chain [][]byte, raw []byte, t time.Time) (*signedPolicy, error) {
+// verify follows chain from the pin, accepts the revocation list revs
+// (nil: the relay serves none; see acceptRevocations), and opens the
+// signed policy raw (nil: the relay serves none) with the newest root
+// reached less the revoked administrator keys, which the result keeps for
+// the rest of the session's checks. A policy listing a revoked reviewer
+// key is refused.
+func (ps *policySource) verify(chain [][]byte, revs, raw []byte, t time.Time) (*signedPolicy, error) {
 	fp, err := trust.ParseFingerprint(ps.pin)
 	if err != nil {
 		return nil, err
@@ -81,6 +91,11 @@ func (ps *policySource) verify(chain [][]byte, raw []byte, t time.Time) (*signed
 	if err != nil {
 		return nil, fmt.Errorf("signed policy: the relay's trust root: %w", err)
 	}
+	revoked, err := ps.acceptRevocations(root, revs, t)
+	if err != nil {
+		return nil, err
+	}
+	root = root.Revoke(revoked.body.AdminKeys)
 	if raw == nil {
 		return nil, fmt.Errorf("the relay serves no signed policy, but this device pins trust root %s; an administrator publishes one with `tech policy sign`", ps.pin)
 	}
@@ -91,7 +106,10 @@ func (ps *policySource) verify(chain [][]byte, raw []byte, t time.Time) (*signed
 	if err := ps.acceptVersion(d.Version); err != nil {
 		return nil, fmt.Errorf("the relay's signed policy: %w", err)
 	}
-	return &signedPolicy{body: body, version: d.Version, root: root, group: ps.group}, nil
+	if err := checkRevokedReviewers(body, d.Version, revoked); err != nil {
+		return nil, err
+	}
+	return &signedPolicy{body: body, version: d.Version, root: root, group: ps.group, revoked: revoked}, nil
 }
 
 // policyVersionPath holds the highest policy version this device has seen.

@@ -47,7 +47,8 @@ func (tr sessionTrust) withPolicyRoot(sp *signedPolicy) sessionTrust {
 // was negotiated and, with a root pinned, verifies it: the certificate
 // against root, the proof over this session, and that it certifies the
 // technician the relay named. It returns the verified certificate, or nil
-// without a pinned root. Revocation is not checked yet.
+// without a pinned root. Revocation and device groups are checked once the
+// revocation list is fetched (checkCert).
 func (s *deviceSession) techAuth(ctx context.Context, tr sessionTrust) (*trust.TechCertBody, error) {
 	root := tr.root
 	if tr.pinned && root == nil {
@@ -77,7 +78,11 @@ func (s *deviceSession) techAuth(ctx context.Context, tr sessionTrust) (*trust.T
 	if err != nil {
 		return nil, errors.New("malformed session ID from relay")
 	}
-	return verifyTechAuth(root, a, s.ch.Exporter, id[:], s.info.TechUser, time.Now())
+	cert, err := verifyTechAuth(root, a, s.ch.Exporter, id[:], s.info.TechUser, time.Now())
+	if err == nil {
+		s.certRaw = a.Cert
+	}
+	return cert, err
 }
 
 // verifyTechAuth checks a against root for the session whose ID

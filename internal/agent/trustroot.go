@@ -59,6 +59,14 @@ func (a *Agent) checkRoot(ctx context.Context) error {
 		return err
 	}
 	a.root.Store(root)
+	// Seeing the newest revocation list now raises the version this device
+	// accepts; every session checks it again, so a failure only warns.
+	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	_, err = a.policySource().fetchRevocations(rctx, root, time.Now())
+	cancel()
+	if err != nil {
+		a.cfg.Logger.Warn("the relay's revocation list", "err", err)
+	}
 	newest := root.Fingerprint.String()
 	if newest == a.st.TrustRoot {
 		return nil

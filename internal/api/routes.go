@@ -120,6 +120,8 @@ var routes = []Route{
 	{Method: get, Path: protocol.PathTrustPolicy, Response: typ[TrustPolicy]()},
 	{Method: put, Path: protocol.PathTrustPolicy, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
 	{Method: get, Path: protocol.PathTrustDraft, Response: typ[PolicyDraft]()},
+	{Method: get, Path: protocol.PathTrustRevocations, Response: typ[TrustRevocations]()},
+	{Method: put, Path: protocol.PathTrustRevocations, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
 }
 
 // Routes returns every HTTP route the relay serves (a copy).

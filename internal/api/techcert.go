@@ -28,6 +28,9 @@ type CertifyFacts struct {
 	DeviceGroups []string `json:"device_groups"`
 	// Key is the technician's public key as they uploaded it.
 	Key []byte `json:"key"`
+	// Cert is the newest certificate stored for them, unverified; absent
+	// when none was issued (`tech trust revoke --user` revokes it).
+	Cert []byte `json:"cert,omitempty"`
 }
 
 // TechCertStored is the answer to PUT /v1/trust/certs/{name}.

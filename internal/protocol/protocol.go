@@ -18,37 +18,38 @@ const Version = 1
 
 // HTTP paths served by the relay.
 const (
-	PathHealth          = "/healthz"
-	PathLogin           = "/v1/login"
-	PathLogout          = "/v1/logout"
-	PathPasswd          = "/v1/passwd"
-	PathWhoami          = "/v1/whoami"
-	PathEnrollToken     = "/v1/devices/enroll-token"
-	PathDevices         = "/v1/devices"
-	PathSessions        = "/v1/sessions"      // GET list; GET {id}; POST {id}/kill
-	PathAgentEnroll     = "/v1/agent/enroll"  // POST, no login: the enrollment token is the credential
-	PathAgentControl    = "/v1/agent/control" // WebSocket: an enrolled agent's long-lived control connection
-	PathAgentSession    = "/v1/agent/session" // WebSocket: one agent side of one session
-	PathAgentJoin       = "/v1/agent/join"    // WebSocket: attended mode, agent side
-	PathTechSession     = "/v1/tech/session"  // WebSocket: one technician side of one session
-	PathUsers           = "/v1/users"         // GET list, POST add; {name}/unlock, /reset-password, /disable, /roles…
-	PathPolicy          = "/v1/policy"        // GET ?org=; POST changes one organisation's policy
-	PathOrgs            = "/v1/orgs"          // GET list, POST create
-	PathRoles           = "/v1/roles"         // GET list, POST create or replace; DELETE {name}
-	PathMFAEnroll       = "/v1/mfa/enroll"    // POST: re-authenticate, start TOTP enrolment
-	PathMFAConfirm      = "/v1/mfa/confirm"   // POST: activate with a first code; returns recovery codes
-	PathMFADisable      = "/v1/mfa/disable"   // POST: re-authenticate, turn two-factor off
-	PathRecordings      = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
-	PathRecipients      = "/v1/recordings/recipients"
-	PathAuditExport     = "/v1/audit/export"
-	PathTrustRoot       = "/v1/trust/root"         // GET the root chain (no login); PUT publishes a root or a root change
-	PathTrustTechKey    = "/v1/trust/tech-key"     // PUT: the signed-in technician's own public key
-	PathTrustCert       = "/v1/trust/cert"         // GET: the signed-in technician's own certificate
-	PathTrustCerts      = "/v1/trust/certs"        // {name}: GET what to certify, PUT a certificate
-	PathTrustPolicy     = "/v1/trust/policy"       // GET the signed policy (no login); PUT publishes a newer one
-	PathTrustDraft      = "/v1/trust/policy/draft" // GET the policy the relay's settings describe, unsigned
-	HeaderAuthorization = "Authorization"
-	BearerPrefix        = "Bearer "
+	PathHealth           = "/healthz"
+	PathLogin            = "/v1/login"
+	PathLogout           = "/v1/logout"
+	PathPasswd           = "/v1/passwd"
+	PathWhoami           = "/v1/whoami"
+	PathEnrollToken      = "/v1/devices/enroll-token"
+	PathDevices          = "/v1/devices"
+	PathSessions         = "/v1/sessions"      // GET list; GET {id}; POST {id}/kill
+	PathAgentEnroll      = "/v1/agent/enroll"  // POST, no login: the enrollment token is the credential
+	PathAgentControl     = "/v1/agent/control" // WebSocket: an enrolled agent's long-lived control connection
+	PathAgentSession     = "/v1/agent/session" // WebSocket: one agent side of one session
+	PathAgentJoin        = "/v1/agent/join"    // WebSocket: attended mode, agent side
+	PathTechSession      = "/v1/tech/session"  // WebSocket: one technician side of one session
+	PathUsers            = "/v1/users"         // GET list, POST add; {name}/unlock, /reset-password, /disable, /roles…
+	PathPolicy           = "/v1/policy"        // GET ?org=; POST changes one organisation's policy
+	PathOrgs             = "/v1/orgs"          // GET list, POST create
+	PathRoles            = "/v1/roles"         // GET list, POST create or replace; DELETE {name}
+	PathMFAEnroll        = "/v1/mfa/enroll"    // POST: re-authenticate, start TOTP enrolment
+	PathMFAConfirm       = "/v1/mfa/confirm"   // POST: activate with a first code; returns recovery codes
+	PathMFADisable       = "/v1/mfa/disable"   // POST: re-authenticate, turn two-factor off
+	PathRecordings       = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
+	PathRecipients       = "/v1/recordings/recipients"
+	PathAuditExport      = "/v1/audit/export"
+	PathTrustRoot        = "/v1/trust/root"         // GET the root chain (no login); PUT publishes a root or a root change
+	PathTrustTechKey     = "/v1/trust/tech-key"     // PUT: the signed-in technician's own public key
+	PathTrustCert        = "/v1/trust/cert"         // GET: the signed-in technician's own certificate
+	PathTrustCerts       = "/v1/trust/certs"        // {name}: GET what to certify, PUT a certificate
+	PathTrustPolicy      = "/v1/trust/policy"       // GET the signed policy (no login); PUT publishes a newer one
+	PathTrustDraft       = "/v1/trust/policy/draft" // GET the policy the relay's settings describe, unsigned
+	PathTrustRevocations = "/v1/trust/revocations"  // GET the signed revocation list (no login); PUT publishes a newer one
+	HeaderAuthorization  = "Authorization"
+	BearerPrefix         = "Bearer "
 )
 
 // PathAuditCheckpoints is where an administrator uploads a countersigned

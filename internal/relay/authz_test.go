@@ -34,6 +34,8 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/trust/policy":                  permPublic,      // the signed policy, verified by whoever reads it
 	"PUT /v1/trust/policy":                  rbac.TrustManage,
 	"GET /v1/trust/policy/draft":            rbac.TrustManage,
+	"GET /v1/trust/revocations":             permPublic, // the signed revocation list, verified by whoever reads it
+	"PUT /v1/trust/revocations":             rbac.TrustManage,
 	"POST /v1/logout":                       permAuthenticated,
 	"GET /v1/whoami":                        permAuthenticated,
 	"POST /v1/passwd":                       permAuthenticated,

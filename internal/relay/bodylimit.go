@@ -27,7 +27,7 @@ const (
 	// MaxIgnoredBody bounds the body of a GET or DELETE, which is ignored
 	// (some clients send "{}").
 	MaxIgnoredBody = 1 << 10
-	// MaxTrustBody bounds PUT /v1/trust/root and /v1/trust/policy: one signed document of at
+	// MaxTrustBody bounds PUT /v1/trust/root, /v1/trust/policy and /v1/trust/revocations: one signed document of at
 	// most trust.MaxDocumentSize bytes, base64 in JSON.
 	MaxTrustBody = 360 << 10
 )
@@ -37,7 +37,7 @@ const (
 func bodyLimit(pattern string) int64 {
 	method, path, _ := strings.Cut(pattern, " ")
 	switch {
-	case method == http.MethodPut && (path == protocol.PathTrustRoot || path == protocol.PathTrustPolicy || strings.HasPrefix(path, protocol.PathTrustCerts+"/")):
+	case method == http.MethodPut && (path == protocol.PathTrustRoot || path == protocol.PathTrustPolicy || path == protocol.PathTrustRevocations || strings.HasPrefix(path, protocol.PathTrustCerts+"/")):
 		return MaxTrustBody
 	case method == http.MethodPut && path == protocol.PathTrustTechKey:
 		return MaxAPIBody

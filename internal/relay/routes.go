@@ -93,6 +93,8 @@ func (s *Server) routes() []route {
 		{"PUT " + protocol.PathTrustCerts + "/{name}", rbac.UserManage, s.authed(rbac.UserManage, s.handleCertStore)},
 		{"GET " + protocol.PathTrustPolicy, permPublic, http.HandlerFunc(s.handleTrustPolicy)},
 		{"PUT " + protocol.PathTrustPolicy, rbac.TrustManage, s.authed(rbac.TrustManage, s.handlePolicyPublish)},
+		{"GET " + protocol.PathTrustRevocations, permPublic, http.HandlerFunc(s.handleTrustRevocations)},
+		{"PUT " + protocol.PathTrustRevocations, rbac.TrustManage, s.authed(rbac.TrustManage, s.handleRevocationPublish)},
 		{"GET " + protocol.PathTrustDraft, rbac.TrustManage, s.authed(rbac.TrustManage, s.handlePolicyDraft)},
 	}
 }

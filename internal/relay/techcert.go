@@ -139,7 +139,7 @@ func (s *Server) handleCertifyFacts(w http.ResponseWriter, r *http.Request, p *p
 	}
 	up := &principal{user: u, perms: s.accounts.Permissions(u)}
 	writeJSON(w, http.StatusOK, api.CertifyFacts{Username: u.Username, DisplayName: displayName(u),
-		Orgs: nonNil(u.Orgs), Capabilities: allowedCaps(up), DeviceGroups: nonNil(u.DeviceGroups), Key: e.Key})
+		Orgs: nonNil(u.Orgs), Capabilities: allowedCaps(up), DeviceGroups: nonNil(u.DeviceGroups), Key: e.Key, Cert: e.Cert})
 }
 
 // handleCertStore stores a certificate for the user named in the path

@@ -31,6 +31,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("body does not re-encode to itself: %v", err)
 		}
 		_ = root.Verify(d, tNow)
+		_, _, _ = VerifyRevocation(root, raw, tNow)
 	})
 }
 

@@ -3,6 +3,7 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,6 +27,9 @@ type Root struct {
 	Expiry time.Time
 	// Fingerprint identifies the root; agents pin it.
 	Fingerprint Fingerprint
+	// Revoked are administrator keys a revocation list revoked (see
+	// Revoke); their signatures do not count toward the threshold.
+	Revoked []KeyID
 }
 
 // VerifyRoot decodes a root document and checks that its own threshold of
@@ -59,7 +63,8 @@ func newRoot(rb *RootBody, d *Document) (*Root, error) {
 
 // Verify checks that d is signed by at least the threshold of distinct
 // administrator keys (both signature halves verifying) and that neither d
-// nor the root has expired at now. Signatures by other keys are ignored.
+// nor the root has expired at now. Signatures by other keys, and by keys
+// in r.Revoked, are ignored.
 func (r *Root) Verify(d *Document, now time.Time) error {
 	if expired(r.Expiry, now) {
 		return fmt.Errorf("root %s %w at %s", r.Fingerprint, ErrExpired, r.Expiry.Format(time.RFC3339))
@@ -72,7 +77,7 @@ func (r *Root) Verify(d *Document, now time.Time) error {
 	var problems []string
 	for _, s := range d.Signatures {
 		k := r.admin(s.KeyID)
-		if k == nil || counted[s.KeyID] {
+		if k == nil || counted[s.KeyID] || slices.Contains(r.Revoked, s.KeyID) {
 			continue
 		}
 		if err := k.Verify(d.Kind.String(), msg, s.Signature); err != nil {

@@ -1,0 +1,131 @@
+package relay
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"tether/internal/api"
+	"tether/internal/trust"
+)
+
+// The relay keeps the newest signed revocation list in one file of its
+// data directory and serves it to agents, which verify it from their
+// pinned root on connect and before every session. Like the policy, the
+// relay checks what it stores only to help honest administrators.
+
+// trustRevocationsFile is where the newest revocation list is kept.
+func trustRevocationsFile(dataDir string) string {
+	return filepath.Join(dataDir, "trust-revocations.json")
+}
+
+// loadTrustRevocations reads the stored list; none stored has a nil Document.
+func (s *Server) loadTrustRevocations() (api.TrustRevocations, error) {
+	var v api.TrustRevocations
+	b, err := os.ReadFile(trustRevocationsFile(s.cfg.DataDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return v, nil
+	}
+	if err != nil {
+		return v, fmt.Errorf("read revocation list: %w", err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("revocation list %s is corrupt: %w", trustRevocationsFile(s.cfg.DataDir), err)
+	}
+	return v, nil
+}
+
+// saveTrustRevocations replaces the stored list atomically (0600).
+func (s *Server) saveTrustRevocations(v api.TrustRevocations) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	path := trustRevocationsFile(s.cfg.DataDir)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write revocation list: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write revocation list: %w", err)
+	}
+	return nil
+}
+
+// handleTrustRevocations serves the revocation list to anyone: it is
+// public and verified by whoever reads it.
+func (s *Server) handleTrustRevocations(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadTrustRevocations()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleRevocationPublish stores a revocation list that verifies against
+// the newest root and is newer than the stored one.
+func (s *Server) handleRevocationPublish(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req api.TrustPublish
+	dec := json.NewDecoder(io.LimitReader(r.Body, MaxTrustBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
+		return
+	}
+	s.trustMu.Lock()
+	defer s.trustMu.Unlock()
+	d, rv, err := s.acceptRevocations(req.Document)
+	if err != nil {
+		s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "failure", p.source, "reason", err.Error()))
+		s.writeErr(w, err)
+		return
+	}
+	if err := s.saveTrustRevocations(api.TrustRevocations{Document: req.Document}); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	signers := signerIDs(req.Document)
+	s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "success", p.source,
+		"version", strconv.FormatUint(d.Version, 10), "expiry", d.Expiry.Format("2006-01-02T15:04:05Z"), "signers", signers,
+		"certs", strconv.Itoa(len(rv.TechCerts)), "reviewer_keys", strconv.Itoa(len(rv.ReviewerKeys)), "admin_keys", strconv.Itoa(len(rv.AdminKeys))))
+	writeJSON(w, http.StatusOK, api.TrustPolicyPublished{Version: d.Version, Expiry: d.Expiry, Signers: strings.Split(signers, ",")})
+}
+
+// acceptRevocations checks doc against the newest root and the stored list.
+func (s *Server) acceptRevocations(doc []byte) (*trust.Document, *trust.RevocationBody, error) {
+	c, err := s.loadTrustChain()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(c.Documents) == 0 {
+		return nil, nil, errf(http.StatusConflict, "create the organisation's root first with `tech trust init`", "no trust root is published")
+	}
+	t := now()
+	ch, err := trust.VerifyChain(c.Documents, t)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stored trust root chain: %w", err)
+	}
+	rv, d, err := trust.VerifyRevocation(ch.Newest(), doc, t)
+	if err != nil {
+		return nil, nil, errf(http.StatusBadRequest, "sign it with `tech trust revoke` (or `tech trust sign` up to the threshold, without revoked administrator keys)", "%v", err)
+	}
+	cur, err := s.loadTrustRevocations()
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur.Document != nil {
+		old, err := trust.Decode(cur.Document)
+		if err == nil && d.Version <= old.Version {
+			return nil, nil, errf(http.StatusConflict, "sign a newer version (`tech trust revoke`)", "revocation list version %d is not above the published version %d", d.Version, old.Version)
+		}
+	}
+	return d, rv, nil
+}
