@@ -84,7 +84,7 @@ func (s *Server) handleRevocationPublish(w http.ResponseWriter, r *http.Request,
 	defer s.trustMu.Unlock()
 	d, rv, err := s.acceptRevocations(req.Document)
 	if err != nil {
-		s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "failure", p.source, "reason", err.Error()))
+		s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
 		s.writeErr(w, err)
 		return
 	}
@@ -93,9 +93,8 @@ func (s *Server) handleRevocationPublish(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	signers := signerIDs(req.Document)
-	s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "success", p.source,
-		"version", strconv.FormatUint(d.Version, 10), "expiry", d.Expiry.Format("2006-01-02T15:04:05Z"), "signers", signers,
-		"certs", strconv.Itoa(len(rv.TechCerts)), "reviewer_keys", strconv.Itoa(len(rv.ReviewerKeys)), "admin_keys", strconv.Itoa(len(rv.AdminKeys))))
+	s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "success", p.source, documentDetails(req.Document,
+		"certs", strconv.Itoa(len(rv.TechCerts)), "reviewer_keys", strconv.Itoa(len(rv.ReviewerKeys)), "admin_keys", strconv.Itoa(len(rv.AdminKeys)))...))
 	writeJSON(w, http.StatusOK, api.TrustPolicyPublished{Version: d.Version, Expiry: d.Expiry, Signers: strings.Split(signers, ",")})
 }
 
