@@ -147,6 +147,20 @@ func eventually(t *testing.T, what string, limit time.Duration, cond func() bool
 	}
 }
 
+// logs reports whether output comes to contain want within 10 s: a peer's
+// side of a session may see the end before the other process's log line
+// about it reaches its captured output.
+func logs(output func() string, want string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(output(), want) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
 // waitIdle waits until every sign-in last used by a call that has returned
 // has been idle for d: the relay stamps a token's use before it answers, so
 // d after the last answer is enough, and the next call's own start-up only

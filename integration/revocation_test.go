@@ -54,7 +54,7 @@ func TestRevocationCertificateAndRollback(t *testing.T) {
 		t.Errorf("no trust.revocation.publish audit entry: %q", out.stderr)
 	}
 	e.refused("revoked certificate", "their certificate")
-	if !strings.Contains(e.dev.proc.Output(), "is revoked (revocation list version 2)") {
+	if !logs(e.dev.proc.Output, "is revoked (revocation list version 2)") {
 		t.Errorf("the agent did not say the certificate is revoked: %q", e.dev.proc.Output())
 	}
 	v2 := mustRead(t, e.revocationsFile())

@@ -117,7 +117,7 @@ func (e *policyEnv) refused(what, want string, extra ...string) {
 	if r.code == 0 || ran || !strings.Contains(r.stderr, "refused by the device") || !strings.Contains(r.stderr, want) {
 		e.t.Errorf("%s: code %d, command ran %v, stderr %q; want a refusal by the device naming %q", what, r.code, ran, r.stderr, want)
 	}
-	if !strings.Contains(e.dev.proc.Output(), want) {
+	if !logs(e.dev.proc.Output, want) {
 		e.t.Errorf("%s: the agent did not log %q", what, want)
 	}
 	if n := e.recorded(); n != before {

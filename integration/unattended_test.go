@@ -184,7 +184,7 @@ func TestUnattendedNeedsCertifiedTechnician(t *testing.T) {
 		if why := e.rawUnattended(tok, a.auth); !strings.Contains(why, a.want) {
 			t.Errorf("%s: the agent ended the session with %q, want %q", a.name, why, a.want)
 		}
-		if !strings.Contains(e.dev.proc.Output(), a.want) {
+		if !logs(e.dev.proc.Output, a.want) {
 			t.Errorf("%s: the agent did not log %q", a.name, a.want)
 		}
 	}
