@@ -22,7 +22,8 @@ names the first bad entry. Then, for every session requested once a trust root
 existed, it checks that the signed policy in force then (recorded by hash, kept
 in trust-policies/ of DIR) verifies under the recorded root of the stored chain
 and had not expired; each session offered under an unsigned or invalid policy
-is listed and verify exits 1.`,
+is listed and verify exits 1. So is every session whose device's signed consent
+receipt names a technician certificate that no trust.cert.issue entry issued.`,
 		Example: `  relay audit verify --data /var/lib/tether`,
 		Args:    cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -34,11 +35,14 @@ is listed and verify exits 1.`,
 			if err != nil {
 				return err
 			}
-			for _, f := range pc.Findings {
+			for _, f := range append(pc.Findings, pc.CertFindings...) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "relay: %s\n", f)
 			}
 			if len(pc.Findings) > 0 {
 				return fmt.Errorf("the audit chain is intact (%d entries), but %d of %d session(s) were offered under a policy that is not validly signed", n, len(pc.Findings), pc.Checked)
+			}
+			if len(pc.CertFindings) > 0 {
+				return fmt.Errorf("the audit chain is intact (%d entries), but %d consent receipt(s) name a technician certificate this relay never issued", n, len(pc.CertFindings))
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "audit log intact: %d entries verified; %d session(s) checked against the signed policy in force\n", n, pc.Checked)
 			return nil

@@ -47,7 +47,8 @@ func (s *deviceSession) setGranted(ctx context.Context, caps []string, granted b
 func (s *deviceSession) receipt(caps []string, granted bool, rev int) ([]byte, []byte) {
 	t := time.Now().UTC()
 	r := protocol.ConsentReceipt{Session: s.info.ID, Device: s.info.DeviceID, Tech: s.info.TechID, Caps: caps,
-		Granted: granted, Time: t, Expires: t.Add(s.pol.limit), Revision: rev, PolicyVersion: s.policyVersion}
+		Granted: granted, Time: t, Expires: t.Add(s.pol.limit), Revision: rev, PolicyVersion: s.policyVersion,
+		CertID: certID(s.certRaw)}
 	b, _ := json.Marshal(r)
 	return b, ed25519.Sign(s.key, protocol.ReceiptMessage(b))
 }

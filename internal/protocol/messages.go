@@ -474,6 +474,9 @@ type ConsentReceipt struct {
 	// PolicyVersion is the signed policy version the device verified for
 	// the session (10.1); absent when it checked none (no pinned root).
 	PolicyVersion uint64 `json:"policy_version,omitempty"`
+	// CertID is the ID of the technician certificate the device verified
+	// for the session (trust.CertID, hex); absent without a pinned root.
+	CertID string `json:"cert_id,omitempty"`
 }
 
 // receiptLabel domain-separates consent receipt signatures.

@@ -40,6 +40,9 @@ type PolicyCheck struct {
 	Checked int
 	// Findings are the sessions offered under no valid signed policy.
 	Findings []PolicyFinding
+	// CertFindings are the sessions whose verified consent receipt names a
+	// technician certificate no trust.cert.issue entry issued before it.
+	CertFindings []PolicyFinding
 }
 
 // VerifySessionPolicies checks, for every session.request entry in dir's
@@ -47,7 +50,10 @@ type PolicyCheck struct {
 // (by its recorded hash, from the policy archive or the stored policy) was
 // signed by the threshold of the recorded root of the stored chain, was
 // not expired when the session was requested and has the recorded
-// version. Run it after VerifyAudit: it trusts the chain of entries.
+// version. It also lists (CertFindings) every verified consent receipt
+// naming a technician certificate that no successful trust.cert.issue
+// entry before it issued. Run it after VerifyAudit: it trusts the chain
+// of entries.
 func VerifySessionPolicies(dir string) (*PolicyCheck, error) {
 	db, err := openStore(dir)
 	if err != nil {
@@ -60,9 +66,12 @@ func VerifySessionPolicies(dir string) (*PolicyCheck, error) {
 	}
 	pc := &PolicyCheck{}
 	recorded := map[string]string{} // session ID → policy version recorded at its request
+	issued := map[string]bool{}     // certificate IDs trust.cert.issue entries issued so far
 	err = db.AuditRecords(0, func(r *store.AuditRecord) error {
 		problem := ""
 		switch {
+		case r.Action == "trust.cert.issue" && r.Outcome == "success":
+			issued[r.Details["cert"]] = true
 		case r.Action == "session.request" && r.Details[detailTrustRoot] != "":
 			pc.Checked++
 			recorded[r.Target] = r.Details[detailPolicyVersion]
@@ -73,6 +82,9 @@ func VerifySessionPolicies(dir string) (*PolicyCheck, error) {
 				return nil
 			}
 			problem = checkReceiptPolicy(r, v)
+			if c := checkReceiptCert(r, issued); c != "" {
+				pc.CertFindings = append(pc.CertFindings, PolicyFinding{Seq: r.Seq, Session: r.Target, Time: r.Time, Problem: c})
+			}
 		}
 		if problem != "" {
 			pc.Findings = append(pc.Findings, PolicyFinding{Seq: r.Seq, Session: r.Target, Time: r.Time, Problem: problem})

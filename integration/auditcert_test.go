@@ -1,0 +1,73 @@
+package integration
+
+import (
+	"bufio"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestConsentReceiptNamesVerifiedCert: a device with a pinned root puts
+// the ID of the technician certificate it verified in its signed consent
+// receipt; it is the certificate the relay's trust.cert.issue entry
+// issued, so `relay audit verify` passes.
+func TestConsentReceiptNamesVerifiedCert(t *testing.T) {
+	t.Parallel()
+	e := newTrustEnv(t)
+	e.mustTrust("", "init", "--passphrase-file", e.pass)
+	e.readyForSessions()
+	d := e.enroll("pinned")
+	e.runAgent(d, "exit 0")
+	if r := e.techRun("", "connect", d.name, "--", "true"); r.code != 0 {
+		t.Fatalf("session: code %d stderr %q", r.code, r.stderr)
+	}
+	exp := e.techRun("", "audit", "export")
+	if exp.code != 0 {
+		t.Fatalf("audit export: %s", exp.stderr)
+	}
+	issued, named := exportCertIDs(t, exp.stdout)
+	if len(issued) != 1 || len(named) == 0 {
+		t.Fatalf("issued certificates %q, consent receipts naming one %q", issued, named)
+	}
+	for _, id := range named {
+		if id != issued[0] {
+			t.Errorf("a consent receipt names certificate %s, the relay issued %s", id, issued[0])
+		}
+	}
+	e.stopRelay()
+	r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", filepath.Join(e.dir, "data"))
+	if r.code != 0 || !strings.Contains(r.stderr, "audit log intact") {
+		t.Fatalf("relay audit verify: code %d stderr %q", r.code, r.stderr)
+	}
+}
+
+// exportCertIDs are the certificate IDs an audit export's successful
+// trust.cert.issue entries issued and those its session.consent entries'
+// receipts name.
+func exportCertIDs(t *testing.T, export string) (issued, named []string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(export))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e struct {
+			Action, Outcome string
+			Details         map[string]string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("export line %q: %v", sc.Text(), err)
+		}
+		switch {
+		case e.Action == "trust.cert.issue" && e.Outcome == "success":
+			issued = append(issued, e.Details["cert"])
+		case e.Action == "session.consent":
+			var rc struct {
+				CertID string `json:"cert_id"`
+			}
+			if json.Unmarshal([]byte(e.Details["receipt"]), &rc) == nil && rc.CertID != "" {
+				named = append(named, rc.CertID)
+			}
+		}
+	}
+	return issued, named
+}
