@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,4 +71,31 @@ func exportCertIDs(t *testing.T, export string) (issued, named []string) {
 		}
 	}
 	return issued, named
+}
+
+// TestRelayAuditVerifyFlagsTamperedRevocations: a stored revocation list
+// whose signature no longer verifies is reported by `relay audit verify`,
+// which exits 1; the one the relay accepted passes.
+func TestRelayAuditVerifyFlagsTamperedRevocations(t *testing.T) {
+	t.Parallel()
+	e := newRevokeEnv(t)
+	e.revoke("1", "--cert", strings.Repeat("00", 32))
+	e.stopRelay()
+	data := filepath.Join(e.dir, "data")
+	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", data); r.code != 0 {
+		t.Fatalf("relay audit verify with the accepted list: code %d stderr %q", r.code, r.stderr)
+	}
+	var v struct{ Document []byte }
+	if err := json.Unmarshal([]byte(mustRead(t, e.revocationsFile())), &v); err != nil {
+		t.Fatal(err)
+	}
+	v.Document[len(v.Document)-1] ^= 1
+	b, _ := json.Marshal(map[string]any{"document": v.Document})
+	if err := os.WriteFile(e.revocationsFile(), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", data)
+	if r.code != 1 || !strings.Contains(r.stderr, "stored revocation list") {
+		t.Fatalf("relay audit verify with a tampered list: code %d stderr %q", r.code, r.stderr)
+	}
 }

@@ -27,8 +27,14 @@ func trustRevocationsFile(dataDir string) string {
 
 // loadTrustRevocations reads the stored list; none stored has a nil Document.
 func (s *Server) loadTrustRevocations() (api.TrustRevocations, error) {
+	return readTrustRevocations(s.cfg.DataDir)
+}
+
+// readTrustRevocations reads the list stored in dataDir; none stored has a
+// nil Document.
+func readTrustRevocations(dataDir string) (api.TrustRevocations, error) {
 	var v api.TrustRevocations
-	b, err := os.ReadFile(trustRevocationsFile(s.cfg.DataDir))
+	b, err := os.ReadFile(trustRevocationsFile(dataDir))
 	if errors.Is(err, os.ErrNotExist) {
 		return v, nil
 	}
@@ -36,7 +42,7 @@ func (s *Server) loadTrustRevocations() (api.TrustRevocations, error) {
 		return v, fmt.Errorf("read revocation list: %w", err)
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return v, fmt.Errorf("revocation list %s is corrupt: %w", trustRevocationsFile(s.cfg.DataDir), err)
+		return v, fmt.Errorf("revocation list %s is corrupt: %w", trustRevocationsFile(dataDir), err)
 	}
 	return v, nil
 }
