@@ -33,7 +33,9 @@ func newPolicyShowCmd(g *globals) *cobra.Command {
 		Short: "Show an organisation's policy and your effective one",
 		Long: `show prints an organisation's password and sign-in policy. With --verify it
 instead fetches the signed session policy, verifies it against the trust root
-you pinned, prints it as JSON and exits 1 if it is missing or does not verify.`,
+you pinned less the administrator keys the relay's revocation list revokes (as
+a device does), prints it as JSON and exits 1 if it is missing or does not
+verify.`,
 		Example: `  tech policy show
   tech policy show --org icu --json
   tech policy show --verify`,

@@ -240,8 +240,9 @@ type SignedPolicyView struct {
 }
 
 // PolicyVerify fetches the relay's signed policy and verifies it from the
-// pinned root; it fails when no root is pinned, or the policy is missing
-// or does not verify.
+// pinned root less the administrator keys the relay's revocation list
+// revokes, as a device does; it fails when no root is pinned, or the
+// policy is missing or does not verify.
 func (c *Client) PolicyVerify(ctx context.Context) (*SignedPolicyView, error) {
 	pin, err := c.pinnedRoot()
 	if err != nil {
@@ -261,9 +262,13 @@ func (c *Client) PolicyVerify(ctx context.Context) (*SignedPolicyView, error) {
 	if raw == nil {
 		return nil, errors.New("the relay serves no signed policy; publish one with `tech policy sign`")
 	}
-	body, d, err := trust.Open[*trust.PolicyBody](root, raw, time.Now())
+	rv, err := c.currentRevocations(ctx, root)
 	if err != nil {
-		return nil, fmt.Errorf("the relay's signed policy does not verify: %w", err)
+		return nil, err
+	}
+	body, d, err := openPolicy(root, rv, raw, time.Now())
+	if err != nil {
+		return nil, err
 	}
 	v := &SignedPolicyView{Version: d.Version, Issued: d.Issued, Expiry: d.Expiry, Root: root.Fingerprint.String(),
 		Signers: []string{}, Policy: PolicyDraftOf(body)}
