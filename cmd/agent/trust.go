@@ -13,7 +13,8 @@ func newTrustCmd(g *globals) *cobra.Command {
 		Use:   "show",
 		Short: "Print the pinned trust root's fingerprint",
 		Long: `show prints the fingerprint (SHA256:<hex>) of the organisation trust root
-this device pinned, on stdout; with none pinned it says so on stderr.`,
+this device pinned, on stdout, and on stderr the highest signed policy and
+revocation list versions it accepted; with none pinned it says so on stderr.`,
 		Example: `  agent trust show`,
 		Args:    cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

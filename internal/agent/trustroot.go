@@ -83,8 +83,9 @@ func (a *Agent) checkRoot(ctx context.Context) error {
 	return nil
 }
 
-// TrustShow prints the pinned root's fingerprint on out, or says on errOut
-// that none is pinned.
+// TrustShow prints the pinned root's fingerprint on out, and on errOut the
+// highest signed policy and revocation list versions accepted; or says on
+// errOut that none is pinned.
 func TrustShow(cfg Config, out, errOut io.Writer) error {
 	st, err := readState(cfg.Home)
 	if err != nil {
@@ -95,7 +96,7 @@ func TrustShow(cfg Config, out, errOut io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(out, st.TrustRoot)
-	return nil
+	return acceptedVersions(cfg.Home, errOut)
 }
 
 // TrustPin pins the root with fingerprint fp on a device that has none;
