@@ -135,7 +135,8 @@ func certWithGroups(t *testing.T, e *trustEnv, org string, caps []string, groups
 }
 
 // TestRevocationAdminKey: once an administrator key is revoked, a policy
-// it alone signed no longer verifies, though the root still lists the key.
+// it alone signed no longer verifies, though the root still lists the key
+// (neither on the device nor with `tech policy show --verify`).
 func TestRevocationAdminKey(t *testing.T) {
 	t.Parallel()
 	e := newRevokeEnv(t)
@@ -159,9 +160,15 @@ func TestRevocationAdminKey(t *testing.T) {
 	}
 	writePolicy(t, e.policyFile(), byBob.Encode())
 	e.honest("a policy signed by the second administrator")
+	if r := e.techRun("", "policy", "show", "--verify"); r.code != 0 {
+		t.Errorf("tech policy show --verify before the revocation: code %d stderr %q", r.code, r.stderr)
+	}
 
 	e.revoke("1", "--admin", bob.Public().ID().String())
 	e.refused("a policy signed by a revoked administrator", "not signed by enough administrator keys")
+	if r := e.techRun("", "policy", "show", "--verify"); r.code != 1 || !strings.Contains(r.stderr, "not signed by enough administrator keys") {
+		t.Errorf("tech policy show --verify after the revocation: code %d stderr %q", r.code, r.stderr)
+	}
 	if r := e.techRun("", "trust", "revoke", "--yes", "--passphrase-file", e.pass, "--admin", bob.Public().ID().String()); r.code == 0 || !strings.Contains(r.stderr, "nothing new to revoke") {
 		t.Errorf("revoking again: code %d stderr %q", r.code, r.stderr)
 	}
