@@ -12,7 +12,8 @@ import (
 // TestConsentReceiptNamesVerifiedCert: a device with a pinned root puts
 // the ID of the technician certificate it verified in its signed consent
 // receipt; it is the certificate the relay's trust.cert.issue entry
-// issued, so `relay audit verify` passes.
+// issued, so `relay audit verify` passes. `agent trust show` prints the
+// fingerprint alone on stdout and the versions accepted on stderr.
 func TestConsentReceiptNamesVerifiedCert(t *testing.T) {
 	t.Parallel()
 	e := newTrustEnv(t)
@@ -22,6 +23,12 @@ func TestConsentReceiptNamesVerifiedCert(t *testing.T) {
 	e.runAgent(d, "exit 0")
 	if r := e.techRun("", "connect", d.name, "--", "true"); r.code != 0 {
 		t.Fatalf("session: code %d stderr %q", r.code, r.stderr)
+	}
+	show := e.agentRun(d, "trust", "show")
+	if show.code != 0 || !strings.HasPrefix(show.stdout, "SHA256:") || strings.Count(show.stdout, "\n") != 1 ||
+		!strings.Contains(show.stderr, "Highest signed policy version accepted: 1") ||
+		!strings.Contains(show.stderr, "Highest revocation list version accepted: none yet") {
+		t.Errorf("agent trust show: code %d stdout %q stderr %q", show.code, show.stdout, show.stderr)
 	}
 	exp := e.techRun("", "audit", "export")
 	if exp.code != 0 {
