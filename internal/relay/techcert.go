@@ -1,12 +1,8 @@
 package relay
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -33,38 +29,23 @@ type techCertEntry struct {
 	Cert []byte `json:"cert,omitempty"`
 }
 
+// techCertStore is the stored keys' and certificates' file.
+func (s *Server) techCertStore() dataFile {
+	return dataFile{path: techCertFile(s.cfg.DataDir), what: "technician certificates", plural: true}
+}
+
 // loadTechCerts reads the stored keys and certificates by user ID.
 func (s *Server) loadTechCerts() (map[ids.UserID]techCertEntry, error) {
 	m := map[ids.UserID]techCertEntry{}
-	b, err := os.ReadFile(techCertFile(s.cfg.DataDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return m, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read technician certificates: %w", err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("technician certificates %s are corrupt: %w", techCertFile(s.cfg.DataDir), err)
+	if _, err := s.techCertStore().load(&m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
 // saveTechCerts replaces the stored keys and certificates atomically (0600).
 func (s *Server) saveTechCerts(m map[ids.UserID]techCertEntry) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	path := techCertFile(s.cfg.DataDir)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write technician certificates: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write technician certificates: %w", err)
-	}
-	return nil
+	return s.techCertStore().save(m)
 }
 
 // handleTechKeySet stores the signed-in technician's own public key. A new
@@ -150,23 +131,16 @@ func (s *Server) handleCertStore(w http.ResponseWriter, r *http.Request, p *prin
 		s.writeErr(w, err)
 		return
 	}
-	var req api.TrustPublish
-	dec := json.NewDecoder(io.LimitReader(r.Body, MaxTrustBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
-		return
-	}
-	s.trustMu.Lock()
-	defer s.trustMu.Unlock()
-	stored, err := s.acceptCert(u.ID, u.Username, req.Document)
-	if err != nil {
-		s.record(auditEvent(p.user.ID, "trust.cert.issue", u.Username, "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
-		s.writeErr(w, err)
-		return
-	}
-	s.record(auditEvent(p.user.ID, "trust.cert.issue", u.Username, "success", p.source, documentDetails(req.Document, "cert", stored.CertID)...))
-	writeJSON(w, http.StatusOK, stored)
+	s.publishSigned(w, r, p, func(doc []byte) (published, error) {
+		out := published{action: "trust.cert.issue", target: u.Username}
+		stored, err := s.acceptCert(u.ID, u.Username, doc)
+		if err != nil {
+			return out, err
+		}
+		out.details = []string{"cert", stored.CertID}
+		out.answer = stored
+		return out, nil
+	})
 }
 
 // acceptCert verifies doc as user's certificate and stores it; the

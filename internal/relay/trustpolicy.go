@@ -1,12 +1,8 @@
 package relay
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -22,39 +18,20 @@ import (
 // trustPolicyFile is where the newest signed policy is kept.
 func trustPolicyFile(dataDir string) string { return filepath.Join(dataDir, "trust-policy.json") }
 
+// trustPolicyStore is the stored policy's file.
+func (s *Server) trustPolicyStore() dataFile {
+	return dataFile{path: trustPolicyFile(s.cfg.DataDir), what: "signed policy"}
+}
+
 // loadTrustPolicy reads the stored policy; none stored has a nil Document.
 func (s *Server) loadTrustPolicy() (api.TrustPolicy, error) {
 	var p api.TrustPolicy
-	b, err := os.ReadFile(trustPolicyFile(s.cfg.DataDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return p, nil
-	}
-	if err != nil {
-		return p, fmt.Errorf("read signed policy: %w", err)
-	}
-	if err := json.Unmarshal(b, &p); err != nil {
-		return p, fmt.Errorf("signed policy %s is corrupt: %w", trustPolicyFile(s.cfg.DataDir), err)
-	}
-	return p, nil
+	_, err := s.trustPolicyStore().load(&p)
+	return p, err
 }
 
 // saveTrustPolicy replaces the stored policy atomically (0600).
-func (s *Server) saveTrustPolicy(p api.TrustPolicy) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	path := trustPolicyFile(s.cfg.DataDir)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write signed policy: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write signed policy: %w", err)
-	}
-	return nil
-}
+func (s *Server) saveTrustPolicy(p api.TrustPolicy) error { return s.trustPolicyStore().save(p) }
 
 // handleTrustPolicy serves the signed policy to anyone: it is public and
 // verified by whoever reads it.
@@ -70,32 +47,21 @@ func (s *Server) handleTrustPolicy(w http.ResponseWriter, r *http.Request) {
 // handlePolicyPublish stores a signed policy that verifies against the
 // newest root and is newer than the stored one.
 func (s *Server) handlePolicyPublish(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req api.TrustPublish
-	dec := json.NewDecoder(io.LimitReader(r.Body, MaxTrustBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
-		return
-	}
-	s.trustMu.Lock()
-	defer s.trustMu.Unlock()
-	d, err := s.acceptPolicy(req.Document)
-	if err != nil {
-		s.record(auditEvent(p.user.ID, "trust.policy.publish", "policy", "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
-		s.writeErr(w, err)
-		return
-	}
-	if err := archivePolicy(s.cfg.DataDir, req.Document); err != nil {
-		s.writeErr(w, err)
-		return
-	}
-	if err := s.saveTrustPolicy(api.TrustPolicy{Document: req.Document}); err != nil {
-		s.writeErr(w, err)
-		return
-	}
-	signers := signerIDs(req.Document)
-	s.record(auditEvent(p.user.ID, "trust.policy.publish", "policy", "success", p.source, documentDetails(req.Document)...))
-	writeJSON(w, http.StatusOK, api.TrustPolicyPublished{Version: d.Version, Expiry: d.Expiry, Signers: strings.Split(signers, ",")})
+	s.publishSigned(w, r, p, func(doc []byte) (published, error) {
+		out := published{action: "trust.policy.publish", target: "policy"}
+		d, err := s.acceptPolicy(doc)
+		if err != nil {
+			return out, err
+		}
+		out.save = func() error {
+			if err := archivePolicy(s.cfg.DataDir, doc); err != nil {
+				return err
+			}
+			return s.saveTrustPolicy(api.TrustPolicy{Document: doc})
+		}
+		out.answer = api.TrustPolicyPublished{Version: d.Version, Expiry: d.Expiry, Signers: strings.Split(signerIDs(doc), ",")}
+		return out, nil
+	})
 }
 
 // acceptPolicy checks doc against the newest root and the stored policy.

@@ -1,12 +1,8 @@
 package relay
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +21,11 @@ func trustRevocationsFile(dataDir string) string {
 	return filepath.Join(dataDir, "trust-revocations.json")
 }
 
+// trustRevocationsStore is the file of the list stored in dataDir.
+func trustRevocationsStore(dataDir string) dataFile {
+	return dataFile{path: trustRevocationsFile(dataDir), what: "revocation list"}
+}
+
 // loadTrustRevocations reads the stored list; none stored has a nil Document.
 func (s *Server) loadTrustRevocations() (api.TrustRevocations, error) {
 	return readTrustRevocations(s.cfg.DataDir)
@@ -34,35 +35,13 @@ func (s *Server) loadTrustRevocations() (api.TrustRevocations, error) {
 // nil Document.
 func readTrustRevocations(dataDir string) (api.TrustRevocations, error) {
 	var v api.TrustRevocations
-	b, err := os.ReadFile(trustRevocationsFile(dataDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return v, nil
-	}
-	if err != nil {
-		return v, fmt.Errorf("read revocation list: %w", err)
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return v, fmt.Errorf("revocation list %s is corrupt: %w", trustRevocationsFile(dataDir), err)
-	}
-	return v, nil
+	_, err := trustRevocationsStore(dataDir).load(&v)
+	return v, err
 }
 
 // saveTrustRevocations replaces the stored list atomically (0600).
 func (s *Server) saveTrustRevocations(v api.TrustRevocations) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	path := trustRevocationsFile(s.cfg.DataDir)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write revocation list: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write revocation list: %w", err)
-	}
-	return nil
+	return trustRevocationsStore(s.cfg.DataDir).save(v)
 }
 
 // handleTrustRevocations serves the revocation list to anyone: it is
@@ -79,29 +58,17 @@ func (s *Server) handleTrustRevocations(w http.ResponseWriter, r *http.Request) 
 // handleRevocationPublish stores a revocation list that verifies against
 // the newest root and is newer than the stored one.
 func (s *Server) handleRevocationPublish(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req api.TrustPublish
-	dec := json.NewDecoder(io.LimitReader(r.Body, MaxTrustBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
-		return
-	}
-	s.trustMu.Lock()
-	defer s.trustMu.Unlock()
-	d, rv, err := s.acceptRevocations(req.Document)
-	if err != nil {
-		s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
-		s.writeErr(w, err)
-		return
-	}
-	if err := s.saveTrustRevocations(api.TrustRevocations{Document: req.Document}); err != nil {
-		s.writeErr(w, err)
-		return
-	}
-	signers := signerIDs(req.Document)
-	s.record(auditEvent(p.user.ID, "trust.revocation.publish", "revocations", "success", p.source, documentDetails(req.Document,
-		"certs", strconv.Itoa(len(rv.TechCerts)), "reviewer_keys", strconv.Itoa(len(rv.ReviewerKeys)), "admin_keys", strconv.Itoa(len(rv.AdminKeys)))...))
-	writeJSON(w, http.StatusOK, api.TrustPolicyPublished{Version: d.Version, Expiry: d.Expiry, Signers: strings.Split(signers, ",")})
+	s.publishSigned(w, r, p, func(doc []byte) (published, error) {
+		out := published{action: "trust.revocation.publish", target: "revocations"}
+		d, rv, err := s.acceptRevocations(doc)
+		if err != nil {
+			return out, err
+		}
+		out.save = func() error { return s.saveTrustRevocations(api.TrustRevocations{Document: doc}) }
+		out.details = []string{"certs", strconv.Itoa(len(rv.TechCerts)), "reviewer_keys", strconv.Itoa(len(rv.ReviewerKeys)), "admin_keys", strconv.Itoa(len(rv.AdminKeys))}
+		out.answer = api.TrustPolicyPublished{Version: d.Version, Expiry: d.Expiry, Signers: strings.Split(signerIDs(doc), ",")}
+		return out, nil
+	})
 }
 
 // acceptRevocations checks doc against the newest root and the stored list.

@@ -1,12 +1,8 @@
 package relay
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -26,15 +22,8 @@ func trustChainFile(dataDir string) string { return filepath.Join(dataDir, "trus
 // loadTrustChain reads the stored chain; none stored is an empty chain.
 func (s *Server) loadTrustChain() (api.TrustChain, error) {
 	var c api.TrustChain
-	b, err := os.ReadFile(trustChainFile(s.cfg.DataDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return api.TrustChain{Documents: [][]byte{}}, nil
-	}
-	if err != nil {
-		return c, fmt.Errorf("read trust root chain: %w", err)
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("trust root chain %s is corrupt: %w", trustChainFile(s.cfg.DataDir), err)
+	if _, err := s.trustChainStore().load(&c); err != nil {
+		return c, err
 	}
 	if c.Documents == nil {
 		c.Documents = [][]byte{}
@@ -43,21 +32,11 @@ func (s *Server) loadTrustChain() (api.TrustChain, error) {
 }
 
 // saveTrustChain replaces the stored chain atomically (0600).
-func (s *Server) saveTrustChain(c api.TrustChain) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	path := trustChainFile(s.cfg.DataDir)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write trust root chain: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write trust root chain: %w", err)
-	}
-	return nil
+func (s *Server) saveTrustChain(c api.TrustChain) error { return s.trustChainStore().save(c) }
+
+// trustChainStore is the stored chain's file.
+func (s *Server) trustChainStore() dataFile {
+	return dataFile{path: trustChainFile(s.cfg.DataDir), what: "trust root chain"}
 }
 
 // trustRootFingerprint is the newest root's fingerprint as the relay's
@@ -90,39 +69,27 @@ func (s *Server) handleTrustRoot(w http.ResponseWriter, r *http.Request) {
 // handleTrustPublish appends a root (to an empty chain) or a root change
 // signed by the newest root's threshold.
 func (s *Server) handleTrustPublish(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req api.TrustPublish
-	dec := json.NewDecoder(io.LimitReader(r.Body, MaxTrustBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
-		return
-	}
-	s.trustMu.Lock()
-	defer s.trustMu.Unlock()
-	c, err := s.loadTrustChain()
-	if err != nil {
-		s.writeErr(w, err)
-		return
-	}
-	action := "trust.root.publish"
-	if len(c.Documents) > 0 {
-		action = "trust.root.change"
-	}
-	root, err := s.acceptTrustDocument(c, req.Document)
-	if err != nil {
-		s.record(auditEvent(p.user.ID, action, "root", "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
-		s.writeErr(w, err)
-		return
-	}
-	c.Documents = append(c.Documents, req.Document)
-	if err := s.saveTrustChain(c); err != nil {
-		s.writeErr(w, err)
-		return
-	}
-	s.record(auditEvent(p.user.ID, action, root.Fingerprint.String(), "success", p.source, documentDetails(req.Document,
-		"threshold", strconv.Itoa(int(root.Body.Threshold)), "admins", strconv.Itoa(len(root.Body.Admins)))...))
-	writeJSON(w, http.StatusOK, api.TrustPublished{Fingerprint: root.Fingerprint.String(), Version: root.Version,
-		Threshold: int(root.Body.Threshold), Admins: len(root.Body.Admins)})
+	s.publishSigned(w, r, p, func(doc []byte) (published, error) {
+		c, err := s.loadTrustChain()
+		if err != nil {
+			return published{}, err
+		}
+		out := published{action: "trust.root.publish", target: "root"}
+		if len(c.Documents) > 0 {
+			out.action = "trust.root.change"
+		}
+		root, err := s.acceptTrustDocument(c, doc)
+		if err != nil {
+			return out, err
+		}
+		c.Documents = append(c.Documents, doc)
+		out.save = func() error { return s.saveTrustChain(c) }
+		out.target = root.Fingerprint.String()
+		out.details = []string{"threshold", strconv.Itoa(int(root.Body.Threshold)), "admins", strconv.Itoa(len(root.Body.Admins))}
+		out.answer = api.TrustPublished{Fingerprint: root.Fingerprint.String(), Version: root.Version,
+			Threshold: int(root.Body.Threshold), Admins: len(root.Body.Admins)}
+		return out, nil
+	})
 }
 
 // acceptTrustDocument checks doc against the stored chain c and returns

@@ -1,0 +1,103 @@
+package relay
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+
+	"tether/internal/api"
+)
+
+// Every signed trust document the relay keeps (the root chain, the
+// policy, the revocation list, the technicians' certificates) lives in
+// one JSON file of the data directory and is published through the same
+// steps; this file holds those shared steps.
+
+// dataFile is one JSON file of the relay's data directory.
+type dataFile struct {
+	path   string // where it is kept
+	what   string // what it holds, for errors: "signed policy"
+	plural bool   // what is plural: "... are corrupt"
+}
+
+// load decodes the file into v; a missing file leaves v as it is and
+// reports found false.
+func (f dataFile) load(v any) (found bool, err error) {
+	b, err := os.ReadFile(f.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", f.what, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		verb := "is"
+		if f.plural {
+			verb = "are"
+		}
+		return true, fmt.Errorf("%s %s %s corrupt: %w", f.what, f.path, verb, err)
+	}
+	return true, nil
+}
+
+// save replaces the file with v atomically (0600).
+func (f dataFile) save(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := f.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", f.what, err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", f.what, err)
+	}
+	return nil
+}
+
+// published is what accepting a published signed document yields: the
+// audit entry it is recorded under and, on success, how to store it and
+// what to answer.
+type published struct {
+	action  string       // audit action; "" records no refusal entry
+	target  string       // audit target
+	details []string     // success details after the document's own
+	save    func() error // stores the document; nil when accepting did
+	answer  any          // the success response body
+}
+
+// publishSigned is the skeleton every signed-document publish shares:
+// decode the body, take trustMu, accept the document, audit a refusal
+// (with its reason) or store it, audit the success and answer.
+func (s *Server) publishSigned(w http.ResponseWriter, r *http.Request, p *principal, accept func(doc []byte) (published, error)) {
+	var req api.TrustPublish
+	dec := json.NewDecoder(io.LimitReader(r.Body, MaxTrustBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
+		return
+	}
+	s.trustMu.Lock()
+	defer s.trustMu.Unlock()
+	out, err := accept(req.Document)
+	if err != nil {
+		if out.action != "" {
+			s.record(auditEvent(p.user.ID, out.action, out.target, "failure", p.source, documentDetails(req.Document, "reason", err.Error())...))
+		}
+		s.writeErr(w, err)
+		return
+	}
+	if out.save != nil {
+		if err := out.save(); err != nil {
+			s.writeErr(w, err)
+			return
+		}
+	}
+	s.record(auditEvent(p.user.ID, out.action, out.target, "success", p.source, documentDetails(req.Document, out.details...)...))
+	writeJSON(w, http.StatusOK, out.answer)
+}
