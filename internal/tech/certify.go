@@ -88,18 +88,9 @@ func (c *Client) Certify(ctx context.Context, o CertifyOptions) (CertifyOutcome,
 	if err != nil {
 		return out, err
 	}
-	key, _, err := c.adminKey(o.Passphrase, false)
-	if err != nil {
-		return out, err
-	}
-	if err := doc.Sign(key); err != nil {
-		return out, err
-	}
-	if root.Body.Threshold > 1 {
-		out.Wrote, err = writeDocument(o.Out, doc, int(root.Body.Threshold))
-		return out, err
-	}
-	out.Issued, err = c.publishCert(ctx, doc)
+	out.Issued, out.Wrote, err = signThenRelease(c, doc, int(root.Body.Threshold), o.Out, o.Passphrase, nil, func() (*CertIssued, error) {
+		return c.publishCert(ctx, doc)
+	})
 	return out, err
 }
 

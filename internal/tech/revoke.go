@@ -74,8 +74,8 @@ func (c *Client) RevokeSign(ctx context.Context, o RevokeOptions) (RevokeOutcome
 	if o.Valid == 0 {
 		o.Valid = DefaultRevocationValidity
 	}
-	if o.Valid < time.Minute {
-		return out, fmt.Errorf("validity %v: want at least a minute", o.Valid)
+	if err := checkValidity(o.Valid); err != nil {
+		return out, err
 	}
 	root, err := c.currentRoot(ctx)
 	if err != nil {
@@ -85,8 +85,8 @@ func (c *Client) RevokeSign(ctx context.Context, o RevokeOptions) (RevokeOutcome
 	if err != nil {
 		return out, err
 	}
-	if plan.Need > 1 && o.Out == "" {
-		return out, fmt.Errorf("the trust root needs %d signatures: pass --out FILE, have the other administrators run `tech trust sign FILE`, then `tech trust publish FILE`", plan.Need)
+	if err := needOut(plan.Need, o.Out); err != nil {
+		return out, err
 	}
 	if o.Confirm != nil && !o.Confirm(plan) {
 		return out, ErrNotConfirmed
@@ -96,21 +96,15 @@ func (c *Client) RevokeSign(ctx context.Context, o RevokeOptions) (RevokeOutcome
 	if err != nil {
 		return out, err
 	}
-	key, _, err := c.adminKey(o.Passphrase, false)
-	if err != nil {
-		return out, err
+	allow := func(key *trust.PrivateKey) error {
+		if plan.Next.RevokesAdmin(key.Public().ID()) {
+			return fmt.Errorf("your administrator key %s is revoked by this list: the other administrators must sign it", key.Public().ID())
+		}
+		return nil
 	}
-	if plan.Next.RevokesAdmin(key.Public().ID()) {
-		return out, fmt.Errorf("your administrator key %s is revoked by this list: the other administrators must sign it", key.Public().ID())
-	}
-	if err := doc.Sign(key); err != nil {
-		return out, err
-	}
-	if plan.Need > 1 {
-		out.Wrote, err = writeDocument(o.Out, doc, plan.Need)
-		return out, err
-	}
-	out.Published, err = c.publishRevocations(ctx, doc.Encode())
+	out.Published, out.Wrote, err = signThenRelease(c, doc, plan.Need, o.Out, o.Passphrase, allow, func() (*PublishedPolicy, error) {
+		return c.publishSigned(ctx, protocol.PathTrustRevocations, doc.Encode())
+	})
 	return out, err
 }
 
@@ -234,26 +228,10 @@ func (c *Client) userCertID(ctx context.Context, root *trust.Root, name string) 
 	return trust.CertID(d), nil
 }
 
-// publishRevocations uploads a signed revocation list.
-func (c *Client) publishRevocations(ctx context.Context, doc []byte) (*PublishedPolicy, error) {
-	var resp api.TrustPolicyPublished
-	if err := c.call(ctx, http.MethodPut, protocol.PathTrustRevocations, nil, api.TrustPublish{Document: doc}, &resp); err != nil {
-		return nil, err
-	}
-	return &PublishedPolicy{Version: resp.Version, Expiry: resp.Expiry, Signers: resp.Signers}, nil
-}
-
 // RevocationsPublish uploads the signed revocation list in file (written
 // by RevokeSign with Out and signed by the other administrators).
 func (c *Client) RevocationsPublish(ctx context.Context, file string) (*PublishedPolicy, error) {
-	doc, err := readDocument(file)
-	if err != nil {
-		return nil, err
-	}
-	if doc.Kind != trust.KindRevocation {
-		return nil, fmt.Errorf("%s holds a %s, not a revocation list", file, doc.Kind)
-	}
-	return c.publishRevocations(ctx, doc.Encode())
+	return c.publishSignedFile(ctx, file, trust.KindRevocation, "a revocation list", protocol.PathTrustRevocations)
 }
 
 // parseKeyID reads a key or certificate ID in hex.

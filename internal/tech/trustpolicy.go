@@ -75,15 +75,15 @@ func (c *Client) PolicySign(ctx context.Context, o PolicySignOptions) (PolicyOut
 	if o.Valid == 0 {
 		o.Valid = DefaultPolicyValidity
 	}
-	if o.Valid < time.Minute {
-		return out, fmt.Errorf("validity %v: want at least a minute", o.Valid)
+	if err := checkValidity(o.Valid); err != nil {
+		return out, err
 	}
 	plan, body, err := c.planPolicy(ctx, o.From)
 	if err != nil {
 		return out, err
 	}
-	if plan.Need > 1 && o.Out == "" {
-		return out, fmt.Errorf("the trust root needs %d signatures: pass --out FILE, have the other administrators run `tech trust sign FILE`, then `tech trust publish FILE`", plan.Need)
+	if err := needOut(plan.Need, o.Out); err != nil {
+		return out, err
 	}
 	if o.Confirm != nil && !o.Confirm(plan) {
 		return out, ErrNotConfirmed
@@ -93,24 +93,15 @@ func (c *Client) PolicySign(ctx context.Context, o PolicySignOptions) (PolicyOut
 	if err != nil {
 		return out, err
 	}
-	key, _, err := c.adminKey(o.Passphrase, false)
-	if err != nil {
-		return out, err
-	}
-	if err := doc.Sign(key); err != nil {
-		return out, err
-	}
-	if plan.Need > 1 {
-		out.Wrote, err = writeDocument(o.Out, doc, plan.Need)
-		return out, err
-	}
-	out.Published, err = c.publishPolicy(ctx, doc.Encode())
+	out.Published, out.Wrote, err = signThenRelease(c, doc, plan.Need, o.Out, o.Passphrase, nil, func() (*PublishedPolicy, error) {
+		return c.publishSigned(ctx, protocol.PathTrustPolicy, doc.Encode())
+	})
 	return out, err
 }
 
 // planPolicy reads the draft and the policy in force.
 func (c *Client) planPolicy(ctx context.Context, from string) (*PolicyPlan, *trust.PolicyBody, error) {
-	root, err := c.pinnedRelayRoot(ctx)
+	root, err := c.currentRoot(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,22 +122,6 @@ func (c *Client) planPolicy(ctx context.Context, from string) (*PolicyPlan, *tru
 		plan.Current, plan.Version = curBody, cur.Version+1
 	}
 	return plan, body, nil
-}
-
-// pinnedRelayRoot is the relay's newest root, verified from the pinned one.
-func (c *Client) pinnedRelayRoot(ctx context.Context) (*trust.Root, error) {
-	chain, err := c.fetchChain(ctx)
-	if err != nil {
-		return nil, err
-	}
-	root, err := c.verifyChain(chain)
-	if err != nil {
-		return nil, err
-	}
-	if root == nil {
-		return nil, errors.New("this relay has no trust root yet; make one with `tech trust init`")
-	}
-	return root, nil
 }
 
 // policyDraft reads the draft from file, or asks the relay for its own.
@@ -197,26 +172,10 @@ func (c *Client) fetchPolicy(ctx context.Context) ([]byte, error) {
 	return transport.GetTrustPolicy(ctx, ep)
 }
 
-// publishPolicy uploads a signed policy.
-func (c *Client) publishPolicy(ctx context.Context, doc []byte) (*PublishedPolicy, error) {
-	var resp api.TrustPolicyPublished
-	if err := c.call(ctx, http.MethodPut, protocol.PathTrustPolicy, nil, api.TrustPublish{Document: doc}, &resp); err != nil {
-		return nil, err
-	}
-	return &PublishedPolicy{Version: resp.Version, Expiry: resp.Expiry, Signers: resp.Signers}, nil
-}
-
 // PolicyPublish uploads the signed policy in file (written by PolicySign
 // with Out and signed by the other administrators).
 func (c *Client) PolicyPublish(ctx context.Context, file string) (*PublishedPolicy, error) {
-	doc, err := readDocument(file)
-	if err != nil {
-		return nil, err
-	}
-	if doc.Kind != trust.KindPolicy {
-		return nil, fmt.Errorf("%s holds a %s, not a policy", file, doc.Kind)
-	}
-	return c.publishPolicy(ctx, doc.Encode())
+	return c.publishSignedFile(ctx, file, trust.KindPolicy, "a policy", protocol.PathTrustPolicy)
 }
 
 // DocumentKind is the kind of the signed document in file.
@@ -251,7 +210,7 @@ func (c *Client) PolicyVerify(ctx context.Context) (*SignedPolicyView, error) {
 	if pin == "" {
 		return nil, errors.New("no trust root is pinned: nothing to verify the policy against; pin your organisation's with `tech trust pin SHA256:<hex>`")
 	}
-	root, err := c.pinnedRelayRoot(ctx)
+	root, err := c.currentRoot(ctx)
 	if err != nil {
 		return nil, err
 	}

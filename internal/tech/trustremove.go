@@ -103,17 +103,8 @@ func (c *Client) proposeRootChange(ctx context.Context, cur *trust.Root, admins 
 	if err != nil {
 		return err
 	}
-	key, _, err := c.adminKey(p, false)
-	if err != nil {
-		return err
-	}
-	if err := doc.Sign(key); err != nil {
-		return err
-	}
-	if int(cur.Body.Threshold) > 1 {
-		out.Wrote, err = writeDocument(outFile, doc, int(cur.Body.Threshold))
-		return err
-	}
-	out.Published, err = c.publish(ctx, doc.Encode())
+	out.Published, out.Wrote, err = signThenRelease(c, doc, int(cur.Body.Threshold), outFile, p, nil, func() (*PublishedRoot, error) {
+		return c.publish(ctx, doc.Encode())
+	})
 	return err
 }
