@@ -55,10 +55,7 @@ func printCertifyOutcome(stdout, stderr io.Writer, o tech.CertifyOutcome) {
 	if i := o.Issued; i != nil {
 		printCertIssued(stdout, stderr, i)
 	}
-	if w := o.Wrote; w != nil {
-		fmt.Fprintf(stderr, "Wrote %s with 1 of %d signatures. Next: the other administrators run `tech trust sign %s`, then `tech trust publish %s`.\n",
-			w.File, w.Need, w.File, w.File)
-	}
+	printWrote(stderr, o.Wrote)
 }
 
 // printCertIssued prints a certificate the relay took.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -19,14 +18,7 @@ func confirmPolicy(stdin io.Reader, stderr io.Writer, yes bool) func(*tech.Polic
 		if yes {
 			return true
 		}
-		fmt.Fprintf(stderr, "Sign and publish policy version %d? [y/N] ", p.Version)
-		line, _ := bufio.NewReader(stdin).ReadString('\n')
-		switch strings.ToLower(strings.TrimSpace(line)) {
-		case "y", "yes":
-			return true
-		}
-		fmt.Fprintln(stderr)
-		return false
+		return askYes(stdin, stderr, fmt.Sprintf("Sign and publish policy version %d?", p.Version))
 	}
 }
 
@@ -59,10 +51,7 @@ func printPolicyOutcome(stderr io.Writer, o tech.PolicyOutcome) {
 		fmt.Fprintf(stderr, "Published signed policy version %d, valid until %s (signed by %s).\n",
 			p.Version, p.Expiry.Format(time.RFC3339), strings.Join(p.Signers, ", "))
 	}
-	if w := o.Wrote; w != nil {
-		fmt.Fprintf(stderr, "Wrote %s with 1 of %d signatures. Next: the other administrators run `tech trust sign %s`, then `tech trust publish %s`.\n",
-			w.File, w.Need, w.File, w.File)
-	}
+	printWrote(stderr, o.Wrote)
 }
 
 // printSignedPolicy prints a verified signed policy as JSON on stdout and

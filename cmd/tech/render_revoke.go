@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -19,14 +18,7 @@ func confirmRevoke(stdin io.Reader, stderr io.Writer, yes bool) func(*tech.Revok
 		if yes {
 			return true
 		}
-		fmt.Fprintf(stderr, "Sign and publish revocation list version %d? [y/N] ", p.Version)
-		line, _ := bufio.NewReader(stdin).ReadString('\n')
-		switch strings.ToLower(strings.TrimSpace(line)) {
-		case "y", "yes":
-			return true
-		}
-		fmt.Fprintln(stderr)
-		return false
+		return askYes(stdin, stderr, fmt.Sprintf("Sign and publish revocation list version %d?", p.Version))
 	}
 }
 
@@ -54,8 +46,5 @@ func printRevokeOutcome(stderr io.Writer, o tech.RevokeOutcome) {
 		fmt.Fprintf(stderr, "Published revocation list version %d, valid until %s (signed by %s).\n",
 			p.Version, p.Expiry.UTC().Format(time.RFC3339), strings.Join(signers, ", "))
 	}
-	if w := o.Wrote; w != nil {
-		fmt.Fprintf(stderr, "Wrote %s with 1 of %d signatures. Next: the other administrators run `tech trust sign %s`, then `tech trust publish %s`.\n",
-			w.File, w.Need, w.File, w.File)
-	}
+	printWrote(stderr, o.Wrote)
 }

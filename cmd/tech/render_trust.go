@@ -51,10 +51,7 @@ func printTrustOutcome(stdout, stderr io.Writer, o tech.TrustOutcome) {
 	if p := o.Published; p != nil {
 		printPublished(stdout, stderr, p)
 	}
-	if w := o.Wrote; w != nil {
-		fmt.Fprintf(stderr, "Wrote %s with 1 of %d signatures. Next: the other administrators run `tech trust sign %s`, then `tech trust publish %s`.\n",
-			w.File, w.Need, w.File, w.File)
-	}
+	printWrote(stderr, o.Wrote)
 }
 
 // printPublished prints a published root's fingerprint on stdout and what
