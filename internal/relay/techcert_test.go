@@ -15,15 +15,8 @@ import (
 // certDoc is a certificate of username's key, signed by signers.
 func certDoc(t *testing.T, username string, key *trust.PrivateKey, expiry time.Time, signers ...*trust.PrivateKey) []byte {
 	t.Helper()
-	d, err := trust.NewDocument(&trust.TechCertBody{Name: "Root", Username: username, Org: "Org",
-		Capabilities: []string{"shell"}, Key: key.Public()}, 1, time.Now().Add(-time.Minute), expiry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sign(signers...); err != nil {
-		t.Fatal(err)
-	}
-	return d.Encode()
+	return signedDoc(t, &trust.TechCertBody{Name: "Root", Username: username, Org: "Org",
+		Capabilities: []string{"shell"}, Key: key.Public()}, 1, time.Now().Add(-time.Minute), expiry, signers...)
 }
 
 // TestTechCertificates walks one technician's key and certificate through

@@ -18,14 +18,7 @@ import (
 func policyDoc(t *testing.T, v uint64, exp time.Time, signers ...*trust.PrivateKey) []byte {
 	t.Helper()
 	body := &trust.PolicyBody{Recipients: []string{"tether-rec1-test"}, IdleSeconds: 900, AbsoluteSeconds: 3600}
-	d, err := trust.NewDocument(body, v, exp.Add(-48*time.Hour), exp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sign(signers...); err != nil {
-		t.Fatal(err)
-	}
-	return d.Encode()
+	return signedDoc(t, body, v, exp.Add(-48*time.Hour), exp, signers...)
 }
 
 // TestTrustPolicyPublish: a policy needs a root, the root's threshold, no

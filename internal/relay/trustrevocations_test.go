@@ -19,14 +19,7 @@ import (
 func revocationDoc(t *testing.T, v uint64, admins []trust.KeyID, signers ...*trust.PrivateKey) []byte {
 	t.Helper()
 	exp := time.Now().Add(24 * time.Hour)
-	d, err := trust.NewDocument(trust.NewRevocationBody(nil, nil, admins), v, exp.Add(-48*time.Hour), exp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sign(signers...); err != nil {
-		t.Fatal(err)
-	}
-	return d.Encode()
+	return signedDoc(t, trust.NewRevocationBody(nil, nil, admins), v, exp.Add(-48*time.Hour), exp, signers...)
 }
 
 // TestTrustRevocationsPublish: a revocation list needs a root, the root's

@@ -51,28 +51,14 @@ func rootDoc(t *testing.T, threshold uint8, keys []*trust.PrivateKey, signers ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := trust.NewDocument(rb, 1, time.Now(), time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sign(signers...); err != nil {
-		t.Fatal(err)
-	}
-	return rb, d.Encode()
+	return rb, signedDoc(t, rb, 1, time.Now(), time.Time{}, signers...)
 }
 
 // changeDoc replaces prev with next at version v, signed by signers.
 func changeDoc(t *testing.T, prev, next *trust.RootBody, v uint64, signers ...*trust.PrivateKey) []byte {
 	t.Helper()
 	fp, _ := prev.Fingerprint()
-	d, err := trust.NewDocument(&trust.RootChangeBody{Previous: fp, New: next}, v, time.Now(), time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sign(signers...); err != nil {
-		t.Fatal(err)
-	}
-	return d.Encode()
+	return signedDoc(t, &trust.RootChangeBody{Previous: fp, New: next}, v, time.Now(), time.Time{}, signers...)
 }
 
 // TestTrustRootPublish: the first document must be a root signed by its
