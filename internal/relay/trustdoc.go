@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"time"
 
 	"tether/internal/api"
+	"tether/internal/trust"
 )
 
 // Every signed trust document the relay keeps (the root chain, the
@@ -100,4 +102,35 @@ func (s *Server) publishSigned(w http.ResponseWriter, r *http.Request, p *princi
 	}
 	s.record(auditEvent(p.user.ID, out.action, out.target, "success", p.source, documentDetails(req.Document, out.details...)...))
 	writeJSON(w, http.StatusOK, out.answer)
+}
+
+// publishedRoot is the newest root of the stored chain at t; a conflict
+// when none is published.
+func (s *Server) publishedRoot(t time.Time) (*trust.Root, error) {
+	c, err := s.loadTrustChain()
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Documents) == 0 {
+		return nil, errf(http.StatusConflict, "create the organisation's root first with `tech trust init`", "no trust root is published")
+	}
+	ch, err := trust.VerifyChain(c.Documents, t)
+	if err != nil {
+		return nil, fmt.Errorf("stored trust root chain: %w", err)
+	}
+	return ch.Newest(), nil
+}
+
+// checkNewer refuses d unless its version is above the published
+// document cur's (none published, or one that does not decode, allows
+// any); what names the kind and command the tech command that signs one.
+func checkNewer(cur []byte, d *trust.Document, what, command string) error {
+	if cur == nil {
+		return nil
+	}
+	old, err := trust.Decode(cur)
+	if err == nil && d.Version <= old.Version {
+		return errf(http.StatusConflict, "sign a newer version (`"+command+"`)", "%s version %d is not above the published version %d", what, d.Version, old.Version)
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -66,19 +65,12 @@ func (s *Server) handlePolicyPublish(w http.ResponseWriter, r *http.Request, p *
 
 // acceptPolicy checks doc against the newest root and the stored policy.
 func (s *Server) acceptPolicy(doc []byte) (*trust.Document, error) {
-	c, err := s.loadTrustChain()
+	t := now()
+	root, err := s.publishedRoot(t)
 	if err != nil {
 		return nil, err
 	}
-	if len(c.Documents) == 0 {
-		return nil, errf(http.StatusConflict, "create the organisation's root first with `tech trust init`", "no trust root is published")
-	}
-	t := now()
-	ch, err := trust.VerifyChain(c.Documents, t)
-	if err != nil {
-		return nil, fmt.Errorf("stored trust root chain: %w", err)
-	}
-	_, d, err := trust.Open[*trust.PolicyBody](ch.Newest(), doc, t)
+	_, d, err := trust.Open[*trust.PolicyBody](root, doc, t)
 	if err != nil {
 		return nil, errf(http.StatusBadRequest, "sign it with `tech policy sign` (or `tech trust sign` up to the threshold)", "signed policy: %v", err)
 	}
@@ -86,11 +78,8 @@ func (s *Server) acceptPolicy(doc []byte) (*trust.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Document != nil {
-		old, err := trust.Decode(cur.Document)
-		if err == nil && d.Version <= old.Version {
-			return nil, errf(http.StatusConflict, "sign a newer version (`tech policy sign`)", "signed policy version %d is not above the published version %d", d.Version, old.Version)
-		}
+	if err := checkNewer(cur.Document, d, "signed policy", "tech policy sign"); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -73,19 +72,12 @@ func (s *Server) handleRevocationPublish(w http.ResponseWriter, r *http.Request,
 
 // acceptRevocations checks doc against the newest root and the stored list.
 func (s *Server) acceptRevocations(doc []byte) (*trust.Document, *trust.RevocationBody, error) {
-	c, err := s.loadTrustChain()
+	t := now()
+	root, err := s.publishedRoot(t)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(c.Documents) == 0 {
-		return nil, nil, errf(http.StatusConflict, "create the organisation's root first with `tech trust init`", "no trust root is published")
-	}
-	t := now()
-	ch, err := trust.VerifyChain(c.Documents, t)
-	if err != nil {
-		return nil, nil, fmt.Errorf("stored trust root chain: %w", err)
-	}
-	rv, d, err := trust.VerifyRevocation(ch.Newest(), doc, t)
+	rv, d, err := trust.VerifyRevocation(root, doc, t)
 	if err != nil {
 		return nil, nil, errf(http.StatusBadRequest, "sign it with `tech trust revoke` (or `tech trust sign` up to the threshold, without revoked administrator keys)", "%v", err)
 	}
@@ -93,11 +85,8 @@ func (s *Server) acceptRevocations(doc []byte) (*trust.Document, *trust.Revocati
 	if err != nil {
 		return nil, nil, err
 	}
-	if cur.Document != nil {
-		old, err := trust.Decode(cur.Document)
-		if err == nil && d.Version <= old.Version {
-			return nil, nil, errf(http.StatusConflict, "sign a newer version (`tech trust revoke`)", "revocation list version %d is not above the published version %d", d.Version, old.Version)
-		}
+	if err := checkNewer(cur.Document, d, "revocation list", "tech trust revoke"); err != nil {
+		return nil, nil, err
 	}
 	return d, rv, nil
 }
