@@ -16,7 +16,12 @@ func getPublic(ctx context.Context, ep Endpoint, path, what string, limit int64,
 	if err != nil {
 		return err
 	}
-	resp, err := ep.HTTPClient().Do(req)
+	// A client of its own for one request: a long-lived caller (the agent,
+	// before every session) must not leave an idle connection behind each
+	// time until the transport's idle timeout.
+	c := ep.HTTPClient()
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
 	if err != nil {
 		return DialError(ep.URL, nil, err)
 	}
