@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -19,10 +20,11 @@ import (
 func TestGetPublicLeavesNoConnection(t *testing.T) {
 	var mu sync.Mutex
 	open := map[net.Conn]bool{}
-	srv := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"documents":[]}`))
 	}))
+	srv.Listener = BatchListener(srv.Listener)
 	srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -33,6 +35,7 @@ func TestGetPublicLeavesNoConnection(t *testing.T) {
 			delete(open, c)
 		}
 	}
+	srv.StartTLS() // after ConnState is set: the server reads it from then on
 	defer srv.Close()
 	ep := Endpoint{URL: srv.URL, Pin: tlsconf.Fingerprint(srv.Certificate())}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
