@@ -36,7 +36,15 @@ const metaRecipientsMigrated = "migrated_recording_recipients"
 // superadmin grants it again with a role allowing recording.recipients.
 // Configured recipient keys are kept as they are.
 func (s *Server) migrateRecipientsPermission() error {
-	if _, err := s.db.GetMeta(metaRecipientsMigrated); err == nil {
+	return s.migrateRoles(metaRecipientsMigrated, rbac.RecordingRecipients, "recording.recipients is its own permission", migrateRole)
+}
+
+// migrateRoles runs once per data directory (meta marks it done): every
+// stored custom role that rewrite changes gets the allow list rewrite
+// returns, audited as role.migrate with reason. Each permission added to
+// the code that existing wildcards would silently grant comes with one.
+func (s *Server) migrateRoles(meta string, perm rbac.Permission, reason string, rewrite func(rbac.Role) ([]string, bool)) error {
+	if _, err := s.db.GetMeta(meta); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -46,7 +54,7 @@ func (s *Server) migrateRecipientsPermission() error {
 		return err
 	}
 	for _, cr := range roles {
-		allow, changed := migrateRole(rbac.Role{Name: cr.Name, Allow: cr.Allow, Deny: cr.Deny})
+		allow, changed := rewrite(rbac.Role{Name: cr.Name, Allow: cr.Allow, Deny: cr.Deny})
 		if !changed {
 			continue
 		}
@@ -56,10 +64,10 @@ func (s *Server) migrateRecipientsPermission() error {
 			return fmt.Errorf("migrate role %q: %w", cr.Name, err)
 		}
 		s.record(auditEvent("", "role.migrate", cr.Name, "success", "",
-			"reason", "recording.recipients is its own permission", "allow_before", before, "allow", strings.Join(allow, ",")))
-		s.log.Info("migrated role for recording.recipients", "role", cr.Name, "allow", strings.Join(allow, ","))
+			"reason", reason, "allow_before", before, "allow", strings.Join(allow, ",")))
+		s.log.Info("migrated role for "+string(perm), "role", cr.Name, "allow", strings.Join(allow, ","))
 	}
-	return s.db.PutMeta(metaRecipientsMigrated, []byte(now().Format("2006-01-02T15:04:05Z")))
+	return s.db.PutMeta(meta, []byte(now().Format("2006-01-02T15:04:05Z")))
 }
 
 // migrateRole returns r's allow list rewritten as migrateRecipientsPermission
@@ -72,20 +80,27 @@ func migrateRole(r rbac.Role) ([]string, bool) {
 	case want && !has:
 		return append(slices.Clone(r.Allow), string(rbac.RecordingRecipients)), true
 	case !want && has:
-		var out []string
-		for _, a := range r.Allow {
-			if !rbac.Permission(a).IsWildcard() {
-				out = append(out, a)
-				continue
-			}
-			ps, _ := rbac.Expand(a)
-			for _, p := range ps {
-				if p != rbac.RecordingRecipients && !slices.Contains(out, string(p)) {
-					out = append(out, string(p))
-				}
-			}
-		}
-		return out, true
+		return expandWithout(r.Allow, rbac.RecordingRecipients), true
 	}
 	return r.Allow, false
+}
+
+// expandWithout returns allow with every wildcard written out as the
+// permissions it stands for, except p; entries that are not wildcards are
+// kept as they are.
+func expandWithout(allow []string, p rbac.Permission) []string {
+	var out []string
+	for _, a := range allow {
+		if !rbac.Permission(a).IsWildcard() {
+			out = append(out, a)
+			continue
+		}
+		ps, _ := rbac.Expand(a)
+		for _, q := range ps {
+			if q != p && !slices.Contains(out, string(q)) {
+				out = append(out, string(q))
+			}
+		}
+	}
+	return out
 }
