@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/store"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // adminKey writes a passphrase-encrypted administrator key, its

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // truncateAuditLog cuts the stopped relay's audit log back to its first

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // dlScript is what the hostile device answers to download id.

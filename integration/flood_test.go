@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // Hostile peers that flood the relay before authenticating: slow and

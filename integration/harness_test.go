@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 	if raceEnabled { // the binaries get the race detector too
 		args = append(args, "-race")
 	}
-	build := exec.Command("go", append(args, "tether/cmd/relay", "tether/cmd/agent", "tether/cmd/tech")...)
+	build := exec.Command("go", append(args, "github.com/tether-support/tether/cmd/relay", "github.com/tether-support/tether/cmd/agent", "github.com/tether-support/tether/cmd/tech")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)

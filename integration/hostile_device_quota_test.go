@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/transport"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/recordings"
 )
 
 // quotaDevice is a hostile device: it enrolls with the real agent binary,

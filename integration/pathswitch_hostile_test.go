@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // pathSwitchAttacks are the sealed messages a hostile peer sends to move a

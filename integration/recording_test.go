@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/recordings"
+	"github.com/tether-support/tether/recordings"
 )
 
 // recordingIDs returns the IDs and states of the relay's recordings.

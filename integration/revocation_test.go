@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // newRevokeEnv is a relay with a trust root, a certified admin, a signed

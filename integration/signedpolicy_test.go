@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // hostileRelay is the relay built with the test-only tether_hostile tag:
@@ -30,7 +30,7 @@ func hostileRelayBin(t *testing.T) string {
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		out, err := exec.Command("go", append(args, "tether/cmd/relay")...).CombinedOutput()
+		out, err := exec.Command("go", append(args, "github.com/tether-support/tether/cmd/relay")...).CombinedOutput()
 		if err != nil {
 			hostileRelay.err = err
 			t.Logf("build the hostile relay: %s", out)

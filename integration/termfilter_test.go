@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // hostileOutput is what a device's shell prints in the terminal filter

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // errorTally counts errors by kind (their text with addresses and ports

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // adminKeyIDs are the administrator key IDs `tech trust show` lists.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // trustEnv is an env with a passphrase file for administrator keys.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/agent"
-	"tether/internal/cli"
+	"github.com/tether-support/tether/internal/agent"
+	"github.com/tether-support/tether/internal/cli"
 )
 
 func newEnrollCmd(g *globals) *cobra.Command {

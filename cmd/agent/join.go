@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/agent"
+	"github.com/tether-support/tether/internal/agent"
 )
 
 func newJoinCmd(g *globals) *cobra.Command {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/agent"
-	"tether/internal/cli"
+	"github.com/tether-support/tether/internal/agent"
+	"github.com/tether-support/tether/internal/cli"
 )
 
 // globals are the flags every agent command shares.

@@ -3,8 +3,8 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"tether/internal/agent"
-	"tether/internal/cli"
+	"github.com/tether-support/tether/internal/agent"
+	"github.com/tether-support/tether/internal/cli"
 )
 
 func newTrustCmd(g *globals) *cobra.Command {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
-	"tether/internal/relay"
+	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/relay"
 )
 
 func newServeCmd() *cobra.Command {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/relay"
+	"github.com/tether-support/tether/internal/relay"
 )
 
 func newUsersCmd() *cobra.Command {

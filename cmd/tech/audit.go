@@ -3,8 +3,8 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newAuditCmd(g *globals) *cobra.Command {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newUsersCertifyCmd(g *globals) *cobra.Command {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/tech"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/tech"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TestPrintCertifyOutcome: an issued certificate prints its ID on stdout

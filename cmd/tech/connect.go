@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // exitStatus makes a remote exit status the process's own.

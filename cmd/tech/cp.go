@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newCpCmd(g *globals) *cobra.Command {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
+	"github.com/tether-support/tether/internal/cli"
 )
 
 func newEmergencyLoginCmd(g *globals) *cobra.Command {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newLoginCmd(g *globals) *cobra.Command {

@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"tether/internal/cli"
+	"github.com/tether-support/tether/internal/cli"
 )
 
 func main() {

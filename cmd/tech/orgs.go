@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 func newOrgsCmd(g *globals) *cobra.Command {

@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"tether/internal/cli"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newPolicyCmd(g *globals) *cobra.Command {

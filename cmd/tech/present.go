@@ -7,8 +7,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // presenter shows a tech client's session events to the technician: the

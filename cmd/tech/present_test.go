@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/protocol"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // TestPresenter checks what the technician sees for each event: the text

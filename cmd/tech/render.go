@@ -6,7 +6,7 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // The renderers print what the tech client returns: tables for people,

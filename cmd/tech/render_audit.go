@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // printAuditReport tells a person what was verified.

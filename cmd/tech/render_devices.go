@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // printEnrollToken prints a new enrollment token on stdout (for scripts)

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"io"
 
-	"tether/internal/api"
-	"tether/internal/sanitize"
-	"tether/internal/tech"
-	"tether/internal/totp"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
+	"github.com/tether-support/tether/internal/totp"
 )
 
 // printLogin tells how a sign-in went: a relay key trusted on first use

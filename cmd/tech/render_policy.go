@@ -6,8 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"tether/internal/api"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // printPolicy prints an organisation's policy next to the caller's

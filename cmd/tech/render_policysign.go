@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // confirmPolicy shows the plan's changes on stderr and, unless yes, asks

@@ -5,10 +5,10 @@ import (
 	"io"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/ids"
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // printRecipients prints reviewer keys as a table or JSON.

@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"tether/internal/api"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // printRoles prints roles as a table or JSON.

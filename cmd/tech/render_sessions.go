@@ -7,9 +7,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/ids"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // sessionRow is one element of `tech sessions list --json`, the shape

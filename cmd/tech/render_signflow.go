@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // askYes asks question on stderr (with " [y/N] ") and reads a line from

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/audit"
-	"tether/internal/tech"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/tech"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // hostile is what a malicious relay or device might put in any string: a

@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/term"
 
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // warnIfNoRoot says tech.NoRootWarning on stderr when c pinned no trust

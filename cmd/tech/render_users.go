@@ -5,9 +5,9 @@ import (
 	"io"
 	"strings"
 
-	"tether/internal/api"
-	"tether/internal/ids"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // printUserAdded prints a new user's temporary password on stdout and what

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newTrustRevokeCmd(g *globals) *cobra.Command {

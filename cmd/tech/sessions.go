@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
+	"github.com/tether-support/tether/internal/cli"
 )
 
 func newSessionsCmd(g *globals) *cobra.Command {

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // connectOptions are the flags of `tech connect` and `tech session new`.

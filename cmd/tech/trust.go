@@ -5,9 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
-	"tether/internal/tech"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/tech"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 func newTrustCmd(g *globals) *cobra.Command {

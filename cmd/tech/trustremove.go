@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newTrustRemoveAdminCmd(g *globals) *cobra.Command {

@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/cli"
-	"tether/internal/sanitize"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 func newUsersCmd(g *globals) *cobra.Command {

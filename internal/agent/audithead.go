@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // errAuditRollback means the relay offered an audit head older than one

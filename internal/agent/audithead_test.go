@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // signedHead is a head at seq with a hash derived from tag, signed by key.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // capHandler serves one capability of a session: the inner messages of its

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // TestCapHandlerRouting pins which capability serves each inner type, and

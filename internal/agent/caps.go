@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/consent"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // hasCap reports whether capability c is granted right now. A session

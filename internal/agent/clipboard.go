@@ -13,7 +13,7 @@ import (
 	"runtime"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // clipboardHandler is the clipboard capability: it sets or reads the

@@ -44,8 +44,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Config configures an agent. Home must be set; zero values elsewhere mean

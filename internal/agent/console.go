@@ -13,9 +13,9 @@ import (
 
 	"golang.org/x/term"
 
-	"tether/internal/consent"
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // console is the end user's terminal, the EndUser of a terminal session:

@@ -6,8 +6,8 @@ import (
 	"os"
 	"testing"
 
-	"tether/internal/protocol"
-	"tether/internal/screenlock"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/screenlock"
 )
 
 // newTestConsole returns a console on a pipe (not a terminal) writing to

@@ -12,11 +12,11 @@ import (
 	"os"
 	"strings"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // EnrollOptions says where and how to enroll this device.

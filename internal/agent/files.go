@@ -14,10 +14,10 @@ import (
 	"strings"
 	"sync"
 
-	"tether/internal/diskio"
-	"tether/internal/filepipe"
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/diskio"
+	"github.com/tether-support/tether/internal/filepipe"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // files runs a session's file operations inside the end user's home,

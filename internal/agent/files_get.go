@@ -9,11 +9,11 @@ import (
 	"io/fs"
 	"path"
 
-	"tether/internal/diskio"
-	"tether/internal/filepipe"
-	"tether/internal/protocol"
-	"tether/internal/safepath"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/diskio"
+	"github.com/tether-support/tether/internal/filepipe"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/safepath"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // startGet validates a download and sends it from a goroutine, so the

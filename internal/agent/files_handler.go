@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // filesHandler is the file transfer capability (files:to-device and

@@ -8,7 +8,7 @@ import (
 	"path"
 	"strings"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // errNeedsShell is returned for an upload or folder that could make the

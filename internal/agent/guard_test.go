@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 func TestSensitivePath(t *testing.T) {

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // JoinOptions says which attended session to join.

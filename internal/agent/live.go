@@ -3,7 +3,7 @@ package agent
 import (
 	"sync"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // liveSessions is the registry of the sessions running now: the end user's

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // The lock journal makes the screen lock survive the agent itself: a

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 const testSession = "0123456789abcdef0123456789abcdef"

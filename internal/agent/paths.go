@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/safepath"
+	"github.com/tether-support/tether/internal/safepath"
 )
 
 // errOutsideRoot is returned for paths that leave the allowed root.

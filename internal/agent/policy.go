@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/recordings"
 )
 
 // policy is everything the agent does differently for a session because of

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/recordings"
 )
 
 func TestDecidePolicy(t *testing.T) {

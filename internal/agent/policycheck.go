@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // checkSigned checks what the relay sent for a session against the signed

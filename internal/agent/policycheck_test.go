@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/trust"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
+	"github.com/tether-support/tether/recordings"
 )
 
 func TestCheckSigned(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // process is what runs in a session: a shell or command, in a PTY or with

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // scriptReader returns its chunks one per Read; once they run out it

@@ -1,6 +1,6 @@
 package agent
 
-import "tether/internal/trust"
+import "github.com/tether-support/tether/internal/trust"
 
 // certID is the ID of the verified certificate document raw, which the
 // session's consent receipts carry; "" without one.

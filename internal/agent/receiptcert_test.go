@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"tether/internal/protocol"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 func TestCertID(t *testing.T) {

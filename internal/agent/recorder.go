@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/transport"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/recordings"
 )
 
 // defaultFlushEvery bounds how much of a session a crash can lose: the

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // recoverLocks locks the screen, once, if an earlier agent left sessions

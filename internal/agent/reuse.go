@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"tether/internal/consent"
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // autoConsent decides without a prompt when that is allowed: a session

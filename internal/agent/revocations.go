@@ -10,8 +10,8 @@ import (
 	"slices"
 	"time"
 
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // revocations is the signed revocation list in force for one session: its

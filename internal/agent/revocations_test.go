@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // certWithGroups is a certificate for alice under admin key 1 covering groups.

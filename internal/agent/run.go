@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // Agent serves sessions for one enrolled device. Create it with New.

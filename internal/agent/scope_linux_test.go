@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // TestScopeKillsEscapedProcesses starts commands that try to outlive the

@@ -10,12 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"tether/internal/consent"
-	"tether/internal/e2e"
-	"tether/internal/protocol"
-	"tether/internal/screenlock"
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/screenlock"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // deviceSession is the device side of one session: the agent serving one

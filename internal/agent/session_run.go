@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // startWait is how long the technician has to say what to run after consent.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // signedDoc is body as a document of version v valid from an hour ago

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // shellHandler is the shell capability: it starts the one process the

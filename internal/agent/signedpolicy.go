@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // signedPolicy is a session policy the organisation's administrators

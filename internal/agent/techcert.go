@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/consent"
-	"tether/internal/protocol"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // errUncertified is the refusal of a technician who does not prove a

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/consent"
-	"tether/internal/protocol"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // certFixture is a root (admin key 1), a certificate for alice's key 2

@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // NoRootWarning is said once per start by an agent with no pinned root.

@@ -5,7 +5,7 @@ import (
 	"io"
 	"strconv"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // acceptedVersions writes to w the highest signed policy and revocation

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TestAcceptedVersions: the highest policy and revocation list versions

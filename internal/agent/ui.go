@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"tether/internal/consent"
-	"tether/internal/ids"
-	"tether/internal/screenlock"
+	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/screenlock"
 )
 
 // EndUser is how the agent talks with the person at the device: it asks

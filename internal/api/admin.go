@@ -3,7 +3,7 @@ package api
 import (
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // User is one element of the answer to GET /v1/users.

@@ -3,7 +3,7 @@ package api
 import (
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // LoginRequest is the body of POST /v1/login.

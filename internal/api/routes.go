@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"slices"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Route is one HTTP route of the relay.

@@ -3,7 +3,7 @@ package api
 import (
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // Session is one element of the answer to GET /v1/sessions[?active=1] and

@@ -39,7 +39,7 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Meta keys under which the log keeps its signed state in the store.

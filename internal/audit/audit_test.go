@@ -13,8 +13,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"tether/internal/audit"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
 )
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 123456789, time.UTC)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // countersignLabel is the internal/trust signature label of an

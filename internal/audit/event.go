@@ -1,6 +1,6 @@
 package audit
 
-import "tether/internal/ids"
+import "github.com/tether-support/tether/internal/ids"
 
 // NewEvent builds an event; kv are detail key/value pairs (an odd last
 // key is dropped).

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"tether/internal/sanitize"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Export formats.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
+	"github.com/tether-support/tether/internal/audit"
 )
 
 func exportString(t *testing.T, f *fixture, format string, since time.Time) string {

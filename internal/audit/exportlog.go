@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // ErrNotCovered means a remembered head or checkpoint is older than the

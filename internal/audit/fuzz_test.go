@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"tether/internal/audit"
+	"github.com/tether-support/tether/internal/audit"
 )
 
 // FuzzDecodeHead checks that DecodeHead never panics and that what it

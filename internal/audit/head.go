@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // signedPoint is a signed (seq, hash) pair: the head of the chain

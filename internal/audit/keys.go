@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Meta keys under which LoadOrCreateKeys keeps the log's keys.

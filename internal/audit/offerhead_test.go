@@ -3,8 +3,8 @@ package audit_test
 import (
 	"testing"
 
-	"tether/internal/audit"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // TestHeadVerifiesAsProtocolAuditHead: a head the log signs verifies as

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Prune deletes entries older than retention (DefaultRetention if zero or

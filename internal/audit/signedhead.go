@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // maxPointJSON bounds the JSON of one signed head or checkpoint.

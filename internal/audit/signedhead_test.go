@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // adminKey is a deterministic administrator key.

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // VerifyError reports the first entry at which an audit chain fails to

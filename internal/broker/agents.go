@@ -3,9 +3,9 @@ package broker
 import (
 	"sync"
 
-	"tether/internal/ids"
-	"tether/internal/store"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // Agent is an enrolled agent's live control connection.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // BenchmarkForward32K measures the relay's forwarding path over real

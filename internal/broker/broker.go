@@ -5,11 +5,11 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/token"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/token"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // Broker holds the live sessions. Safe for concurrent use.

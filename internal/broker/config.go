@@ -1,8 +1,8 @@
 package broker
 
 import (
-	"tether/internal/ids"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Config is what bounds a brokered session. The relay fills it from its

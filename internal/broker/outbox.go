@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // outboxDepth bounds how many frames may wait for one slow receiver.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // Pump reads frames from one side until it fails, forwarding opaque frames

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // DeviceQuotaWindow is the rolling window of the per-device recording

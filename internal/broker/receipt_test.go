@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // signedConsent is a consent message as an agent holding key sends it.

@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"sync"
 
-	"tether/internal/audit"
-	"tether/internal/ids"
-	"tether/internal/store"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/recordings"
 )
 
 // recFile receives one session's encrypted recording from its agent and

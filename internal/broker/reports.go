@@ -8,10 +8,10 @@ import (
 	"slices"
 	"strings"
 
-	"tether/internal/audit"
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // RecordScreenLock audits the screen lock's result as the agent reported

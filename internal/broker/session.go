@@ -6,11 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/protocol"
-	"tether/internal/store"
-	"tether/internal/token"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/token"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // Session is one live session the relay is brokering: the relay's side of

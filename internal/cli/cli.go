@@ -14,9 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/sanitize"
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // ExitCoder is an error that carries the process exit status.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // TestMainPrintsErrorsInert checks that an error and its hint, which may

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode"
 
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // Defaults for Command.

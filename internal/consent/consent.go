@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // Display limits for untrusted fields, in runes.

@@ -12,7 +12,7 @@ import (
 	"math"
 	"sync"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // Version is the protocol version carried in the first two bytes of every

@@ -34,7 +34,7 @@ import (
 	"sort"
 	"testing"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 var updateKAT = flag.Bool("update", false, "rewrite testdata/kat/*.json from the reference computation")

@@ -5,11 +5,11 @@ import (
 	"log/slog"
 	"time"
 
-	"tether/internal/apierr"
-	"tether/internal/audit"
-	"tether/internal/password"
-	"tether/internal/ratelimit"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/apierr"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/password"
+	"github.com/tether-support/tether/internal/ratelimit"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // MetaSecretKey is the store's meta key of the relay's secret key, which

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Who may manage whom (unlock, reset, disable, grant, approve, change the

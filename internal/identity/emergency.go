@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/rbac"
-	"tether/internal/store"
-	"tether/internal/token"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/token"
 )
 
 // MaxEmergencyTTL is the longest an emergency (break-glass) token lives.

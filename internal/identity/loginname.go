@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
-	"tether/internal/username"
+	"github.com/tether-support/tether/internal/username"
 )
 
 // A sign-in with an unknown username must not leave the typed name in the

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"tether/internal/audit"
-	"tether/internal/store"
-	"tether/internal/totp"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/totp"
 )
 
 // RefuseIfRequired refuses to turn off u's second factor when one of its

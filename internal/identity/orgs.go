@@ -5,8 +5,8 @@ import (
 	"slices"
 	"sort"
 
-	"tether/internal/passpolicy"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // OrgNames returns every organisation's name, the relay's own included,

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // TestOrgNames: the relay's own organisation is listed whether or not it

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/passpolicy"
-	"tether/internal/password"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/password"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // violation turns a policy violation into an answer naming the rule.

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"time"
 
-	"tether/internal/passpolicy"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Reasons a signed-in user is limited to a few calls (principal.limit).

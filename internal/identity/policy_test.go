@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/passpolicy"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func TestLimitOf(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"slices"
 
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Role returns the built-in or custom role called name.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"tether/internal/audit"
-	"tether/internal/password"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/password"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // errBadLogin is the one answer for an unknown user or a wrong password.

@@ -6,10 +6,10 @@ import (
 	"net"
 	"time"
 
-	"tether/internal/apierr"
-	"tether/internal/ids"
-	"tether/internal/store"
-	"tether/internal/username"
+	"github.com/tether-support/tether/internal/apierr"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/username"
 )
 
 // Throttle holds the relay's limits on failed sign-ins and join attempts.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // UnlockResult says what Unlock did.

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // Errors returned by the decoders in this package.

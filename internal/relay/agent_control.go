@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/broker"
-	"tether/internal/protocol"
-	"tether/internal/store"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // handleAgentControl accepts an enrolled agent's long-lived connection: the

@@ -7,15 +7,15 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/apierr"
-	"tether/internal/broker"
-	"tether/internal/identity"
-	"tether/internal/protocol"
-	"tether/internal/rbac"
-	"tether/internal/sanitize"
-	"tether/internal/store"
-	"tether/internal/token"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/apierr"
+	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/token"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // openAttended creates a session that an end user joins with a one-time code.

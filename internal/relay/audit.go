@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/ids"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // VerifyAudit checks the audit chain in dir offline and returns how many

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"tether/internal/protocol"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // checkReceiptCert says what is wrong with the technician certificate a

@@ -3,7 +3,7 @@ package relay
 import (
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // TestCheckReceiptCert: a verified receipt naming a certificate no

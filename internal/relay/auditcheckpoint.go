@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"sync"
 
-	"tether/internal/api"
-	"tether/internal/audit"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // metaCountersigned holds the administrator-countersigned checkpoints the

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/audit"
-	"tether/internal/protocol"
-	"tether/internal/store"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // sendAs makes one request with a JSON body as u and returns the recorder.

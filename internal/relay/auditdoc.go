@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // Audit detail keys every entry about a signed document carries (root,

@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"tether/internal/audit"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // headKeyFile is the file in the data directory holding the seed of the

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // TestHeadKeyOutsideTheDatabase checks that init keeps the audit head key

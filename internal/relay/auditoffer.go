@@ -3,9 +3,9 @@ package relay
 import (
 	"context"
 
-	"tether/internal/audit"
-	"tether/internal/broker"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // writeOffer sends offer to a with the audit head signed now; one offer at

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // Details of a session.request entry naming the signed policy in force

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/store"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TestCheckSessionPolicy: the policy recorded for a session request must

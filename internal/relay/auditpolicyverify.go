@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/store"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // PolicyFinding is a session the relay offered under a policy that was

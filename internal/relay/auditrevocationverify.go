@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/store"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // VerifyStoredRevocations checks the revocation list stored in dir (the

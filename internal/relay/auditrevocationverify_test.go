@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TestCheckRevocations: the stored revocation list must have been

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/password"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/password"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Request body limits, enforced before any byte of a body is parsed.

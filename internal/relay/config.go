@@ -36,9 +36,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"tether/internal/broker"
-	"tether/internal/identity"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Quota defaults. The recording quotas derive from a generous rate of

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/store"
-	"tether/internal/token"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/token"
 )
 
 // deviceName is what a device or group may be called: shown to technicians

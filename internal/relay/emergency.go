@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/identity"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // MaxEmergencyTTL is the longest an emergency (break-glass) token lives.

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/identity"
-	"tether/internal/protocol"
-	"tether/internal/store"
-	"tether/internal/token"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/token"
 )
 
 // callToken sends GET path with a bearer token and returns status and body.

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"tether/internal/audit"
+	"github.com/tether-support/tether/internal/audit"
 )
 
 // Bounds on what an unauthenticated failure writes to the audit log.

@@ -15,7 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"tether/internal/audit"
+	"github.com/tether-support/tether/internal/audit"
 )
 
 // bodyProbe is a route whose handler decodes the body as readJSON does and

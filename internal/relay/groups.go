@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"tether/internal/api"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Device group consent policies.

@@ -2,7 +2,7 @@
 
 package relay
 
-import "tether/internal/protocol"
+import "github.com/tether-support/tether/internal/protocol"
 
 // hostileSessionInfo does nothing: only the test-only tether_hostile build
 // tampers with what it sends (see hostile_on.go).

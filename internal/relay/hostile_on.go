@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"os"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // HostileInfoEnv names a file whose JSON, when the relay is built with the

@@ -12,13 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/identity"
-	"tether/internal/ids"
-	"tether/internal/password"
-	"tether/internal/store"
-	"tether/internal/tlsconf"
-	"tether/internal/username"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/password"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/username"
 )
 
 // Meta keys for the relay's own secrets and settings in the store.

@@ -17,8 +17,8 @@ func TestPackagesImportOneWay(t *testing.T) {
 		dir       string
 		forbidden []string
 	}{
-		{"../broker", []string{"tether/internal/relay", "tether/internal/identity"}},
-		{"../identity", []string{"tether/internal/relay", "tether/internal/broker"}},
+		{"../broker", []string{"github.com/tether-support/tether/internal/relay", "github.com/tether-support/tether/internal/identity"}},
+		{"../identity", []string{"github.com/tether-support/tether/internal/relay", "github.com/tether-support/tether/internal/broker"}},
 	} {
 		files, err := filepath.Glob(filepath.Join(tc.dir, "*.go"))
 		if err != nil || len(files) == 0 {

@@ -4,11 +4,11 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/apierr"
-	"tether/internal/identity"
-	"tether/internal/store"
-	"tether/internal/token"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/apierr"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/token"
 )
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // TestManagingNeedsEveryPermissionOfTheAccount checks the superset rule of

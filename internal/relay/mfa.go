@@ -3,8 +3,8 @@ package relay
 import (
 	"net/http"
 
-	"tether/internal/api"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // handleMFAEnroll starts enrolment: a new seed, kept sealed as pending until

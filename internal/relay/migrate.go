@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // metaRecipientsMigrated records that custom roles were migrated to the

@@ -3,7 +3,7 @@ package relay
 import (
 	"slices"
 
-	"tether/internal/rbac"
+	"github.com/tether-support/tether/internal/rbac"
 )
 
 // metaTrustMigrated records that custom roles were migrated when

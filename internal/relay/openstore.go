@@ -1,6 +1,6 @@
 package relay
 
-import "tether/internal/store"
+import "github.com/tether-support/tether/internal/store"
 
 // storeConfig says which store backs the data directory dir. It is the one
 // place the relay chooses a backend: the server and every host-side

@@ -6,11 +6,11 @@ import (
 	"regexp"
 	"slices"
 
-	"tether/internal/api"
-	"tether/internal/identity"
-	"tether/internal/passpolicy"
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // orgName is what an organisation may be called.

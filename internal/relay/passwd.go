@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 
-	"tether/internal/api"
+	"github.com/tether-support/tether/internal/api"
 )
 
 // maxLoginBody bounds a login or password-change body. It is well above

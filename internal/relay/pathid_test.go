@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func TestPathSessionID(t *testing.T) {

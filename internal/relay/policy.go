@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/identity"
-	"tether/internal/ids"
-	"tether/internal/passpolicy"
-	"tether/internal/protocol"
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // allowedWhileLimited lists the routes a limited user may call.

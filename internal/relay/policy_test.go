@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/identity"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 func TestParseDur(t *testing.T) {

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"slices"
 
-	"tether/internal/api"
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // handlePolicyDraft answers what the relay's settings say the session

@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"tether/internal/api"
-	"tether/internal/ids"
-	"tether/internal/store"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/recordings"
 )
 
 // metaRecipients holds the reviewers' public keys, as JSON []api.Recipient (the

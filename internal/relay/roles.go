@@ -6,10 +6,10 @@ import (
 	"slices"
 	"sort"
 
-	"tether/internal/api"
-	"tether/internal/identity"
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // newRoleView is r as GET /v1/roles shows it.

@@ -9,13 +9,13 @@ import (
 	"strconv"
 	"strings"
 
-	"tether/internal/api"
-	"tether/internal/apierr"
-	"tether/internal/identity"
-	"tether/internal/protocol"
-	"tether/internal/rbac"
-	"tether/internal/store"
-	"tether/internal/token"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/apierr"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/token"
 )
 
 // route is one entry of the relay's route table. Every endpoint is listed

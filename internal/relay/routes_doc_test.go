@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/api"
+	"github.com/tether-support/tether/internal/api"
 )
 
 // protocolSpec is the written specification whose route tables must match

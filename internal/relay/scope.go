@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"slices"
 
-	"tether/internal/ids"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // A user whose DeviceGroups is not empty is scoped: everything they are

@@ -11,15 +11,15 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/audit"
-	"tether/internal/broker"
-	"tether/internal/identity"
-	"tether/internal/password"
-	"tether/internal/ratelimit"
-	"tether/internal/store"
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/password"
+	"github.com/tether-support/tether/internal/ratelimit"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // Server is a running relay. Create it with New; it is safe for concurrent

@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/broker"
-	"tether/internal/ids"
-	"tether/internal/rbac"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // sessionView is s as GET /v1/sessions and /v1/sessions/{id} show it.

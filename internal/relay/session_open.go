@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/broker"
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/rbac"
-	"tether/internal/store"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // handleTechSession serves one technician side of one session: it reads the

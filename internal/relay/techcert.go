@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"slices"
 
-	"tether/internal/api"
-	"tether/internal/ids"
-	"tether/internal/store"
-	"tether/internal/trust"
-	"tether/internal/username"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
+	"github.com/tether-support/tether/internal/username"
 )
 
 // The relay keeps each technician's public key and certificate in one

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // certDoc is a certificate of username's key, signed by signers.

@@ -9,8 +9,8 @@ import (
 	"os"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // Every signed trust document the relay keeps (the root chain, the

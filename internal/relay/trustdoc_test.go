@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // signedDoc is body as a document at version v, issued and expiring at

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/api"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // The relay keeps the newest signed session policy in one file of its data

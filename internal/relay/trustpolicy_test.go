@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/store"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // policyDoc is a policy at version v expiring at exp, signed by signers.

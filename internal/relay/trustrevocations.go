@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"tether/internal/api"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // The relay keeps the newest signed revocation list in one file of its

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"tether/internal/api"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // The relay keeps the organisation's root chain (the root and every root

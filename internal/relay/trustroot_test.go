@@ -13,11 +13,11 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/rbac"
-	"tether/internal/store"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // callBody sends one JSON request as u and returns the status and body.

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 
-	"tether/internal/audit"
-	"tether/internal/identity"
-	"tether/internal/store"
-	"tether/internal/username"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/username"
 )
 
 // hostActor is the audit actor and source of actions taken on the relay

@@ -12,12 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/identity"
-	"tether/internal/ids"
-	"tether/internal/rbac"
-	"tether/internal/store"
-	"tether/internal/username"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/username"
 )
 
 // newUserView is u as GET /v1/users shows it.

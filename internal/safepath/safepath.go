@@ -20,7 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // Limits on names.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func appendN(t *testing.T, db *store.DB, n int) {

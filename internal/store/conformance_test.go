@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tether/internal/store"
-	"tether/internal/store/storetest"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/store/storetest"
 )
 
 // TestConformance runs the store conformance suite against bbolt, opened

@@ -6,7 +6,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // CreateDevice stores a new device, assigning d.ID if empty. It returns an

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func TestDevices(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"io"
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // Store is everything the relay keeps durably: the union of the role

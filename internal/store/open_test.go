@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func TestOpenConfig(t *testing.T) {

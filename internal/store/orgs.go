@@ -6,8 +6,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"tether/internal/ids"
-	"tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/passpolicy"
 )
 
 // Org is an organisation: a name and the password and session policy of its

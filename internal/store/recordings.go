@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // Recording states.

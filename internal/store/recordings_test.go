@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 func TestRecordingIndex(t *testing.T) {

@@ -3,7 +3,7 @@ package store
 import (
 	"time"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // User states.

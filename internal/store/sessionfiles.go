@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"tether/internal/ids"
+	"github.com/tether-support/tether/internal/ids"
 )
 
 // MaxSessionFiles is how many file transfers one session's record lists;

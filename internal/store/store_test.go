@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // open opens a fresh database in a temporary directory, closed at cleanup.

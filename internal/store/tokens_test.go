@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func TestUsers(t *testing.T) {

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/rbac"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/rbac"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // TestAdminCalls runs the administrative calls against an in-process relay

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // call makes one JSON API call to the relay with the stored token.

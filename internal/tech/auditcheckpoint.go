@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"tether/internal/api"
-	"tether/internal/audit"
-	"tether/internal/protocol"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // DefaultAdminKeyFile is the administrator key file `tech audit checkpoint`

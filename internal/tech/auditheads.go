@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"tether/internal/audit"
+	"github.com/tether-support/tether/internal/audit"
 )
 
 // auditHeadsFile, in the config directory, remembers per relay (by its

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"tether/internal/audit"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // checkpointKeys are the administrator keys whose audit checkpoints a

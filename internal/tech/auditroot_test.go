@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TestCheckCheckpointsKeys: which checkpoints are checked and required.

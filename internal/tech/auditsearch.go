@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/audit"
+	"github.com/tether-support/tether/internal/audit"
 )
 
 // AuditSearchOptions filters `tech audit search`; empty fields match all.

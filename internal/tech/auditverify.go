@@ -13,10 +13,10 @@ import (
 	"os"
 	"strings"
 
-	"tether/internal/audit"
-	"tether/internal/protocol"
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // AuditVerifyOptions says what `tech audit verify` checks.

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tether/internal/audit"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 func TestReadAdminKeyFormats(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // Bounds of a certificate's validity.

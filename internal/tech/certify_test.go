@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 func TestCertDocument(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/agent"
-	"tether/internal/protocol"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/agent"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // TestHeadlessClient drives one in-process relay and agent through the

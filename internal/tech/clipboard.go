@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // ClipboardOptions are the flags of `tech clipboard send|get`.

@@ -26,8 +26,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // Client is a technician's client of one relay: where its config (relay,

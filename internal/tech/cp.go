@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // CopyOptions are the arguments and flags of `tech cp`.

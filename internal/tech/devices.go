@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // EnrollToken asks the relay for a one-time device enrollment token for

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"net/http"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // EmergencyLogin stores a break-glass token from `relay emergency-access`

@@ -1,8 +1,8 @@
 package tech
 
 import (
-	"tether/internal/ids"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Event is something that happened on the way to, or during, a session with

@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // A program with no terminal: it shows the security code as soon as the

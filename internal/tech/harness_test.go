@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/agent"
-	"tether/internal/relay"
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/agent"
+	"github.com/tether-support/tether/internal/relay"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // testbed is a relay and an enrolled agent, both running in this process,

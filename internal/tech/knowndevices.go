@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // knownDevicesFile pins each enrolled device's key on first use, like ssh's

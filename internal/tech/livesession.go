@@ -7,11 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // SessionRequest says which session to ask the relay for.

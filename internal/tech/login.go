@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"os"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // LoginOptions are the flags of `tech login`.

@@ -7,8 +7,8 @@ import (
 	"net"
 	"testing"
 
-	"tether/internal/e2e"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 func TestLostReasonHidesLibraryWording(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // MFAEnroll starts two-factor enrolment, re-authenticating with the

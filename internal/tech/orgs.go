@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Orgs lists the caller's organisations (every one for a superadmin).

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // sessionsDir holds, while a `tech connect` runs, its session's exported

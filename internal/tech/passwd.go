@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"tether/internal/api"
-	"tether/internal/password"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/password"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Passwd changes the signed-in user's password from current to next,

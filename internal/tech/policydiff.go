@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"tether/internal/api"
+	"github.com/tether-support/tether/internal/api"
 )
 
 // PolicyChange is one setting that differs between two policies; Old or

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // openPolicy verifies the signed policy raw as a device would: under root

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TestOpenPolicy: the signed policy verifies under the root less the

@@ -12,11 +12,11 @@ import (
 	"os"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
-	"tether/internal/transport"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/recordings"
 )
 
 // GenerateKey writes a new recording identity to path (mode 0600, never

@@ -10,11 +10,11 @@ import (
 	"slices"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/transport"
-	"tether/internal/trust"
-	"tether/recordings"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
+	"github.com/tether-support/tether/recordings"
 )
 
 // DefaultRevocationValidity is how long a signed revocation list is valid

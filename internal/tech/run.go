@@ -7,10 +7,10 @@ import (
 	"io"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // ExitError carries a remote command's exit status.

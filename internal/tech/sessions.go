@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // Sessions lists sessions; with active, only live ones.

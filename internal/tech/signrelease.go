@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // Signed policies, revocation lists, certificates and root changes end

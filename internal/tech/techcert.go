@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TechKeyFile is the name, in tech's config directory, of the

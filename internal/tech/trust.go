@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // NoRootWarning is said once per start, where it matters, by a tech with

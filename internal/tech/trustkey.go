@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // adminKeyPath is this administrator's signing key (0600, encrypted with

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // TestAdminKeyText: what `tech trust key` prints is read back by

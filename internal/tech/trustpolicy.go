@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/transport"
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // DefaultPolicyValidity is how long a signed policy is valid by default.

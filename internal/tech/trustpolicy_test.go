@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/api"
+	"github.com/tether-support/tether/internal/api"
 )
 
 func TestPolicyBodyOf(t *testing.T) {

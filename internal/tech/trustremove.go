@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // minKeyIDPrefix is the fewest hex digits of a key ID that

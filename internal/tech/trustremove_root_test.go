@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/tech"
+	"github.com/tether-support/tether/internal/tech"
 )
 
 // TestTrustRemoveAdmin: against a real relay, removing an administrator

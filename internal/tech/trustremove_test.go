@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 func TestFindAdminKey(t *testing.T) {

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"tether/internal/diskio"
-	"tether/internal/filepipe"
-	"tether/internal/protocol"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/diskio"
+	"github.com/tether-support/tether/internal/filepipe"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // xfer runs file operations over an open session. One goroutine

@@ -15,11 +15,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"tether/internal/diskio"
-	"tether/internal/filepipe"
-	"tether/internal/protocol"
-	"tether/internal/safepath"
-	"tether/internal/sanitize"
+	"github.com/tether-support/tether/internal/diskio"
+	"github.com/tether-support/tether/internal/filepipe"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/safepath"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
 // Download limits used when the technician sets none (--max-size,

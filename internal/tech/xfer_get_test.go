@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // msgTypes maps a record's type byte to the messages a device sends.

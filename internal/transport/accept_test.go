@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
 )
 
 // TestSmallReaderKeepsBufferedBytes: bytes a client sent right behind its

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/tlsconf"
 )
 
 // countConn counts the writes that reach the network.

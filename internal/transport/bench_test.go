@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // BenchmarkChannelSend32K streams 32 KiB outputs through a sealed channel

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"sync"
 
-	"tether/internal/e2e"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // EndError reports that the session ended: sent by the peer inside the

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
 )
 
 // newTLSServer starts a test server whose connections batch under TLS,

@@ -15,7 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // ErrClosed is returned when the peer or the relay closed the connection.

@@ -15,8 +15,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"tether/internal/api"
-	"tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/tlsconf"
 )
 
 // Endpoint says how to reach and trust the relay.

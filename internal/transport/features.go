@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // supported is what this build's channel and programs understand.

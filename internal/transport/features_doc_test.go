@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // TestProtocolSpecFeatures checks that the feature table of PROTOCOL.md

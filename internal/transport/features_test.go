@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // testOnly is a feature name no build announces, for tests.

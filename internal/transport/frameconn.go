@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // FrameConn is one path that carries whole Tether frames (type byte first,

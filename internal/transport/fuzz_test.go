@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // FuzzChannelInner has a peer seal any inner message, then "after", while

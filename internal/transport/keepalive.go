@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // pinger pings every registered connection once per protocol.PingInterval

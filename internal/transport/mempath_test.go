@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // memPath is one end of an in-memory FrameConn pair, for tests: frames

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/protocol"
-	"tether/internal/tlsconf"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
 )
 
 // TestGetPublicLeavesNoConnection: each fetch of a public document closes

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/e2e"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // TestChannelMovesBetweenPaths streams numbered messages both ways while

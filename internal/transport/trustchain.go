@@ -3,8 +3,8 @@ package transport
 import (
 	"context"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
 )
 
 // maxTrustChain bounds the answer of GET /v1/trust/root.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"tether/internal/trust"
+	"github.com/tether-support/tether/internal/trust"
 )
 
 // Example shows the whole flow: a two-person root, a policy signed by both

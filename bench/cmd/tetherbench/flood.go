@@ -17,9 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // The flood part: legitimate sign-ins and sessions measured alone and then

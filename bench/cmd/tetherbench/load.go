@@ -13,11 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"tether/internal/api"
-	"tether/internal/e2e"
-	"tether/internal/ids"
-	"tether/internal/protocol"
-	"tether/internal/transport"
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // fleet is the load generator: many enrolled devices whose agents live in

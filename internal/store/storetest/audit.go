@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // auditLog returns db's audit log with fresh keys and a clock that starts

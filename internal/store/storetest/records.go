@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func testDevices(t *testing.T, s suite) {

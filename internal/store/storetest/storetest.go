@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // Options are limits the suite lowers so that it can reach them in

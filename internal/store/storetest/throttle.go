@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/audit"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/audit"
+	"github.com/tether-support/tether/internal/store"
 )
 
 func testThrottleWindows(t *testing.T, s suite) {

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"tether/internal/ids"
-	"tether/internal/passpolicy"
-	"tether/internal/store"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/passpolicy"
+	"github.com/tether-support/tether/internal/store"
 )
 
 // fullUser returns a user with every field set.
