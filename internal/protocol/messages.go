@@ -273,7 +273,23 @@ const (
 	// FeatureTechCert feature negotiated, and then the technician's first
 	// message after InFeatures.
 	InTechAuth InnerType = 0x19
-	lastInner  InnerType = InTechAuth
+	// InScreenUpdate A→T: one chunk of a screen update from the tile codec
+	// (PROTOCOL.md 8.6, package tilecodec).
+	InScreenUpdate InnerType = 0x1a
+	// InScreenAck T→A: ScreenAck (AppendScreenAck) — the technician has
+	// drawn that update.
+	InScreenAck InnerType = 0x1b
+	// InScreenInput T→A: one ScreenInput event (AppendScreenInput).
+	InScreenInput InnerType = 0x1c
+	// InScreenCursor A→T: ScreenCursor (AppendScreenCursor) — the pointer's
+	// position, and its shape when it changed.
+	InScreenCursor InnerType = 0x1d
+	// InScreenState A→T: JSON ScreenState — the desktop's size and state.
+	InScreenState InnerType = 0x1e
+	// InScreenControl T→A: JSON ScreenControl — start, refresh or stop the
+	// screen stream.
+	InScreenControl InnerType = 0x1f
+	lastInner       InnerType = InScreenControl
 )
 
 // ScreenLock is the payload of InScreenLock.
