@@ -143,6 +143,7 @@ func parseDisplay(name string) (network, addr, num string, screen int, err error
 	case "", "unix":
 		return "unix", "/tmp/.X11-unix/X" + num, num, screen, nil
 	default:
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 		return "tcp", net.JoinHostPort(host, strconv.Itoa(6000+n)), num, screen, nil
 	}
 }
