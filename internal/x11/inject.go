@@ -26,9 +26,13 @@ type injector struct {
 	closed  bool
 }
 
-// Injector returns an input injector for the display (XTEST). Keysyms the
-// keyboard map lacks are typed by temporarily binding them to a spare
-// keycode, as xdotool does; the bindings are undone at Close.
+// Injector returns an input injector for the display (XTEST). A keysym is
+// sent as the first keycode the keyboard map binds it to, at any shift
+// level: modifiers are not synthesized, so a viewer sends Shift itself (as
+// it does for the keys a user types). Keysyms the map lacks are bound to a
+// spare keycode (least recently used first when none is left) and stay
+// bound, so a client reading the event late still sees the right keysym,
+// until Close undoes the bindings — like xdotool.
 func (d *Display) Injector() (screen.Injector, error) {
 	if !d.exts[extTest] {
 		return nil, errors.New("x11: the X server lacks the XTEST extension; input cannot be injected")

@@ -41,6 +41,7 @@ type source struct {
 	seg       *shmSeg
 	useShm    bool
 	shmReason string
+	damage    damage.Damage
 
 	mu      sync.Mutex
 	w, h    int
@@ -117,6 +118,7 @@ func (s *source) initExtensions() error {
 	if err != nil {
 		return fmt.Errorf("x11: damage id: %w", err)
 	}
+	s.damage = dmg
 	checks := []func() error{
 		damage.CreateChecked(c, dmg, xproto.Drawable(root), damage.ReportLevelRawRectangles).Check,
 		randr.SelectInputChecked(c, root, randr.NotifyMaskScreenChange).Check,
@@ -352,8 +354,8 @@ func (s *source) shutdown() {
 	s.wg.Wait()
 }
 
-// Close stops event delivery and frees the shared memory; the Display stays
-// open.
+// Close stops event delivery, deselects the screen events and frees the
+// damage object and the shared memory; the Display stays open.
 func (s *source) Close() error {
 	s.d.mu.Lock()
 	if s.d.source == s {
@@ -362,10 +364,12 @@ func (s *source) Close() error {
 	s.d.mu.Unlock()
 	s.shutdown()
 	if !s.connGone() {
-		s.seg.free(s.d)
-	} else if s.seg != nil {
-		s.seg.free(s.d) // the server side went with the connection
+		c, root := s.d.conn, s.d.screen.Root
+		_ = damage.DestroyChecked(c, s.damage).Check()
+		_ = randr.SelectInputChecked(c, root, 0).Check()
+		_ = xfixes.SelectCursorInputChecked(c, root, 0).Check()
 	}
+	s.seg.free(s.d) // on a lost connection the server side is gone already
 	s.seg = nil
 	return nil
 }

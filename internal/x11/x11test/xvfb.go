@@ -66,14 +66,16 @@ func StartXvfb(t testing.TB, width, height int) *Xvfb {
 }
 
 // StartXvfbOpts starts Xvfb on a free display number, waits until it
-// accepts connections and stops it when the test ends. The server picks
+// accepts connections and stops it when the test ends. The root window is
+// black (-br) and the server does not reset when its last client leaves
+// (-noreset: a reset drops connections being opened meanwhile). The server picks
 // the number itself (-displayfd: it takes the first display whose lock
 // file /tmp/.X<N>-lock it can create), so parallel tests never collide.
 func StartXvfbOpts(t testing.TB, o Options) *Xvfb {
 	t.Helper()
 	NeedProgram(t, "Xvfb", "xvfb")
 	x := &Xvfb{Width: o.Width, Height: o.Height}
-	args := []string{"-displayfd", "3", "-br", "-screen", "0", fmt.Sprintf("%dx%dx24", o.Width, o.Height), "-nolisten", "tcp"}
+	args := []string{"-displayfd", "3", "-br", "-noreset", "-screen", "0", fmt.Sprintf("%dx%dx24", o.Width, o.Height), "-nolisten", "tcp"}
 	var cookie []byte
 	if o.Auth {
 		cookie = make([]byte, 16)
