@@ -263,3 +263,43 @@ func Diff(got, want *screen.Frame) string {
 func (w *Window) Sync() {
 	_, _ = xproto.GetInputFocus(w.conn).Reply()
 }
+
+// SetCursor gives the window a 16×16 two-colour cursor (colours 0xRRGGBB):
+// the left half fg, the right half bg, hot spot (3, 4). It is built from
+// bitmaps, so it needs no cursor font.
+func (w *Window) SetCursor(fg, bg uint32) {
+	w.t.Helper()
+	const side = 16
+	root := xproto.Setup(w.conn).DefaultScreen(w.conn).Root
+	var pix [2]xproto.Pixmap
+	for i := range pix {
+		var err error
+		if pix[i], err = xproto.NewPixmapId(w.conn); err != nil {
+			w.t.Fatal(err)
+		}
+		xproto.CreatePixmap(w.conn, 1, pix[i], xproto.Drawable(root), side, side)
+	}
+	gc, err := xproto.NewGcontextId(w.conn)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	xproto.CreateGC(w.conn, gc, xproto.Drawable(pix[0]), xproto.GcForeground, []uint32{0})
+	full := []xproto.Rectangle{{Width: side, Height: side}}
+	xproto.PolyFillRectangle(w.conn, xproto.Drawable(pix[0]), gc, full) // source: 0 = bg
+	xproto.ChangeGC(w.conn, gc, xproto.GcForeground, []uint32{1})
+	xproto.PolyFillRectangle(w.conn, xproto.Drawable(pix[0]), gc, []xproto.Rectangle{{Width: side / 2, Height: side}})
+	xproto.PolyFillRectangle(w.conn, xproto.Drawable(pix[1]), gc, full) // mask: all shown
+	cur, err := xproto.NewCursorId(w.conn)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	c16 := func(c uint32, shift uint) uint16 { return uint16((c>>shift)&0xff) * 0x101 }
+	err = xproto.CreateCursorChecked(w.conn, cur, pix[0], pix[1],
+		c16(fg, 16), c16(fg, 8), c16(fg, 0), c16(bg, 16), c16(bg, 8), c16(bg, 0), 3, 4).Check()
+	if err != nil {
+		w.t.Fatalf("x11test: create cursor: %v", err)
+	}
+	if err := xproto.ChangeWindowAttributesChecked(w.conn, w.win, xproto.CwCursor, []uint32{uint32(cur)}).Check(); err != nil {
+		w.t.Fatalf("x11test: set cursor: %v", err)
+	}
+}

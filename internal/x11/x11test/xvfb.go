@@ -44,6 +44,11 @@ type Options struct {
 	// Auth starts the server with a random MIT-MAGIC-COOKIE-1 (in a
 	// temporary Xauthority file); without it any local client may connect.
 	Auth bool
+	// Depth of screen 0; 0 means 24.
+	Depth int
+	// DisableExtensions names extensions the server must not offer
+	// ("MIT-SHM"), to exercise fallbacks.
+	DisableExtensions []string
 }
 
 // NeedProgram skips t when name is not installed, or fails it when
@@ -75,7 +80,15 @@ func StartXvfbOpts(t testing.TB, o Options) *Xvfb {
 	t.Helper()
 	NeedProgram(t, "Xvfb", "xvfb")
 	x := &Xvfb{Width: o.Width, Height: o.Height}
-	args := []string{"-displayfd", "3", "-br", "-noreset", "-screen", "0", fmt.Sprintf("%dx%dx24", o.Width, o.Height), "-nolisten", "tcp"}
+	depth := o.Depth
+	if depth == 0 {
+		depth = 24
+	}
+	args := []string{"-displayfd", "3", "-br", "-noreset", "-screen", "0",
+		fmt.Sprintf("%dx%dx%d", o.Width, o.Height, depth), "-nolisten", "tcp"}
+	for _, ext := range o.DisableExtensions {
+		args = append(args, "-extension", ext)
+	}
 	var cookie []byte
 	if o.Auth {
 		cookie = make([]byte, 16)
