@@ -32,7 +32,7 @@ type Display struct {
 	name   string
 	setup  *xproto.SetupInfo
 	screen *xproto.ScreenInfo
-	exts   map[string]bool // extensions the server has
+	exts   map[string]extension // extensions the server has
 
 	mu       sync.Mutex
 	source   *source  // the active Source, receives events
@@ -71,7 +71,7 @@ func Dial(display, xauthority string) (*xgb.Conn, error) {
 // dial connects, completes the X handshake and sets up the extensions; it
 // returns the screen number the display name selects and the extensions
 // the server has.
-func dial(display, xauthority string) (conn *xgb.Conn, screenNum int, exts map[string]bool, err error) {
+func dial(display, xauthority string) (conn *xgb.Conn, screenNum int, exts map[string]extension, err error) {
 	if display == "" {
 		return nil, 0, nil, errors.New("x11: no display given (is DISPLAY set?)")
 	}

@@ -34,7 +34,7 @@ type injector struct {
 // bound, so a client reading the event late still sees the right keysym,
 // until Close undoes the bindings — like xdotool.
 func (d *Display) Injector() (screen.Injector, error) {
-	if !d.exts[extTest] {
+	if _, ok := d.exts[extTest]; !ok {
 		return nil, errors.New("x11: the X server lacks the XTEST extension; input cannot be injected")
 	}
 	if _, err := xtest.GetVersion(d.conn, 2, 2).Reply(); err != nil {

@@ -70,7 +70,7 @@ func (d *Display) Source(opts SourceOptions) (screen.Source, error) {
 	s.useShm = !opts.ForceGetImage
 	if opts.ForceGetImage {
 		s.shmReason = "forced by option"
-	} else if !d.exts[extShm] {
+	} else if _, ok := d.exts[extShm]; !ok {
 		s.useShm, s.shmReason = false, "the server has no MIT-SHM"
 	}
 	d.mu.Lock()
@@ -101,7 +101,7 @@ func (d *Display) Source(opts SourceOptions) (screen.Source, error) {
 func (s *source) initExtensions() error {
 	c, root := s.d.conn, s.d.screen.Root
 	for _, name := range []string{extFixes, extDamage, extRandr} {
-		if !s.d.exts[name] {
+		if _, ok := s.d.exts[name]; !ok {
 			return fmt.Errorf("x11: the X server lacks the %s extension", name)
 		}
 	}
@@ -132,9 +132,30 @@ func (s *source) initExtensions() error {
 	return nil
 }
 
+// decode turns a raw extension event into the xgb event it is on this
+// display's server, or nil.
+func (d *Display) decode(ev rawEvent) xgb.Event {
+	is := func(ext string, n int) bool {
+		e, ok := d.exts[ext]
+		return ok && ev.code() == e.firstEvent+n
+	}
+	switch {
+	case is(extDamage, damage.Notify):
+		return damage.NotifyEventNew(ev)
+	case is(extRandr, randr.ScreenChangeNotify):
+		return randr.ScreenChangeNotifyEventNew(ev)
+	case is(extFixes, xfixes.CursorNotify):
+		return xfixes.CursorNotifyEventNew(ev)
+	}
+	return nil
+}
+
 // handle merges one X event into the pending change; called by the
 // display's event loop, it never blocks.
 func (s *source) handle(ev xgb.Event) {
+	if raw, ok := ev.(rawEvent); ok {
+		ev = s.d.decode(raw)
+	}
 	var c screen.Change
 	switch e := ev.(type) {
 	case damage.NotifyEvent:
