@@ -89,3 +89,29 @@ func TestCursorShapeChange(t *testing.T) {
 		t.Errorf("right half pixel %x, want opaque blue", p)
 	}
 }
+
+// TestShmAttachFailureFallsBack: an X server running as another user (a
+// rootless Xorg, here Xvfb as nobody) cannot attach the agent's 0600
+// segment; the source notices at the first capture and uses GetImage.
+func TestShmAttachFailureFallsBack(t *testing.T) {
+	t.Parallel()
+	const nobody = 65534
+	x := x11test.StartXvfbOpts(t, x11test.Options{Width: 120, Height: 90, RunAs: nobody})
+	win := x11test.NewWindow(t, x, screen.Rect{X: 10, Y: 10, W: 100, H: 70})
+	win.Pattern(8, 9)
+	_, src := openSource(t, x, x11.SourceOptions{CursorPoll: -1})
+	method := func() string { return src.(interface{ Method() string }).Method() }
+	if m := method(); m != "mit-shm" {
+		t.Fatalf("method before the first capture %q", m)
+	}
+	f, err := src.Capture(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := method(); !strings.HasPrefix(m, "getimage (x11: the X server cannot attach shared memory") {
+		t.Fatalf("method after the first capture %q", m)
+	}
+	if d := x11test.Diff(x11test.Sub(f, win.Rect()), win.Model()); d != "" {
+		t.Fatal(d)
+	}
+}

@@ -49,6 +49,10 @@ type Options struct {
 	// DisableExtensions names extensions the server must not offer
 	// ("MIT-SHM"), to exercise fallbacks.
 	DisableExtensions []string
+	// RunAs runs the server under this uid and gid (the test must be
+	// root), like a rootless Xorg owned by the desktop user; 0 keeps the
+	// test's own.
+	RunAs int
 }
 
 // NeedProgram skips t when name is not installed, or fails it when
@@ -108,6 +112,16 @@ func StartXvfbOpts(t testing.TB, o Options) *Xvfb {
 	x.cmd = exec.Command("Xvfb", args...)
 	x.cmd.ExtraFiles = []*os.File{w}
 	x.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if o.RunAs != 0 {
+		if os.Geteuid() != 0 {
+			t.Skip("x11test: running Xvfb as another user needs root")
+		}
+		x.cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(o.RunAs), Gid: uint32(o.RunAs)}
+		if x.XAuthority != "" {
+			_ = os.Chown(x.XAuthority, o.RunAs, o.RunAs)
+			_ = os.Chown(filepath.Dir(x.XAuthority), o.RunAs, o.RunAs)
+		}
+	}
 	if err := x.cmd.Start(); err != nil {
 		t.Fatalf("start Xvfb: %v", err)
 	}
