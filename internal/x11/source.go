@@ -57,7 +57,9 @@ type source struct {
 }
 
 // Source starts capturing the display's root window. Only one Source may be
-// active on a Display at a time.
+// active on a Display at a time. The returned Source also has a
+// Method() string method saying how it captures ("mit-shm", or "getimage"
+// with the reason), for logs and the agent's state message.
 func (d *Display) Source(opts SourceOptions) (screen.Source, error) {
 	if err := d.checkVisual(); err != nil {
 		return nil, err
