@@ -1,6 +1,7 @@
 package tilecodec
 
 import (
+	"encoding/binary"
 	"slices"
 
 	"github.com/tether-support/tether/internal/screen"
@@ -19,7 +20,8 @@ type colourSet struct {
 	colors []uint32 // distinct colours, sorted after count
 }
 
-func bgr(p []byte) uint32 { return uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 }
+// bgr reads a pixel's colour as 0xRRGGBB.
+func bgr(p []byte) uint32 { return binary.LittleEndian.Uint32(p[:4]) & 0xffffff }
 
 func (s *colourSet) slot(c uint32) int {
 	key := c | 1<<24
@@ -45,15 +47,15 @@ func (s *colourSet) count(f *screen.Frame, r screen.Rect) int {
 		s.keys[i] = 0
 	}
 	s.slots, s.colors = s.slots[:0], s.colors[:0]
-	last := uint32(1 << 31)
+	last, prev := uint32(1<<31), uint32(1<<31) // the two latest colours: text alternates two
 	for y := r.Y; y < r.Y+r.H; y++ {
 		row := f.Pix[y*f.Stride+r.X*screen.BytesPerPixel : y*f.Stride+(r.X+r.W)*screen.BytesPerPixel]
 		for x := 0; x < len(row); x += screen.BytesPerPixel {
 			c := bgr(row[x:])
-			if c == last {
+			if c == last || c == prev {
 				continue
 			}
-			last = c
+			last, prev = c, last
 			s.slot(c)
 			if len(s.colors) > maxPalette {
 				return len(s.colors)
@@ -86,10 +88,15 @@ func (s *colourSet) appendPalette(dst []byte, f *screen.Frame, r screen.Rect) []
 		var acc uint8
 		used := 0
 		last, lastIdx := uint32(1<<31), uint8(0)
+		prev, prevIdx := uint32(1<<31), uint8(0)
 		for x := 0; x < len(row); x += screen.BytesPerPixel {
 			c := bgr(row[x:])
-			if c != last {
-				last, lastIdx = c, s.index[s.slot(c)]
+			switch c {
+			case last:
+			case prev:
+				last, lastIdx, prev, prevIdx = prev, prevIdx, last, lastIdx
+			default:
+				last, lastIdx, prev, prevIdx = c, s.index[s.slot(c)], last, lastIdx
 			}
 			acc |= lastIdx << (8 - bits - used)
 			used += bits
