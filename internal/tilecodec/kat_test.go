@@ -24,18 +24,28 @@ var updateKAT = flag.Bool("update-kat", false, "rewrite testdata/kat from the ge
 
 // katFrames generates the lossless sequence.
 func katFrames(t testing.TB) []*screen.Frame {
-	f1 := newFrame(t, 72, 104)
+	// 3×2 tiles: 2-bit, 1-bit and 4-bit palettes, a raw edge tile, two solid ones.
+	f1 := newFrame(t, 136, 104)
 	fillRect(f1, f1.Bounds(), 0x2040c0)
 	tx := newText(11, 8, 2)
 	tx.x0, tx.y0 = 0, 4
 	tx.draw(f1)
-	fillRect(f1, screen.Rect{X: 10, Y: 40, W: 20, H: 10}, 0xffff00) // third colour: 2-bit palette
-	for y := 0; y < 40; y++ {                                       // many colours, narrow: raw
-		for x := 64; x < 72; x++ {
+	fillRect(f1, screen.Rect{X: 10, Y: 40, W: 20, H: 10}, 0xffff00) // a fourth colour: 2-bit
+	for y := 0; y < 104; y++ {
+		for x := 64; x < 128; x++ {
+			if y < 64 { // two colours: 1-bit
+				setPix(f1, x, y, uint32((x+y)%2)*0xffffff)
+			} else { // six colours: 4-bit
+				setPix(f1, x, y, 0x100000+uint32((x/4)%6)*0x202020)
+			}
+		}
+	}
+	for y := 0; y < 64; y++ { // many colours in an 8-pixel-wide tile: raw
+		for x := 128; x < 136; x++ {
 			setPix(f1, x, y, uint32(x*31+y*977)&0xffffff)
 		}
 	}
-	fillRect(f1, screen.Rect{X: 64, Y: 64, W: 8, H: 40}, 0x00ff00)
+	fillRect(f1, screen.Rect{X: 128, Y: 64, W: 8, H: 40}, 0x00ff00)
 	f2 := clone(t, f1) // a small edit in tile 0,0
 	setPix(f2, 5, 5, 0xffff00)
 	setPix(f2, 6, 5, 0xffff00)
@@ -43,10 +53,10 @@ func katFrames(t testing.TB) []*screen.Frame {
 	for y := 0; y < 40; y++ {
 		copy(f3.Pix[(64+y)*f3.Stride:(64+y)*f3.Stride+64*4], f3.Pix[y*f3.Stride:y*f3.Stride+64*4])
 	}
-	f4 := newFrame(t, 40, 30) // size change: a 17-colour (8-bit) and a 4-colour area
+	f4 := newFrame(t, 40, 30) // size change: 17 colours, an 8-bit palette
 	for y := 0; y < 30; y++ {
 		for x := 0; x < 40; x++ {
-			setPix(f4, x, y, uint32((x/3)%17)*0x0f0f0f)
+			setPix(f4, x, y, uint32((x/3+y)%17)*0x0f0f0f)
 		}
 	}
 	for _, f := range []*screen.Frame{f1, f2, f3, f4} {
@@ -79,6 +89,9 @@ func TestKnownAnswers(t *testing.T) {
 		}
 		f, chunks := readFrame(t, name+"-frame.hex"), readChunks(t, name+"-chunks.hex")
 		u := encode(t, e, f, false)
+		if want := (Stats{Solid: 2, Palette: 3, Raw: 1}); i == 1 && (u.Stats.Solid != want.Solid || u.Stats.Palette != want.Palette || u.Stats.Raw != want.Raw) {
+			t.Errorf("vector 1 tiles: %+v, want %+v", u.Stats, want)
+		}
 		if got, want := hexLines(u.Chunks), hexLines(chunks); got != want {
 			t.Errorf("vector %d: encoder output differs from %s-chunks.hex (regenerate with -update-kat only for an intended change):\n got %s\nwant %s", i, name, got, want)
 		}
