@@ -183,3 +183,21 @@ func TestChunking1080p(t *testing.T) {
 		}
 	}
 }
+
+// TestLongStream decodes more data through one zstd stream than the
+// decoder's window limit: the limit bounds the history, not the stream.
+func TestLongStream(t *testing.T) {
+	e, d := NewEncoder(Options{Lossless: true}), NewDecoder(Limits{MaxWindow: 4 << 20})
+	f := newFrame(t, 512, 512)
+	total := 0
+	for step := 0; total < 3*DefaultMaxWindow; step++ {
+		noise(f, uint64(step))
+		u := encode(t, e, f, false)
+		if step > 0 && u.Full {
+			t.Fatal("unexpected full update")
+		}
+		total += u.Stats.ZstdIn
+		apply(t, d, u)
+	}
+	sameBGR(t, d.Frame(), f)
+}

@@ -49,7 +49,9 @@ type Update struct {
 }
 
 // Encoder turns frames into updates, diffing against the last frame it sent.
-// It is not safe for concurrent use.
+// Every update it returns is assumed delivered, all chunks in order: a
+// caller that drops one MUST call Reset (the decoder then needs the full
+// update that follows). It is not safe for concurrent use.
 type Encoder struct {
 	opts   Options
 	prev   *screen.Frame // what the decoder has, as the encoder sent it
@@ -76,6 +78,14 @@ func NewEncoder(opts Options) *Encoder {
 	}
 	e.zw = zw
 	return e
+}
+
+// Close releases the zstd encoder; the Encoder is unusable afterwards.
+func (e *Encoder) Close() error {
+	if err := e.zw.Close(); err != nil {
+		return fmt.Errorf("tilecodec: zstd close: %w", err)
+	}
+	return nil
 }
 
 // Reset forgets the last sent frame: the next update is full and starts a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/screen"
 )
 
@@ -13,7 +14,7 @@ const TileSize = 64
 
 // MaxChunk is the largest chunk payload: one InScreenUpdate message's
 // payload (MaxInner 65 537 bytes minus the type byte).
-const MaxChunk = 65536
+const MaxChunk = protocol.MaxChunk
 
 // HeaderSize is the size of the header every chunk starts with.
 const HeaderSize = 13
