@@ -121,27 +121,30 @@ func TestSizeChange(t *testing.T) {
 }
 
 func TestPersistentStream(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	tx := newText(5, 1920/8, 1080/16)
+	tx := newText(5, 1600/8, 1080/16)
 	f := newFrame(t, 1920, 1080)
 	tx.draw(f)
 	e, d := NewEncoder(Options{}), NewDecoder(Limits{})
 	apply(t, d, encode(t, e, f, false))
-	tx.scroll(3, rng) // 3 of 67 lines are new: the rest is in the stream's history
+	// The window moves right by two tiles: no tile is where it was, and no
+	// copy tile applies (copies follow vertical scrolls), but every tile's
+	// data is in the stream's history.
+	fillRect(f, f.Bounds(), tx.bg)
+	tx.x0 = 128
 	tx.draw(f)
 	u := encode(t, e, f, false)
-	if u.Full || u.Stats.Palette == 0 {
-		t.Fatalf("scroll: full %v, %+v", u.Full, u.Stats)
+	if u.Full || u.Stats.Palette == 0 || u.Stats.Copy != 0 {
+		t.Fatalf("moved window: full %v, %+v", u.Full, u.Stats)
 	}
 	apply(t, d, u)
 	sameBGR(t, d.Frame(), f)
 	// The same tiles without the history cost far more.
 	alone := encode(t, NewEncoder(Options{}), f, true)
-	if u.Stats.Bytes*4 > alone.Stats.Bytes {
+	if u.Stats.Bytes*10 > alone.Stats.Bytes {
 		t.Fatalf("scroll with history %d bytes, a fresh stream %d", u.Stats.Bytes, alone.Stats.Bytes)
 	}
 	if testing.Verbose() {
-		t.Logf("3-line scroll: %d bytes with history, %d without", u.Stats.Bytes, alone.Stats.Bytes)
+		t.Logf("moved window: %d bytes with history, %d without", u.Stats.Bytes, alone.Stats.Bytes)
 	}
 	// A decoder that missed the first update cannot join without a refresh.
 	late := NewDecoder(Limits{})
@@ -200,4 +203,37 @@ func TestLongStream(t *testing.T) {
 		apply(t, d, u)
 	}
 	sameBGR(t, d.Frame(), f)
+}
+
+// TestScrollCopies scrolls a terminal both ways: the moved tiles travel as
+// copy tiles, and the framebuffer stays exact.
+func TestScrollCopies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	tx := newText(6, 1280/8, 720/16)
+	f := newFrame(t, 1280, 720)
+	tx.draw(f)
+	e, d := NewEncoder(Options{}), NewDecoder(Limits{})
+	apply(t, d, encode(t, e, f, false))
+	up := func(n int) { tx.scroll(n, rng) }
+	down := func(n int) {
+		copy(tx.cells[n*tx.cols:], tx.cells[:len(tx.cells)-n*tx.cols])
+		for i := 0; i < n*tx.cols; i++ {
+			tx.cells[i] = uint8(rng.IntN(len(tx.g)))
+		}
+	}
+	for _, step := range []struct {
+		name  string
+		move  func(int)
+		lines int
+		share int // at least 1/share of the tiles are copies
+	}{{"up 5", up, 5, 2}, {"down 3", down, 3, 2}, {"up 30", up, 30, 5}, {"down 1", down, 1, 2}} {
+		step.move(step.lines)
+		tx.draw(f)
+		u := encode(t, e, f, false)
+		if u.Stats.Copy == 0 || u.Stats.Copy < u.Stats.Tiles()/step.share {
+			t.Fatalf("%s: %+v, want mostly copy tiles", step.name, u.Stats)
+		}
+		apply(t, d, u)
+		sameBGR(t, d.Frame(), f)
+	}
 }

@@ -45,6 +45,7 @@ type Decoder struct {
 	seg  segment
 	err  error
 	zbuf []byte
+	cbuf []byte // a copy tile's source pixels
 
 	zlive, zpending bool // a zstd stream is open; a new one starts at the next compressed byte
 	inUpdate        bool
@@ -202,12 +203,12 @@ func (d *Decoder) tiles(h header, b []byte, res *Result) error {
 		if d.seen[row*cols+col] {
 			return fmt.Errorf("tilecodec: tile %d,%d twice in update %d", col, row, h.id)
 		}
-		d.seen[row*cols+col] = true
-		d.covered++
 		r := tileRect(col, row, int(h.width), int(h.height))
 		res.Dirty = append(res.Dirty, r)
 		var err error
 		switch kind {
+		case KindCopy:
+			b, err = d.copyTile(r, b)
 		case KindSolid:
 			if len(b) < 3 {
 				return fmt.Errorf("tilecodec: solid tile %d,%d is cut short", col, row)
@@ -224,6 +225,8 @@ func (d *Decoder) tiles(h header, b []byte, res *Result) error {
 		if err != nil {
 			return err
 		}
+		d.seen[row*cols+col] = true
+		d.covered++
 	}
 	return d.compressed(packed, b)
 }
@@ -357,6 +360,41 @@ func (d *Decoder) paletteTile(r screen.Rect) error {
 		}
 	}
 	return nil
+}
+
+// copyTile draws a copy tile into r: its source must lie on the screen and
+// overlap no tile drawn earlier in this update, so it reads the framebuffer
+// as it was when the update began.
+func (d *Decoder) copyTile(r screen.Rect, b []byte) ([]byte, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("tilecodec: copy tile at %d,%d is cut short", r.X, r.Y)
+	}
+	if d.cur.flags&FlagFull != 0 {
+		return nil, fmt.Errorf("tilecodec: copy tile at %d,%d in a full update", r.X, r.Y)
+	}
+	src := screen.Rect{X: int(binary.BigEndian.Uint16(b)), Y: int(binary.BigEndian.Uint16(b[2:])), W: r.W, H: r.H}
+	if !src.Within(d.fb.Width, d.fb.Height) {
+		return nil, fmt.Errorf("tilecodec: copy tile at %d,%d: source %d,%d outside the screen", r.X, r.Y, src.X, src.Y)
+	}
+	cols, _ := grid(d.fb.Width, d.fb.Height)
+	for row := src.Y / TileSize; row <= (src.Y+src.H-1)/TileSize; row++ {
+		for col := src.X / TileSize; col <= (src.X+src.W-1)/TileSize; col++ {
+			if d.seen[row*cols+col] {
+				return nil, fmt.Errorf("tilecodec: copy tile at %d,%d: source %d,%d overlaps a tile drawn earlier in this update", r.X, r.Y, src.X, src.Y)
+			}
+		}
+	}
+	n := r.W * screen.BytesPerPixel
+	if cap(d.cbuf) < TileSize*TileSize*screen.BytesPerPixel {
+		d.cbuf = make([]byte, TileSize*TileSize*screen.BytesPerPixel)
+	}
+	for y := 0; y < r.H; y++ {
+		copy(d.cbuf[y*n:(y+1)*n], rowSpan(d.fb, src.X, src.W, src.Y+y))
+	}
+	for y := 0; y < r.H; y++ {
+		copy(rowSpan(d.fb, r.X, r.W, r.Y+y), d.cbuf[y*n:(y+1)*n])
+	}
+	return b[4:], nil
 }
 
 // fill paints rect r of f one colour.

@@ -4,8 +4,9 @@
 //
 // The screen is cut into 64×64 tiles (the right and bottom edge tiles are
 // smaller). An Encoder keeps a copy of the last frame it sent and emits only
-// the tiles that differ from it, each as one of four kinds: solid (one
-// colour), palette (few colours, index-packed), raw (lossless BGR) or JPEG.
+// the tiles that differ from it, each as one of five kinds: solid (one
+// colour), palette (few colours, index-packed), raw (lossless BGR), JPEG, or
+// copy (pixels that moved with a vertical scroll, from where they were).
 // Palette and raw tiles go through one zstd stream that lives as long as the
 // Encoder, so text seen in an earlier update (a scrolled line, a retyped
 // word) compresses against it; the stream is flushed at the end of every

@@ -30,13 +30,13 @@ type Options struct {
 
 // Stats describe one update.
 type Stats struct {
-	Solid, Palette, Raw, JPEG int // tiles of each kind
-	ZstdIn                    int // tile bytes written into the zstd stream
-	Bytes                     int // total chunk bytes
+	Solid, Palette, Raw, JPEG, Copy int // tiles of each kind
+	ZstdIn                          int // tile bytes written into the zstd stream
+	Bytes                           int // total chunk bytes
 }
 
 // Tiles is the number of tiles in the update.
-func (s Stats) Tiles() int { return s.Solid + s.Palette + s.Raw + s.JPEG }
+func (s Stats) Tiles() int { return s.Solid + s.Palette + s.Raw + s.JPEG + s.Copy }
 
 // Update is one encoded screen update: its chunks, in order, each the payload
 // of one InScreenUpdate message. An update without chunks means nothing
@@ -62,6 +62,14 @@ type Encoder struct {
 	jpeg   jpegScratch
 	tile   []byte // one tile's zstd data
 	build  chunkBuilder
+	scroll scrollFinder
+	todo   []tileRef // changed tiles of the update being encoded
+}
+
+// tileRef is a tile's grid position and rectangle.
+type tileRef struct {
+	col, row int
+	r        screen.Rect
 }
 
 // NewEncoder returns an Encoder whose first update is full.
@@ -69,7 +77,7 @@ func NewEncoder(opts Options) *Encoder {
 	if opts.JPEGQuality <= 0 || opts.JPEGQuality > 100 {
 		opts.JPEGQuality = DefaultJPEGQuality
 	}
-	e := &Encoder{opts: opts, nextID: 1}
+	e := &Encoder{opts: opts, nextID: 1, scroll: newScrollFinder()}
 	zw, err := zstd.NewWriter(&e.zbuf, zstd.WithEncoderConcurrency(1),
 		zstd.WithWindowSize(encoderWindow), zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithEncoderCRC(false), zstd.WithZeroFrames(false))
@@ -125,18 +133,8 @@ func (e *Encoder) encode(f *screen.Frame, full bool) (Update, error) {
 	}
 	u := Update{ID: e.nextID, Full: full}
 	e.build.start(header{id: u.ID, flags: flags, width: uint16(f.Width), height: uint16(f.Height)})
-	cols, rows := grid(f.Width, f.Height)
-	for row := 0; row < rows; row++ {
-		for col := 0; col < cols; col++ {
-			r := tileRect(col, row, f.Width, f.Height)
-			if !full && sameTile(e.prev, f, r) {
-				continue
-			}
-			if err := e.addTile(&u.Stats, f, col, row, r); err != nil {
-				return Update{}, err
-			}
-			copyTile(e.prev, f, r)
-		}
+	if err := e.tiles(&u.Stats, f, full); err != nil {
+		return Update{}, err
 	}
 	if e.build.empty() {
 		return Update{}, nil
@@ -150,6 +148,82 @@ func (e *Encoder) encode(f *screen.Frame, full bool) (Update, error) {
 	}
 	e.nextID++
 	return u, nil
+}
+
+// tiles adds the changed tiles (every tile when full) to the update: first
+// those that moved with a vertical scroll, as copy tiles, in the order that
+// keeps each one's source untouched by the tiles before it (top-down when
+// the content moved up), then the others in row-major order.
+func (e *Encoder) tiles(st *Stats, f *screen.Frame, full bool) error {
+	e.todo = e.todo[:0]
+	cols, rows := grid(f.Width, f.Height)
+	for row := 0; row < rows; row++ {
+		for col := 0; col < cols; col++ {
+			r := tileRect(col, row, f.Width, f.Height)
+			if full || !sameTile(e.prev, f, r) {
+				e.todo = append(e.todo, tileRef{col, row, r})
+			}
+		}
+	}
+	if !full {
+		if err := e.copies(st, f); err != nil {
+			return err
+		}
+	}
+	for _, t := range e.todo {
+		if t.col < 0 {
+			continue // sent as a copy
+		}
+		if err := e.addTile(st, f, t.col, t.row, t.r); err != nil {
+			return err
+		}
+		copyTile(e.prev, f, t.r)
+	}
+	return nil
+}
+
+// copies sends the changed tiles that moved with a scroll as copy tiles and
+// marks them done (col −1).
+func (e *Encoder) copies(st *Stats, f *screen.Frame) error {
+	rects := make([]screen.Rect, len(e.todo))
+	for i, t := range e.todo {
+		rects[i] = t.r
+	}
+	dy := e.scroll.find(e.prev, f, rects)
+	if dy == 0 {
+		return nil
+	}
+	for k := range e.todo {
+		i := k
+		if dy < 0 { // the content moved down: bottom-up
+			i = len(e.todo) - 1 - k
+		}
+		t := &e.todo[i]
+		if !movedFrom(e.prev, f, t.r, dy) {
+			continue
+		}
+		sy := t.r.Y + dy
+		rec := []byte{uint8(t.col), uint8(t.row), byte(KindCopy), uint8(t.r.X >> 8), uint8(t.r.X), uint8(sy >> 8), uint8(sy)}
+		if err := e.add(rec); err != nil {
+			return err
+		}
+		st.Copy++
+		copyTile(e.prev, f, t.r)
+		t.col = -1
+	}
+	return nil
+}
+
+// add appends a record without zstd data, starting a new chunk if needed.
+func (e *Encoder) add(rec []byte) error {
+	if !e.build.fits(len(rec), 0) {
+		if err := e.finishChunk(); err != nil {
+			return err
+		}
+		e.build.next()
+	}
+	e.build.add(rec, 0)
+	return nil
 }
 
 // addTile encodes one tile into the current chunk, starting a new chunk

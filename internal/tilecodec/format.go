@@ -45,6 +45,9 @@ const (
 	// KindJPEG is a baseline or progressive JPEG of exactly the tile's size,
 	// inline after a uint16 length.
 	KindJPEG Kind = 0x04
+	// KindCopy copies a tile-sized rectangle of the framebuffer as it was
+	// when the update began: inline source x, y (uint16 each).
+	KindCopy Kind = 0x05
 )
 
 // String names the kind for stats and errors.
@@ -58,6 +61,8 @@ func (k Kind) String() string {
 		return "raw"
 	case KindJPEG:
 		return "jpeg"
+	case KindCopy:
+		return "copy"
 	}
 	return fmt.Sprintf("kind 0x%02x", uint8(k))
 }

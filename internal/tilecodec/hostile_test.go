@@ -20,6 +20,10 @@ func mkChunk(id uint32, index uint16, flags uint8, w, h int, tiles int, body ...
 	return b
 }
 
+func copyRec(col, row, sx, sy int) []byte {
+	return []byte{uint8(col), uint8(row), byte(KindCopy), uint8(sx >> 8), uint8(sx), uint8(sy >> 8), uint8(sy)}
+}
+
 func solidRec(col, row int) []byte { return []byte{uint8(col), uint8(row), byte(KindSolid), 1, 2, 3} }
 
 // fourSolid is a valid full update of a 100×70 screen (2×2 tiles).
@@ -104,7 +108,16 @@ func TestHostileChunks(t *testing.T) {
 		{"column 255", [][]byte{mkChunk(1, 0, ff, 100, 70, 1, solidRec(255, 255))}, "outside"},
 		{"tile twice", [][]byte{mkChunk(1, 0, ff, 100, 70, 2, solidRec(0, 0), solidRec(0, 0))}, "twice"},
 		{"kind 0", [][]byte{mkChunk(1, 0, ff, 100, 70, 1, []byte{0, 0, 0})}, "unknown kind 0x00"},
-		{"kind 5", [][]byte{mkChunk(1, 0, ff, 100, 70, 1, []byte{0, 0, 5})}, "unknown kind 0x05"},
+		{"kind 6", [][]byte{mkChunk(1, 0, ff, 100, 70, 1, []byte{0, 0, 6})}, "unknown kind 0x06"},
+		{"copy cut short", [][]byte{fourSolid(1, 0), mkChunk(2, 0, FlagFinal, 100, 70, 1, []byte{0, 0, 5, 0, 0, 0})}, "cut short"},
+		{"copy in a full update", [][]byte{mkChunk(1, 0, ff, 100, 70, 4, copyRec(0, 0, 0, 6), solidRec(1, 0), solidRec(0, 1), solidRec(1, 1))}, "in a full update"},
+		{"copy source outside", [][]byte{fourSolid(1, 0), mkChunk(2, 0, FlagFinal, 100, 70, 1, copyRec(0, 0, 0, 7))}, "outside the screen"},
+		{"copy source far outside", [][]byte{fourSolid(1, 0), mkChunk(2, 0, FlagFinal, 100, 70, 1, copyRec(0, 0, 0xffff, 0xffff))}, "outside the screen"},
+		{"copy edge tile source outside", [][]byte{fourSolid(1, 0), mkChunk(2, 0, FlagFinal, 100, 70, 1, copyRec(1, 0, 65, 0))}, "outside the screen"},
+		{"copy from a tile drawn before", [][]byte{fourSolid(1, 0), mkChunk(2, 0, FlagFinal, 100, 70, 2, solidRec(0, 1), copyRec(0, 0, 0, 6))}, "overlaps a tile drawn earlier"},
+		{"copy from a tile of an earlier chunk", [][]byte{fourSolid(1, 0),
+			mkChunk(2, 0, 0, 100, 70, 1, solidRec(1, 0)),
+			mkChunk(2, 1, FlagFinal, 100, 70, 1, copyRec(0, 0, 30, 0))}, "overlaps a tile drawn earlier"},
 		{"solid cut", [][]byte{mkChunk(1, 0, ff, 100, 70, 1, []byte{0, 0, 1, 9, 9})}, "cut short"},
 		{"jpeg length 0", [][]byte{mkChunk(1, 0, ff, 100, 70, 1, []byte{0, 0, 4, 0, 0})}, "length 0"},
 		{"jpeg beyond chunk", [][]byte{mkChunk(1, 0, ff, 100, 70, 1, []byte{0, 0, 4, 0xff, 0xff, 1, 2})}, "length 65535"},

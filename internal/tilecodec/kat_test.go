@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,12 +60,19 @@ func katFrames(t testing.TB) []*screen.Frame {
 			setPix(f4, x, y, uint32((x/3+y)%17)*0x0f0f0f)
 		}
 	}
-	for _, f := range []*screen.Frame{f1, f2, f3, f4} {
+	f5 := newFrame(t, 136, 192) // size change: text, 3×3 tiles
+	tx5 := newText(12, 17, 12)
+	tx5.draw(f5)
+	f6 := newFrame(t, 136, 192) // scrolled up one line: copy tiles
+	tx5.scroll(1, rand.New(rand.NewPCG(1, 1)))
+	tx5.draw(f6)
+	frames := []*screen.Frame{f1, f2, f3, f4, f5, f6}
+	for _, f := range frames {
 		for i := 3; i < len(f.Pix); i += 4 {
 			f.Pix[i] = 0
 		}
 	}
-	return []*screen.Frame{f1, f2, f3, f4}
+	return frames
 }
 
 func clone(t testing.TB, f *screen.Frame) *screen.Frame {
@@ -82,13 +90,16 @@ func TestKnownAnswers(t *testing.T) {
 	for i := 1; ; i++ {
 		name := filepath.Join(dir, fmt.Sprintf("%02d", i))
 		if _, err := os.Stat(name + "-frame.hex"); err != nil {
-			if i < 5 {
+			if i < 7 {
 				t.Fatalf("known-answer vector %d missing: %v", i, err)
 			}
 			break
 		}
 		f, chunks := readFrame(t, name+"-frame.hex"), readChunks(t, name+"-chunks.hex")
 		u := encode(t, e, f, false)
+		if i == 6 && u.Stats.Copy == 0 {
+			t.Errorf("vector 6: %+v, want copy tiles", u.Stats)
+		}
 		if want := (Stats{Solid: 2, Palette: 3, Raw: 1}); i == 1 && (u.Stats.Solid != want.Solid || u.Stats.Palette != want.Palette || u.Stats.Raw != want.Raw) {
 			t.Errorf("vector 1 tiles: %+v, want %+v", u.Stats, want)
 		}
