@@ -55,6 +55,7 @@ type Update struct {
 type Encoder struct {
 	opts   Options
 	prev   *screen.Frame // what the decoder has, as the encoder sent it
+	sent   bool          // prev is valid (false before the first update and after Reset)
 	nextID uint32
 	zw     *zstd.Encoder
 	zbuf   bytes.Buffer
@@ -98,7 +99,7 @@ func (e *Encoder) Close() error {
 
 // Reset forgets the last sent frame: the next update is full and starts a
 // new zstd stream (a new viewer, or a refresh it asked for).
-func (e *Encoder) Reset() { e.prev = nil }
+func (e *Encoder) Reset() { e.sent = false }
 
 // Encode returns the update that brings the decoder from the last sent frame
 // to f: every tile when full is set, after Reset or after a size change, else
@@ -115,15 +116,18 @@ func (e *Encoder) encode(f *screen.Frame, full bool) (Update, error) {
 	if err := f.Validate(); err != nil {
 		return Update{}, fmt.Errorf("tilecodec: encode: %w", err)
 	}
-	if e.prev == nil || e.prev.Width != f.Width || e.prev.Height != f.Height {
+	if !e.sent || e.prev.Width != f.Width || e.prev.Height != f.Height {
 		full = true
 	}
 	if full {
-		prev, err := screen.NewFrame(f.Width, f.Height)
-		if err != nil {
-			return Update{}, fmt.Errorf("tilecodec: encode: %w", err)
+		if e.prev == nil || e.prev.Width != f.Width || e.prev.Height != f.Height {
+			prev, err := screen.NewFrame(f.Width, f.Height)
+			if err != nil {
+				return Update{}, fmt.Errorf("tilecodec: encode: %w", err)
+			}
+			e.prev = prev
 		}
-		e.prev = prev
+		e.sent = true // every tile is copied into prev below
 		e.zbuf.Reset()
 		e.zw.Reset(&e.zbuf)
 	}
