@@ -49,3 +49,11 @@ func ServerConfig(cert tls.Certificate) *tls.Config {
 	c.Certificates = []tls.Certificate{cert}
 	return c
 }
+
+// ServerConfigFunc is ServerConfig with the certificate chosen by get at
+// each handshake, so that a relay can switch certificates while it serves.
+func ServerConfigFunc(get func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
+	c := baseConfig()
+	c.GetCertificate = get
+	return c
+}

@@ -6,6 +6,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
 )
 
 // ErrClosed is returned when the peer or the relay closed the connection.
@@ -201,4 +203,22 @@ func closeErr(err error) error {
 		return ErrClosed
 	}
 	return err
+}
+
+// PeerFingerprint returns the pin ("SHA256:<hex>") of the certificate the
+// relay presented on this connection, or "" when the connection is not a
+// dialled TLS one.
+func (c *Conn) PeerFingerprint() string {
+	if c.bc == nil {
+		return ""
+	}
+	tc, ok := c.bc.Conn.(*tls.Conn)
+	if !ok {
+		return ""
+	}
+	cs := tc.ConnectionState()
+	if len(cs.PeerCertificates) == 0 {
+		return ""
+	}
+	return tlsconf.Fingerprint(cs.PeerCertificates[0])
 }
