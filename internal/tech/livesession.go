@@ -141,7 +141,8 @@ func (c *Client) awaitPairing(ctx context.Context, conn *transport.Conn) (*proto
 		}
 		switch m.Type {
 		case protocol.CtlJoinCode:
-			c.emit(JoinCode{Code: m.Code, Relay: c.st.Relay, Pin: c.st.Pin})
+			pin, _ := c.pins()
+			c.emit(JoinCode{Code: m.Code, Relay: c.st.Relay, Pin: pin})
 		case protocol.CtlPaired:
 			if m.Session == nil {
 				return nil, errors.New("relay sent an empty pairing")
