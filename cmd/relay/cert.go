@@ -25,7 +25,7 @@ func newCertCmd() *cobra.Command {
 func newCertRotateCmd() *cobra.Command {
 	var data string
 	var overlap time.Duration
-	var finish bool
+	var finish, cancel bool
 	cmd := &cobra.Command{
 		Use:   "rotate --data DIR [--overlap DUR] [--finish]",
 		Short: "Make the next TLS key; clients learn its pin over the current one, then the relay switches",
@@ -42,12 +42,27 @@ the new key in use drop the old pin. A client that did not connect during the
 overlap is refused with "the relay's certificate changed" and must re-pin by
 hand (tech login --ca-fingerprint, agent run --ca-fingerprint).
 
---finish switches now instead of waiting for the end of the overlap.`,
+--finish switches now instead of waiting for the end of the overlap. --cancel
+withdraws a pending rotation (relay.cert.withdraw) and deletes its key; clients
+that learned its pin keep it as their next pin until another rotation replaces
+it or they re-pin.`,
 		Example: `  relay cert rotate --data /var/lib/tether                 # announce now, switch in 7 days
   relay cert rotate --data /var/lib/tether --overlap 72h
-  relay cert rotate --data /var/lib/tether --finish        # every client has connected: switch now`,
+  relay cert rotate --data /var/lib/tether --finish        # every client has connected: switch now
+  relay cert rotate --data /var/lib/tether --cancel        # withdraw the pending rotation`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if finish && cancel {
+				return fmt.Errorf("--finish and --cancel exclude each other")
+			}
+			if cancel {
+				r, err := relay.CancelCertRotation(data)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Rotation to %s cancelled and its key deleted; the relay stops announcing it within 10 s.\n", r.Next)
+				return nil
+			}
 			if finish {
 				r, err := relay.FinishCertRotation(data)
 				if err != nil {
@@ -74,6 +89,7 @@ Clients that do not connect before then must re-pin by hand. To switch earlier:
 	f.StringVar(&data, "data", "", "the relay's data directory (required)")
 	f.DurationVar(&overlap, "overlap", 7*24*time.Hour, "how long the relay announces the next pin before it switches")
 	f.BoolVar(&finish, "finish", false, "switch to the pending next certificate now")
+	f.BoolVar(&cancel, "cancel", false, "withdraw the pending rotation and delete its key")
 	cmd.MarkFlagRequired("data")
 	return cmd
 }

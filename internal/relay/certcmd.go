@@ -40,6 +40,16 @@ func FinishCertRotation(dir string) (*tlsconf.Rotation, error) {
 	return r, err
 }
 
+// CancelCertRotation withdraws the pending rotation in dir: the relay
+// stops announcing it (audited relay.cert.withdraw) and its key is deleted.
+func CancelCertRotation(dir string) (*tlsconf.Rotation, error) {
+	r, err := tlsconf.CancelRotation(tlsDir(dir))
+	if errors.Is(err, tlsconf.ErrNoRotation) {
+		return nil, fmt.Errorf("no certificate rotation is pending in %s", dir)
+	}
+	return r, err
+}
+
 // ReadCertStatus reads the TLS identity and rotation in dir.
 func ReadCertStatus(dir string) (*CertStatus, error) {
 	fp, err := fingerprint(dir)

@@ -230,3 +230,25 @@ func Promote(dir string, r *Rotation) error {
 	}
 	return nil
 }
+
+// CancelRotation withdraws the pending rotation: RotationFile first (the
+// relay stops announcing), then the next key.
+func CancelRotation(dir string) (*Rotation, error) {
+	r, err := ReadRotation(dir)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, ErrNoRotation
+	}
+	if r.Switching {
+		return nil, errors.New("tlsconf: the switch to the next certificate has begun; it cannot be cancelled")
+	}
+	if err := os.Remove(filepath.Join(dir, RotationFile)); err != nil {
+		return nil, fmt.Errorf("tlsconf: cancel rotation: %w", err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, NextDir)); err != nil {
+		return nil, fmt.Errorf("tlsconf: cancel rotation: %w", err)
+	}
+	return r, nil
+}
