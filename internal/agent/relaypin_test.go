@@ -3,8 +3,8 @@ package agent
 import (
 	"encoding/json"
 	"io"
-	"os"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 )

@@ -26,17 +26,17 @@ import (
 // Server is a running relay. Create it with New; it is safe for concurrent
 // use by the HTTP handlers it serves.
 type Server struct {
-	cfg         Config
-	log         *slog.Logger
-	db          store.Store
-	hasher      *password.Hasher
-	audit       *audit.Log
-	org         string
-	agents      *broker.Agents
-	broker      *broker.Broker
-	accounts    *identity.Accounts
-	limiter     *ratelimit.Limiter
-	frameLog    *broker.FrameLog
+	cfg      Config
+	log      *slog.Logger
+	db       store.Store
+	hasher   *password.Hasher
+	audit    *audit.Log
+	org      string
+	agents   *broker.Agents
+	broker   *broker.Broker
+	accounts *identity.Accounts
+	limiter  *ratelimit.Limiter
+	frameLog *broker.FrameLog
 	// conns caps connections before authentication (nil until Serve).
 	conns *connLimiter
 	// failures bounds the audit entries of unauthenticated failures.
