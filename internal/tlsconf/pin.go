@@ -65,7 +65,7 @@ func (e *PinError) Error() string {
 	if e.Next != "" {
 		pinned += " (next: " + e.Next + ")"
 	}
-	return fmt.Sprintf("tlsconf: the relay's certificate changed: pinned %s, relay presented %s; "+
+	return fmt.Sprintf("tlsconf: the relay's certificate changed: pinned key %s, relay presented key %s; "+
 		"either the relay's operator rotated it while this client was not connected, or someone is intercepting "+
 		"the connection. Confirm %s with the relay's operator out of band before re-pinning",
 		pinned, e.Got, e.Got)
