@@ -27,7 +27,7 @@ func newCertRotateCmd() *cobra.Command {
 	var overlap time.Duration
 	var finish, cancel bool
 	cmd := &cobra.Command{
-		Use:   "rotate --data DIR [--overlap DUR] [--finish]",
+		Use:   "rotate --data DIR [--overlap DUR] [--finish] [--cancel]",
 		Short: "Make the next TLS key; clients learn its pin over the current one, then the relay switches",
 		Long: `rotate makes the next TLS key and self-signed certificate (same names and
 addresses as the current one) in DIR/tls/next and prints its fingerprint on

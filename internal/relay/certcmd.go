@@ -21,8 +21,8 @@ type CertStatus struct {
 // overlap from now. The relay announces the next pin within
 // Config.CertCheck, or at its next start.
 func RotateCert(dir string, overlap time.Duration) (*tlsconf.Rotation, error) {
-	if !Initialized(dir) {
-		return nil, fmt.Errorf("%s is not a relay data directory (run `relay init` or `relay serve` first)", dir)
+	if err := isDataDir(dir); err != nil {
+		return nil, err
 	}
 	r, err := tlsconf.Rotate(tlsDir(dir), overlap, time.Now())
 	if errors.Is(err, tlsconf.ErrRotationPending) {
@@ -33,6 +33,9 @@ func RotateCert(dir string, overlap time.Duration) (*tlsconf.Rotation, error) {
 
 // FinishCertRotation makes the pending rotation in dir due now.
 func FinishCertRotation(dir string) (*tlsconf.Rotation, error) {
+	if err := isDataDir(dir); err != nil {
+		return nil, err
+	}
 	r, err := tlsconf.FinishRotation(tlsDir(dir), time.Now())
 	if errors.Is(err, tlsconf.ErrNoRotation) {
 		return nil, fmt.Errorf("no certificate rotation is pending in %s: start one with `relay cert rotate --data %s`", dir, dir)
@@ -43,6 +46,9 @@ func FinishCertRotation(dir string) (*tlsconf.Rotation, error) {
 // CancelCertRotation withdraws the pending rotation in dir: the relay
 // stops announcing it (audited relay.cert.withdraw) and its key is deleted.
 func CancelCertRotation(dir string) (*tlsconf.Rotation, error) {
+	if err := isDataDir(dir); err != nil {
+		return nil, err
+	}
 	r, err := tlsconf.CancelRotation(tlsDir(dir))
 	if errors.Is(err, tlsconf.ErrNoRotation) {
 		return nil, fmt.Errorf("no certificate rotation is pending in %s", dir)
@@ -52,6 +58,9 @@ func CancelCertRotation(dir string) (*tlsconf.Rotation, error) {
 
 // ReadCertStatus reads the TLS identity and rotation in dir.
 func ReadCertStatus(dir string) (*CertStatus, error) {
+	if err := isDataDir(dir); err != nil {
+		return nil, err
+	}
 	fp, err := fingerprint(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
@@ -65,4 +74,12 @@ func ReadCertStatus(dir string) (*CertStatus, error) {
 		st.Next, st.SwitchAt = r.Next, &r.SwitchAt
 	}
 	return st, nil
+}
+
+// isDataDir refuses a directory that holds no relay database.
+func isDataDir(dir string) error {
+	if !Initialized(dir) {
+		return fmt.Errorf("%s is not a relay data directory (run `relay init` or `relay serve` first)", dir)
+	}
+	return nil
 }
