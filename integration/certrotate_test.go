@@ -48,6 +48,13 @@ func TestCertRotation(t *testing.T) {
 		t.Fatalf("second login: %s", r.stderr)
 	}
 
+	// A technician who only opens sessions during the overlap.
+	sessionTech := filepath.Join(e.dir, "tech-sessions")
+	if r := run(t, e.dir, e.adminPW+"\n", bin.tech, "--config", sessionTech, "login", "--relay", e.url, "--user", "admin",
+		"--ca-fingerprint", e.fp, "--password-stdin"); r.code != 0 {
+		t.Fatalf("third login: %s", r.stderr)
+	}
+
 	rot := run(t, e.dir, "", bin.relay, "cert", "rotate", "--data", data, "--overlap", "1h")
 	if rot.code != 0 {
 		t.Fatalf("relay cert rotate: %s", rot.stderr)
@@ -81,6 +88,12 @@ func TestCertRotation(t *testing.T) {
 	if p, _ := pinsIn(t, techJSON); p != e.fp {
 		t.Fatalf("technician's pin during the overlap = %s, want still %s", p, e.fp)
 	}
+	if r := run(t, e.dir, "", bin.tech, "--config", sessionTech, "connect", d.name, "--", "true"); r.code != 0 {
+		t.Fatalf("session during the overlap: %s", r.stderr)
+	}
+	if p, n := pinsIn(t, filepath.Join(sessionTech, "relay.json")); p != e.fp || n != next {
+		t.Errorf("pins of a technician who opened a session during the overlap = %q, %q; want %s and next %s", p, n, e.fp, next)
+	}
 
 	if r := run(t, e.dir, "", bin.relay, "cert", "rotate", "--data", data, "--finish"); r.code != 0 || strings.TrimSpace(r.stdout) != next {
 		t.Fatalf("relay cert rotate --finish: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
@@ -106,6 +119,12 @@ func TestCertRotation(t *testing.T) {
 	}
 	if p, n := pinsIn(t, agentJSON); p != next || n != "" {
 		t.Errorf("agent's pins after the switch = %q, %q; want %s and no next", p, n, next)
+	}
+	if r := run(t, e.dir, "", bin.tech, "--config", sessionTech, "connect", d.name, "--", "true"); r.code != 0 {
+		t.Errorf("session after the switch by the technician who only opened sessions: %s", r.stderr)
+	}
+	if p, n := pinsIn(t, filepath.Join(sessionTech, "relay.json")); p != next || n != "" {
+		t.Errorf("that technician's pins after the switch = %q, %q; want %s and no next", p, n, next)
 	}
 
 	// Away during the overlap: a clear refusal with a hint, pins unchanged.

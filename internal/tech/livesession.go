@@ -94,6 +94,10 @@ func (c *Client) Dial(ctx context.Context, r SessionRequest) (*LiveSession, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := c.learnNextPin(conn.ResponseHeader()); err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
 	s, err := c.negotiate(ctx, conn, r)
 	if err != nil {
 		conn.CloseNow()

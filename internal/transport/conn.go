@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +34,8 @@ type Conn struct {
 	wmu  sync.Mutex
 	wbuf []byte
 	fmu  sync.Mutex // serialises frame writes, so batches never overlap
+	// header is the relay's answer to a dialled upgrade; nil otherwise.
+	header http.Header
 }
 
 // newConn wraps ws, enforcing the protocol's maximum frame size. bc, if not
@@ -204,6 +207,10 @@ func closeErr(err error) error {
 	}
 	return err
 }
+
+// ResponseHeader returns the header of the relay's answer to the upgrade
+// of a dialled connection (nil for an accepted one).
+func (c *Conn) ResponseHeader() http.Header { return c.header }
 
 // PeerFingerprint returns the pin ("SHA256:<hex>") of the certificate the
 // relay presented on this connection, or "" when the connection is not a

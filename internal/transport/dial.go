@@ -122,7 +122,11 @@ func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
 	if err != nil {
 		return nil, DialError(e.URL, resp, err)
 	}
-	return newConn(ws, bc), nil
+	c := newConn(ws, bc)
+	if resp != nil {
+		c.header = resp.Header
+	}
+	return c, nil
 }
 
 // DialError turns a failed request into one clear error: a pin mismatch, a
