@@ -79,7 +79,6 @@ func TestCertRotationOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = openRelay(t, dir)
-	defer s.Close()
 	if s.Fingerprint() != r.Next || s.certs.Load().next != "" {
 		t.Errorf("after the switch serving %s announcing %q; want %s and none", s.Fingerprint(), s.certs.Load().next, r.Next)
 	}
@@ -91,6 +90,10 @@ func TestCertRotationOffline(t *testing.T) {
 	}
 	if st, err := ReadCertStatus(dir); err != nil || st.Current != r.Next || st.Next != "" {
 		t.Errorf("ReadCertStatus = %+v, %v", st, err)
+	}
+	s.Close()
+	if _, err := VerifyAudit(dir); err != nil {
+		t.Errorf("audit chain with the rotation's entries: %v", err)
 	}
 }
 
