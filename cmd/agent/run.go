@@ -8,6 +8,7 @@ import (
 )
 
 func newRunCmd(g *globals) *cobra.Command {
+	var rePin string
 	cmd := &cobra.Command{
 		Use:   "run [--consent-cmd CMD] [--lock-cmd CMD]",
 		Short: "Stay connected and serve sessions",
@@ -23,13 +24,22 @@ you, to the technician and to the relay's audit log.
 
 SIGINT or SIGTERM ends every live session and locks the screen (within 30 s)
 before exiting. If the agent is killed mid-session, the next start locks the
-screen and reports it.`,
+screen and reports it.
+
+The relay's certificate is pinned at enrollment. When the relay rotates it
+(relay cert rotate), the agent learns the next pin while connected and follows
+the switch by itself. An agent that was not connected during the rotation is
+refused with "the relay's certificate changed"; once the relay's operator
+confirms the new fingerprint, --ca-fingerprint replaces the stored pin.`,
 		Example: `  agent run
   agent run --consent-cmd 'zenity --question --text "$TETHER_TECH wants: $TETHER_CAPABILITIES (code $TETHER_SECURITY_CODE)"'
-  agent run --lock-cmd 'physlock -d'`,
+  agent run --lock-cmd 'physlock -d'
+  agent run --ca-fingerprint SHA256:<hex>    # re-pin after a certificate rotation this device missed`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := agent.New(g.agentConfig())
+			cfg := g.agentConfig()
+			cfg.RePin = rePin
+			a, err := agent.New(cfg)
 			if err != nil {
 				return err
 			}
@@ -37,5 +47,6 @@ screen and reports it.`,
 		},
 	}
 	sessionFlags(cmd, g)
+	cmd.Flags().StringVar(&rePin, "ca-fingerprint", "", "replace the stored relay pin with SHA256:<hex> (confirmed with the relay's operator) before connecting")
 	return cmd
 }

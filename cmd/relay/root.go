@@ -17,5 +17,6 @@ and keeps a hash-chained audit log, all in an embedded bbolt database.`,
 	root.AddCommand(newInitCmd(), newServeCmd(), newAuditCmd())
 	root.AddCommand(newEmergencyCmd())
 	root.AddCommand(newUsersCmd())
+	root.AddCommand(newCertCmd())
 	return root
 }

@@ -66,6 +66,9 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 	f.Float64Var(&cfg.ControlRate, "control-rate", relay.DefaultControlRate, "control messages per second each side of a session may send on average (at least 1); beyond it the agent's file reports are slowed, anything else ends the session")
 	f.IntVar(&cfg.ControlBurst, "control-burst", relay.DefaultControlBurst, "control messages each side of a session may send at once")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	// Tests only: look for a certificate rotation more often.
+	f.DurationVar(&cfg.CertCheck, "cert-check", relay.DefaultCertCheck, "testing only: how often to look for a certificate rotation")
+	f.MarkHidden("cert-check")
 	throttleFlags(cmd, &cfg.Throttle)
 	cmd.MarkFlagRequired("data")
 	return cmd

@@ -83,6 +83,10 @@ type Config struct {
 	Out io.Writer
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
+	// RePin, when set, replaces the stored relay pin before connecting
+	// (agent run --ca-fingerprint): for a device that was not connected
+	// while the relay rotated its certificate.
+	RePin string
 }
 
 // Validate fills in defaults.
@@ -113,8 +117,11 @@ func (c *Config) Validate() error {
 
 // State is what enrollment leaves in Home/agent.json.
 type State struct {
-	Relay    string       `json:"relay"`
-	Pin      string       `json:"pin"`
+	Relay string `json:"relay"`
+	Pin   string `json:"pin"`
+	// NextPin is the relay's announced next certificate pin during a
+	// rotation, accepted beside Pin.
+	NextPin  string       `json:"next_pin,omitempty"`
 	DeviceID ids.DeviceID `json:"device_id"`
 	Name     string       `json:"name"`
 	Group    string       `json:"group"`

@@ -36,6 +36,8 @@ type Agent struct {
 	policyMu sync.Mutex
 	// headMu serialises the remembered audit head's file.
 	headMu sync.Mutex
+	// stMu guards st's pins and the writes of agent.json (relaypin.go).
+	stMu sync.Mutex
 }
 
 // New loads the device's enrollment from cfg.Home.
@@ -48,7 +50,13 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	live := newLiveSessions()
-	return &Agent{cfg: cfg, st: st, key: key, ui: newConsole(cfg.In, cfg.Out, live), live: live}, nil
+	a := &Agent{cfg: cfg, st: st, key: key, ui: newConsole(cfg.In, cfg.Out, live), live: live}
+	if cfg.RePin != "" {
+		if err := a.rePin(cfg.RePin); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 // Backoff bounds for reconnecting to the relay.
@@ -148,7 +156,8 @@ func fatal(err error) bool {
 
 // endpoint returns how to reach the relay this device enrolled with.
 func (a *Agent) endpoint() transport.Endpoint {
-	return transport.Endpoint{URL: a.st.Relay, Pin: a.st.Pin}
+	pin, next := a.pins()
+	return transport.Endpoint{URL: a.st.Relay, Pin: pin, NextPin: next, OnNextPin: a.nextPinInUse}
 }
 
 // connectOnce opens the control connection, authenticates, and serves
@@ -174,6 +183,12 @@ func (a *Agent) connectOnce(ctx context.Context) error {
 		m, err := c.ReadControl(ctx)
 		if err != nil {
 			return err
+		}
+		if m.Type == protocol.CtlNextPin {
+			if err := a.learnNextPin(m.Pin); err != nil {
+				a.cfg.Logger.Error("certificate rotation", "err", err)
+			}
+			continue
 		}
 		if m.Type == protocol.CtlOffer && m.Session != nil {
 			a.serving.Add(1)
@@ -201,7 +216,13 @@ func (a *Agent) authenticate(ctx context.Context, c *transport.Conn) error {
 	if m.Type != protocol.CtlChallenge || len(m.Challenge) < 16 {
 		return fmt.Errorf("authenticate to relay: unexpected %q message", m.Type)
 	}
-	sig := ed25519.Sign(a.key, protocol.AgentAuthMessage(m.Challenge, a.st.Pin))
+	// Bound to the key this connection was verified against: the pin, or
+	// the next pin once the relay switched to it.
+	fp := c.PeerFingerprint()
+	if fp == "" {
+		fp, _ = a.pins()
+	}
+	sig := ed25519.Sign(a.key, protocol.AgentAuthMessage(m.Challenge, fp))
 	if err := c.WriteControl(actx, &protocol.Control{Type: protocol.CtlAuth, Version: protocol.Version, DeviceID: a.st.DeviceID, Signature: sig}); err != nil {
 		return err
 	}

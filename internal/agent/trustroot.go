@@ -73,10 +73,15 @@ func (a *Agent) checkRoot(ctx context.Context) error {
 	}
 	// Only this goroutine (the connection loop) reads or writes TrustRoot
 	// after Run starts; sessions still running read other fields only.
+	a.stMu.Lock()
 	old := a.st.TrustRoot
 	a.st.TrustRoot = newest
-	if err := saveState(a.cfg.Home, a.st); err != nil {
+	err = saveState(a.cfg.Home, a.st)
+	if err != nil {
 		a.st.TrustRoot = old
+	}
+	a.stMu.Unlock()
+	if err != nil {
 		return err
 	}
 	a.cfg.Logger.Info("followed a verified trust root change", "from", old, "to", newest)

@@ -61,7 +61,8 @@ func Hint(err error) string {
 	case errors.As(err, &re):
 		return re.Hint
 	case errors.As(err, &pe):
-		return "if the relay's key really changed, confirm the new fingerprint with its administrator and pass it with --ca-fingerprint"
+		return "if the relay's operator rotated its certificate while this client was not connected (relay cert rotate), " +
+			"confirm the new fingerprint with them and pass it with --ca-fingerprint (tech login; agent run); otherwise do not connect"
 	}
 	return ""
 }

@@ -64,6 +64,10 @@ const (
 	// it). Mode is ScreenLocked or ScreenLockFailed; Reason is the one-line
 	// account ("screen locked (METHOD)" or "screen lock FAILED: REASON").
 	CtlScreenLock = "screen_lock"
+	// Relay → agent on its control connection, after welcome and whenever
+	// a certificate rotation starts: Pin is the fingerprint of the
+	// certificate the relay will switch to.
+	CtlNextPin = "next_pin"
 )
 
 // Screen lock outcomes (Control.Mode of CtlScreenLock).
@@ -115,6 +119,9 @@ type Control struct {
 
 	// request: Parent reuses the consent of a live session (tech cp --session).
 	Parent ids.SessionID `json:"parent,omitempty"`
+
+	// next_pin: the relay's next certificate fingerprint.
+	Pin string `json:"pin,omitempty"`
 
 	// error
 	Error string `json:"error,omitempty"`

@@ -52,6 +52,12 @@ const (
 	BearerPrefix         = "Bearer "
 )
 
+// HeaderNextPin is the response header in which the relay announces, to a
+// signed-in technician, the fingerprint ("SHA256:<hex>") of the certificate
+// it will switch to during a rotation. It is believed only on a connection
+// verified against the current pin.
+const HeaderNextPin = "Tether-Next-Pin"
+
 // PathAuditCheckpoints is where an administrator uploads a countersigned
 // head of the audit chain (POST).
 const PathAuditCheckpoints = "/v1/audit/checkpoints"

@@ -44,6 +44,9 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 		s.agents.Remove(a)
 		return
 	}
+	if m := s.nextPinMessage(); m != nil {
+		c.WriteControl(ctx, m)
+	}
 	// The handler returns now, and with it net/http's goroutine for this
 	// connection, whose stack grew during the TLS handshake, along with the
 	// request and the response's buffers: an idle agent keeps only a
@@ -120,7 +123,7 @@ func (s *Server) authenticateAgent(ctx context.Context, c *transport.Conn) (*sto
 	} else if err != nil {
 		return nil, err
 	}
-	if !ed25519.Verify(dev.PublicKey, protocol.AgentAuthMessage(challenge, s.fingerprint), m.Signature) {
+	if !ed25519.Verify(dev.PublicKey, protocol.AgentAuthMessage(challenge, s.servedFingerprint(ctx)), m.Signature) {
 		return nil, errors.New("device authentication failed: signature does not match the enrolled device key")
 	}
 	return dev, nil

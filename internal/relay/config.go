@@ -111,7 +111,14 @@ type Config struct {
 	// DefaultControlRate and DefaultControlBurst.
 	ControlRate  float64
 	ControlBurst int
+	// CertCheck is how often the relay looks for a certificate rotation
+	// (`relay cert rotate`) in its data directory; default
+	// DefaultCertCheck.
+	CertCheck time.Duration
 }
+
+// DefaultCertCheck is Config.CertCheck's default.
+const DefaultCertCheck = 10 * time.Second
 
 // Validate fills defaults and checks the configuration.
 func (c *Config) Validate() error {
@@ -120,6 +127,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8443"
+	}
+	if c.CertCheck <= 0 {
+		c.CertCheck = DefaultCertCheck
 	}
 	if err := c.Limits.fill(); err != nil {
 		return err

@@ -55,7 +55,7 @@ func (s *Server) handleEnrollToken(w http.ResponseWriter, r *http.Request, p *pr
 	s.record(auditEvent(p.user.ID, "device.enroll_token", req.Group, "success", p.source))
 	// The token carries the relay's pin so `agent enroll` needs no prompt,
 	// and the trust root's fingerprint, when there is one, for the agent to pin.
-	tok := raw + "." + strings.TrimPrefix(s.fingerprint, "SHA256:")
+	tok := raw + "." + strings.TrimPrefix(s.Fingerprint(), "SHA256:")
 	if fp := s.trustRootFingerprint(); fp != "" {
 		tok += "." + strings.TrimPrefix(fp, "SHA256:")
 	}

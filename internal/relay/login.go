@@ -39,6 +39,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(auditEvent(u.ID, "login", u.ID, "success", addr))
+	s.announceNextPin(w)
 	writeJSON(w, http.StatusOK, resp)
 }
 

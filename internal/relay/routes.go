@@ -193,6 +193,7 @@ func (s *Server) authed(perm rbac.Permission, h func(http.ResponseWriter, *http.
 			return
 		}
 		bodyRead(w)
+		s.announceNextPin(w)
 		h(w, r, p)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tether-support/tether/internal/api"
@@ -25,25 +26,31 @@ import (
 // Server is a running relay. Create it with New; it is safe for concurrent
 // use by the HTTP handlers it serves.
 type Server struct {
-	cfg         Config
-	log         *slog.Logger
-	db          store.Store
-	hasher      *password.Hasher
-	audit       *audit.Log
-	cert        tls.Certificate
-	fingerprint string
-	org         string
-	agents      *broker.Agents
-	broker      *broker.Broker
-	accounts    *identity.Accounts
-	limiter     *ratelimit.Limiter
-	frameLog    *broker.FrameLog
+	cfg      Config
+	log      *slog.Logger
+	db       store.Store
+	hasher   *password.Hasher
+	audit    *audit.Log
+	org      string
+	agents   *broker.Agents
+	broker   *broker.Broker
+	accounts *identity.Accounts
+	limiter  *ratelimit.Limiter
+	frameLog *broker.FrameLog
 	// conns caps connections before authentication (nil until Serve).
 	conns *connLimiter
 	// failures bounds the audit entries of unauthenticated failures.
 	failures *failureLog
 	// trustMu serialises publishing to the trust root chain.
 	trustMu sync.Mutex
+	// certs is the TLS identity served and the rotation announced;
+	// certMu serialises checkRotation, certErr is the last problem it
+	// logged; served maps a connection in its handshake to its
+	// *servedCert (certs.go).
+	certs   atomic.Pointer[certState]
+	certMu  sync.Mutex
+	certErr string
+	served  sync.Map
 
 	shutdownOnce sync.Once
 }
@@ -53,20 +60,16 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cert, err := tlsconf.Load(tlsDir(cfg.DataDir))
-	if err != nil {
-		return nil, fmt.Errorf("load TLS identity from %q (was the directory made by `relay init`?): %w", cfg.DataDir, err)
-	}
-	fp, err := fingerprint(cfg.DataDir)
-	if err != nil {
+	s := &Server{cfg: cfg, log: cfg.Logger,
+		hasher: password.NewHasher(password.DefaultParams, 0), agents: broker.NewAgents(), limiter: ratelimit.New()}
+	if err := s.loadCerts(); err != nil {
 		return nil, err
 	}
 	db, err := openStore(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, db: db, cert: cert, fingerprint: fp,
-		hasher: password.NewHasher(password.DefaultParams, 0), agents: broker.NewAgents(), limiter: ratelimit.New()}
+	s.db = db
 	s.failures = newFailureLog(cfg.Limits, s.appendAudit)
 	if err := s.loadKeys(); err != nil {
 		db.Close()
@@ -89,6 +92,9 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.broker = broker.New(cfg.brokerConfig(), db, s.record, s.log, s.frameLog)
+	// A rotation made while the relay was stopped is announced, or
+	// switched to if due, before the first connection.
+	s.checkRotation()
 	return s, nil
 }
 
@@ -104,9 +110,6 @@ func (s *Server) loadKeys() error {
 	s.audit = audit.New(s.db, mac, signer, time.Now)
 	return nil
 }
-
-// Fingerprint returns the relay certificate's pin, "SHA256:<hex>".
-func (s *Server) Fingerprint() string { return s.fingerprint }
 
 // Handler returns the relay's HTTP handler.
 func (s *Server) Handler() http.Handler {
@@ -135,7 +138,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	// (transport.Accept) and follows its own keepalive from then on.
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		TLSConfig:         tlsconf.ServerConfig(s.cert),
+		TLSConfig:         tlsconf.ServerConfigFunc(s.getCertificate),
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
 		ReadTimeout:       lim.ReadTimeout,
 		WriteTimeout:      lim.WriteTimeout,
@@ -143,12 +146,14 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ConnContext:       s.connContext,
+		ConnContext:       func(ctx context.Context, c net.Conn) context.Context { return s.trackServed(s.connContext(ctx, c), c) },
+		ConnState:         s.connState,
 	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
 	go s.signHeadPeriodically(ctx)
+	go s.watchCerts(ctx)
 	go s.pruneAuditDaily(ctx)
 	go s.failures.run(ctx)
 	errc := make(chan error, 1)

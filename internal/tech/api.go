@@ -17,16 +17,29 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return err
 	}
-	return doJSON(ctx, ep, method, path, query, body, out)
+	hdr, err := doJSONHeader(ctx, ep, method, path, query, body, out)
+	if hdr != nil {
+		if aerr := c.learnNextPin(hdr); aerr != nil {
+			return aerr
+		}
+	}
+	return err
 }
 
 // doJSON sends body as JSON and decodes a 200 answer into out.
 func doJSON(ctx context.Context, ep transport.Endpoint, method, path string, query url.Values, body, out any) error {
+	_, err := doJSONHeader(ctx, ep, method, path, query, body, out)
+	return err
+}
+
+// doJSONHeader is doJSON that also returns the answer's header (nil when
+// there was no answer).
+func doJSONHeader(ctx context.Context, ep transport.Endpoint, method, path string, query url.Values, body, out any) (http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -36,7 +49,7 @@ func doJSON(ctx context.Context, ep transport.Endpoint, method, path string, que
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if ep.Token != "" {
@@ -44,14 +57,14 @@ func doJSON(ctx context.Context, ep transport.Endpoint, method, path string, que
 	}
 	resp, err := ep.HTTPClient().Do(req)
 	if err != nil {
-		return transport.DialError(ep.URL, nil, err)
+		return nil, transport.DialError(ep.URL, nil, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return transport.ResponseError(resp)
+		return resp.Header, transport.ResponseError(resp)
 	}
 	defer resp.Body.Close()
 	if out == nil {
-		return nil
+		return resp.Header, nil
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return resp.Header, json.NewDecoder(resp.Body).Decode(out)
 }

@@ -77,8 +77,6 @@ func (c *Client) saveAuditHeads(heads map[string]*rememberedHead) error {
 // relayKey names the configured relay in the remembered heads: its
 // certificate pin, or "" when no relay is configured.
 func (c *Client) relayKey() string {
-	if c.st == nil {
-		return ""
-	}
-	return c.st.Pin
+	pin, _ := c.pins()
+	return pin
 }

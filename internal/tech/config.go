@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/tether-support/tether/internal/tlsconf"
 	"github.com/tether-support/tether/internal/transport"
@@ -52,6 +53,9 @@ type Client struct {
 	heads map[string]*rememberedHead
 	// rootPin is the pinned trust root when there is no Home.
 	rootPin string
+	// pinMu guards st's pins, which a TLS handshake may change
+	// (nextPinInUse).
+	pinMu sync.Mutex
 }
 
 // state is Home/relay.json.
@@ -59,6 +63,9 @@ type state struct {
 	Relay    string `json:"relay"`
 	Pin      string `json:"pin"`
 	Username string `json:"username,omitempty"`
+	// NextPin is the relay's announced next certificate pin during a
+	// rotation, accepted beside Pin.
+	NextPin string `json:"next_pin,omitempty"`
 }
 
 // New returns a Client for the config directory home, loading relay.json
@@ -182,12 +189,13 @@ func (c *Client) saveToken(tok string) error {
 
 // endpoint returns how to reach the relay with the stored token.
 func (c *Client) endpoint() (transport.Endpoint, error) {
-	if c.fixedToken != "" {
-		return transport.Endpoint{URL: c.st.Relay, Pin: c.st.Pin, Token: c.fixedToken}, nil
+	tok := c.fixedToken
+	if tok == "" {
+		var err error
+		if tok, err = c.token(); err != nil {
+			return transport.Endpoint{}, err
+		}
 	}
-	tok, err := c.token()
-	if err != nil {
-		return transport.Endpoint{}, err
-	}
-	return transport.Endpoint{URL: c.st.Relay, Pin: c.st.Pin, Token: tok}, nil
+	pin, next := c.pins()
+	return transport.Endpoint{URL: c.st.Relay, Pin: pin, NextPin: next, OnNextPin: c.nextPinInUse, Token: tok}, nil
 }

@@ -94,6 +94,10 @@ func (c *Client) Dial(ctx context.Context, r SessionRequest) (*LiveSession, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := c.learnNextPin(conn.ResponseHeader()); err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
 	s, err := c.negotiate(ctx, conn, r)
 	if err != nil {
 		conn.CloseNow()
@@ -141,7 +145,8 @@ func (c *Client) awaitPairing(ctx context.Context, conn *transport.Conn) (*proto
 		}
 		switch m.Type {
 		case protocol.CtlJoinCode:
-			c.emit(JoinCode{Code: m.Code, Relay: c.st.Relay, Pin: c.st.Pin})
+			pin, _ := c.pins()
+			c.emit(JoinCode{Code: m.Code, Relay: c.st.Relay, Pin: pin})
 		case protocol.CtlPaired:
 			if m.Session == nil {
 				return nil, errors.New("relay sent an empty pairing")

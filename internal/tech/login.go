@@ -55,19 +55,27 @@ func (c *Client) Login(ctx context.Context, o LoginOptions) (LoginResult, error)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	firstUse := ""
-	ep := transport.Endpoint{URL: relay, Pin: pin, OnFirstUse: func(fp string) { firstUse = fp }}
+	firstUse, next, sawNext := "", c.storedNextPin(relay, o.Pin), false
+	ep := transport.Endpoint{URL: relay, Pin: pin, OnFirstUse: func(fp string) { firstUse = fp },
+		NextPin: next, OnNextPin: func(string) { sawNext = true }}
 	var resp api.LoginResponse
 	body := api.LoginRequest{Username: o.User, Password: pw, TOTP: o.TOTP}
-	if err := doJSON(ctx, ep, http.MethodPost, protocol.PathLogin, nil, body, &resp); err != nil {
+	hdr, err := doJSONHeader(ctx, ep, http.MethodPost, protocol.PathLogin, nil, body, &resp)
+	if err != nil {
 		return LoginResult{}, err
 	}
 	res := LoginResult{Relay: relay, Username: resp.Username, MustChangePassword: resp.MustChangePassword, FirstUsePin: firstUse}
 	if firstUse != "" {
 		pin = firstUse
 	}
-	c.st = &state{Relay: relay, Pin: pin, Username: resp.Username}
+	if sawNext {
+		pin, next = next, ""
+	}
+	c.st = &state{Relay: relay, Pin: pin, NextPin: next, Username: resp.Username}
 	if err := c.saveState(); err != nil {
+		return res, err
+	}
+	if err := c.learnNextPin(hdr); err != nil {
 		return res, err
 	}
 	if err := c.saveToken(resp.Token); err != nil {
@@ -90,6 +98,14 @@ func (c *Client) loginPin(relay, flag string) (string, error) {
 		return c.st.Pin, nil
 	}
 	return "", nil
+}
+
+// storedNextPin is the next pin stored for relay, when no pin is given.
+func (c *Client) storedNextPin(relay, flag string) string {
+	if flag != "" || c.st == nil || c.st.Relay != relay {
+		return ""
+	}
+	return c.st.NextPin
 }
 
 // Logout ends the token on the relay and deletes it from Home. A token the

@@ -49,23 +49,47 @@ func ParseFingerprint(s string) (string, error) {
 }
 
 // PinError reports that the relay presented a key other than the pinned
-// one. Want and Got are canonical fingerprints.
+// one (and other than the announced next one, if any). Want, Next and Got
+// are canonical fingerprints; Next is "" when none was announced.
 type PinError struct {
 	Want string // the pinned fingerprint
+	Next string // the announced next fingerprint, or ""
 	Got  string // the fingerprint the relay presented
 }
 
-// Error says the relay's key changed, shows both fingerprints and how to
-// re-pin.
+// Error says the relay's certificate changed, shows the fingerprints, and
+// names the two explanations: a rotation this client missed, or an
+// interception.
 func (e *PinError) Error() string {
-	return fmt.Sprintf("tlsconf: the relay's key changed: pinned %s, relay presented %s; "+
-		"someone may be intercepting the connection. If the relay operator confirms the new key "+
-		"(compare its fingerprint out of band), replace the stored pin with %s to re-pin",
-		e.Want, e.Got, e.Got)
+	pinned := e.Want
+	if e.Next != "" {
+		pinned += " (next: " + e.Next + ")"
+	}
+	return fmt.Sprintf("tlsconf: the relay's certificate changed: pinned key %s, relay presented key %s; "+
+		"either the relay's operator rotated it while this client was not connected, or someone is intercepting "+
+		"the connection. Confirm %s with the relay's operator out of band before re-pinning",
+		pinned, e.Got, e.Got)
 }
 
 // Unwrap returns ErrPinMismatch.
 func (e *PinError) Unwrap() error { return ErrPinMismatch }
+
+// Pins is what a client trusts the relay by: its pinned fingerprint and,
+// during a certificate rotation, the next one the relay announced over a
+// connection verified against Current.
+type Pins struct {
+	// Current is the pinned fingerprint; "" trusts on first use.
+	Current string
+	// Next is the announced next fingerprint, or "".
+	Next string
+	// OnFirstUse, if not nil, is called with the fingerprint presented
+	// when Current is "" (trust on first use).
+	OnFirstUse func(fp string)
+	// OnNext, if not nil, is called when the relay presented Next: the
+	// rotation is done, and the caller makes Next its pin and drops the
+	// old one.
+	OnNext func(fp string)
+}
 
 // ClientConfig returns a client TLS configuration that trusts the server
 // only by its key's fingerprint, with the same versions and suites as
@@ -78,32 +102,53 @@ func (e *PinError) Unwrap() error { return ErrPinMismatch }
 // handshake so the caller can store it (trust on first use); it may be
 // called concurrently when the Config is shared.
 func ClientConfig(pin string, onFirstUse func(fp string)) *tls.Config {
+	return PinnedConfig(Pins{Current: pin, OnFirstUse: onFirstUse})
+}
+
+// PinnedConfig is ClientConfig for a pin set: the server is accepted if it
+// presents p.Current or p.Next (then p.OnNext is called, possibly
+// concurrently). A Next that does not parse is ignored: only Current can
+// make the handshake succeed then.
+func PinnedConfig(p Pins) *tls.Config {
 	c := baseConfig()
-	c.InsecureSkipVerify = true // replaced by verifyPin
+	c.InsecureSkipVerify = true // replaced by verifyPins
 	c.VerifyConnection = func(cs tls.ConnectionState) error {
-		return verifyPin(cs, pin, onFirstUse)
+		return verifyPins(cs, p)
 	}
 	return c
 }
 
-// verifyPin checks the server's leaf certificate against pin.
-func verifyPin(cs tls.ConnectionState, pin string, onFirstUse func(string)) error {
+// verifyPins checks the server's leaf certificate against p.
+func verifyPins(cs tls.ConnectionState, p Pins) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("tlsconf: relay presented no certificate")
 	}
 	got := Fingerprint(cs.PeerCertificates[0])
-	if pin == "" {
-		if onFirstUse != nil {
-			onFirstUse(got)
+	if p.Current == "" {
+		if p.OnFirstUse != nil {
+			p.OnFirstUse(got)
 		}
 		return nil
 	}
-	want, err := ParseFingerprint(pin)
+	want, err := ParseFingerprint(p.Current)
 	if err != nil {
 		return fmt.Errorf("tlsconf: pinned fingerprint: %w", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
-		return &PinError{Want: want, Got: got}
+	if same(want, got) {
+		return nil
 	}
-	return nil
+	next, err := ParseFingerprint(p.Next)
+	if err != nil {
+		next = ""
+	}
+	if next != "" && same(next, got) {
+		if p.OnNext != nil {
+			p.OnNext(got)
+		}
+		return nil
+	}
+	return &PinError{Want: want, Next: next, Got: got}
 }
+
+// same compares two canonical fingerprints in constant time.
+func same(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

@@ -5,6 +5,14 @@
 // ServerConfig). Clients do not use certificate authorities: they trust the
 // relay only by the SHA-256 fingerprint of its public key (ClientConfig),
 // learnt on first use or given by the operator (ParseFingerprint).
+//
+// A rotation replaces the relay's key without anyone re-pinning by hand:
+// Rotate puts the next key beside the current one with a RotationFile
+// saying when to switch, the relay announces the next pin to clients over
+// connections verified against the current one, and clients accept either
+// (PinnedConfig with Pins) until they see the next key in use. Promote
+// makes the switch, ServerConfigFunc lets a server pick the certificate
+// per handshake so that it needs no restart.
 package tlsconf
 
 import (
@@ -47,5 +55,13 @@ func baseConfig() *tls.Config {
 func ServerConfig(cert tls.Certificate) *tls.Config {
 	c := baseConfig()
 	c.Certificates = []tls.Certificate{cert}
+	return c
+}
+
+// ServerConfigFunc is ServerConfig with the certificate chosen by get at
+// each handshake, so that a relay can switch certificates while it serves.
+func ServerConfigFunc(get func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
+	c := baseConfig()
+	c.GetCertificate = get
 	return c
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -200,7 +201,7 @@ func TestHandshakeWrongPin(t *testing.T) {
 		t.Errorf("client error does not wrap ErrPinMismatch")
 	}
 	msg := pe.Error()
-	for _, s := range []string{"key changed", pe.Want, pe.Got, "re-pin"} {
+	for _, s := range []string{"certificate changed", "rotated", pe.Want, pe.Got, "re-pin"} {
 		if !strings.Contains(msg, s) {
 			t.Errorf("PinError message %q missing %q", msg, s)
 		}
@@ -299,5 +300,79 @@ func TestConfigs(t *testing.T) {
 		if !slices.Contains(c.CurvePreferences, tls.X25519MLKEM768) {
 			t.Errorf("%s CurvePreferences = %v, want X25519MLKEM768 included", name, c.CurvePreferences)
 		}
+	}
+}
+
+// TestHandshakePinSet: during a rotation the client accepts the current or
+// the announced next key, is told when the next one is in use, and still
+// refuses any other key.
+func TestHandshakePinSet(t *testing.T) {
+	cert := mustCert(t)
+	fp := Fingerprint(cert.Leaf)
+	other := "SHA256:" + strings.Repeat("cd", 32)
+	tests := []struct {
+		name          string
+		current, next string
+		wantNext      bool
+		wantErr       bool
+	}{
+		{"current", fp, other, false, false},
+		{"next in use", other, fp, true, false},
+		{"neither", other, "SHA256:" + strings.Repeat("ef", 32), false, true},
+		{"malformed next ignored", other, "SHA256:" + fp[7:70], false, true},
+		{"no next", other, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var saw []string
+			var mu sync.Mutex
+			client := PinnedConfig(Pins{Current: tt.current, Next: tt.next, OnNext: func(s string) {
+				mu.Lock()
+				saw = append(saw, s)
+				mu.Unlock()
+			}})
+			_, cerr, _ := handshake(t, ServerConfig(cert), client)
+			if (cerr != nil) != tt.wantErr {
+				t.Fatalf("handshake error = %v, want error %v", cerr, tt.wantErr)
+			}
+			if tt.wantErr {
+				var pe *PinError
+				if !errors.As(cerr, &pe) || pe.Got != fp {
+					t.Fatalf("error = %v, want a *PinError naming %s", cerr, fp)
+				}
+				if tt.next != "" && tt.name != "malformed next ignored" && !strings.Contains(pe.Error(), tt.next) {
+					t.Errorf("PinError %q does not name the next pin", pe.Error())
+				}
+			}
+			if want := tt.wantNext; (len(saw) == 1 && saw[0] == fp) != want || len(saw) > 1 {
+				t.Errorf("OnNext calls = %v, want one with %s: %v", saw, fp, want)
+			}
+		})
+	}
+}
+
+// TestServerConfigFunc: the certificate is chosen per handshake.
+func TestServerConfigFunc(t *testing.T) {
+	a := mustCert(t)
+	dir := t.TempDir()
+	if err := Generate(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cur atomic.Pointer[tls.Certificate]
+	cur.Store(&a)
+	srv := ServerConfigFunc(func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return cur.Load(), nil })
+	if _, cerr, _ := handshake(t, srv, ClientConfig(Fingerprint(a.Leaf), nil)); cerr != nil {
+		t.Fatalf("first certificate: %v", cerr)
+	}
+	cur.Store(&b)
+	if _, cerr, _ := handshake(t, srv, ClientConfig(Fingerprint(b.Leaf), nil)); cerr != nil {
+		t.Fatalf("after the switch: %v", cerr)
+	}
+	if _, cerr, _ := handshake(t, srv, ClientConfig(Fingerprint(a.Leaf), nil)); !errors.Is(cerr, ErrPinMismatch) {
+		t.Fatalf("old pin after the switch: %v, want ErrPinMismatch", cerr)
 	}
 }

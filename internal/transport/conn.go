@@ -6,9 +6,11 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/tlsconf"
 )
 
 // ErrClosed is returned when the peer or the relay closed the connection.
@@ -31,6 +34,8 @@ type Conn struct {
 	wmu  sync.Mutex
 	wbuf []byte
 	fmu  sync.Mutex // serialises frame writes, so batches never overlap
+	// header is the relay's answer to a dialled upgrade; nil otherwise.
+	header http.Header
 }
 
 // newConn wraps ws, enforcing the protocol's maximum frame size. bc, if not
@@ -201,4 +206,26 @@ func closeErr(err error) error {
 		return ErrClosed
 	}
 	return err
+}
+
+// ResponseHeader returns the header of the relay's answer to the upgrade
+// of a dialled connection (nil for an accepted one).
+func (c *Conn) ResponseHeader() http.Header { return c.header }
+
+// PeerFingerprint returns the pin ("SHA256:<hex>") of the certificate the
+// relay presented on this connection, or "" when the connection is not a
+// dialled TLS one.
+func (c *Conn) PeerFingerprint() string {
+	if c.bc == nil {
+		return ""
+	}
+	tc, ok := c.bc.Conn.(*tls.Conn)
+	if !ok {
+		return ""
+	}
+	cs := tc.ConnectionState()
+	if len(cs.PeerCertificates) == 0 {
+		return ""
+	}
+	return tlsconf.Fingerprint(cs.PeerCertificates[0])
 }

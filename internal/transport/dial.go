@@ -28,6 +28,12 @@ type Endpoint struct {
 	Pin string
 	// OnFirstUse is called when Pin is empty, with the fingerprint presented.
 	OnFirstUse func(fingerprint string)
+	// NextPin is the relay's announced next fingerprint during a
+	// certificate rotation, or "": the relay is accepted with either pin.
+	NextPin string
+	// OnNextPin is called when the relay presented NextPin (the rotation
+	// is done): the caller makes it the pin and drops the old one.
+	OnNextPin func(fingerprint string)
 	// Token is a login token sent as "Authorization: Bearer"; may be empty.
 	Token string
 	// LocalAddr, if set, is the local address connections are made from
@@ -58,7 +64,7 @@ func (e Endpoint) HTTPClient() *http.Client {
 
 func (e Endpoint) httpTransport() *http.Transport {
 	tr := &http.Transport{
-		TLSClientConfig:     tlsconf.ClientConfig(e.Pin, e.OnFirstUse),
+		TLSClientConfig:     tlsconf.PinnedConfig(tlsconf.Pins{Current: e.Pin, Next: e.NextPin, OnFirstUse: e.OnFirstUse, OnNext: e.OnNextPin}),
 		ForceAttemptHTTP2:   false,
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConns:        4,
@@ -116,7 +122,11 @@ func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
 	if err != nil {
 		return nil, DialError(e.URL, resp, err)
 	}
-	return newConn(ws, bc), nil
+	c := newConn(ws, bc)
+	if resp != nil {
+		c.header = resp.Header
+	}
+	return c, nil
 }
 
 // DialError turns a failed request into one clear error: a pin mismatch, a
