@@ -126,5 +126,12 @@ func (s *Server) authenticateAgent(ctx context.Context, c *transport.Conn) (*sto
 	if !ed25519.Verify(dev.PublicKey, protocol.AgentAuthMessage(challenge, s.servedFingerprint(ctx)), m.Signature) {
 		return nil, errors.New("device authentication failed: signature does not match the enrolled device key")
 	}
+	// Checked after the signature, so only the key's holder learns it.
+	switch {
+	case !dev.RemovedAt.IsZero():
+		return nil, errors.New("device authentication failed: this device was removed by an administrator")
+	case !dev.RevokedAt.IsZero():
+		return nil, errors.New("device authentication failed: this device's key was revoked by an administrator")
+	}
 	return dev, nil
 }
