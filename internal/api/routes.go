@@ -59,6 +59,7 @@ const (
 	PathUserOrg         = userPattern + "/orgs/{org}"
 	PathUserEmail       = userPattern + "/email"
 	PathUserMFAReset    = userPattern + "/mfa/reset"
+	PathUser            = userPattern
 	PathTrustCertUser   = protocol.PathTrustCerts + "/{name}"
 )
 
@@ -119,6 +120,7 @@ var routes = []Route{
 	{Method: del, Path: PathUserOrg, Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserEmail, Request: typ[EmailRequest](), Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserMFAReset, Response: typ[UserActionResult]()},
+	{Method: del, Path: PathUser, Response: typ[UserActionResult]()},
 	{Method: get, Path: protocol.PathTrustRoot, Response: typ[TrustChain]()},
 	{Method: put, Path: protocol.PathTrustRoot, Request: typ[TrustPublish](), Response: typ[TrustPublished]()},
 	{Method: put, Path: protocol.PathTrustTechKey, Request: typ[TechKey](), Response: typ[Status]()},

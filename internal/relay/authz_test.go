@@ -49,6 +49,7 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/sessions/{id}":                  permAuthenticated, // likewise
 	"POST /v1/devices/enroll-token":          rbac.DeviceEnroll,
 	"POST /v1/devices/groups/{group}":        rbac.DeviceManage,
+	"DELETE /v1/users/{name}":                rbac.UserManage,
 	"POST /v1/devices/by-name/{name}/revoke": rbac.DeviceManage,
 	"DELETE /v1/devices/by-name/{name}":      rbac.DeviceManage,
 	"POST /v1/devices/by-name/{name}/rename": rbac.DeviceManage,
