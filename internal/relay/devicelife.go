@@ -41,14 +41,26 @@ type deviceChange struct {
 	details  []string
 }
 
-// deviceOp runs one lifecycle action on the device named in the path:
-// the lookup and scope check, fn, the audit entry and the answer.
-func (s *Server) deviceOp(action string, fn func(r *http.Request, p *principal, d *store.Device) (deviceChange, error)) func(http.ResponseWriter, *http.Request, *principal) {
+// noBody is the request type of the lifecycle routes that read no body.
+type noBody struct{}
+
+// deviceOp runs one lifecycle action on the device named in the path: it
+// decodes the request body as a B (unless B is noBody), looks the device up
+// and checks the scope, then runs fn, audits and answers.
+func deviceOp[B any](s *Server, action string, fn func(p *principal, d *store.Device, req *B) (deviceChange, error)) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		d, err := s.deviceTarget(r, p)
+		var req B
+		var d *store.Device
+		var err error
+		if _, none := any(&req).(*noBody); !none {
+			err = readJSON(r, &req)
+		}
+		if err == nil {
+			d, err = s.deviceTarget(r, p)
+		}
 		var c deviceChange
 		if err == nil {
-			c, err = fn(r, p, d)
+			c, err = fn(p, d, &req)
 		}
 		if err != nil {
 			target := truncate(r.PathValue("name"), 64)
@@ -84,7 +96,7 @@ func (s *Server) cutOff(d *store.Device, reason string) int {
 }
 
 func (s *Server) handleDeviceRevoke() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.deviceOp("revoke", func(r *http.Request, p *principal, d *store.Device) (deviceChange, error) {
+	return deviceOp(s, "revoke", func(p *principal, d *store.Device, _ *noBody) (deviceChange, error) {
 		err := s.db.UpdateDevice(d.ID, func(x *store.Device) error {
 			if !x.RevokedAt.IsZero() {
 				return errf(http.StatusConflict, "remove it from the list with `tech devices remove`", "device %q is already revoked", x.Name)
@@ -101,7 +113,7 @@ func (s *Server) handleDeviceRevoke() func(http.ResponseWriter, *http.Request, *
 }
 
 func (s *Server) handleDeviceRemove() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.deviceOp("remove", func(r *http.Request, p *principal, d *store.Device) (deviceChange, error) {
+	return deviceOp(s, "remove", func(p *principal, d *store.Device, _ *noBody) (deviceChange, error) {
 		if err := s.db.RemoveDevice(d.ID, now(), p.user.ID); errors.Is(err, store.ErrNotFound) {
 			return deviceChange{}, errNoDevice(d.Name)
 		} else if err != nil {
@@ -113,11 +125,7 @@ func (s *Server) handleDeviceRemove() func(http.ResponseWriter, *http.Request, *
 }
 
 func (s *Server) handleDeviceRename() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.deviceOp("rename", func(r *http.Request, p *principal, d *store.Device) (deviceChange, error) {
-		var req api.DeviceRenameRequest
-		if err := readJSON(r, &req); err != nil {
-			return deviceChange{}, err
-		}
+	return deviceOp(s, "rename", func(p *principal, d *store.Device, req *api.DeviceRenameRequest) (deviceChange, error) {
 		if !deviceName.MatchString(req.Name) {
 			return deviceChange{}, errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63)", "invalid device name %q", truncate(req.Name, 64))
 		}
@@ -137,11 +145,7 @@ func (s *Server) handleDeviceRename() func(http.ResponseWriter, *http.Request, *
 }
 
 func (s *Server) handleDeviceMove() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.deviceOp("move", func(r *http.Request, p *principal, d *store.Device) (deviceChange, error) {
-		var req api.DeviceMoveRequest
-		if err := readJSON(r, &req); err != nil {
-			return deviceChange{}, err
-		}
+	return deviceOp(s, "move", func(p *principal, d *store.Device, req *api.DeviceMoveRequest) (deviceChange, error) {
 		if !deviceName.MatchString(req.Group) {
 			return deviceChange{}, errf(http.StatusBadRequest, "use letters, digits, '.', '-' and '_' (at most 63)", "invalid group name %q", truncate(req.Group, 64))
 		}
