@@ -134,7 +134,7 @@ func (s *Server) handleDeviceRename() func(http.ResponseWriter, *http.Request, *
 		}
 		err := s.db.UpdateDevice(d.ID, func(x *store.Device) error { x.Name = req.Name; return nil })
 		if errors.Is(err, store.ErrExists) {
-			return deviceChange{}, errf(http.StatusConflict, "choose another name", "a device named %q is already enrolled", req.Name)
+			return deviceChange{}, s.nameTaken(p, req.Name)
 		} else if err != nil {
 			return deviceChange{}, err
 		}
@@ -142,6 +142,15 @@ func (s *Server) handleDeviceRename() func(http.ResponseWriter, *http.Request, *
 		after.Name = req.Name
 		return deviceChange{dev: &after, details: []string{"new_name", req.Name}}, nil
 	})
+}
+
+// nameTaken is the refusal of a rename to a name another device has. A
+// scoped caller is not told that a device of another group has it.
+func (s *Server) nameTaken(p *principal, name string) error {
+	if other, err := s.db.DeviceByName(name); err == nil && !deviceInScope(p, other) {
+		return errf(http.StatusConflict, "choose another name", "device name %q is not available", name)
+	}
+	return errf(http.StatusConflict, "choose another name", "a device named %q is already enrolled", name)
 }
 
 func (s *Server) handleDeviceMove() func(http.ResponseWriter, *http.Request, *principal) {
