@@ -431,7 +431,9 @@ func TestDeletedUserCannotSignInAndStaysInAudit(t *testing.T) {
 	// An organisation administrator manages technicians (the service
 	// superadmin manages administrators only).
 	oa := e.addUserWith("oadmin", "admin")
-	as := func(args ...string) result { return run(t, e.dir, "", bin.tech, append([]string{"--config", oa}, args...)...) }
+	as := func(args ...string) result {
+		return run(t, e.dir, "", bin.tech, append([]string{"--config", oa}, args...)...)
+	}
 	if r := as("users", "delete", "oadmin"); r.code == 0 || !strings.Contains(r.stderr, "your own account") {
 		t.Errorf("deleting oneself: code %d stderr %q", r.code, r.stderr)
 	}
@@ -523,7 +525,9 @@ func TestEmailAddressesAreUnique(t *testing.T) {
 		t.Fatalf("users add dave: %s", r.stderr)
 	}
 	oa := e.addUserWith("oadmin", "admin")
-	as := func(args ...string) result { return run(t, e.dir, "", bin.tech, append([]string{"--config", oa}, args...)...) }
+	as := func(args ...string) result {
+		return run(t, e.dir, "", bin.tech, append([]string{"--config", oa}, args...)...)
+	}
 	if r := as("users", "email", "dave", "CAROL@clinic.example"); r.code == 0 || !strings.Contains(r.stderr, "already used by another account") {
 		t.Errorf("duplicate email on change: code %d stderr %q", r.code, r.stderr)
 	}
