@@ -144,9 +144,6 @@ type Device struct {
 	RemovedBy ids.UserID `json:"removed_by,omitempty"`
 }
 
-// Blocked reports whether d may no longer connect: revoked or removed.
-func (d *Device) Blocked() bool { return !d.RevokedAt.IsZero() || !d.RemovedAt.IsZero() }
-
 // Session modes.
 const (
 	// ModeUnattended is a session to an enrolled device without a person present.

@@ -374,7 +374,7 @@ func testDeviceRemove(t *testing.T, s suite) {
 	wantErr(t, "removed by name", err, store.ErrNotFound)
 	got, err := db.DeviceByID(d.ID)
 	must(t, "removed by ID", err)
-	if !got.RemovedAt.Equal(at) || got.RemovedBy != "u_admin" || got.Name != "kiosk" || !got.Blocked() {
+	if !got.RemovedAt.Equal(at) || got.RemovedBy != "u_admin" || got.Name != "kiosk" || got.RevokedAt.IsZero() {
 		t.Errorf("removed device reads back as %+v", got)
 	}
 	again := &store.Device{Name: "kiosk", PublicKey: bytes.Repeat([]byte{4}, 32)}
