@@ -189,8 +189,8 @@ func TestRevokedDeviceIsCutOffAndLocks(t *testing.T) {
 	if len(findAudit(entries, "device.revoke", "name", d.name, "sessions", "1")) != 1 {
 		t.Error("no device.revoke audit entry naming the device and the ended session")
 	}
-	if len(findAudit(entries, "device.auth")) == 0 {
-		t.Error("the refused reconnection is not audited")
+	if refused := findAudit(entries, "device.auth"); len(refused) == 0 || refused[0]["target"] != res.ID {
+		t.Errorf("the refused reconnection is not audited against the device: %v", refused)
 	}
 	if len(findAudit(entries, "session.end", "reason", "device revoked by admin")) != 1 {
 		t.Error("the session's end is not audited with the revocation as its reason")
