@@ -9,7 +9,8 @@ import (
 )
 
 func newDevicesCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "devices", Short: "Enroll and list devices"}
+	cmd := &cobra.Command{Use: "devices", Short: "Enroll, list, revoke, remove, rename and move devices",
+		Example: "  tech devices list\n  tech devices revoke ward3-pc"}
 	var group string
 	tok := &cobra.Command{
 		Use:   "enroll-token [--group G]",
@@ -36,7 +37,10 @@ so the agent can pin the relay without a prompt.`,
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list [--json]",
-		Short: "List enrolled devices with name, group and online state",
+		Short: "List enrolled devices with name, group, state and when last seen",
+		Long: `list shows the devices you may see (all, or those of your device groups):
+name, group, state (online, offline, or revoked) and when the agent last
+connected or disconnected. Removed devices are not listed.`,
 		Example: `  tech devices list
   tech devices list --json | jq -r '.[] | select(.online) | .name'`,
 		Args: cli.NoArgs,
@@ -76,5 +80,6 @@ end with a screen lock like any other.`,
 		},
 	}
 	cmd.AddCommand(tok, list, gp)
+	cmd.AddCommand(deviceLifecycleCmds(g)...)
 	return cmd
 }

@@ -21,7 +21,10 @@ func printEnrollToken(stdout, stderr io.Writer, resp api.EnrollTokenResponse, re
 func printDevices(w io.Writer, ds []api.Device, asJSON bool) error {
 	return printList(w, ds, asJSON, "NAME\tGROUP\tSTATE\tLAST SEEN", func(d api.Device) string {
 		st := "offline"
-		if d.Online {
+		switch {
+		case !d.RevokedAt.IsZero():
+			st = "revoked"
+		case d.Online:
 			st = "online"
 		}
 		seen := "-"

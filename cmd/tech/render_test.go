@@ -32,8 +32,15 @@ func TestRenderers(t *testing.T) {
 	}{
 		{"users table", func(o, _ io.Writer) error {
 			return printUsers(o, []api.User{{ID: "u_1", Username: "alice" + hostile, State: "active", Roles: []string{"technician"},
-				Orgs: []string{"clinic" + hostile}, MFA: true, FailedLogins: 2}}, false)
-		}, "USERNAME  STATE   ROLES       ORGS    MFA  FAILED  ID\nalice     active  technician  clinic  yes  2       u_1\n", ""},
+				Orgs: []string{"clinic" + hostile}, MFA: true, FailedLogins: 2, LastLoginAt: at}, {ID: "u_2", Username: "bob", State: "deleted",
+				Roles: []string{"technician"}, Orgs: []string{"clinic"}}}, false)
+		}, "USERNAME  STATE    ROLES       ORGS    MFA  FAILED  LAST SIGN-IN         ID\n" +
+			"alice     active   technician  clinic  yes  2       " + local + "  u_1\n" +
+			"bob       deleted  technician  clinic  no   0       -                    u_2\n", ""},
+		{"users json with last sign-in", func(o, _ io.Writer) error {
+			return printUsers(o, []api.User{{ID: "u_2", Username: "bob", Roles: []string{}, Orgs: []string{}, State: "deleted",
+				LastLoginAt: at, DeletedAt: at}}, true)
+		}, `[{"id":"u_2","username":"bob","roles":[],"orgs":[],"state":"deleted","mfa":false,"failed_logins":0,"last_login_at":"2026-03-01T09:30:00Z","deleted_at":"2026-03-01T09:30:00Z"}]` + "\n", ""},
 		{"users json", func(o, _ io.Writer) error {
 			return printUsers(o, []api.User{{ID: "u_1", Username: "a" + hostile, Roles: []string{"admin"}, Orgs: []string{}, State: "locked",
 				PasswordChangedAt: "2026-01-01T00:00:00Z"}}, true)
@@ -52,8 +59,12 @@ func TestRenderers(t *testing.T) {
 		{"user done", func(_, e io.Writer) error { userDone(e, "dave"+hostile, "unlocked"); return nil }, "", "dave unlocked.\n"},
 		{"devices", func(o, _ io.Writer) error {
 			return printDevices(o, []api.Device{{Name: "pc" + hostile, Group: "front" + hostile, Online: true, LastSeen: at},
-				{Name: "kiosk", Group: "default"}}, false)
-		}, "NAME   GROUP    STATE    LAST SEEN\npc     front    online   " + local + "\nkiosk  default  offline  -\n", ""},
+				{Name: "kiosk", Group: "default"}, {Name: "old", Group: "default", Online: true, RevokedAt: at}}, false)
+		}, "NAME   GROUP    STATE    LAST SEEN\npc     front    online   " + local + "\nkiosk  default  offline  -\nold    default  revoked  -\n", ""},
+		{"device action", func(_, e io.Writer) error {
+			io.WriteString(e, "x"+endedText(2)+"\n")
+			return nil
+		}, "", "x 2 live sessions were ended (the device locks its screen).\n"},
 		{"enroll token", func(o, e io.Writer) error {
 			printEnrollToken(o, e, api.EnrollTokenResponse{Token: "et_1" + hostile, Group: "front", ExpiresAt: at}, "https://relay:8443")
 			return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/tether-support/tether/internal/api"
 	"github.com/tether-support/tether/internal/ids"
@@ -36,19 +37,26 @@ type userRow struct {
 	State        string     `json:"state"`
 	MFA          bool       `json:"mfa"`
 	FailedLogins int        `json:"failed_logins"`
+	LastLoginAt  time.Time  `json:"last_login_at,omitzero"`
+	DeletedAt    time.Time  `json:"deleted_at,omitzero"`
 }
 
 // newUserRow is u as `tech users list --json` prints it.
 func newUserRow(u api.User) userRow {
 	return userRow{ID: u.ID, Username: u.Username, Email: u.Email, Roles: u.Roles, Orgs: u.Orgs,
-		DeviceGroups: u.DeviceGroups, State: u.State, MFA: u.MFA, FailedLogins: u.FailedLogins}
+		DeviceGroups: u.DeviceGroups, State: u.State, MFA: u.MFA, FailedLogins: u.FailedLogins,
+		LastLoginAt: u.LastLoginAt, DeletedAt: u.DeletedAt}
 }
 
 // printUsers prints users as a table or JSON.
 func printUsers(w io.Writer, us []api.User, asJSON bool) error {
-	return printRows(w, us, asJSON, "USERNAME\tSTATE\tROLES\tORGS\tMFA\tFAILED\tID", func(u api.User) string {
-		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%s", sanitize.Display(u.Username, 64), u.State,
-			strings.Join(u.Roles, ","), sanitize.Display(strings.Join(u.Orgs, ","), 80), yesNo(u.MFA), u.FailedLogins, u.ID)
+	return printRows(w, us, asJSON, "USERNAME\tSTATE\tROLES\tORGS\tMFA\tFAILED\tLAST SIGN-IN\tID", func(u api.User) string {
+		last := "-"
+		if !u.LastLoginAt.IsZero() {
+			last = u.LastLoginAt.Local().Format(time.DateTime)
+		}
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s", sanitize.Display(u.Username, 64), u.State,
+			strings.Join(u.Roles, ","), sanitize.Display(strings.Join(u.Orgs, ","), 80), yesNo(u.MFA), u.FailedLogins, last, u.ID)
 	}, newUserRow)
 }
 

@@ -26,7 +26,7 @@ resets a password can sign in as its owner.`,
 	cmd.AddCommand(newUsersAddCmd(g), newUsersListCmd(g), newUsersResetCmd(g),
 		newUserActionCmd(g, "unlock", "unlocked", "Unlock an account locked after failed sign-ins"),
 		newUserActionCmd(g, "disable", "disabled; their sign-ins and live sessions were ended", "Disable an account at once, ending its sign-ins and sessions"),
-		newUserActionCmd(g, "enable", "enabled", "Enable a disabled account"),
+		newUserActionCmd(g, "enable", "enabled", "Enable a disabled account"), newUsersDeleteCmd(g),
 		newUsersApproveCmd(g), newUsersGrantCmd(g), newUsersRevokeCmd(g), newUsersGroupsCmd(g),
 		newUsersEmailCmd(g), newUsersResetMFACmd(g), newUsersCertifyCmd(g))
 	return cmd
@@ -74,19 +74,25 @@ existing user's name (Unicode confusables: Cyrillic "аdmin", "r00t" for
 }
 
 func newUsersListCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "List the users of your organisations",
+		Use:   "list [--json] [--all]",
+		Short: "List the users of your organisations, with their last sign-in",
+		Long: `list shows the accounts of your organisations (every account for a
+superadmin; for an administrator limited to device groups, their own and those
+limited to some of their groups): username, state, roles, organisations, MFA,
+failed sign-ins, last sign-in and ID. --all adds deleted accounts, whose IDs
+the audit log keeps.`,
 		Example: `  tech users list
-  tech users list --json | jq -r '.[] | select(.state=="locked") | .username'`,
+  tech users list --json | jq -r '.[] | select(.state=="locked") | .username'
+  tech users list --all --json | jq -r '.[] | select(.state=="deleted") | .id+" "+.username'`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client(cmd)
 			if err != nil {
 				return err
 			}
-			us, err := c.Users(cmd.Context())
+			us, err := c.ListUsers(cmd.Context(), all)
 			if err != nil {
 				return err
 			}
@@ -94,7 +100,34 @@ func newUsersListCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&all, "all", false, "include deleted accounts")
 	return cmd
+}
+
+func newUsersDeleteCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete an account: no sign-in, sign-ins and sessions ended, audit history kept",
+		Long: `delete removes an account for good: it can no longer sign in, its sign-ins are
+revoked and its live sessions end at once. Its password, second factor and email
+address are erased; its ID and name stay, so old audit entries still name it
+('tech users list --all' shows it as deleted), and the name cannot be given to
+a new account. You cannot delete your own account or the last superadmin.
+Use 'tech users disable' for an account that may come back.`,
+		Example: `  tech users delete bob`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteUser(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			userDone(cmd.ErrOrStderr(), args[0], "deleted; their sign-ins and live sessions were ended")
+			return nil
+		},
+	}
 }
 
 func newUsersResetCmd(g *globals) *cobra.Command {

@@ -14,13 +14,18 @@ type User struct {
 	Roles        []string   `json:"roles"`
 	Orgs         []string   `json:"orgs"`
 	DeviceGroups []string   `json:"device_groups,omitempty"`
-	// State is active, locked, disabled, pending or must_change_password.
+	// State is active, locked, disabled, pending, must_change_password or
+	// (listed only on request) deleted.
 	State        string `json:"state"`
 	MFA          bool   `json:"mfa"`
 	FailedLogins int    `json:"failed_logins"`
 	// PasswordChangedAt is RFC 3339, empty if never set.
 	PasswordChangedAt string    `json:"password_changed_at,omitempty"`
 	CreatedAt         time.Time `json:"created_at,omitzero"`
+	// LastLoginAt is the user's latest successful sign-in.
+	LastLoginAt time.Time `json:"last_login_at,omitzero"`
+	// DeletedAt is when a deleted account was deleted.
+	DeletedAt time.Time `json:"deleted_at,omitzero"`
 }
 
 // AddUserRequest is the body of POST /v1/users.

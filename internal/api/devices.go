@@ -38,12 +38,37 @@ type EnrollResponse struct {
 
 // Device is one element of the answer to GET /v1/devices.
 type Device struct {
+	ID     ids.DeviceID `json:"id"`
+	Name   string       `json:"name"`
+	Group  string       `json:"group"`
+	Online bool         `json:"online"`
+	// LastSeen is when the device's agent last connected or disconnected.
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	Enrolled time.Time `json:"enrolled_at"`
+	// RevokedAt, if set, is when the device's key was revoked: it can no
+	// longer connect.
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// DeviceRenameRequest is the body of POST /v1/devices/by-name/{name}/rename.
+type DeviceRenameRequest struct {
+	Name string `json:"name"`
+}
+
+// DeviceMoveRequest is the body of POST /v1/devices/by-name/{name}/group.
+type DeviceMoveRequest struct {
+	Group string `json:"group"`
+}
+
+// DeviceActionResult is the answer to the device lifecycle routes under
+// /v1/devices/by-name/{name}: "ok" and the device as it is afterwards;
+// Sessions counts the live sessions a revocation or removal ended.
+type DeviceActionResult struct {
+	Status   string       `json:"status"`
 	ID       ids.DeviceID `json:"id"`
 	Name     string       `json:"name"`
 	Group    string       `json:"group"`
-	Online   bool         `json:"online"`
-	LastSeen time.Time    `json:"last_seen,omitzero"`
-	Enrolled time.Time    `json:"enrolled_at"`
+	Sessions int          `json:"sessions"`
 }
 
 // GroupPolicyRequest is the body of POST /v1/devices/groups/{group}:

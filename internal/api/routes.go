@@ -41,6 +41,10 @@ const (
 	PathRecipient       = protocol.PathRecipients + "/{id}"
 	PathRecording       = protocol.PathRecordings + "/{id}"
 	PathGroupPolicy     = protocol.PathDevices + "/groups/{group}"
+	PathDevice          = protocol.PathDevices + "/by-name/{name}"
+	PathDeviceRevoke    = PathDevice + "/revoke"
+	PathDeviceRename    = PathDevice + "/rename"
+	PathDeviceMove      = PathDevice + "/group"
 	PathRole            = protocol.PathRoles + "/{name}"
 	userPattern         = protocol.PathUsers + "/{name}"
 	PathUserUnlock      = userPattern + "/unlock"
@@ -55,6 +59,7 @@ const (
 	PathUserOrg         = userPattern + "/orgs/{org}"
 	PathUserEmail       = userPattern + "/email"
 	PathUserMFAReset    = userPattern + "/mfa/reset"
+	PathUser            = userPattern
 	PathTrustCertUser   = protocol.PathTrustCerts + "/{name}"
 )
 
@@ -86,6 +91,10 @@ var routes = []Route{
 	{Method: get, Path: protocol.PathAuditExport, Download: true}, // JSON lines or CSV
 	{Method: post, Path: protocol.PathAuditCheckpoints, Request: typ[AuditCheckpoint](), Response: typ[AuditCheckpointStored]()},
 	{Method: post, Path: PathGroupPolicy, Request: typ[GroupPolicyRequest](), Response: typ[GroupPolicyResponse]()},
+	{Method: post, Path: PathDeviceRevoke, Response: typ[DeviceActionResult]()},
+	{Method: del, Path: PathDevice, Response: typ[DeviceActionResult]()},
+	{Method: post, Path: PathDeviceRename, Request: typ[DeviceRenameRequest](), Response: typ[DeviceActionResult]()},
+	{Method: post, Path: PathDeviceMove, Request: typ[DeviceMoveRequest](), Response: typ[DeviceActionResult]()},
 	{Method: post, Path: protocol.PathPasswd, Request: typ[PasswdRequest](), Response: typ[Status]()},
 	{Method: post, Path: protocol.PathMFAEnroll, Request: typ[ReauthRequest](), Response: typ[MFAEnrollResponse]()},
 	{Method: post, Path: protocol.PathMFAConfirm, Request: typ[MFAConfirmRequest](), Response: typ[MFAConfirmResponse]()},
@@ -111,6 +120,7 @@ var routes = []Route{
 	{Method: del, Path: PathUserOrg, Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserEmail, Request: typ[EmailRequest](), Response: typ[UserActionResult]()},
 	{Method: post, Path: PathUserMFAReset, Response: typ[UserActionResult]()},
+	{Method: del, Path: PathUser, Response: typ[UserActionResult]()},
 	{Method: get, Path: protocol.PathTrustRoot, Response: typ[TrustChain]()},
 	{Method: put, Path: protocol.PathTrustRoot, Request: typ[TrustPublish](), Response: typ[TrustPublished]()},
 	{Method: put, Path: protocol.PathTrustTechKey, Request: typ[TechKey](), Response: typ[Status]()},

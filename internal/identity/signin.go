@@ -109,16 +109,14 @@ func (s *Accounts) loginFailure(u *store.User, src string, answer error) error {
 	return answer
 }
 
-// LoginSucceeded resets u's failure count and remembers src as a source
-// u signs in from.
+// LoginSucceeded resets u's failure count, stores the time of this
+// sign-in (User.LastLoginAt) and remembers src as a source u signs in from.
 func (s *Accounts) LoginSucceeded(u *store.User, src string) {
 	s.rememberSource(u, src)
-	if u.FailedLogins == 0 {
-		return
-	}
-	err := s.db.UpdateUser(u.ID, func(u *store.User) error { u.FailedLogins = 0; return nil })
+	t := now()
+	err := s.db.UpdateUser(u.ID, func(u *store.User) error { u.FailedLogins, u.LastLoginAt = 0, t; return nil })
 	if err != nil {
-		s.log.Error("reset failed sign-ins", "user", u.ID, "err", err)
+		s.log.Error("record the sign-in", "user", u.ID, "err", err)
 	}
 }
 
@@ -138,10 +136,11 @@ func accountState(u *store.User) error {
 }
 
 // lookupLogin returns the user called name (canonical, see loginName), or
-// nil for a name that is no user.
+// nil for a name that is no user. A deleted user is no user: signing in
+// as one is answered exactly as for an unknown name.
 func (s *Accounts) lookupLogin(name string) (*store.User, error) {
 	u, err := s.db.UserByName(name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.State == store.UserDeleted) {
 		return nil, nil
 	}
 	return u, err

@@ -25,7 +25,7 @@ type UnlockResult struct {
 // the result and the user's ID. The caller audits it.
 func Unlock(db Store, canon string) (*UnlockResult, ids.UserID, error) {
 	u, err := db.UserByName(canon)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.State == store.UserDeleted) {
 		return nil, "", fmt.Errorf("there is no user %q in this data directory", canon)
 	}
 	if err != nil {

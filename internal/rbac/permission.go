@@ -33,7 +33,8 @@ const (
 	SessionTerminate Permission = "session.terminate"
 	// DeviceEnroll allows enrolling a new device.
 	DeviceEnroll Permission = "device.enroll"
-	// DeviceManage allows editing and removing devices.
+	// DeviceManage allows editing devices: group policies, renaming, moving,
+	// revoking and removing them.
 	DeviceManage Permission = "device.manage"
 	// UserManage allows creating, editing and disabling users.
 	UserManage Permission = "user.manage"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/store"
 	"github.com/tether-support/tether/internal/transport"
@@ -25,7 +26,12 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	dev, err := s.authenticateAgent(ctx, c)
 	if err != nil {
-		s.record(auditEvent("", "device.auth", "", "failure", sourceAddr(r), "reason", err.Error()))
+		// A revoked or removed device proved its key: its ID is the target.
+		var target ids.DeviceID
+		if dev != nil {
+			target = dev.ID
+		}
+		s.record(auditEvent("", "device.auth", target, "failure", sourceAddr(r), "reason", err.Error()))
 		c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlError, Error: err.Error(),
 			Hint: "re-enroll this device with a new token (`tech devices enroll-token`, then `agent enroll`)"})
 		c.Close("authentication failed")
@@ -102,7 +108,9 @@ func (s *Server) recordRecoveredLock(a *broker.Agent, m *protocol.Control) {
 	s.broker.RecordScreenLock(sess.TechID, sess.ID, "device "+a.Dev.ID.String(), a.Dev.Name, m)
 }
 
-// authenticateAgent runs the challenge-response on a fresh connection.
+// authenticateAgent runs the challenge-response on a fresh connection. A
+// device that proved its key but was revoked or removed is returned with
+// the error.
 func (s *Server) authenticateAgent(ctx context.Context, c *transport.Conn) (*store.Device, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -125,6 +133,13 @@ func (s *Server) authenticateAgent(ctx context.Context, c *transport.Conn) (*sto
 	}
 	if !ed25519.Verify(dev.PublicKey, protocol.AgentAuthMessage(challenge, s.servedFingerprint(ctx)), m.Signature) {
 		return nil, errors.New("device authentication failed: signature does not match the enrolled device key")
+	}
+	// Checked after the signature, so only the key's holder learns it.
+	switch {
+	case !dev.RemovedAt.IsZero():
+		return dev, errors.New("device authentication failed: this device was removed by an administrator")
+	case !dev.RevokedAt.IsZero():
+		return dev, errors.New("device authentication failed: this device's key was revoked by an administrator")
 	}
 	return dev, nil
 }

@@ -19,64 +19,69 @@ import (
 // so that the route table is checked against an independent statement. A
 // route without a rule here fails TestAuthorizationMatrix.
 var wantPerm = map[string]rbac.Permission{
-	"GET /healthz":                          permPublic,
-	"POST /v1/login":                        permPublic,
-	"POST /v1/agent/enroll":                 permPublic, // the enrollment token is the credential
-	"GET /v1/agent/control":                 permPublic, // device key challenge-response
-	"GET /v1/agent/session":                 permPublic, // per-session attach token
-	"GET /v1/agent/join":                    permPublic, // one-time join code
-	"GET /v1/trust/root":                    permPublic, // public documents, verified by whoever reads them
-	"PUT /v1/trust/root":                    rbac.TrustManage,
-	"PUT /v1/trust/tech-key":                permAuthenticated, // the caller's own key
-	"GET /v1/trust/cert":                    permAuthenticated, // the caller's own certificate
-	"GET /v1/trust/certs/{name}":            rbac.UserManage,
-	"PUT /v1/trust/certs/{name}":            rbac.UserManage, // and the root's signatures
-	"GET /v1/trust/policy":                  permPublic,      // the signed policy, verified by whoever reads it
-	"PUT /v1/trust/policy":                  rbac.TrustManage,
-	"GET /v1/trust/policy/draft":            rbac.TrustManage,
-	"GET /v1/trust/revocations":             permPublic, // the signed revocation list, verified by whoever reads it
-	"PUT /v1/trust/revocations":             rbac.TrustManage,
-	"POST /v1/logout":                       permAuthenticated,
-	"GET /v1/whoami":                        permAuthenticated,
-	"POST /v1/passwd":                       permAuthenticated,
-	"POST /v1/mfa/enroll":                   permAuthenticated,
-	"POST /v1/mfa/confirm":                  permAuthenticated,
-	"POST /v1/mfa/disable":                  permAuthenticated,
-	"GET /v1/policy":                        permAuthenticated,
-	"GET /v1/orgs":                          permAuthenticated,
-	"GET /v1/devices":                       permAuthenticated,
-	"GET /v1/sessions":                      permAuthenticated, // filtered: own sessions, all with session.view_all
-	"GET /v1/sessions/{id}":                 permAuthenticated, // likewise
-	"POST /v1/devices/enroll-token":         rbac.DeviceEnroll,
-	"POST /v1/devices/groups/{group}":       rbac.DeviceManage,
-	"GET /v1/tech/session":                  rbac.SessionStart,
-	"POST /v1/sessions/{id}/kill":           rbac.SessionTerminate,
-	"GET /v1/recordings/recipients":         rbac.RecordingList,
-	"POST /v1/recordings/recipients":        rbac.RecordingRecipients,
-	"DELETE /v1/recordings/recipients/{id}": rbac.RecordingRecipients,
-	"GET /v1/recordings":                    rbac.RecordingList,
-	"GET /v1/recordings/{id}":               rbac.RecordingReview,
-	"GET /v1/audit/export":                  rbac.AuditExport,
-	"POST /v1/audit/checkpoints":            rbac.AuditExport,
-	"POST /v1/policy":                       rbac.PolicyManage,
-	"POST /v1/orgs":                         rbac.PolicyManage,
-	"GET /v1/roles":                         rbac.RoleManage,
-	"POST /v1/roles":                        rbac.RoleManage,
-	"DELETE /v1/roles/{name}":               rbac.RoleManage,
-	"GET /v1/users":                         rbac.UserManage,
-	"POST /v1/users":                        rbac.UserManage,
-	"POST /v1/users/{name}/unlock":          rbac.UserManage,
-	"POST /v1/users/{name}/reset-password":  rbac.UserManage,
-	"POST /v1/users/{name}/disable":         rbac.UserManage,
-	"POST /v1/users/{name}/enable":          rbac.UserManage,
-	"POST /v1/users/{name}/approve":         rbac.UserManage,
-	"POST /v1/users/{name}/roles":           rbac.UserManage,
-	"DELETE /v1/users/{name}/roles/{role}":  rbac.UserManage,
-	"POST /v1/users/{name}/groups":          rbac.UserManage,
-	"POST /v1/users/{name}/orgs":            rbac.UserManage,
-	"DELETE /v1/users/{name}/orgs/{org}":    rbac.UserManage,
-	"POST /v1/users/{name}/email":           rbac.UserManage,
-	"POST /v1/users/{name}/mfa/reset":       rbac.UserManage,
+	"GET /healthz":                           permPublic,
+	"POST /v1/login":                         permPublic,
+	"POST /v1/agent/enroll":                  permPublic, // the enrollment token is the credential
+	"GET /v1/agent/control":                  permPublic, // device key challenge-response
+	"GET /v1/agent/session":                  permPublic, // per-session attach token
+	"GET /v1/agent/join":                     permPublic, // one-time join code
+	"GET /v1/trust/root":                     permPublic, // public documents, verified by whoever reads them
+	"PUT /v1/trust/root":                     rbac.TrustManage,
+	"PUT /v1/trust/tech-key":                 permAuthenticated, // the caller's own key
+	"GET /v1/trust/cert":                     permAuthenticated, // the caller's own certificate
+	"GET /v1/trust/certs/{name}":             rbac.UserManage,
+	"PUT /v1/trust/certs/{name}":             rbac.UserManage, // and the root's signatures
+	"GET /v1/trust/policy":                   permPublic,      // the signed policy, verified by whoever reads it
+	"PUT /v1/trust/policy":                   rbac.TrustManage,
+	"GET /v1/trust/policy/draft":             rbac.TrustManage,
+	"GET /v1/trust/revocations":              permPublic, // the signed revocation list, verified by whoever reads it
+	"PUT /v1/trust/revocations":              rbac.TrustManage,
+	"POST /v1/logout":                        permAuthenticated,
+	"GET /v1/whoami":                         permAuthenticated,
+	"POST /v1/passwd":                        permAuthenticated,
+	"POST /v1/mfa/enroll":                    permAuthenticated,
+	"POST /v1/mfa/confirm":                   permAuthenticated,
+	"POST /v1/mfa/disable":                   permAuthenticated,
+	"GET /v1/policy":                         permAuthenticated,
+	"GET /v1/orgs":                           permAuthenticated,
+	"GET /v1/devices":                        permAuthenticated,
+	"GET /v1/sessions":                       permAuthenticated, // filtered: own sessions, all with session.view_all
+	"GET /v1/sessions/{id}":                  permAuthenticated, // likewise
+	"POST /v1/devices/enroll-token":          rbac.DeviceEnroll,
+	"POST /v1/devices/groups/{group}":        rbac.DeviceManage,
+	"DELETE /v1/users/{name}":                rbac.UserManage,
+	"POST /v1/devices/by-name/{name}/revoke": rbac.DeviceManage,
+	"DELETE /v1/devices/by-name/{name}":      rbac.DeviceManage,
+	"POST /v1/devices/by-name/{name}/rename": rbac.DeviceManage,
+	"POST /v1/devices/by-name/{name}/group":  rbac.DeviceManage,
+	"GET /v1/tech/session":                   rbac.SessionStart,
+	"POST /v1/sessions/{id}/kill":            rbac.SessionTerminate,
+	"GET /v1/recordings/recipients":          rbac.RecordingList,
+	"POST /v1/recordings/recipients":         rbac.RecordingRecipients,
+	"DELETE /v1/recordings/recipients/{id}":  rbac.RecordingRecipients,
+	"GET /v1/recordings":                     rbac.RecordingList,
+	"GET /v1/recordings/{id}":                rbac.RecordingReview,
+	"GET /v1/audit/export":                   rbac.AuditExport,
+	"POST /v1/audit/checkpoints":             rbac.AuditExport,
+	"POST /v1/policy":                        rbac.PolicyManage,
+	"POST /v1/orgs":                          rbac.PolicyManage,
+	"GET /v1/roles":                          rbac.RoleManage,
+	"POST /v1/roles":                         rbac.RoleManage,
+	"DELETE /v1/roles/{name}":                rbac.RoleManage,
+	"GET /v1/users":                          rbac.UserManage,
+	"POST /v1/users":                         rbac.UserManage,
+	"POST /v1/users/{name}/unlock":           rbac.UserManage,
+	"POST /v1/users/{name}/reset-password":   rbac.UserManage,
+	"POST /v1/users/{name}/disable":          rbac.UserManage,
+	"POST /v1/users/{name}/enable":           rbac.UserManage,
+	"POST /v1/users/{name}/approve":          rbac.UserManage,
+	"POST /v1/users/{name}/roles":            rbac.UserManage,
+	"DELETE /v1/users/{name}/roles/{role}":   rbac.UserManage,
+	"POST /v1/users/{name}/groups":           rbac.UserManage,
+	"POST /v1/users/{name}/orgs":             rbac.UserManage,
+	"DELETE /v1/users/{name}/orgs/{org}":     rbac.UserManage,
+	"POST /v1/users/{name}/email":            rbac.UserManage,
+	"POST /v1/users/{name}/mfa/reset":        rbac.UserManage,
 }
 
 // newTestServer initialises a data directory and opens a relay on it

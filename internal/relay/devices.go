@@ -2,6 +2,7 @@ package relay
 
 import (
 	"crypto/ed25519"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"regexp"
@@ -104,6 +105,9 @@ func (s *Server) enroll(req api.EnrollRequest) (*store.Device, error) {
 	case err != nil:
 		return nil, err
 	}
+	if err := s.keyUnused(req.PublicKey); err != nil {
+		return nil, err
+	}
 	d := &store.Device{ID: ids.NewDeviceID(), Name: req.Name, Group: et.Group, PublicKey: req.PublicKey,
 		EnrolledAt: now(), EnrolledBy: et.CreatedBy}
 	if err := s.db.CreateDevice(d); errors.Is(err, store.ErrExists) {
@@ -122,12 +126,30 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, p *princi
 	}
 	out := make([]api.Device, 0, len(ds))
 	for _, d := range ds {
-		if !deviceInScope(p, &d) {
+		if !d.RemovedAt.IsZero() || !deviceInScope(p, &d) {
 			continue
 		}
 		out = append(out, api.Device{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.Online(d.ID),
-			LastSeen: d.LastSeen, Enrolled: d.EnrolledAt})
+			LastSeen: d.LastSeen, Enrolled: d.EnrolledAt, RevokedAt: d.RevokedAt})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	writeJSON(w, http.StatusOK, out)
+}
+
+// keyUnused refuses a device key that any device, revoked and removed ones
+// included, already has: an agent makes a fresh key for every enrollment,
+// so a known key is one that was revoked or a copy of another device's.
+// It runs after the enrollment token is spent, so only a token's holder
+// learns whether a key is known.
+func (s *Server) keyUnused(pub []byte) error {
+	ds, err := s.db.ListDevices()
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if subtle.ConstantTimeCompare(d.PublicKey, pub) == 1 {
+			return errf(http.StatusConflict, "enroll with a fresh key (a new --config directory)", "this device key is already enrolled or was revoked")
+		}
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err)
 		return
 	}
-	s.record(auditEvent(u.ID, "login", u.ID, "success", addr))
+	s.record(auditEvent(u.ID, "login", u.ID, "success", addr, "username", u.Username))
 	s.announceNextPin(w)
 	writeJSON(w, http.StatusOK, resp)
 }

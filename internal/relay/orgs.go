@@ -40,7 +40,7 @@ func (s *Server) handleOrgs(w http.ResponseWriter, r *http.Request, p *principal
 		}
 		v := api.Org{Name: name, Policy: newPolicyView(pol)}
 		for _, u := range users {
-			if slices.Contains(s.accounts.UserOrgs(&u), name) {
+			if u.State != store.UserDeleted && slices.Contains(s.accounts.UserOrgs(&u), name) {
 				v.Members++
 			}
 		}

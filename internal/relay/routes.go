@@ -60,6 +60,10 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathAuditExport, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditExport)},
 		{"POST " + protocol.PathAuditCheckpoints, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditCheckpoint)},
 		{"POST " + protocol.PathDevices + "/groups/{group}", rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleGroupPolicy)},
+		{"POST " + api.PathDeviceRevoke, rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleDeviceRevoke())},
+		{"DELETE " + api.PathDevice, rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleDeviceRemove())},
+		{"POST " + api.PathDeviceRename, rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleDeviceRename())},
+		{"POST " + api.PathDeviceMove, rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleDeviceMove())},
 		{"POST " + protocol.PathPasswd, permAuthenticated, s.authed(permAuthenticated, s.handlePasswd)},
 		{"POST " + protocol.PathMFAEnroll, permAuthenticated, s.authed(permAuthenticated, s.handleMFAEnroll)},
 		{"POST " + protocol.PathMFAConfirm, permAuthenticated, s.authed(permAuthenticated, s.handleMFAConfirm)},
@@ -85,6 +89,7 @@ func (s *Server) routes() []route {
 		{"DELETE " + protocol.PathUsers + "/{name}/orgs/{org}", rbac.UserManage, s.authed(rbac.UserManage, s.handleMemberRemove())},
 		{"POST " + protocol.PathUsers + "/{name}/email", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserEmail())},
 		{"POST " + protocol.PathUsers + "/{name}/mfa/reset", rbac.UserManage, s.authed(rbac.UserManage, s.handleUserResetMFA())},
+		{"DELETE " + api.PathUser, rbac.UserManage, s.authed(rbac.UserManage, s.handleUserDelete())},
 		{"GET " + protocol.PathTrustRoot, permPublic, http.HandlerFunc(s.handleTrustRoot)},
 		{"PUT " + protocol.PathTrustRoot, rbac.TrustManage, s.authed(rbac.TrustManage, s.handleTrustPublish)},
 		{"PUT " + protocol.PathTrustTechKey, permAuthenticated, s.authed(permAuthenticated, s.handleTechKeySet)},
@@ -226,7 +231,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	// A lockout refuses new sign-ins only: a token issued before it keeps
 	// working, so strangers' failed guesses cannot sign an administrator out
 	// (an administrator revokes sign-ins explicitly by disabling).
-	if err != nil || u.State == store.UserDisabled {
+	if err != nil || u.State == store.UserDisabled || u.State == store.UserDeleted {
 		s.db.DeleteLoginToken(h)
 		return nil, errf(http.StatusUnauthorized, "ask an administrator", "your account is disabled")
 	}

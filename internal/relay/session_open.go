@@ -155,6 +155,9 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	} else if err := s.checkScope(p, dev); err != nil {
 		return nil, err
 	}
+	if !dev.RevokedAt.IsZero() {
+		return nil, errf(http.StatusConflict, "an administrator can remove it with `tech devices remove`", "device %q was revoked", dev.Name)
+	}
 	a := s.agents.Get(dev.ID)
 	if a == nil {
 		return nil, errf(http.StatusConflict, "check that `agent run` is running on it", "device %q is offline", dev.Name)

@@ -27,21 +27,21 @@ func (s *Server) newUserView(u *store.User) api.User {
 	if !u.PasswordChangedAt.IsZero() {
 		v.PasswordChangedAt = u.PasswordChangedAt.Format(time.RFC3339)
 	}
+	v.LastLoginAt, v.DeletedAt = u.LastLoginAt, u.DeletedAt
 	return v
 }
 
+// handleUsers lists the users p may see: those sharing an organisation
+// with p (every user for a superadmin), narrowed for a caller limited to
+// device groups to their own account and accounts limited to some of their
+// groups (3.2). Deleted accounts are listed only with ?all=1.
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, p *principal) {
 	all, err := s.db.ListUsers()
 	if err != nil {
 		s.writeErr(w, err)
 		return
 	}
-	out := []api.User{}
-	for _, u := range all {
-		if identity.HasRole(p.user, rbac.Superadmin) || identity.SharesOrg(s.accounts.UserOrgs(p.user), s.accounts.UserOrgs(&u)) {
-			out = append(out, s.newUserView(&u))
-		}
-	}
+	out := s.usersView(p, all, r.URL.Query().Get("all") == "1")
 	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
 	writeJSON(w, http.StatusOK, out)
 }
@@ -102,8 +102,15 @@ func (s *Server) createUnique(u *store.User) error {
 	if err != nil {
 		return err
 	}
+	if err := emailTaken(all, u, u.Email); err != nil {
+		return err
+	}
 	mine := skeletons(u)
 	for _, x := range all {
+		if x.Username == u.Username && x.State == store.UserDeleted {
+			return errf(http.StatusConflict, "choose another name: a deleted account keeps its name so that the audit log stays unambiguous",
+				"a deleted user was named %q", u.Username)
+		}
 		if x.Username == u.Username {
 			continue // refused below as taken
 		}
@@ -230,7 +237,7 @@ func (s *Server) target(r *http.Request, p *principal, action string) (*store.Us
 		return nil, errf(http.StatusNotFound, "see `tech users list`", "no user %q", r.PathValue("name"))
 	}
 	u, err := s.db.UserByName(name)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.State == store.UserDeleted) {
 		return nil, errf(http.StatusNotFound, "see `tech users list`", "no user %q", name)
 	} else if err != nil {
 		return nil, err
@@ -324,9 +331,12 @@ func (s *Server) handleUserUnlock() func(http.ResponseWriter, *http.Request, *pr
 }
 
 func (s *Server) handleUserDisable() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.userAction("disable", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
+	return lockedOp(&superadminsMu, s.userAction("disable", func(r *http.Request, p *principal, t *store.User) (func(*store.User) error, string, error) {
+		if err := s.notLastSuperadmin(t, "disable"); err != nil {
+			return nil, "", err
+		}
 		return func(u *store.User) error { u.State = store.UserDisabled; return nil }, "account disabled", nil
-	})
+	}))
 }
 
 func (s *Server) handleUserEnable() func(http.ResponseWriter, *http.Request, *principal) {
@@ -449,9 +459,11 @@ func (s *Server) handleUserResetPassword() func(http.ResponseWriter, *http.Reque
 	})
 }
 
-// handleUserEmail sets (or, with "", clears) a user's email address.
+// handleUserEmail sets (or, with "", clears) a user's email address,
+// which no other account may have. It holds userNamesMu, as user creation
+// does, so two accounts cannot be given the same address at once.
 func (s *Server) handleUserEmail() func(http.ResponseWriter, *http.Request, *principal) {
-	return s.userAction("email", func(r *http.Request, p *principal, _ *store.User) (func(*store.User) error, string, error) {
+	return lockedOp(&userNamesMu, s.userAction("email", func(r *http.Request, p *principal, t *store.User) (func(*store.User) error, string, error) {
 		var req api.EmailRequest
 		if err := readJSON(r, &req); err != nil {
 			return nil, "", err
@@ -459,8 +471,15 @@ func (s *Server) handleUserEmail() func(http.ResponseWriter, *http.Request, *pri
 		if err := checkEmail(req.Email); err != nil {
 			return nil, "", err
 		}
+		all, err := s.db.ListUsers()
+		if err != nil {
+			return nil, "", err
+		}
+		if err := emailTaken(all, t, req.Email); err != nil {
+			return nil, "", err
+		}
 		return func(u *store.User) error { u.Email = req.Email; return nil }, "", nil
-	})
+	}))
 }
 
 // handleUserResetMFA turns a user's two-factor sign-in off (a lost
@@ -491,4 +510,18 @@ func (s *Server) revokeUser(id ids.UserID, reason string, p *principal) {
 	}
 	s.record(auditEvent(p.user.ID, "user.revoke_tokens", id, "success", p.source, "reason", reason,
 		"tokens", fmt.Sprint(n), "sessions", fmt.Sprint(ended)))
+}
+
+// userVisible reports whether p may see u in the user list: an account
+// sharing an organisation with p (any for a superadmin) and, if p is
+// limited to device groups, only p's own account or one limited to some
+// of p's groups: the accounts groupsWithin lets p create and manage.
+func (s *Server) userVisible(p *principal, u *store.User) bool {
+	if !identity.HasRole(p.user, rbac.Superadmin) && !identity.SharesOrg(s.accounts.UserOrgs(p.user), s.accounts.UserOrgs(u)) {
+		return false
+	}
+	if !scoped(p) || u.ID == p.user.ID {
+		return true
+	}
+	return len(u.DeviceGroups) > 0 && groupsWithin(p, u.DeviceGroups) == nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -76,6 +77,9 @@ func (db *DB) UpdateDevice(id ids.DeviceID, fn func(*Device) error) error {
 		if err := getJSON(devices, []byte(id), &d); err != nil {
 			return err
 		}
+		if !d.RemovedAt.IsZero() {
+			return ErrNotFound
+		}
 		old := d.Name
 		if err := fn(&d); err != nil {
 			return err
@@ -94,7 +98,33 @@ func (db *DB) UpdateDevice(id ids.DeviceID, fn func(*Device) error) error {
 	return nil
 }
 
-// ListDevices returns all devices, ordered by ID.
+// RemoveDevice marks the device removed and frees its name, keeping the
+// record (see Devices.RemoveDevice).
+func (db *DB) RemoveDevice(id ids.DeviceID, at time.Time, by ids.UserID) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		devices, names := tx.Bucket(bucketDevices), tx.Bucket(bucketDeviceNames)
+		var d Device
+		if err := getJSON(devices, []byte(id), &d); err != nil {
+			return err
+		}
+		if !d.RemovedAt.IsZero() {
+			return ErrNotFound
+		}
+		if string(names.Get([]byte(d.Name))) == string(id) {
+			if err := names.Delete([]byte(d.Name)); err != nil {
+				return err
+			}
+		}
+		d.RemovedAt, d.RemovedBy = at, by
+		return putJSON(devices, []byte(id), &d)
+	})
+	if err != nil {
+		return fmt.Errorf("store: remove device %q: %w", id, err)
+	}
+	return nil
+}
+
+// ListDevices returns all devices, removed ones included, ordered by ID.
 func (db *DB) ListDevices() ([]Device, error) {
 	devices, err := list[Device](db, bucketDevices)
 	if err != nil {

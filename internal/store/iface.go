@@ -92,9 +92,17 @@ type Devices interface {
 	// DeviceByName returns the device; ErrNotFound if none.
 	DeviceByName(name string) (*Device, error)
 	// UpdateDevice reads, modifies with fn and writes back the device in
-	// one transaction; a rename to a taken name gives ErrExists.
+	// one transaction; a rename to a taken name gives ErrExists; a removed
+	// device gives ErrNotFound.
 	UpdateDevice(id ids.DeviceID, fn func(*Device) error) error
-	// ListDevices returns every device, ordered by ID.
+	// RemoveDevice marks the device removed (RemovedAt, RemovedBy) and
+	// frees its name for a new device, in one transaction. The record
+	// stays: DeviceByID and ListDevices still return it, DeviceByName no
+	// longer does. ErrNotFound if there is no such device or it was
+	// already removed.
+	RemoveDevice(id ids.DeviceID, at time.Time, by ids.UserID) error
+	// ListDevices returns every device, removed ones included, ordered by
+	// ID.
 	ListDevices() ([]Device, error)
 }
 

@@ -19,6 +19,10 @@ const (
 	// UserPending is a user created by someone who could not grant all of
 	// the user's roles; it may not log in until an administrator approves it.
 	UserPending = "pending"
+	// UserDeleted is a deleted user: the record stays, without its secrets,
+	// so that the audit log's IDs still resolve to a name, and the name
+	// stays taken. It may not sign in and cannot be managed any more.
+	UserDeleted = "deleted"
 )
 
 // User is an account on the relay. New fields (password history, TOTP,
@@ -60,6 +64,12 @@ type User struct {
 	// RecoveryCodes are the SHA-256 hashes of the one-time recovery codes; a
 	// used code's hash is zeroed.
 	RecoveryCodes [][32]byte `json:"recovery_codes,omitempty"`
+	// LastLoginAt is the user's latest successful sign-in.
+	LastLoginAt time.Time `json:"last_login_at,omitzero"`
+	// DeletedAt and DeletedBy say when and by whom the user was deleted
+	// (State UserDeleted).
+	DeletedAt time.Time  `json:"deleted_at,omitzero"`
+	DeletedBy ids.UserID `json:"deleted_by,omitempty"`
 }
 
 // PasswordHistoryEntry is a retired password.
@@ -123,6 +133,15 @@ type Device struct {
 	LastSeen   time.Time `json:"last_seen,omitzero"`
 	// EnrolledBy is the ID of the user who created the enrollment token.
 	EnrolledBy ids.UserID `json:"enrolled_by,omitempty"`
+	// RevokedAt, if set, is when an administrator (RevokedBy) revoked the
+	// device's key: it may no longer connect.
+	RevokedAt time.Time  `json:"revoked_at,omitzero"`
+	RevokedBy ids.UserID `json:"revoked_by,omitempty"`
+	// RemovedAt, if set, is when an administrator (RemovedBy) removed the
+	// device (RemoveDevice): the record stays, reachable by ID only, so its
+	// key is never accepted again and the audit log's IDs still resolve.
+	RemovedAt time.Time  `json:"removed_at,omitzero"`
+	RemovedBy ids.UserID `json:"removed_by,omitempty"`
 }
 
 // Session modes.

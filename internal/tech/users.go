@@ -30,7 +30,23 @@ func (c *Client) AddUser(ctx context.Context, o AddUserOptions) (api.UserAdded, 
 
 // Users lists the users of the caller's organisations.
 func (c *Client) Users(ctx context.Context) ([]api.User, error) {
-	return list[api.User](ctx, c, protocol.PathUsers, nil)
+	return c.ListUsers(ctx, false)
+}
+
+// ListUsers lists the users of the caller's organisations, deleted
+// accounts too with withDeleted (to put a name to an ID of the audit log).
+func (c *Client) ListUsers(ctx context.Context, withDeleted bool) ([]api.User, error) {
+	var q url.Values
+	if withDeleted {
+		q = url.Values{"all": {"1"}}
+	}
+	return list[api.User](ctx, c, protocol.PathUsers, q)
+}
+
+// DeleteUser deletes an account: it can no longer sign in, its sign-ins
+// and live sessions end, and the audit log keeps its ID and name.
+func (c *Client) DeleteUser(ctx context.Context, name string) error {
+	return c.call(ctx, http.MethodDelete, protocol.PathUsers+"/"+url.PathEscape(name), nil, nil, nil)
 }
 
 // userPath returns /v1/users/NAME/rest.

@@ -17,7 +17,8 @@ import (
 
 func testDevices(t *testing.T, s suite) {
 	db := s.new(t)
-	d := &store.Device{Name: "ward3-pc", Group: "ward-3", PublicKey: bytes.Repeat([]byte{7}, 32), EnrolledAt: t0, EnrolledBy: "u_a"}
+	d := &store.Device{Name: "ward3-pc", Group: "ward-3", PublicKey: bytes.Repeat([]byte{7}, 32), EnrolledAt: t0, EnrolledBy: "u_a",
+		RevokedAt: t0, RevokedBy: "u_b"}
 	must(t, "create", db.CreateDevice(d))
 	if len(d.ID) < 3 || d.ID[:2] != "d_" {
 		t.Fatalf("CreateDevice assigned ID %q, want d_…", d.ID)
@@ -354,5 +355,36 @@ func testMeta(t *testing.T, s suite) {
 	v[0] = 'X'
 	if v, _ := db.GetMeta("k"); string(v) != "v2" {
 		t.Errorf("changing a returned value changed the store: %q", v)
+	}
+}
+
+// testDeviceRemove checks that a removed device keeps its record, frees
+// its name and can be neither updated nor removed again.
+func testDeviceRemove(t *testing.T, s suite) {
+	db := s.new(t)
+	d := &store.Device{Name: "kiosk", Group: "lobby", PublicKey: bytes.Repeat([]byte{3}, 32), EnrolledAt: t0}
+	must(t, "create", db.CreateDevice(d))
+	must(t, "revoke", db.UpdateDevice(d.ID, func(d *store.Device) error { d.RevokedAt, d.RevokedBy = t0, "u_admin"; return nil }))
+	at := t0.Add(time.Minute)
+	must(t, "remove", db.RemoveDevice(d.ID, at, "u_admin"))
+	wantErr(t, "remove again", db.RemoveDevice(d.ID, at, "u_admin"), store.ErrNotFound)
+	wantErr(t, "remove missing", db.RemoveDevice("d_missing", at, "u_admin"), store.ErrNotFound)
+	wantErr(t, "update removed", db.UpdateDevice(d.ID, func(*store.Device) error { return nil }), store.ErrNotFound)
+	_, err := db.DeviceByName("kiosk")
+	wantErr(t, "removed by name", err, store.ErrNotFound)
+	got, err := db.DeviceByID(d.ID)
+	must(t, "removed by ID", err)
+	if !got.RemovedAt.Equal(at) || got.RemovedBy != "u_admin" || got.Name != "kiosk" || got.RevokedAt.IsZero() {
+		t.Errorf("removed device reads back as %+v", got)
+	}
+	again := &store.Device{Name: "kiosk", PublicKey: bytes.Repeat([]byte{4}, 32)}
+	must(t, "name reused", db.CreateDevice(again))
+	if got, err := db.DeviceByName("kiosk"); err != nil || got.ID != again.ID {
+		t.Errorf("kiosk after reuse: %v, %v; want %s", got, err, again.ID)
+	}
+	devs, err := db.ListDevices()
+	must(t, "list", err)
+	if len(devs) != 2 {
+		t.Errorf("ListDevices = %d devices, want 2 (the removed one included)", len(devs))
 	}
 }

@@ -91,6 +91,7 @@ func Run(t *testing.T, open Opener) {
 		{"Orgs", testOrgs},
 		{"Roles", testRoles},
 		{"Devices", testDevices},
+		{"DeviceRemove", testDeviceRemove},
 		{"SingleUseTokens", testSingleUse},
 		{"SingleUseConcurrent", testSingleUseConcurrent},
 		{"LoginTokens", testLoginTokens},

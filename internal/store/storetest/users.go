@@ -22,6 +22,7 @@ func fullUser(name string) *store.User {
 		DeviceGroups: []string{"ward-3"}, TOTPSecret: []byte{1, 2, 3}, TOTPPending: []byte{4},
 		TOTPLastStep: 42, RecoveryCodes: [][32]byte{{1}, {2}},
 		PasswordHistory: []store.PasswordHistoryEntry{{Hash: "old", RetiredAt: t0}},
+		LastLoginAt:     t0, DeletedAt: t0, DeletedBy: "u_admin",
 	}
 }
 
