@@ -65,7 +65,7 @@ the mouse and keyboard). unattended-control is unattended with screen-control
 too, for unattended displays (agents that pin a trust root still leave it out).`,
 		Example: `  tech devices group-policy servers unattended
   tech devices group-policy lobby-displays unattended-control`,
-		Args:    cobra.ExactArgs(2),
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client(cmd)
 			if err != nil {
