@@ -392,3 +392,39 @@ func TestScreenPolicyKnobs(t *testing.T) {
 			m.Session.Caps, m.Session.Allowed)
 	}
 }
+
+// TestSignedPolicyBoundsScreenCaps: under a pinned trust root the signed
+// policy's role ceilings decide the screen capabilities too. A policy
+// signed from today's settings allows the superadmin control; one whose
+// ceiling stops at screen-view makes the agent refuse screen-control and
+// keep it out of the capabilities that may be asked for later.
+func TestSignedPolicyBoundsScreenCaps(t *testing.T) {
+	t.Parallel()
+	e := newPolicyEnv(t)
+	if r, ran := e.connect("--caps", "shell,screen-control"); r.code != 0 || !ran ||
+		!strings.Contains(r.stderr, "Consent granted for: shell, screen-view, screen-control") {
+		t.Fatalf("screen-control under the signed policy: code %d ran %v stderr %q", r.code, ran, r.stderr)
+	}
+	r := e.techRun("", "policy", "show", "--verify")
+	var doc struct {
+		Policy map[string]any `json:"policy"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Policy == nil {
+		t.Fatalf("policy show --verify: %v %q", err, r.stdout)
+	}
+	ceilings := doc.Policy["ceilings"].(map[string]any)
+	if !slices.Contains(ceilings["technician"].([]any), any("screen-control")) {
+		t.Fatalf("the signed technician ceiling lacks screen-control: %v", ceilings["technician"])
+	}
+	ceilings["superadmin"] = []any{"shell", "screen-view"}
+	b, _ := json.Marshal(doc.Policy)
+	from := filepath.Join(e.dir, "view-only.json")
+	os.WriteFile(from, b, 0o600)
+	if r := e.techRun("", "policy", "sign", "--from", from, "--yes", "--passphrase-file", e.pass); r.code != 0 {
+		t.Fatalf("policy sign --from: %s", r.stderr)
+	}
+	e.refused("screen-control above the signed ceiling", "asks for capability screen-control, above the signed ceiling", "--caps", "shell,screen-control")
+	if r, ran := e.connect("--caps", "shell,screen-view"); r.code != 0 || !ran {
+		t.Fatalf("screen-view within the signed ceiling: code %d ran %v stderr %q", r.code, ran, r.stderr)
+	}
+}
