@@ -155,6 +155,8 @@ func TestSignedPolicyHostileRelay(t *testing.T) {
 		{"relay raises the idle limit", `{"idle_timeout":360000000000000}`, "sets the idle limit to 100h0m0s, above the signed"},
 		{"relay raises the absolute limit", `{"max_duration":3600000000000000}`, "sets the absolute limit to 1000h0m0s, above the signed"},
 		{"relay names a role above its ceiling", `{"roles":["nobody"]}`, "above the signed ceiling of the technician's roles nobody"},
+		{"relay lets an unsigned group have unattended control", `{"consent_policy":"unattended-control","reason":"x"}`,
+			"which the signed policy does not allow unattended"},
 	}
 	for _, a := range attacks {
 		e.lieWith(a.lie)

@@ -58,7 +58,7 @@ for byte. --raw turns the filter off, for a device you trust.`,
 // connectFlags adds the flags shared by connect and session new.
 func connectFlags(cmd *cobra.Command, o *connectOptions) {
 	f := cmd.Flags()
-	f.StringSliceVar(&o.Caps, "caps", []string{"shell"}, "capabilities to ask for: shell, files, clipboard")
+	f.StringSliceVar(&o.Caps, "caps", []string{"shell"}, "capabilities to ask for: shell, files (or files:to-device, files:from-device), clipboard, screen-view, screen-control")
 	f.BoolVarP(&o.PTY, "tty", "t", false, "run COMMAND in a PTY")
 	f.BoolVar(&o.Verify, "verify", false, "wait until you type the security code the end user reads out")
 	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")

@@ -58,15 +58,18 @@ connected or disconnected. Removed devices are not listed.`,
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	gp := &cobra.Command{
-		Use:   "group-policy GROUP consent|unattended",
+		Use:   "group-policy GROUP consent|unattended|unattended-control",
 		Short: "Set whether a device group's sessions need the end user's consent",
 		Long: `group-policy sets a device group's policy. consent (the default) asks the end
 user for every session. unattended is for servers and kiosks with nobody at the
 keyboard: sessions start without a prompt, but only with --reason, only if the
 device's agent runs with --allow-unattended, and they are recorded, audited and
-end with a screen lock like any other.`,
-		Example: `  tech devices group-policy servers unattended`,
-		Args:    cobra.ExactArgs(2),
+end with a screen lock like any other; they never get screen-control (control of
+the mouse and keyboard). unattended-control is unattended with screen-control
+too, for unattended displays (agents that pin a trust root still leave it out).`,
+		Example: `  tech devices group-policy servers unattended
+  tech devices group-policy lobby-displays unattended-control`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client(cmd)
 			if err != nil {

@@ -72,13 +72,14 @@ type policyFlags struct {
 	idle, maxAge, history, lifetime           string
 	requireMFA                                bool
 	recordInput                               bool
+	screenMaxFPS                              int
 }
 
 func newPolicySetCmd(g *globals) *cobra.Command {
 	var o policyFlags
 	cmd := &cobra.Command{
 		Use: "set [--org ORG] [--idle-timeout DUR] [--min-length N] [--lockout-threshold N] [--password-max-age DUR] " +
-			"[--password-history DUR] [--require-mfa]",
+			"[--password-history DUR] [--require-mfa] [--record-input[=false]] [--screen-max-fps N]",
 		Short: "Change an organisation's policy (needs policy.manage)",
 		Long: `set changes only the settings given. Durations are Go durations (15m, 12h) or
 whole days (90d). Ranges: --min-length 8..64 (default 12); --password-max-age 0
@@ -88,9 +89,13 @@ sign-in and never locks; --password-history 0..365d and --password-history-count
 --idle-timeout 1s..24h (default 15m) signs idle users out; --token-lifetime
 (default 12h) bounds any sign-in; --require-classes 0..4 (default 0, off);
 --require-mfa forces two-factor enrolment at the next sign-in
-(--require-mfa=false turns it off).`,
+(--require-mfa=false turns it off). Sessions: --record-input (default off)
+also records what technicians type, and in desktop sessions their mouse and
+keyboard input; --screen-max-fps 5..60 (default 30) caps the frames per
+second of desktop sessions.`,
 		Example: `  tech policy set --min-length 14 --lockout-threshold 3 --require-mfa
-  tech policy set --org icu --idle-timeout 5m --password-max-age 90d --password-history 365d`,
+  tech policy set --org icu --idle-timeout 5m --password-max-age 90d --password-history 365d
+  tech policy set --screen-max-fps 15 --record-input=false`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ch, err := o.changes(cmd.Flags())
@@ -121,6 +126,7 @@ sign-in and never locks; --password-history 0..365d and --password-history-count
 	f.StringVar(&o.lifetime, "token-lifetime", "", "absolute lifetime of a sign-in")
 	f.BoolVar(&o.requireMFA, "require-mfa", false, "require two-factor sign-in")
 	f.BoolVar(&o.recordInput, "record-input", false, "also record what technicians type (off by default: it captures typed passwords)")
+	f.IntVar(&o.screenMaxFPS, "screen-max-fps", 0, "frames per second at most in desktop sessions, 5..60 (default 30)")
 	return cmd
 }
 
@@ -131,7 +137,8 @@ func (o *policyFlags) changes(f *pflag.FlagSet) (tech.PolicyChanges, error) {
 		v   int
 		dst **int
 	}{"min-length": {o.minLength, &ch.MinLength}, "lockout-threshold": {o.lockout, &ch.LockoutThreshold},
-		"password-history-count": {o.historyCount, &ch.PasswordHistoryCount}, "require-classes": {o.classes, &ch.RequireClasses}}
+		"password-history-count": {o.historyCount, &ch.PasswordHistoryCount}, "require-classes": {o.classes, &ch.RequireClasses},
+		"screen-max-fps": {o.screenMaxFPS, &ch.ScreenMaxFPS}}
 	for name, x := range ints {
 		if f.Changed(name) {
 			v := x.v

@@ -46,6 +46,12 @@ func (p *presenter) Observe(e tech.Event) {
 		}
 	case tech.CapRevoked:
 		fmt.Fprintf(p.stderr, "tech: the end user revoked: %s\n", sanitize.Display(e.Why, 200))
+	case tech.CapAnswered:
+		if e.Granted {
+			fmt.Fprintf(p.stderr, "Granted now: %s\n", sanitize.Display(strings.Join(e.Caps, ", "), 120))
+		} else {
+			fmt.Fprintf(p.stderr, "tech: request refused: %s\n", sanitize.Display(e.Why, 200))
+		}
 	case tech.Progress:
 		p.progress(e)
 	case tech.FileSkipped:

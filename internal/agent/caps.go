@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,16 +12,21 @@ import (
 
 	"github.com/tether-support/tether/internal/consent"
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 )
 
-// hasCap reports whether capability c is granted right now. A session
+// hasCap reports whether capability c is granted right now (as
+// protocol.Covers says: screen-control covers screen-view). A session
 // reusing its parent's consent has c only while the parent has it too, so a
-// revocation reaches it even before it hears of it.
+// revocation reaches it even before it hears of it. It takes no lock (two
+// atomic loads per session), so a desktop handler may call it for every
+// input event; see also onRevoke.
 func (s *deviceSession) hasCap(c string) bool {
-	s.capMu.Lock()
-	ok, parent := protocol.Covers(s.granted, c), s.parent
-	s.capMu.Unlock()
-	return ok && (parent == nil || parent.hasCap(c))
+	if !s.grants.allows(c) {
+		return false
+	}
+	p := s.parent.Load()
+	return p == nil || p.hasCap(c)
 }
 
 // grantedCaps returns a copy of what is granted.
@@ -31,13 +37,21 @@ func (s *deviceSession) grantedCaps() []string {
 }
 
 // setGranted replaces the granted set and reports it to the relay with a
-// new signed consent receipt.
+// new signed consent receipt. Capabilities it takes away stop being
+// granted at once, and their onRevoke hooks (this session's and those of
+// the sessions reusing its consent) run before the relay is told.
 func (s *deviceSession) setGranted(ctx context.Context, caps []string, granted bool, why string) {
 	s.capMu.Lock()
 	s.granted = slices.Clone(caps)
+	lost := s.grants.store(caps)
 	rev := s.revision
 	s.revision++
+	children := slices.Clone(s.children)
 	s.capMu.Unlock()
+	s.grants.fire(lost, why)
+	for _, c := range children {
+		c.grants.fire(lost, why)
+	}
 	receipt, sig := s.receipt(caps, granted, rev)
 	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlConsent, Granted: granted, Caps: caps, Reason: why,
 		Receipt: receipt, ReceiptSig: sig})
@@ -63,52 +77,88 @@ func (s *deviceSession) view() SessionView {
 // mid-session; the answer applies to that request only. At most one request
 // is pending per session, requests come no faster than
 // Config.CapRequestInterval and no more than Config.CapRequestBudget per
-// session: anything beyond is refused at once, without a prompt.
+// session: anything beyond is refused at once, without a prompt. A request
+// within those limits for a capability the technician's role does not
+// allow is refused without a prompt too, and, like the end user's
+// answers, reported to the relay for its audit log. A request for
+// screen-control asks for screen-view with it.
 func (s *deviceSession) requestCaps(ctx context.Context, p []byte) error {
 	var req protocol.CapRequest
 	if err := protocol.DecodeJSON(p, &req); err != nil {
 		return err
 	}
+	if len(req.Caps) == 0 {
+		return errors.New("protocol error: a capability request named no capability")
+	}
 	for _, c := range req.Caps {
 		if !protocol.KnownCapability(c) {
-			return fmt.Errorf("protocol error: unknown capability %q requested", c)
-		}
-		if !s.pol.mayAsk(c) {
-			s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Caps: s.grantedCaps(),
-				Why: "the technician's role does not allow " + c})
-			return nil
+			return fmt.Errorf("protocol error: unknown capability %q requested", sanitize.Display(c, 40))
 		}
 	}
+	asked := protocol.NormalizeCaps(req.Caps)
 	if why := s.admitCapRequest(); why != "" {
-		s.rec.marker("capability request refused without asking: %s", why)
+		s.markCaps(asked, "refused without asking: "+why)
 		s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Caps: s.grantedCaps(), Why: why})
 		return nil
 	}
-	go func() { // the prompt may take a minute; keep reading meanwhile
-		defer s.capRequestDone()
-		pctx, cancel := s.untilEnded(ctx)
-		defer cancel()
-		creq := s.consentRequest(req.Caps)
-		d := s.ask(pctx, creq)
-		if s.ending.Load() {
-			return
+	for _, c := range asked {
+		if !s.pol.mayAsk(c) {
+			s.refuseCapRequest(ctx, asked, "the technician's role does not allow "+c)
+			return nil
 		}
-		all := s.grantedCaps()
-		if d.Granted {
-			for _, c := range d.Capabilities {
-				if !slices.Contains(all, c) {
-					all = append(all, c)
-				}
-			}
-			s.rec.marker("capability granted: %s", capsLabel(d.Capabilities))
-		} else {
-			s.rec.marker("capability refused: %s (%s)", capsLabel(req.Caps), d.Why)
-		}
-		s.setGranted(ctx, all, d.Granted, d.Why)
-		s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Granted: d.Granted, Caps: all, Why: d.Why})
-		s.ui.Status(s.view())
-	}()
+	}
+	go s.askForCaps(ctx, asked)
 	return nil
+}
+
+// refuseCapRequest refuses an admitted request without asking the end
+// user: a marker per capability, a consent report for the audit log, the
+// answer to the technician.
+func (s *deviceSession) refuseCapRequest(ctx context.Context, asked []string, why string) {
+	defer s.capRequestDone()
+	s.markCaps(asked, "refused without asking: "+why)
+	all := s.grantedCaps()
+	s.setGranted(ctx, all, false, capsLabel(asked)+" refused without asking: "+why)
+	s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Caps: all, Why: why})
+}
+
+// askForCaps prompts the end user for an admitted request and answers it;
+// the prompt may take a minute, so it runs beside the session's reading.
+func (s *deviceSession) askForCaps(ctx context.Context, asked []string) {
+	defer s.capRequestDone()
+	pctx, cancel := s.untilEnded(ctx)
+	defer cancel()
+	d := s.ask(pctx, s.consentRequest(asked))
+	if s.ending.Load() {
+		return
+	}
+	all := s.grantedCaps()
+	why := d.Why
+	if d.Granted {
+		var added []string
+		for _, c := range d.Capabilities {
+			if !slices.Contains(all, c) {
+				all, added = append(all, c), append(added, c)
+			}
+		}
+		s.rec.marker("capability granted: %s", capsLabel(d.Capabilities))
+		s.markCaps(added, "granted")
+	} else {
+		s.rec.marker("capability refused: %s (%s)", capsLabel(asked), d.Why)
+		s.markCaps(asked, "refused: "+d.Why)
+		why = capsLabel(asked) + " refused: " + d.Why
+	}
+	s.setGranted(ctx, all, d.Granted, why)
+	s.ch.SendJSON(ctx, protocol.InCapAnswer, protocol.Consent{Granted: d.Granted, Caps: all, Why: d.Why})
+	s.ui.Status(s.view())
+}
+
+// markCaps puts one recording marker per capability: "<cap> <what>", such
+// as "screen-control granted" or "screen-view revoked by the end user".
+func (s *deviceSession) markCaps(caps []string, what string) {
+	for _, c := range caps {
+		s.rec.marker("%s %s", c, what)
+	}
 }
 
 // admitCapRequest takes one capability request from the session's budget,
@@ -174,6 +224,7 @@ func (s *deviceSession) revoke(caps []string) bool {
 	s.setGranted(ctx, kept, true, why)
 	s.files.abortDirections(!protocol.Covers(kept, protocol.CapFilesTo), !protocol.Covers(kept, protocol.CapFilesFrom), why)
 	s.rec.marker("%s", why)
+	s.markCaps(gone, "revoked by the end user")
 	s.ui.Notice(fmt.Sprintf("Revoked %s.", strings.Join(gone, ", ")))
 	s.ch.SendJSON(ctx, protocol.InCapRevoked, protocol.Consent{Granted: true, Caps: kept, Why: why})
 	s.ui.Status(s.view())
@@ -183,6 +234,8 @@ func (s *deviceSession) revoke(caps []string) bool {
 // revokeCaps takes caps out of granted and returns what remains and what
 // was taken. Each file direction can be taken by its own name from a
 // "files" grant (the other direction stays), and "files" takes both.
+// screen-view takes screen-control with it; screen-control alone leaves
+// screen-view.
 func revokeCaps(granted, caps []string) (kept, gone []string) {
 	for _, g := range granted {
 		if g == protocol.CapFiles {
@@ -210,7 +263,8 @@ func revokeCaps(granted, caps []string) (kept, gone []string) {
 // revoked reports whether granted capability g falls under a revocation.
 func revoked(g string, caps []string) bool {
 	for _, c := range caps {
-		if c == g || (c == protocol.CapFiles && (g == protocol.CapFilesTo || g == protocol.CapFilesFrom)) {
+		if c == g || (c == protocol.CapFiles && (g == protocol.CapFilesTo || g == protocol.CapFilesFrom)) ||
+			(c == protocol.CapScreenView && g == protocol.CapScreenControl) {
 			return true
 		}
 	}

@@ -18,6 +18,9 @@ func TestRevokeCaps(t *testing.T) {
 		{[]string{"shell", "files:from-device"}, []string{"files:to-device"}, []string{"shell", "files:from-device"}, nil},
 		{[]string{"shell"}, []string{"clipboard"}, []string{"shell"}, nil},
 		{nil, []string{"files"}, nil, nil},
+		{[]string{"shell", "screen-view", "screen-control"}, []string{"screen-control"}, []string{"shell", "screen-view"}, []string{"screen-control"}},
+		{[]string{"shell", "screen-view", "screen-control"}, []string{"screen-view"}, []string{"shell"}, []string{"screen-view", "screen-control"}},
+		{[]string{"screen-view"}, []string{"screen-control"}, []string{"screen-view"}, nil},
 	}
 	for _, tc := range tests {
 		kept, gone := revokeCaps(tc.granted, tc.revoke)

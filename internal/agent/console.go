@@ -127,7 +127,8 @@ func (c *console) command(cmd string) {
 }
 
 // revocable lists what "revoke" accepts.
-var revocable = []string{protocol.CapShell, protocol.CapFiles, protocol.CapFilesTo, protocol.CapFilesFrom, protocol.CapClipboard}
+var revocable = []string{protocol.CapShell, protocol.CapFiles, protocol.CapFilesTo, protocol.CapFilesFrom, protocol.CapClipboard,
+	protocol.CapScreenView, protocol.CapScreenControl}
 
 // revoke handles "revoke CAPS": each named capability is taken from every
 // live session; a name that is unknown, or granted nowhere, is reported.

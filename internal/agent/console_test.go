@@ -26,8 +26,8 @@ func newTestConsole(t *testing.T, live *liveSessions) (*console, *bytes.Buffer) 
 // TestConsoleText pins what the terminal shows the end user, word for word.
 func TestConsoleText(t *testing.T) {
 	live := newLiveSessions()
-	live.add(&deviceSession{granted: []string{protocol.CapShell}})
-	live.add(&deviceSession{granted: []string{protocol.CapFilesTo}})
+	live.add(grantedSession([]string{protocol.CapShell}))
+	live.add(grantedSession([]string{protocol.CapFilesTo}))
 	live.add(&deviceSession{})
 	lockErr := errors.New("no locker")
 	tests := []struct {
@@ -39,15 +39,15 @@ func TestConsoleText(t *testing.T) {
 		{"end with nothing live", nil, func(c *console) { c.command("end") },
 			"No session is active.\n"},
 		{"revoke without a name", nil, func(c *console) { c.command("revoke") },
-			"Say what to revoke: one of shell, files, files:to-device, files:from-device, clipboard, e.g. 'revoke files:from-device'.\n"},
+			"Say what to revoke: one of shell, files, files:to-device, files:from-device, clipboard, screen-view, screen-control, e.g. 'revoke files:from-device'.\n"},
 		{"revoke an unknown name", nil, func(c *console) { c.command("revoke \x1b[31mroot") },
-			"Unknown permission \"root\": you can revoke shell, files, files:to-device, files:from-device, clipboard.\n"},
+			"Unknown permission \"root\": you can revoke shell, files, files:to-device, files:from-device, clipboard, screen-view, screen-control.\n"},
 		{"revoke what nobody has", nil, func(c *console) { c.command("r clipboard") },
 			"Nothing revoked: clipboard is not granted. Granted now: nothing.\n"},
 		{"revoke what no live session has", live, func(c *console) { c.command("revoke clipboard,files:from-device") },
 			"Nothing revoked: clipboard, files:from-device is not granted. Granted now: files:to-device; nothing; shell.\n"},
 		{"help", nil, func(c *console) { c.command("help") },
-			"Type 'end' to end the session, 'revoke NAME' to take a permission back (shell, files, files:to-device, files:from-device, clipboard), 'status' to see it.\n"},
+			"Type 'end' to end the session, 'revoke NAME' to take a permission back (shell, files, files:to-device, files:from-device, clipboard, screen-view, screen-control), 'status' to see it.\n"},
 		{"status line", nil, func(c *console) {
 			c.Status(SessionView{TechName: "Ann\x1b[2J", TechUser: "ann", Caps: []string{protocol.CapShell, protocol.CapClipboard}})
 		}, "\n● Session active: Ann (ann) may use: shell, clipboard (recorded). Type 'end' to end it, 'revoke NAME' (e.g. 'revoke files:from-device') to take one back.\n"},

@@ -116,9 +116,7 @@ func resolve(root *os.Root, rel string) (string, error) {
 // commands: in this session, or in the live parent session whose consent
 // this one reuses.
 func (s *deviceSession) shellGranted() bool {
-	s.capMu.Lock()
-	parent := s.parent
-	s.capMu.Unlock()
+	parent := s.parent.Load()
 	return s.hasCap(protocol.CapShell) || (parent != nil && parent.hasCap(protocol.CapShell))
 }
 

@@ -132,7 +132,7 @@ func TestCheckWrite(t *testing.T) {
 		{"loop", false},       // replaced, not followed
 	}
 	for _, caps := range [][]string{{protocol.CapFilesTo}, {protocol.CapFiles}, {protocol.CapFilesTo, protocol.CapShell}} {
-		fl := &files{s: &deviceSession{granted: caps}, root: r}
+		fl := &files{s: grantedSession(caps), root: r}
 		shell := protocol.Covers(caps, protocol.CapShell)
 		for _, p := range paths {
 			err := fl.checkWrite(p.rel)
@@ -174,7 +174,7 @@ func FuzzResolve(f *testing.F) {
 		if strings.HasPrefix(got, "/") || got == ".." || strings.HasPrefix(got, "../") || strings.Contains(got, "/../") {
 			t.Fatalf("resolve(%q) = %q leaves the root", rel, got)
 		}
-		fl := &files{s: &deviceSession{granted: []string{protocol.CapFilesTo}}, root: r}
+		fl := &files{s: grantedSession([]string{protocol.CapFilesTo}), root: r}
 		if (sensitivePath(rel) != "" || sensitivePath(got) != "") && fl.checkWrite(rel) == nil {
 			t.Fatalf("checkWrite(%q) allowed a sensitive path (resolves to %q)", rel, got)
 		}

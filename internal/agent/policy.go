@@ -24,7 +24,12 @@ type policy struct {
 	allowed []string
 	// unattended starts the session without a prompt: the device group's
 	// policy says so and the agent was started with --allow-unattended.
-	unattended bool
+	// unattendedControl lets such a session have screen-control too: the
+	// group's policy is unattended-control, and no signed policy is in
+	// force (a signed policy cannot say so yet, so it never allows it).
+	unattended, unattendedControl bool
+	// screenFPS caps a desktop session's frames per second (5..60).
+	screenFPS int
 	// parent is the live session whose consent this one may reuse, once
 	// the technician proves it holds that session's keys (see linkParent).
 	parent ids.SessionID
@@ -37,9 +42,35 @@ type policy struct {
 	idle, limit time.Duration
 }
 
-// consentUnattended is the group policy value that, with the agent's own
-// --allow-unattended, lets a session start without a prompt.
-const consentUnattended = "unattended"
+// consentUnattended and consentUnattendedControl are the group policy
+// values that, with the agent's own --allow-unattended, let a session
+// start without a prompt; only the second lets it have screen-control.
+const (
+	consentUnattended        = "unattended"
+	consentUnattendedControl = "unattended-control"
+)
+
+// unattendedPolicy reports whether group policy pol allows sessions
+// without a prompt.
+func unattendedPolicy(pol string) bool {
+	return pol == consentUnattended || pol == consentUnattendedControl
+}
+
+// Bounds of the desktop frame-rate cap; a relay's value outside them is
+// brought within, a missing one is the default.
+const (
+	minScreenFPS     = 5
+	maxScreenFPS     = 60
+	defaultScreenFPS = 30
+)
+
+// screenFPS is the relay's frame-rate cap n brought within bounds.
+func screenFPS(n int) int {
+	if n <= 0 {
+		return defaultScreenFPS
+	}
+	return min(max(n, minScreenFPS), maxScreenFPS)
+}
 
 // decidePolicy decides, from info and cfg, what the agent will do for the
 // session. It fails when the session must not start: the relay named no
@@ -54,13 +85,15 @@ func decidePolicy(info protocol.SessionInfo, cfg Config, signed *signedPolicy) (
 		}
 	}
 	p := policy{
-		requested:   slices.Clone(info.Caps),
-		allowed:     slices.Clone(info.Allowed),
-		unattended:  info.ConsentPolicy == consentUnattended && cfg.AllowUnattended,
-		parent:      info.Parent,
-		recordInput: info.RecordInput,
-		idle:        orDefault(info.IdleTimeout, protocol.DefaultIdleTimeout),
-		limit:       orDefault(info.MaxDuration, protocol.DefaultMaxSession),
+		requested:         protocol.NormalizeCaps(info.Caps),
+		allowed:           slices.Clone(info.Allowed),
+		unattended:        unattendedPolicy(info.ConsentPolicy) && cfg.AllowUnattended,
+		unattendedControl: info.ConsentPolicy == consentUnattendedControl && cfg.AllowUnattended && signed == nil,
+		screenFPS:         screenFPS(info.ScreenMaxFPS),
+		parent:            info.Parent,
+		recordInput:       info.RecordInput,
+		idle:              orDefault(info.IdleTimeout, protocol.DefaultIdleTimeout),
+		limit:             orDefault(info.MaxDuration, protocol.DefaultMaxSession),
 	}
 	if !recordingBuiltIn {
 		return p, nil // bench-only build (tag tether_norecord): nothing is recorded
@@ -87,5 +120,11 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 // mayAsk reports whether the technician may ask for capability c
-// mid-session.
-func (p policy) mayAsk(c string) bool { return slices.Contains(p.allowed, c) }
+// mid-session. screen-control needs screen-view allowed too (control
+// includes view).
+func (p policy) mayAsk(c string) bool {
+	if c == protocol.CapScreenControl && !slices.Contains(p.allowed, protocol.CapScreenView) {
+		return false
+	}
+	return slices.Contains(p.allowed, c)
+}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,34 @@ func TestDecidePolicy(t *testing.T) {
 		}, allow: true, check: func(t *testing.T, p policy) {
 			if !p.unattended {
 				t.Error("not unattended")
+			}
+		}},
+		{name: "unattended group: no screen-control without an end user", edit: func(i *protocol.SessionInfo) {
+			i.ConsentPolicy, i.Caps = "unattended", []string{protocol.CapScreenControl}
+		}, allow: true, check: func(t *testing.T, p policy) {
+			if !p.unattended || p.unattendedControl || !slices.Equal(p.requested, []string{"screen-view", "screen-control"}) {
+				t.Errorf("unattended %v, control %v, requested %v", p.unattended, p.unattendedControl, p.requested)
+			}
+		}},
+		{name: "unattended-control group", edit: func(i *protocol.SessionInfo) {
+			i.ConsentPolicy = "unattended-control"
+		}, allow: true, check: func(t *testing.T, p policy) {
+			if !p.unattended || !p.unattendedControl {
+				t.Errorf("unattended %v, control %v", p.unattended, p.unattendedControl)
+			}
+		}},
+		{name: "unattended-control group, agent without --allow-unattended", edit: func(i *protocol.SessionInfo) {
+			i.ConsentPolicy = "unattended-control"
+		}, check: func(t *testing.T, p policy) {
+			if p.unattended || p.unattendedControl {
+				t.Errorf("unattended %v, control %v without the agent's consent", p.unattended, p.unattendedControl)
+			}
+		}},
+		{name: "frame-rate cap from the relay, within bounds", edit: func(i *protocol.SessionInfo) {
+			i.ScreenMaxFPS = 500
+		}, check: func(t *testing.T, p policy) {
+			if p.screenFPS != 60 {
+				t.Errorf("screenFPS %d, want 60", p.screenFPS)
 			}
 		}},
 		{name: "unattended group, agent without --allow-unattended", edit: func(i *protocol.SessionInfo) {

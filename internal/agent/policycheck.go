@@ -41,7 +41,7 @@ func checkSigned(info protocol.SessionInfo, sp *signedPolicy) (protocol.SessionI
 	if info, err = checkCeiling(info, sp); err != nil {
 		return info, bad("%v", err)
 	}
-	if info.ConsentPolicy == consentUnattended && !slices.Contains(b.UnattendedGroups, sp.group) {
+	if unattendedPolicy(info.ConsentPolicy) && !slices.Contains(b.UnattendedGroups, sp.group) {
 		return info, bad("the relay offers an unattended session in device group %q, which the signed policy does not allow unattended", sp.group)
 	}
 	return info, nil

@@ -160,3 +160,22 @@ func TestDecidePolicyChecksSigned(t *testing.T) {
 		t.Errorf("recipients %v; want the signed one", p.recipients)
 	}
 }
+
+// TestSignedPolicyNeverAllowsUnattendedControl: a signed policy cannot say
+// a group may have screen-control without an end user, so under one the
+// relay's unattended-control is plain unattended.
+func TestSignedPolicyNeverAllowsUnattendedControl(t *testing.T) {
+	t.Parallel()
+	id, err := recordings.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt := id.Recipient().String()
+	sp := &signedPolicy{version: 2, group: "servers", body: &trust.PolicyBody{Recipients: []string{rcpt}, IdleSeconds: 60,
+		AbsoluteSeconds: 600, UnattendedGroups: []string{"servers"}}}
+	info := protocol.SessionInfo{Recorded: true, Caps: []string{protocol.CapScreenControl}, ConsentPolicy: "unattended-control"}
+	p, err := decidePolicy(info, Config{AllowUnattended: true}, sp)
+	if err != nil || !p.unattended || p.unattendedControl {
+		t.Fatalf("policy %+v, %v; want unattended without control", p, err)
+	}
+}

@@ -27,9 +27,29 @@ func (s *deviceSession) autoConsent(ctx context.Context) (consent.Decision, bool
 		name, user := s.techShown()
 		s.ui.Notice(fmt.Sprintf("A technician, %s (%s), started an unattended session: %s. Type 'end' and press Enter to end it.",
 			sanitize.Display(name, 60), sanitize.Display(user, 40), sanitize.Display(s.info.Reason, 200)))
-		return consent.Decision{Granted: true, Capabilities: slices.Clone(s.pol.requested)}, true
+		return s.unattendedGrant(), true
 	}
 	return consent.Decision{}, false
+}
+
+// whyNoUnattendedControl is why an unattended session goes without
+// screen-control.
+const whyNoUnattendedControl = "screen-control needs an end user's consent: the device group's policy does not allow it unattended"
+
+// unattendedGrant is what an unattended session gets without a prompt:
+// what was asked, but screen-control only where the group's policy allows
+// it without an end user (policy.unattendedControl). Nothing left refuses.
+func (s *deviceSession) unattendedGrant() consent.Decision {
+	caps := slices.Clone(s.pol.requested)
+	if !s.pol.unattendedControl && slices.Contains(caps, protocol.CapScreenControl) {
+		caps = slices.DeleteFunc(caps, func(c string) bool { return c == protocol.CapScreenControl })
+		s.markCaps([]string{protocol.CapScreenControl}, "refused without asking: "+whyNoUnattendedControl)
+		if len(caps) == 0 {
+			return consent.Decision{Why: whyNoUnattendedControl}
+		}
+		return consent.Decision{Granted: true, Capabilities: caps, Why: whyNoUnattendedControl}
+	}
+	return consent.Decision{Granted: true, Capabilities: caps}
 }
 
 // linkParent finds the parent session named in the offer and links to it
@@ -54,9 +74,7 @@ func (s *deviceSession) linkParent(ctx context.Context) *deviceSession {
 	p.capMu.Lock()
 	p.children = append(p.children, s)
 	p.capMu.Unlock()
-	s.capMu.Lock()
-	s.parent = p
-	s.capMu.Unlock()
+	s.parent.Store(p)
 	return p
 }
 

@@ -58,9 +58,10 @@ type deviceSession struct {
 
 	capMu    sync.Mutex
 	granted  []string
-	revision int              // consent receipts issued so far
-	parent   *deviceSession   // the live session whose consent this one reuses
-	children []*deviceSession // sessions reusing this one's consent
+	grants   grantSet                      // granted, for reads without capMu, and the revocation hooks
+	revision int                           // consent receipts issued so far
+	parent   atomic.Pointer[deviceSession] // the live session whose consent this one reuses
+	children []*deviceSession              // sessions reusing this one's consent
 
 	capPending bool      // a capability request awaits the end user
 	capAsked   int       // capability requests admitted so far
@@ -194,9 +195,11 @@ func (s *deviceSession) askConsent(ctx context.Context) error {
 	}
 	if !d.Granted {
 		s.rec.marker("consent refused: %s", d.Why)
+		s.markCaps(s.pol.requested, "refused: "+d.Why)
 		return fmt.Errorf("%w: %s", errRefused, d.Why)
 	}
 	s.rec.marker("consent granted: %s", capsLabel(d.Capabilities))
+	s.markCaps(d.Capabilities, "granted")
 	s.log.Info("consent granted", "caps", d.Capabilities)
 	err := s.files.open()
 	if err != nil && (protocol.Covers(d.Capabilities, protocol.CapFilesTo) || protocol.Covers(d.Capabilities, protocol.CapFilesFrom)) {
@@ -206,8 +209,17 @@ func (s *deviceSession) askConsent(ctx context.Context) error {
 }
 
 // ask asks the end user through the consent command or the EndUser; with
-// neither it refuses.
+// neither it refuses. A grant of screen-control includes screen-view.
 func (s *deviceSession) ask(ctx context.Context, req consent.Request) consent.Decision {
+	d := s.askOnce(ctx, req)
+	if d.Granted {
+		d.Capabilities = protocol.NormalizeCaps(d.Capabilities)
+	}
+	return d
+}
+
+// askOnce is ask without the normalisation.
+func (s *deviceSession) askOnce(ctx context.Context, req consent.Request) consent.Decision {
 	if s.cfg.ConsentCmd != "" {
 		d, err := consent.Command{Cmd: s.cfg.ConsentCmd, Timeout: s.cfg.ConsentTimeout}.Ask(ctx, req)
 		if err != nil {
@@ -249,10 +261,10 @@ func (s *deviceSession) end(reason string) {
 			c.conn.CloseNow()
 		}
 		var lock *LockResult
-		if s.parent == nil {
+		if p := s.parent.Load(); p == nil {
 			lock = s.lock()
 		} else {
-			s.log.Info("screen lock left to the parent session", "parent", s.parent.info.ID)
+			s.log.Info("screen lock left to the parent session", "parent", p.info.ID)
 		}
 		if lock != nil {
 			s.reportLock(lock)

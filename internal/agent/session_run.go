@@ -16,7 +16,7 @@ const startWait = 30 * time.Second
 
 // run serves an established, consented session until it ends.
 func (s *deviceSession) run(ctx context.Context) {
-	if s.parent == nil {
+	if s.parent.Load() == nil {
 		m, err := openMarker(s.cfg.Home, pendingLock{Session: s.info.ID, Tech: s.info.TechUser, Started: time.Now().UTC()})
 		if err != nil {
 			s.log.Error("the screen will not be locked if the agent stops abruptly", "err", err)

@@ -127,6 +127,7 @@ type PolicyChanges struct {
 	TokenLifetime        *string `json:"token_lifetime,omitempty"`
 	RequireMFA           *bool   `json:"require_mfa,omitempty"`
 	RecordInput          *bool   `json:"record_input,omitempty"`
+	ScreenMaxFPS         *int    `json:"screen_max_fps,omitempty"`
 }
 
 // PolicyView is an organisation's policy as the relay shows it (GET
@@ -144,6 +145,7 @@ type PolicyView struct {
 	TokenLifetime        string `json:"token_lifetime"`
 	RequireMFA           bool   `json:"require_mfa"`
 	RecordInput          bool   `json:"record_input"`
+	ScreenMaxFPS         int    `json:"screen_max_fps"`
 }
 
 // PolicyShow is the answer to GET /v1/policy[?org=]: the organisation's

@@ -61,6 +61,8 @@ var meanings = map[string]string{
 	"files:to-device":   "copy files from the technician onto this computer",
 	"files:from-device": "copy files from this computer to the technician",
 	"clipboard":         "read and set your clipboard",
+	"screen-view":       "see your screen",
+	"screen-control":    "control your mouse and keyboard",
 }
 
 // meaning returns the plain-language meaning of capability c.

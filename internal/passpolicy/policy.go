@@ -37,6 +37,11 @@ const (
 	MaxTokenLifetime    = 30 * day
 	MinRetentionDays    = 30
 	MaxRetentionDays    = 3650
+	MinScreenMaxFPS     = 5
+	MaxScreenMaxFPS     = 60
+	// DefaultScreenMaxFPS is ScreenMaxFPS by default, and what a zero
+	// ScreenMaxFPS (a policy stored before the setting existed) means.
+	DefaultScreenMaxFPS = 30
 )
 
 // Policy is one organisation's password and session policy. The zero Policy
@@ -72,7 +77,22 @@ type Policy struct {
 	RecordInput bool
 	// RetentionDays is how long audit records are kept: 30..3650, default 365.
 	RetentionDays int
+	// ScreenMaxFPS caps the frames per second of remote desktop sessions:
+	// 5..60, default 30; 0 means the default (see ScreenFPS).
+	ScreenMaxFPS int
 }
+
+// ScreenFPS is the desktop frame-rate cap p sets: ScreenMaxFPS, or
+// DefaultScreenMaxFPS when it is 0.
+func (p Policy) ScreenFPS() int {
+	if p.ScreenMaxFPS == 0 {
+		return DefaultScreenMaxFPS
+	}
+	return p.ScreenMaxFPS
+}
+
+// ValidScreenFPS reports whether n is an allowed ScreenMaxFPS to set.
+func ValidScreenFPS(n int) bool { return inRange(n, MinScreenMaxFPS, MaxScreenMaxFPS) }
 
 // Default returns the default policy.
 func Default() Policy {
@@ -83,6 +103,7 @@ func Default() Policy {
 		IdleTimeout:      15 * time.Minute,
 		MaxTokenLifetime: 12 * time.Hour,
 		RetentionDays:    365,
+		ScreenMaxFPS:     DefaultScreenMaxFPS,
 	}
 }
 
@@ -126,6 +147,7 @@ func (p Policy) Validate() error {
 		{inRange(p.MaxTokenLifetime, MinTokenLifetime, MaxTokenLifetime), "MaxTokenLifetime", "1s..720h", p.MaxTokenLifetime},
 		{p.IdleTimeout <= p.MaxTokenLifetime, "MaxTokenLifetime", "at least IdleTimeout", p.MaxTokenLifetime},
 		{inRange(p.RetentionDays, MinRetentionDays, MaxRetentionDays), "RetentionDays", "30..3650", p.RetentionDays},
+		{p.ScreenMaxFPS == 0 || ValidScreenFPS(p.ScreenMaxFPS), "ScreenMaxFPS", "5..60", p.ScreenMaxFPS},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -152,8 +174,8 @@ func inRange[T int | time.Duration](v, lo, hi T) bool {
 // longest MinLength, largest MaxLength (a higher cap never weakens a policy),
 // highest RequireClasses, shortest non-zero MaxAge, largest HistoryCount and
 // HistoryAge, lowest LockoutThreshold, shortest IdleTimeout and
-// MaxTokenLifetime, RequireMFA and RecordInput if any policy sets them, and
-// longest RetentionDays. Zero values of LockoutThreshold, IdleTimeout and
+// MaxTokenLifetime, RequireMFA and RecordInput if any policy sets them,
+// longest RetentionDays and lowest ScreenFPS. Zero values of LockoutThreshold, IdleTimeout and
 // MaxTokenLifetime are treated as unset, not as strictest. Merge of no
 // policies is Default(). Merging valid policies gives a valid policy.
 func Merge(ps ...Policy) Policy {
@@ -174,6 +196,7 @@ func Merge(ps ...Policy) Policy {
 		m.RequireMFA = m.RequireMFA || p.RequireMFA
 		m.RecordInput = m.RecordInput || p.RecordInput
 		m.RetentionDays = max(m.RetentionDays, p.RetentionDays)
+		m.ScreenMaxFPS = min(m.ScreenFPS(), p.ScreenFPS())
 	}
 	return m
 }

@@ -44,6 +44,11 @@ func TestValidateRanges(t *testing.T) {
 		{"history age 366 days", func(p *Policy) { p.HistoryAge = 366 * day }, "HistoryAge"},
 		{"history age negative", func(p *Policy) { p.HistoryAge = -time.Hour }, "HistoryAge"},
 		{"lockout 0", func(p *Policy) { p.LockoutThreshold = 0 }, "LockoutThreshold"},
+		{"screen fps 4", func(p *Policy) { p.ScreenMaxFPS = 4 }, "ScreenMaxFPS"},
+		{"screen fps 5", func(p *Policy) { p.ScreenMaxFPS = 5 }, ""},
+		{"screen fps 60", func(p *Policy) { p.ScreenMaxFPS = 60 }, ""},
+		{"screen fps 61", func(p *Policy) { p.ScreenMaxFPS = 61 }, "ScreenMaxFPS"},
+		{"screen fps unset", func(p *Policy) { p.ScreenMaxFPS = 0 }, ""},
 		{"lockout 21", func(p *Policy) { p.LockoutThreshold = 21 }, "LockoutThreshold"},
 		{"idle 2s", func(p *Policy) { p.IdleTimeout = 2 * time.Second }, ""},
 		{"idle 0", func(p *Policy) { p.IdleTimeout = 0 }, "IdleTimeout"},
@@ -98,13 +103,15 @@ func TestMerge(t *testing.T) {
 	c.HistoryAge = 365 * day
 	c.MaxTokenLifetime = 8 * time.Hour
 	c.RecordInput = true
+	c.ScreenMaxFPS = 12
+	a.ScreenMaxFPS = 0 // stored before the setting existed: the default
 
 	got := Merge(a, b, c)
 	want := Policy{
 		MinLength: 16, MaxLength: 128, RequireClasses: 3, MaxAge: 60 * day,
 		HistoryCount: 10, HistoryAge: 365 * day, LockoutThreshold: 3,
 		IdleTimeout: 5 * time.Minute, MaxTokenLifetime: 8 * time.Hour,
-		RequireMFA: true, RecordInput: true, RetentionDays: 2190,
+		RequireMFA: true, RecordInput: true, RetentionDays: 2190, ScreenMaxFPS: 12,
 	}
 	if got != want {
 		t.Errorf("Merge = %+v\nwant %+v", got, want)

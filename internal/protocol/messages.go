@@ -149,6 +149,9 @@ type SessionInfo struct {
 	// encrypts the recording to; RecordInput also records typed input.
 	Recipients  []string `json:"recipients,omitempty"`
 	RecordInput bool     `json:"record_input,omitempty"`
+	// ScreenMaxFPS caps a desktop session's frames per second (the
+	// technician's effective organisation policy, 5..60; absent: 30).
+	ScreenMaxFPS int `json:"screen_max_fps,omitempty"`
 	// Parent is the live session whose consent this one reuses, if any.
 	Parent ids.SessionID `json:"parent,omitempty"`
 	// Allowed lists the capabilities the technician's permissions allow;

@@ -158,29 +158,69 @@ const (
 )
 
 // Capabilities a technician may ask for in a session. CapFiles covers both
-// directions; CapFilesTo and CapFilesFrom one each.
+// directions; CapFilesTo and CapFilesFrom one each. CapScreenControl
+// implies CapScreenView: a request or grant of control includes view (see
+// NormalizeCaps), and whatever takes view away takes control too.
 const (
-	CapShell     = "shell"
-	CapFiles     = "files"
-	CapFilesTo   = "files:to-device"
-	CapFilesFrom = "files:from-device"
-	CapClipboard = "clipboard"
+	CapShell         = "shell"
+	CapFiles         = "files"
+	CapFilesTo       = "files:to-device"
+	CapFilesFrom     = "files:from-device"
+	CapClipboard     = "clipboard"
+	CapScreenView    = "screen-view"
+	CapScreenControl = "screen-control"
 )
+
+// capabilities lists every capability this build supports, in a fixed
+// order (the order of Capabilities).
+var capabilities = [...]string{CapShell, CapFiles, CapFilesTo, CapFilesFrom, CapClipboard, CapScreenView, CapScreenControl}
+
+// Capabilities returns every capability this build supports, in a fixed
+// order. The caller owns the result.
+func Capabilities() []string { return append([]string(nil), capabilities[:]...) }
 
 // KnownCapability reports whether c names a capability this build supports.
 func KnownCapability(c string) bool {
-	switch c {
-	case CapShell, CapFiles, CapFilesTo, CapFilesFrom, CapClipboard:
-		return true
+	for _, k := range capabilities {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeCaps returns caps with CapScreenView added right before
+// CapScreenControl when control is there without view (control implies
+// view), and duplicates dropped. The caller owns the result.
+func NormalizeCaps(caps []string) []string {
+	out := make([]string, 0, len(caps)+1)
+	for _, c := range caps {
+		if c == CapScreenControl && !contains(out, CapScreenView) && !contains(caps, CapScreenView) {
+			out = append(out, CapScreenView)
+		}
+		if !contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// contains reports whether list holds s.
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
 	}
 	return false
 }
 
 // Covers reports whether the granted capabilities include want (CapFiles
-// covers both file directions).
+// covers both file directions, CapScreenControl covers CapScreenView).
 func Covers(granted []string, want string) bool {
 	for _, g := range granted {
-		if g == want || (g == CapFiles && (want == CapFilesTo || want == CapFilesFrom)) {
+		if g == want || (g == CapFiles && (want == CapFilesTo || want == CapFilesFrom)) ||
+			(g == CapScreenControl && want == CapScreenView) {
 			return true
 		}
 	}

@@ -61,6 +61,13 @@ const (
 	// changes through the relay. The documents are signed by administrator
 	// keys the relay never holds; this only decides who may upload them.
 	TrustManage Permission = "trust.manage"
+	// SessionScreenView allows asking to see the end user's screen
+	// (capability screen-view).
+	SessionScreenView Permission = "session.screen_view"
+	// SessionScreenControl allows asking to control the end user's mouse
+	// and keyboard (capability screen-control). Control includes seeing
+	// the screen, so asking for it needs SessionScreenView as well.
+	SessionScreenControl Permission = "session.screen_control"
 )
 
 // all lists every permission; a permission's index is its bit in a Set.
@@ -70,7 +77,7 @@ var all = [...]Permission{
 	DeviceManage, UserManage, RoleManage, PolicyManage, RecordingList,
 	RecordingReview, AuditRead, AuditExport, EmergencyUse,
 	// Added later: appended so that the bits of the others do not move.
-	RecordingRecipients, TrustManage,
+	RecordingRecipients, TrustManage, SessionScreenView, SessionScreenControl,
 }
 
 // Wildcard matches every permission when used in a role definition.

@@ -47,7 +47,7 @@ func TestExpandWildcards(t *testing.T) {
 		want int
 	}{
 		{"*", len(all)},
-		{"session.*", 7},
+		{"session.*", 9},
 		{"device.*", 2},
 		{"recording.*", 3},
 		{"audit.*", 2},
@@ -124,12 +124,14 @@ func TestBuiltins(t *testing.T) {
 		has, not []Permission
 	}{
 		{Superadmin, All(), nil},
-		{Admin, []Permission{UserManage, RoleManage, PolicyManage, DeviceManage, SessionTerminate, RecordingList, AuditRead},
+		{Admin, []Permission{UserManage, RoleManage, PolicyManage, DeviceManage, SessionTerminate, RecordingList, AuditRead,
+			SessionScreenView, SessionScreenControl},
 			[]Permission{EmergencyUse, RecordingReview, RecordingRecipients}},
-		{Technician, []Permission{SessionStart, SessionAttended, SessionUnattended, SessionFiles, SessionClipboard, DeviceEnroll},
+		{Technician, []Permission{SessionStart, SessionAttended, SessionUnattended, SessionFiles, SessionClipboard, DeviceEnroll,
+			SessionScreenView, SessionScreenControl},
 			[]Permission{SessionViewAll, SessionTerminate, UserManage, RecordingReview, AuditRead, EmergencyUse, DeviceManage, RecordingRecipients}},
 		{Auditor, []Permission{RecordingList, RecordingReview, AuditRead, AuditExport, SessionViewAll},
-			[]Permission{SessionStart, UserManage, EmergencyUse, SessionFiles, RecordingRecipients}},
+			[]Permission{SessionStart, UserManage, EmergencyUse, SessionFiles, RecordingRecipients, SessionScreenView, SessionScreenControl}},
 	}
 	for _, tt := range tests {
 		s := Effective([]Role{roles[tt.role]})

@@ -51,7 +51,7 @@ var (
 //     read later recordings, and trust.manage: publishing the trust root is
 //     kept for superadmins.
 //   - technician does support: start attended and unattended sessions with
-//     files and clipboard, and enrol devices.
+//     files, clipboard, screen view and screen control, and enrol devices.
 //   - auditor reviews: recordings, the audit log, and every live session.
 func Builtin() []Role {
 	return []Role{
@@ -65,6 +65,7 @@ func Builtin() []Role {
 		{Name: Technician, Allow: []string{
 			string(SessionStart), string(SessionAttended), string(SessionUnattended),
 			string(SessionFiles), string(SessionClipboard), string(DeviceEnroll),
+			string(SessionScreenView), string(SessionScreenControl),
 		}, Builtin: true, Description: "Gives remote support and enrols devices."},
 		{Name: Auditor, Allow: []string{
 			string(RecordingList), string(RecordingReview), string(AuditRead),

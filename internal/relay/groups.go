@@ -9,11 +9,20 @@ import (
 	"github.com/tether-support/tether/internal/store"
 )
 
-// Device group consent policies.
+// Device group consent policies. policyUnattendedControl is
+// policyUnattended that also lets an unattended session (no end user
+// asked) have screen-control; under policyUnattended the agent leaves
+// screen-control out of an unattended session's grant.
 const (
-	policyConsent    = "consent"
-	policyUnattended = "unattended"
+	policyConsent           = "consent"
+	policyUnattended        = "unattended"
+	policyUnattendedControl = "unattended-control"
 )
+
+// isUnattended reports whether group policy pol allows unattended sessions.
+func isUnattended(pol string) bool {
+	return pol == policyUnattended || pol == policyUnattendedControl
+}
 
 // metaGroupPolicies holds map[group]policy as JSON.
 const metaGroupPolicies = "group_policies"
@@ -63,8 +72,8 @@ func (s *Server) handleGroupPolicy(w http.ResponseWriter, r *http.Request, p *pr
 			"permission denied: group %q is outside your device groups", group))
 		return
 	}
-	if req.Policy != policyConsent && req.Policy != policyUnattended {
-		s.writeErr(w, errf(http.StatusBadRequest, "use consent or unattended", "unknown policy %q", req.Policy))
+	if req.Policy != policyConsent && !isUnattended(req.Policy) {
+		s.writeErr(w, errf(http.StatusBadRequest, "use consent, unattended or unattended-control", "unknown policy %q", truncate(req.Policy, 40)))
 		return
 	}
 	m, err := s.groupPolicies()

@@ -39,7 +39,7 @@ func newPolicyView(p passpolicy.Policy) api.PolicyView {
 	return api.PolicyView{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireClasses: p.RequireClasses,
 		PasswordMaxAge: fmtDur(p.MaxAge), PasswordHistoryCount: p.HistoryCount, PasswordHistory: fmtDur(p.HistoryAge),
 		LockoutThreshold: p.LockoutThreshold, IdleTimeout: fmtDur(p.IdleTimeout), TokenLifetime: fmtDur(p.MaxTokenLifetime),
-		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput}
+		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput, ScreenMaxFPS: p.ScreenFPS()}
 }
 
 // fmtDur formats whole days as "90d", zero as "0" and the rest in Go syntax.
@@ -138,6 +138,13 @@ func applyPolicy(req *api.PolicyChanges, pol *passpolicy.Policy) ([]string, erro
 	if req.RecordInput != nil {
 		pol.RecordInput, changed = *req.RecordInput, append(changed, "record_input")
 	}
+	if v := req.ScreenMaxFPS; v != nil {
+		if !passpolicy.ValidScreenFPS(*v) {
+			return nil, errf(http.StatusBadRequest, "see `tech policy set --help`",
+				"invalid policy: --screen-max-fps %d is outside the allowed range %d..%d", *v, passpolicy.MinScreenMaxFPS, passpolicy.MaxScreenMaxFPS)
+		}
+		pol.ScreenMaxFPS, changed = *v, append(changed, "screen_max_fps")
+	}
 	return changed, nil
 }
 
@@ -177,7 +184,7 @@ func checkPolicy(pol passpolicy.Policy) error {
 	if errors.As(err, &fe) {
 		flags := map[string]string{"MinLength": "--min-length", "MaxAge": "--password-max-age", "HistoryAge": "--password-history",
 			"HistoryCount": "--password-history-count", "LockoutThreshold": "--lockout-threshold", "IdleTimeout": "--idle-timeout",
-			"MaxTokenLifetime": "--token-lifetime", "RequireClasses": "--require-classes"}
+			"MaxTokenLifetime": "--token-lifetime", "RequireClasses": "--require-classes", "ScreenMaxFPS": "--screen-max-fps"}
 		name := flags[fe.Field]
 		if name == "" {
 			name = fe.Field

@@ -49,7 +49,7 @@ func (s *Server) policyDraft() (api.PolicyDraft, error) {
 		return d, err
 	}
 	for g, pol := range groups {
-		if pol == policyUnattended {
+		if isUnattended(pol) {
 			d.UnattendedGroups = append(d.UnattendedGroups, g)
 		}
 	}

@@ -86,6 +86,7 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	info.Roles = slices.Clone(p.user.Roles)
 	if pol, err := s.accounts.UserPolicy(p.user); err == nil {
 		info.RecordInput = pol.RecordInput
+		info.ScreenMaxFPS = pol.ScreenFPS()
 		if pol.IdleTimeout > 0 {
 			info.IdleTimeout = min(info.IdleTimeout, pol.IdleTimeout)
 		}
@@ -96,36 +97,44 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	return s.openUnattended(ctx, c, p, info, m)
 }
 
-// checkCaps validates requested capabilities against the user's permissions.
+// capPermissions are the permissions each capability needs beyond
+// session.start; screen-control includes seeing the screen, so it needs
+// both screen permissions.
+var capPermissions = map[string][]rbac.Permission{
+	protocol.CapFiles: {rbac.SessionFiles}, protocol.CapFilesTo: {rbac.SessionFiles},
+	protocol.CapFilesFrom: {rbac.SessionFiles}, protocol.CapClipboard: {rbac.SessionClipboard},
+	protocol.CapScreenView:    {rbac.SessionScreenView},
+	protocol.CapScreenControl: {rbac.SessionScreenView, rbac.SessionScreenControl},
+}
+
+// checkCaps validates requested capabilities against the user's
+// permissions and returns them normalised (screen-control brings
+// screen-view; see protocol.NormalizeCaps).
 func checkCaps(caps []string, p *principal) ([]string, error) {
 	if len(caps) == 0 {
 		caps = []string{protocol.CapShell}
 	}
-	need := map[string]rbac.Permission{protocol.CapFiles: rbac.SessionFiles, protocol.CapFilesTo: rbac.SessionFiles,
-		protocol.CapFilesFrom: rbac.SessionFiles, protocol.CapClipboard: rbac.SessionClipboard}
-	var out []string
 	for _, c := range caps {
 		if !protocol.KnownCapability(c) {
-			return nil, errf(http.StatusBadRequest, "capabilities are shell, files and clipboard", "unknown capability %q", c)
+			return nil, errf(http.StatusBadRequest, "capabilities are "+strings.Join(protocol.Capabilities(), ", "),
+				"unknown capability %q", truncate(c, 40))
 		}
-		if perm, ok := need[c]; ok && !p.perms.Has(perm) {
-			return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: capability %s needs %s", c, perm)
-		}
-		if !slices.Contains(out, c) {
-			out = append(out, c)
+		for _, perm := range capPermissions[c] {
+			if !p.perms.Has(perm) {
+				return nil, errf(http.StatusForbidden, "ask an administrator", "permission denied: capability %s needs %s", c, perm)
+			}
 		}
 	}
-	return out, nil
+	return protocol.NormalizeCaps(caps), nil
 }
 
 // allowedCaps lists the capabilities p's permissions allow in a session.
 func allowedCaps(p *principal) []string {
-	out := []string{protocol.CapShell}
-	if p.perms.Has(rbac.SessionFiles) {
-		out = append(out, protocol.CapFiles, protocol.CapFilesTo, protocol.CapFilesFrom)
-	}
-	if p.perms.Has(rbac.SessionClipboard) {
-		out = append(out, protocol.CapClipboard)
+	var out []string
+	for _, c := range protocol.Capabilities() {
+		if !slices.ContainsFunc(capPermissions[c], func(perm rbac.Permission) bool { return !p.perms.Has(perm) }) {
+			out = append(out, c)
+		}
 	}
 	return out
 }
@@ -166,7 +175,7 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	if info.ConsentPolicy, err = s.groupPolicy(dev.Group); err != nil {
 		return nil, err
 	}
-	if info.ConsentPolicy == policyUnattended && strings.TrimSpace(info.Reason) == "" {
+	if isUnattended(info.ConsentPolicy) && strings.TrimSpace(info.Reason) == "" {
 		return nil, errf(http.StatusBadRequest, "pass --reason \"ticket or reason\"",
 			"device %q is in group %q, which allows unattended access only with a reason", dev.Name, dev.Group)
 	}

@@ -7,7 +7,7 @@ import (
 
 // Event is something that happened on the way to, or during, a session with
 // a device: a JoinCode, SessionOpened, SecurityCode, ConsentAnswered,
-// CapRevoked, Progress, FileCopied, FileSkipped, ScreenLockReport or
+// CapAnswered, CapRevoked, Progress, FileCopied, FileSkipped, ScreenLockReport or
 // Exited. The client hands each to its Observer as it happens.
 //
 // String fields hold what the relay or the device sent, unfiltered: a
@@ -59,8 +59,23 @@ type ConsentAnswered struct {
 	Why     string
 }
 
-// CapRevoked: the end user revoked capabilities during a file transfer.
-type CapRevoked struct{ Why string }
+// CapRevoked: the end user revoked capabilities; Caps is what stays
+// granted (screen-view revoked takes screen-control too).
+type CapRevoked struct {
+	Caps []string
+	Why  string
+}
+
+// CapAnswered is the agent's answer to a mid-session capability request
+// (LiveSession.SendCapRequest, RequestCaps): Caps is everything granted
+// now; with Granted false the request was refused and Why says why (the
+// end user said no, the technician's role does not allow it, too many or
+// too frequent requests).
+type CapAnswered struct {
+	Granted bool
+	Caps    []string
+	Why     string
+}
 
 // Progress is how far one file of a copy has come: Done of Size bytes.
 // It comes once with Done 0 when the file starts, then after every chunk.
@@ -103,6 +118,7 @@ func (SessionOpened) event()    {}
 func (SecurityCode) event()     {}
 func (ConsentAnswered) event()  {}
 func (CapRevoked) event()       {}
+func (CapAnswered) event()      {}
 func (Progress) event()         {}
 func (FileCopied) event()       {}
 func (FileSkipped) event()      {}

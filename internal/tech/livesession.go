@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tether-support/tether/internal/e2e"
@@ -34,6 +36,7 @@ type LiveSession struct {
 	conn    *transport.Conn
 	ch      *transport.Channel
 	info    *protocol.SessionInfo
+	mu      sync.Mutex // guards granted
 	granted []string
 }
 
@@ -51,8 +54,22 @@ func (s *LiveSession) SecurityCode() string { return s.ch.SecurityCode }
 // negotiated in the handshake.
 func (s *LiveSession) Features() protocol.Features { return s.ch.Features() }
 
-// Granted is the capabilities the end user granted (nil before consent).
-func (s *LiveSession) Granted() []string { return s.granted }
+// Granted is the capabilities the end user granted (nil before consent),
+// as the device last said: at consent, at an answer to a capability
+// request, at a revocation (see HandleCapMessage). The caller owns the
+// result.
+func (s *LiveSession) Granted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.granted)
+}
+
+// setGranted records what the device says is granted now.
+func (s *LiveSession) setGranted(caps []string) {
+	s.mu.Lock()
+	s.granted = caps
+	s.mu.Unlock()
+}
 
 // Close closes the connection at once.
 func (s *LiveSession) Close() { s.conn.CloseNow() }
@@ -197,7 +214,7 @@ func (s *LiveSession) AwaitConsent(ctx context.Context) error {
 	if !cs.Granted {
 		return fmt.Errorf("the end user did not consent: %s", sanitize.Display(cs.Why, 200))
 	}
-	s.granted = cs.Caps
+	s.setGranted(knownCaps(cs.Caps))
 	return nil
 }
 

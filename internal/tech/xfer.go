@@ -52,9 +52,7 @@ func (x *xfer) dispatch(ctx context.Context) {
 			return
 		}
 		if t == protocol.InCapRevoked {
-			var cs protocol.Consent
-			protocol.DecodeJSON(p, &cs)
-			x.c.emit(CapRevoked{Why: cs.Why})
+			x.sc.HandleCapMessage(t, p)
 			continue
 		}
 		b := msgPool.Get().(*[]byte)
