@@ -205,8 +205,9 @@ func (s *deviceSession) askConsent(ctx context.Context) error {
 	return nil
 }
 
-// ask asks the end user through the consent command or the EndUser; with
-// neither it refuses.
+// ask asks the end user through the consent command, the EndUser (the
+// terminal), or, without a terminal, a window on the agent's X display;
+// with none of them it refuses.
 func (s *deviceSession) ask(ctx context.Context, req consent.Request) consent.Decision {
 	if s.cfg.ConsentCmd != "" {
 		d, err := consent.Command{Cmd: s.cfg.ConsentCmd, Timeout: s.cfg.ConsentTimeout}.Ask(ctx, req)
@@ -215,10 +216,13 @@ func (s *deviceSession) ask(ctx context.Context, req consent.Request) consent.De
 		}
 		return d
 	}
-	if !s.ui.CanAsk() {
-		return consent.Decision{Why: "no terminal to ask the end user and no --consent-cmd configured"}
+	if s.ui.CanAsk() {
+		return s.ui.AskConsent(ctx, req, s.cfg.ConsentTimeout)
 	}
-	return s.ui.AskConsent(ctx, req, s.cfg.ConsentTimeout)
+	if display, xauth, ok := consentDesktop(); ok {
+		return s.askDesktop(ctx, display, xauth, req, s.cfg.ConsentTimeout)
+	}
+	return consent.Decision{Why: whyNoWayToAsk}
 }
 
 // refuse tells the relay why the session did not start and closes.
