@@ -22,7 +22,27 @@ const (
 // hotkey is the grabbed key.
 type hotkey struct {
 	code xproto.Keycode
+	num  uint16   // the Num Lock modifier mask, 0 when none
 	mods []uint16 // every grabbed modifier combination
+}
+
+// hotkeyBinding returns the keycode of the hotkey and the Num Lock mask the
+// keyboard map has now.
+func hotkeyBinding(s *surface) (xproto.Keycode, uint16, error) {
+	setup := xproto.Setup(s.conn)
+	code, err := keycodeFor(s, setup, hotkeySym)
+	if err != nil {
+		return 0, 0, err
+	}
+	return code, numLockMask(s, setup), nil
+}
+
+// stale reports whether the keyboard map moved the hotkey or Num Lock
+// since h was grabbed. (The server also sends MappingNotify when input
+// switches between devices, XTEST's included, without changing anything.)
+func (h *hotkey) stale(s *surface) bool {
+	code, num, err := hotkeyBinding(s)
+	return h == nil || err != nil || code != h.code || num != h.num
 }
 
 // grabHotkey grabs Ctrl+Alt+Shift+E on the root window, once with each
@@ -30,16 +50,15 @@ type hotkey struct {
 // change what the user means. It fails when the key is missing from the
 // keyboard map or another client grabbed it first.
 func grabHotkey(s *surface) (*hotkey, error) {
-	setup := xproto.Setup(s.conn)
-	code, err := keycodeFor(s, setup, hotkeySym)
+	code, num, err := hotkeyBinding(s)
 	if err != nil {
 		return nil, err
 	}
 	locks := []uint16{0, xproto.ModMaskLock}
-	if num := numLockMask(s, setup); num != 0 {
+	if num != 0 {
 		locks = append(locks, num, num|xproto.ModMaskLock)
 	}
-	h := &hotkey{code: code}
+	h := &hotkey{code: code, num: num}
 	for _, l := range locks {
 		m := uint16(hotkeyMods) | l
 		err := xproto.GrabKeyChecked(s.conn, true, s.scr.Root, m, code, xproto.GrabModeAsync, xproto.GrabModeAsync).Check()

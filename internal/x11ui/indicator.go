@@ -98,7 +98,11 @@ func OpenIndicator(display, xauthority string, info Info) (*Indicator, error) {
 }
 
 // HotkeyErr says why the hotkey could not be grabbed, or is nil.
-func (ind *Indicator) HotkeyErr() error { return ind.hotkeyErr }
+func (ind *Indicator) HotkeyErr() error {
+	ind.mu.Lock()
+	defer ind.mu.Unlock()
+	return ind.hotkeyErr
+}
 
 // Events delivers the end user's clicks and hotkey presses. It is closed
 // after Close, or when the display connection is lost (the agent should
@@ -138,7 +142,11 @@ func (ind *Indicator) Bounds() screen.Rect { return ind.s.bounds() }
 func (ind *Indicator) Close() {
 	ind.closeOnce.Do(func() {
 		shieldBar(ind.s, false)
-		ind.hk.ungrab(ind.s)
+		ind.mu.Lock()
+		hk := ind.hk
+		ind.hk = nil
+		ind.mu.Unlock()
+		hk.ungrab(ind.s)
 		ind.s.close()
 	})
 	<-ind.done
@@ -218,10 +226,37 @@ func (ind *Indicator) handle(ev xgb.Event) {
 			}
 		}
 	case xproto.KeyPressEvent:
-		if ind.hk.matches(e) {
+		ind.mu.Lock()
+		hk := ind.hk
+		ind.mu.Unlock()
+		if hk.matches(e) {
 			ind.send(End)
 		}
+	case xproto.MappingNotifyEvent:
+		if e.Request == xproto.MappingKeyboard || e.Request == xproto.MappingModifier {
+			ind.regrab()
+		}
 	}
+}
+
+// regrab grabs the hotkey again after the keyboard map changed: the key
+// or the Num Lock modifier may have moved.
+func (ind *Indicator) regrab() {
+	ind.mu.Lock()
+	old := ind.hk
+	ind.mu.Unlock()
+	if old != nil && !old.stale(ind.s) {
+		return
+	}
+	ind.mu.Lock()
+	ind.hk = nil
+	ind.mu.Unlock()
+	old.ungrab(ind.s)
+	hk, err := grabHotkey(ind.s)
+	ind.mu.Lock()
+	ind.hk, ind.hotkeyErr = hk, err
+	ind.mu.Unlock()
+	ind.Update(ind.current()) // the bar mentions the hotkey only while held
 }
 
 // send delivers e unless the buffer is full.

@@ -74,7 +74,7 @@ func TestIndicatorShown(t *testing.T) {
 	if n := count(img, colBar); n < b.W*b.H/3 {
 		t.Errorf("%d bar-coloured pixels of %d", n, b.W*b.H)
 	}
-	if !Shielded(b.X+1, b.Y+1) || Shielded(b.X, b.Y+b.H+5) {
+	if !Shielded(b.X+1, b.Y+1) || Shielded(b.X, 199) {
 		t.Error("Shielded does not match the bar")
 	}
 }
@@ -192,7 +192,10 @@ func TestIndicatorClose(t *testing.T) {
 	if _, ok := <-ind.Events(); ok {
 		t.Error("Events not closed")
 	}
-	if Shielded(b.X+1, b.Y+1) {
+	shield.mu.Lock()
+	_, shielded := shield.bars[ind.s]
+	shield.mu.Unlock()
+	if shielded {
 		t.Error("still shielded after Close")
 	}
 	if n := count(grab(t, x, b), colBar); n != 0 {
@@ -242,5 +245,74 @@ func TestIndicatorHotkeyTaken(t *testing.T) {
 	}
 	if strings.Contains(ind.msg, Hotkey) {
 		t.Errorf("bar mentions the hotkey it does not hold: %q", ind.msg)
+	}
+}
+
+func TestIndicatorHotkeyFollowsKeymap(t *testing.T) {
+	t.Parallel()
+	x := x11test.StartXvfb(t, 320, 200)
+	ind := openBar(t, x, Info{TechName: "Gus"})
+	c, err := x.Conn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := &surface{conn: c, scr: xproto.Setup(c).DefaultScreen(c)}
+	setup := xproto.Setup(c)
+	old, err := keycodeFor(s, setup, hotkeySym)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Move "e" to the last keycode (unbound on Xvfb) and unbind its old key,
+	// as a layout switch would.
+	last := setup.MaxKeycode
+	km, err := xproto.GetKeyboardMapping(c, old, 1).Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := make([]xproto.Keysym, km.KeysymsPerKeycode)
+	if err := xproto.ChangeKeyboardMappingChecked(c, 1, old, km.KeysymsPerKeycode, none).Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := xproto.ChangeKeyboardMappingChecked(c, 1, last, km.KeysymsPerKeycode, km.Keysyms).Check(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the hotkey grabbed on the new key", func() bool {
+		ind.mu.Lock()
+		defer ind.mu.Unlock()
+		return ind.hk != nil && ind.hk.code == last
+	})
+	d, err := x11.Open(x.Display, x.XAuthority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	in, err := d.Injector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	pressHotkey(t, in, false)
+	if e := nextEvent(t, ind); e != End {
+		t.Fatalf("hotkey gave %v, want end", e)
+	}
+}
+
+func TestIndicatorFollowsScreenSize(t *testing.T) {
+	t.Parallel()
+	x := x11test.StartXvfb(t, 1024, 200)
+	ind := openBar(t, x, Info{TechName: strings.Repeat("Long Name ", 10), TechUser: "long", Control: true})
+	waitButtons(t, x, ClassIndicator, "end")
+	if b := ind.Bounds(); b.W <= 600 {
+		t.Fatalf("bar %d wide on a 1024-pixel screen; the test needs a wider one", b.W)
+	}
+	x.Resize(t, 600, 200)
+	eventually(t, "the bar fitting the smaller screen", func() bool {
+		b := ind.Bounds()
+		return b.X >= 0 && b.X+b.W <= 600
+	})
+	bs := waitButtons(t, x, ClassIndicator, "end")
+	if r := bs["end"]; r.X+r.W > 600 {
+		t.Errorf("End at %+v, off the 600-pixel screen", r)
 	}
 }
