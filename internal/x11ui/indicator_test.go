@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jezek/xgb/xproto"
 
@@ -212,7 +213,23 @@ func TestIndicatorClose(t *testing.T) {
 		t.Fatalf("hotkey still grabbed after Close: %v", err)
 	}
 	h.ungrab(s)
-	ind.Close() // twice is fine
+	ind.Close()        // twice is fine
+	ind.Update(Info{}) // and so is an update after Close
+}
+
+func TestIndicatorConnectionLost(t *testing.T) {
+	t.Parallel()
+	x := x11test.StartXvfb(t, 320, 200)
+	ind := openBar(t, x, Info{TechName: "Hal"})
+	ind.s.conn.Close() // as when the X server goes away
+	select {
+	case _, ok := <-ind.Events():
+		if ok {
+			t.Fatal("an event from a lost connection")
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Events not closed when the connection was lost")
+	}
 }
 
 func TestIndicatorRaisedWhenCovered(t *testing.T) {
