@@ -51,7 +51,7 @@ func TestStdinReachesCommand(t *testing.T) {
 }
 
 // TestRefusedConsentStartsNothing covers every way consent is not given:
-// a refusal, no answer in time, and no terminal with no consent command.
+// a refusal, no answer in time, and no terminal, desktop or consent command.
 func TestRefusedConsentStartsNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -68,6 +68,7 @@ func TestRefusedConsentStartsNothing(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d := e.enroll("dev" + string(rune('a'+i)))
+			d.env = []string{"DISPLAY="} // no desktop to ask on either
 			e.runAgent(d, tc.consent, tc.extra...)
 			marker := filepath.Join(e.dir, "started-"+d.name)
 			r := e.techRun("", "connect", d.name, "--", "touch", marker)

@@ -14,7 +14,9 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Stay connected and serve sessions",
 		Long: `run keeps this enrolled device connected to its relay (reconnecting with
 backoff) and serves every session offered. Each session is shown to the end
-user for consent on this terminal, or through --consent-cmd. While a session is
+user for consent on this terminal, through --consent-cmd, or, with neither a
+terminal nor --consent-cmd but a DISPLAY, in a window on that X display (Allow /
+Deny, a checkbox per capability). While a session is
 active, typing 'end' and Enter here ends it at once. Every session end kills
 the session's processes and locks the screen (--lock-cmd, else the platform's
 methods in turn; on Linux xscreensaver-command -lock when DISPLAY is set, the

@@ -208,8 +208,10 @@ func (s *deviceSession) askConsent(ctx context.Context) error {
 	return nil
 }
 
-// ask asks the end user through the consent command or the EndUser; with
-// neither it refuses. A grant of screen-control includes screen-view.
+// ask asks the end user through the consent command, the EndUser (the
+// terminal), or, without a terminal, a window on the agent's X display;
+// with none of them it refuses. A grant of screen-control includes
+// screen-view.
 func (s *deviceSession) ask(ctx context.Context, req consent.Request) consent.Decision {
 	d := s.askOnce(ctx, req)
 	if d.Granted {
@@ -227,10 +229,13 @@ func (s *deviceSession) askOnce(ctx context.Context, req consent.Request) consen
 		}
 		return d
 	}
-	if !s.ui.CanAsk() {
-		return consent.Decision{Why: "no terminal to ask the end user and no --consent-cmd configured"}
+	if s.ui.CanAsk() {
+		return s.ui.AskConsent(ctx, req, s.cfg.ConsentTimeout)
 	}
-	return s.ui.AskConsent(ctx, req, s.cfg.ConsentTimeout)
+	if display, xauth, ok := consentDesktop(); ok {
+		return s.askDesktop(ctx, display, xauth, req, s.cfg.ConsentTimeout)
+	}
+	return consent.Decision{Why: whyNoWayToAsk}
 }
 
 // refuse tells the relay why the session did not start and closes.
