@@ -304,8 +304,13 @@ func readCastHeader(sc *bufio.Scanner) (*CastHeader, error) {
 		}
 		return nil, fmt.Errorf("%w: empty stream", ErrInvalidCast)
 	}
+	return parseCastHeader(sc.Bytes())
+}
+
+// parseCastHeader parses and checks an asciicast header line.
+func parseCastHeader(line []byte) (*CastHeader, error) {
 	var h CastHeader
-	if err := json.Unmarshal(sc.Bytes(), &h); err != nil {
+	if err := json.Unmarshal(line, &h); err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrInvalidCast, err)
 	}
 	if h.Version != 2 {

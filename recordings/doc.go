@@ -23,4 +23,8 @@
 // The plaintext of a Tether recording is an asciicast v2 stream; the
 // encryption layer treats it as opaque bytes. [CastWriter], [ParseCast] and
 // [ReadCastEvents] are small helpers to produce, validate and play it back.
+// A session that shows the end user's screen switches its stream, with
+// [CastWriter.Desktop], to a desktop stream of binary records (screen
+// update chunks, keyframes, cursor, input, markers, terminal events);
+// [ReadStream] reads either content type.
 package recordings

@@ -64,4 +64,9 @@ var (
 
 	// ErrInvalidCast means an asciicast v2 stream is malformed.
 	ErrInvalidCast = errors.New("recordings: invalid asciicast")
+
+	// ErrInvalidDesktop means the desktop stream after the switch line is
+	// malformed: an unknown record kind, a payload that breaks its kind's
+	// rules, a time going backwards, or a record cut short at a clean end.
+	ErrInvalidDesktop = errors.New("recordings: invalid desktop stream")
 )

@@ -56,13 +56,14 @@ type recorder struct {
 	send *recSender
 	enc  *recordings.Writer
 	cast *recordings.CastWriter
+	desk *recordings.DesktopWriter // set once the desktop stream started
 }
 
 // recEvent is one queued event; its bytes (output, input or marker text)
 // are the next n bytes of the arena.
 type recEvent struct {
 	t          time.Time
-	kind       byte // 'o', 'i', 'r', 'm'
+	kind       byte // 'o', 'i', 'r', 'm', or a screen kind (screenKind)
 	n          int
 	cols, rows int
 }
@@ -217,28 +218,61 @@ func (r *recorder) write(evs []recEvent, arena []byte) error {
 	for _, ev := range evs {
 		data := arena[:ev.n:ev.n]
 		arena = arena[ev.n:]
-		var err error
-		switch ev.kind {
-		case 'o':
-			err = r.cast.Output(ev.t, data)
-		case 'i':
-			err = r.cast.Input(ev.t, data)
-		case 'r':
-			err = r.cast.Resize(ev.t, ev.cols, ev.rows)
-		case 'm':
-			err = r.cast.Marker(ev.t, string(data))
-		}
-		if err != nil {
+		if err := r.writeEvent(ev, data); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// writeEvent encodes one event: as asciicast until the first screen event,
+// which switches the recording to the desktop stream for good.
+func (r *recorder) writeEvent(ev recEvent, data []byte) error {
+	if r.desk == nil && ev.kind >= screenKind {
+		d, err := r.cast.Desktop()
+		if err != nil {
+			return err
+		}
+		r.desk = d
+	}
+	if r.desk != nil {
+		return r.writeDesktop(ev, data)
+	}
+	var err error
+	switch ev.kind {
+	case 'o':
+		err = r.cast.Output(ev.t, data)
+	case 'i':
+		err = r.cast.Input(ev.t, data)
+	case 'r':
+		err = r.cast.Resize(ev.t, ev.cols, ev.rows)
+	case 'm':
+		err = r.cast.Marker(ev.t, string(data))
+	}
+	return err
+}
+
+// writeDesktop encodes one event as desktop stream records.
+func (r *recorder) writeDesktop(ev recEvent, data []byte) error {
+	switch ev.kind {
+	case 'o':
+		return r.desk.Output(ev.t, data)
+	case 'i':
+		return r.desk.TermInput(ev.t, data)
+	case 'r':
+		return r.desk.Resize(ev.t, ev.cols, ev.rows)
+	case 'm':
+		return r.desk.Marker(ev.t, string(data))
+	}
+	return r.desk.Record(ev.t, recordings.RecordKind(ev.kind-screenKind), data)
+}
+
 // finish writes the final chunk.
 func (r *recorder) finish() error {
-	if err := r.cast.Close(); err != nil {
-		return err
+	if r.desk == nil {
+		if err := r.cast.Close(); err != nil {
+			return err
+		}
 	}
 	return r.enc.Close()
 }
@@ -302,3 +336,60 @@ func (r *recorder) close(reason string) error {
 
 // capsLabel is the marker text for a set of capabilities.
 func capsLabel(caps []string) string { return strings.Join(caps, ",") }
+
+// screenKind offsets the queue kinds of screen events: kind screenKind+k is
+// recorded as a desktop record of kind k. The first one switches the
+// recording from asciicast to the desktop stream (recordings/FORMAT.md §6.1).
+const screenKind = 0x80
+
+// screenUpdate records one screen update: the chunks exactly as sent to the
+// viewer (keyframe false), or a keyframe made for the recording (keyframe
+// true: a full, self-contained update of the frame last sent, whose ID is
+// that frame's update ID; the live update after it restarts its zstd
+// stream). The chunks are copied; the caller may reuse them.
+func (r *recorder) screenUpdate(chunks [][]byte, keyframe bool) error {
+	if r == nil {
+		return nil
+	}
+	k := recordings.RecUpdate
+	if keyframe {
+		k = recordings.RecKeyframe
+	}
+	t := time.Now()
+	for _, c := range chunks {
+		if err := recordings.CheckRecord(k, c); err != nil {
+			return err
+		}
+	}
+	for _, c := range chunks {
+		if err := r.add(recEvent{t: t, kind: screenKind + byte(k)}, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// screenCursor records a cursor message as sent to the viewer.
+func (r *recorder) screenCursor(c protocol.ScreenCursor) error {
+	if r == nil {
+		return nil
+	}
+	p := protocol.AppendScreenCursor(nil, c)[1:] // without the inner type
+	if err := recordings.CheckRecord(recordings.RecCursor, p); err != nil {
+		return err
+	}
+	return r.add(recEvent{t: time.Now(), kind: screenKind + byte(recordings.RecCursor)}, p)
+}
+
+// screenInput records an input event from the technician. The caller checks
+// the record_input policy (as for terminal input, see inputEvent).
+func (r *recorder) screenInput(ev protocol.ScreenInput) error {
+	if r == nil {
+		return nil
+	}
+	p := protocol.AppendScreenInput(nil, ev)[1:]
+	if err := recordings.CheckRecord(recordings.RecInput, p); err != nil {
+		return err
+	}
+	return r.add(recEvent{t: time.Now(), kind: screenKind + byte(recordings.RecInput)}, p)
+}
