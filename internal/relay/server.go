@@ -89,6 +89,10 @@ func New(cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate roles: %w", err)
 	}
+	if err := s.migrateHoldPermission(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate roles: %w", err)
+	}
 	if cfg.FrameLog != "" {
 		if s.frameLog, err = broker.OpenFrameLog(cfg.FrameLog); err != nil {
 			db.Close()
