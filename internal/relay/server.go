@@ -167,6 +167,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	go s.signHeadPeriodically(ctx)
 	go s.watchCerts(ctx)
 	go s.pruneAuditDaily(ctx)
+	go s.enforceRetentionDaily(ctx)
 	go s.failures.run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(tls.NewListener(transport.BatchListener(s.conns), srv.TLSConfig)) }()

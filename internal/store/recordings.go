@@ -46,9 +46,11 @@ type Recording struct {
 
 // Hold is a legal hold on a recording: who placed it, when and why.
 type Hold struct {
-	By     ids.UserID `json:"by"`
-	At     time.Time  `json:"at"`
-	Reason string     `json:"reason,omitempty"`
+	By ids.UserID `json:"by"`
+	// ByName is By's username when the hold was placed.
+	ByName string    `json:"by_name,omitempty"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
 }
 
 // PutRecording creates or replaces an index entry.
