@@ -48,7 +48,18 @@ func TestRetentionKeepsLegalHold(t *testing.T) {
 		t.Errorf("recordings list does not show the hold:\n%s", r.stdout)
 	}
 
-	e.restartRelay("--retention-interval", "100ms", "--test-retention-skew", "9000h")
+	// The policy's retention, not a default, decides: 30 days, and the
+	// job's clock 33 days ahead (the default 365 days would keep both).
+	if r := e.techRun("", "policy", "set", "--retention-days", "29"); r.code == 0 || !strings.Contains(r.stderr, "--retention-days 29 is outside") {
+		t.Errorf("retention of 29 days: code %d stderr %q", r.code, r.stderr)
+	}
+	if r := e.techRun("", "policy", "set", "--retention-days", "30"); r.code != 0 {
+		t.Fatalf("policy set --retention-days: %s", r.stderr)
+	}
+	if r := e.techRun("", "policy", "show", "--json"); !strings.Contains(r.stdout, `"retention_days":30`) {
+		t.Errorf("policy show lacks the retention: %s", r.stdout)
+	}
+	e.restartRelay("--retention-interval", "100ms", "--test-retention-skew", "792h")
 	recFile := func(id string) string { return filepath.Join(e.dir, "data", "recordings", id+".rec") }
 	eventually(t, "the expired recording deleted", 15*time.Second, func() bool {
 		_, held := e.recordings()[kept]

@@ -92,7 +92,7 @@ func TestRenderers(t *testing.T) {
 		}, "SETTING                 icu    EFFECTIVE FOR YOU (icu, er)\nmin-length              12     12\nmax-length              128    128\n" +
 			"require-classes         0      0\npassword-max-age        0      0\npassword-history-count  0      0\npassword-history        0      0\n" +
 			"lockout-threshold       0      0\nidle-timeout            15m    15m\ntoken-lifetime          12h    12h\nrequire-mfa             true   true\n" +
-			"record-input            false  false\nscreen-max-fps          30     30\n", ""},
+			"record-input            false  false\nscreen-max-fps          30     30\nretention-days          0      0\n", ""},
 		{"policy set", func(_, e io.Writer) error { printPolicySet(e, api.PolicySetResponse{Org: "icu" + hostile}); return nil },
 			"", "Policy of icu updated; see `tech policy show --org icu`.\n"},
 		{"roles", func(o, _ io.Writer) error {
