@@ -24,6 +24,9 @@ func TestOnlineBackupRestores(t *testing.T) {
 	}
 	recID := e.onlyRecording("complete")
 	data := filepath.Join(e.dir, "data")
+	if st, err := os.Lstat(filepath.Join(data, "host.sock")); err != nil || st.Mode().Type() != os.ModeSocket || st.Mode().Perm() != 0o600 {
+		t.Fatalf("host socket: %v %v", st, err)
+	}
 
 	var wg sync.WaitGroup
 	wg.Add(1)

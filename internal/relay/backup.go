@@ -101,7 +101,8 @@ func checkBackupOut(opts BackupOptions) error {
 // writeBackup writes the archive of dir to w.
 func writeBackup(w io.Writer, dir string) (*BackupResult, error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	aw := backup.NewWriter(bw, now())
+	created := now()
+	aw := backup.NewWriter(bw, created)
 	res := &BackupResult{}
 	online, err := snapshotInto(aw, dir, res)
 	if err != nil {
@@ -112,7 +113,7 @@ func writeBackup(w io.Writer, dir string) (*BackupResult, error) {
 		return nil, err
 	}
 	fp, _ := fingerprint(dir)
-	if err := aw.Close(backup.Manifest{Created: now(), Online: online, Fingerprint: fp}); err != nil {
+	if err := aw.Close(backup.Manifest{Created: created, Online: online, Fingerprint: fp}); err != nil {
 		return nil, err
 	}
 	return res, bw.Flush()

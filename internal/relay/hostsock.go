@@ -190,17 +190,31 @@ func askHostSnapshot(dir string) (int64, io.ReadCloser, error) {
 		c.Close()
 		return 0, nil, fmt.Errorf("the relay did not answer on %s: %w", hostSocketPath(dir), err)
 	}
-	line = strings.TrimSpace(line)
-	if msg, ok := strings.CutPrefix(line, "error "); ok {
+	n, err := parseHostAnswer(line)
+	if err != nil {
 		c.Close()
-		return 0, nil, fmt.Errorf("the relay refused the backup: %s", msg)
-	}
-	n, err := strconv.ParseInt(strings.TrimPrefix(line, "ok "), 10, 64)
-	if !strings.HasPrefix(line, "ok ") || err != nil || n <= 0 {
-		c.Close()
-		return 0, nil, fmt.Errorf("the relay answered %q on %s, not a snapshot", truncate(line, 80), hostSocketPath(dir))
+		return 0, nil, fmt.Errorf("%w (on %s)", err, hostSocketPath(dir))
 	}
 	return n, readCloser{io.LimitReader(br, n), c}, nil
+}
+
+// maxSnapshot bounds the size a snapshot answer may announce (1 TiB).
+const maxSnapshot = 1 << 40
+
+// parseHostAnswer reads the relay's answer line to a backup request:
+// "ok <bytes>" gives the snapshot's length, "error <text>" the relay's
+// refusal (sanitized by the caller's printing), anything else is an error.
+func parseHostAnswer(line string) (int64, error) {
+	line = strings.TrimRight(line, "\r\n")
+	if msg, ok := strings.CutPrefix(line, "error "); ok {
+		return 0, fmt.Errorf("the relay refused the backup: %s", capText(msg, 200))
+	}
+	num, ok := strings.CutPrefix(line, "ok ")
+	n, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || n <= 0 || n > maxSnapshot || strconv.FormatInt(n, 10) != num {
+		return 0, fmt.Errorf("the relay answered %q, not a snapshot", capText(line, 80))
+	}
+	return n, nil
 }
 
 // errNoHostSocket means no relay answers on the data directory's socket.
