@@ -3,9 +3,12 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -123,5 +126,46 @@ func TestRestoreRefuses(t *testing.T) {
 	}
 	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", empty); r.code != 0 {
 		t.Errorf("audit verify: %s", r.stderr)
+	}
+}
+
+// TestHostSocketRefusesOtherUsers: even with the data directory's and the
+// socket's modes loosened, the relay answers only its own user or root on
+// its host socket (SO_PEERCRED). Needs root to run a client as nobody.
+func TestHostSocketRefusesOtherUsers(t *testing.T) {
+	if os.Geteuid() != 0 || runtime.GOOS != "linux" {
+		t.Skip("needs root on Linux to run a client as another user")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	data := filepath.Join(e.dir, "data")
+	pub := t.TempDir() // a copy of the binary and an output directory nobody can use
+	for _, p := range []string{filepath.Dir(e.dir), filepath.Dir(pub), e.dir, data, pub} {
+		if err := os.Chmod(p, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(data, "host.sock"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	relayCopy := filepath.Join(pub, "relay")
+	b, err := os.ReadFile(bin.relay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(relayCopy, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(relayCopy, "backup", "--data", data, "--out", filepath.Join(pub, "stolen.tar"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "not the relay's user") {
+		t.Errorf("backup as nobody: %v\n%q", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(pub, "stolen.tar")); err == nil {
+		t.Error("an archive was written for another user")
+	}
+	if !strings.Contains(e.relay.Output(), "host socket: refused a peer") {
+		t.Error("the relay did not log the refusal")
 	}
 }

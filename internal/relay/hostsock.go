@@ -178,17 +178,16 @@ func askHostSnapshot(dir string) (int64, io.ReadCloser, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %v", errNoHostSocket, err)
 	}
-	if _, err := io.WriteString(c, hostBackupRequest+"\n"); err != nil {
-		c.Close()
-		return 0, nil, fmt.Errorf("ask the relay for a snapshot: %w", err)
-	}
+	// A relay that refuses the peer answers and closes before reading,
+	// so a failed write still leaves its answer to read.
+	_, werr := io.WriteString(c, hostBackupRequest+"\n")
 	br := bufio.NewReader(c)
 	c.SetReadDeadline(time.Now().Add(time.Minute))
 	line, err := br.ReadString('\n')
 	c.SetReadDeadline(time.Time{})
 	if err != nil {
 		c.Close()
-		return 0, nil, fmt.Errorf("the relay did not answer on %s: %w", hostSocketPath(dir), err)
+		return 0, nil, fmt.Errorf("the relay did not answer on %s: %w", hostSocketPath(dir), errors.Join(werr, err))
 	}
 	n, err := parseHostAnswer(line)
 	if err != nil {
