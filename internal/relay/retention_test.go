@@ -82,3 +82,21 @@ func TestRetention(t *testing.T) {
 		t.Errorf("after release: %+v", run)
 	}
 }
+
+func TestCheckHoldReason(t *testing.T) {
+	for reason, ok := range map[string]bool{
+		"":                          true,
+		"complaint 2026-114":        true,
+		"Beschwerde Nr. 7 – Müller": true,
+		"case\n7":                   false,
+		"case \x1b[2J7":             false,
+		"case\u202e7":               false,
+		"zero\u200bwidth":           false,
+		string(make([]byte, 201)):   false,
+		"\xff\xfe":                  false,
+	} {
+		if err := checkHoldReason(reason); (err == nil) != ok {
+			t.Errorf("%q: %v, want ok %v", reason, err, ok)
+		}
+	}
+}
