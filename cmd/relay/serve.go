@@ -22,7 +22,10 @@ func newServeCmd() *cobra.Command {
 		Long: `serve runs the relay. An empty or missing data directory is initialised
 first (self-signed TLS, a superadmin "admin" whose one-time password is written
 to DIR/initial-admin-password with mode 0600), and the next steps are printed.
-/healthz answers 200 once the relay is ready.`,
+/healthz answers 200 once the relay is ready. While it serves, 'relay backup'
+asks it for a consistent snapshot over the Unix socket DIR/host.sock (0600),
+and a retention job deletes recordings and session records past the policy's
+retention (--retention-interval) except those on legal hold.`,
 		Example: `  relay serve --data ./tether-data
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5`,
