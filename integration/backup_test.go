@@ -119,10 +119,23 @@ func TestRestoreRefuses(t *testing.T) {
 		if ents, _ := os.ReadDir(parent); len(ents) != 0 {
 			t.Errorf("%s archive left %v behind", name, ents)
 		}
+		emptyDir := t.TempDir() // an existing empty target stays empty
+		if r := run(t, e.dir, "", bin.relay, "restore", "--data", emptyDir, "--from", bad); r.code == 0 {
+			t.Errorf("%s archive restored into an empty directory", name)
+		}
+		if ents, _ := os.ReadDir(emptyDir); len(ents) != 0 {
+			t.Errorf("%s archive left %v in the empty target", name, ents)
+		}
 	}
 	empty := t.TempDir()
 	if r := run(t, e.dir, "", bin.relay, "restore", "--data", empty, "--from", out); r.code != 0 {
 		t.Fatalf("restore into an empty directory: %s", r.stderr)
+	}
+	if ents, _ := os.ReadDir(empty); len(ents) == 0 || strings.HasPrefix(ents[0].Name(), ".tether-restore") {
+		t.Errorf("restored directory holds %v", ents)
+	}
+	if st, _ := os.Stat(empty); st.Mode().Perm() != 0o700 {
+		t.Errorf("restored directory mode %v, want 0700", st.Mode().Perm())
 	}
 	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", empty); r.code != 0 {
 		t.Errorf("audit verify: %s", r.stderr)

@@ -65,9 +65,9 @@ func newRestoreCmd() *cobra.Command {
 		Short: "Restore a backup into a new or empty data directory",
 		Long: `restore checks the archive FILE whole (every file against its manifest, the
 database's structure, the audit chain) and puts it into DIR, which must not
-exist or be empty: it never overwrites a data directory. It extracts next to
-DIR and renames into place only when every check passed, so a bad archive
-leaves nothing behind. The restore is audited (relay.restore). Then start the
+exist or be empty: it never overwrites a data directory. It extracts into a
+hidden directory on DIR's file system and moves the files into place only
+when every check passed, so a bad archive leaves nothing behind. The restore is audited (relay.restore). Then start the
 relay on DIR; clients keep their pin, since the TLS identity is restored too.`,
 		Example: `  relay restore --data /var/lib/tether --from /var/backups/tether/relay-2026-12-01.tar
   relay audit verify --data /var/lib/tether

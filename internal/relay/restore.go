@@ -22,13 +22,15 @@ type RestoreResult struct {
 }
 
 // Restore puts the archive from into the data directory dir, which must
-// be missing or empty. It extracts into a new directory beside dir,
-// checks the database (bbolt's consistency check, Tether's buckets) and
-// the audit chain, records relay.restore in the audit log (actor "relay
-// host"), and only then renames it to dir. A bad archive is a clear error
-// and leaves nothing behind.
+// be missing or empty. It extracts into a new directory on dir's file
+// system (inside an empty dir, beside a missing one), checks the
+// database (bbolt's consistency check, Tether's buckets) and the audit
+// chain, records relay.restore in the audit log (actor "relay host"), and
+// only then moves it into place. A bad archive is a clear
+// error and leaves nothing behind.
 func Restore(dir, from string) (*RestoreResult, error) {
-	if err := checkRestoreTarget(dir); err != nil {
+	exists, err := checkRestoreTarget(dir)
+	if err != nil {
 		return nil, err
 	}
 	f, err := os.Open(from)
@@ -36,15 +38,21 @@ func Restore(dir, from string) (*RestoreResult, error) {
 		return nil, fmt.Errorf("open the backup: %w", err)
 	}
 	defer f.Close()
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return nil, err
+	// Extract on the target's file system, so that putting it in place is
+	// a rename: into the empty DIR itself (it may be a mount point or a
+	// service's state directory), else beside the missing one.
+	parent := dir
+	if !exists {
+		parent = filepath.Dir(filepath.Clean(dir))
+		if err := os.MkdirAll(parent, 0o700); err != nil {
+			return nil, err
+		}
 	}
 	tmp, err := os.MkdirTemp(parent, ".tether-restore-*")
 	if err != nil {
 		return nil, fmt.Errorf("make a directory to restore into: %w", err)
 	}
-	defer os.RemoveAll(tmp) // a no-op once renamed
+	defer os.RemoveAll(tmp) // a no-op once moved into place
 	m, err := backup.Extract(f, tmp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", from, err)
@@ -53,31 +61,53 @@ func Restore(dir, from string) (*RestoreResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", from, err)
 	}
-	// An empty dir makes way (rmdir fails on anything else); os.Rename
-	// does not replace a directory.
-	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+	if err := putInPlace(tmp, dir, exists); err != nil {
+		return nil, fmt.Errorf("put the restored files in place: %w", err)
 	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return nil, fmt.Errorf("put the restored directory in place: %w", err)
-	}
-	syncDir(parent)
+	syncDir(filepath.Dir(filepath.Clean(dir)))
 	return &RestoreResult{Manifest: m, AuditEntries: n}, nil
 }
 
+// putInPlace makes the checked directory tmp the data directory dir:
+// a rename when dir is missing; when dir exists (empty, with tmp inside
+// it), each entry of tmp moves up, and dir becomes 0700. If a move fails
+// the entries moved so far are removed, leaving dir empty.
+func putInPlace(tmp, dir string, exists bool) error {
+	if !exists {
+		return os.Rename(tmp, dir)
+	}
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	var moved []string
+	for _, e := range ents {
+		dst := filepath.Join(dir, e.Name())
+		if err := os.Rename(filepath.Join(tmp, e.Name()), dst); err != nil {
+			for _, m := range moved {
+				os.RemoveAll(m)
+			}
+			return err
+		}
+		moved = append(moved, dst)
+	}
+	syncDir(dir)
+	return os.Chmod(dir, 0o700)
+}
+
 // checkRestoreTarget refuses a dir that exists and is not an empty
-// directory.
-func checkRestoreTarget(dir string) error {
+// directory, and reports whether it exists.
+func checkRestoreTarget(dir string) (exists bool, err error) {
 	ents, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil
+		return false, nil
 	case err != nil:
-		return fmt.Errorf("%s: %w", dir, err)
+		return false, fmt.Errorf("%s: %w", dir, err)
 	case len(ents) > 0:
-		return fmt.Errorf("%s is not empty; restore only into a new or empty directory (move the old one aside first)", dir)
+		return true, fmt.Errorf("%s is not empty; restore only into a new or empty directory (move the old one aside first)", dir)
 	}
-	return nil
+	return true, nil
 }
 
 // checkRestored checks the extracted directory and records the restore in
