@@ -97,7 +97,12 @@ func (s *Server) serveHostSocket(ctx context.Context, ln net.Listener, done chan
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			return
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("host socket: accept", "err", err) // out of descriptors, say: try again shortly
+			time.Sleep(100 * time.Millisecond)
+			continue
 		}
 		wg.Add(1)
 		go func() {
