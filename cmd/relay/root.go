@@ -12,11 +12,13 @@ and keeps a hash-chained audit log, all in an embedded bbolt database.`,
 		Example: `  relay serve --data ./tether-data            # first start initialises the directory
   relay init --data /var/lib/tether --admin alice --password-file ./pw
   relay audit verify --data /var/lib/tether
+  relay backup --data /var/lib/tether --out relay.tar   # while it runs
   relay users unlock alice --data /var/lib/tether   # with the relay stopped`,
 	}
 	root.AddCommand(newInitCmd(), newServeCmd(), newAuditCmd())
 	root.AddCommand(newEmergencyCmd())
 	root.AddCommand(newUsersCmd())
 	root.AddCommand(newCertCmd())
+	root.AddCommand(newBackupCmd(), newRestoreCmd())
 	return root
 }

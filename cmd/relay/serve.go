@@ -22,7 +22,10 @@ func newServeCmd() *cobra.Command {
 		Long: `serve runs the relay. An empty or missing data directory is initialised
 first (self-signed TLS, a superadmin "admin" whose one-time password is written
 to DIR/initial-admin-password with mode 0600), and the next steps are printed.
-/healthz answers 200 once the relay is ready.`,
+/healthz answers 200 once the relay is ready. While it serves, 'relay backup'
+asks it for a consistent snapshot over the Unix socket DIR/host.sock (0600),
+and a retention job deletes recordings and session records past the policy's
+retention (--retention-interval) except those on legal hold.`,
 		Example: `  relay serve --data ./tether-data
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5`,
@@ -59,6 +62,10 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 	f.DurationVar(&cfg.TokenIdle, "token-idle", 15*time.Minute, "sign technicians out after this long without use")
 	f.DurationVar(&cfg.TokenLifetime, "token-lifetime", 12*time.Hour, "absolute lifetime of a sign-in")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", 365*24*time.Hour, "keep audit entries this long (HIPAA documentation rules may call for 6 years: 52560h)")
+	f.DurationVar(&cfg.RetentionInterval, "retention-interval", relay.DefaultRetentionInterval, "how often recordings and session records older than the policy's retention are deleted (those on legal hold are kept)")
+	// Tests only: age everything by this much for the retention job.
+	f.DurationVar(&cfg.RetentionClockSkew, "test-retention-skew", 0, "testing only: move the retention job's clock ahead")
+	f.MarkHidden("test-retention-skew")
 	f.StringVar(&cfg.FrameLog, "frame-log", "", "diagnostic: append every forwarded frame (what the relay sees) to FILE")
 	f.Int64Var(&cfg.SessionRecordingQuota, "recording-quota-session", 0, "most recording bytes one session may store; the session ends when it would exceed them (default 16 KiB/s × --max-session: 707788800 for 12h)")
 	f.Int64Var(&cfg.DeviceRecordingQuota, "recording-quota-device", 0, "most recording bytes one device's sessions may store in any 24 hours (default 16 KiB/s × 24h: 1415577600)")

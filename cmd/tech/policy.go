@@ -69,6 +69,7 @@ verify.`,
 type policyFlags struct {
 	org                                       string
 	minLength, lockout, historyCount, classes int
+	retentionDays                             int
 	idle, maxAge, history, lifetime           string
 	requireMFA                                bool
 	recordInput                               bool
@@ -92,10 +93,15 @@ sign-in and never locks; --password-history 0..365d and --password-history-count
 (--require-mfa=false turns it off). Sessions: --record-input (default off)
 also records what technicians type, and in desktop sessions their mouse and
 keyboard input; --screen-max-fps 5..60 (default 30) caps the frames per
-second of desktop sessions.`,
+second of desktop sessions. Retention: --retention-days 30..3650 (default
+365) keeps recordings and session records that long after their session:
+the relay's daily job deletes older ones, except recordings on legal hold
+('tech recordings hold'), and uses the longest retention of any
+organisation.`,
 		Example: `  tech policy set --min-length 14 --lockout-threshold 3 --require-mfa
   tech policy set --org icu --idle-timeout 5m --password-max-age 90d --password-history 365d
-  tech policy set --screen-max-fps 15 --record-input=false`,
+  tech policy set --screen-max-fps 15 --record-input=false
+  tech policy set --retention-days 2190    # six years`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ch, err := o.changes(cmd.Flags())
@@ -125,6 +131,7 @@ second of desktop sessions.`,
 	f.StringVar(&o.history, "password-history", "", "forbid reusing passwords retired within this long, 0..365d")
 	f.StringVar(&o.lifetime, "token-lifetime", "", "absolute lifetime of a sign-in")
 	f.BoolVar(&o.requireMFA, "require-mfa", false, "require two-factor sign-in")
+	f.IntVar(&o.retentionDays, "retention-days", 0, "keep recordings and session records this many days after the session, 30..3650 (default 365)")
 	f.BoolVar(&o.recordInput, "record-input", false, "also record what technicians type (off by default: it captures typed passwords)")
 	f.IntVar(&o.screenMaxFPS, "screen-max-fps", 0, "frames per second at most in desktop sessions, 5..60 (default 30)")
 	return cmd
@@ -138,7 +145,7 @@ func (o *policyFlags) changes(f *pflag.FlagSet) (tech.PolicyChanges, error) {
 		dst **int
 	}{"min-length": {o.minLength, &ch.MinLength}, "lockout-threshold": {o.lockout, &ch.LockoutThreshold},
 		"password-history-count": {o.historyCount, &ch.PasswordHistoryCount}, "require-classes": {o.classes, &ch.RequireClasses},
-		"screen-max-fps": {o.screenMaxFPS, &ch.ScreenMaxFPS}}
+		"screen-max-fps": {o.screenMaxFPS, &ch.ScreenMaxFPS}, "retention-days": {o.retentionDays, &ch.RetentionDays}}
 	for name, x := range ints {
 		if f.Changed(name) {
 			v := x.v

@@ -16,6 +16,7 @@ func newRecordingsCmd(g *globals) *cobra.Command {
 		Short: "Review encrypted session recordings (decrypted locally, never on the relay)",
 	}
 	cmd.AddCommand(newRecipientsCmd(g), newRecListCmd(g), newRecVerifyCmd(g), newRecExportCmd(g), newRecPlayCmd(g))
+	cmd.AddCommand(newRecHoldCmd(g), newRecReleaseCmd(g))
 	return cmd
 }
 

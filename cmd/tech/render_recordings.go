@@ -30,20 +30,39 @@ type recordingRow struct {
 	KeyIDs     []string      `json:"key_ids"`
 	CreatedAt  time.Time     `json:"created_at"`
 	FinishedAt time.Time     `json:"finished_at,omitzero"`
+	// Hold is set while the recording is on legal hold.
+	Hold *api.Hold `json:"hold,omitempty"`
 }
 
 // newRecordingRow is r as `tech recordings list --json` prints it.
 func newRecordingRow(r api.Recording) recordingRow {
 	return recordingRow{ID: r.ID, TechUser: r.TechUser, DeviceName: r.DeviceName, State: r.State, Size: r.Size,
-		SHA256: r.SHA256, KeyIDs: r.KeyIDs, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+		SHA256: r.SHA256, KeyIDs: r.KeyIDs, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt, Hold: r.Hold}
 }
 
 // printRecordings prints recordings as a table or JSON.
 func printRecordings(w io.Writer, rs []api.Recording, asJSON bool) error {
-	return printRows(w, rs, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED", func(r api.Recording) string {
-		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
-			r.State, r.Size, r.CreatedAt.Local().Format(time.DateTime))
+	return printRows(w, rs, asJSON, "ID\tTECHNICIAN\tDEVICE\tSTATE\tSIZE\tSTARTED\tHOLD", func(r api.Recording) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s\t%s", r.ID, sanitize.Display(r.TechUser, 40), sanitize.Display(r.DeviceName, 40),
+			r.State, r.Size, r.CreatedAt.Local().Format(time.DateTime), holdCell(r.Hold))
 	}, newRecordingRow)
+}
+
+// holdCell is a recording's hold as the table shows it: "-" for none,
+// else who placed it and why.
+func holdCell(h *api.Hold) string {
+	if h == nil {
+		return "-"
+	}
+	who := h.ByName
+	if who == "" {
+		who = string(h.By)
+	}
+	cell := "held by " + sanitize.Display(who, 40)
+	if h.Reason != "" {
+		cell += ": " + sanitize.Display(h.Reason, 60)
+	}
+	return cell
 }
 
 // printVerified reports a recording that decrypts and parses.

@@ -92,7 +92,7 @@ func TestRenderers(t *testing.T) {
 		}, "SETTING                 icu    EFFECTIVE FOR YOU (icu, er)\nmin-length              12     12\nmax-length              128    128\n" +
 			"require-classes         0      0\npassword-max-age        0      0\npassword-history-count  0      0\npassword-history        0      0\n" +
 			"lockout-threshold       0      0\nidle-timeout            15m    15m\ntoken-lifetime          12h    12h\nrequire-mfa             true   true\n" +
-			"record-input            false  false\nscreen-max-fps          30     30\n", ""},
+			"record-input            false  false\nscreen-max-fps          30     30\nretention-days          0      0\n", ""},
 		{"policy set", func(_, e io.Writer) error { printPolicySet(e, api.PolicySetResponse{Org: "icu" + hostile}); return nil },
 			"", "Policy of icu updated; see `tech policy show --org icu`.\n"},
 		{"roles", func(o, _ io.Writer) error {
@@ -111,7 +111,11 @@ func TestRenderers(t *testing.T) {
 		}, "KEY ID  ADDED                PUBLIC KEY\nk1      " + local + "  tether-rec1\n", ""},
 		{"recordings", func(o, _ io.Writer) error {
 			return printRecordings(o, []api.Recording{{ID: "s_1", TechUser: "al" + hostile, DeviceName: "pc", State: "complete" + hostile, Size: 42, CreatedAt: at}}, false)
-		}, "ID   TECHNICIAN  DEVICE  STATE     SIZE  STARTED\ns_1  al          pc      complete  42    " + local + "\n", ""},
+		}, "ID   TECHNICIAN  DEVICE  STATE     SIZE  STARTED              HOLD\ns_1  al          pc      complete  42    " + local + "  -\n", ""},
+		{"recordings on hold", func(o, _ io.Writer) error {
+			return printRecordings(o, []api.Recording{{ID: "s_2", TechUser: "al", DeviceName: "pc", State: "complete", Size: 1, CreatedAt: at,
+				Hold: &api.Hold{By: "u_1", ByName: "lee" + hostile, Reason: "case 7" + hostile}}}, false)
+		}, "ID   TECHNICIAN  DEVICE  STATE     SIZE  STARTED              HOLD\ns_2  al          pc      complete  1     " + local + "  held by lee: case 7\n", ""},
 		{"recording verified", func(o, _ io.Writer) error {
 			printVerified(o, "s_1", tech.RecordingCheck{Bytes: 10, Events: 2, State: "complete" + hostile})
 			return nil

@@ -128,6 +128,7 @@ type PolicyChanges struct {
 	RequireMFA           *bool   `json:"require_mfa,omitempty"`
 	RecordInput          *bool   `json:"record_input,omitempty"`
 	ScreenMaxFPS         *int    `json:"screen_max_fps,omitempty"`
+	RetentionDays        *int    `json:"retention_days,omitempty"`
 }
 
 // PolicyView is an organisation's policy as the relay shows it (GET
@@ -146,6 +147,9 @@ type PolicyView struct {
 	RequireMFA           bool   `json:"require_mfa"`
 	RecordInput          bool   `json:"record_input"`
 	ScreenMaxFPS         int    `json:"screen_max_fps"`
+	// RetentionDays is how long recordings and session records are kept
+	// (the relay's daily job uses the longest of every organisation's).
+	RetentionDays int `json:"retention_days"`
 }
 
 // PolicyShow is the answer to GET /v1/policy[?org=]: the organisation's

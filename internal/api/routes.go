@@ -40,6 +40,8 @@ const (
 	PathSessionKill     = protocol.PathSessions + "/{id}/kill"
 	PathRecipient       = protocol.PathRecipients + "/{id}"
 	PathRecording       = protocol.PathRecordings + "/{id}"
+	PathRecordingHold   = PathRecording + "/hold"
+	PathRecordingFree   = PathRecording + "/release"
 	PathGroupPolicy     = protocol.PathDevices + "/groups/{group}"
 	PathDevice          = protocol.PathDevices + "/by-name/{name}"
 	PathDeviceRevoke    = PathDevice + "/revoke"
@@ -87,7 +89,9 @@ var routes = []Route{
 	{Method: post, Path: protocol.PathRecipients, Request: typ[RecipientRequest](), Response: typ[Recipient]()},
 	{Method: del, Path: PathRecipient, Response: typ[RecipientRemoved]()},
 	{Method: get, Path: protocol.PathRecordings, Response: typ[[]Recording]()},
-	{Method: get, Path: PathRecording, Download: true},            // the ciphertext file
+	{Method: get, Path: PathRecording, Download: true}, // the ciphertext file
+	{Method: post, Path: PathRecordingHold, Request: typ[HoldRequest](), Response: typ[Recording]()},
+	{Method: post, Path: PathRecordingFree, Response: typ[Recording]()},
 	{Method: get, Path: protocol.PathAuditExport, Download: true}, // JSON lines or CSV
 	{Method: post, Path: protocol.PathAuditCheckpoints, Request: typ[AuditCheckpoint](), Response: typ[AuditCheckpointStored]()},
 	{Method: post, Path: PathGroupPolicy, Request: typ[GroupPolicyRequest](), Response: typ[GroupPolicyResponse]()},

@@ -72,7 +72,29 @@ type Recording struct {
 	KeyIDs     []string  `json:"key_ids,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// Hold is set while the recording is on legal hold: retention keeps
+	// it and its session record.
+	Hold *Hold `json:"hold,omitempty"`
 }
+
+// Hold is a legal hold on a recording.
+type Hold struct {
+	// By is the user who placed it, ByName their username then.
+	By     ids.UserID `json:"by"`
+	ByName string     `json:"by_name,omitempty"`
+	At     time.Time  `json:"at"`
+	Reason string     `json:"reason,omitempty"`
+}
+
+// HoldRequest is the body of POST /v1/recordings/{id}/hold.
+type HoldRequest struct {
+	// Reason says why, such as a case or ticket number; at most
+	// MaxHoldReason bytes of printable text.
+	Reason string `json:"reason,omitempty"`
+}
+
+// MaxHoldReason bounds HoldRequest.Reason.
+const MaxHoldReason = 200
 
 // Recipient is one reviewer key recordings are encrypted to: an element of
 // the answer to GET /v1/recordings/recipients and the answer to POST.

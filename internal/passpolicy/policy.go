@@ -75,7 +75,10 @@ type Policy struct {
 	// RecordInput records typed input in session recordings. Default false:
 	// typed input may hold passwords and PHI.
 	RecordInput bool
-	// RetentionDays is how long audit records are kept: 30..3650, default 365.
+	// RetentionDays is how long recordings and session records are kept
+	// after their session ended: 30..3650, default 365. The relay's daily
+	// retention job deletes older ones (except recordings on legal hold),
+	// using the longest RetentionDays of any organisation.
 	RetentionDays int
 	// ScreenMaxFPS caps the frames per second of remote desktop sessions:
 	// 5..60, default 30; 0 means the default (see ScreenFPS).

@@ -68,6 +68,9 @@ const (
 	// and keyboard (capability screen-control). Control includes seeing
 	// the screen, so asking for it needs SessionScreenView as well.
 	SessionScreenControl Permission = "session.screen_control"
+	// RecordingHold allows placing and releasing a legal hold on a
+	// recording, which exempts it (and its session record) from retention.
+	RecordingHold Permission = "recording.hold"
 )
 
 // all lists every permission; a permission's index is its bit in a Set.
@@ -77,7 +80,7 @@ var all = [...]Permission{
 	DeviceManage, UserManage, RoleManage, PolicyManage, RecordingList,
 	RecordingReview, AuditRead, AuditExport, EmergencyUse,
 	// Added later: appended so that the bits of the others do not move.
-	RecordingRecipients, TrustManage, SessionScreenView, SessionScreenControl,
+	RecordingRecipients, TrustManage, SessionScreenView, SessionScreenControl, RecordingHold,
 }
 
 // Wildcard matches every permission when used in a role definition.

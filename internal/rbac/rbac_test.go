@@ -49,7 +49,7 @@ func TestExpandWildcards(t *testing.T) {
 		{"*", len(all)},
 		{"session.*", 9},
 		{"device.*", 2},
-		{"recording.*", 3},
+		{"recording.*", 4},
 		{"audit.*", 2},
 		{"user.manage", 1},
 	}
@@ -125,7 +125,7 @@ func TestBuiltins(t *testing.T) {
 	}{
 		{Superadmin, All(), nil},
 		{Admin, []Permission{UserManage, RoleManage, PolicyManage, DeviceManage, SessionTerminate, RecordingList, AuditRead,
-			SessionScreenView, SessionScreenControl},
+			SessionScreenView, SessionScreenControl, RecordingHold},
 			[]Permission{EmergencyUse, RecordingReview, RecordingRecipients}},
 		{Technician, []Permission{SessionStart, SessionAttended, SessionUnattended, SessionFiles, SessionClipboard, DeviceEnroll,
 			SessionScreenView, SessionScreenControl},
@@ -227,7 +227,7 @@ func TestSetList(t *testing.T) {
 // TestPermissionBitsStable: a permission added later is appended, so the
 // bit of every earlier one stays where it was.
 func TestPermissionBitsStable(t *testing.T) {
-	want := map[Permission]int{SessionStart: 0, DeviceManage: 8, PolicyManage: 11, RecordingReview: 13, EmergencyUse: 16, RecordingRecipients: 17}
+	want := map[Permission]int{SessionStart: 0, DeviceManage: 8, PolicyManage: 11, RecordingReview: 13, EmergencyUse: 16, RecordingRecipients: 17, TrustManage: 18, SessionScreenView: 19, SessionScreenControl: 20, RecordingHold: 21}
 	for p, i := range want {
 		if got := index(p); got != i {
 			t.Errorf("index(%q) = %d, want %d", p, got, i)

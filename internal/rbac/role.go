@@ -49,7 +49,8 @@ var (
 //     PHI and reviewing them is an auditor's job (minimum necessary), and
 //     recording.recipients, since registering a recipient key is a way to
 //     read later recordings, and trust.manage: publishing the trust root is
-//     kept for superadmins.
+//     kept for superadmins. It holds recording.hold: preserving or
+//     releasing recordings for legal reasons is running the organisation.
 //   - technician does support: start attended and unattended sessions with
 //     files, clipboard, screen view and screen control, and enrol devices.
 //   - auditor reviews: recordings, the audit log, and every live session.

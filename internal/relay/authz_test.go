@@ -61,6 +61,8 @@ var wantPerm = map[string]rbac.Permission{
 	"DELETE /v1/recordings/recipients/{id}":  rbac.RecordingRecipients,
 	"GET /v1/recordings":                     rbac.RecordingList,
 	"GET /v1/recordings/{id}":                rbac.RecordingReview,
+	"POST /v1/recordings/{id}/hold":          rbac.RecordingHold,
+	"POST /v1/recordings/{id}/release":       rbac.RecordingHold,
 	"GET /v1/audit/export":                   rbac.AuditExport,
 	"POST /v1/audit/checkpoints":             rbac.AuditExport,
 	"POST /v1/policy":                        rbac.PolicyManage,

@@ -87,6 +87,13 @@ type Config struct {
 	// AuditRetention is how long audit entries are kept; older ones are
 	// pruned daily behind a signed checkpoint. Default 365 days.
 	AuditRetention time.Duration
+	// RetentionInterval is how often the retention job deletes the
+	// recordings and session records older than the organisations'
+	// RetentionDays; default DefaultRetentionInterval (daily).
+	RetentionInterval time.Duration
+	// RetentionClockSkew moves the retention job's clock ahead; zero but
+	// in tests, which thereby age what they made without waiting.
+	RetentionClockSkew time.Duration
 	// FrameLog, when set, appends every frame the relay forwards to this
 	// file (4-byte big-endian length, then the frame). It is a diagnostic
 	// that shows exactly what the relay sees: only ciphertext.
@@ -156,6 +163,12 @@ func (c *Config) Validate() error {
 	}
 	if c.AuditRetention < 24*time.Hour {
 		return fmt.Errorf("relay: audit retention %v is too short (at least 24h)", c.AuditRetention)
+	}
+	if c.RetentionInterval == 0 {
+		c.RetentionInterval = DefaultRetentionInterval
+	}
+	if c.RetentionInterval < 10*time.Millisecond || c.RetentionClockSkew < 0 {
+		return fmt.Errorf("relay: retention interval %v is too short", c.RetentionInterval)
 	}
 	if err := c.Throttle.Fill(); err != nil {
 		return err

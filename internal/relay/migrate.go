@@ -53,11 +53,16 @@ func (s *Server) migrateRoles(meta string, perm rbac.Permission, reason string, 
 	if err != nil {
 		return err
 	}
+	pending, err := s.pendingPermissions(perm)
+	if err != nil {
+		return err
+	}
 	for _, cr := range roles {
 		allow, changed := rewrite(rbac.Role{Name: cr.Name, Allow: cr.Allow, Deny: cr.Deny})
 		if !changed {
 			continue
 		}
+		allow = withoutPending(cr.Allow, allow, pending)
 		before := strings.Join(cr.Allow, ",")
 		cr.Allow = allow
 		if err := s.db.PutRole(&cr); err != nil {
@@ -68,6 +73,45 @@ func (s *Server) migrateRoles(meta string, perm rbac.Permission, reason string, 
 		s.log.Info("migrated role for "+string(perm), "role", cr.Name, "allow", strings.Join(allow, ","))
 	}
 	return s.db.PutMeta(meta, []byte(now().Format("2006-01-02T15:04:05Z")))
+}
+
+// newPermissions lists, in the order New migrates them, the permissions
+// added to the code that existing wildcards would silently grant, with
+// the meta key marking each one's migration done.
+var newPermissions = []struct {
+	meta string
+	perm rbac.Permission
+}{
+	{metaRecipientsMigrated, rbac.RecordingRecipients},
+	{metaTrustMigrated, rbac.TrustManage},
+	{metaHoldMigrated, rbac.RecordingHold},
+}
+
+// pendingPermissions returns the new permissions other than perm whose
+// migration has not run yet. A wildcard written out now must not grant
+// them: their own migration, later, would find them named explicitly and
+// keep them.
+func (s *Server) pendingPermissions(perm rbac.Permission) ([]rbac.Permission, error) {
+	var out []rbac.Permission
+	for _, m := range newPermissions {
+		if m.perm == perm {
+			continue
+		}
+		if _, err := s.db.GetMeta(m.meta); errors.Is(err, store.ErrNotFound) {
+			out = append(out, m.perm)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// withoutPending returns allow without the pending permissions that a
+// rewrite wrote out and the role did not name itself (before).
+func withoutPending(before, allow []string, pending []rbac.Permission) []string {
+	return slices.DeleteFunc(slices.Clone(allow), func(a string) bool {
+		return slices.Contains(pending, rbac.Permission(a)) && !slices.Contains(before, a)
+	})
 }
 
 // migrateRole returns r's allow list rewritten as migrateRecipientsPermission

@@ -31,3 +31,20 @@ func withoutWildcardGrant(r rbac.Role, p rbac.Permission) ([]string, bool) {
 	}
 	return expandWithout(r.Allow, p), true
 }
+
+// metaHoldMigrated records that custom roles were migrated when
+// recording.hold appeared (see migrateHoldPermission).
+const metaHoldMigrated = "migrated_recording_hold"
+
+// migrateHoldPermission runs once per data directory, when a relay that
+// knows recording.hold first opens it. A legal hold decides what
+// retention may delete, and nobody held the permission before it existed,
+// so a custom role whose wildcards ("*", "recording.*") would now grant it
+// gets them written out without it, as for trust.manage; an administrator
+// grants recording.hold explicitly. Each rewritten role is audited as
+// role.migrate.
+func (s *Server) migrateHoldPermission() error {
+	return s.migrateRoles(metaHoldMigrated, rbac.RecordingHold, "recording.hold is a new permission", func(r rbac.Role) ([]string, bool) {
+		return withoutWildcardGrant(r, rbac.RecordingHold)
+	})
+}

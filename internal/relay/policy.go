@@ -39,7 +39,8 @@ func newPolicyView(p passpolicy.Policy) api.PolicyView {
 	return api.PolicyView{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireClasses: p.RequireClasses,
 		PasswordMaxAge: fmtDur(p.MaxAge), PasswordHistoryCount: p.HistoryCount, PasswordHistory: fmtDur(p.HistoryAge),
 		LockoutThreshold: p.LockoutThreshold, IdleTimeout: fmtDur(p.IdleTimeout), TokenLifetime: fmtDur(p.MaxTokenLifetime),
-		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput, ScreenMaxFPS: p.ScreenFPS()}
+		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput, ScreenMaxFPS: p.ScreenFPS(),
+		RetentionDays: p.RetentionDays}
 }
 
 // fmtDur formats whole days as "90d", zero as "0" and the rest in Go syntax.
@@ -114,6 +115,7 @@ func applyPolicy(req *api.PolicyChanges, pol *passpolicy.Policy) ([]string, erro
 	setInt("require_classes", req.RequireClasses, &pol.RequireClasses)
 	setInt("password_history_count", req.PasswordHistoryCount, &pol.HistoryCount)
 	setInt("lockout_threshold", req.LockoutThreshold, &pol.LockoutThreshold)
+	setInt("retention_days", req.RetentionDays, &pol.RetentionDays)
 	durs := []struct {
 		name string
 		v    *string
@@ -184,7 +186,8 @@ func checkPolicy(pol passpolicy.Policy) error {
 	if errors.As(err, &fe) {
 		flags := map[string]string{"MinLength": "--min-length", "MaxAge": "--password-max-age", "HistoryAge": "--password-history",
 			"HistoryCount": "--password-history-count", "LockoutThreshold": "--lockout-threshold", "IdleTimeout": "--idle-timeout",
-			"MaxTokenLifetime": "--token-lifetime", "RequireClasses": "--require-classes", "ScreenMaxFPS": "--screen-max-fps"}
+			"MaxTokenLifetime": "--token-lifetime", "RequireClasses": "--require-classes", "ScreenMaxFPS": "--screen-max-fps",
+			"RetentionDays": "--retention-days"}
 		name := flags[fe.Field]
 		if name == "" {
 			name = fe.Field

@@ -150,7 +150,15 @@ func (s *Server) handleRecordingsList(w http.ResponseWriter, r *http.Request, p 
 func recordingView(rec store.Recording) api.Recording {
 	return api.Recording{ID: rec.ID, TechUser: rec.TechUser, DeviceName: rec.DeviceName, DeviceID: rec.DeviceID,
 		State: rec.State, Size: rec.Size, Pieces: rec.Pieces, SHA256: rec.SHA256, KeyIDs: rec.KeyIDs,
-		CreatedAt: rec.CreatedAt, FinishedAt: rec.FinishedAt}
+		CreatedAt: rec.CreatedAt, FinishedAt: rec.FinishedAt, Hold: holdView(rec.Hold)}
+}
+
+// holdView is h as the API shows it (nil for none).
+func holdView(h *store.Hold) *api.Hold {
+	if h == nil {
+		return nil
+	}
+	return &api.Hold{By: h.By, ByName: h.ByName, At: h.At, Reason: h.Reason}
 }
 
 // recordingInScope reports whether p may see recording rec: for a user

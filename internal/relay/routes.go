@@ -57,6 +57,8 @@ func (s *Server) routes() []route {
 		{"DELETE " + protocol.PathRecipients + "/{id}", rbac.RecordingRecipients, s.authed(rbac.RecordingRecipients, s.handleRecipientsRemove)},
 		{"GET " + protocol.PathRecordings, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecordingsList)},
 		{"GET " + protocol.PathRecordings + "/{id}", rbac.RecordingReview, s.authed(rbac.RecordingReview, s.handleRecordingGet)},
+		{"POST " + api.PathRecordingHold, rbac.RecordingHold, s.authed(rbac.RecordingHold, s.handleRecordingHold)},
+		{"POST " + api.PathRecordingFree, rbac.RecordingHold, s.authed(rbac.RecordingHold, s.handleRecordingRelease)},
 		{"GET " + protocol.PathAuditExport, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditExport)},
 		{"POST " + protocol.PathAuditCheckpoints, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditCheckpoint)},
 		{"POST " + protocol.PathDevices + "/groups/{group}", rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleGroupPolicy)},

@@ -89,6 +89,10 @@ func New(cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate roles: %w", err)
 	}
+	if err := s.migrateHoldPermission(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate roles: %w", err)
+	}
 	if cfg.FrameLog != "" {
 		if s.frameLog, err = broker.OpenFrameLog(cfg.FrameLog); err != nil {
 			db.Close()
@@ -135,6 +139,8 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	lim := s.cfg.Limits
 	s.conns = newConnLimiter(ln, lim, s.refusedConn)
 	// The timeouts bound what a peer can hold with an HTTP request; a
@@ -153,17 +159,22 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ConnContext:       func(ctx context.Context, c net.Conn) context.Context { return s.trackServed(s.connContext(ctx, c), c) },
 		ConnState:         s.connState,
 	}
+	hostDone := make(chan struct{})
+	go s.serveHostSocket(ctx, s.openHostSocket(), hostDone)
 	if ready != nil {
 		ready(ln.Addr())
 	}
 	go s.signHeadPeriodically(ctx)
 	go s.watchCerts(ctx)
 	go s.pruneAuditDaily(ctx)
+	go s.enforceRetentionDaily(ctx)
 	go s.failures.run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(tls.NewListener(transport.BatchListener(s.conns), srv.TLSConfig)) }()
 	select {
 	case err := <-errc:
+		stop()
+		<-hostDone
 		s.Close()
 		return err
 	case <-ctx.Done():
@@ -173,6 +184,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx)
+	<-hostDone
 	return s.Close()
 }
 

@@ -153,6 +153,10 @@ type Sessions interface {
 	// (ErrNotFound otherwise); beyond MaxSessionFiles it only counts
 	// (Session.FilesDropped).
 	AppendSessionFile(id ids.SessionID, f FileTransfer) error
+	// DeleteSession deletes the session and its file transfers if check
+	// (nil: always) accepts the record, in one transaction; ErrNotFound
+	// if none, check's error wrapped if it refuses.
+	DeleteSession(id ids.SessionID, check func(*Session) error) error
 }
 
 // Recordings holds the index of encrypted session recordings (the
@@ -168,6 +172,10 @@ type Recordings interface {
 	UpdateRecording(id ids.SessionID, fn func(*Recording) error) error
 	// ListRecordings returns every entry, newest (CreatedAt) first.
 	ListRecordings() ([]Recording, error)
+	// DeleteRecording deletes the entry if check (nil: always) accepts
+	// it, in one transaction, so a legal hold set concurrently is seen;
+	// ErrNotFound if none, check's error wrapped if it refuses.
+	DeleteRecording(id ids.SessionID, check func(*Recording) error) error
 }
 
 // Audit holds the hash-chained audit log's records (package audit builds

@@ -39,6 +39,18 @@ type Recording struct {
 	KeyIDs     []string  `json:"key_ids,omitempty"`
 	CreatedAt  time.Time `json:"created_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// Hold, when set, is a legal hold: retention never deletes the
+	// recording (or its session record) while it is set.
+	Hold *Hold `json:"hold,omitempty"`
+}
+
+// Hold is a legal hold on a recording: who placed it, when and why.
+type Hold struct {
+	By ids.UserID `json:"by"`
+	// ByName is By's username when the hold was placed.
+	ByName string    `json:"by_name,omitempty"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
 }
 
 // PutRecording creates or replaces an index entry.

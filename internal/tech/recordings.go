@@ -55,6 +55,21 @@ func (c *Client) Recordings(ctx context.Context) ([]api.Recording, error) {
 	return list[api.Recording](ctx, c, protocol.PathRecordings, nil)
 }
 
+// HoldRecording places a legal hold on recording id, so that retention
+// keeps it, and returns it as the relay now lists it.
+func (c *Client) HoldRecording(ctx context.Context, id, reason string) (api.Recording, error) {
+	var r api.Recording
+	err := c.call(ctx, http.MethodPost, protocol.PathRecordings+"/"+url.PathEscape(id)+"/hold", nil, api.HoldRequest{Reason: reason}, &r)
+	return r, err
+}
+
+// ReleaseRecording lifts the legal hold on recording id.
+func (c *Client) ReleaseRecording(ctx context.Context, id string) (api.Recording, error) {
+	var r api.Recording
+	err := c.call(ctx, http.MethodPost, protocol.PathRecordings+"/"+url.PathEscape(id)+"/release", nil, nil, &r)
+	return r, err
+}
+
 // openRecording downloads recording id and opens it with the identity in
 // identityFile; it returns the plaintext reader and the relay's state.
 func (c *Client) openRecording(ctx context.Context, id, identityFile string) (*recordings.Reader, string, io.Closer, error) {

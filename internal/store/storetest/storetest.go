@@ -98,6 +98,8 @@ func Run(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"SessionFiles", testSessionFiles},
 		{"Recordings", testRecordings},
+		{"DeleteRecording", testDeleteRecording},
+		{"DeleteSession", testDeleteSession},
 		{"Meta", testMeta},
 		{"AuditAppend", testAuditAppend},
 		{"AuditConcurrentChain", testAuditConcurrent},
