@@ -72,6 +72,7 @@ const (
 // routes lists every HTTP route the relay serves.
 var routes = []Route{
 	{Method: get, Path: protocol.PathHealth, Response: typ[Status]()},
+	{Method: get, Path: protocol.PathReady, Response: typ[Status]()},
 	{Method: post, Path: protocol.PathLogin, Request: typ[LoginRequest](), Response: typ[LoginResponse]()},
 	{Method: post, Path: protocol.PathAgentEnroll, Request: typ[EnrollRequest](), Response: typ[EnrollResponse]()},
 	{Method: get, Path: protocol.PathAgentControl, WebSocket: true},

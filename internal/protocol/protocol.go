@@ -19,6 +19,7 @@ const Version = 1
 // HTTP paths served by the relay.
 const (
 	PathHealth           = "/healthz"
+	PathReady            = "/readyz" // 200 when the store answers a read, else 503
 	PathLogin            = "/v1/login"
 	PathLogout           = "/v1/logout"
 	PathPasswd           = "/v1/passwd"

@@ -39,6 +39,7 @@ const (
 func (s *Server) routes() []route {
 	return []route{
 		{"GET " + protocol.PathHealth, permPublic, http.HandlerFunc(s.handleHealth)},
+		{"GET " + protocol.PathReady, permPublic, http.HandlerFunc(s.handleReady)},
 		{"POST " + protocol.PathLogin, permPublic, http.HandlerFunc(s.handleLogin)},
 		{"POST " + protocol.PathAgentEnroll, permPublic, http.HandlerFunc(s.handleEnroll)},
 		{"GET " + protocol.PathAgentControl, permPublic, http.HandlerFunc(s.handleAgentControl)},
@@ -109,6 +110,19 @@ func (s *Server) routes() []route {
 // handleHealth answers that the relay is up; it needs no login.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Status{Status: "ok"})
+}
+
+// handleReady answers whether the relay can serve requests: its store
+// answers a read transaction. It needs no login and says nothing of why
+// the store is unavailable (that goes to the relay's log).
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.db.GetMeta(metaOrg); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("readiness check: store unavailable", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, api.Error{Error: "not ready: the relay's store is unavailable",
+			Hint: "see the relay's log"})
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Status{Status: "ready"})
 }
 
 // principal is an authenticated technician or administrator.
