@@ -42,8 +42,8 @@ const (
 	PathRecordings       = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
 	PathRecipients       = "/v1/recordings/recipients"
 	PathAuditExport      = "/v1/audit/export"
-	PathAuditSearch      = "/v1/audit/search"    // GET: filtered, paged audit entries
-	PathReportSessions   = "/v1/reports/sessions" // GET: session report for a time range
+	PathAuditSearch      = "/v1/audit/search"       // GET: filtered, paged audit entries
+	PathReportSessions   = "/v1/reports/sessions"   // GET: session report for a time range
 	PathTrustRoot        = "/v1/trust/root"         // GET the root chain (no login); PUT publishes a root or a root change
 	PathTrustTechKey     = "/v1/trust/tech-key"     // PUT: the signed-in technician's own public key
 	PathTrustCert        = "/v1/trust/cert"         // GET: the signed-in technician's own certificate
