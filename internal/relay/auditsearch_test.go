@@ -1,9 +1,12 @@
 package relay
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/tether-support/tether/internal/api"
 	"github.com/tether-support/tether/internal/store"
 )
 
@@ -39,4 +42,29 @@ func TestAuditFilterMatches(t *testing.T) {
 			t.Errorf("%s: matches = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// FuzzAuditSearchQuery feeds arbitrary query strings to the audit search's
+// parser: it must never panic, and what it accepts must be within bounds.
+func FuzzAuditSearchQuery(f *testing.F) {
+	s := newTestServer(f)
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		r := httptest.NewRequest(http.MethodGet, "/v1/audit/search", nil)
+		r.URL.RawQuery = rawQuery
+		flt, _, limit, err := s.parseAuditSearch(r)
+		if err != nil {
+			return
+		}
+		if limit < 1 || limit > api.AuditSearchMaxLimit {
+			t.Errorf("accepted limit %d", limit)
+		}
+		if !flt.since.IsZero() && !flt.until.IsZero() && !flt.until.After(flt.since) {
+			t.Errorf("accepted until %v not after since %v", flt.until, flt.since)
+		}
+		for _, v := range []string{flt.action, flt.device, flt.outcome} {
+			if len(v) > 256 {
+				t.Errorf("accepted a filter of %d bytes", len(v))
+			}
+		}
+	})
 }
