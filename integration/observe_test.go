@@ -291,3 +291,19 @@ func TestAgentLogsStayOffTheEndUsersTerminal(t *testing.T) {
 		t.Errorf("--log-file has no JSON log: %q", b)
 	}
 }
+
+// TestMetricsListenRefusesNonLoopback checks that relay serve refuses to
+// expose the unauthenticated metrics listener beyond loopback unless told
+// to, with one line, before it makes a data directory.
+func TestMetricsListenRefusesNonLoopback(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	r := run(t, dir, "", bin.relay, "serve", "--data", data, "--listen", "127.0.0.1:0", "--metrics-listen", "0.0.0.0:0")
+	if r.code != 1 || !strings.Contains(r.stderr, "--metrics-allow-remote") || len(lines(r.stderr)) > 2 {
+		t.Errorf("non-loopback metrics address: code %d stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("a refused start made the data directory: %v", err)
+	}
+}
