@@ -10,6 +10,10 @@ import (
 	"github.com/tether-support/tether/internal/protocol"
 )
 
+// maxAuditPage bounds one page of a search: 1000 entries of at most a few
+// KiB each (a consent receipt is the largest) fit many times over.
+const maxAuditPage = 32 << 20
+
 // AuditSearch asks the relay for the entries matching o (audit.read), page
 // by page, until the log's end or o.Max entries; more reports that o.Max
 // stopped it. The relay filters: what it answers cannot be checked
@@ -25,7 +29,7 @@ func (c *Client) AuditSearch(ctx context.Context, o AuditSearchOptions) (entries
 	entries = []*AuditEntry{}
 	for {
 		var page api.AuditPage
-		if err := c.call(ctx, http.MethodGet, protocol.PathAuditSearch, q, nil, &page); err != nil {
+		if err := c.callBounded(ctx, http.MethodGet, protocol.PathAuditSearch, q, nil, &page, maxAuditPage); err != nil {
 			return nil, false, err
 		}
 		for _, e := range page.Entries {

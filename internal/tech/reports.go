@@ -11,6 +11,11 @@ import (
 	"github.com/tether-support/tether/internal/protocol"
 )
 
+// maxSessionReports bounds the session report's answer: what the relay
+// sends at most (api.MaxReportSessions, api.MaxReportFiles) with paths
+// of typical length fits well within it.
+const maxSessionReports = 256 << 20
+
 // SessionReports fetches the session report for the sessions requested at
 // or after since and before until (RFC 3339; empty is open), oldest first
 // (audit.read).
@@ -26,7 +31,7 @@ func (c *Client) SessionReports(ctx context.Context, since, until string) (api.S
 		q.Set(p.flag, p.v)
 	}
 	var r api.SessionReports
-	if err := c.call(ctx, http.MethodGet, protocol.PathReportSessions, q, nil, &r); err != nil {
+	if err := c.callBounded(ctx, http.MethodGet, protocol.PathReportSessions, q, nil, &r, maxSessionReports); err != nil {
 		return api.SessionReports{}, err
 	}
 	if r.Sessions == nil {
