@@ -231,7 +231,7 @@ func (e *env) addReviewer() {
 // startRelay starts `relay serve` and waits for /healthz.
 func (e *env) startRelay(flags ...string) {
 	e.t.Helper()
-	args := append([]string{"serve", "--data", filepath.Join(e.dir, "data"), "--listen", "127.0.0.1:0"}, flags...)
+	args := append([]string{"serve", "--data", filepath.Join(e.dir, "data"), "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, flags...)
 	relayBin := bin.relay
 	if e.relayBin != "" {
 		relayBin = e.relayBin

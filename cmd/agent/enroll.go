@@ -21,7 +21,11 @@ prompt is needed; --ca-fingerprint overrides it.`,
 		Example: `  agent enroll --relay https://relay.example:8443 --token "$(cat token)" --name clinic-pc-7`,
 		Args:    cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := agent.Enroll(cmd.Context(), g.agentConfig(), o)
+			cfg, err := g.agentConfig()
+			if err != nil {
+				return err
+			}
+			st, err := agent.Enroll(cmd.Context(), cfg, o)
 			if err != nil {
 				return err
 			}

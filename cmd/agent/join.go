@@ -23,7 +23,12 @@ once; the screen is locked when it ends.`,
 			o.OnFirstUse = func(fp string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "agent: warning: relay fingerprint not given; trusting %s for this session\n", fp)
 			}
-			reason, err := agent.Join(cmd.Context(), g.agentConfig(), o)
+			cfg, closeLog, err := g.servingConfig()
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			reason, err := agent.Join(cmd.Context(), cfg, o)
 			if err != nil {
 				return err
 			}

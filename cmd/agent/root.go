@@ -9,6 +9,7 @@ import (
 
 	"github.com/tether-support/tether/internal/agent"
 	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/logging"
 )
 
 // globals are the flags every agent command shares.
@@ -20,6 +21,9 @@ type globals struct {
 	unattended     bool
 	consentTimeout time.Duration
 	logLevel       string
+	logFormat      string
+	logFile        string
+	verbose        bool
 }
 
 func newRoot() *cobra.Command {
@@ -36,6 +40,7 @@ a session ends, whatever ended it.`,
 	}
 	root.PersistentFlags().StringVar(&g.config, "config", "", "directory for the device key and relay pin (default $TETHER_AGENT_HOME or ~/.config/tether-agent)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", logging.FormatText, "text or json (one JSON object a line)")
 	root.AddCommand(newEnrollCmd(g), newRunCmd(g), newJoinCmd(g), newTrustCmd(g))
 	return root
 }
@@ -48,21 +53,42 @@ func sessionFlags(cmd *cobra.Command, g *globals) {
 	f.StringVar(&g.clipboardCmd, "clipboard-cmd", "", "read or set the clipboard by running CMD through sh -c (TETHER_CLIPBOARD_OP=get prints it, set reads stdin) instead of wl-paste/xclip/pbpaste")
 	f.BoolVar(&g.unattended, "allow-unattended", false, "servers and kiosks: start sessions without a prompt when the relay's group policy is unattended too (a reason is required and everything is recorded)")
 	f.DurationVar(&g.consentTimeout, "consent-timeout", 60*time.Second, "how long the end user has to answer; no answer refuses")
+	logFlags(cmd, g)
 }
 
-// config builds the agent configuration from the flags.
-func (g *globals) agentConfig() agent.Config {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(g.logLevel)); err != nil {
-		l = slog.LevelInfo
+// agentConfig builds the agent configuration from the flags, logging to
+// stderr.
+func (g *globals) agentConfig() (agent.Config, error) {
+	l, err := logging.New(os.Stderr, g.logFormat, g.logLevel)
+	if err != nil {
+		return agent.Config{}, err
 	}
+	return g.config1(l), nil
+}
+
+// servingConfig is agentConfig for the commands that serve sessions in
+// the end user's terminal (see sessionLogger); close closes the log file.
+func (g *globals) servingConfig() (cfg agent.Config, close func(), err error) {
+	home := g.home()
+	l, close, err := g.sessionLogger(home)
+	if err != nil {
+		return agent.Config{}, nil, err
+	}
+	return g.config1(l), close, nil
+}
+
+// home is the agent's config directory.
+func (g *globals) home() string { return cli.Home(g.config, "TETHER_AGENT_HOME", "tether-agent") }
+
+// config1 is the configuration the flags describe, logging to l.
+func (g *globals) config1(l *slog.Logger) agent.Config {
 	return agent.Config{
-		Home:            cli.Home(g.config, "TETHER_AGENT_HOME", "tether-agent"),
+		Home:            g.home(),
 		ConsentCmd:      g.consentCmd,
 		LockCmd:         g.lockCmd,
 		ClipboardCmd:    g.clipboardCmd,
 		AllowUnattended: g.unattended,
 		ConsentTimeout:  g.consentTimeout,
-		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})),
+		Logger:          l,
 	}
 }

@@ -32,14 +32,25 @@ The relay's certificate is pinned at enrollment. When the relay rotates it
 (relay cert rotate), the agent learns the next pin while connected and follows
 the switch by itself. An agent that was not connected during the rotation is
 refused with "the relay's certificate changed"; once the relay's operator
-confirms the new fingerprint, --ca-fingerprint replaces the stored pin.`,
+confirms the new fingerprint, --ca-fingerprint replaces the stored pin.
+
+This terminal shows only the consent prompt, the session banner and notices
+meant for you. The agent's log goes to agent.log in its config directory
+(--log-file to choose another file), and with --verbose to this terminal too;
+when stderr is not a terminal (a service's journal, a pipe) the log is written
+there as well.`,
 		Example: `  agent run
   agent run --consent-cmd 'zenity --question --text "$TETHER_TECH wants: $TETHER_CAPABILITIES (code $TETHER_SECURITY_CODE)"'
   agent run --lock-cmd 'physlock -d'
-  agent run --ca-fingerprint SHA256:<hex>    # re-pin after a certificate rotation this device missed`,
+  agent run --ca-fingerprint SHA256:<hex>    # re-pin after a certificate rotation this device missed
+  agent run --verbose --log-format json`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := g.agentConfig()
+			cfg, closeLog, err := g.servingConfig()
+			if err != nil {
+				return err
+			}
+			defer closeLog()
 			cfg.RePin = rePin
 			a, err := agent.New(cfg)
 			if err != nil {

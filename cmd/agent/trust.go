@@ -18,7 +18,11 @@ revocation list versions it accepted; with none pinned it says so on stderr.`,
 		Example: `  agent trust show`,
 		Args:    cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return agent.TrustShow(g.agentConfig(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			cfg, err := g.agentConfig()
+			if err != nil {
+				return err
+			}
+			return agent.TrustShow(cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	pin := &cobra.Command{
@@ -32,7 +36,11 @@ that exists is never replaced by this command.`,
 		Example: `  agent trust pin SHA256:0f1e…`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := agent.TrustPin(g.agentConfig(), args[0]); err != nil {
+			cfg, err := g.agentConfig()
+			if err != nil {
+				return err
+			}
+			if err := agent.TrustPin(cfg, args[0]); err != nil {
 				return err
 			}
 			cmd.PrintErrln("Trust root pinned; it is checked against the relay at the next connection.")

@@ -2,40 +2,50 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/logging"
+	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/relay"
 )
 
 func newServeCmd() *cobra.Command {
 	var cfg relay.Config
-	var logLevel, testLimits string
+	var logLevel, logFormat, testLimits string
 	cmd := &cobra.Command{
 		Use:   "serve --data DIR [--listen ADDR]",
 		Short: "Serve HTTPS and WebSocket for technicians and agents",
 		Long: `serve runs the relay. An empty or missing data directory is initialised
 first (self-signed TLS, a superadmin "admin" whose one-time password is written
 to DIR/initial-admin-password with mode 0600), and the next steps are printed.
-/healthz answers 200 once the relay is ready. While it serves, 'relay backup'
-asks it for a consistent snapshot over the Unix socket DIR/host.sock (0600),
-and a retention job deletes recordings and session records past the policy's
-retention (--retention-interval) except those on legal hold.`,
+/healthz answers 200 while the process is up, /readyz 200 while its store answers.
+While it serves, 'relay backup' asks it for a consistent snapshot over the Unix
+socket DIR/host.sock (0600), and a retention job deletes recordings and session
+records past the policy's retention (--retention-interval) except those on legal
+hold. Prometheus metrics are served over plain HTTP on a separate listener,
+--metrics-listen (loopback by default; "off" disables it; a non-loopback address
+needs --metrics-allow-remote).`,
 		Example: `  relay serve --data ./tether-data
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
-  relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5`,
+  relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5
+  relay serve --data /var/lib/tether --log-format json --metrics-listen 127.0.0.1:9464`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			cfg.Logger = newLogger(logLevel)
+			if cfg.Logger, err = logging.New(cmd.ErrOrStderr(), logFormat, logLevel); err != nil {
+				return err
+			}
 			if testLimits != "" {
 				if cfg.Limits, err = relay.ParseLimits(testLimits); err != nil {
 					return err
 				}
+			}
+			// Bad flags are refused before a data directory is made.
+			if err := cfg.Validate(); err != nil {
+				return err
 			}
 			fresh, err := relay.Bootstrap(cmd.Context(), cfg.DataDir)
 			if err != nil {
@@ -47,6 +57,9 @@ retention (--retention-interval) except those on legal hold.`,
 			}
 			return s.Serve(cmd.Context(), func(addr net.Addr) {
 				printReady(cmd, cfg.DataDir, addr, s.Fingerprint(), fresh)
+				if m := s.MetricsAddr(); m != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Metrics on http://%s%s\n", m, metrics.Path)
+				}
 			})
 		},
 	}
@@ -73,6 +86,9 @@ retention (--retention-interval) except those on legal hold.`,
 	f.Float64Var(&cfg.ControlRate, "control-rate", relay.DefaultControlRate, "control messages per second each side of a session may send on average (at least 1); beyond it the agent's file reports are slowed, anything else ends the session")
 	f.IntVar(&cfg.ControlBurst, "control-burst", relay.DefaultControlBurst, "control messages each side of a session may send at once")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", logging.FormatText, "text or json (one JSON object a line, for log collectors)")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", metrics.DefaultListen, `serve Prometheus metrics (plain HTTP, GET /metrics) on ADDR; "off" disables`)
+	f.BoolVar(&cfg.MetricsAllowRemote, "metrics-allow-remote", false, "allow a non-loopback --metrics-listen address (it has no TLS or sign-in: firewall it)")
 	// Tests only: look for a certificate rotation more often.
 	f.DurationVar(&cfg.CertCheck, "cert-check", relay.DefaultCertCheck, "testing only: how often to look for a certificate rotation")
 	f.MarkHidden("cert-check")
@@ -116,13 +132,4 @@ Next, in another terminal:
 `, dir, addr, fp)
 		fmt.Fprint(w, recipientHint)
 	}
-}
-
-// newLogger returns a text logger on stderr at the given level.
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }

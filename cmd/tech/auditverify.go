@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -79,33 +80,57 @@ forge it. --key defaults to admin.key in the config directory.`,
 
 func newAuditSearchCmd(g *globals) *cobra.Command {
 	var opts tech.AuditSearchOptions
-	var asJSON bool
+	var asJSON, verify bool
 	cmd := &cobra.Command{
-		Use:   "search [--since T] [--until T] [--actor U] [--action A] [--device D] [--json]",
+		Use:   "search [--since T] [--until T] [--actor U] [--action A] [--device D] [--outcome O] [--json]",
 		Short: "Print the audit entries that match filters",
-		Long: `search fetches the relay's audit log (needs audit.export; the relay filters by
---since, tech applies the other filters) and prints the matching entries as a
-table or, with --json, a JSON array. --actor is the actor's ID as recorded;
---action "session.*" matches every session action; --device matches the target
-or a device detail. The log is checked as it is read, like export.`,
+		Long: `search asks the relay for the audit entries that match every filter given
+(needs audit.read; the relay filters and pages) and prints them as a table or,
+with --json, a JSON array. --since and --until take RFC 3339 times (since
+inclusive, until exclusive); --actor is an actor ID or a username; --action
+"session.*" matches every session action; --device matches the target or a
+device detail; --outcome matches exactly (success, failure, denied, granted, ...).
+At most --max entries are printed (a warning says when more matched).
+
+With --verify, tech instead fetches the whole export (needs audit.export),
+checks the hash chain as it reads it, like 'tech audit verify', and filters
+it itself (--actor then matches the actor ID only).`,
 		Example: `  tech audit search --action 'session.*' --since 2026-01-01T00:00:00Z
-  tech audit search --device clinic-pc-7 --json`,
+  tech audit search --actor alice --outcome failure --until 2026-02-01T00:00:00Z
+  tech audit search --device clinic-pc-7 --json
+  tech audit search --action login --outcome failure --verify`,
 		Args: cli.NoArgs,
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
-			found, err := c.AuditSearch(cmd.Context(), opts)
+			if opts.Max < 1 {
+				return errors.New("--max must be at least 1")
+			}
+			if verify {
+				found, err := c.AuditSearchVerified(cmd.Context(), opts)
+				if err != nil {
+					return err
+				}
+				warnUnverified(cmd.ErrOrStderr(), "audit log", found.Unverified)
+				return printAuditEntries(cmd.OutOrStdout(), found.Entries, asJSON)
+			}
+			entries, more, err := c.AuditSearch(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
-			warnUnverified(cmd.ErrOrStderr(), "audit log", found.Unverified)
-			return printAuditEntries(cmd.OutOrStdout(), found.Entries, asJSON)
+			if more {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tech: warning: more than %d entries match; narrow the search or raise --max\n", opts.Max)
+			}
+			return printAuditEntries(cmd.OutOrStdout(), entries, asJSON)
 		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Since, "since", "", "only entries at or after this RFC 3339 time")
 	f.StringVar(&opts.Until, "until", "", "only entries before this RFC 3339 time")
-	f.StringVar(&opts.Actor, "actor", "", "only entries by this actor ID")
+	f.StringVar(&opts.Actor, "actor", "", "only entries by this actor (ID or username)")
 	f.StringVar(&opts.Action, "action", "", `only this action ("prefix.*" for a family)`)
 	f.StringVar(&opts.Device, "device", "", "only entries about this device (name or ID)")
+	f.StringVar(&opts.Outcome, "outcome", "", "only entries with this outcome")
+	f.IntVar(&opts.Max, "max", 10000, "print at most this many entries")
+	f.BoolVar(&verify, "verify", false, "search a verified export instead (needs audit.export)")
 	f.BoolVar(&asJSON, "json", false, "print a JSON array")
 	return cmd
 }

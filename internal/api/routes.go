@@ -72,6 +72,7 @@ const (
 // routes lists every HTTP route the relay serves.
 var routes = []Route{
 	{Method: get, Path: protocol.PathHealth, Response: typ[Status]()},
+	{Method: get, Path: protocol.PathReady, Response: typ[Status]()},
 	{Method: post, Path: protocol.PathLogin, Request: typ[LoginRequest](), Response: typ[LoginResponse]()},
 	{Method: post, Path: protocol.PathAgentEnroll, Request: typ[EnrollRequest](), Response: typ[EnrollResponse]()},
 	{Method: get, Path: protocol.PathAgentControl, WebSocket: true},
@@ -85,6 +86,7 @@ var routes = []Route{
 	{Method: get, Path: protocol.PathSessions, Response: typ[[]Session]()},
 	{Method: get, Path: PathSession, Response: typ[Session]()},
 	{Method: post, Path: PathSessionKill, Response: typ[SessionKilled]()},
+	{Method: get, Path: protocol.PathReportSessions, Response: typ[SessionReports]()},
 	{Method: get, Path: protocol.PathRecipients, Response: typ[[]Recipient]()},
 	{Method: post, Path: protocol.PathRecipients, Request: typ[RecipientRequest](), Response: typ[Recipient]()},
 	{Method: del, Path: PathRecipient, Response: typ[RecipientRemoved]()},
@@ -93,6 +95,7 @@ var routes = []Route{
 	{Method: post, Path: PathRecordingHold, Request: typ[HoldRequest](), Response: typ[Recording]()},
 	{Method: post, Path: PathRecordingFree, Response: typ[Recording]()},
 	{Method: get, Path: protocol.PathAuditExport, Download: true}, // JSON lines or CSV
+	{Method: get, Path: protocol.PathAuditSearch, Response: typ[AuditPage]()},
 	{Method: post, Path: protocol.PathAuditCheckpoints, Request: typ[AuditCheckpoint](), Response: typ[AuditCheckpointStored]()},
 	{Method: post, Path: PathGroupPolicy, Request: typ[GroupPolicyRequest](), Response: typ[GroupPolicyResponse]()},
 	{Method: post, Path: PathDeviceRevoke, Response: typ[DeviceActionResult]()},

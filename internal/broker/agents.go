@@ -82,5 +82,12 @@ func (r *Agents) Get(id ids.DeviceID) *Agent {
 	return r.m[id]
 }
 
+// Count returns how many devices are online.
+func (r *Agents) Count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.m)
+}
+
 // Online reports whether the device has a control connection.
 func (r *Agents) Online(id ids.DeviceID) bool { return r.Get(id) != nil }

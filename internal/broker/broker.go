@@ -7,6 +7,7 @@ import (
 
 	"github.com/tether-support/tether/internal/audit"
 	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/token"
 	"github.com/tether-support/tether/internal/transport"
@@ -27,6 +28,9 @@ type Broker struct {
 // New returns a broker with no sessions. Audit events go to record (which
 // must not fail the caller), session and recording records to db.
 func New(cfg Config, db Records, record func(audit.Event), log *slog.Logger, fl *FrameLog) *Broker {
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	return &Broker{cfg: cfg, db: db, record: record, log: log, frameLog: fl, usage: newUsage(), m: make(map[ids.SessionID]*Session)}
 }
 
@@ -78,7 +82,21 @@ func (b *Broker) Open(info protocol.SessionInfo, c *transport.Conn, source strin
 	l.limit = time.AfterFunc(info.MaxDuration, func() { l.End("absolute session limit reached") })
 	l.rec = b.newRecFile(l)
 	b.add(l)
+	b.cfg.Metrics.SessionOpened(metrics.PathRelay)
 	return l, attach
+}
+
+// Live describes the live sessions for the metrics: each one's path and
+// the capabilities granted in it so far.
+func (b *Broker) Live() []metrics.LiveSession {
+	sessions := b.List()
+	out := make([]metrics.LiveSession, len(sessions))
+	for i, l := range sessions {
+		l.mu.Lock()
+		out[i] = metrics.LiveSession{Path: metrics.PathRelay, Granted: l.granted}
+		l.mu.Unlock()
+	}
+	return out
 }
 
 func truncate(s string, n int) string {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/store"
 )
 
@@ -21,6 +22,9 @@ type Config struct {
 	// may send control messages (per second, and at once).
 	ControlRate  float64
 	ControlBurst int
+	// Metrics counts sessions, forwarded bytes, queue drops, consent
+	// answers and recording bytes; nil gets a private set nobody serves.
+	Metrics *metrics.Relay
 }
 
 // Records is the part of the store the broker writes: the session record

@@ -137,9 +137,11 @@ func (l *Session) forward(msg []byte, fromAgent bool) bool {
 	}
 	l.b.frameLog.write(msg)
 	if !dst.push(msg) {
+		l.b.cfg.Metrics.QueueDrop()
 		l.stop(fromAgent, "peer too slow or gone")
 		return false
 	}
+	l.b.cfg.Metrics.Forwarded(fromAgent, len(msg))
 	return true
 }
 

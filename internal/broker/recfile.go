@@ -73,6 +73,7 @@ func (r *recFile) write(p []byte) error {
 		return nil
 	}
 	r.sum.Write(p)
+	r.b.cfg.Metrics.RecordingStored(len(p))
 	r.size += int64(len(p))
 	r.pieces++
 	if err := r.readHeader(p); err != nil {

@@ -83,6 +83,14 @@ func (b *Broker) recordConsent(l *Session, m *protocol.Control) {
 		outcome = "granted"
 	}
 	receipt := receiptStatus(l, m)
+	b.cfg.Metrics.ConsentAnswer(m.Granted)
+	granted := []string{}
+	if m.Granted {
+		granted = slices.Clone(m.Caps)
+	}
+	l.mu.Lock()
+	l.granted = granted
+	l.mu.Unlock()
 	b.db.UpdateSession(l.Info.ID, func(r *store.Session) error {
 		r.Granted = m.Caps
 		if m.Granted && r.StartedAt.IsZero() {

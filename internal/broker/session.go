@@ -48,6 +48,9 @@ type Session struct {
 	// agentReason is the end reason the agent reported, if it did.
 	agentReason  string
 	lockReported bool // the agent reported the screen lock (audited once)
+	// granted is what the end user's latest consent answer granted (for
+	// the metrics; never modified in place).
+	granted []string
 }
 
 // Attached is closed when the agent side attaches.

@@ -24,6 +24,9 @@ type Config struct {
 	// whole life; an organisation's policy may shorten both.
 	TokenIdle     time.Duration
 	TokenLifetime time.Duration
+	// OnLockout, if set, is called once for every account a run of failed
+	// sign-ins locks (the relay counts them for its metrics).
+	OnLockout func()
 }
 
 // Store is the part of the relay's store that identity reads and writes:

@@ -103,6 +103,9 @@ func (s *Accounts) loginFailure(u *store.User, src string, answer error) error {
 		return err
 	}
 	if locked {
+		if s.cfg.OnLockout != nil {
+			s.cfg.OnLockout()
+		}
 		s.record(audit.NewEvent("", "user.lock", u.ID, "locked", src, "failures", fmt.Sprint(pol.LockoutThreshold)))
 		return errLocked
 	}

@@ -19,6 +19,7 @@ const Version = 1
 // HTTP paths served by the relay.
 const (
 	PathHealth           = "/healthz"
+	PathReady            = "/readyz" // 200 when the store answers a read, else 503
 	PathLogin            = "/v1/login"
 	PathLogout           = "/v1/logout"
 	PathPasswd           = "/v1/passwd"
@@ -41,6 +42,8 @@ const (
 	PathRecordings       = "/v1/recordings"    // GET list; GET {id} downloads the ciphertext
 	PathRecipients       = "/v1/recordings/recipients"
 	PathAuditExport      = "/v1/audit/export"
+	PathAuditSearch      = "/v1/audit/search"       // GET: filtered, paged audit entries
+	PathReportSessions   = "/v1/reports/sessions"   // GET: session report for a time range
 	PathTrustRoot        = "/v1/trust/root"         // GET the root chain (no login); PUT publishes a root or a root change
 	PathTrustTechKey     = "/v1/trust/tech-key"     // PUT: the signed-in technician's own public key
 	PathTrustCert        = "/v1/trust/cert"         // GET: the signed-in technician's own certificate

@@ -20,6 +20,9 @@ import (
 // route without a rule here fails TestAuthorizationMatrix.
 var wantPerm = map[string]rbac.Permission{
 	"GET /healthz":                           permPublic,
+	"GET /readyz":                            permPublic, // load balancers probe it
+	"GET /v1/audit/search":                   rbac.AuditRead,
+	"GET /v1/reports/sessions":               rbac.AuditRead,
 	"POST /v1/login":                         permPublic,
 	"POST /v1/agent/enroll":                  permPublic, // the enrollment token is the credential
 	"GET /v1/agent/control":                  permPublic, // device key challenge-response

@@ -38,6 +38,7 @@ import (
 
 	"github.com/tether-support/tether/internal/broker"
 	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/protocol"
 )
 
@@ -122,6 +123,11 @@ type Config struct {
 	// (`relay cert rotate`) in its data directory; default
 	// DefaultCertCheck.
 	CertCheck time.Duration
+	// MetricsListen is where Prometheus metrics are served over plain
+	// HTTP (metrics.Path); "" or metrics.Off serves none. A non-loopback
+	// address needs MetricsAllowRemote.
+	MetricsListen      string
+	MetricsAllowRemote bool
 }
 
 // DefaultCertCheck is Config.CertCheck's default.
@@ -176,6 +182,11 @@ func (c *Config) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.MetricsListen != "" && c.MetricsListen != metrics.Off {
+		if err := metrics.CheckListen(c.MetricsListen, c.MetricsAllowRemote); err != nil {
+			return err
+		}
+	}
 	return c.validateQuotas()
 }
 
@@ -216,8 +227,8 @@ func bootstrapPath(dir string) string { return filepath.Join(dir, "initial-admin
 func recordingsDir(dir string) string { return filepath.Join(dir, "recordings") }
 
 // brokerConfig is the part of c that bounds a brokered session.
-func (c *Config) brokerConfig() broker.Config {
+func (c *Config) brokerConfig(m *metrics.Relay) broker.Config {
 	return broker.Config{RecordingsDir: recordingsDir(c.DataDir), SessionRecordingQuota: c.SessionRecordingQuota,
 		DeviceRecordingQuota: c.DeviceRecordingQuota, ControlMaxSize: c.ControlMaxSize, ControlRate: c.ControlRate,
-		ControlBurst: c.ControlBurst}
+		ControlBurst: c.ControlBurst, Metrics: m}
 }

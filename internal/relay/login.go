@@ -27,6 +27,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.accounts.CheckSecondFactor(u, req.TOTP, src)
 	}
+	s.metrics.Login(err == nil)
 	if err != nil {
 		s.record(auditEvent("", "login", s.accounts.LoginTarget(req.Username), "failure", addr, "reason", err.Error()))
 		s.writeErr(w, err)

@@ -39,6 +39,7 @@ const (
 func (s *Server) routes() []route {
 	return []route{
 		{"GET " + protocol.PathHealth, permPublic, http.HandlerFunc(s.handleHealth)},
+		{"GET " + protocol.PathReady, permPublic, http.HandlerFunc(s.handleReady)},
 		{"POST " + protocol.PathLogin, permPublic, http.HandlerFunc(s.handleLogin)},
 		{"POST " + protocol.PathAgentEnroll, permPublic, http.HandlerFunc(s.handleEnroll)},
 		{"GET " + protocol.PathAgentControl, permPublic, http.HandlerFunc(s.handleAgentControl)},
@@ -52,6 +53,7 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathSessions, permAuthenticated, s.authed(permAuthenticated, s.handleSessions)},
 		{"GET " + protocol.PathSessions + "/{id}", permAuthenticated, s.authed(permAuthenticated, s.handleSessionShow)},
 		{"POST " + protocol.PathSessions + "/{id}/kill", rbac.SessionTerminate, s.authed(rbac.SessionTerminate, s.handleSessionKill)},
+		{"GET " + protocol.PathReportSessions, rbac.AuditRead, s.authed(rbac.AuditRead, s.handleSessionReports)},
 		{"GET " + protocol.PathRecipients, rbac.RecordingList, s.authed(rbac.RecordingList, s.handleRecipientsList)},
 		{"POST " + protocol.PathRecipients, rbac.RecordingRecipients, s.authed(rbac.RecordingRecipients, s.handleRecipientsAdd)},
 		{"DELETE " + protocol.PathRecipients + "/{id}", rbac.RecordingRecipients, s.authed(rbac.RecordingRecipients, s.handleRecipientsRemove)},
@@ -60,6 +62,7 @@ func (s *Server) routes() []route {
 		{"POST " + api.PathRecordingHold, rbac.RecordingHold, s.authed(rbac.RecordingHold, s.handleRecordingHold)},
 		{"POST " + api.PathRecordingFree, rbac.RecordingHold, s.authed(rbac.RecordingHold, s.handleRecordingRelease)},
 		{"GET " + protocol.PathAuditExport, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditExport)},
+		{"GET " + protocol.PathAuditSearch, rbac.AuditRead, s.authed(rbac.AuditRead, s.handleAuditSearch)},
 		{"POST " + protocol.PathAuditCheckpoints, rbac.AuditExport, s.authed(rbac.AuditExport, s.handleAuditCheckpoint)},
 		{"POST " + protocol.PathDevices + "/groups/{group}", rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleGroupPolicy)},
 		{"POST " + api.PathDeviceRevoke, rbac.DeviceManage, s.authed(rbac.DeviceManage, s.handleDeviceRevoke())},
@@ -109,6 +112,19 @@ func (s *Server) routes() []route {
 // handleHealth answers that the relay is up; it needs no login.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Status{Status: "ok"})
+}
+
+// handleReady answers whether the relay can serve requests: its store
+// answers a read transaction. It needs no login and says nothing of why
+// the store is unavailable (that goes to the relay's log).
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.db.GetMeta(metaOrg); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("readiness check: store unavailable", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, api.Error{Error: "not ready: the relay's store is unavailable",
+			Hint: "see the relay's log"})
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Status{Status: "ready"})
 }
 
 // principal is an authenticated technician or administrator.

@@ -16,6 +16,7 @@ import (
 	"github.com/tether-support/tether/internal/audit"
 	"github.com/tether-support/tether/internal/broker"
 	"github.com/tether-support/tether/internal/identity"
+	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/password"
 	"github.com/tether-support/tether/internal/ratelimit"
 	"github.com/tether-support/tether/internal/store"
@@ -37,6 +38,9 @@ type Server struct {
 	accounts *identity.Accounts
 	limiter  *ratelimit.Limiter
 	frameLog *broker.FrameLog
+	metrics  *metrics.Relay
+	// metricsAddr is the metrics listener's bound address (nil if none).
+	metricsAddr net.Addr
 	// conns caps connections before authentication (nil until Serve).
 	conns *connLimiter
 	// failures bounds the audit entries of unauthenticated failures.
@@ -61,7 +65,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger,
-		hasher: password.NewHasher(password.DefaultParams, 0), agents: broker.NewAgents(), limiter: ratelimit.New()}
+		hasher: password.NewHasher(password.DefaultParams, 0), agents: broker.NewAgents(), limiter: ratelimit.New(),
+		metrics: metrics.New()}
 	if err := s.loadCerts(); err != nil {
 		return nil, err
 	}
@@ -75,7 +80,8 @@ func New(cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.accounts = identity.New(identity.Config{Throttle: cfg.Throttle, TokenIdle: cfg.TokenIdle, TokenLifetime: cfg.TokenLifetime},
+	s.accounts = identity.New(identity.Config{Throttle: cfg.Throttle, TokenIdle: cfg.TokenIdle, TokenLifetime: cfg.TokenLifetime,
+		OnLockout: s.metrics.Lockout},
 		db, s.hasher, s.org, s.record, s.log)
 	if err := s.migrateRecipientsPermission(); err != nil {
 		db.Close()
@@ -99,7 +105,8 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.broker = broker.New(cfg.brokerConfig(), db, s.record, s.log, s.frameLog)
+	s.broker = broker.New(cfg.brokerConfig(s.metrics), db, s.record, s.log, s.frameLog)
+	s.metrics.Observe(func() metrics.Live { return metrics.Live{Agents: s.agents.Count(), Sessions: s.broker.Live()} })
 	// A rotation made while the relay was stopped is announced, or
 	// switched to if due, before the first connection.
 	s.checkRotation()
@@ -119,6 +126,13 @@ func (s *Server) loadKeys() error {
 	return nil
 }
 
+// Metrics returns the relay's collectors.
+func (s *Server) Metrics() *metrics.Relay { return s.metrics }
+
+// MetricsAddr returns the metrics listener's address once Serve has
+// bound it, or nil when there is none.
+func (s *Server) MetricsAddr() net.Addr { return s.metricsAddr }
+
 // Handler returns the relay's HTTP handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -135,12 +149,26 @@ func (s *Server) Handler() http.Handler {
 // every live session ("relay shutting down"), signs the audit chain head and
 // closes the store. ready, if non-nil, is called with the bound address.
 func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+	ml, err := s.listenMetrics()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
+		if ml != nil {
+			ml.Close()
+		}
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	if ml != nil {
+		go func() {
+			if err := ml.Serve(ctx); err != nil {
+				s.log.Error("metrics listener", "err", err)
+			}
+		}()
+	}
 	lim := s.cfg.Limits
 	s.conns = newConnLimiter(ln, lim, s.refusedConn)
 	// The timeouts bound what a peer can hold with an HTTP request; a
@@ -260,11 +288,28 @@ func (s *Server) record(e audit.Event) {
 	s.appendAudit(e)
 }
 
-// appendAudit appends e, logging (never failing the caller) on error.
+// appendAudit appends e, logging (never failing the caller) on error; the
+// metrics time every append.
 func (s *Server) appendAudit(e audit.Event) {
-	if _, err := s.audit.Append(e); err != nil {
+	t := time.Now()
+	_, err := s.audit.Append(e)
+	s.metrics.AuditAppended(time.Since(t), err != nil)
+	if err != nil {
 		s.log.Error("audit append failed", "action", e.Action, "err", err)
 	}
+}
+
+// listenMetrics binds the metrics listener, if one is configured.
+func (s *Server) listenMetrics() (*metrics.Listener, error) {
+	if a := s.cfg.MetricsListen; a == "" || a == metrics.Off {
+		return nil, nil
+	}
+	ml, err := metrics.Listen(s.cfg.MetricsListen, s.metrics, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("%w (choose another --metrics-listen address, or --metrics-listen off)", err)
+	}
+	s.metricsAddr = ml.Addr()
+	return ml, nil
 }
 
 // Initialized reports whether dir holds a relay database.

@@ -25,6 +25,12 @@ type AuditSearchOptions struct {
 	// Device matches the target or a "device", "device_id" or
 	// "device_name" detail.
 	Device string
+	// Outcome matches the outcome exactly ("success", "failure",
+	// "denied", "granted", ...).
+	Outcome string
+	// Max bounds how many entries a search on the relay returns (0: no
+	// bound); the verified search reads the whole export either way.
+	Max int
 }
 
 // AuditEntry is one entry of an export, as `tech audit search --json`
@@ -49,6 +55,8 @@ func (o *AuditSearchOptions) matches(e *AuditEntry, until time.Time) bool {
 		return false
 	case o.Action != "" && !matchAction(o.Action, e.Action):
 		return false
+	case o.Outcome != "" && e.Outcome != o.Outcome:
+		return false
 	case o.Device != "" && e.Target != o.Device && e.Details["device"] != o.Device &&
 		e.Details["device_id"] != o.Device && e.Details["device_name"] != o.Device:
 		return false
@@ -72,11 +80,11 @@ type AuditFound struct {
 	Unverified error
 }
 
-// AuditSearch fetches the relay's audit log (from Since on: the relay
+// AuditSearchVerified fetches the relay's audit log (from Since on: the relay
 // filters by time) and returns the entries matching the other filters,
 // which tech applies. The export is checked as it is read, like `tech
 // audit export`; a log that does not verify is reported in Unverified.
-func (c *Client) AuditSearch(ctx context.Context, o AuditSearchOptions) (AuditFound, error) {
+func (c *Client) AuditSearchVerified(ctx context.Context, o AuditSearchOptions) (AuditFound, error) {
 	var until time.Time
 	if o.Until != "" {
 		t, err := time.Parse(time.RFC3339, o.Until)

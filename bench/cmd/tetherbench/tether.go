@@ -25,7 +25,7 @@ type tetherEnv struct {
 // startTether starts the relay (with extra serve flags) and an agent.
 func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayFlags ...string) (*tetherEnv, error) {
 	e := &tetherEnv{cfg: cfg, dir: dir, techHome: filepath.Join(dir, "tech")}
-	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--log-level", "warn"}, relayFlags...)
+	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "warn"}, relayFlags...)
 	var err error
 	if e.relay, err = ps.start(nil, cfg.bin("relay"), args...); err != nil {
 		return nil, err
