@@ -25,10 +25,12 @@ func (e *UsageError) Hint() string { return e.Help }
 // command — the root and every command with subcommands, including cobra's
 // own `completion` — rejects an unknown subcommand with a UsageError
 // instead of printing its help and exiting 0. A parent run without a
-// subcommand still prints its help and exits 0.
+// subcommand still prints its help and exits 0. A hidden `gen-manpages DIR`
+// command writes the man pages.
 func Prepare(name string, root *cobra.Command) {
 	root.Version = version.Version
 	root.SetVersionTemplate(version.String(name) + "\n")
+	root.AddCommand(manCommand(name))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, p := range Parents(root) {
