@@ -22,7 +22,7 @@ const maintainer = "Tether maintainers <maintainers@tether-support.invalid>"
 type debPackage struct {
 	name, description string
 	programs          []string
-	units             map[string]string // packaging/ file -> installed path
+	units             map[string]string // packaging/ file -> installed path (units, sysusers.d)
 	config            map[string]string // packaging/ file -> installed conffile
 	postinst, prerm   string            // packaging/ scripts
 	suggests          []string
@@ -36,7 +36,10 @@ var debPackages = []debPackage{
 			"sessions whose contents it cannot read; tech is the technician's and\n" +
 			"administrator's command line. Ships the tether-relay systemd service.",
 		programs: []string{"relay", "tech"},
-		units:    map[string]string{"packaging/systemd/tether-relay.service": "/usr/lib/systemd/system/tether-relay.service"},
+		units: map[string]string{
+			"packaging/systemd/tether-relay.service": "/usr/lib/systemd/system/tether-relay.service",
+			"packaging/sysusers/tether-relay.conf":   "/usr/lib/sysusers.d/tether-relay.conf",
+		},
 		config:   map[string]string{"packaging/default/tether-relay": "/etc/default/tether-relay"},
 		postinst: "packaging/deb/relay-postinst.sh",
 		prerm:    "packaging/deb/relay-prerm.sh",

@@ -7,8 +7,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,6 +79,7 @@ func TestDeb(t *testing.T) {
 		checkContents(t, d.relay, []string{
 			"-rwxr-xr-x root/root ./usr/bin/relay", "-rwxr-xr-x root/root ./usr/bin/tech",
 			"-rw-r--r-- root/root ./usr/lib/systemd/system/tether-relay.service",
+			"-rw-r--r-- root/root ./usr/lib/sysusers.d/tether-relay.conf",
 			"-rw-r--r-- root/root ./etc/default/tether-relay",
 			"./usr/share/man/man1/relay-serve.1.gz", "./usr/share/man/man1/tech-connect.1.gz",
 			"./usr/share/bash-completion/completions/relay", "./usr/share/zsh/vendor-completions/_tech",
@@ -127,7 +130,7 @@ func TestDeb(t *testing.T) {
 			verifyUnit(t, []string{"XDG_RUNTIME_DIR=" + rt}, args...)
 		}
 		relay := mustRead(t, filepath.Join(x, "usr/lib/systemd/system/tether-relay.service"))
-		for _, want := range []string{"Type=notify", "DynamicUser=yes", "StateDirectory=tether", "ProtectSystem=strict",
+		for _, want := range []string{"Type=notify", "User=tether", "StateDirectory=tether", "ProtectSystem=strict",
 			"NoNewPrivileges=yes", "ExecStart=/usr/bin/relay serve --data %S/tether $TETHER_RELAY_OPTS"} {
 			if !strings.Contains(relay, "\n"+want+"\n") {
 				t.Errorf("tether-relay.service lacks the line %q", want)
@@ -221,7 +224,12 @@ func installDebs(t *testing.T, d debs) {
 	if os.Getenv("TETHER_CI") == "" || os.Geteuid() != 0 {
 		t.Skip("installs into this system: only in CI (TETHER_CI=1) as root; the extracted packages were checked above")
 	}
-	need(t, "dpkg")
+	need(t, "dpkg", "runuser")
+	if exec.Command("dpkg", "-s", "tether-relay").Run() == nil || exec.Command("dpkg", "-s", "tether-agent").Run() == nil {
+		t.Skip("a tether package is installed on this system: not replacing it")
+	}
+	_, userErr := exec.Command("getent", "passwd", "tether").Output()
+	_, dirErr := os.Stat("/var/lib/tether")
 	for _, p := range []string{"/usr/bin/relay", "/usr/bin/tech", "/usr/bin/agent"} {
 		if _, err := os.Stat(p); err == nil {
 			if exec.Command("dpkg", "-S", p).Run() != nil {
@@ -233,10 +241,21 @@ func installDebs(t *testing.T, d debs) {
 		if out, err := exec.Command("dpkg", "--purge", "tether-relay", "tether-agent").CombinedOutput(); err != nil {
 			t.Errorf("dpkg --purge: %v\n%s", err, out)
 		}
+		// A purge keeps the service's user and data (audit logs outlive
+		// the package); what this test made, it removes.
+		if os.IsNotExist(dirErr) {
+			os.RemoveAll("/var/lib/tether")
+		}
+		if userErr != nil {
+			exec.Command("userdel", "tether").Run()
+		}
 	})
 	mustRun(t, "", nil, "dpkg", "-i", d.relay, d.agent)
 	if got := mustRun(t, "", nil, "/usr/bin/relay", "--version"); !strings.HasPrefix(got, "relay 1.2.3-test ") {
 		t.Errorf("installed relay --version: %q", got)
+	}
+	if fi, err := os.Stat("/var/lib/tether"); err != nil || fi.Mode().Perm() != 0o700 || owner(fi) != lookupUID(t, "tether") {
+		t.Errorf("/var/lib/tether: %v %v, want a 0700 directory of the tether user", err, fi)
 	}
 	rt := shortTempDir(t)
 	verifyUnit(t, nil, "verify", "--man=no", "/usr/lib/systemd/system/tether-relay.service")
@@ -249,8 +268,9 @@ func installDebs(t *testing.T, d debs) {
 	runInstalledRelay(t, rt)
 }
 
-// runInstalledRelay starts /usr/bin/relay serve as the unit would (with
-// NOTIFY_SOCKET) on a fresh data directory and waits for READY=1.
+// runInstalledRelay starts /usr/bin/relay serve as the unit would: as the
+// tether user, on the package's state directory, with NOTIFY_SOCKET; it
+// must initialise the directory and send READY=1.
 func runInstalledRelay(t *testing.T, rt string) {
 	t.Helper()
 	sock := filepath.Join(rt, "notify")
@@ -259,7 +279,14 @@ func runInstalledRelay(t *testing.T, rt string) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	cmd := exec.Command("/usr/bin/relay", "serve", "--data", filepath.Join(rt, "data"), "--listen", "127.0.0.1:0")
+	// The service's user must reach the socket, as it reaches systemd's.
+	if err := os.Chmod(rt, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("runuser", "-u", "tether", "--", "/usr/bin/relay", "serve", "--data", "/var/lib/tether", "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -276,6 +303,26 @@ func runInstalledRelay(t *testing.T, rt string) {
 	if err != nil || string(buf[:n]) != "READY=1" {
 		t.Fatalf("installed relay: no READY=1 (%v, %q)\n%s", err, buf[:n], out.String())
 	}
+	if fi, err := os.Stat("/var/lib/tether/relay.db"); err != nil || owner(fi) != lookupUID(t, "tether") {
+		t.Errorf("/var/lib/tether/relay.db: %v, want it made by the tether user", err)
+	}
+}
+
+// owner is a file's owner's user ID.
+func owner(fi os.FileInfo) uint32 { return fi.Sys().(*syscall.Stat_t).Uid }
+
+// lookupUID returns a user's ID.
+func lookupUID(t *testing.T, name string) uint32 {
+	t.Helper()
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatalf("user %s: %v", name, err)
+	}
+	id, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint32(id)
 }
 
 // shortTempDir is a temporary directory with a short path (unix socket
