@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +25,8 @@ func (e *UsageError) Hint() string { return e.Help }
 // prints the version and commit (internal/version), and every parent
 // command — the root and every command with subcommands, including cobra's
 // own `completion` — rejects an unknown subcommand with a UsageError
-// instead of printing its help and exiting 0. A parent run without a
+// instead of printing its help and exiting 0, and so does `help` for a
+// topic that is no command. A parent run without a
 // subcommand still prints its help and exits 0. A hidden `gen-manpages DIR`
 // command writes the man pages.
 func Prepare(name string, root *cobra.Command) {
@@ -33,6 +35,7 @@ func Prepare(name string, root *cobra.Command) {
 	root.AddCommand(manCommand(name))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	strictHelp(root)
 	for _, p := range Parents(root) {
 		p.Args = rejectUnknown
 		if p.Run == nil && p.RunE == nil {
@@ -65,5 +68,32 @@ func rejectUnknown(cmd *cobra.Command, args []string) error {
 	return &UsageError{
 		Msg:  fmt.Sprintf("unknown command %q for %q", args[0], path),
 		Help: fmt.Sprintf("run '%s --help'", path),
+	}
+}
+
+// strictHelp makes cobra's `help TOPIC` fail like an unknown subcommand
+// when TOPIC names no command (cobra prints "Unknown help topic" and the
+// root's usage, and exits 0).
+func strictHelp(root *cobra.Command) {
+	for _, h := range root.Commands() {
+		if h.Name() != "help" || h.Run == nil {
+			continue
+		}
+		show := h.Run
+		h.Run = nil
+		h.RunE = func(cmd *cobra.Command, args []string) error {
+			if target, rest, err := root.Find(args); err != nil || len(rest) > 0 {
+				topic := strings.Join(args, " ")
+				if target != nil && len(rest) > 0 {
+					topic = rest[0]
+				}
+				return &UsageError{
+					Msg:  fmt.Sprintf("unknown help topic %q for %q", topic, root.Name()),
+					Help: fmt.Sprintf("run '%s --help'", root.Name()),
+				}
+			}
+			show(cmd, args)
+			return nil
+		}
 	}
 }

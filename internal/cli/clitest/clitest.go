@@ -38,13 +38,18 @@ func Build(t *testing.T, name, version, commit string) string {
 // CheckTree builds the program name and runs it for every parent command
 // of the tree newRoot returns (after cli.Prepare, as the program does):
 // a bogus subcommand must fail with status 1 and exactly the one-line
-// error and hint; the parent alone must print its help and exit 0; and
-// `--version` must print the stamped version and commit.
+// error and hint; the parent alone must print its help and exit 0;
+// `help bogus` must fail the same way; and `--version` must print the
+// stamped version and commit.
 func CheckTree(t *testing.T, name string, newRoot func() *cobra.Command) {
 	t.Helper()
 	binary := Build(t, name, "9.8.7-test", "0123456789abcdef")
 	if got := runOK(t, binary, "--version"); got != name+" 9.8.7-test (commit 0123456789abcdef)\n" {
 		t.Errorf("%s --version printed %q", name, got)
+	}
+	if stdout, stderr, code := run(t, binary, "help", "bogus"); code != 1 || stdout != "" ||
+		stderr != name+`: error: unknown help topic "bogus" for "`+name+"\"\n"+name+": hint: run '"+name+" --help'\n" {
+		t.Errorf("%s help bogus: status %d, stdout %q, stderr %q", name, code, stdout, stderr)
 	}
 	root := newRoot()
 	cli.Prepare(name, root)
