@@ -19,8 +19,10 @@ func TestReproducibleBuild(t *testing.T) {
 	tmp := t.TempDir()
 	dirs := []string{filepath.Join(tmp, "a"), filepath.Join(tmp, "second", "checkout", "of-tether")}
 	stamp := []string{"VERSION=1.2.3-repro", "COMMIT=0123456789abcdef0123456789abcdef01234567", "SOURCE_DATE_EPOCH=1700000000"}
-	for i, dir := range dirs {
+	for _, dir := range dirs { // both copies first: the same sources even if the tree is being edited
 		copyTree(t, root, dir)
+	}
+	for i, dir := range dirs {
 		var env []string
 		if i == 1 && os.Getenv("TETHER_REPRO_COLD") == "1" {
 			env = []string{"GOCACHE=" + filepath.Join(tmp, "gocache")}
