@@ -38,7 +38,7 @@ build: ## build relay, agent and tech into bin/ (reproducibly; VERSION, COMMIT)
 	$(GOBUILD) -o $(BIN)/ ./cmd/...
 
 dist: build ## release archives, .deb packages and SHA256SUMS in dist/ (signed with DIST_SIGNING_KEY)
-	rm -rf $(DIST)
+	rm -rf $(DIST)/build $(DIST)/share $(DIST)/*.tar.gz $(DIST)/*.zip $(DIST)/*.deb $(DIST)/SHA256SUMS $(DIST)/SHA256SUMS.sig
 	@for p in $(PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; cmds="./cmd/relay ./cmd/tech"; \
 	  case " $(AGENT_PLATFORMS) " in *" $$p "*) cmds="$$cmds ./cmd/agent";; esac; \
