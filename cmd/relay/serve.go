@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/tether-support/tether/internal/logging"
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/relay"
+	"github.com/tether-support/tether/internal/sdnotify"
 )
 
 func newServeCmd() *cobra.Command {
@@ -55,11 +58,13 @@ needs --metrics-allow-remote).`,
 			if err != nil {
 				return err
 			}
+			go notifyStopping(cmd.Context(), cfg.Logger)
 			return s.Serve(cmd.Context(), func(addr net.Addr) {
 				printReady(cmd, cfg.DataDir, addr, s.Fingerprint(), fresh)
 				if m := s.MetricsAddr(); m != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "Metrics on http://%s%s\n", m, metrics.Path)
 				}
+				notify(cfg.Logger, sdnotify.Ready)
 			})
 		},
 	}
@@ -132,4 +137,19 @@ Next, in another terminal:
 `, dir, addr, fp)
 		fmt.Fprint(w, recipientHint)
 	}
+}
+
+// notify tells systemd (Type=notify units) the relay's state; without
+// $NOTIFY_SOCKET it does nothing.
+func notify(log *slog.Logger, state string) {
+	if err := sdnotify.Notify(state); err != nil {
+		log.Warn("cannot notify the service manager", "err", err)
+	}
+}
+
+// notifyStopping tells systemd that the relay is shutting down once ctx
+// (SIGTERM, SIGINT) ends.
+func notifyStopping(ctx context.Context, log *slog.Logger) {
+	<-ctx.Done()
+	notify(log, sdnotify.Stopping)
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -125,7 +124,7 @@ func isTerminal(w io.Writer) bool {
 func watchResizes(ctx context.Context, in *os.File) <-chan tech.WindowSize {
 	out := make(chan tech.WindowSize, 1)
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGWINCH)
+	notifyResize(sig)
 	go func() {
 		defer signal.Stop(sig)
 		for {

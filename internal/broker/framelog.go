@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"syscall"
 )
 
 // FrameLog appends every forwarded frame to a file: a diagnostic that shows
@@ -19,7 +18,7 @@ type FrameLog struct {
 // not follow a symbolic link, and an existing file of looser mode is set
 // to 0600: the log is for the relay's operator only.
 func OpenFrameLog(path string) (*FrameLog, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|oNoFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open frame log %q (it must be a regular file, not a symbolic link): %w", path, err)
 	}

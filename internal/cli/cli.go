@@ -32,6 +32,7 @@ func Main(name string, root *cobra.Command, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer startProfile(name)()
+	Prepare(name, root)
 	root.SilenceErrors, root.SilenceUsage = true, true
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -55,6 +56,7 @@ func Hint(err error) string {
 	var he *transport.HTTPError
 	var re *transport.RemoteError
 	var pe *tlsconf.PinError
+	var hinter interface{ Hint() string }
 	switch {
 	case errors.As(err, &he):
 		return he.Hint
@@ -63,6 +65,8 @@ func Hint(err error) string {
 	case errors.As(err, &pe):
 		return "if the relay's operator rotated its certificate while this client was not connected (relay cert rotate), " +
 			"confirm the new fingerprint with them and pass it with --ca-fingerprint (tech login; agent run); otherwise do not connect"
+	case errors.As(err, &hinter):
+		return hinter.Hint()
 	}
 	return ""
 }
