@@ -53,20 +53,20 @@ type Update struct {
 // caller that drops one MUST call Reset (the decoder then needs the full
 // update that follows). It is not safe for concurrent use.
 type Encoder struct {
-	opts   Options
-	prev   *screen.Frame // what the decoder has, as the encoder sent it
-	sent   bool          // prev is valid (false before the first update and after Reset)
+	opts Options
+	prev *screen.Frame // what the decoder has, as the encoder sent it
+	sent bool          // prev is valid (false before the first update and after Reset)
 	// restart: the next update starts a new zstd stream (RestartStream)
 	restart bool
-	nextID uint32
-	zw     *zstd.Encoder
-	zbuf   bytes.Buffer
-	colors colourSet
-	jpeg   jpegScratch
-	tile   []byte // one tile's zstd data
-	build  chunkBuilder
-	scroll scrollFinder
-	todo   []tileRef // changed tiles of the update being encoded
+	nextID  uint32
+	zw      *zstd.Encoder
+	zbuf    bytes.Buffer
+	colors  colourSet
+	jpeg    jpegScratch
+	tile    []byte // one tile's zstd data
+	build   chunkBuilder
+	scroll  scrollFinder
+	todo    []tileRef // changed tiles of the update being encoded
 }
 
 // tileRef is a tile's grid position and rectangle.
