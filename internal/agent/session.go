@@ -52,7 +52,7 @@ type deviceSession struct {
 
 	// The capability handlers, by inner message type; shell and files are
 	// also reached directly by the session's watch and revoke.
-	caps  capHandlers
+	caps    capHandlers
 	shell   *shellHandler
 	files   *filesHandler
 	desktop *desktopHandler
