@@ -20,7 +20,8 @@ import (
 const maxInFlight = 2
 
 // keyframeEvery is how often, while the screen changes, the recording gets
-// a keyframe (a self-contained full update a player can start at).
+// a keyframe (a self-contained full update a player can start at); one
+// also follows the stream's first update.
 const keyframeEvery = 10 * time.Second
 
 // desktopStream captures one X display and sends it to the technician:
@@ -114,7 +115,7 @@ func (st *desktopStream) loop() string {
 		dirty, cursor, shape = true, true, true
 		last                 time.Time
 		armed                bool
-		lastKey              = time.Now()
+		lastKey              time.Time // zero: a keyframe follows the first update
 		changed              bool
 	)
 	timer := time.NewTimer(time.Hour)
