@@ -60,8 +60,3 @@ func (st *desktopStream) releaseAll() {
 		st.s.log.Warn("held keys and buttons not all released", "err", err)
 	}
 }
-
-// desktopShielded reports whether injected pointer input at x, y must be
-// dropped because the end user's own controls are there (the indicator,
-// a consent window); see desktop_ui.go.
-var desktopShielded = func(x, y int) bool { return false }

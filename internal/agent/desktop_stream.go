@@ -318,7 +318,7 @@ func (st *desktopStream) stateChanged() {
 		return
 	}
 	if st.ind != nil {
-		st.ind.update(st.indicatorInfo())
+		st.ind.Update(st.indicatorInfo())
 	}
 	if err := st.s.ch.SendJSON(st.ctx, protocol.InScreenState, cur); err != nil {
 		return
@@ -335,7 +335,7 @@ func (st *desktopStream) close() {
 		<-st.done
 		st.releaseAll()
 		if st.ind != nil {
-			st.ind.close()
+			st.ind.Close()
 		}
 		if st.inj != nil {
 			st.inj.Close()

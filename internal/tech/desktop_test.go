@@ -93,7 +93,8 @@ func TestDesktopInProcess(t *testing.T) {
 	t.Setenv("DISPLAY", x.Display)
 	t.Setenv("WAYLAND_DISPLAY", "")
 	t.Setenv("XDG_SESSION_TYPE", "")
-	win := x11test.NewWindow(t, x, screen.Rect{X: 16, Y: 16, W: 200, H: 150})
+	// Below the indicator bar at the top of the screen.
+	win := x11test.NewWindow(t, x, screen.Rect{X: 16, Y: 64, W: 200, H: 150})
 	win.Pattern(1, 10)
 	win.Sync()
 	b := newTestbed(t)
@@ -147,10 +148,10 @@ func TestDesktopInProcess(t *testing.T) {
 	}
 
 	// A size change is followed.
-	x.Resize(t, 256, 200)
+	x.Resize(t, 256, 220)
 	waitFor(t, "the new size", func() bool {
 		f, st := sink.snapshot()
-		return st.Width == 256 && st.Height == 200 && f != nil && f.Width == 256 && f.Height == 200
+		return st.Width == 256 && st.Height == 220 && f != nil && f.Width == 256 && f.Height == 220
 	})
 	s.End("done")
 	if err := d.Wait(); err == nil {
