@@ -80,7 +80,10 @@ type DesktopStream struct {
 	done   chan struct{}
 	err    error // why it ended, set before done is closed
 
-	started bool // the first state came (loop only)
+	started bool          // the first state came (loop only)
+	rects   []screen.Rect // the update being decoded drew these (loop only)
+	// send seals and sends one message (the session's channel).
+	send func(ctx context.Context, msg []byte) error
 
 	mu      sync.Mutex
 	w, h    int // the screen's size as the device last said
@@ -100,6 +103,7 @@ func (s *LiveSession) StartDesktop(ctx context.Context, sink DesktopSink) (*Desk
 		drawn: make(chan struct{}, 1), first: make(chan error, 1), done: make(chan struct{})}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bucket = newTokenBucket(InputRate, InputBurst)
+	d.send = s.ch.SendMsg
 	if err := d.control(ctx, protocol.ScreenStart); err != nil {
 		return nil, fmt.Errorf("start the desktop: %w", err)
 	}
@@ -162,7 +166,7 @@ func (d *DesktopStream) Input(ev protocol.ScreenInput) error {
 	if !ok {
 		return ErrInputRate
 	}
-	return d.s.ch.SendMsg(d.ctx, msg)
+	return d.send(d.ctx, msg)
 }
 
 // read reads the session's messages until it ends.
@@ -178,48 +182,66 @@ func (d *DesktopStream) read() {
 	close(d.done)
 }
 
-// loop dispatches messages; it returns why the session ended.
+// loop reads messages until the session ends or the device breaks the
+// protocol (then the session is ended, telling the agent why); it returns
+// why the stream ended.
 func (d *DesktopStream) loop() error {
-	var rects []screen.Rect
 	for {
 		t, p, err := d.s.ch.Recv(d.ctx)
 		if err != nil {
 			return desktopEnd(err)
 		}
-		switch t {
-		case protocol.InScreenUpdate:
-			res, err := d.dec.Apply(p)
-			if err != nil {
-				return d.protocolError("a malformed screen update", err)
+		if err := d.take(t, p); err != nil {
+			var pe *deviceProtocolError
+			if errors.As(err, &pe) {
+				go d.s.End(pe.reason)
 			}
-			rects = append(rects, res.Dirty...)
-			if res.Complete {
-				if err := d.deliver(res.ID, rects); err != nil {
-					return err
-				}
-				rects = nil
-			}
-		case protocol.InScreenCursor:
-			c, err := protocol.ParseScreenCursor(p)
-			if err != nil {
-				return d.protocolError("a malformed cursor", err)
-			}
-			c.Pix = append([]byte(nil), c.Pix...)
-			d.sink.Cursor(c)
-		case protocol.InScreenState:
-			if err := d.state(p); err != nil {
-				return err
-			}
-		case protocol.InCapAnswer, protocol.InCapRevoked:
-			if err := d.caps(t, p); err != nil {
-				return err
-			}
-		case protocol.InScreenLock:
-			var r ScreenLockReport
-			r.Malformed = protocol.DecodeJSON(p, &r.ScreenLock) != nil
-			d.s.c.emit(r)
+			return err
 		}
 	}
+}
+
+// deviceProtocolError is a device's message the stream refuses.
+type deviceProtocolError struct {
+	reason string // what the agent is told
+	err    error
+}
+
+func (e *deviceProtocolError) Error() string { return e.reason + ": " + e.err.Error() }
+func (e *deviceProtocolError) Unwrap() error { return e.err }
+
+// take acts on one message from the device; types the stream does not use
+// are ignored (PROTOCOL.md section 8).
+func (d *DesktopStream) take(t protocol.InnerType, p []byte) error {
+	switch t {
+	case protocol.InScreenUpdate:
+		res, err := d.dec.Apply(p)
+		if err != nil {
+			return d.protocolError("a malformed screen update", err)
+		}
+		d.rects = append(d.rects, res.Dirty...)
+		if res.Complete {
+			rects := d.rects
+			d.rects = nil
+			return d.deliver(res.ID, rects)
+		}
+	case protocol.InScreenCursor:
+		c, err := protocol.ParseScreenCursor(p)
+		if err != nil {
+			return d.protocolError("a malformed cursor", err)
+		}
+		c.Pix = append([]byte(nil), c.Pix...)
+		d.sink.Cursor(c)
+	case protocol.InScreenState:
+		return d.state(p)
+	case protocol.InCapAnswer, protocol.InCapRevoked:
+		return d.caps(t, p)
+	case protocol.InScreenLock:
+		var r ScreenLockReport
+		r.Malformed = protocol.DecodeJSON(p, &r.ScreenLock) != nil
+		d.s.c.emit(r)
+	}
+	return nil
 }
 
 // deliver hands a complete update to the sink and waits until it is drawn
@@ -237,7 +259,7 @@ func (d *DesktopStream) deliver(id uint32, rects []screen.Rect) error {
 	case <-d.ctx.Done():
 		return desktopEnd(d.ctx.Err())
 	}
-	if err := d.s.ch.SendMsg(d.ctx, protocol.AppendScreenAck(nil, id)); err != nil {
+	if err := d.send(d.ctx, protocol.AppendScreenAck(nil, id)); err != nil {
 		return desktopEnd(err)
 	}
 	return nil
@@ -289,17 +311,19 @@ func (d *DesktopStream) caps(t protocol.InnerType, p []byte) error {
 	d.mu.Unlock()
 	d.sink.Caps(granted, sanitize.Display(why, 300))
 	if restart {
-		return d.control(d.ctx, protocol.ScreenStart)
+		msg, err := protocol.AppendJSON(nil, protocol.InScreenControl, protocol.ScreenControl{Op: protocol.ScreenStart})
+		if err != nil {
+			return err
+		}
+		return d.send(d.ctx, msg)
 	}
 	return nil
 }
 
-// protocolError ends the session on a device's malformed message, telling
-// the agent why, and returns the error the stream ends with.
+// protocolError is the error a device's malformed message ends the
+// stream with; loop ends the session with its reason.
 func (d *DesktopStream) protocolError(what string, err error) error {
-	reason := "protocol error: the device sent " + what
-	go d.s.End(reason)
-	return fmt.Errorf("%s: %v", reason, err)
+	return &deviceProtocolError{reason: "protocol error: the device sent " + what, err: err}
 }
 
 // desktopEnd turns the error that ended the reading into the stream's.
