@@ -145,4 +145,3 @@ func FuzzDesktopMessages(f *testing.F) {
 		}
 	})
 }
-
