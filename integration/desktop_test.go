@@ -283,3 +283,72 @@ func TestDesktopWaylandRefused(t *testing.T) {
 	s.End("done")
 	eventually(t, "the screen locked", 10*time.Second, func() bool { return d.locks() == 1 })
 }
+
+// TestDesktopEndPaths: a desktop session ended by the end user on the
+// agent's terminal, and one killed by an administrator, each lock the
+// screen exactly once and take the indicator away.
+func TestDesktopEndPaths(t *testing.T) {
+	t.Parallel()
+	x := x11test.StartXvfb(t, 640, 240)
+	e := newEnv(t)
+	indicatorGone := func() bool {
+		bs, err := x11ui.Locate(x.Display, x.XAuthority, x11ui.ClassIndicator)
+		return err != nil || len(bs) == 0
+	}
+
+	// The end user types "end".
+	d := e.enroll("desk-end")
+	agent := e.startAgentPTY(t, d, desktopEnv(x)...)
+	type opened struct {
+		ds  interface{ Wait() error }
+		err error
+	}
+	done := make(chan opened, 1)
+	m := agent.mark()
+	go func() {
+		c, err := newTechClient(e)
+		if err != nil {
+			done <- opened{err: err}
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := c.Open(ctx, techSessionRequest(d.name, protocol.CapScreenView))
+		if err != nil {
+			done <- opened{err: err}
+			return
+		}
+		ds, err := s.StartDesktop(ctx, &viewSink{})
+		done <- opened{ds, err}
+	}()
+	agent.expectSince(m, "Allow?", 10*time.Second)
+	agent.send("y\r")
+	o := <-done
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	eventually(t, "the indicator shown", 10*time.Second, func() bool { return !indicatorGone() })
+	agent.send("end\r")
+	if err := o.ds.Wait(); err == nil || !strings.Contains(err.Error(), "session ended") {
+		t.Fatalf("Wait after the end user's end: %v", err)
+	}
+	eventually(t, "the screen locked", 10*time.Second, func() bool { return d.locks() == 1 })
+	eventually(t, "the indicator gone", 10*time.Second, indicatorGone)
+
+	// An administrator kills the session.
+	d2 := e.desktopAgent("desk-kill", x, "exit 0")
+	s, ds, _ := e.openView(t, d2.name, protocol.CapScreenView)
+	eventually(t, "the indicator shown", 10*time.Second, func() bool { return !indicatorGone() })
+	if r := e.techRun("", "sessions", "kill", s.ID().String()); r.code != 0 {
+		t.Fatalf("sessions kill: %s", r.stderr)
+	}
+	if err := ds.Wait(); err == nil {
+		t.Fatal("Wait returned nil after the kill")
+	}
+	eventually(t, "the screen locked", 10*time.Second, func() bool { return d2.locks() == 1 })
+	eventually(t, "the indicator gone", 10*time.Second, indicatorGone)
+	waitIdle(200 * time.Millisecond)
+	if d.locks() != 1 || d2.locks() != 1 {
+		t.Errorf("locks %d and %d, want one each", d.locks(), d2.locks())
+	}
+}

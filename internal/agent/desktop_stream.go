@@ -41,8 +41,11 @@ type desktopStream struct {
 	fps      int
 	interval time.Duration
 
-	ctx    context.Context
-	cancel context.CancelFunc
+	// ctx is for sending: never cancelled, because a message sealed and
+	// then not written would leave a gap in the channel's sequence numbers
+	// and break the session for the technician. close waits for a send in
+	// progress instead.
+	ctx context.Context
 	quit   chan struct{}
 	done   chan struct{}
 	kick   chan struct{} // an ack, a refresh or a pause changed something
@@ -88,7 +91,7 @@ func openDesktopStream(h *desktopHandler, enc *tilecodec.Encoder) (*desktopStrea
 	st.fps = h.s.pol.screenFPS
 	st.interval = time.Second / time.Duration(st.fps)
 	st.w, st.hgt = src.Size()
-	st.ctx, st.cancel = context.WithCancel(context.Background())
+	st.ctx = context.Background()
 	return st, nil
 }
 
@@ -330,7 +333,6 @@ func (st *desktopStream) stateChanged() {
 // held and closes the display. It is safe to call more than once.
 func (st *desktopStream) close() {
 	st.once.Do(func() {
-		st.cancel()
 		close(st.quit)
 		<-st.done
 		st.releaseAll()
