@@ -45,12 +45,12 @@ type desktopStream struct {
 	// then not written would leave a gap in the channel's sequence numbers
 	// and break the session for the technician. close waits for a send in
 	// progress instead.
-	ctx context.Context
-	quit   chan struct{}
-	done   chan struct{}
-	kick   chan struct{} // an ack, a refresh or a pause changed something
-	full   atomic.Bool   // the next update is full (a refresh)
-	once   sync.Once
+	ctx  context.Context
+	quit chan struct{}
+	done chan struct{}
+	kick chan struct{} // an ack, a refresh or a pause changed something
+	full atomic.Bool   // the next update is full (a refresh)
+	once sync.Once
 
 	mu       sync.Mutex
 	inflight []uint32
