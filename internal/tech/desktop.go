@@ -104,6 +104,7 @@ func (s *LiveSession) StartDesktop(ctx context.Context, sink DesktopSink) (*Desk
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.bucket = newTokenBucket(InputRate, InputBurst)
 	d.send = s.ch.SendMsg
+	d.hasView = protocol.Covers(s.Granted(), protocol.CapScreenView)
 	if err := d.control(ctx, protocol.ScreenStart); err != nil {
 		return nil, fmt.Errorf("start the desktop: %w", err)
 	}
