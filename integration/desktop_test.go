@@ -352,3 +352,30 @@ func TestDesktopEndPaths(t *testing.T) {
 		t.Errorf("locks %d and %d, want one each", d.locks(), d2.locks())
 	}
 }
+
+// TestDesktopRequestControl: a view-only session asks for control
+// mid-session (the viewer's button); once the end user grants it, the
+// state says so and input reaches the display.
+func TestDesktopRequestControl(t *testing.T) {
+	t.Parallel()
+	x := x11test.StartXvfb(t, 320, 240)
+	e := newEnv(t)
+	d := e.desktopAgent("desk-ask", x, "exit 0")
+	_, ds, sink := e.openView(t, d.name, protocol.CapScreenView)
+	eventually(t, "the first state", 10*time.Second, func() bool { _, st, _ := sink.snapshot(); return st.Width == 320 })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ds.RequestControl(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "control granted and announced", 15*time.Second, func() bool {
+		_, st, _ := sink.snapshot()
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return st.Control && len(sink.caps) > 0 && strings.Contains(strings.Join(sink.caps[len(sink.caps)-1], ","), protocol.CapScreenControl)
+	})
+	if err := ds.Input(protocol.ScreenInput{Kind: protocol.InputPointer, X: 17, Y: 201}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pointer at 17,201", 10*time.Second, func() bool { px, py, _ := pointer(t, x); return px == 17 && py == 201 })
+}
