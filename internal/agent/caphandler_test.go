@@ -22,6 +22,10 @@ func TestCapHandlerRouting(t *testing.T) {
 		protocol.InFileData:  protocol.CapFiles,
 		protocol.InFileDone:  protocol.CapFiles,
 		protocol.InClipboard: protocol.CapClipboard,
+		// The desktop: screen-view, and input needs screen-control too.
+		protocol.InScreenAck:     protocol.CapScreenView,
+		protocol.InScreenInput:   protocol.CapScreenView,
+		protocol.InScreenControl: protocol.CapScreenView,
 	}
 	own := map[protocol.InnerType]bool{protocol.InKeepalive: true, protocol.InCapRequest: true, protocol.InVerified: true}
 	for b := 0; b <= 0xff; b++ {

@@ -52,9 +52,10 @@ type deviceSession struct {
 
 	// The capability handlers, by inner message type; shell and files are
 	// also reached directly by the session's watch and revoke.
-	caps  capHandlers
-	shell *shellHandler
-	files *filesHandler
+	caps    capHandlers
+	shell   *shellHandler
+	files   *filesHandler
+	desktop *desktopHandler
 
 	capMu    sync.Mutex
 	granted  []string
@@ -79,10 +80,11 @@ type deviceSession struct {
 
 func newDeviceSession(cfg Config, ui EndUser, live *liveSessions, key ed25519.PrivateKey, c *transport.Conn) *deviceSession {
 	s := &deviceSession{cfg: cfg, ui: ui, live: live, key: key, conn: c, log: cfg.Logger, ended: make(chan struct{})}
-	s.shell, s.files = &shellHandler{s: s}, &filesHandler{s: s}
-	// Cleaned up in this order at the end: transfers stop before the
-	// process is killed.
-	s.caps = newCapHandlers(s.files, s.shell, &clipboardHandler{s: s})
+	s.shell, s.files, s.desktop = &shellHandler{s: s}, &filesHandler{s: s}, newDesktopHandler(s)
+	// Cleaned up in this order at the end: the technician's held keys and
+	// buttons are released and the indicator closed first, transfers stop
+	// before the process is killed.
+	s.caps = newCapHandlers(s.desktop, s.files, s.shell, &clipboardHandler{s: s})
 	return s
 }
 

@@ -169,6 +169,8 @@ func (l *Session) control(m *protocol.Control, fromAgent bool, who string) bool 
 	case m.Type == protocol.CtlClipboard && fromAgent:
 		l.b.record(audit.NewEvent(l.Info.TechID, "session.clipboard", l.Info.ID, m.Mode, l.Source,
 			"bytes", fmt.Sprint(m.Size), "sha256", truncate(m.Hash, 64), "device", l.Info.DeviceName))
+	case m.Type == protocol.CtlScreen && fromAgent:
+		l.b.recordScreen(l, m)
 	case m.Type == protocol.CtlScreenLock && fromAgent:
 		// One lock per session: a device's later reports are not audited.
 		l.mu.Lock()

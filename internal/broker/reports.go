@@ -104,3 +104,36 @@ func (b *Broker) recordConsent(l *Session, m *protocol.Control) {
 }
 
 func joinCaps(c []string) string { return strings.Join(c, ",") }
+
+// maxScreenEvents bounds the session.screen events audited per session:
+// the agent reports input drops once per burst, so an honest agent stays
+// far below it, and a hostile one cannot fill the audit log.
+const maxScreenEvents = 1000
+
+// recordScreen audits a screen stream event the agent reported
+// (session.screen; outcome the event, "unknown" for one this relay does
+// not know). Beyond maxScreenEvents in a session, one last event says so
+// and later ones are not audited.
+func (b *Broker) recordScreen(l *Session, m *protocol.Control) {
+	l.mu.Lock()
+	n := l.screenEvents
+	if n <= maxScreenEvents {
+		l.screenEvents++
+	}
+	l.mu.Unlock()
+	switch {
+	case n > maxScreenEvents:
+		return
+	case n == maxScreenEvents:
+		b.record(audit.NewEvent(l.Info.TechID, "session.screen", l.Info.ID, "unknown", l.Source,
+			"reason", fmt.Sprintf("more than %d screen events in this session; later ones are not audited", maxScreenEvents),
+			"device", l.Info.DeviceName))
+		return
+	}
+	outcome := m.Mode
+	if !protocol.ScreenEvent(outcome) {
+		outcome = "unknown"
+	}
+	b.record(audit.NewEvent(l.Info.TechID, "session.screen", l.Info.ID, outcome, l.Source,
+		"reason", truncate(m.Reason, 300), "count", fmt.Sprint(max(m.Size, 0)), "device", l.Info.DeviceName))
+}

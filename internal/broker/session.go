@@ -51,6 +51,9 @@ type Session struct {
 	// granted is what the end user's latest consent answer granted (for
 	// the metrics; never modified in place).
 	granted []string
+	// screenEvents counts the screen events audited (at most
+	// maxScreenEvents per session).
+	screenEvents int
 }
 
 // Attached is closed when the agent side attaches.

@@ -68,7 +68,36 @@ const (
 	// a certificate rotation starts: Pin is the fingerprint of the
 	// certificate the relay will switch to.
 	CtlNextPin = "next_pin"
+	// Agent → relay: something happened to the session's screen stream
+	// (PROTOCOL.md 8.7): Mode is one of the Screen* events below, Reason
+	// says what in words, Size counts the events it stands for (input
+	// events dropped in one burst). The relay audits it as session.screen.
+	CtlScreen = "screen"
 )
+
+// Screen stream events (Control.Mode of CtlScreen).
+const (
+	// ScreenStarted: the agent started capturing (Reason: the display,
+	// how it was found, how it captures).
+	ScreenStarted = "started"
+	// ScreenStopped: capture stopped (Reason: why).
+	ScreenStopped = "stopped"
+	// ScreenRefused: a start was refused (Reason: why, e.g. a Wayland
+	// session).
+	ScreenRefused = "refused"
+	// ScreenInputDropped: input events were dropped (Reason: why; Size:
+	// how many in this burst).
+	ScreenInputDropped = "input_dropped"
+)
+
+// ScreenEvent reports whether mode is one of the Screen* events.
+func ScreenEvent(mode string) bool {
+	switch mode {
+	case ScreenStarted, ScreenStopped, ScreenRefused, ScreenInputDropped:
+		return true
+	}
+	return false
+}
 
 // Screen lock outcomes (Control.Mode of CtlScreenLock).
 const (

@@ -27,6 +27,8 @@ const (
 	MaxCursorSide = 96
 	// ButtonsMask is the buttons an InputPointer event may set.
 	ButtonsMask = 0x07
+	// MaxScreenSide bounds a screen's width and height (screen.MaxDimension).
+	MaxScreenSide = 8192
 )
 
 // ScreenInput is one input event of InScreenInput. Kind says which fields
@@ -202,6 +204,9 @@ func ParseScreenCursor(p []byte) (ScreenCursor, error) {
 // ScreenState is the payload of InScreenState, sent by the agent when the
 // stream starts and whenever any field changes.
 type ScreenState struct {
+	// Width and Height are the screen's size, 1..8192, or both 0 when A
+	// shows no screen (screen-view not granted, the stream stopped, or
+	// Unavailable).
 	Width  int `json:"width"`
 	Height int `json:"height"`
 	// Paused: the end user paused capture; Why says so in their words.
@@ -211,6 +216,21 @@ type ScreenState struct {
 	Control bool `json:"control,omitempty"`
 	// MaxFPS is the frame-rate cap in force.
 	MaxFPS int `json:"max_fps,omitempty"`
+	// Unavailable: A cannot show its screen at all (a Wayland session, no
+	// display, the X server gone); Why says why. A start was refused.
+	Unavailable bool `json:"unavailable,omitempty"`
+}
+
+// Check reports whether st's size is valid: both 0 (no screen shown) or
+// both within 1..MaxScreenSide.
+func (st ScreenState) Check() error {
+	if st.Width == 0 && st.Height == 0 {
+		return nil
+	}
+	if st.Width < 1 || st.Height < 1 || st.Width > MaxScreenSide || st.Height > MaxScreenSide {
+		return fmt.Errorf("%w: screen state size %dx%d outside 1..%d", ErrBadInner, st.Width, st.Height, MaxScreenSide)
+	}
+	return nil
 }
 
 // Screen stream requests (ScreenControl.Op).

@@ -53,18 +53,20 @@ type Update struct {
 // caller that drops one MUST call Reset (the decoder then needs the full
 // update that follows). It is not safe for concurrent use.
 type Encoder struct {
-	opts   Options
-	prev   *screen.Frame // what the decoder has, as the encoder sent it
-	sent   bool          // prev is valid (false before the first update and after Reset)
-	nextID uint32
-	zw     *zstd.Encoder
-	zbuf   bytes.Buffer
-	colors colourSet
-	jpeg   jpegScratch
-	tile   []byte // one tile's zstd data
-	build  chunkBuilder
-	scroll scrollFinder
-	todo   []tileRef // changed tiles of the update being encoded
+	opts Options
+	prev *screen.Frame // what the decoder has, as the encoder sent it
+	sent bool          // prev is valid (false before the first update and after Reset)
+	// restart: the next update starts a new zstd stream (RestartStream)
+	restart bool
+	nextID  uint32
+	zw      *zstd.Encoder
+	zbuf    bytes.Buffer
+	colors  colourSet
+	jpeg    jpegScratch
+	tile    []byte // one tile's zstd data
+	build   chunkBuilder
+	scroll  scrollFinder
+	todo    []tileRef // changed tiles of the update being encoded
 }
 
 // tileRef is a tile's grid position and rectangle.
@@ -128,12 +130,15 @@ func (e *Encoder) encode(f *screen.Frame, full bool) (Update, error) {
 			e.prev = prev
 		}
 		e.sent = true // every tile is copied into prev below
-		e.zbuf.Reset()
-		e.zw.Reset(&e.zbuf)
 	}
 	flags := uint8(0)
+	if full || e.restart {
+		e.zbuf.Reset()
+		e.zw.Reset(&e.zbuf)
+		flags = FlagZstdReset
+	}
 	if full {
-		flags = FlagFull | FlagZstdReset
+		flags |= FlagFull
 	}
 	u := Update{ID: e.nextID, Full: full}
 	e.build.start(header{id: u.ID, flags: flags, width: uint16(f.Width), height: uint16(f.Height)})
@@ -151,6 +156,7 @@ func (e *Encoder) encode(f *screen.Frame, full bool) (Update, error) {
 		u.Stats.Bytes += len(c)
 	}
 	e.nextID++
+	e.restart = false
 	return u, nil
 }
 
