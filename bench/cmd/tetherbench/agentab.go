@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+)
+
+// benchAgentAB compares this run's agent with another agent binary
+// (BENCH_AGENT_B) on the same relay, interleaved: terminal throughput and
+// keystroke echo. It is how a change to the agent is measured on a
+// machine too noisy for separate runs to compare.
+func benchAgentAB(ctx context.Context, cfg *config, te *tetherEnv, t *table) error {
+	if cfg.agentB == "" {
+		return nil
+	}
+	if err := te.addAgent(ctx, "dev-b", cfg.agentB); err != nil {
+		return err
+	}
+	cmd := throughputCmd(cfg.termBytes)
+	a := &contender{name: "agent A (this build)", argv: te.techArgv("-t", "--", cmd)}
+	b := &contender{name: "agent B (" + cfg.agentB + ")", argv: te.techArgvFor("dev-b", "-t", "--", cmd)}
+	if err := termThroughputs([]*contender{a, b}, cfg.termBytes, cfg.termRuns); err != nil {
+		return err
+	}
+	all, err := termEchoes([][]string{te.techArgv("-t", "--", echoCmd), te.techArgvFor("dev-b", "-t", "--", echoCmd)}, cfg.echoN)
+	if err != nil {
+		return err
+	}
+	t.note("agent A/B: terminal %.1f vs %.1f MB/s (B ÷ A %.2f×); echo p50 %s vs %s, p99 %s vs %s (%d round trips each, interleaved)",
+		a.best, b.best, b.best/a.best, us(pct(all[0], 50)), us(pct(all[1], 50)), us(pct(all[0], 99)), us(pct(all[1], 99)), cfg.echoN)
+	logf("%s", t.notes[len(t.notes)-1])
+	return nil
+}
