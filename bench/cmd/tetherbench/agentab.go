@@ -18,8 +18,16 @@ func benchAgentAB(ctx context.Context, cfg *config, te *tetherEnv, t *table) err
 	cmd := throughputCmd(cfg.termBytes)
 	a := &contender{name: "agent A (this build)", argv: te.techArgv("-t", "--", cmd)}
 	b := &contender{name: "agent B (" + cfg.agentB + ")", argv: te.techArgvFor("dev-b", "-t", "--", cmd)}
-	if err := termThroughputs([]*contender{a, b}, cfg.termBytes, cfg.termRuns); err != nil {
-		return err
+	// Whichever runs first in a round has been seen to win by a third on
+	// a loaded machine, so the order alternates.
+	for i := range cfg.termRuns {
+		order := []*contender{a, b}
+		if i%2 == 1 {
+			order = []*contender{b, a}
+		}
+		if err := termThroughputs(order, cfg.termBytes, 1); err != nil {
+			return err
+		}
 	}
 	all, err := termEchoes([][]string{te.techArgv("-t", "--", echoCmd), te.techArgvFor("dev-b", "-t", "--", echoCmd)}, cfg.echoN)
 	if err != nil {

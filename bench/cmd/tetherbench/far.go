@@ -57,7 +57,7 @@ func (t *farTable) markdown() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\nFar relay: the relay (and OpenSSH's jump host) behind a userspace delay proxy, technician and device (ssh and its target) on loopback.\n\n")
+	b.WriteString("\nFar relay: the relay behind a userspace delay proxy that both the technician and the agent cross; OpenSSH through a jump host with both its legs (client to jump, jump to target) crossing one; the direct path between technician and device on loopback.\n\n")
 	b.WriteString("| metric | relay path | direct path | openssh via jump | relay ÷ jump | direct ÷ relay | direct ÷ jump | target | met |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | :---: |\n")
 	for _, r := range t.rows {
@@ -111,7 +111,10 @@ func (f *farEnv) close() {
 	}
 }
 
-// startFar sets up the far relay with delay added each way.
+// startFar sets up the far relay with delay added each way: the
+// technician's and the agent's connections to the relay each cross one
+// delay proxy, as do ssh's to the jump host and the jump host's to the
+// target (so a round trip is 4 × delay on both).
 func startFar(ctx context.Context, cfg *config, ps *procs, dir string, se *sshEnv, delay time.Duration) (*farEnv, error) {
 	f := &farEnv{}
 	front := func(relay string) (string, error) {
@@ -130,13 +133,17 @@ func startFar(ctx context.Context, cfg *config, ps *procs, dir string, se *sshEn
 	help, _ := f.te.tech(ctx, "", "connect", "--help")
 	f.direct = strings.Contains(help, "--path")
 	if se != nil {
-		p, err := startDelayProxy(fmt.Sprintf("127.0.0.1:%d", se.ports[1]), delay)
-		if err != nil {
-			f.close()
-			return nil, err
+		var ports [2]int
+		for i, port := range se.ports {
+			p, err := startDelayProxy(fmt.Sprintf("127.0.0.1:%d", port), delay)
+			if err != nil {
+				f.close()
+				return nil, err
+			}
+			f.proxies = append(f.proxies, p)
+			ports[i] = p.Port()
 		}
-		f.proxies = append(f.proxies, p)
-		if f.fj, err = se.viaProxy(fmt.Sprintf("far%d", delay.Milliseconds()), p.Port()); err != nil {
+		if f.fj, err = se.viaProxies(fmt.Sprintf("far%d", delay.Milliseconds()), ports); err != nil {
 			f.close()
 			return nil, err
 		}

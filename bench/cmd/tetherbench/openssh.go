@@ -141,17 +141,20 @@ func (e *sshEnv) sshArgs(viaJump bool, cmd string) []string {
 	return append(a, "target", cmd)
 }
 
-// farJump is the same two sshd with the jump host reached through a delay
-// proxy on port: the OpenSSH counterpart of a far relay.
+// farJump is the same two sshd with the jump host and the target each
+// reached through a delay proxy: the OpenSSH counterpart of a far relay,
+// where both the technician's and the device's link to it are far.
 type farJump struct {
 	e      *sshEnv
 	config string
 }
 
-// viaProxy writes a client config whose jump host is at 127.0.0.1:port.
-func (e *sshEnv) viaProxy(name string, port int) (*farJump, error) {
+// viaProxies writes a client config whose target is at 127.0.0.1:ports[0]
+// and jump host at 127.0.0.1:ports[1]; the jump host, which opens the
+// connection to the target for ssh -J, reaches it through its proxy too.
+func (e *sshEnv) viaProxies(name string, ports [2]int) (*farJump, error) {
 	f := &farJump{e: e, config: filepath.Join(e.dir, "ssh_config_"+name)}
-	return f, os.WriteFile(f.config, []byte(clientConfig(e.dir, [2]int{e.ports[0], port})), 0o600)
+	return f, os.WriteFile(f.config, []byte(clientConfig(e.dir, ports)), 0o600)
 }
 
 // sshArgs is the argv of `ssh -tt -J jump target CMD` through the proxy.
