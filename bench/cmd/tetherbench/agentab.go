@@ -12,9 +12,12 @@ func benchAgentAB(ctx context.Context, cfg *config, te *tetherEnv, t *table) err
 	if cfg.agentB == "" {
 		return nil
 	}
-	if err := te.addAgent(ctx, "dev-b", cfg.agentB); err != nil {
+	agentB, err := te.startAgent(ctx, "dev-b", cfg.agentB)
+	if err != nil {
 		return err
 	}
+	ca0, _ := cpuTime(te.agent.PID())
+	cb0, _ := cpuTime(agentB.PID())
 	cmd := throughputCmd(cfg.termBytes)
 	a := &contender{name: "agent A (this build)", argv: te.techArgv("-t", "--", cmd)}
 	b := &contender{name: "agent B (" + cfg.agentB + ")", argv: te.techArgvFor("dev-b", "-t", "--", cmd)}
@@ -29,6 +32,12 @@ func benchAgentAB(ctx context.Context, cfg *config, te *tetherEnv, t *table) err
 			return err
 		}
 	}
+	ca1, _ := cpuTime(te.agent.PID())
+	cb1, _ := cpuTime(agentB.PID())
+	mib := float64(cfg.termBytes>>20) * float64(cfg.termRuns)
+	t.note("agent A/B: agent CPU per MiB of terminal output %.2f vs %.2f ms", float64((ca1-ca0).Microseconds())/1e3/mib,
+		float64((cb1-cb0).Microseconds())/1e3/mib)
+	logf("%s", t.notes[len(t.notes)-1])
 	all, err := termEchoes([][]string{te.techArgv("-t", "--", echoCmd), te.techArgvFor("dev-b", "-t", "--", echoCmd)}, cfg.echoN)
 	if err != nil {
 		return err

@@ -97,18 +97,25 @@ func (e *tetherEnv) waitOnline(ctx context.Context, name string) error {
 
 // addAgent enrolls and starts one more agent, from the binary agentBin.
 func (e *tetherEnv) addAgent(ctx context.Context, name, agentBin string) error {
+	_, err := e.startAgent(ctx, name, agentBin)
+	return err
+}
+
+// startAgent is addAgent returning the agent's process.
+func (e *tetherEnv) startAgent(ctx context.Context, name, agentBin string) (*bgProc, error) {
 	tok, err := e.tech(ctx, "", "devices", "enroll-token")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	home := filepath.Join(e.dir, "agent-"+name)
 	if _, err := runOut(ctx, "", agentBin, "--config", home, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok), "--name", name); err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := e.ps.start(nil, agentBin, "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true"); err != nil {
-		return err
+	p, err := e.ps.start(nil, agentBin, "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true")
+	if err != nil {
+		return nil, err
 	}
-	return e.waitOnline(ctx, name)
+	return p, e.waitOnline(ctx, name)
 }
 
 // addRecipient makes a throwaway reviewer key and names it as the recording
