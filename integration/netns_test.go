@@ -166,7 +166,7 @@ func TestTwoNetworks(t *testing.T) {
 	os.MkdirAll(userHome, 0o700)
 
 	name, args := in(lab.relay, bin.relay, "serve", "--data", filepath.Join(dir, "data"),
-		"--listen", labRelayA+":0", "--stun-listen", labRelayA+":0")
+		"--listen", labRelayA+":0", "--stun-listen", labRelayA+":0", "--metrics-listen", "off")
 	relay := start(t, dir, nil, name, args...)
 	var url, fp, stunAddr string
 	eventually(t, "relay to listen", 20*time.Second, func() bool {

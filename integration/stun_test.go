@@ -142,7 +142,7 @@ func TestRelaySTUNFlags(t *testing.T) {
 		{[]string{"--stun-listen", "127.0.0.1:0", "--stun-url", "http://relay"}, "want stun:HOST:PORT"},
 		{[]string{"--stun-listen", "127.0.0.1:99999"}, "--stun-listen"},
 	} {
-		r := run(t, dir, "", bin.relay, append([]string{"serve", "--data", filepath.Join(dir, "data")}, tc.args...)...)
+		r := run(t, dir, "", bin.relay, append([]string{"serve", "--data", filepath.Join(dir, "data"), "--metrics-listen", "off"}, tc.args...)...)
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%q: code %d, stderr %q (want %q)", tc.args, r.code, r.stderr, tc.want)
 		}
