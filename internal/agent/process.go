@@ -184,8 +184,8 @@ const outChunk = 32 << 10
 // it is read), the pump keeps reading for up to lingerFor, until a message
 // is nearly full (lingerFill) or a read comes back small. A small read (a
 // keystroke's echo, a prompt) leaves at once, so interactive latency is
-// unchanged. Reading and sending are two goroutines (outpump.go), so the
-// PTY is drained while a message is on its way.
+// unchanged. One goroutine reads and sends: no hand-off between threads per
+// read.
 const (
 	bulkRead   = 2 << 10
 	lingerFill = outChunk - 4<<10
@@ -195,6 +195,28 @@ const (
 // deadliner is a reader with read deadlines (a pollable *os.File).
 type deadliner interface {
 	SetReadDeadline(time.Time) error
+}
+
+// pumpStream copies r to send until either fails, coalescing bulk output
+// into messages of up to outChunk (see bulkRead).
+func pumpStream(r io.Reader, t protocol.InnerType, send func(protocol.InnerType, []byte) error) {
+	dl, _ := r.(deadliner)
+	if dl != nil && dl.SetReadDeadline(time.Time{}) != nil {
+		dl = nil // not pollable: no lingering
+	}
+	buf := make([]byte, outChunk)
+	for {
+		n, err := r.Read(buf)
+		if err == nil && n >= bulkRead && dl != nil {
+			n, err = linger(r, dl, buf, n)
+		}
+		if n > 0 && send(t, buf[:n]) != nil {
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // linger reads more into buf[n:] while output keeps coming in bulk, for at
