@@ -72,6 +72,9 @@ func (t *farTable) markdown() string {
 		fmt.Fprintf(&b, "| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.metric, r.unit, r.cell(r.relay), dc,
 			r.cell(r.jump), ratio(r.relay, r.jump), ratio(r.direct, r.relay), ratio(r.direct, r.jump), r.target, met)
 	}
+	if len(t.notes) > 0 {
+		b.WriteString("\n")
+	}
 	for _, n := range t.notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
