@@ -113,6 +113,14 @@ func TestRelaySTUN(t *testing.T) {
 	if again := reflexive(t, addr); again.Port == 0 || !e.healthy() {
 		t.Fatal("relay stopped answering after the junk")
 	}
+	// The metrics count what was answered and what was dropped.
+	fams := e.scrape()
+	if v := metricValue(fams, "tether_stun_datagrams_total", "outcome", "dropped"); v < 60 {
+		t.Fatalf("tether_stun_datagrams_total{outcome=dropped} = %v after 60 junk datagrams", v)
+	}
+	if v := metricValue(fams, "tether_stun_datagrams_total", "outcome", "answered"); v < 2 {
+		t.Fatalf("tether_stun_datagrams_total{outcome=answered} = %v after two answered requests", v)
+	}
 }
 
 // TestRelaySTUNOff: without --stun-listen sessions carry no STUN URL.

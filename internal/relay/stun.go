@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/stunserver"
 )
@@ -54,6 +55,10 @@ func (s *Server) startSTUN() error {
 		return err
 	}
 	s.stun, s.stunURLs = srv, []string{url}
+	s.metrics.ObserveSTUN(func() metrics.STUNCounts {
+		st := srv.Stats()
+		return metrics.STUNCounts{Answered: st.Answered, Dropped: st.Dropped, Limited: st.Limited}
+	})
 	return nil
 }
 
