@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// readErrorPause is how long Serve waits after a read error other than
+// the socket's closing.
+const readErrorPause = 10 * time.Millisecond
+
 // Stats counts what a server did with the datagrams it read.
 type Stats struct {
 	// Answered counts Binding success responses sent.
@@ -76,8 +80,10 @@ func (s *Server) Serve() error {
 				continue
 			}
 			// ICMP errors for earlier answers surface here on some
-			// systems; they are not the server's problem.
+			// systems; they are not the server's problem. A pause keeps
+			// an error that repeats from spinning a CPU.
 			s.log.Debug("stun: read", "err", err)
+			time.Sleep(readErrorPause)
 			continue
 		}
 		s.handle(buf[:n], src)
