@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,11 +32,18 @@ socket DIR/host.sock (0600), and a retention job deletes recordings and session
 records past the policy's retention (--retention-interval) except those on legal
 hold. Prometheus metrics are served over plain HTTP on a separate listener,
 --metrics-listen (loopback by default; "off" disables it; a non-loopback address
-needs --metrics-allow-remote).`,
+needs --metrics-allow-remote).
+
+With --stun-listen the relay also answers STUN Binding requests on that UDP
+address (and nothing else: no TURN), rate-limited per source, so that a
+technician and a device can learn their public addresses and try a direct
+path; sessions then tell both sides the STUN URL (--stun-url, by default the
+listen address, which must then be a specific one).`,
 		Example: `  relay serve --data ./tether-data
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5
-  relay serve --data /var/lib/tether --log-format json --metrics-listen 127.0.0.1:9464`,
+  relay serve --data /var/lib/tether --log-format json --metrics-listen 127.0.0.1:9464
+  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --stun-listen 0.0.0.0:3478 --stun-url stun:relay.example.org:3478`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if cfg.Logger, err = logging.New(cmd.ErrOrStderr(), logFormat, logLevel); err != nil {
@@ -64,6 +72,9 @@ needs --metrics-allow-remote).`,
 				if m := s.MetricsAddr(); m != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "Metrics on http://%s%s\n", m, metrics.Path)
 				}
+				if a, ok := s.STUNAddr(); ok {
+					fmt.Fprintf(cmd.ErrOrStderr(), "STUN answering on udp %s; session peers are told %s\n", a, strings.Join(s.STUNURLs(), " "))
+				}
 				notify(cfg.Logger, sdnotify.Ready)
 			})
 		},
@@ -90,6 +101,8 @@ needs --metrics-allow-remote).`,
 	f.IntVar(&cfg.ControlMaxSize, "control-max-size", 16<<10, "largest control message a session's peer may send, in bytes (4096..16384)")
 	f.Float64Var(&cfg.ControlRate, "control-rate", relay.DefaultControlRate, "control messages per second each side of a session may send on average (at least 1); beyond it the agent's file reports are slowed, anything else ends the session")
 	f.IntVar(&cfg.ControlBurst, "control-burst", relay.DefaultControlBurst, "control messages each side of a session may send at once")
+	f.StringVar(&cfg.STUNListen, "stun-listen", "", "UDP address to answer STUN Binding requests on, for the direct path (e.g. 0.0.0.0:3478; default off)")
+	f.StringVar(&cfg.STUNURL, "stun-url", "", "the STUN URL sessions tell peers, stun:HOST:PORT (default from --stun-listen, or --listen's host with its port)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", logging.FormatText, "text or json (one JSON object a line, for log collectors)")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", metrics.DefaultListen, `serve Prometheus metrics (plain HTTP, GET /metrics) on ADDR; "off" disables`)

@@ -152,3 +152,23 @@ func (m *Relay) AuditAppended(d time.Duration, failed bool) {
 
 // RecordingStored counts n recording bytes written to the store.
 func (m *Relay) RecordingStored(n int) { m.recordingBytes.Add(float64(n)) }
+
+// STUNCounts is what the relay's STUN server did with the datagrams it
+// read (stunserver.Stats).
+type STUNCounts struct{ Answered, Dropped, Limited uint64 }
+
+// ObserveSTUN exports the STUN server's counts, read from fn at each
+// scrape, as tether_stun_datagrams_total{outcome="answered|dropped|limited"}.
+// Call it once, when the relay answers STUN; without it the series are
+// absent.
+func (m *Relay) ObserveSTUN(fn func() STUNCounts) {
+	for outcome, get := range map[string]func(STUNCounts) uint64{
+		"answered": func(c STUNCounts) uint64 { return c.Answered },
+		"dropped":  func(c STUNCounts) uint64 { return c.Dropped },
+		"limited":  func(c STUNCounts) uint64 { return c.Limited },
+	} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_stun_datagrams_total",
+			Help:        "Datagrams the STUN listener read, by outcome (answered; dropped: not a Binding request it answers; limited: over a rate limit).",
+			ConstLabels: prometheus.Labels{"outcome": outcome}}, func() float64 { return float64(get(fn())) }))
+	}
+}

@@ -98,3 +98,26 @@ func TestCheckListen(t *testing.T) {
 		}
 	}
 }
+
+func TestSTUNCountsReadAtScrape(t *testing.T) {
+	m := New()
+	if n, err := testutil.GatherAndCount(m.Registry(), "tether_stun_datagrams_total"); err != nil || n != 0 {
+		t.Fatalf("STUN series without a STUN server: %d %v", n, err)
+	}
+	c := STUNCounts{Answered: 3, Dropped: 40, Limited: 7}
+	m.ObserveSTUN(func() STUNCounts { return c })
+	want := `
+# HELP tether_stun_datagrams_total Datagrams the STUN listener read, by outcome (answered; dropped: not a Binding request it answers; limited: over a rate limit).
+# TYPE tether_stun_datagrams_total counter
+tether_stun_datagrams_total{outcome="answered"} 3
+tether_stun_datagrams_total{outcome="dropped"} 40
+tether_stun_datagrams_total{outcome="limited"} 7
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "tether_stun_datagrams_total"); err != nil {
+		t.Error(err)
+	}
+	c.Dropped = 41
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(strings.Replace(want, "} 40", "} 41", 1)), "tether_stun_datagrams_total"); err != nil {
+		t.Error(err)
+	}
+}

@@ -194,6 +194,11 @@ type SessionInfo struct {
 	ConsentPolicy string        `json:"consent_policy,omitempty"`
 	IdleTimeout   time.Duration `json:"idle_timeout"`
 	MaxDuration   time.Duration `json:"max_duration"`
+	// STUN lists the relay's STUN servers (`stun:HOST:PORT`, at most
+	// MaxSTUNServers; see ParseSTUNURL) the peers may ask for their
+	// reflexive address when they try the direct path; absent when the
+	// relay runs none.
+	STUN []string `json:"stun,omitempty"`
 }
 
 // AppendControl appends a complete control frame (type byte + JSON) to dst.

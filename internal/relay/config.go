@@ -40,6 +40,7 @@ import (
 	"github.com/tether-support/tether/internal/identity"
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/stunserver"
 )
 
 // Quota defaults. The recording quotas derive from a generous rate of
@@ -128,6 +129,17 @@ type Config struct {
 	// address needs MetricsAllowRemote.
 	MetricsListen      string
 	MetricsAllowRemote bool
+	// STUNListen, when set, is the UDP address the relay answers STUN
+	// Binding requests on (stunserver), so that session peers learn their
+	// reflexive addresses for the direct path; default off.
+	STUNListen string
+	// STUNURL is the `stun:HOST:PORT` peers are told (SessionInfo.STUN);
+	// default derived from STUNListen, or from Listen's host when
+	// STUNListen's is unspecified (see stunURL).
+	STUNURL string
+	// STUNLimits bound the STUN answers; zero fields take
+	// stunserver.DefaultLimits.
+	STUNLimits stunserver.Limits
 }
 
 // DefaultCertCheck is Config.CertCheck's default.
@@ -140,6 +152,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8443"
+	}
+	if err := c.validateSTUN(); err != nil {
+		return err
 	}
 	if c.CertCheck <= 0 {
 		c.CertCheck = DefaultCertCheck

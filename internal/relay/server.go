@@ -20,6 +20,7 @@ import (
 	"github.com/tether-support/tether/internal/password"
 	"github.com/tether-support/tether/internal/ratelimit"
 	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/stunserver"
 	"github.com/tether-support/tether/internal/tlsconf"
 	"github.com/tether-support/tether/internal/transport"
 )
@@ -55,6 +56,10 @@ type Server struct {
 	certMu  sync.Mutex
 	certErr string
 	served  sync.Map
+	// stun answers STUN Binding requests when configured (Serve runs
+	// it); stunURLs go into every SessionInfo.
+	stun     *stunserver.Server
+	stunURLs []string
 
 	shutdownOnce sync.Once
 }
@@ -160,6 +165,13 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		}
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
+	if err := s.startSTUN(); err != nil {
+		ln.Close()
+		if ml != nil {
+			ml.Close()
+		}
+		return err
+	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	if ml != nil {
@@ -168,6 +180,10 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 				s.log.Error("metrics listener", "err", err)
 			}
 		}()
+	}
+	if s.stun != nil {
+		go s.stun.Serve()
+		defer s.stun.Close()
 	}
 	lim := s.cfg.Limits
 	s.conns = newConnLimiter(ln, lim, s.refusedConn)

@@ -83,6 +83,7 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 		TechName: displayName(p.user), Org: s.org, Caps: caps, Reason: truncate(m.Reason, 500),
 		IdleTimeout: s.cfg.IdleTimeout, MaxDuration: s.cfg.MaxSession, Recorded: true, Recipients: keys}
 	info.Allowed = allowedCaps(p)
+	info.STUN = slices.Clone(s.stunURLs)
 	info.Roles = slices.Clone(p.user.Roles)
 	if pol, err := s.accounts.UserPolicy(p.user); err == nil {
 		info.RecordInput = pol.RecordInput

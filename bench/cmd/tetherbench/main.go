@@ -35,6 +35,14 @@ type config struct {
 	floodRate   int
 	skip        map[string]bool
 	resultsPath string
+	// agentB is another agent binary to compare with (the "ab" part).
+	agentB string
+	// The far-relay part: the delay added each way, and its sizes.
+	farDelay     time.Duration
+	farEchoN     int
+	farSetupN    int
+	farTermBytes int64
+	farFileBytes int64
 }
 
 func (c *config) bin(name string) string { return filepath.Join(c.binDir, name) }
@@ -48,19 +56,25 @@ func loadConfig() *config {
 		return full
 	}
 	c := &config{
-		binDir:      envStr("BENCH_BIN", "bin"),
-		termBytes:   envInt("BENCH_TERM_MB", pick(200, 20)) << 20,
-		termRuns:    int(envInt("BENCH_TERM_RUNS", pick(3, 1))),
-		echoN:       int(envInt("BENCH_ECHO_N", pick(2000, 200))),
-		setupN:      int(envInt("BENCH_SETUP_N", pick(50, 10))),
-		fileBytes:   envInt("BENCH_FILE_MB", pick(1024, 64)) << 20,
-		idleAgents:  int(envInt("BENCH_IDLE_AGENTS", pick(10000, 200))),
-		busySess:    int(envInt("BENCH_BUSY_SESSIONS", pick(500, 20))),
-		busyFor:     time.Duration(envInt("BENCH_BUSY_SECONDS", pick(20, 5))) * time.Second,
-		floodN:      int(envInt("BENCH_FLOOD_N", pick(50, 20))),
-		floodRate:   int(envInt("BENCH_FLOOD_RATE", 1000)),
-		skip:        map[string]bool{},
-		resultsPath: os.Getenv("BENCH_RESULTS"),
+		binDir:       envStr("BENCH_BIN", "bin"),
+		termBytes:    envInt("BENCH_TERM_MB", pick(200, 20)) << 20,
+		termRuns:     int(envInt("BENCH_TERM_RUNS", pick(3, 1))),
+		echoN:        int(envInt("BENCH_ECHO_N", pick(2000, 200))),
+		setupN:       int(envInt("BENCH_SETUP_N", pick(50, 10))),
+		fileBytes:    envInt("BENCH_FILE_MB", pick(1024, 64)) << 20,
+		idleAgents:   int(envInt("BENCH_IDLE_AGENTS", pick(10000, 200))),
+		busySess:     int(envInt("BENCH_BUSY_SESSIONS", pick(500, 20))),
+		busyFor:      time.Duration(envInt("BENCH_BUSY_SECONDS", pick(20, 5))) * time.Second,
+		floodN:       int(envInt("BENCH_FLOOD_N", pick(50, 20))),
+		floodRate:    int(envInt("BENCH_FLOOD_RATE", 1000)),
+		skip:         map[string]bool{},
+		resultsPath:  os.Getenv("BENCH_RESULTS"),
+		agentB:       os.Getenv("BENCH_AGENT_B"),
+		farDelay:     time.Duration(envInt("BENCH_FAR_DELAY_MS", 20)) * time.Millisecond,
+		farEchoN:     int(envInt("BENCH_FAR_ECHO_N", pick(300, 50))),
+		farSetupN:    int(envInt("BENCH_FAR_SETUP_N", pick(20, 5))),
+		farTermBytes: envInt("BENCH_FAR_TERM_MB", pick(100, 10)) << 20,
+		farFileBytes: envInt("BENCH_FAR_FILE_MB", pick(256, 16)) << 20,
 	}
 	for _, s := range strings.Split(os.Getenv("BENCH_SKIP"), ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -98,10 +112,11 @@ func main() {
 		fatal(err)
 	}
 	t := &table{}
-	err = run(ctx, cfg, ps, dir, t)
+	ft := &farTable{}
+	err = run(ctx, cfg, ps, dir, t, ft)
 	ps.stopAll()
 	os.RemoveAll(dir)
-	md := t.markdown(cfg)
+	md := t.markdown(cfg) + ft.markdown()
 	fmt.Print(md)
 	if cfg.resultsPath != "" {
 		os.WriteFile(cfg.resultsPath, []byte(md), 0o644)
@@ -122,7 +137,7 @@ func logf(format string, a ...any) {
 }
 
 // run measures everything in turn; a failed part is reported and skipped.
-func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table) error {
+func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *farTable) error {
 	logf("machine: %s", machine())
 	te, err := startTether(ctx, cfg, ps, filepath.Join(dir, "tether"))
 	if err != nil {
@@ -147,6 +162,8 @@ func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table) erro
 		{"flood", func() error { return benchFlood(ctx, cfg, te, t) }},
 		{"idle", func() error { return benchIdle(ctx, cfg, te, t) }},
 		{"busy", func() error { return benchBusy(ctx, cfg, te, t) }},
+		{"ab", func() error { return benchAgentAB(ctx, cfg, te, t) }},
+		{"far", func() error { return benchFar(ctx, cfg, ps, filepath.Join(dir, "far"), se, ft) }},
 	}
 	for _, p := range parts {
 		if cfg.skip[p.name] || ctx.Err() != nil {

@@ -20,6 +20,8 @@ type sshEnv struct {
 	config string
 	target *bgProc
 	jump   *bgProc
+	// ports are the target's and the jump host's.
+	ports [2]int
 }
 
 // startSSH writes keys and configs under dir and starts both sshd.
@@ -67,6 +69,7 @@ func startSSH(ctx context.Context, ps *procs, dir string) (*sshEnv, error) {
 			e.jump = p
 		}
 	}
+	e.ports = ports
 	if err := os.WriteFile(e.config, []byte(clientConfig(dir, ports)), 0o600); err != nil {
 		return nil, err
 	}
@@ -136,6 +139,33 @@ func (e *sshEnv) sshArgs(viaJump bool, cmd string) []string {
 		a = append(a, "-J", "jump")
 	}
 	return append(a, "target", cmd)
+}
+
+// farJump is the same two sshd with the jump host and the target each
+// reached through a delay proxy: the OpenSSH counterpart of a far relay,
+// where both the technician's and the device's link to it are far.
+type farJump struct {
+	e      *sshEnv
+	config string
+}
+
+// viaProxies writes a client config whose target is at 127.0.0.1:ports[0]
+// and jump host at 127.0.0.1:ports[1]; the jump host, which opens the
+// connection to the target for ssh -J, reaches it through its proxy too.
+func (e *sshEnv) viaProxies(name string, ports [2]int) (*farJump, error) {
+	f := &farJump{e: e, config: filepath.Join(e.dir, "ssh_config_"+name)}
+	return f, os.WriteFile(f.config, []byte(clientConfig(e.dir, ports)), 0o600)
+}
+
+// sshArgs is the argv of `ssh -tt -J jump target CMD` through the proxy.
+func (f *farJump) sshArgs(cmd string) []string {
+	return []string{"ssh", "-F", f.config, "-tt", "-J", "jump", "target", cmd}
+}
+
+// scp copies one file through the far jump host.
+func (f *farJump) scp(ctx context.Context, from, to string) error {
+	_, err := runOut(ctx, "", "scp", "-F", f.config, "-q", "-c", "aes256-gcm@openssh.com", "-J", "jump", from, to)
+	return err
 }
 
 // scp copies one file with aes256-gcm, directly or through the jump host.

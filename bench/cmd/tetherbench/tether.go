@@ -24,6 +24,13 @@ type tetherEnv struct {
 
 // startTether starts the relay (with extra serve flags) and an agent.
 func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayFlags ...string) (*tetherEnv, error) {
+	return startTetherVia(ctx, cfg, ps, dir, nil, relayFlags...)
+}
+
+// startTetherVia is startTether with the technician and the agent reaching
+// the relay at the address front returns for the relay's host:port (a
+// delay proxy), when front is not nil.
+func startTetherVia(ctx context.Context, cfg *config, ps *procs, dir string, front func(string) (string, error), relayFlags ...string) (*tetherEnv, error) {
 	e := &tetherEnv{cfg: cfg, dir: dir, techHome: filepath.Join(dir, "tech")}
 	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "warn"}, relayFlags...)
 	var err error
@@ -41,6 +48,13 @@ func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayF
 		return e.url != "" && e.fp != ""
 	}); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, e.relay.Output())
+	}
+	if front != nil {
+		addr, err := front(strings.TrimPrefix(e.url, "https://"))
+		if err != nil {
+			return nil, err
+		}
+		e.url = "https://" + addr
 	}
 	pw, err := os.ReadFile(filepath.Join(dir, "data", "initial-admin-password"))
 	if err != nil {
@@ -83,18 +97,25 @@ func (e *tetherEnv) waitOnline(ctx context.Context, name string) error {
 
 // addAgent enrolls and starts one more agent, from the binary agentBin.
 func (e *tetherEnv) addAgent(ctx context.Context, name, agentBin string) error {
+	_, err := e.startAgent(ctx, name, agentBin)
+	return err
+}
+
+// startAgent is addAgent returning the agent's process.
+func (e *tetherEnv) startAgent(ctx context.Context, name, agentBin string) (*bgProc, error) {
 	tok, err := e.tech(ctx, "", "devices", "enroll-token")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	home := filepath.Join(e.dir, "agent-"+name)
 	if _, err := runOut(ctx, "", agentBin, "--config", home, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok), "--name", name); err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := e.ps.start(nil, agentBin, "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true"); err != nil {
-		return err
+	p, err := e.ps.start(nil, agentBin, "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true")
+	if err != nil {
+		return nil, err
 	}
-	return e.waitOnline(ctx, name)
+	return p, e.waitOnline(ctx, name)
 }
 
 // addRecipient makes a throwaway reviewer key and names it as the recording
