@@ -19,7 +19,7 @@ var byCode = map[string]uint32{
 	"ControlLeft": 0xffe3, "ControlRight": 0xffe4,
 	"CapsLock": 0xffe5,
 	"MetaLeft": 0xffeb, "MetaRight": 0xffec, // Super_L, Super_R
-	"AltLeft": 0xffe9,
+	"AltLeft":     0xffe9,
 	"NumpadEnter": 0xff8d, "NumpadAdd": 0xffab, "NumpadSubtract": 0xffad,
 	"NumpadMultiply": 0xffaa, "NumpadDivide": 0xffaf,
 }

@@ -37,10 +37,10 @@ func TestKeysym(t *testing.T) {
 		{"Dead", "Quote", 0, false},
 		{"Unidentified", "", 0, false},
 		{"", "KeyA", 0, false},
-		{"ab", "KeyA", 0, false},  // composed string
+		{"ab", "KeyA", 0, false},   // composed string
 		{"\x00", "KeyA", 0, false}, // control character
 		{"\x7f", "", 0, false},
-		{"\u200b", "", 0, false}, // zero-width space: not printable
+		{"\u200b", "", 0, false},   // zero-width space: not printable
 		{"\xff", "KeyA", 0, false}, // not UTF-8
 		{"a", "KeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 0, false},
 		{"Enter\x00Enter\x00Enter\x00Enter\x00Enter\x00Enter\x00", "Enter", 0, false},

@@ -188,7 +188,9 @@ func dialWS(t *testing.T, s *Server, origin string) (*websocket.Conn, *http.Resp
 	return c, resp, err
 }
 
-func origin(s *Server) string { return strings.TrimSuffix(strings.SplitAfterN(s.URL(), "/", 4)[2], "/") }
+func origin(s *Server) string {
+	return strings.TrimSuffix(strings.SplitAfterN(s.URL(), "/", 4)[2], "/")
+}
 
 func TestWebSocketRefusals(t *testing.T) {
 	s := newServer(t, Options{Device: "pc"})
