@@ -2,8 +2,6 @@ package viewer_test
 
 import (
 	"context"
-	"fmt"
-	"image"
 	"net/url"
 	"strings"
 	"testing"
@@ -48,32 +46,32 @@ func TestChromiumDrawsAndSendsInput(t *testing.T) {
 	b := browsertest.Start(t, 800, 600, "--host-resolver-rules=MAP rebind.test 127.0.0.1")
 	b.Navigate(v.URL())
 	b.WaitTrue(`window.tetherViewer && tetherViewer.updates > 0`, pageTimeout)
-	checkText(t, b, "code", "4821-0937")
-	checkText(t, b, "device", "clinic-pc-7")
-	checkText(t, b, "caps", "screen-view")
-	checkText(t, b, "mode", "View only")
+	b.WaitText("code", "4821-0937", pageTimeout)
+	b.WaitText("device", "clinic-pc-7", pageTimeout)
+	b.WaitText("caps", "screen-view", pageTimeout)
+	b.WaitText("mode", "View only", pageTimeout)
 
-	canvas := rect(t, b, "screen")
+	canvas := b.Rect("screen")
 	if canvas.W != 320 || canvas.H != 240 {
 		t.Fatalf("canvas shown at %v, want 320x240 (no scaling in an 800x600 window)", canvas)
 	}
 	winOnPage := screen.Rect{X: canvas.X + 40, Y: canvas.Y + 30, W: 160, H: 120}
-	waitPicture(t, b, winOnPage, win.Model())
+	b.WaitShows(winOnPage, win.Model(), pageTimeout)
 
 	// The screen changes: the page follows.
 	win.Pattern(5, 40)
 	win.Sync()
-	waitPicture(t, b, winOnPage, win.Model())
+	b.WaitShows(winOnPage, win.Model(), pageTimeout)
 
 	// Control: the button asks, the (local) end user grants.
-	ctl := rect(t, b, "control")
+	ctl := b.Rect("control")
 	b.Mouse("mousePressed", ctl.X+ctl.W/2, ctl.Y+ctl.H/2, "left", 1)
 	b.Mouse("mouseReleased", ctl.X+ctl.W/2, ctl.Y+ctl.H/2, "left", 0)
 	b.WaitTrue(`document.body.classList.contains('control')`, pageTimeout)
-	checkText(t, b, "mode", "You have control")
-	checkText(t, b, "caps", "screen-control")
+	b.WaitText("mode", "You have control", pageTimeout)
+	b.WaitText("caps", "screen-control", pageTimeout)
 
-	if now := rect(t, b, "screen"); now != canvas {
+	if now := b.Rect("screen"); now != canvas {
 		t.Fatalf("the screen moved on the page from %v to %v", canvas, now)
 	}
 	// A click on the window's pixel (60, 50) reaches it there.
@@ -110,62 +108,6 @@ func TestChromiumDrawsAndSendsInput(t *testing.T) {
 	// The session ends: the page says why.
 	v.End("the end user ended the session")
 	b.WaitTrue(`!document.getElementById('ended').hidden`, pageTimeout)
-	checkText(t, b, "reason", "the end user ended the session")
+	b.WaitText("reason", "the end user ended the session", pageTimeout)
 }
 
-// checkText checks an element's text.
-func checkText(t *testing.T, b *browsertest.Browser, id, want string) {
-	t.Helper()
-	b.WaitTrue(fmt.Sprintf(`document.getElementById(%q).textContent.includes(%q)`, id, want), pageTimeout)
-}
-
-// rect returns an element's position on the page, in whole CSS pixels.
-func rect(t *testing.T, b *browsertest.Browser, id string) screen.Rect {
-	t.Helper()
-	var r struct{ X, Y, W, H float64 }
-	err := b.Eval(fmt.Sprintf(`(() => { const r = document.getElementById(%q).getBoundingClientRect();
-		return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`, id), &r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return screen.Rect{X: int(r.X + 0.5), Y: int(r.Y + 0.5), W: int(r.W + 0.5), H: int(r.H + 0.5)}
-}
-
-// waitPicture takes screenshots of r until the middle of every 40×40 cell
-// of the window's model shows exactly the model's colour.
-func waitPicture(t *testing.T, b *browsertest.Browser, r screen.Rect, model *screen.Frame) {
-	t.Helper()
-	deadline := time.Now().Add(pageTimeout)
-	for {
-		diff := comparePicture(b.Screenshot(r), model)
-		if diff == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the page does not show the window: %s", diff)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// comparePicture compares the inner 30×30 of each 40×40 cell (edges may be
-// resampled if the canvas sits at a fraction of a pixel) and describes the
-// first difference.
-func comparePicture(img image.Image, model *screen.Frame) string {
-	ox, oy := img.Bounds().Min.X, img.Bounds().Min.Y
-	for cy := 0; cy < model.Height; cy += 40 {
-		for cx := 0; cx < model.Width; cx += 40 {
-			for y := cy + 5; y < cy+35 && y < model.Height; y++ {
-				for x := cx + 5; x < cx+35 && x < model.Width; x++ {
-					rr, gg, bb, _ := img.At(ox+x, oy+y).RGBA()
-					p := model.Pix[y*model.Stride+x*4:]
-					if byte(rr>>8) != p[2] || byte(gg>>8) != p[1] || byte(bb>>8) != p[0] {
-						return fmt.Sprintf("pixel %d,%d is %02x%02x%02x, want %02x%02x%02x", x, y,
-							rr>>8, gg>>8, bb>>8, p[2], p[1], p[0])
-					}
-				}
-			}
-		}
-	}
-	return ""
-}

@@ -312,3 +312,31 @@ func TestEndReachesPageBeforeClose(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+func TestStateNotices(t *testing.T) {
+	s := newServer(t, Options{Device: "pc"})
+	cases := []struct {
+		st            protocol.ScreenState
+		notice, why   string
+		paused, contr bool
+	}{
+		{protocol.ScreenState{Width: 10, Height: 10, Paused: true, Why: "paused by the end user"}, "", "paused by the end user", true, false},
+		{protocol.ScreenState{Width: 10, Height: 10, Control: true}, "", "", false, true},
+		{protocol.ScreenState{Why: "screen-view revoked"}, "the device does not show its screen now: screen-view revoked", "", false, false},
+	}
+	for _, c := range cases {
+		s.State(c.st)
+		st := s.status()
+		if st.Notice != c.notice || st.Why != c.why || st.Paused != c.paused || st.Control != c.contr {
+			t.Errorf("after %+v: status %+v", c.st, st)
+		}
+	}
+	s.Caps([]string{"screen-control"}, "granted")
+	if st := s.status(); !st.Control || st.Notice != "granted" {
+		t.Errorf("after a control grant: %+v", st)
+	}
+	s.Caps([]string{"screen-view"}, "revoked by the end user")
+	if st := s.status(); st.Control {
+		t.Errorf("control after a revocation: %+v", st)
+	}
+}

@@ -55,23 +55,33 @@ func (s *Server) Cursor(c protocol.ScreenCursor) {
 	s.wake()
 }
 
-// State takes the stream's state: size, paused by the end user, control.
+// State takes the stream's state: size, paused by the end user, control,
+// or why the device shows no screen.
 func (s *Server) State(st protocol.ScreenState) {
 	s.setStatus(func(v *Status) {
 		v.Width, v.Height = st.Width, st.Height
-		v.Paused, v.Why, v.Control = st.Paused, st.Why, st.Control
+		v.Paused, v.Control, v.Why = st.Paused, st.Control, ""
+		switch {
+		case st.Width == 0:
+			v.Notice = "the device does not show its screen now"
+			if st.Why != "" {
+				v.Notice += ": " + st.Why
+			}
+		case st.Paused:
+			v.Why = st.Why
+		}
 	})
 }
 
 // Caps takes a change of the grants (an answer to a request, or a
-// revocation) and why, in the device's words.
+// revocation) and why, in the device's words; control follows the grants.
 func (s *Server) Caps(granted []string, why string) {
 	s.setStatus(func(v *Status) {
 		v.Caps = append([]string{}, granted...)
 		v.Notice = why
-		if !protocol.Covers(granted, protocol.CapScreenControl) {
-			v.Control = false
-		}
+		// The device acts on input from the moment it grants control, and
+		// stops at a revocation: the grants say so before the next state.
+		v.Control = protocol.Covers(granted, protocol.CapScreenControl)
 	})
 }
 
