@@ -110,4 +110,3 @@ func TestChromiumDrawsAndSendsInput(t *testing.T) {
 	b.WaitTrue(`!document.getElementById('ended').hidden`, pageTimeout)
 	b.WaitText("reason", "the end user ended the session", pageTimeout)
 }
-
