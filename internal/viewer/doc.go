@@ -28,6 +28,6 @@
 // of a drawn update, key events by KeyboardEvent.key and .code (mapped to X
 // keysyms here, unknown keys dropped), pointer position in remote pixels
 // with the DOM buttons mask, wheel notches, and the "request control" and
-// "refresh" buttons. Input is validated, rate-limited and forwarded only
+// "refresh" buttons. Input is validated, rate-limited (motion and wheel) and forwarded only
 // while screen-control is granted.
 package viewer

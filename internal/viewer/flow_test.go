@@ -271,11 +271,25 @@ func TestInputRateLimit(t *testing.T) {
 	for i := range 50 {
 		send(t, c, pageMsg{T: pagePointer, X: i, Y: 1})
 	}
-	send(t, c, pageMsg{T: pageRefresh}) // not input: always handled
-	rs.wait(t, 6)
-	time.Sleep(50 * time.Millisecond)
-	if n := len(rs.events()); n < 5 || n > 6 {
-		t.Fatalf("%d events through a bucket of 5 at 1/s", n)
+	// A button change and a key are never dropped for the rate.
+	send(t, c, pageMsg{T: pagePointer, X: 7, Y: 7, B: 1})
+	send(t, c, pageMsg{T: pageKey, Key: "x", Code: "KeyX", Down: true})
+	send(t, c, pageMsg{T: pageRefresh}) // handled in order, after all the above
+	for {
+		rs.wait(t, 1)
+		rs.mu.Lock()
+		done := rs.refresh > 0
+		rs.mu.Unlock()
+		if done {
+			break
+		}
+	}
+	ev := rs.events()
+	if n := len(ev); n < 7 || n > 8 {
+		t.Fatalf("%d events through a bucket of 5 at 1/s, want 5 or 6 motions, a press and a key", n)
+	}
+	if last := ev[len(ev)-2:]; last[0].Buttons != 1 || last[1].Keysym != 'x' {
+		t.Fatalf("the last events %+v, want the press and the key", last)
 	}
 }
 

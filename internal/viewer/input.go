@@ -40,14 +40,18 @@ func (in *inputState) due(last *time.Time, every time.Duration) bool {
 }
 
 // handle validates a key, pointer or wheel event and sends it, if the page
-// may send input now (a stream, control granted, session not ended) and the
-// rate limit allows.
+// may send input now (a stream, control granted, session not ended) and,
+// for motion and wheel, the rate limit allows.
 func (in *inputState) handle(s *Server, m pageMsg) {
 	st := s.status()
 	if s.opts.Stream == nil || !st.Control || st.Ended {
 		return
 	}
-	if !in.bucket.take(time.Now()) {
+	// Motion and wheel are rate-limited here, below the stream's own limit;
+	// a key or a button change always goes on (to the stream's limit), so
+	// that a flood of motion never costs a release.
+	limited := m.T == pageWheel || m.T == pagePointer && domButtons(m.B) == in.buttons
+	if limited && !in.bucket.take(time.Now()) {
 		return
 	}
 	switch m.T {

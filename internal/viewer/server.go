@@ -45,16 +45,19 @@ type Options struct {
 	// Notef, when set, receives one-line notes for the technician (a page
 	// attached or left, a second page refused, input refused).
 	Notef func(format string, args ...any)
-	// InputRate and InputBurst bound the page's input events (a token
-	// bucket); zero means DefaultInputRate and DefaultInputBurst.
+	// InputRate and InputBurst bound the page's pointer motion and wheel
+	// events (a token bucket); zero means DefaultInputRate and
+	// DefaultInputBurst.
 	InputRate, InputBurst int
 }
 
-// Page input limits: a browser reports pointer motion at its frame rate and
-// key repeat at about 30 a second; beyond the bucket, events are dropped.
+// Page motion limits: a browser reports pointer motion at its frame rate
+// (60–120 a second); beyond the bucket, motion and wheel events are
+// dropped. They sit below tech.DesktopStream's own limit (300 a second,
+// bursts of 200), leaving room there for keys and buttons.
 const (
-	DefaultInputRate  = 400
-	DefaultInputBurst = 200
+	DefaultInputRate  = 200
+	DefaultInputBurst = 100
 )
 
 // Update is one screen update to draw: Frame is the whole framebuffer
