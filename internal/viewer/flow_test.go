@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -352,5 +353,28 @@ func TestStateNotices(t *testing.T) {
 	s.Caps([]string{"screen-view"}, "revoked by the end user")
 	if st := s.status(); st.Control {
 		t.Errorf("control after a revocation: %+v", st)
+	}
+}
+
+func TestOversizedOrBinaryPageMessageCloses(t *testing.T) {
+	s := newServer(t, Options{Device: "pc", Stream: newRecStream()})
+	cases := []struct {
+		typ  websocket.MessageType
+		msg  []byte
+		want websocket.StatusCode
+	}{
+		{websocket.MessageText, []byte(`{"t":"key","key":"` + strings.Repeat("a", 300) + `"}`), websocket.StatusPolicyViolation},
+		{websocket.MessageText, make([]byte, 64<<10), websocket.StatusMessageTooBig},
+		{websocket.MessageBinary, []byte{1, 2, 3}, websocket.StatusPolicyViolation},
+	}
+	for _, c := range cases {
+		p := attach(t, s)
+		if err := p.Write(context.Background(), c.typ, c.msg); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := readMsg(p)
+		if got := websocket.CloseStatus(err); got != c.want {
+			t.Errorf("%d-byte message: closed with %v (%v), want %v", len(c.msg), got, err, c.want)
+		}
 	}
 }
