@@ -338,6 +338,7 @@ func TestStateNotices(t *testing.T) {
 		{protocol.ScreenState{Width: 10, Height: 10, Paused: true, Why: "paused by the end user"}, "", "paused by the end user", true, false},
 		{protocol.ScreenState{Width: 10, Height: 10, Control: true}, "", "", false, true},
 		{protocol.ScreenState{Why: "screen-view revoked"}, "the device does not show its screen now: screen-view revoked", "", false, false},
+		{protocol.ScreenState{Unavailable: true, Why: "a Wayland session"}, "the device cannot show its screen: a Wayland session", "", false, false},
 	}
 	for _, c := range cases {
 		s.State(c.st)

@@ -62,6 +62,8 @@ func (s *Server) State(st protocol.ScreenState) {
 		v.Width, v.Height = st.Width, st.Height
 		v.Paused, v.Control, v.Why = st.Paused, st.Control, ""
 		switch {
+		case st.Unavailable:
+			v.Notice = "the device cannot show its screen: " + st.Why
 		case st.Width == 0:
 			v.Notice = "the device does not show its screen now"
 			if st.Why != "" {
