@@ -2,6 +2,7 @@ package viewer_test
 
 import (
 	"context"
+	"math"
 	"net/url"
 	"strings"
 	"testing"
@@ -86,6 +87,11 @@ func TestChromiumDrawsAndSendsInput(t *testing.T) {
 	if ev := win.WaitEvent("button-release", pageTimeout); ev.Detail != 1 {
 		t.Fatalf("button release %+v", ev)
 	}
+	// The wheel: one notch down is button 5.
+	b.Wheel(px, py, 0, 100)
+	if ev := win.WaitEvent("button-press", pageTimeout); ev.Detail != 5 {
+		t.Fatalf("wheel: button press %+v, want button 5", ev)
+	}
 	// A key typed on the page reaches the focused window as its keysym.
 	win.Focus()
 	b.Key("q", "KeyQ", 81, "q")
@@ -109,4 +115,48 @@ func TestChromiumDrawsAndSendsInput(t *testing.T) {
 	v.End("the end user ended the session")
 	b.WaitTrue(`!document.getElementById('ended').hidden`, pageTimeout)
 	b.WaitText("reason", "the end user ended the session", pageTimeout)
+}
+
+// TestChromiumScaledPointer: a screen larger than the browser window is
+// shown smaller, and the page turns a click into the device's pixels.
+func TestChromiumScaledPointer(t *testing.T) {
+	x := x11test.StartXvfb(t, 1280, 720)
+	win := x11test.NewWindow(t, x, screen.Rect{X: 640, Y: 360, W: 200, H: 200})
+	win.Fill(screen.Rect{W: 200, H: 200}, x11test.Green)
+	ld := newLocalDesktop(t, x)
+	v, err := viewer.New(viewer.Options{Device: "big", Stream: ld, Notef: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close(context.Background()) })
+	ld.v = v
+	v.State(protocol.ScreenState{Width: 1280, Height: 720})
+	ld.RequestControl(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ld.run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	b := browsertest.Start(t, 800, 600)
+	b.Navigate(v.URL())
+	b.WaitTrue(`window.tetherViewer && tetherViewer.updates > 0 && document.body.classList.contains('control')`, pageTimeout)
+	var r struct{ X, Y, W, H float64 }
+	if err := b.Eval(`(() => { const r = document.getElementById('screen').getBoundingClientRect();
+		return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.W >= 800 || r.W < 400 {
+		t.Fatalf("the 1280-pixel screen shown %v wide in an 800-pixel window", r.W)
+	}
+	// The device's pixel (700, 400) is the window's (60, 40).
+	px := int(r.X + (700+0.5)*r.W/1280)
+	py := int(r.Y + (400+0.5)*r.H/720)
+	b.Mouse("mouseMoved", px, py, "none", 0)
+	b.Mouse("mousePressed", px, py, "left", 1)
+	ev := win.WaitEvent("button-press", pageTimeout)
+	scale := 1280 / r.W // one page pixel covers this many of the device's
+	if d := math.Max(math.Abs(float64(ev.X-60)), math.Abs(float64(ev.Y-40))); d > scale+1 {
+		t.Fatalf("button press at %d,%d in the window, want 60,40 (±%.1f)", ev.X, ev.Y, scale+1)
+	}
+	b.Mouse("mouseReleased", px, py, "left", 0)
 }
