@@ -20,9 +20,13 @@
 //	        with shape: hotX u16 ‖ hotY u16 ‖ w u16 ‖ h u16 ‖ w·h·4 bytes RGBA
 //
 // and the session's status as a JSON text message (see Status). Raw RGBA
-// rather than PNG: on loopback the bytes cost nothing and the page draws
-// them with one putImageData, while PNG would cost tech tens of
-// milliseconds of compression per full frame.
+// rather than PNG: on loopback the bytes cost little and the page draws
+// them with one putImageData. Measured on a loaded 2-core machine: a whole
+// 1920×1080 frame takes tech about 20 ms to convert (BenchmarkAppendUpdateFull)
+// and about 45 ms from Update to the page's acknowledgement in headless
+// Chromium, one 64×64 tile one display frame, about 17 ms
+// (BenchmarkChromiumUpdate); image/png at BestSpeed took about 350 ms to
+// compress the same whole frame.
 //
 // Page → tech: small JSON text messages (see pageMsg): the acknowledgement
 // of a drawn update, key events by KeyboardEvent.key and .code (mapped to X
