@@ -46,6 +46,6 @@ is end-to-end encrypted (the relay sees only ciphertext).`,
 	root.PersistentFlags().StringVar(&g.config, "config", "", "directory for the login token and relay pin (default $TETHER_TECH_HOME or ~/.config/tether-tech)")
 	root.AddCommand(newLoginCmd(g), newLogoutCmd(g), newDevicesCmd(g), newConnectCmd(g), newSessionCmd(g), newSessionsCmd(g), newKeysCmd(g), newRecordingsCmd(g), newAuditCmd(g), newCpCmd(g), newClipboardCmd(g))
 	root.AddCommand(newPasswdCmd(g), newUsersCmd(g), newPolicyCmd(g), newMFACmd(g), newRolesCmd(g), newOrgsCmd(g), newEmergencyLoginCmd(g))
-	root.AddCommand(newTrustCmd(g), newReportsCmd(g))
+	root.AddCommand(newTrustCmd(g), newReportsCmd(g), newViewCmd(g))
 	return root
 }
