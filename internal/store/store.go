@@ -13,11 +13,11 @@
 // Callers depend on the Store interface (or the role interfaces it is made
 // of: Users, Orgs, Roles, Devices, Tokens, Sessions, Recordings, Audit,
 // Throttle, Meta), never on *DB. A store is opened in one place from a
-// Config (OpenConfig); today bbolt is the only backend and a URL with any
-// other scheme, such as a future "postgres://", is refused with
-// ErrUnsupported. A new backend implements Store and must pass the
-// conformance suite in package storetest, which *DB runs in
-// TestConformance.
+// Config (OpenConfig): bbolt by default, PostgreSQL for a postgres:// URL
+// when package pgstore is linked in (it registers itself with
+// RegisterBackend); any other scheme is refused with ErrUnsupported. A
+// backend implements Store and must pass the conformance suite in package
+// storetest, which *DB runs in TestConformance and pgstore in its own.
 //
 // # State that is not in the store yet
 //
