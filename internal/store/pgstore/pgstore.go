@@ -135,9 +135,9 @@ func (s *Store) ctx() (context.Context, context.CancelFunc) {
 }
 
 var (
-	serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}
+	serializable  = pgx.TxOptions{IsoLevel: pgx.Serializable}
 	readCommitted = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
-	snapshot     = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	snapshot      = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 )
 
 // write runs fn in a SERIALIZABLE transaction, retried on serialization
