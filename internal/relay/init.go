@@ -69,11 +69,19 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := tlsconf.Generate(tlsDir(o.Dir), o.Hosts); err != nil {
 		return "", fmt.Errorf("generate TLS certificate: %w", err)
 	}
+	if u := os.Getenv(StoreURLEnv); u != "" {
+		if err := writeStoreRecord(o.Dir, u); err != nil {
+			return "", err
+		}
+	}
 	db, err := openStore(o.Dir)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
+	if err := checkEmptyStore(db); err != nil {
+		return "", err
+	}
 	if err := initKeys(o.Dir, db, o.Org); err != nil {
 		return "", err
 	}
@@ -87,6 +95,23 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 		return "", err
 	}
 	return fingerprint(o.Dir)
+}
+
+// checkEmptyStore refuses a store that already holds a relay's state (a
+// shared database): init would make a second audit chain and keys.
+func checkEmptyStore(db store.Store) error {
+	n, err := db.CountUsers()
+	if err != nil {
+		return err
+	}
+	last, err := db.LastAudit()
+	if err != nil {
+		return err
+	}
+	if n > 0 || last != nil {
+		return errors.New("the database already holds a relay's state: init needs a new, empty database (another relay of the same database starts from a copy of the first one's data directory)")
+	}
+	return nil
 }
 
 // checkEmptyDir refuses a directory that already has files in it.
