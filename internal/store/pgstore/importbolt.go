@@ -151,28 +151,43 @@ func (m *importer) row(bucket string, k, v []byte) error {
 	return nil
 }
 
-// sessionFile copies one entry of bbolt's session_files bucket: the
-// session ID then 0x00 and an 8-byte index (a transfer), 0x01 (the count)
-// or 0x02 (the dropped count).
+// Kinds of key in bbolt's session_files bucket.
+const (
+	fileEntry   = 0x00 // a transfer: session ID, 0x00, 8-byte index
+	fileCount   = 0x01 // the number of transfers: session ID, 0x01
+	fileDropped = 0x02 // the number dropped past the bound: session ID, 0x02
+)
+
+// parseSessionFileKey splits a key of bbolt's session_files bucket into
+// the session ID, its kind and, for a transfer, its index. ok is false for
+// a key of no kind.
+func parseSessionFileKey(k []byte) (id []byte, kind byte, n uint64, ok bool) {
+	if l := len(k); l > 9 && k[l-9] == fileEntry {
+		return k[:l-9], fileEntry, binary.BigEndian.Uint64(k[l-8:]), true
+	}
+	if l := len(k); l > 1 && (k[l-1] == fileCount || k[l-1] == fileDropped) {
+		return k[:l-1], k[l-1], 0, true
+	}
+	return nil, 0, 0, false
+}
+
+// sessionFile copies one entry of bbolt's session_files bucket.
 func (m *importer) sessionFile(k, v []byte) error {
-	if n := len(k); n > 9 && k[n-9] == 0x00 {
-		id := k[:n-9]
-		_, err := m.tx.Exec(m.ctx, "INSERT INTO session_files (session_id, n, rec) VALUES ($1, $2, $3)",
-			id, int64(binary.BigEndian.Uint64(k[n-8:])), v)
+	id, kind, n, ok := parseSessionFileKey(k)
+	switch {
+	case !ok || n > 1<<63-1:
+		return errors.New("not a session file key")
+	case kind == fileEntry:
+		_, err := m.tx.Exec(m.ctx, "INSERT INTO session_files (session_id, n, rec) VALUES ($1, $2, $3)", id, int64(n), v)
 		return err
+	case len(v) != 8 || binary.BigEndian.Uint64(v) > 1<<63-1:
+		return errors.New("not a session file counter")
+	case kind == fileCount:
+		m.files[string(id)] = int64(binary.BigEndian.Uint64(v))
+	default:
+		m.dropped[string(id)] = int64(binary.BigEndian.Uint64(v))
 	}
-	if n := len(k); n > 1 && len(v) == 8 {
-		id := string(k[:n-1])
-		switch k[n-1] {
-		case 0x01:
-			m.files[id] = int64(binary.BigEndian.Uint64(v))
-			return nil
-		case 0x02:
-			m.dropped[id] = int64(binary.BigEndian.Uint64(v))
-			return nil
-		}
-	}
-	return errors.New("not a session file key")
+	return nil
 }
 
 // throttleRow copies one throttle counter (the bbolt record count is
