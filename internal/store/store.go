@@ -1,6 +1,7 @@
 // Package store keeps Tether's server state — users, login and enrollment
-// tokens, devices, sessions, join codes, settings and the audit log — in a
-// single bbolt file behind a narrow domain API.
+// tokens, devices, sessions, join codes, settings and the audit log — behind
+// a narrow domain API: in a single bbolt file (this package, the default),
+// or in PostgreSQL (package pgstore), which several relays can share.
 //
 // Records are JSON-encoded values in buckets (see buckets.go); unknown
 // fields are ignored on decode, so new fields can be added to a record

@@ -56,7 +56,8 @@ const maxAttempts = 30
 type Config struct {
 	// URL is a postgres:// or postgresql:// connection URL (or key=value
 	// connection string). A password may come from the URL, PGPASSWORD or
-	// ~/.pgpass (PGPASSFILE).
+	// ~/.pgpass (PGPASSFILE). pgxpool's parameters apply, e.g.
+	// pool_max_conns=20 (default: 4 or the number of CPUs, if more).
 	URL string
 	// ThrottleKeys lowers the throttle bound (store.Config.ThrottleKeys).
 	ThrottleKeys int
