@@ -99,6 +99,18 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatalf("a relay on PostgreSQL made relay.db: %v", err)
 	}
 
+	// A second init on the same database would fork the chain: refused.
+	pw := filepath.Join(e.dir, "pw")
+	if err := os.WriteFile(pw, []byte("another-long-password-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, e.dir, "", bin.relay, "init", "--data", filepath.Join(e.dir, "data2"), "--admin", "carol", "--password-file", pw, "--store", url); r.code == 0 || !strings.Contains(r.stderr, "already holds a relay's state") {
+		t.Fatalf("second init on one database: code %d, %q", r.code, r.stderr)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.dir, "data2")); len(ents) != 0 {
+		t.Fatalf("a refused init left %d files behind", len(ents))
+	}
+
 	srv.Stop()
 	r := e.techRun("", "users", "list")
 	if r.code == 0 || !strings.Contains(r.stderr, "the database is unreachable") {

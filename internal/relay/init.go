@@ -66,21 +66,13 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("create data dir %q: %w", o.Dir, err)
 	}
-	if err := tlsconf.Generate(tlsDir(o.Dir), o.Hosts); err != nil {
-		return "", fmt.Errorf("generate TLS certificate: %w", err)
-	}
-	if u := os.Getenv(StoreURLEnv); u != "" {
-		if err := writeStoreRecord(o.Dir, u); err != nil {
-			return "", err
-		}
-	}
-	db, err := openStore(o.Dir)
+	db, err := openNewStore(o.Dir)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
-	if err := checkEmptyStore(db); err != nil {
-		return "", err
+	if err := tlsconf.Generate(tlsDir(o.Dir), o.Hosts); err != nil {
+		return "", fmt.Errorf("generate TLS certificate: %w", err)
 	}
 	if err := initKeys(o.Dir, db, o.Org); err != nil {
 		return "", err
@@ -95,6 +87,32 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 		return "", err
 	}
 	return fingerprint(o.Dir)
+}
+
+// openNewStore opens the store of the new data directory dir: the
+// database $TETHER_STORE_URL names (recorded in dir/store-url) or
+// dir/relay.db. A database that already holds a relay's state is refused,
+// and the record removed again.
+func openNewStore(dir string) (store.Store, error) {
+	u := os.Getenv(StoreURLEnv)
+	if u != "" {
+		if err := writeStoreRecord(dir, u); err != nil {
+			return nil, err
+		}
+	}
+	db, err := openStore(dir)
+	if err == nil {
+		if err = checkEmptyStore(db); err != nil {
+			db.Close()
+		}
+	}
+	if err != nil && u != "" {
+		os.Remove(storeRecordPath(dir))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // checkEmptyStore refuses a store that already holds a relay's state (a
