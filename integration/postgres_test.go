@@ -83,10 +83,10 @@ func TestPostgresMigrate(t *testing.T) {
 	}
 }
 
-// TestPostgresDown stops PostgreSQL under a serving relay: sign-ins and
-// requests get a clear 503 "the database is unreachable", /readyz is not
-// ready, and once the database is back the relay recovers by itself with
-// everything committed before.
+// TestPostgresDown stops PostgreSQL under a serving relay: sign-ins,
+// requests and new sessions get a clear 503 "the database is unreachable",
+// /readyz is not ready, and once the database is back the relay recovers by
+// itself with everything committed before; the agent is reachable again.
 func TestPostgresDown(t *testing.T) {
 	t.Parallel()
 	srv := pgtest.Start(t)
@@ -111,7 +111,13 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatalf("a refused init left %d files behind", len(ents))
 	}
 
+	d := e.enroll("pc-1")
+	e.runAgent(d, "exit 0")
+
 	srv.Stop()
+	if r := e.techRun("", "connect", d.name, "--", "true"); r.code == 0 || !strings.Contains(r.stderr, "the database is unreachable") {
+		t.Fatalf("session with the database down: code %d, %q", r.code, r.stderr)
+	}
 	r := e.techRun("", "users", "list")
 	if r.code == 0 || !strings.Contains(r.stderr, "the database is unreachable") {
 		t.Fatalf("request with the database down: code %d, %q", r.code, r.stderr)
@@ -143,6 +149,10 @@ func TestPostgresDown(t *testing.T) {
 	}
 	if code := readyz(t, e); code != 200 {
 		t.Fatalf("/readyz after recovery: %d", code)
+	}
+	e.waitOnline(d.name)
+	if r := e.techRun("", "connect", d.name, "--", "true"); r.code != 0 {
+		t.Fatalf("session after recovery: %s", r.stderr)
 	}
 	e.stopRelay()
 	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", filepath.Join(e.dir, "data")); r.code != 0 {
