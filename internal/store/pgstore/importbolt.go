@@ -201,7 +201,7 @@ func (m *importer) throttleRow(k, v []byte) error {
 		return nil // bbolt reads an undecodable counter as none; so does the copy
 	}
 	m.throttle++
-	_, err := m.tx.Exec(m.ctx, "INSERT INTO throttle (key, rec, last, expires) VALUES ($1, $2, $3, $4)", k, v, c.Last, c.Expires)
+	_, err := m.tx.Exec(m.ctx, "INSERT INTO throttle (key, rec, last, expires) VALUES ($1, $2, $3, $4)", k, v, c.Last.UnixNano(), c.Expires.UnixNano())
 	return err
 }
 

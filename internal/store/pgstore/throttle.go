@@ -73,7 +73,7 @@ func (s *Store) ThrottleRemember(prefix, key string, t time.Time, ttl time.Durat
 		lo, hi := prefixRange(prefix)
 		tag, err := tx.Exec(ctx, `DELETE FROM throttle WHERE key IN (
 			SELECT key FROM throttle WHERE key >= $1 AND ($2::bytea IS NULL OR key < $2)
-			ORDER BY last DESC, key OFFSET $3)`, lo, hi, max)
+			ORDER BY last DESC, key DESC OFFSET $3)`, lo, hi, max)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (s *Store) ForgetThrottle(key string) error {
 func (s *Store) SweepThrottle(t time.Time) (int, error) {
 	var n int64
 	err := s.write(func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM throttle WHERE expires <= $1", t)
+		tag, err := tx.Exec(ctx, "DELETE FROM throttle WHERE expires <= $1", t.UnixNano())
 		if err != nil {
 			return err
 		}
@@ -181,7 +181,7 @@ func (s *Store) putCounter(ctx context.Context, tx pgx.Tx, key string, c *store.
 	if err != nil {
 		return err
 	}
-	tag, err := tx.Exec(ctx, "UPDATE throttle SET rec = $2, last = $3, expires = $4 WHERE key = $1", []byte(key), rec, c.Last, c.Expires)
+	tag, err := tx.Exec(ctx, "UPDATE throttle SET rec = $2, last = $3, expires = $4 WHERE key = $1", []byte(key), rec, c.Last.UnixNano(), c.Expires.UnixNano())
 	if err != nil || tag.RowsAffected() == 1 {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Store) putCounter(ctx context.Context, tx pgx.Tx, key string, c *store.
 	if tag.RowsAffected() == 0 {
 		return store.ErrFull
 	}
-	_, err = tx.Exec(ctx, "INSERT INTO throttle (key, rec, last, expires) VALUES ($1, $2, $3, $4)", []byte(key), rec, c.Last, c.Expires)
+	_, err = tx.Exec(ctx, "INSERT INTO throttle (key, rec, last, expires) VALUES ($1, $2, $3, $4)", []byte(key), rec, c.Last.UnixNano(), c.Expires.UnixNano())
 	return err
 }
 

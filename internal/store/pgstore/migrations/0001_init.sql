@@ -58,13 +58,14 @@ CREATE TABLE recordings (
 	id  bytea PRIMARY KEY,
 	rec bytea NOT NULL
 );
--- expires and last repeat the record's fields for sweeping and for
+-- last and expires repeat the record's fields, as Unix nanoseconds (exact,
+-- like the record; timestamptz keeps microseconds), for sweeping and for
 -- keeping the newest keys under a prefix.
 CREATE TABLE throttle (
 	key     bytea PRIMARY KEY,
 	rec     bytea NOT NULL,
-	last    timestamptz NOT NULL,
-	expires timestamptz NOT NULL
+	last    bigint NOT NULL,
+	expires bigint NOT NULL
 );
 -- The number of throttle rows, kept in one row so that the bound is
 -- checked without counting the table.
