@@ -207,10 +207,13 @@ func classify(err error) error {
 	return err
 }
 
+// errDecode marks a record that does not decode.
+var errDecode = errors.New("decode")
+
 // decode decodes a record.
 func decode(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("decode: %w", err)
+		return fmt.Errorf("%w: %v", errDecode, err)
 	}
 	return nil
 }

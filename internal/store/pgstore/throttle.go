@@ -155,7 +155,7 @@ func (s *Store) ThrottleKeys() (int, error) {
 func liveCounter(ctx context.Context, tx pgx.Tx, key string, t time.Time) (store.Counter, error) {
 	var c store.Counter
 	err := getRec(ctx, tx, &c, "SELECT rec FROM throttle WHERE key = $1", []byte(key))
-	if err != nil && !errors.Is(err, store.ErrNotFound) && !isDecode(err) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errDecode) {
 		return store.Counter{}, err
 	}
 	if err != nil || !t.Before(c.Expires) {
@@ -163,9 +163,6 @@ func liveCounter(ctx context.Context, tx pgx.Tx, key string, t time.Time) (store
 	}
 	return c, nil
 }
-
-// isDecode reports an error from decode.
-func isDecode(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "decode: ") }
 
 // throttleLimit is the bound on throttle records.
 func (s *Store) throttleLimit() int64 {
