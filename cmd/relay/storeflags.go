@@ -39,7 +39,7 @@ func (s *storeFlags) apply() error {
 		if err != nil {
 			return fmt.Errorf("--store-file: %w", err)
 		}
-		if st, err := os.Stat(s.file); err == nil && st.Mode().Perm()&0o077 != 0 && strings.Contains(string(b), "@") {
+		if st, err := os.Stat(s.file); err == nil && st.Mode().Perm()&0o077 != 0 {
 			fmt.Fprintf(os.Stderr, "relay: warning: %s is readable by other users (chmod 600)\n", s.file)
 		}
 		u = strings.TrimSpace(string(b))
