@@ -32,7 +32,7 @@ With the state in PostgreSQL (DIR/store-url, or --store/--store-file) it checks
 the one chain all relays of that database share, and they may keep running.`,
 		Example: `  relay audit verify --data /var/lib/tether
   relay audit verify --data /var/lib/tether --store postgres://tether@db.example/tether`,
-		Args:    cli.NoArgs,
+		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return verifyAudit(cmd.ErrOrStderr(), data)
 		},
