@@ -26,9 +26,13 @@ and had not expired; each session offered under an unsigned or invalid policy
 is listed and verify exits 1. So is every session whose device's signed consent
 receipt names a technician certificate that no trust.cert.issue entry issued, and
 the stored revocation list when no root of the stored chain validly signed it
-(or no trust.revocation.publish entry records it).`,
-		Example: `  relay audit verify --data /var/lib/tether`,
-		Args:    cli.NoArgs,
+(or no trust.revocation.publish entry records it).
+
+With the state in PostgreSQL (DIR/store-url, or --store/--store-file) it checks
+the one chain all relays of that database share, and they may keep running.`,
+		Example: `  relay audit verify --data /var/lib/tether
+  relay audit verify --data /var/lib/tether --store postgres://tether@db.example/tether`,
+		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return verifyAudit(cmd.ErrOrStderr(), data)
 		},

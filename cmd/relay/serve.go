@@ -43,7 +43,8 @@ listen address, which must then be a specific one).`,
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5
   relay serve --data /var/lib/tether --log-format json --metrics-listen 127.0.0.1:9464
-  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --stun-listen 0.0.0.0:3478 --stun-url stun:relay.example.org:3478`,
+  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --stun-listen 0.0.0.0:3478 --stun-url stun:relay.example.org:3478
+  relay serve --data /var/lib/tether --store-file /etc/tether/store-url   # state in PostgreSQL`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if cfg.Logger, err = logging.New(cmd.ErrOrStderr(), logFormat, logLevel); err != nil {

@@ -66,14 +66,14 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("create data dir %q: %w", o.Dir, err)
 	}
-	if err := tlsconf.Generate(tlsDir(o.Dir), o.Hosts); err != nil {
-		return "", fmt.Errorf("generate TLS certificate: %w", err)
-	}
-	db, err := openStore(o.Dir)
+	db, err := openNewStore(o.Dir)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
+	if err := tlsconf.Generate(tlsDir(o.Dir), o.Hosts); err != nil {
+		return "", fmt.Errorf("generate TLS certificate: %w", err)
+	}
 	if err := initKeys(o.Dir, db, o.Org); err != nil {
 		return "", err
 	}
@@ -87,6 +87,49 @@ func Init(ctx context.Context, o InitOptions) (string, error) {
 		return "", err
 	}
 	return fingerprint(o.Dir)
+}
+
+// openNewStore opens the store of the new data directory dir: the
+// database $TETHER_STORE_URL names (recorded in dir/store-url) or
+// dir/relay.db. A database that already holds a relay's state is refused,
+// and the record removed again.
+func openNewStore(dir string) (store.Store, error) {
+	u := os.Getenv(StoreURLEnv)
+	if u != "" {
+		if err := writeStoreRecord(dir, u); err != nil {
+			return nil, err
+		}
+	}
+	db, err := openStore(dir)
+	if err == nil {
+		if err = checkEmptyStore(db); err != nil {
+			db.Close()
+		}
+	}
+	if err != nil && u != "" {
+		os.Remove(storeRecordPath(dir))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// checkEmptyStore refuses a store that already holds a relay's state (a
+// shared database): init would make a second audit chain and keys.
+func checkEmptyStore(db store.Store) error {
+	n, err := db.CountUsers()
+	if err != nil {
+		return err
+	}
+	last, err := db.LastAudit()
+	if err != nil {
+		return err
+	}
+	if n > 0 || last != nil {
+		return errors.New("the database already holds a relay's state: init needs a new, empty database (another relay of the same database starts from a copy of the first one's data directory)")
+	}
+	return nil
 }
 
 // checkEmptyDir refuses a directory that already has files in it.

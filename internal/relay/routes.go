@@ -157,7 +157,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // reported as a generic internal error.
 func (s *Server) writeErr(w http.ResponseWriter, err error) {
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	if errors.Is(err, store.ErrUnavailable) {
+		s.log.Error("request failed: the database is unreachable", "err", err)
+		ae = &apiError{Status: http.StatusServiceUnavailable, Msg: "the database is unreachable",
+			Hint: "try again shortly; the relay reconnects by itself", RetryAfter: 5}
+	} else if !errors.As(err, &ae) {
 		s.log.Error("request failed", "err", err)
 		ae = &apiError{Status: http.StatusInternalServerError, Msg: "internal error on the relay; see its log"}
 	}

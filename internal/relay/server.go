@@ -330,6 +330,9 @@ func (s *Server) listenMetrics() (*metrics.Listener, error) {
 
 // Initialized reports whether dir holds a relay database.
 func Initialized(dir string) bool {
+	if _, err := os.Stat(storeRecordPath(dir)); err == nil {
+		return true
+	}
 	_, err := os.Stat(dbPath(dir))
 	return err == nil
 }

@@ -8,14 +8,15 @@ import (
 )
 
 // Store is everything the relay keeps durably: the union of the role
-// interfaces below. *DB (bbolt) is the only implementation today; a second
-// backend implements Store and passes the conformance suite in package
-// storetest. Open one with OpenConfig.
+// interfaces below. *DB (bbolt) and package pgstore (PostgreSQL) implement
+// it and pass the conformance suite in package storetest. Open one with
+// OpenConfig.
 //
 // Every method is safe for concurrent use and atomic on its own: a method
 // that takes a callback (UpdateUser, AppendAudit, ...) runs it inside the
 // same transaction as the read and the write, so no other writer can slip
-// between them. Errors wrap ErrNotFound, ErrExists, ErrExpired or ErrFull
+// between them (a backend may run it again after a lost serialization race,
+// so it must only modify the record it is given). Errors wrap ErrNotFound, ErrExists, ErrExpired or ErrFull
 // where those apply; callers test with errors.Is.
 type Store interface {
 	Users

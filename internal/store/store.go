@@ -1,6 +1,7 @@
 // Package store keeps Tether's server state — users, login and enrollment
-// tokens, devices, sessions, join codes, settings and the audit log — in a
-// single bbolt file behind a narrow domain API.
+// tokens, devices, sessions, join codes, settings and the audit log — behind
+// a narrow domain API: in a single bbolt file (this package, the default),
+// or in PostgreSQL (package pgstore), which several relays can share.
 //
 // Records are JSON-encoded values in buckets (see buckets.go); unknown
 // fields are ignored on decode, so new fields can be added to a record
@@ -13,11 +14,11 @@
 // Callers depend on the Store interface (or the role interfaces it is made
 // of: Users, Orgs, Roles, Devices, Tokens, Sessions, Recordings, Audit,
 // Throttle, Meta), never on *DB. A store is opened in one place from a
-// Config (OpenConfig); today bbolt is the only backend and a URL with any
-// other scheme, such as a future "postgres://", is refused with
-// ErrUnsupported. A new backend implements Store and must pass the
-// conformance suite in package storetest, which *DB runs in
-// TestConformance.
+// Config (OpenConfig): bbolt by default, PostgreSQL for a postgres:// URL
+// when package pgstore is linked in (it registers itself with
+// RegisterBackend); any other scheme is refused with ErrUnsupported. A
+// backend implements Store and must pass the conformance suite in package
+// storetest, which *DB runs in TestConformance and pgstore in its own.
 //
 // # State that is not in the store yet
 //

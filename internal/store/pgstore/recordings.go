@@ -1,0 +1,125 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/store"
+)
+
+// PutRecording creates or replaces the entry r.ID.
+func (s *Store) PutRecording(r *store.Recording) error {
+	err := s.write(func(ctx context.Context, tx pgx.Tx) error {
+		return putRec(ctx, tx, "recordings", "id", []byte(r.ID), r)
+	})
+	if err != nil {
+		return fmt.Errorf("store: put recording %q: %w", r.ID, err)
+	}
+	return nil
+}
+
+// RecordingByID returns the entry.
+func (s *Store) RecordingByID(id ids.SessionID) (*store.Recording, error) {
+	var r store.Recording
+	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+		return getRec(ctx, tx, &r, "SELECT rec FROM recordings WHERE id = $1", []byte(id))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: recording %q: %w", id, err)
+	}
+	return &r, nil
+}
+
+// UpdateRecording reads, modifies with fn and writes back the entry.
+func (s *Store) UpdateRecording(id ids.SessionID, fn func(*store.Recording) error) error {
+	err := s.write(func(ctx context.Context, tx pgx.Tx) error {
+		var r store.Recording
+		if err := getRec(ctx, tx, &r, "SELECT rec FROM recordings WHERE id = $1", []byte(id)); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		if r.ID != id {
+			return errors.New("the ID is immutable")
+		}
+		return putRec(ctx, tx, "recordings", "id", []byte(id), &r)
+	})
+	if err != nil {
+		return fmt.Errorf("store: update recording %q: %w", id, err)
+	}
+	return nil
+}
+
+// ListRecordings returns every entry, newest first.
+func (s *Store) ListRecordings() ([]store.Recording, error) {
+	out, err := listRecs[store.Recording](s, "SELECT rec FROM recordings ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("store: list recordings: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+// DeleteRecording deletes the entry if check accepts it.
+func (s *Store) DeleteRecording(id ids.SessionID, check func(*store.Recording) error) error {
+	err := s.write(func(ctx context.Context, tx pgx.Tx) error {
+		var r store.Recording
+		if err := getRec(ctx, tx, &r, "SELECT rec FROM recordings WHERE id = $1", []byte(id)); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(&r); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, "DELETE FROM recordings WHERE id = $1", []byte(id))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete recording %q: %w", id, err)
+	}
+	return nil
+}
+
+// GetMeta returns a copy of the value under key.
+func (s *Store) GetMeta(key string) ([]byte, error) {
+	var val []byte
+	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, "SELECT val FROM meta WHERE key = $1", []byte(key)).Scan(&val)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: meta %q: %w", key, err)
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	return val, nil
+}
+
+// PutMeta stores val under a non-empty key.
+func (s *Store) PutMeta(key string, val []byte) error {
+	if key == "" {
+		return fmt.Errorf("store: put meta: empty key")
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	err := s.write(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO meta (key, val) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET val = EXCLUDED.val", []byte(key), val)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: put meta %q: %w", key, err)
+	}
+	return nil
+}
