@@ -40,6 +40,9 @@ func (c *Client) ExportFrame(ctx context.Context, id, identityFile, out string, 
 	if err != nil {
 		return Exported{}, err
 	}
+	if !rec.Desktop && rec.Cut != nil {
+		return Exported{}, fmt.Errorf("recording %s is incomplete and ends before any screen update (or it is a terminal recording)", id)
+	}
 	if !rec.Desktop {
 		return Exported{}, fmt.Errorf("recording %s is a terminal recording: export it with --format asciicast", id)
 	}
