@@ -65,6 +65,7 @@ func (s *Server) frame(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "t must be a time in milliseconds", http.StatusBadRequest)
 		return
 	}
+	ms = min(ms, s.rec.Duration.Milliseconds()) // and no overflow below
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.player
