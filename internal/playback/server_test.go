@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"image/png"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -304,6 +307,59 @@ func pageShows(t *testing.T, rec *replay.Recording, want ...string) {
 // headless Chromium, lists the markers as text and draws frames.
 func TestChromiumDesktopPage(t *testing.T) {
 	pageShows(t, desktopRecording(t, false), `data-ready="1"`, `data-drawn="`, "paused by the user &lt;b&gt;")
+}
+
+// TestChromiumDrawsTheScreen: a screenshot of the desktop page in
+// headless Chromium shows the recorded screen at its start: exactly the
+// 150×100 red pixels of the first frame.
+func TestChromiumDrawsTheScreen(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed")
+	}
+	rec := desktopRecording(t, false)
+	red := 0
+	for range 3 {
+		s := serve(t, rec, Options{})
+		shot := filepath.Join(t.TempDir(), "page.png")
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+			"--user-data-dir="+t.TempDir(), "--virtual-time-budget=3000", "--window-size=900,700",
+			"--force-device-scale-factor=1", "--screenshot="+shot, s.URL()).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("chromium: %v: %s", err, out)
+		}
+		if red = countRGB(t, shot, 0xff, 0, 0); red == 150*100 {
+			return
+		}
+	}
+	t.Fatalf("the screenshot has %d pure red pixels, want the 15000 of the recorded screen", red)
+}
+
+// countRGB counts the pixels of a PNG file with exactly the colour r, g, b.
+func countRGB(t *testing.T, path string, r, g, b uint8) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	bd := img.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y++ {
+		for x := bd.Min.X; x < bd.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if uint8(cr>>8) == r && uint8(cg>>8) == g && uint8(cb>>8) == b {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // TestChromiumTerminalPage: the vendored asciinema-player loads under the
