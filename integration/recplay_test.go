@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tether-support/tether/internal/x11/x11test"
 )
 
 // servePlay starts `tech recordings play … --no-browser` and returns the
@@ -70,10 +72,8 @@ func (e *env) servePlay(t *testing.T, args ...string) string {
 // scripts ran for a while.
 func chromiumDOM(t *testing.T, url string) string {
 	t.Helper()
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed")
-	}
+	x11test.NeedProgram(t, "chromium", "chromium")
+	chromium, _ := exec.LookPath("chromium")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

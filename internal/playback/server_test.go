@@ -18,6 +18,7 @@ import (
 	"github.com/tether-support/tether/internal/replay"
 	"github.com/tether-support/tether/internal/screen"
 	"github.com/tether-support/tether/internal/tilecodec"
+	"github.com/tether-support/tether/internal/x11/x11test"
 	"github.com/tether-support/tether/recordings"
 )
 
@@ -266,10 +267,8 @@ func TestStaticTypes(t *testing.T) {
 // page's scripts ran for a while.
 func chromiumDOM(t *testing.T, url string) string {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed")
-	}
+	x11test.NeedProgram(t, "chromium", "chromium")
+	bin, _ := exec.LookPath("chromium")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -313,10 +312,8 @@ func TestChromiumDesktopPage(t *testing.T) {
 // headless Chromium shows the recorded screen at its start: exactly the
 // 150×100 red pixels of the first frame.
 func TestChromiumDrawsTheScreen(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed")
-	}
+	x11test.NeedProgram(t, "chromium", "chromium")
+	bin, _ := exec.LookPath("chromium")
 	rec := desktopRecording(t, false)
 	red := 0
 	for range 3 {
