@@ -65,11 +65,14 @@ func (s *Server) frame(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "t must be a time in milliseconds", http.StatusBadRequest)
 		return
 	}
-	ms = min(ms, s.rec.Duration.Milliseconds()) // and no overflow below
+	at := s.rec.Duration // the end, to the microsecond, for ms at or past the last millisecond
+	if ms < at.Milliseconds() {
+		at = time.Duration(ms) * time.Millisecond
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.player
-	p.AdvanceTo(time.Duration(ms) * time.Millisecond)
+	p.AdvanceTo(at)
 	full, dirty := p.Take()
 	f := p.Frame()
 	var flags byte

@@ -24,8 +24,8 @@ import (
 
 var start = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
-// desktopRecording records two frames of a w×h screen: red, then with a
-// green tile, one second apart, and a marker.
+// desktopRecording records two frames of a 150×100 screen: red, then with
+// a green tile about a second later, and a marker between them.
 func desktopRecording(t *testing.T, cut bool) *replay.Recording {
 	t.Helper()
 	var buf bytes.Buffer
@@ -44,8 +44,11 @@ func desktopRecording(t *testing.T, cut bool) *replay.Recording {
 	}
 	enc := tilecodec.NewEncoder(tilecodec.Options{Lossless: true})
 	defer enc.Close()
-	for i, at := range []time.Duration{0, time.Second} {
+	// The second update comes at 1000.7 ms, the recording's last moment:
+	// the page's last millisecond must reach it.
+	for i, at := range []time.Duration{0, time.Second + 700*time.Microsecond} {
 		if i == 1 {
+			dw.Marker(start.Add(500*time.Millisecond), "paused by the user <b>")
 			for y := 64; y < 100; y++ {
 				for x := 64; x < 128; x++ {
 					copy(f.Pix[y*f.Stride+x*4:], []byte{0, 0xff, 0})
@@ -60,7 +63,6 @@ func desktopRecording(t *testing.T, cut bool) *replay.Recording {
 			dw.Record(start.Add(at), recordings.RecUpdate, c)
 		}
 	}
-	dw.Marker(start.Add(1500*time.Millisecond), "paused by the user <b>")
 	var r io.Reader = &buf
 	if cut {
 		r = io.MultiReader(&buf, errReader{recordings.ErrTruncated})
@@ -198,7 +200,7 @@ func TestFrameAPI(t *testing.T) {
 	if err := json.Unmarshal(b, &in); err != nil {
 		t.Fatal(err)
 	}
-	if !in.Desktop || in.DurationMS != 1500 || len(in.Markers) != 2 || in.Markers[1].Label != "paused by the user <b>" ||
+	if !in.Desktop || in.DurationMS != 1000 || len(in.Markers) != 2 || in.Markers[1].Label != "paused by the user <b>" ||
 		!strings.Contains(in.Incomplete, "cut short") {
 		t.Fatalf("info %+v", in)
 	}
