@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -127,17 +129,36 @@ is refused. Exit 0 only for an intact recording of session ID.`,
 }
 
 func newRecExportCmd(g *globals) *cobra.Command {
-	var ident, format, out string
+	var ident, format, out, at string
 	cmd := &cobra.Command{
-		Use:   "export ID --identity FILE [--format asciicast] -o OUT",
-		Short: "Decrypt a recording locally to an asciicast v2 file",
+		Use:   "export ID --identity FILE [--format asciicast|png] [--at DURATION] -o OUT",
+		Short: "Decrypt a recording locally to an asciicast v2 file, or a desktop recording's screen to PNG",
 		Long: `export decrypts recording ID on this machine into OUT (mode 0600, never
-overwritten), as asciicast v2 that asciinema plays. An incomplete recording is
-exported up to its last whole chunk, with a warning.`,
+overwritten). A terminal recording becomes asciicast v2 that asciinema plays.
+For a desktop recording, --format png writes the screen as the recording
+shows it at --at (a duration from its start, e.g. 1m30s; default: its end),
+rebuilt from the recorded updates. An incomplete recording is exported up to
+its last whole chunk, with a warning.`,
 		Example: `  tech recordings export 3f2a… --identity ~/reviewer.key -o session.cast
-  asciinema play session.cast`,
+  asciinema play session.cast
+  tech recordings export 3f2a… --identity ~/reviewer.key --format png --at 2m -o screen.png`,
 		Args: cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			if format == "png" {
+				d, atEnd, err := parseAt(at)
+				if err != nil {
+					return err
+				}
+				e, err := c.ExportFrame(cmd.Context(), args[0], ident, out, d, atEnd)
+				if err != nil {
+					return err
+				}
+				printExportedFrame(cmd.ErrOrStderr(), args[0], out, e)
+				return nil
+			}
+			if at != "" {
+				return fmt.Errorf("--at applies to --format png only")
+			}
 			e, err := c.ExportRecording(cmd.Context(), args[0], ident, format, out)
 			if err != nil {
 				return err
@@ -147,35 +168,71 @@ exported up to its last whole chunk, with a warning.`,
 		}),
 	}
 	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
-	cmd.Flags().StringVar(&format, "format", "asciicast", "output format (asciicast)")
+	cmd.Flags().StringVar(&format, "format", "asciicast", "output format: asciicast (terminal recordings) or png (a desktop recording's screen)")
+	cmd.Flags().StringVar(&at, "at", "", "with --format png: the moment to export, as a duration from the start (default: the end)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (required)")
 	cmd.MarkFlagRequired("identity")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
 
+// parseAt parses --at: empty means the end.
+func parseAt(at string) (d time.Duration, atEnd bool, err error) {
+	if at == "" {
+		return 0, true, nil
+	}
+	d, err = time.ParseDuration(at)
+	if err != nil || d < 0 {
+		return 0, false, fmt.Errorf("--at %q is not a duration from the start such as 90s or 1m30s", at)
+	}
+	return d, false, nil
+}
+
 func newRecPlayCmd(g *globals) *cobra.Command {
 	var ident string
 	var speed float64
-	var raw bool
+	var raw, browser, noBrowser bool
 	cmd := &cobra.Command{
-		Use:   "play ID --identity FILE [--speed N] [--raw]",
-		Short: "Replay a recording in this terminal (idle gaps capped at 2 s)",
-		Long: `play decrypts recording ID on this machine and replays its output here. The
-output is filtered like a live session's: what draws (text, colours, cursor
-movement) is kept, what would act on this machine (clipboard writes,
-terminal reports and queries, hyperlinks, DCS/APC strings) is removed.
---raw replays every byte as recorded.`,
+		Use:   "play ID --identity FILE [--speed N] [--raw] [--browser] [--no-browser]",
+		Short: "Replay a recording: a terminal one here, a desktop one in a local browser page",
+		Long: `play decrypts recording ID on this machine and replays it.
+
+A terminal recording replays here (idle gaps capped at 2 s). The output is
+filtered like a live session's: what draws (text, colours, cursor movement)
+is kept, what would act on this machine (clipboard writes, terminal reports
+and queries, hyperlinks, DCS/APC strings) is removed. --raw replays every
+byte as recorded. --browser plays it in a browser page instead, in the
+embedded asciinema-player.
+
+A desktop recording plays in a browser page: tech serves it on 127.0.0.1
+(the URL, with a one-time token, is printed on stdout) and opens it in the
+default browser (--no-browser only prints the URL). The page has a timeline,
+play/pause, speed and the recording's markers; tech rebuilds the screen from
+the recorded updates and the page only draws it. Stop with Ctrl-C.`,
 		Example: `  tech recordings play 3f2a… --identity ~/reviewer.key --speed 2
-  tech recordings play 3f2a… --identity ~/reviewer.key --raw | od -c | less`,
+  tech recordings play 3f2a… --identity ~/reviewer.key --raw | od -c | less
+  tech recordings play 3f2a… --identity ~/reviewer.key --browser --no-browser`,
 		Args: cobra.ExactArgs(1),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
+			if speed <= 0 {
+				return errors.New("--speed must be positive")
+			}
+			rec, err := c.LoadRecording(cmd.Context(), args[0], ident)
+			if err != nil {
+				return err
+			}
+			if rec.Desktop && raw {
+				return fmt.Errorf("recording %s is a desktop recording: --raw applies to terminal recordings", args[0])
+			}
+			if rec.Desktop || browser || noBrowser {
+				return playInBrowser(cmd, rec, args[0], speed, !noBrowser)
+			}
 			out := cmd.OutOrStdout()
 			if !raw { // the recorded device's output, filtered as a live session's
 				out = sanitize.NewTermFilter(out)
 			}
-			incomplete, err := c.PlayRecording(cmd.Context(), args[0], ident, speed, out)
-			if incomplete {
+			err = tech.PlayCast(cmd.Context(), rec.Cast, speed, out)
+			if rec.Cut != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "\ntech: warning: the recording ends early (incomplete)\n")
 			}
 			return err
@@ -184,6 +241,8 @@ terminal reports and queries, hyperlinks, DCS/APC strings) is removed.
 	cmd.Flags().StringVar(&ident, "identity", "", "recording identity file (required)")
 	cmd.Flags().Float64Var(&speed, "speed", 1, "playback speed factor")
 	cmd.Flags().BoolVar(&raw, "raw", false, "replay the recorded bytes unfiltered (escape sequences that act on this machine included)")
+	cmd.Flags().BoolVar(&browser, "browser", false, "play a terminal recording in a browser page (desktop recordings always play there)")
+	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "serve the page but do not open a browser: only print its URL")
 	cmd.MarkFlagRequired("identity")
 	return cmd
 }

@@ -78,3 +78,13 @@ func printExported(stderr io.Writer, id, out string, e tech.Exported) {
 	}
 	fmt.Fprintf(stderr, "Exported %d bytes of asciicast v2 to %s.\n", e.Bytes, out)
 }
+
+// printExportedFrame reports a PNG export, warning if the recording was cut
+// short.
+func printExportedFrame(stderr io.Writer, id, out string, e tech.Exported) {
+	fmt.Fprintf(stderr, "Wrote the %dx%d screen of recording %s at %s to %s (%d bytes).\n", e.Width, e.Height,
+		sanitize.Display(id, 64), e.At.Round(time.Millisecond), sanitize.Display(out, 256), e.Bytes)
+	if e.Incomplete {
+		fmt.Fprintf(stderr, "tech: warning: recording %s is incomplete (cut short); nothing after the cut was exported\n", sanitize.Display(id, 64))
+	}
+}

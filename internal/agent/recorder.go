@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -53,7 +54,6 @@ type recorder struct {
 
 	// The worker's alone once started.
 	conn *transport.Conn
-	send *recSender
 	enc  *recordings.Writer
 	cast *recordings.CastWriter
 	desk *recordings.DesktopWriter // set once the desktop stream started
@@ -83,15 +83,25 @@ func newRecorder(conn *transport.Conn, id ids.SessionID, rcpts []*recordings.Rec
 	if !recordingBuiltIn {
 		return nil, nil // bench-only build (tag tether_norecord)
 	}
+	rec, err := startRecorder(newRecSender(conn), id, rcpts, input)
+	if err != nil {
+		return nil, err
+	}
+	rec.conn = conn
+	return rec, nil
+}
+
+// startRecorder starts a recording of session id whose ciphertext goes to
+// w (the relay, through a recSender) and its worker; close needs conn set.
+func startRecorder(w io.Writer, id ids.SessionID, rcpts []*recordings.Recipient, input bool) (*recorder, error) {
 	var sid [16]byte
 	if b, err := id.Bytes(); err == nil {
 		sid = b
 	}
-	rec := &recorder{conn: conn, input: input, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	rec := &recorder{input: input, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	rec.room = sync.NewCond(&rec.mu)
 	t := time.Now()
-	rec.send = newRecSender(conn)
-	enc, err := recordings.NewWriter(rec.send, sid, t, rcpts...)
+	enc, err := recordings.NewWriter(w, sid, t, rcpts...)
 	if err != nil {
 		return nil, fmt.Errorf("start recording: %w", err)
 	}
@@ -312,16 +322,7 @@ func (r *recorder) close(reason string) error {
 		return nil
 	}
 	r.marker("end: %s", reason)
-	r.mu.Lock()
-	again := r.closing
-	r.closing = true
-	r.room.Broadcast()
-	r.mu.Unlock()
-	r.poke()
-	<-r.done
-	r.mu.Lock()
-	err := r.err
-	r.mu.Unlock()
+	again, err := r.stop()
 	if again {
 		return err
 	}
@@ -332,6 +333,21 @@ func (r *recorder) close(reason string) error {
 		return err
 	}
 	return r.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlRecordingDone})
+}
+
+// stop makes the worker write the final chunk and waits for it; it
+// reports whether it had stopped before, and the recorder's failure.
+func (r *recorder) stop() (again bool, err error) {
+	r.mu.Lock()
+	again = r.closing
+	r.closing = true
+	r.room.Broadcast()
+	r.mu.Unlock()
+	r.poke()
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return again, r.err
 }
 
 // capsLabel is the marker text for a set of capabilities.

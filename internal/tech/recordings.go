@@ -107,15 +107,19 @@ func (c *Client) openRecording(ctx context.Context, id, identityFile string) (*r
 
 // RecordingCheck is what VerifyRecording found in a sound recording.
 type RecordingCheck struct {
-	// Bytes and Events count the decrypted asciicast stream.
+	// Bytes and Events count the decrypted stream: its asciicast events
+	// and, in a desktop recording, its records.
 	Bytes  int64
 	Events int
+	// Desktop is set for a desktop recording (recordings/FORMAT.md §6.1).
+	Desktop bool
 	// State is the relay's state of the recording, as the relay sent it.
 	State string
 }
 
 // VerifyRecording decrypts a recording locally and checks every chunk and
-// that the plaintext is a well-formed asciicast v2 stream.
+// that the plaintext is a well-formed asciicast v2 stream or desktop
+// stream.
 func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) (RecordingCheck, error) {
 	r, state, body, err := c.openRecording(ctx, id, identityFile)
 	if err != nil {
@@ -124,14 +128,20 @@ func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) (
 	defer body.Close()
 	pr, pw := io.Pipe()
 	type parsed struct {
-		events int
-		err    error
+		events  int
+		desktop bool
+		err     error
 	}
 	done := make(chan parsed, 1)
 	go func() {
-		_, n, err := recordings.ParseCast(pr)
+		n := 0
+		count := func() { n++ }
+		_, desktop, err := recordings.ReadStream(pr, recordings.StreamVisitor{
+			Cast:   func(recordings.CastEvent) error { count(); return nil },
+			Record: func(recordings.Record) error { count(); return nil },
+		})
 		io.Copy(io.Discard, pr)
-		done <- parsed{n, err}
+		done <- parsed{n, desktop, err}
 	}()
 	n, cerr := io.Copy(pw, r)
 	pw.Close()
@@ -143,25 +153,28 @@ func (c *Client) VerifyRecording(ctx context.Context, id, identityFile string) (
 		return RecordingCheck{}, fmt.Errorf("recording %s failed verification: %w", id, cerr)
 	}
 	if p.err != nil {
-		return RecordingCheck{}, fmt.Errorf("recording %s decrypts but is not valid asciicast: %w", id, p.err)
+		return RecordingCheck{}, fmt.Errorf("recording %s decrypts but its content is malformed: %w", id, p.err)
 	}
-	return RecordingCheck{Bytes: n, Events: p.events, State: state}, nil
+	return RecordingCheck{Bytes: n, Events: p.events, Desktop: p.desktop, State: state}, nil
 }
 
-// Exported is what ExportRecording wrote.
+// Exported is what ExportRecording or ExportFrame wrote.
 type Exported struct {
-	// Bytes of asciicast v2 written.
+	// Bytes of asciicast v2 (or PNG) written.
 	Bytes int64
 	// Incomplete: the recording was cut short; Bytes are those before the
 	// cut (its last whole chunk).
 	Incomplete bool
+	// At, Width and Height describe the frame ExportFrame wrote.
+	At            time.Duration
+	Width, Height int
 }
 
 // ExportRecording decrypts a recording locally into out (mode 0600). A
 // recording cut short is exported up to its last whole chunk and reported.
 func (c *Client) ExportRecording(ctx context.Context, id, identityFile, format, out string) (Exported, error) {
 	if format != "" && format != "asciicast" {
-		return Exported{}, fmt.Errorf("unknown --format %q (asciicast is supported)", format)
+		return Exported{}, fmt.Errorf("unknown --format %q (asciicast and png are supported)", format)
 	}
 	r, _, body, err := c.openRecording(ctx, id, identityFile)
 	if err != nil {
@@ -172,9 +185,13 @@ func (c *Client) ExportRecording(ctx context.Context, id, identityFile, format, 
 	if err != nil {
 		return Exported{}, fmt.Errorf("export: %w", err)
 	}
-	n, cerr := io.Copy(f, r)
+	n, cerr := io.Copy(f, &desktopGuard{r: r})
 	if err := f.Close(); err != nil {
 		return Exported{}, err
+	}
+	if errors.Is(cerr, errDesktopRecording) {
+		os.Remove(out)
+		return Exported{}, fmt.Errorf("recording %s is a desktop recording: export a frame with --format png [--at DURATION], or play it", id)
 	}
 	if errors.Is(cerr, recordings.ErrTruncated) {
 		return Exported{Bytes: n, Incomplete: true}, nil
@@ -203,7 +220,7 @@ func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, spe
 	}
 	defer body.Close()
 	last := 0.0
-	_, err = recordings.ReadCastEvents(r, func(e recordings.CastEvent) error {
+	_, err = recordings.ReadCastEvents(&desktopGuard{r: r}, func(e recordings.CastEvent) error {
 		gap := time.Duration((e.Time - last) / speed * float64(time.Second))
 		last = e.Time
 		select {
@@ -219,7 +236,31 @@ func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, spe
 	if errors.Is(err, recordings.ErrTruncated) {
 		return true, nil
 	}
+	if errors.Is(err, errDesktopRecording) {
+		return false, fmt.Errorf("recording %s is a desktop recording: it plays in the browser page (tech recordings play without --raw)", id)
+	}
 	return false, err
+}
+
+// PlayCast replays asciicast events' output into out like PlayRecording.
+func PlayCast(ctx context.Context, evs []recordings.CastEvent, speed float64, out io.Writer) error {
+	if speed <= 0 {
+		return errors.New("--speed must be positive")
+	}
+	last := 0.0
+	for _, e := range evs {
+		gap := time.Duration((e.Time - last) / speed * float64(time.Second))
+		last = e.Time
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(gap, maxGap)):
+		}
+		if e.Type == "o" {
+			io.WriteString(out, e.Data)
+		}
+	}
+	return nil
 }
 
 // AuditExport writes the audit log to w in format (jsonl or csv), every
