@@ -420,3 +420,42 @@ func (h *helpCache) check(words []string) error {
 	}
 	return nil
 }
+
+// TestDocsUnits: the unit files docs/operations.md tells the operator to
+// write (code blocks opening with "# /etc/systemd/system/NAME") pass
+// systemd-analyze verify.
+func TestDocsUnits(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		t.Skip("systemd-analyze not installed")
+	}
+	b, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var units []string
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, ok := strings.CutPrefix(lines[i], "# /etc/systemd/system/")
+		if !ok || i == 0 || !fenceRe.MatchString(lines[i-1]) {
+			continue
+		}
+		var unit []string
+		for i++; i < len(lines) && !fenceRe.MatchString(lines[i]); i++ {
+			unit = append(unit, lines[i])
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(unit, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		units = append(units, p)
+	}
+	if len(units) < 2 {
+		t.Fatalf("found %d unit files in docs/operations.md, want the backup service and timer", len(units))
+	}
+	out, err := exec.Command("systemd-analyze", append([]string{"verify", "--man=no"}, units...)...).CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Fatalf("systemd-analyze verify %v: %v\n%s", units, err, out)
+	}
+}
