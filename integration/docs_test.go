@@ -315,7 +315,8 @@ func dropRedirects(words []string) []string {
 
 // cmdHelp is what a command's --help says about its subcommands and flags.
 type cmdHelp struct {
-	subs  map[string]bool
+	examples []string // the lines of its Examples section
+	subs     map[string]bool
 	long  map[string]bool // flag name → takes a value
 	short map[string]bool
 }
@@ -356,6 +357,10 @@ func (h *helpCache) get(path []string) (*cmdHelp, error) {
 			continue
 		}
 		switch section {
+		case "Examples:":
+			if strings.TrimSpace(l) != "" {
+				c.examples = append(c.examples, l)
+			}
 		case "Available Commands:", "Additional Commands:":
 			if m := helpSubRe.FindStringSubmatch(l); m != nil {
 				c.subs[m[1]] = true
@@ -457,5 +462,38 @@ func TestDocsUnits(t *testing.T) {
 	out, err := exec.Command("systemd-analyze", append([]string{"verify", "--man=no"}, units...)...).CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Fatalf("systemd-analyze verify %v: %v\n%s", units, err, out)
+	}
+}
+
+// TestHelpExamples: every Example in every command's --help (all three
+// programs, walked through their help) runs the same check as the
+// documents: its command path exists and its flags are that command's.
+func TestHelpExamples(t *testing.T) {
+	t.Parallel()
+	h := newHelpCache()
+	queue := [][]string{{"relay"}, {"tech"}, {"agent"}}
+	seen, lines := 0, 0
+	for len(queue) > 0 {
+		path := queue[0]
+		queue = queue[1:]
+		c, err := h.get(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		for _, cmd := range shellCommands(strings.Join(c.examples, "\n"), 0) {
+			lines++
+			if err := h.check(cmd.words); err != nil {
+				t.Errorf("%s --help, example: %s\n\t%s", strings.Join(path, " "), err, strings.Join(cmd.words, " "))
+			}
+		}
+		for sub := range c.subs {
+			if sub != "help" && sub != "completion" {
+				queue = append(queue, append(append([]string{}, path...), sub))
+			}
+		}
+	}
+	if seen < 100 || lines < 100 {
+		t.Fatalf("walked %d commands and %d example lines; the walk is broken", seen, lines)
 	}
 }
