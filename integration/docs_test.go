@@ -317,8 +317,8 @@ func dropRedirects(words []string) []string {
 type cmdHelp struct {
 	examples []string // the lines of its Examples section
 	subs     map[string]bool
-	long  map[string]bool // flag name → takes a value
-	short map[string]bool
+	long     map[string]bool // flag name → takes a value
+	short    map[string]bool
 }
 
 // helpCache runs the built programs' --help once per command path.
