@@ -26,9 +26,15 @@ type viewProc struct {
 // at the end of the test.
 func (e *env) startView(t *testing.T, args ...string) *viewProc {
 	t.Helper()
+	return e.startViewEnv(t, nil, args...)
+}
+
+// startViewEnv is startView with env added to tech's environment.
+func (e *env) startViewEnv(t *testing.T, env []string, args ...string) *viewProc {
+	t.Helper()
 	v := &viewProc{stdout: &proc{}, stderr: &proc{}, done: make(chan struct{})}
 	v.cmd = exec.Command(bin.tech, append([]string{"--config", e.tech, "view"}, args...)...)
-	v.cmd.Dir, v.cmd.Env = e.dir, os.Environ()
+	v.cmd.Dir, v.cmd.Env = e.dir, append(os.Environ(), env...)
 	v.cmd.Stdout, v.cmd.Stderr = v.stdout, v.stderr
 	if err := v.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,3 +12,8 @@ import (
 func TestCommandTree(t *testing.T) {
 	clitest.CheckTree(t, "agent", newRoot)
 }
+
+// TestExamples: every command of agent shows an Example in --help.
+func TestExamples(t *testing.T) {
+	clitest.CheckExamples(t, "agent", newRoot)
+}

@@ -8,7 +8,8 @@ import (
 )
 
 func newTrustCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "trust", Short: "The organisation trust root this device pins"}
+	cmd := &cobra.Command{Use: "trust", Short: "The organisation trust root this device pins",
+		Example: "  agent trust show\n  agent trust pin SHA256:0f1e…"}
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the pinned trust root's fingerprint",

@@ -11,7 +11,8 @@ import (
 )
 
 func newAuditCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Work with the audit log offline"}
+	cmd := &cobra.Command{Use: "audit", Short: "Work with the audit log offline",
+		Example: "  sudo -u tether relay audit verify --data /var/lib/tether"}
 	var data string
 	verify := &cobra.Command{
 		Use:   "verify --data DIR",

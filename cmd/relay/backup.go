@@ -85,7 +85,7 @@ relay on DIR; clients keep their pin, since the TLS identity is restored too.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dir, "data", "", "the data directory to create; must be missing or empty (required)")
-	f.StringVar(&from, "from", "", "the archive `relay backup` wrote (required)")
+	f.StringVar(&from, "from", "", "the archive `FILE` that relay backup wrote (required)")
 	cmd.MarkFlagRequired("data")
 	cmd.MarkFlagRequired("from")
 	return cmd

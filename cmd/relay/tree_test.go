@@ -12,3 +12,8 @@ import (
 func TestCommandTree(t *testing.T) {
 	clitest.CheckTree(t, "relay", newRoot)
 }
+
+// TestExamples: every command of relay shows an Example in --help.
+func TestExamples(t *testing.T) {
+	clitest.CheckExamples(t, "relay", newRoot)
+}

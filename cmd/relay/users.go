@@ -9,7 +9,8 @@ import (
 )
 
 func newUsersCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "users", Short: "Work with accounts on the relay host (the relay stopped)"}
+	cmd := &cobra.Command{Use: "users", Short: "Work with accounts on the relay host (the relay stopped)",
+		Example: "  sudo -u tether relay users unlock alice --data /var/lib/tether"}
 	cmd.AddCommand(newUnlockCmd())
 	return cmd
 }

@@ -8,7 +8,8 @@ import (
 )
 
 func newAuditCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "The relay's tamper-evident audit log"}
+	cmd := &cobra.Command{Use: "audit", Short: "The relay's tamper-evident audit log",
+		Example: "  tech audit search --action login --outcome failure --since 2026-01-01T00:00:00Z\n  tech audit export > audit.jsonl\n  tech audit verify audit.jsonl"}
 	var format, since string
 	export := &cobra.Command{
 		Use:   "export [--format jsonl|csv] [--since TIME]",

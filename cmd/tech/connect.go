@@ -68,7 +68,8 @@ func connectFlags(cmd *cobra.Command, o *connectOptions) {
 }
 
 func newSessionCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "session", Short: "Attended sessions"}
+	cmd := &cobra.Command{Use: "session", Short: "Attended sessions",
+		Example: "  tech session new --caps shell"}
 	var o connectOptions
 	n := &cobra.Command{
 		Use:   "new [--caps ...] [-- COMMAND...]",

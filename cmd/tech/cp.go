@@ -114,7 +114,8 @@ var byteUnits = map[string]int64{
 }
 
 func newClipboardCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "clipboard", Short: "Move text to or from a device's clipboard"}
+	cmd := &cobra.Command{Use: "clipboard", Short: "Move text to or from a device's clipboard",
+		Example: "  echo -n 'ticket 4711' | tech clipboard send clinic-pc-7\n  tech clipboard get clinic-pc-7 > clip.txt"}
 	var o tech.ClipboardOptions
 	send := &cobra.Command{
 		Use:     "send DEVICE",

@@ -9,7 +9,8 @@ import (
 )
 
 func newKeysCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Recording identities (reviewers' keys)"}
+	cmd := &cobra.Command{Use: "keys", Short: "Recording identities (reviewers' keys)",
+		Example: "  tech keys generate -o ~/reviewer.key"}
 	var out string
 	gen := &cobra.Command{
 		Use:   "generate -o FILE",

@@ -16,6 +16,9 @@ func newRecordingsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "recordings",
 		Short: "Review encrypted session recordings (decrypted locally, never on the relay)",
+		Example: `  tech recordings list
+  tech recordings export 3f2a… --identity ~/reviewer.key -o session.cast
+  tech recordings hold 3f2a… --reason "complaint 2026-114"`,
 	}
 	cmd.AddCommand(newRecipientsCmd(g), newRecListCmd(g), newRecVerifyCmd(g), newRecExportCmd(g), newRecPlayCmd(g))
 	cmd.AddCommand(newRecHoldCmd(g), newRecReleaseCmd(g))
@@ -34,7 +37,8 @@ func withClient(g *globals, fn func(cmd *cobra.Command, c *tech.Client, args []s
 }
 
 func newRecipientsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "recipients", Short: "Reviewer keys new recordings are encrypted to"}
+	cmd := &cobra.Command{Use: "recipients", Short: "Reviewer keys new recordings are encrypted to",
+		Example: "  tech recordings recipients add \"$(tech keys generate -o ~/reviewer.key)\""}
 	add := &cobra.Command{
 		Use:   "add PUBKEY",
 		Short: "Encrypt recordings from now on to this public key too (needs recording.recipients)",

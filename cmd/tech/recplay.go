@@ -31,8 +31,10 @@ func playInBrowser(cmd *cobra.Command, rec *replay.Recording, id string, speed f
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), s.URL())
 	if open {
-		if err := openBrowser(s.URL()); err != nil {
+		if cleanup, err := openBrowser(s.URL(), s.Opened()); err != nil {
 			fmt.Fprintf(stderr, "tech: could not open a browser (%v); open the URL above yourself\n", err)
+		} else {
+			defer cleanup()
 		}
 	}
 	<-cmd.Context().Done()

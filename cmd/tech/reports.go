@@ -10,7 +10,8 @@ import (
 )
 
 func newReportsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "reports", Short: "Reports from the relay's records"}
+	cmd := &cobra.Command{Use: "reports", Short: "Reports from the relay's records",
+		Example: "  tech reports sessions --since 2026-01-01T00:00:00Z --until 2026-02-01T00:00:00Z --csv > january.csv"}
 	var since, until string
 	var asCSV, asJSON bool
 	sessions := &cobra.Command{

@@ -9,7 +9,8 @@ import (
 )
 
 func newSessionsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "sessions", Short: "List, show and terminate sessions"}
+	cmd := &cobra.Command{Use: "sessions", Short: "List, show and terminate sessions",
+		Example: "  tech sessions list --active\n  tech sessions show 3f2a…\n  tech sessions kill 3f2a…"}
 	var active, asJSON bool
 	list := &cobra.Command{
 		Use:     "list [--active] [--json]",

@@ -12,3 +12,8 @@ import (
 func TestCommandTree(t *testing.T) {
 	clitest.CheckTree(t, "tech", newRoot)
 }
+
+// TestExamples: every command of tech shows an Example in --help.
+func TestExamples(t *testing.T) {
+	clitest.CheckExamples(t, "tech", newRoot)
+}

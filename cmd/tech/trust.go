@@ -14,6 +14,8 @@ func newTrustCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trust",
 		Short: "The organisation trust root: administrator keys the relay never holds",
+		Example: `  tech trust init --threshold 2 --passphrase-file ~/admin.pass
+  tech trust show`,
 		Long: `trust manages the organisation's trust root: the administrators' signing keys
 (hybrid Ed25519 + ML-DSA-65, each kept encrypted with a passphrase in this
 config directory, never uploaded) and how many of them must sign. The public

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -37,7 +34,9 @@ func newViewCmd(g *globals) *cobra.Command {
 screen-control too), shows the security code and waits for the end user's
 consent. Then it serves the remote desktop on a page at 127.0.0.1 (a random
 port and a random token in the address; one browser tab at a time) and opens
-it with your default browser ($BROWSER, else xdg-open). tech does all the
+it with your default browser ($BROWSER, else xdg-open) through a private
+temporary file that forwards to the page, so that the address is never on
+a command line other local users can read. tech does all the
 cryptography; the page only draws the screen and sends your keyboard and
 mouse, which tech checks and rate-limits before sealing them. The page
 shows the security code, what the end user granted, a button to ask for
@@ -118,9 +117,10 @@ func (g *globals) view(cmd *cobra.Command, o viewOptions) error {
 func runView(ctx context.Context, s *tech.LiveSession, ds *tech.DesktopStream, v *viewer.Server, o viewOptions, stdout, stderr io.Writer) error {
 	if o.NoBrowser {
 		fmt.Fprintln(stdout, v.URL())
-	} else if err := openBrowser(v.URL()); err != nil {
+	} else if cleanup, err := openBrowser(v.URL(), v.Attached()); err != nil {
 		fmt.Fprintf(stderr, "Could not start a browser (%v); open this address yourself: %s\n", err, v.URL())
 	} else {
+		defer cleanup()
 		fmt.Fprintln(stderr, "The remote desktop is open in your browser.")
 	}
 	fmt.Fprintln(stderr, "Press Ctrl+C to end the session.")
@@ -142,39 +142,6 @@ func runView(ctx context.Context, s *tech.LiveSession, ds *tech.DesktopStream, v
 	defer cancel()
 	_ = v.Close(cctx)
 	return err
-}
-
-// openBrowser opens url with $BROWSER (a colon-separated list of
-// commands, %s standing for the address) or else xdg-open, without
-// waiting for it.
-func openBrowser(url string) error {
-	var cmds [][]string
-	for _, b := range strings.Split(os.Getenv("BROWSER"), ":") {
-		if f := strings.Fields(b); len(f) > 0 {
-			if !strings.Contains(b, "%s") {
-				f = append(f, "%s")
-			}
-			for i := range f {
-				f[i] = strings.ReplaceAll(f[i], "%s", url)
-			}
-			cmds = append(cmds, f)
-		}
-	}
-	cmds = append(cmds, []string{"xdg-open", url})
-	var firstErr error
-	for _, argv := range cmds {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
-		if err := cmd.Start(); err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		go func() { _ = cmd.Wait() }()
-		return nil
-	}
-	return firstErr
 }
 
 // viewSink feeds the desktop stream to the viewer page.

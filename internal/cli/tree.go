@@ -36,6 +36,7 @@ func Prepare(name string, root *cobra.Command) {
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	strictHelp(root)
+	builtinExamples(name, root)
 	for _, p := range Parents(root) {
 		p.Args = rejectUnknown
 		if p.Run == nil && p.RunE == nil {
@@ -96,4 +97,47 @@ func strictHelp(root *cobra.Command) {
 			return nil
 		}
 	}
+}
+
+// builtinExamples gives cobra's own help and completion commands an
+// Example in --help, as every other command has.
+func builtinExamples(name string, root *cobra.Command) {
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = "  " + name + " help\n  " + name + " help " + firstCommand(root)
+		case "completion":
+			c.Example = "  " + name + " completion bash > /etc/bash_completion.d/" + name +
+				"\n  source <(" + name + " completion zsh)"
+			for _, sh := range c.Commands() {
+				sh.Example = completionExample(name, sh.Name())
+			}
+		}
+	}
+}
+
+// completionExample is how to load NAME's completion script for shell sh.
+func completionExample(name, sh string) string {
+	switch sh {
+	case "bash":
+		return "  source <(" + name + " completion bash)\n  " + name + " completion bash > /etc/bash_completion.d/" + name
+	case "zsh":
+		return "  " + name + " completion zsh > \"${fpath[1]}/_" + name + "\""
+	case "fish":
+		return "  " + name + " completion fish > ~/.config/fish/completions/" + name + ".fish"
+	case "powershell":
+		return "  " + name + " completion powershell | Out-String | Invoke-Expression"
+	}
+	return "  " + name + " completion " + sh
+}
+
+// firstCommand names root's first visible command other than help and
+// completion, for an example of `help TOPIC`.
+func firstCommand(root *cobra.Command) string {
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() && c.Name() != "help" && c.Name() != "completion" {
+			return c.Name()
+		}
+	}
+	return "help"
 }

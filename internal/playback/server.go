@@ -68,6 +68,9 @@ type Server struct {
 	player *replay.Player
 	viewer string    // the open page's cookie value
 	seen   time.Time // the open page's last request; zero: no page open
+
+	opened     chan struct{} // closed when a page first loads
+	openedOnce sync.Once
 }
 
 // viewerCookie names the cookie that ties a page's requests to it.
@@ -86,7 +89,8 @@ func Serve(rec *replay.Recording, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("playback: listen on 127.0.0.1: %w", err)
 	}
 	static, _ := fs.Sub(webFS, "web")
-	s := &Server{rec: rec, opts: opts, token: newToken(), ln: ln, host: ln.Addr().String(), static: static}
+	s := &Server{rec: rec, opts: opts, token: newToken(), ln: ln, host: ln.Addr().String(), static: static,
+		opened: make(chan struct{})}
 	if rec.Desktop {
 		s.player = rec.NewPlayer()
 	}
@@ -103,6 +107,10 @@ func newToken() string {
 
 // URL returns the page's address, token included.
 func (s *Server) URL() string { return "http://" + s.host + "/p/" + s.token + "/" }
+
+// Opened is closed once a page has loaded (claimed the server) for the
+// first time.
+func (s *Server) Opened() <-chan struct{} { return s.opened }
 
 // Close stops the server.
 func (s *Server) Close() error {
@@ -150,6 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		http.SetCookie(w, &http.Cookie{Name: viewerCookie, Value: v, Path: "/p/" + s.token + "/",
 			HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		s.openedOnce.Do(func() { close(s.opened) })
 	} else if !s.touch(r) {
 		http.Error(w, errBusy.Error(), http.StatusConflict)
 		return

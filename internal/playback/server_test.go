@@ -129,9 +129,22 @@ func TestSafetyRefusals(t *testing.T) {
 	s := serve(t, desktopRecording(t, false), Options{Idle: time.Hour})
 	u := s.URL()
 	base := "http://" + s.host
+	if resp, _ := get(t, "GET", base+"/p/"+strings.Repeat("0", 64)+"/", "", nil); resp.StatusCode != 403 {
+		t.Fatalf("wrong token: %d", resp.StatusCode)
+	}
+	select {
+	case <-s.Opened():
+		t.Fatal("Opened before any page loaded")
+	default:
+	}
 	resp, _ := get(t, "GET", u, "", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("the page: %d", resp.StatusCode)
+	}
+	select {
+	case <-s.Opened():
+	default:
+		t.Fatal("Opened not closed once the page loaded")
 	}
 	cookie := resp.Cookies()[0]
 	for _, tc := range []struct {

@@ -115,6 +115,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	p.ws = ws
 	p.mu.Unlock()
 	s.opts.Notef("viewer page attached")
+	s.attachOnce.Do(func() { close(s.attached) })
 	p.run(ws)
 	s.detach(p)
 	s.opts.Notef("viewer page left")

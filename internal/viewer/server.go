@@ -109,6 +109,9 @@ type Server struct {
 	everDrawn bool
 	page      *pageConn // the attached page; reserved while it connects
 	closed    bool
+
+	attached   chan struct{} // closed when a page first attaches
+	attachOnce sync.Once
 }
 
 // New listens on 127.0.0.1 on a free port with a fresh 256-bit token. Call
@@ -133,7 +136,7 @@ func New(opts Options) (*Server, error) {
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	s := &Server{opts: opts, token: base64.RawURLEncoding.EncodeToString(tok), ln: ln,
-		hosts: [2]string{"127.0.0.1:" + port, "localhost:" + port}}
+		hosts: [2]string{"127.0.0.1:" + port, "localhost:" + port}, attached: make(chan struct{})}
 	s.st = Status{Type: "status", Device: opts.Device, Code: opts.SecurityCode,
 		Caps: append([]string{}, opts.Caps...), Input: opts.Stream != nil}
 	s.stVer = 1 // a page has version 0: it gets the status first
@@ -146,6 +149,10 @@ func New(opts Options) (*Server, error) {
 // URL is the page's address, token included. It is a secret: whoever has
 // it may watch (and, with control granted, drive) the device's screen.
 func (s *Server) URL() string { return "http://" + s.hosts[0] + "/" + s.token + "/" }
+
+// Attached is closed once a page has attached (its WebSocket accepted)
+// for the first time.
+func (s *Server) Attached() <-chan struct{} { return s.attached }
 
 // Close ends the page's connection and stops the server, first giving the
 // attached page until ctx is done to receive the latest status (the end

@@ -98,3 +98,35 @@ func runOK(t *testing.T, binary string, args ...string) string {
 	}
 	return stdout
 }
+
+// CheckExamples walks the tree newRoot returns (after cli.Prepare, as the
+// program does, so cobra's own help and completion commands are included)
+// and fails naming every command, hidden ones aside, whose --help has no
+// Example.
+func CheckExamples(t *testing.T, name string, newRoot func() *cobra.Command) {
+	t.Helper()
+	root := newRoot()
+	cli.Prepare(name, root)
+	var missing []string
+	n := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden {
+			return
+		}
+		n++
+		if strings.TrimSpace(c.Example) == "" {
+			missing = append(missing, c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	if n < 3 {
+		t.Fatalf("%s: walked %d commands; the walk is broken", name, n)
+	}
+	if len(missing) > 0 {
+		t.Errorf("%s: %d of %d commands have no Example in --help:\n  %s", name, len(missing), n, strings.Join(missing, "\n  "))
+	}
+}
