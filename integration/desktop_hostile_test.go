@@ -59,6 +59,10 @@ func TestDesktopHostileTechnician(t *testing.T) {
 		{"ack of an update never sent", protocol.AppendScreenAck(nil, 1000)},
 		{"short ack", []byte{byte(protocol.InScreenAck), 0, 1}},
 		{"unknown op", append([]byte{byte(protocol.InScreenControl)}, `{"op":"format-disk"}`...)},
+		{"empty input", []byte{byte(protocol.InScreenInput)}},
+		{"pointer cut short", []byte{byte(protocol.InScreenInput), protocol.InputPointer, 0, 1}},
+		{"control not JSON", append([]byte{byte(protocol.InScreenControl)}, `{"op":`...)},
+		{"oversized control", append([]byte{byte(protocol.InScreenControl)}, `{"op":"`+strings.Repeat("a", 60000)+`"}`...)},
 	}
 	for _, c := range cases {
 		ch := e.rawSession(t, e.tech, d.name, protocol.CapScreenControl)

@@ -39,18 +39,21 @@ func (s *deviceSession) grantedCaps() []string {
 // setGranted replaces the granted set and reports it to the relay with a
 // new signed consent receipt. Capabilities it takes away stop being
 // granted at once, and their onRevoke hooks (this session's and those of
-// the sessions reusing its consent) run before the relay is told.
+// the sessions reusing its consent) run before the relay is told; so do
+// the onGrant hooks of the capabilities it adds.
 func (s *deviceSession) setGranted(ctx context.Context, caps []string, granted bool, why string) {
 	s.capMu.Lock()
 	s.granted = slices.Clone(caps)
-	lost := s.grants.store(caps)
+	lost, gained := s.grants.swap(caps)
 	rev := s.revision
 	s.revision++
 	children := slices.Clone(s.children)
 	s.capMu.Unlock()
 	s.grants.fire(lost, why)
+	s.grants.fireGrant(gained, why)
 	for _, c := range children {
 		c.grants.fire(lost, why)
+		c.grants.fireGrant(gained, why)
 	}
 	receipt, sig := s.receipt(caps, granted, rev)
 	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlConsent, Granted: granted, Caps: caps, Reason: why,

@@ -130,6 +130,7 @@ func (h *desktopHandler) start(ctx context.Context) error {
 	h.st = st
 	h.unhook = append(h.unhook,
 		h.s.onRevoke(protocol.CapScreenControl, func(why string) { h.controlRevoked(why) }),
+		h.s.onGrant(protocol.CapScreenControl, func(string) { st.poke() }),
 		h.s.onRevoke(protocol.CapScreenView, func(why string) { h.stop(why) }))
 	st.setPaused(h.paused, h.pauseBy)
 	st.showIndicator()

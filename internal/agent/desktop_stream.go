@@ -24,10 +24,6 @@ const maxInFlight = 2
 // also follows the stream's first update.
 const keyframeEvery = 10 * time.Second
 
-// grantPoll is how often the stream checks whether screen-control was
-// granted meanwhile (a revocation is immediate: it has a hook).
-const grantPoll = 250 * time.Millisecond
-
 // desktopStream captures one X display and sends it to the technician:
 // state, cursor and a full update first, then an update whenever XDamage
 // reports a change, at most maxFPS a second and maxInFlight unacknowledged.
@@ -52,7 +48,7 @@ type desktopStream struct {
 	ctx  context.Context
 	quit chan struct{}
 	done chan struct{}
-	kick chan struct{} // an ack, a refresh or a pause changed something
+	kick chan struct{} // an ack, a refresh, a pause or a grant changed something
 	full atomic.Bool   // the next update is full (a refresh)
 	once sync.Once
 
@@ -128,10 +124,6 @@ func (st *desktopStream) loop() string {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	// A grant of screen-control has no hook: look for it a few times a
-	// second, so the viewer hears of it on an idle screen too.
-	grants := time.NewTicker(grantPoll)
-	defer grants.Stop()
 	changes := st.src.Changes()
 	for {
 		if !armed && !st.isPaused() && ((dirty && st.inFlight() < maxInFlight) || cursor) {
@@ -149,8 +141,6 @@ func (st *desktopStream) loop() string {
 			// means the source cannot tell what changed.
 			dirty = dirty || c.Resized || len(c.Damage) > 0 || !c.Cursor
 			cursor = cursor || c.Cursor
-		case <-grants.C:
-			st.stateChanged()
 		case <-st.kick:
 			if st.full.Load() {
 				dirty, cursor, shape = true, true, true

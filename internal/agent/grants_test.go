@@ -143,3 +143,56 @@ func BenchmarkHasCap(b *testing.B) {
 		}
 	}
 }
+
+// TestGrantHooks checks an onGrant hook runs when its capability is
+// gained (directly or through one that covers it), after hasCap already
+// says yes, not on a revocation, not for a capability already held, and
+// not after stop; a child's hook runs when its parent regains it.
+func TestGrantHooks(t *testing.T) {
+	tests := []struct {
+		name   string
+		before []string
+		after  []string
+		want   []string // the hooks that run
+	}{
+		{"control granted", []string{"screen-view"}, []string{"screen-view", "screen-control"}, []string{"screen-control: ok"}},
+		{"control covers view", nil, []string{"screen-control"}, []string{"screen-view: ok", "screen-control: ok"}},
+		{"already held", []string{"screen-view", "screen-control"}, []string{"screen-control"}, nil},
+		{"revoked", []string{"screen-view", "screen-control"}, []string{"screen-view"}, nil},
+		{"unrelated", []string{"screen-view"}, []string{"screen-view", "shell"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := grantedSession(tc.before)
+			var got []string
+			for _, c := range []string{protocol.CapScreenView, protocol.CapScreenControl} {
+				s.onGrant(c, func(why string) {
+					if !s.hasCap(c) {
+						t.Errorf("grant hook for %s ran before hasCap said yes", c)
+					}
+					got = append(got, c+": "+why)
+				})
+			}
+			lost, gained := s.grants.swap(tc.after)
+			s.grants.fire(lost, "ok")
+			s.grants.fireGrant(gained, "ok")
+			slices.Sort(got)
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("hooks ran %q, want %q", got, want)
+			}
+		})
+	}
+	t.Run("stopped", func(t *testing.T) {
+		s := grantedSession([]string{"screen-view"})
+		ran := false
+		stop := s.onGrant(protocol.CapScreenControl, func(string) { ran = true })
+		stop()
+		_, gained := s.grants.swap([]string{"screen-control"})
+		s.grants.fireGrant(gained, "ok")
+		if ran {
+			t.Fatal("a stopped grant hook ran")
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -296,14 +297,21 @@ func TestInputRateLimit(t *testing.T) {
 
 func TestMalformedPageMessageCloses(t *testing.T) {
 	s := newServer(t, Options{Device: "pc", Stream: newRecStream()})
-	for _, bad := range []string{`{"t":"nope"}`, `{"t":"key","key":"a","x":1,"evil":1}`, `[1]`, `{"t":"ptr","x":-1}`} {
+	for _, bad := range []string{`{"t":"nope"}`, `{"t":"key","key":"a","x":1,"evil":1}`, `[1]`, `{"t":"ptr","x":-1}`,
+		``, `{`, `null`, `{"t":"ack"} {"t":"ack"}`, `{"t":"ptr","x":70000,"y":1}`, `{"t":"ptr","x":1,"y":1,"b":64}`,
+		`{"t":"wheel","dy":11}`, `{"t":"wheel","dx":-11}`, `{"t":"ack","id":-1}`, `{"t":"ack","id":4294967296}`,
+		`{"t":"\u001b[2J"}`} {
 		c := attach(t, s)
 		if err := c.Write(context.Background(), websocket.MessageText, []byte(bad)); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := readMsg(c)
-		if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
-			t.Fatalf("%s: %v, want a policy violation close", bad, err)
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || ce.Reason == "" {
+			t.Fatalf("%s: %v, want a policy violation close saying why", bad, err)
+		}
+		if strings.ContainsRune(ce.Reason, 0x1b) {
+			t.Fatalf("%s: the close reason carries the page's control bytes: %q", bad, ce.Reason)
 		}
 	}
 }
