@@ -141,7 +141,7 @@ func TestSafetyRefusals(t *testing.T) {
 		want                    int
 	}{
 		{"wrong token", "GET", base + "/" + strings.Repeat("0", 43) + "/", "", nil, 403},
-		{"wrong token API", "GET", base + "/p/" + strings.Repeat("0", 64) + "/api/info", "", cookie, 403},
+		{"wrong token API", "GET", base + "/" + strings.Repeat("0", 43) + "/api/info", "", cookie, 403},
 		{"no token", "GET", base + "/", "", nil, 403},
 		{"token prefix", "GET", base + "/" + tok[:10] + "/", "", nil, 403},
 		{"foreign host", "GET", u, "evil.example", nil, 421},
