@@ -11,17 +11,23 @@ import (
 	"time"
 )
 
-// serve starts a Server whose handler echoes the rest of the path.
-func serve(t *testing.T, opts Options) *Server {
+// echo is a handler that writes the rest of the path.
+func echo(w http.ResponseWriter, r *http.Request, rest string) {
+	_, _ = io.WriteString(w, "rest="+rest)
+}
+
+// serve starts a Server with handler h (nil: echo).
+func serve(t *testing.T, opts Options, h Handler) *Server {
 	t.Helper()
 	s, err := Listen(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	s.Serve(func(w http.ResponseWriter, r *http.Request, rest string) {
-		_, _ = io.WriteString(w, "rest="+rest)
-	})
+	if h == nil {
+		h = echo
+	}
+	s.Serve(h)
 	return s
 }
 
@@ -51,7 +57,7 @@ func do(t *testing.T, s *Server, method, path, host, origin string) (*http.Respo
 }
 
 func TestChecks(t *testing.T) {
-	s := serve(t, Options{Name: "test"})
+	s := serve(t, Options{Name: "test"}, nil)
 	u, _ := url.Parse(s.URL())
 	port := u.Port()
 	tok := strings.Trim(u.Path, "/")
@@ -128,7 +134,7 @@ func checkHeaders(t *testing.T, h http.Header, script string) {
 }
 
 func TestScriptSrcOption(t *testing.T) {
-	s := serve(t, Options{Name: "test", ScriptSrc: []string{"'wasm-unsafe-eval'"}})
+	s := serve(t, Options{Name: "test", ScriptSrc: []string{"'wasm-unsafe-eval'"}}, nil)
 	resp, _ := do(t, s, "GET", s.Path(), "", "")
 	checkHeaders(t, resp.Header, "script-src 'self' 'wasm-unsafe-eval';")
 	resp, _ = do(t, s, "GET", "/", "", "") // refusals carry it too
@@ -137,7 +143,7 @@ func TestScriptSrcOption(t *testing.T) {
 
 // TestTokensDiffer: every server has its own token and port.
 func TestTokensDiffer(t *testing.T) {
-	a, b := serve(t, Options{}), serve(t, Options{})
+	a, b := serve(t, Options{}, nil), serve(t, Options{}, nil)
 	if a.Path() == b.Path() || a.Host() == b.Host() {
 		t.Fatalf("two servers share %q %q", a.URL(), b.URL())
 	}
@@ -147,12 +153,7 @@ func TestTokensDiffer(t *testing.T) {
 }
 
 func TestRequireOrigin(t *testing.T) {
-	s, err := Listen(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	s.Serve(func(w http.ResponseWriter, r *http.Request, rest string) {
+	s := serve(t, Options{}, func(w http.ResponseWriter, r *http.Request, rest string) {
 		if RequireOrigin(w, r) {
 			_, _ = io.WriteString(w, "ok")
 		}
@@ -183,12 +184,7 @@ func TestServeFile(t *testing.T) {
 		"VERSION":    {Data: []byte("1")},
 		"x.wasm":     {Data: []byte("w")},
 	}
-	s, err := Listen(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	s.Serve(func(w http.ResponseWriter, r *http.Request, rest string) { ServeFile(w, r, fsys, rest) })
+	s := serve(t, Options{}, func(w http.ResponseWriter, r *http.Request, rest string) { ServeFile(w, r, fsys, rest) })
 	for _, c := range []struct {
 		name, file, ctype string
 		status            int
