@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,12 +131,16 @@ func TestTerminalRecordingPlaysInBrowser(t *testing.T) {
 	id := e.onlyRecording("complete")
 
 	u := e.servePlay(t, id, "--identity", e.reviewer, "--browser", "--no-browser")
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, url, host string
 		want            int
 	}{
 		{"foreign host", u, "attacker.example", http.StatusMisdirectedRequest},
-		{"wrong token", strings.Replace(u, "/p/", "/p/0", 1), "", http.StatusForbidden},
+		{"wrong token", strings.Replace(u, "127.0.0.1:"+pu.Port()+"/", "127.0.0.1:"+pu.Port()+"/0", 1), "", http.StatusForbidden},
 	} {
 		req, _ := http.NewRequest("GET", tc.url, nil)
 		if tc.host != "" {

@@ -4,14 +4,13 @@
 // recording in the vendored asciinema-player (web/asciinema-player,
 // Apache-2.0, see its VERSION file).
 //
-// The page is for this machine's user only: the server listens on
-// 127.0.0.1, every path starts with a random token, the Host header must be
-// the listener's own address (no DNS rebinding), one page may be open at a
-// time (a cookie ties the page's requests to it; a page silent for Idle,
-// though it pings every few seconds, is gone), everything is embedded (go:embed) and served under a strict
-// Content-Security-Policy (default-src 'self'; the terminal player also
-// needs 'wasm-unsafe-eval' for its WebAssembly terminal). Decryption
-// happened before: the browser only draws.
+// The page is for this machine's user only: internal/localpage serves it
+// (127.0.0.1, a random token in every path, the Host header checked, a
+// strict Content-Security-Policy; the terminal player also needs
+// 'wasm-unsafe-eval' for its WebAssembly terminal), everything is embedded
+// (go:embed), and one page may be open at a time (a cookie ties the page's
+// requests to it; a page silent for Idle, though it pings every few
+// seconds, is gone). Decryption happened before: the browser only draws.
 package playback
 
 import (
@@ -22,23 +21,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tether-support/tether/internal/localpage"
 	"github.com/tether-support/tether/internal/replay"
 )
 
 //go:embed web
 var webFS embed.FS
-
-// Security headers (see the package doc).
-const (
-	cspDesktop  = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-	cspTerminal = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 
 // DefaultIdle is how long a page may stay silent before another may take
 // its place (its tab was closed, or the browser restarted).
@@ -58,10 +51,7 @@ type Options struct {
 type Server struct {
 	rec    *replay.Recording
 	opts   Options
-	token  string
-	ln     net.Listener
-	host   string // "127.0.0.1:PORT", the only Host accepted
-	srv    *http.Server
+	lp     *localpage.Server
 	static fs.FS
 
 	mu     sync.Mutex
@@ -84,29 +74,36 @@ func Serve(rec *replay.Recording, opts Options) (*Server, error) {
 	if opts.Idle <= 0 {
 		opts.Idle = DefaultIdle
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("playback: listen on 127.0.0.1: %w", err)
-	}
 	static, _ := fs.Sub(webFS, "web")
-	s := &Server{rec: rec, opts: opts, token: newToken(), ln: ln, host: ln.Addr().String(), static: static,
-		opened: make(chan struct{})}
+	s := &Server{rec: rec, opts: opts, static: static, opened: make(chan struct{})}
 	if rec.Desktop {
 		s.player = rec.NewPlayer()
 	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln)
+	lo := localpage.Options{Name: "playback"}
+	if !rec.Desktop {
+		lo.ScriptSrc = []string{"'wasm-unsafe-eval'"} // the terminal player's WebAssembly terminal
+	}
+	lp, err := localpage.Listen(lo)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.lp = lp
+	lp.Serve(s.serve)
 	return s, nil
 }
 
-func newToken() string {
+// newToken is a fresh 256-bit secret for a page's cookie.
+func newToken() (string, error) {
 	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("playback: page cookie: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // URL returns the page's address, token included.
-func (s *Server) URL() string { return "http://" + s.host + "/p/" + s.token + "/" }
+func (s *Server) URL() string { return s.lp.URL() }
 
 // Opened is closed once a page has loaded (claimed the server) for the
 // first time.
@@ -114,7 +111,10 @@ func (s *Server) Opened() <-chan struct{} { return s.opened }
 
 // Close stops the server.
 func (s *Server) Close() error {
-	err := s.srv.Close()
+	var err error
+	if s.lp != nil {
+		err = s.lp.Close()
+	}
 	s.mu.Lock()
 	if s.player != nil {
 		s.player.Close()
@@ -123,40 +123,19 @@ func (s *Server) Close() error {
 	return err
 }
 
-// ServeHTTP checks every request (method, Host, token, one page) before
-// routing it.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	if s.rec.Desktop {
-		h.Set("Content-Security-Policy", cspDesktop)
-	} else {
-		h.Set("Content-Security-Policy", cspTerminal)
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if r.Host != s.host {
-		http.Error(w, "this page is only served as "+s.host, http.StatusMisdirectedRequest)
-		return
-	}
-	rest, ok := s.checkToken(r.URL.Path)
-	if !ok {
-		http.Error(w, "unknown or wrong token: use the URL tech printed", http.StatusForbidden)
-		return
-	}
+// serve ties a request that passed localpage's checks to the one open
+// page, then routes it.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rest string) {
 	if rest == "" {
 		v, err := s.claim()
-		if err != nil {
+		if errors.Is(err, errBusy) {
 			http.Error(w, err.Error(), http.StatusConflict)
 			return
+		} else if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: viewerCookie, Value: v, Path: "/p/" + s.token + "/",
+		http.SetCookie(w, &http.Cookie{Name: viewerCookie, Value: v, Path: s.lp.Path(),
 			HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		s.openedOnce.Do(func() { close(s.opened) })
 	} else if !s.touch(r) {
@@ -164,19 +143,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.route(w, r, rest)
-}
-
-// checkToken splits "/p/TOKEN/rest" and compares the token in constant time.
-func (s *Server) checkToken(path string) (string, bool) {
-	p, ok := strings.CutPrefix(path, "/p/")
-	if !ok {
-		return "", false
-	}
-	tok, rest, ok := strings.Cut(p, "/")
-	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) != 1 {
-		return "", false
-	}
-	return rest, true
 }
 
 // errBusy refuses a second page while one is open.
@@ -190,7 +156,11 @@ func (s *Server) claim() (string, error) {
 	if !s.seen.IsZero() && time.Since(s.seen) < s.opts.Idle {
 		return "", errBusy
 	}
-	s.viewer, s.seen = newToken(), time.Now()
+	v, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	s.viewer, s.seen = v, time.Now()
 	if s.player != nil { // the new page draws from scratch
 		s.player.Close()
 		s.player = s.rec.NewPlayer()
@@ -241,25 +211,6 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rest string) {
 	}
 }
 
-// contentTypes are the only files served, by extension.
-var contentTypes = map[string]string{
-	".html": "text/html; charset=utf-8",
-	".js":   "text/javascript; charset=utf-8",
-	".css":  "text/css; charset=utf-8",
-}
-
 func (s *Server) file(w http.ResponseWriter, r *http.Request, name string) {
-	ext := name[strings.LastIndexByte(name, '.')+1:]
-	ct, ok := contentTypes["."+ext]
-	if !ok || !fs.ValidPath(name) {
-		http.NotFound(w, r)
-		return
-	}
-	b, err := fs.ReadFile(s.static, name)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Write(b)
+	localpage.ServeFile(w, r, s.static, name)
 }

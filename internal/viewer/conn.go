@@ -12,6 +12,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/tether-support/tether/internal/localpage"
+
 	"github.com/tether-support/tether/internal/screen"
 )
 
@@ -64,13 +66,6 @@ func (p *pageConn) close(reason string) {
 	p.cancel()
 }
 
-// originOK reports whether the WebSocket request comes from the page's own
-// origin: an Origin header naming this server, as the Host header does.
-func (s *Server) originOK(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	return o != "" && o == "http://"+r.Host
-}
-
 // Close reasons the page shows.
 const (
 	reasonBusy   = "another viewer is already attached to this session"
@@ -80,8 +75,7 @@ const (
 // serveWS attaches a page, or refuses it (with a close reason the page
 // shows) while another is attached.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	if !s.originOK(r) {
-		http.Error(w, "forbidden: WebSocket from another origin", http.StatusForbidden)
+	if !localpage.RequireOrigin(w, r) {
 		return
 	}
 	p := &pageConn{s: s, wakeCh: make(chan struct{}, 1)}

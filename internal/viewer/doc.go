@@ -4,13 +4,13 @@
 // device's screen and sends keyboard and pointer input.
 //
 // tech does all the cryptography; the browser only draws and reports
-// input. The server is built for a hostile neighbourhood: every request must
-// carry the random token in its path (compared in constant time) and a Host
-// header naming the server's own loopback address and port (DNS
-// rebinding), the WebSocket must come from the page's own origin, the page
-// runs under a strict Content-Security-Policy (default-src 'self', no
-// inline script or style, no framing, no caching), and only one page may be
-// attached at a time.
+// input. The server is built for a hostile neighbourhood: internal/localpage
+// checks every request (the random token in its path, compared in constant
+// time; a Host header naming exactly 127.0.0.1 and the server's port, against
+// DNS rebinding; no foreign Origin; GET only) and sets a strict
+// Content-Security-Policy (default-src 'self', no inline script or style, no
+// framing, no caching); the WebSocket must come from the page's own origin,
+// and only one page may be attached at a time.
 //
 // Tech → page (binary WebSocket messages, all integers big-endian):
 //

@@ -2,25 +2,23 @@ package viewer
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"net"
+	"io/fs"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/tether-support/tether/internal/localpage"
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/screen"
 )
 
 //go:embed static
 var static embed.FS
+
+// staticFS is the page's files: index.html, viewer.js, viewer.css.
+var staticFS, _ = fs.Sub(static, "static")
 
 // Stream is the desktop stream a page drives; tech.DesktopStream is one.
 type Stream interface {
@@ -91,11 +89,8 @@ type Status struct {
 // Server is the viewer's HTTP server. It is also the sink of the desktop
 // stream: Update, Cursor, State, Caps and End feed the attached page.
 type Server struct {
-	opts  Options
-	token string
-	ln    net.Listener
-	srv   *http.Server
-	hosts [2]string // the Host values accepted
+	opts Options
+	lp   *localpage.Server // serves the page
 
 	mu        sync.Mutex
 	st        Status
@@ -114,17 +109,10 @@ type Server struct {
 	attachOnce sync.Once
 }
 
-// New listens on 127.0.0.1 on a free port with a fresh 256-bit token. Call
-// Close when done.
+// New listens on 127.0.0.1 on a free port with a fresh 256-bit token (see
+// internal/localpage for the checks every request passes). Call Close when
+// done.
 func New(opts Options) (*Server, error) {
-	tok := make([]byte, 32)
-	if _, err := rand.Read(tok); err != nil {
-		return nil, fmt.Errorf("viewer token: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("viewer: listen on 127.0.0.1: %w", err)
-	}
 	if opts.InputRate <= 0 {
 		opts.InputRate = DefaultInputRate
 	}
@@ -134,21 +122,22 @@ func New(opts Options) (*Server, error) {
 	if opts.Notef == nil {
 		opts.Notef = func(string, ...any) {}
 	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	s := &Server{opts: opts, token: base64.RawURLEncoding.EncodeToString(tok), ln: ln,
-		hosts: [2]string{"127.0.0.1:" + port, "localhost:" + port}, attached: make(chan struct{})}
+	s := &Server{opts: opts, attached: make(chan struct{})}
 	s.st = Status{Type: "status", Device: opts.Device, Code: opts.SecurityCode,
 		Caps: append([]string{}, opts.Caps...), Input: opts.Stream != nil}
 	s.stVer = 1 // a page has version 0: it gets the status first
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
-		MaxHeaderBytes: 16 << 10}
-	go func() { _ = s.srv.Serve(ln) }()
+	lp, err := localpage.Listen(localpage.Options{Name: "viewer"})
+	if err != nil {
+		return nil, err
+	}
+	s.lp = lp
+	lp.Serve(s.route)
 	return s, nil
 }
 
 // URL is the page's address, token included. It is a secret: whoever has
 // it may watch (and, with control granted, drive) the device's screen.
-func (s *Server) URL() string { return "http://" + s.hosts[0] + "/" + s.token + "/" }
+func (s *Server) URL() string { return s.lp.URL() }
 
 // Attached is closed once a page has attached (its WebSocket accepted)
 // for the first time.
@@ -168,10 +157,7 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		return s.srv.Close()
-	}
-	return nil
+	return s.lp.Shutdown(sctx)
 }
 
 // flush waits until the attached page has the latest status, or ctx ends.
@@ -191,84 +177,19 @@ func (s *Server) flush(ctx context.Context) {
 	}
 }
 
-// ServeHTTP checks the Host header and the token, then serves the page, its
-// assets and its WebSocket.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	securityHeaders(w.Header())
-	if !s.hostOK(r.Host) {
-		http.Error(w, "forbidden: unexpected Host header", http.StatusForbidden)
-		return
-	}
-	rest, ok := s.checkToken(r.URL.Path)
-	if !ok {
-		http.Error(w, "forbidden: wrong or missing token", http.StatusForbidden)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
+// route serves the page, its assets and its WebSocket; the request has
+// passed localpage's checks.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, rest string) {
 	switch rest {
 	case "":
-		http.Redirect(w, r, "/"+s.token+"/", http.StatusMovedPermanently)
-	case "/":
-		s.asset(w, "index.html", "text/html; charset=utf-8")
-	case "/viewer.js":
-		s.asset(w, "viewer.js", "text/javascript; charset=utf-8")
-	case "/viewer.css":
-		s.asset(w, "viewer.css", "text/css; charset=utf-8")
-	case "/ws":
+		localpage.ServeFile(w, r, staticFS, "index.html")
+	case "viewer.js", "viewer.css":
+		localpage.ServeFile(w, r, staticFS, rest)
+	case "ws":
 		s.serveWS(w, r)
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-// securityHeaders sets the headers every answer carries: a strict CSP (no
-// inline script or style, nothing from elsewhere, no framing), no caching,
-// no sniffing, no referrer.
-func securityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
-		"img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-}
-
-// hostOK reports whether host names this server exactly (DNS rebinding:
-// a page from another site resolved to 127.0.0.1 carries its own name).
-func (s *Server) hostOK(host string) bool {
-	return host == s.hosts[0] || host == s.hosts[1]
-}
-
-// checkToken compares the path's first segment with the token in constant
-// time and returns the rest of the path.
-func (s *Server) checkToken(path string) (string, bool) {
-	if !strings.HasPrefix(path, "/") {
-		return "", false
-	}
-	seg, rest := path[1:], ""
-	if i := strings.IndexByte(seg, '/'); i >= 0 {
-		seg, rest = seg[:i], seg[i:]
-	}
-	if subtle.ConstantTimeCompare([]byte(seg), []byte(s.token)) != 1 {
-		return "", false
-	}
-	return rest, true
-}
-
-// asset writes one embedded file.
-func (s *Server) asset(w http.ResponseWriter, name, ctype string) {
-	b, err := static.ReadFile("static/" + name)
-	if err != nil {
-		http.Error(w, "not found", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", ctype)
-	_, _ = w.Write(b)
 }
 
 // errClosed is returned for a page arriving after Close.

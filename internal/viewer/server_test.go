@@ -109,7 +109,7 @@ func TestServerRefusals(t *testing.T) {
 		ctype, body              string
 	}{
 		{"page", "GET", "/" + tok + "/", u.Host, 200, "text/html", "viewer.js"},
-		{"page via localhost", "GET", "/" + tok + "/", "localhost:" + port, 200, "text/html", "viewer.js"},
+		{"page via localhost", "GET", "/" + tok + "/", "localhost:" + port, 421, "", "only served as"},
 		{"script", "GET", "/" + tok + "/viewer.js", u.Host, 200, "text/javascript", "WebSocket"},
 		{"style", "GET", "/" + tok + "/viewer.css", u.Host, 200, "text/css", "#screen"},
 		{"no slash", "GET", "/" + tok, u.Host, 301, "", ""},
@@ -118,10 +118,10 @@ func TestServerRefusals(t *testing.T) {
 		{"token prefix", "GET", "/" + tok[:10] + "/", u.Host, 403, "", "wrong or missing token"},
 		{"no token", "GET", "/", u.Host, 403, "", "wrong or missing token"},
 		{"wrong token script", "GET", "/" + wrong + "/viewer.js", u.Host, 403, "", "token"},
-		{"foreign host", "GET", "/" + tok + "/", "evil.example:" + port, 403, "", "Host"},
-		{"foreign host same ip other port", "GET", "/" + tok + "/", "127.0.0.1:1", 403, "", "Host"},
-		{"host without port", "GET", "/" + tok + "/", "127.0.0.1", 403, "", "Host"},
-		{"rebinding name", "GET", "/" + tok + "/", "127.0.0.1.nip.io:" + port, 403, "", "Host"},
+		{"foreign host", "GET", "/" + tok + "/", "evil.example:" + port, 421, "", "Host"},
+		{"foreign host same ip other port", "GET", "/" + tok + "/", "127.0.0.1:1", 421, "", "Host"},
+		{"host without port", "GET", "/" + tok + "/", "127.0.0.1", 421, "", "Host"},
+		{"rebinding name", "GET", "/" + tok + "/", "127.0.0.1.nip.io:" + port, 421, "", "Host"},
 		{"post", "POST", "/" + tok + "/", u.Host, 405, "", ""},
 		{"ws without upgrade", "GET", "/" + tok + "/ws", u.Host, 403, "", "origin"},
 	}
