@@ -333,7 +333,24 @@ const (
 	// InScreenControl T→A: JSON ScreenControl — start, refresh or stop the
 	// screen stream.
 	InScreenControl InnerType = 0x1f
-	lastInner       InnerType = InScreenControl
+	// InDirectOffer T→A: JSON DirectSignal with the SDP offer of the
+	// direct path and T's DTLS fingerprint (feature direct-path).
+	InDirectOffer InnerType = 0x20
+	// InDirectAnswer A→T: JSON DirectSignal with the SDP answer and A's
+	// DTLS fingerprint, or a refusal (feature direct-path).
+	InDirectAnswer InnerType = 0x21
+	// InDirectCandidate either way: JSON DirectCandidate, one trickled ICE
+	// candidate (feature direct-path).
+	InDirectCandidate InnerType = 0x22
+	// InDirectState either way: JSON DirectState — the sender's direct
+	// path is verified and prepared ("ready"), or it gave up ("failed"),
+	// or it fell back to the relay ("fallback") (feature direct-path).
+	InDirectState InnerType = 0x23
+	// InPathAck either way: 8 bytes, the next sequence number the sender
+	// expects from the peer (feature direct-path); consumed by the
+	// receiving channel.
+	InPathAck InnerType = 0x24
+	lastInner InnerType = InPathAck
 )
 
 // ScreenLock is the payload of InScreenLock.
