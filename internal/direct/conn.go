@@ -99,4 +99,3 @@ func (c *frameConn) Close(string) {
 	c.rw.Close()
 	c.peer.Close()
 }
-
