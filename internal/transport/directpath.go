@@ -75,11 +75,11 @@ type directState struct {
 	reading    atomic.Bool   // Recv reads the direct path
 	kick       chan struct{}
 
-	fell       bool       // pmu: the channel fell back to the relay for good
-	why        string     // pmu: why it falls back, set by whoever starts it
-	direct     FrameConn  // pmu: the prepared or current direct path
-	relayFloor uint64     // pmu: sealed frames below it on the relay after the move are stale
-	multi      bool       // Recv's goroutine only: Recv reads inbox
+	fell       bool      // pmu: the channel fell back to the relay for good
+	why        string    // pmu: why it falls back, set by whoever starts it
+	direct     FrameConn // pmu: the prepared or current direct path
+	relayFloor uint64    // pmu: sealed frames below it on the relay after the move are stale
+	multi      bool      // Recv's goroutine only: Recv reads inbox
 	inbox      chan inFrame
 }
 
@@ -450,4 +450,3 @@ func (ch *Channel) stale(p []byte) bool {
 	seq, ok := e2e.PeekSeq(p)
 	return fell && ok && seq < ch.recv.Next()
 }
-
