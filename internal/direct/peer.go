@@ -70,6 +70,8 @@ type Peer struct {
 	mu       sync.Mutex
 	peerFP   string
 	nCands   int
+	remote   bool     // the peer's description is set
+	pending  []string // candidates that came before it
 	lostOnce sync.Once
 	lost     chan struct{}
 	opened   chan datachannel.ReadWriteCloserDeadliner
@@ -247,6 +249,16 @@ func (p *Peer) setRemote(t webrtc.SDPType, s protocol.DirectSignal) error {
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: t, SDP: s.SDP}); err != nil {
 		return fmt.Errorf("%w: %v", ErrSignal, err)
 	}
+	p.mu.Lock()
+	p.remote = true
+	pending := p.pending
+	p.pending = nil
+	p.mu.Unlock()
+	for _, c := range pending {
+		if err := p.addCandidate(c); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -258,11 +270,22 @@ func (p *Peer) AddCandidate(c string) error {
 	}
 	p.mu.Lock()
 	p.nCands++
-	n := p.nCands
+	n, remote := p.nCands, p.remote
+	if !remote && n <= protocol.MaxDirectCandidates {
+		p.pending = append(p.pending, c) // trickled ahead of the answer
+	}
 	p.mu.Unlock()
 	if n > protocol.MaxDirectCandidates {
 		return ErrFlood
 	}
+	if !remote {
+		return nil
+	}
+	return p.addCandidate(c)
+}
+
+// addCandidate hands one candidate to ICE.
+func (p *Peer) addCandidate(c string) error {
 	zero := uint16(0)
 	if err := p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c, SDPMLineIndex: &zero}); err != nil {
 		return fmt.Errorf("%w: candidate: %v", ErrSignal, err)
