@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/direct"
 	"github.com/tether-support/tether/internal/e2e"
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/screenlock"
@@ -49,6 +50,10 @@ type deviceSession struct {
 	pol     policy // decided from info once the handshake is done
 	ch      *transport.Channel
 	rec     *recorder // nil until the handshake is done
+	// link answers the technician's direct-path attempts; directStop ends
+	// it (nil when the feature was not negotiated).
+	link       *direct.Link
+	directStop context.CancelFunc
 
 	// The capability handlers, by inner message type; shell and files are
 	// also reached directly by the session's watch and revoke.
@@ -134,6 +139,9 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	hctx, hcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer hcancel()
 	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
+		return err
+	}
+	if err := s.startDirect(); err != nil {
 		return err
 	}
 	// Decided after the handshake, so that a refusal reaches the
@@ -252,6 +260,9 @@ func (s *deviceSession) refuse(ctx context.Context, err error) {
 	}
 	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 	s.conn.Close(reason)
+	if s.directStop != nil {
+		s.directStop()
+	}
 }
 
 // end is the one end path: kill the process group, lock the screen exactly
@@ -286,6 +297,9 @@ func (s *deviceSession) end(reason string) {
 		}
 		s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 		s.conn.Close(reason)
+		if s.directStop != nil {
+			s.directStop()
+		}
 		if s.live.remove(s) {
 			s.ui.SessionEnded(reason, lock)
 		}
