@@ -55,8 +55,10 @@ type Link struct {
 	localReady bool
 	peerReady  bool
 	switched   bool
-	over       bool // the attempt failed or was declined
-	result     chan error
+	over       bool  // the attempt failed or was declined
+	decided    bool  // outcome is set and done closed
+	outcome    error // nil: moved to the direct path
+	done       chan struct{}
 }
 
 // NewLink turns on direct-path mode on ch (which must have negotiated the
@@ -68,13 +70,19 @@ func NewLink(ctx context.Context, ch *transport.Channel, cfg LinkConfig) (*Link,
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	l := &Link{cfg: cfg, ch: ch, ctx: ctx, result: make(chan error, 1)}
+	l := &Link{cfg: cfg, ch: ch, ctx: ctx, done: make(chan struct{})}
 	err := ch.EnableDirect(ctx, transport.DirectConfig{Heartbeat: cfg.Knobs.Heartbeat, Stall: cfg.Knobs.Stall,
 		Signal: l.signal, OnPath: l.pathChanged})
 	if err != nil {
 		return nil, err
 	}
 	go func() { <-ctx.Done(); l.closePeer() }()
+	// Bound the whole attempt: a peer that never says ready, or never
+	// switches, does not keep the outcome open.
+	stop := time.AfterFunc(2*cfg.OpenTimeout, func() {
+		l.fail(fmt.Sprintf("the direct path was not in use within %v", 2*cfg.OpenTimeout))
+	})
+	go func() { <-ctx.Done(); stop.Stop() }()
 	return l, nil
 }
 
@@ -111,9 +119,26 @@ func (l *Link) Start() error {
 	return nil
 }
 
-// Done receives the attempt's outcome once: nil when the channel has moved
-// to the direct path, or why it stays on the relay.
-func (l *Link) Done() <-chan error { return l.result }
+// Done is closed once the attempt has an outcome (Err).
+func (l *Link) Done() <-chan struct{} { return l.done }
+
+// Err is the attempt's outcome once Done is closed: nil when the channel
+// moved to the direct path, otherwise why it stays on the relay.
+func (l *Link) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.outcome
+}
+
+// Wait waits for the outcome (Err), or for ctx.
+func (l *Link) Wait(ctx context.Context) error {
+	select {
+	case <-l.done:
+		return l.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // newPeer makes this side's Peer, trickling its candidates to the peer.
 func (l *Link) newPeer() (*Peer, error) {
@@ -337,24 +362,26 @@ func (l *Link) fail(why string) {
 // reports the relay path. It reports whether this call decided it.
 func (l *Link) finish(err error) bool {
 	l.mu.Lock()
-	if l.over || (err == nil && l.switched && len(l.result) > 0) {
+	if l.over {
 		l.mu.Unlock()
 		return false
 	}
-	if err != nil {
-		if l.switched {
-			// Too late to give up: the move is under way, and a
-			// failure now is the fallback's to handle.
-			l.mu.Unlock()
-			return false
+	if err != nil && l.switched {
+		// Too late to give up: this direction moved, and a failure now
+		// is the fallback's to handle; only the outcome is decided.
+		if !l.decided {
+			l.decided, l.outcome = true, err
+			close(l.done)
 		}
-		l.over = true
+		l.mu.Unlock()
+		return false
+	}
+	l.over = err != nil
+	if !l.decided {
+		l.decided, l.outcome = true, err
+		close(l.done)
 	}
 	l.mu.Unlock()
-	select {
-	case l.result <- err:
-	default:
-	}
 	if err != nil {
 		l.closePeer()
 		l.report(Status{Path: transport.PathRelay, Why: err.Error()})

@@ -150,13 +150,8 @@ func TestLinkMovesAndFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, l := range map[string]*Link{"technician": lt, "agent": la} {
-		select {
-		case err := <-l.Done():
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-		case <-ctx.Done():
-			t.Fatalf("%s: no outcome", name)
+		if err := l.Wait(ctx); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
 	}
 	waitFor(t, func() bool { return tech.Path() == transport.PathDirect && agent.Path() == transport.PathDirect })
@@ -271,13 +266,8 @@ func TestLinkRefusals(t *testing.T) {
 					}
 				}
 			}
-			select {
-			case err := <-la.Done():
-				if err == nil || !contains(err.Error(), tc.want) {
-					t.Fatalf("agent's outcome %v, want %q", err, tc.want)
-				}
-			case <-ctx.Done():
-				t.Fatal("no outcome")
+			if err := la.Wait(ctx); err == nil || !contains(err.Error(), tc.want) {
+				t.Fatalf("agent's outcome %v, want %q", err, tc.want)
 			}
 			if la.peer != nil && tc.deny != "" {
 				t.Error("a Peer was made although the policy denies the direct path")

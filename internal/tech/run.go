@@ -157,6 +157,10 @@ func (s *LiveSession) receive(ctx context.Context, stdout, stderr io.Writer) err
 
 // finish reports how the session ended (Exited) and returns its error.
 func (s *LiveSession) finish(err error, code int) error {
+	if perr := s.pathError(); perr != nil {
+		s.c.emit(Exited{Code: code, Reason: perr.Error(), Lost: true})
+		return perr
+	}
 	var ee *transport.EndError
 	if !errors.As(err, &ee) {
 		reason := lostReason(err)
