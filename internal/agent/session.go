@@ -272,6 +272,11 @@ func (s *deviceSession) refuse(ctx context.Context, err error) {
 func (s *deviceSession) end(reason string) {
 	s.endOnce.Do(func() {
 		s.ending.Store(true)
+		if s.ch != nil {
+			// The last words (lock result, end) go on the relay path,
+			// after whatever the direct path had not delivered.
+			s.ch.Closing()
+		}
 		s.caps.closeAll()
 		for _, c := range s.takeChildren() {
 			// Closing (not c.end) is safe while the child is still being

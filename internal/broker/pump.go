@@ -67,7 +67,7 @@ func (l *Session) Pump(ctx context.Context, src *transport.Conn, fromAgent bool)
 			}
 			continue
 		}
-		if !l.forward(msg, fromAgent) {
+		if !l.forward(hostileFrame(msg, fromAgent), fromAgent) {
 			return
 		}
 	}

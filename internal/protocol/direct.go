@@ -43,6 +43,7 @@ const (
 	DirectReady    = "ready"    // verified and prepared: the peer may switch to it
 	DirectFailed   = "failed"   // the sender gave up on the direct path
 	DirectFallback = "fallback" // the sender fell back to the relay path
+	DirectClosing  = "closing"  // the sender ends the session: its last frames go on the relay path
 )
 
 // DirectState is the payload of InDirectState.
@@ -148,7 +149,7 @@ func ParseDirectState(p []byte) (DirectState, error) {
 		return s, fmt.Errorf("%w: direct-path state: %v", ErrBadInner, err)
 	}
 	switch s.State {
-	case DirectReady, DirectFailed, DirectFallback:
+	case DirectReady, DirectFailed, DirectFallback, DirectClosing:
 	default:
 		return s, fmt.Errorf("%w: unknown direct-path state", ErrBadInner)
 	}

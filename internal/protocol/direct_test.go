@@ -116,7 +116,7 @@ func FuzzParseDirectState(f *testing.F) {
 	f.Add([]byte(`{"state":"failed","why":"x"}`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		s, err := ParseDirectState(p)
-		if err == nil && s.State != DirectReady && s.State != DirectFailed && s.State != DirectFallback {
+		if err == nil && s.State != DirectReady && s.State != DirectFailed && s.State != DirectFallback && s.State != DirectClosing {
 			t.Fatalf("accepted %q", s.State)
 		}
 	})

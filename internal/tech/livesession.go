@@ -92,6 +92,7 @@ func (s *LiveSession) Close() {
 func (s *LiveSession) End(reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	s.ch.Closing()
 	s.ch.Send(ctx, protocol.InEnd, []byte(reason))
 	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 	s.conn.Close(reason)

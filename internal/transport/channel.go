@@ -393,8 +393,8 @@ func (ch *Channel) moved(old FrameConn) {
 	if dp == nil || old != ch.relay {
 		old.Close("path switched")
 	}
-	if dp != nil && dp.cfg.OnPath != nil {
-		go dp.cfg.OnPath(PathChange{Path: PathDirect, Why: "both directions moved"})
+	if dp != nil {
+		dp.report(PathChange{Path: PathDirect, Why: "both directions moved"})
 	}
 }
 

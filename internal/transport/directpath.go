@@ -74,8 +74,10 @@ type directState struct {
 	lastRead   atomic.Int64  // unix nanos of the last frame read on the direct path
 	reading    atomic.Bool   // Recv reads the direct path
 	kick       chan struct{}
+	notes      chan PathChange // path changes for OnPath, in order
 
 	fell       bool      // pmu: the channel fell back to the relay for good
+	quiet      bool      // pmu: the fallback is the session's end: not reported
 	why        string    // pmu: why it falls back, set by whoever starts it
 	direct     FrameConn // pmu: the prepared or current direct path
 	relayFloor uint64    // pmu: sealed frames below it on the relay after the move are stale
@@ -122,7 +124,7 @@ func (ch *Channel) EnableDirect(ctx context.Context, cfg DirectConfig) error {
 		cfg.MaxUnacked = DefaultMaxUnacked
 	}
 	dp := &directState{cfg: cfg, done: ctx.Done(), room: make(chan struct{}, 1), kick: make(chan struct{}, 1),
-		inbox: make(chan inFrame, 16)}
+		inbox: make(chan inFrame, 16), notes: make(chan PathChange, 4)}
 	ch.smu.Lock()
 	dp.sealedNext.Store(ch.sealed)
 	ch.smu.Unlock()
@@ -135,7 +137,31 @@ func (ch *Channel) EnableDirect(ctx context.Context, cfg DirectConfig) error {
 	ch.dp.Store(dp)
 	ch.pmu.Unlock()
 	go ch.heartbeat(ctx, dp)
+	go dp.reporter(ctx)
 	return nil
+}
+
+// report queues a path change for OnPath, which sees them in order.
+func (dp *directState) report(c PathChange) {
+	if dp.cfg.OnPath == nil {
+		return
+	}
+	select {
+	case dp.notes <- c:
+	case <-dp.done:
+	}
+}
+
+// reporter calls OnPath with each change, in order, until ctx ends.
+func (dp *directState) reporter(ctx context.Context) {
+	for {
+		select {
+		case c := <-dp.notes:
+			dp.cfg.OnPath(c)
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // PrepareDirect prepares fc as the direct path (Prepare) and remembers it
@@ -186,11 +212,35 @@ func (ch *Channel) FallBack(why string) error {
 	}
 	ch.smu.Lock()
 	defer ch.smu.Unlock()
-	return ch.fallBackLocked(why)
+	return ch.fallBackLocked(why, protocol.DirectFallback)
 }
 
-// fallBackLocked is FallBack with smu held.
-func (ch *Channel) fallBackLocked(why string) error {
+// Closing moves the channel back to the relay path for its last frames
+// when the session ends, as FallBack does (everything unacknowledged is
+// resent there first) but without reporting a path change: the end
+// message, the lock report and whatever else is sent last travel on the
+// lifeline, and frames the direct path still held are not lost when it is
+// torn down. The peer does the same on reading the "closing" state.
+func (ch *Channel) Closing() error {
+	dp := ch.dp.Load()
+	if dp == nil {
+		return nil
+	}
+	ch.pmu.Lock()
+	if dp.fell {
+		ch.pmu.Unlock()
+		return nil
+	}
+	dp.quiet = true
+	ch.pmu.Unlock()
+	ch.smu.Lock()
+	defer ch.smu.Unlock()
+	return ch.fallBackLocked("the session is ending", protocol.DirectClosing)
+}
+
+// fallBackLocked is FallBack with smu held; state is what the peer is
+// told (DirectFallback or DirectClosing).
+func (ch *Channel) fallBackLocked(why, state string) error {
 	dp := ch.dp.Load()
 	ch.pmu.Lock()
 	if dp.fell {
@@ -223,15 +273,18 @@ func (ch *Channel) fallBackLocked(why string) error {
 			return fmt.Errorf("transport: resend on the relay path: %w", err)
 		}
 	}
-	msg, err := protocol.AppendJSON(nil, protocol.InDirectState, protocol.DirectState{State: protocol.DirectFallback, Why: why})
+	msg, err := protocol.AppendJSON(nil, protocol.InDirectState, protocol.DirectState{State: state, Why: why})
 	if err != nil {
 		return err
 	}
 	if err := ch.sealAndWrite(ctx, msg); err != nil {
 		return fmt.Errorf("transport: tell the peer about the fallback: %w", err)
 	}
-	if dp.cfg.OnPath != nil {
-		go dp.cfg.OnPath(PathChange{Path: PathRelay, Why: why})
+	ch.pmu.Lock()
+	quiet := dp.quiet
+	ch.pmu.Unlock()
+	if !quiet {
+		dp.report(PathChange{Path: PathRelay, Why: why})
 	}
 	return nil
 }
@@ -250,7 +303,7 @@ func (ch *Channel) writeDirect(ctx context.Context, frame []byte) error {
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
-	return ch.fallBackLocked("the direct path failed: " + err.Error())
+	return ch.fallBackLocked("the direct path failed: "+err.Error(), protocol.DirectFallback)
 }
 
 // waitRoom waits while the direct path has more than MaxUnacked bytes
