@@ -82,6 +82,7 @@ type directState struct {
 	direct     FrameConn // pmu: the prepared or current direct path
 	relayFloor uint64    // pmu: sealed frames below it on the relay after the move are stale
 	multi      bool      // Recv's goroutine only: Recv reads inbox
+	peerLeft   bool      // Recv's goroutine only: the peer sends on the relay again
 	inbox      chan inFrame
 }
 
@@ -178,6 +179,7 @@ func (ch *Channel) PrepareDirect(fc FrameConn) error {
 	}
 	dp.direct = fc
 	ch.pmu.Unlock()
+	dp.lastAcked.Store(dp.accepted.Load())
 	return ch.Prepare(fc)
 }
 
@@ -235,11 +237,20 @@ func (ch *Channel) Closing() error {
 	ch.pmu.Unlock()
 	ch.smu.Lock()
 	defer ch.smu.Unlock()
-	return ch.fallBackLocked("the session is ending", protocol.DirectClosing)
+	// Said first on the path in use, so a peer reading the direct path
+	// reads it before that path's end; resent on the relay with the rest.
+	msg, err := protocol.AppendJSON(nil, protocol.InDirectState, protocol.DirectState{State: protocol.DirectClosing, Why: "the session is ending"})
+	if err != nil {
+		return err
+	}
+	if err := ch.sealAndWrite(context.Background(), msg); err != nil {
+		return err
+	}
+	return ch.fallBackLocked("the session is ending", "")
 }
 
 // fallBackLocked is FallBack with smu held; state is what the peer is
-// told (DirectFallback or DirectClosing).
+// told after the resent frames (DirectFallback; "" for nothing more).
 func (ch *Channel) fallBackLocked(why, state string) error {
 	dp := ch.dp.Load()
 	ch.pmu.Lock()
@@ -273,12 +284,14 @@ func (ch *Channel) fallBackLocked(why, state string) error {
 			return fmt.Errorf("transport: resend on the relay path: %w", err)
 		}
 	}
-	msg, err := protocol.AppendJSON(nil, protocol.InDirectState, protocol.DirectState{State: state, Why: why})
-	if err != nil {
-		return err
-	}
-	if err := ch.sealAndWrite(ctx, msg); err != nil {
-		return fmt.Errorf("transport: tell the peer about the fallback: %w", err)
+	if state != "" {
+		msg, err := protocol.AppendJSON(nil, protocol.InDirectState, protocol.DirectState{State: state, Why: why})
+		if err != nil {
+			return err
+		}
+		if err := ch.sealAndWrite(ctx, msg); err != nil {
+			return fmt.Errorf("transport: tell the peer about the fallback: %w", err)
+		}
 	}
 	ch.pmu.Lock()
 	quiet := dp.quiet
@@ -380,11 +393,14 @@ func (ch *Channel) heartbeat(ctx context.Context, dp *directState) {
 		case <-dp.kick:
 		}
 		ch.pmu.Lock()
-		fell := dp.fell
+		fell, prepared := dp.fell, dp.direct != nil
 		ch.pmu.Unlock()
 		reading := dp.reading.Load()
 		if fell {
 			return
+		}
+		if !prepared {
+			continue // nothing to acknowledge before a direct path exists
 		}
 		onDirect := ch.Path() == PathDirect
 		if next := dp.accepted.Load(); next != dp.lastAcked.Load() || (tick && onDirect) {
@@ -473,18 +489,20 @@ func (ch *Channel) readDual(ctx context.Context) ([]byte, error) {
 			continue
 		case ev.ft != protocol.FrameSealed:
 			return nil, fmt.Errorf("transport: unexpected %s frame in an open session", ev.ft)
-		case !ev.relay && fell:
+		case !ev.relay && (fell || dp.peerLeft):
 			continue // the direct path's last frames: resent on the relay
 		case !ev.relay:
 			dp.lastRead.Store(time.Now().UnixNano())
 			return ev.p, nil
 		}
-		if seq, ok := e2e.PeekSeq(ev.p); ok && !fell && seq < floor {
+		if seq, ok := e2e.PeekSeq(ev.p); ok && !fell && !dp.peerLeft && seq < floor {
 			continue // a copy of a frame from before the move
 		}
-		if !fell {
-			ch.FallBack("the peer fell back to the relay")
-		}
+		// The peer left the direct path: read only the relay from now
+		// on; this side falls back itself at the peer's state message,
+		// which follows the frames it resends.
+		dp.peerLeft = true
+		dp.lastRead.Store(time.Now().UnixNano())
 		return ev.p, nil
 	}
 }
@@ -501,5 +519,5 @@ func (ch *Channel) stale(p []byte) bool {
 	fell := dp.fell
 	ch.pmu.Unlock()
 	seq, ok := e2e.PeekSeq(p)
-	return fell && ok && seq < ch.recv.Next()
+	return (fell || dp.peerLeft) && ok && seq < ch.recv.Next()
 }
