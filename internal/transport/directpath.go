@@ -138,7 +138,7 @@ func (ch *Channel) EnableDirect(ctx context.Context, cfg DirectConfig) error {
 	ch.dp.Store(dp)
 	ch.pmu.Unlock()
 	go ch.heartbeat(ctx, dp)
-	go dp.reporter(ctx)
+	go ch.reporter(ctx, dp)
 	return nil
 }
 
@@ -153,11 +153,28 @@ func (dp *directState) report(c PathChange) {
 	}
 }
 
-// reporter calls OnPath with each change, in order, until ctx ends.
-func (dp *directState) reporter(ctx context.Context) {
+// reporter calls OnPath with each change, in order, until ctx ends. A
+// fallback is reported only after a grace of two heartbeats: when the
+// direct path failed because the peer is ending the session (it closed the
+// path right after its closing state, which this side may not have read
+// yet), the session's end comes first and nothing is reported.
+func (ch *Channel) reporter(ctx context.Context, dp *directState) {
 	for {
 		select {
 		case c := <-dp.notes:
+			if c.Path == PathRelay {
+				select {
+				case <-time.After(2 * dp.cfg.Heartbeat):
+				case <-ctx.Done():
+					return
+				}
+				ch.pmu.Lock()
+				quiet := dp.quiet
+				ch.pmu.Unlock()
+				if quiet {
+					continue
+				}
+			}
 			dp.cfg.OnPath(c)
 		case <-ctx.Done():
 			return
@@ -229,11 +246,11 @@ func (ch *Channel) Closing() error {
 		return nil
 	}
 	ch.pmu.Lock()
+	dp.quiet = true
 	if dp.fell {
 		ch.pmu.Unlock()
 		return nil
 	}
-	dp.quiet = true
 	ch.pmu.Unlock()
 	ch.smu.Lock()
 	defer ch.smu.Unlock()
