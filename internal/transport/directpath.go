@@ -217,7 +217,7 @@ func (ch *Channel) Path() string {
 func (ch *Channel) FallBack(why string) error {
 	ch.pmu.Lock()
 	dp := ch.dp.Load()
-	if dp == nil || dp.fell {
+	if dp == nil || dp.fell || dp.direct == nil {
 		ch.pmu.Unlock()
 		return nil
 	}
@@ -247,9 +247,9 @@ func (ch *Channel) Closing() error {
 	}
 	ch.pmu.Lock()
 	dp.quiet = true
-	if dp.fell {
+	if dp.fell || dp.direct == nil {
 		ch.pmu.Unlock()
-		return nil
+		return nil // fell back already, or no direct path was ever prepared
 	}
 	ch.pmu.Unlock()
 	ch.smu.Lock()
