@@ -2,6 +2,8 @@ package integration
 
 import (
 	"bytes"
+	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +15,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tether-support/tether/internal/e2e"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/transport"
 )
 
 // directKnobs are the direct path's test knobs (TETHER_TEST_DIRECT):
@@ -313,3 +319,117 @@ func TestDirectPathRelayTamper(t *testing.T) {
 	}
 }
 
+
+// rawDirectSession opens a session as a raw technician that announces the
+// direct-path feature (and not tech-cert), with direct-path mode on; its
+// signalling messages reach signal.
+func (e *env) rawDirectSession(t *testing.T, device string, signal func(protocol.InnerType, []byte)) *transport.Channel {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	tok := strings.TrimSpace(mustRead(t, filepath.Join(e.tech, "token")))
+	c, err := transport.Dial(ctx, transport.Endpoint{URL: e.url, Pin: e.fp, Token: tok}, protocol.PathTechSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseNow)
+	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlRequest, Version: protocol.Version, Device: device, Caps: []string{"shell"}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.ReadControl(ctx)
+	if err != nil || m.Type != protocol.CtlPaired {
+		t.Fatalf("pairing: %v %+v", err, m)
+	}
+	var p e2e.Params
+	id, _ := hex.DecodeString(m.Session.ID.String())
+	copy(p.SessionID[:], id)
+	p.TechID, p.TechUser, p.DeviceKey = m.Session.TechID, m.Session.TechUser, m.Session.DeviceKey
+	ch, err := transport.InitiateWith(ctx, c, p, protocol.MustFeatures(protocol.FeatureDirectPath, protocol.FeaturePathSwitch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.EnableDirect(ctx, transport.DirectConfig{Signal: signal}); err != nil {
+		t.Fatal(err)
+	}
+	if typ, payload, err := ch.Recv(ctx); err != nil || typ != protocol.InConsent || !strings.Contains(string(payload), `"granted":true`) {
+		t.Fatalf("consent: %v %v %s", err, typ, payload)
+	}
+	return ch
+}
+
+// TestDirectPathHostileSignalling: a hostile technician sends the agent
+// malformed SDP, an oversized offer, a flood of candidates and an unknown
+// state; each time the agent refuses the direct attempt with a clear
+// reason and the session goes on over the relay (a command still runs).
+func TestDirectPathHostileSignalling(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.enroll("dev")
+	d.env = []string{"TETHER_TEST_DIRECT=" + directKnobs}
+	e.runAgent(d, "exit 0")
+	offer := func(sdp string) []byte {
+		m, _ := protocol.AppendJSON(nil, protocol.InDirectOffer, protocol.DirectSignal{SDP: sdp,
+			Fingerprint: "sha-256 " + strings.TrimSuffix(strings.Repeat("AB:", 32), ":")})
+		return m
+	}
+	flood := [][]byte{offer("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n" +
+		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\n" +
+		"a=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 " + strings.TrimSuffix(strings.Repeat("AB:", 32), ":") +
+		"\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n")}
+	for i := range protocol.MaxDirectCandidates + 1 {
+		c, _ := protocol.AppendJSON(nil, protocol.InDirectCandidate, protocol.DirectCandidate{
+			Candidate: fmt.Sprintf("candidate:%d 1 udp 2130706431 127.0.0.1 %d typ host", i, 20000+i)})
+		flood = append(flood, c)
+	}
+	cases := []struct {
+		name string
+		msgs [][]byte
+		want string
+	}{
+		{"malformed sdp", [][]byte{offer("v=0\r\nm=nonsense\r\n")}, "unusable offer"},
+		{"oversized offer", [][]byte{offer("v=0" + strings.Repeat("a", protocol.MaxDirectSDP))}, "malformed offer"},
+		{"candidate flood", flood, "too many ICE candidates"},
+		{"unknown state", [][]byte{[]byte("\x23{\"state\":\"take-over\"}")}, "unknown direct-path state"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			states := make(chan protocol.DirectState, 8)
+			ch := e.rawDirectSession(t, d.name, func(typ protocol.InnerType, p []byte) {
+				if st, err := protocol.ParseDirectState(p); typ == protocol.InDirectState && err == nil {
+					states <- st
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for _, m := range tc.msgs {
+				if err := ch.SendMsg(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := ch.SendJSON(ctx, protocol.InStart, protocol.Start{Argv: []string{"echo still-on-the-relay"}}); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			for !strings.Contains(out.String(), "still-on-the-relay") {
+				typ, p, err := ch.Recv(ctx)
+				if err != nil {
+					t.Fatalf("the session did not survive: %v", err)
+				}
+				if typ == protocol.InStdout {
+					out.Write(p)
+				}
+			}
+			select {
+			case st := <-states:
+				if st.State != protocol.DirectFailed || !strings.Contains(st.Why, tc.want) {
+					t.Errorf("agent said %+v, want failed with %q", st, tc.want)
+				}
+			case <-ctx.Done():
+				t.Fatal("the agent never said why it refused the direct path")
+			}
+			if ch.Path() != transport.PathRelay {
+				t.Errorf("path %s, want relay", ch.Path())
+			}
+		})
+	}
+}
