@@ -319,7 +319,6 @@ func TestDirectPathRelayTamper(t *testing.T) {
 	}
 }
 
-
 // rawDirectSession opens a session as a raw technician that announces the
 // direct-path feature (and not tech-cert), with direct-path mode on; its
 // signalling messages reach signal.
