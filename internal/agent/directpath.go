@@ -12,15 +12,18 @@ import (
 
 // startDirect answers the technician's direct-path attempts for this
 // session (PROTOCOL.md section 8.8) when the feature was negotiated. With
-// the organisation's policy or this device's setting denying the direct
-// path, the answer is a refusal and no socket is opened.
-func (s *deviceSession) startDirect() error {
+// the signed policy (signedDeny), the relay's word of the organisation's
+// policy or this device's setting denying the direct path, the answer is a
+// refusal and no socket is opened.
+func (s *deviceSession) startDirect(signedDeny bool) error {
 	if !s.ch.Features().Has(protocol.FeatureDirectPath) {
 		return nil
 	}
 	knobs := direct.KnobsFromEnv()
 	var deny string
 	switch {
+	case signedDeny:
+		deny = "the organisation's signed policy denies the direct path"
 	case s.info.DirectPath == protocol.DirectPathDeny:
 		deny = "the organisation's policy denies the direct path"
 	case s.cfg.DirectPath == protocol.DirectPathDeny:

@@ -141,9 +141,6 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	if s.ch, err = transport.Respond(hctx, s.conn, p, s.key); err != nil {
 		return err
 	}
-	if err := s.startDirect(); err != nil {
-		return err
-	}
 	// Decided after the handshake, so that a refusal reaches the
 	// technician end to end. The root the policy is verified against is
 	// the one the certificate is checked against.
@@ -168,6 +165,11 @@ func (s *deviceSession) setup(ctx context.Context) error {
 		return err
 	}
 	if s.pol, err = limitToCert(s.pol, s.cert); err != nil {
+		return err
+	}
+	// The technician offers a direct path only after consent; with a
+	// signed policy, its direct-path switch applies whatever the relay says.
+	if err := s.startDirect(signed != nil && !signed.body.DirectPath); err != nil {
 		return err
 	}
 	if s.rec, err = newRecorder(s.conn, s.info.ID, s.pol.recipients, s.pol.recordInput); err != nil {
