@@ -97,16 +97,20 @@ func touch(t *testing.T, path string) {
 	}
 }
 
-// pathEvents returns the session.path audit events as "from>to".
-func (e *env) pathEvents() []string {
+// pathEvents returns the session.path audit events as "from>to", in
+// order, and the same per session.
+func (e *env) pathEvents() ([]string, map[string][]string) {
 	recs, _ := e.auditLog()
 	var out []string
+	per := map[string][]string{}
 	for _, r := range recs {
 		if r.Action == "session.path" {
-			out = append(out, r.Details["from"]+">"+r.Details["to"])
+			ev := r.Details["from"] + ">" + r.Details["to"]
+			out = append(out, ev)
+			per[r.Target] = append(per[r.Target], ev)
 		}
 	}
-	return out
+	return out, per
 }
 
 // TestDirectPathMoveCarryFallback: a session comes up on the relay path
@@ -180,13 +184,19 @@ func TestDirectPathMoveCarryFallback(t *testing.T) {
 	eventually(t, "the agent's terminal to show the fallback", 10*time.Second, func() bool {
 		return strings.Count(d.proc.Output(), "session path: relay") >= 1
 	})
+	// Each session moved to the direct path first; the last one fell
+	// back at the cut. (On a loaded machine an earlier session may also
+	// have fallen back by itself: that is allowed, not asserted.)
 	var got []string
+	var per map[string][]string
 	eventually(t, "session.path audit events", 10*time.Second, func() bool {
-		got = e.pathEvents()
-		return len(got) >= 4
+		got, per = e.pathEvents()
+		return len(per) == 3 && got[len(got)-1] == "direct>relay"
 	})
-	if want := []string{"relay>direct", "relay>direct", "relay>direct", "direct>relay"}; strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("session.path events %q, want %q", got, want)
+	for id, evs := range per {
+		if evs[0] != "relay>direct" {
+			t.Errorf("session %s: path events %q, want relay>direct first", id, evs)
+		}
 	}
 	eventually(t, "screen locks", 10*time.Second, func() bool { return d.locks() == 3 })
 }
@@ -312,7 +322,8 @@ func TestDirectPathRelayTamper(t *testing.T) {
 		t.Error("a direct path was set up through a tampering relay")
 	}
 	eventually(t, "screen lock", 10*time.Second, func() bool { return d.locks() == 1 })
-	for _, ev := range e.pathEvents() {
+	all, _ := e.pathEvents()
+	for _, ev := range all {
 		if strings.HasSuffix(ev, ">direct") {
 			t.Errorf("audit log shows a move to the direct path: %q", ev)
 		}
