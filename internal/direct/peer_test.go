@@ -19,7 +19,7 @@ type pair struct {
 
 // newPair makes an offerer and an answerer; mutate may change the
 // answerer's offer and the offerer's answer in flight.
-func newPair(t *testing.T, expT, expA []byte, cut *Cut, mutate func(*protocol.DirectSignal)) (*pair, error) {
+func newPair(t testing.TB, expT, expA []byte, cut *Cut, mutate func(*protocol.DirectSignal)) (*pair, error) {
 	t.Helper()
 	var p pair
 	tc := make(chan string, 64)
