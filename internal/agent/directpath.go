@@ -33,7 +33,7 @@ func (s *deviceSession) startDirect(signedDeny bool) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.directStop = cancel
-	link, err := direct.NewLink(ctx, s.ch, direct.LinkConfig{Role: direct.Answerer, Deny: deny, STUN: s.info.STUN,
+	link, err := direct.NewLink(ctx, s.ch, direct.LinkConfig{Role: direct.Answerer, Deny: deny, STUN: direct.STUNServers(s.info.STUN),
 		Knobs: knobs, OnPath: s.pathChanged, Log: s.log})
 	if err != nil {
 		cancel()

@@ -35,6 +35,16 @@ type LinkConfig struct {
 	Log *slog.Logger
 }
 
+// STUNServers returns the relay's STUN URLs a peer may use: all of them
+// when the list passes protocol.CheckSTUNURLs, none otherwise (a peer must
+// not send STUN requests to a malformed or overlong list, PROTOCOL.md 6.1).
+func STUNServers(urls []string) []string {
+	if len(urls) == 0 || protocol.CheckSTUNURLs(urls) != nil {
+		return nil
+	}
+	return urls
+}
+
 // Status is the path a session uses and why.
 type Status struct {
 	Path string // transport.PathDirect or transport.PathRelay

@@ -307,3 +307,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestSTUNServers: a well-formed list is used, a malformed or overlong
+// one not at all.
+func TestSTUNServers(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want int
+	}{
+		{nil, 0},
+		{[]string{"stun:relay.example.org:3478"}, 1},
+		{[]string{"stun:relay.example.org:3478", "stun:192.0.2.1:3478"}, 2},
+		{[]string{"stun:relay.example.org:3478", "turn:x:1"}, 0},
+		{[]string{"stun:a:1", "stun:b:2", "stun:c:3"}, 0},
+	} {
+		if got := STUNServers(tc.in); len(got) != tc.want {
+			t.Errorf("STUNServers(%q) = %q, want %d entries", tc.in, got, tc.want)
+		}
+	}
+}

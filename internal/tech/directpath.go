@@ -67,7 +67,7 @@ func (s *LiveSession) startDirect(mode string) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	link, err := direct.NewLink(ctx, s.ch, direct.LinkConfig{Role: direct.Offerer, STUN: s.info.STUN, Knobs: knobs,
+	link, err := direct.NewLink(ctx, s.ch, direct.LinkConfig{Role: direct.Offerer, STUN: direct.STUNServers(s.info.STUN), Knobs: knobs,
 		OnPath: func(st direct.Status) { s.c.emit(PathChanged{Path: st.Path, Why: st.Why}) }})
 	if err != nil {
 		cancel()
@@ -78,6 +78,7 @@ func (s *LiveSession) startDirect(mode string) error {
 		return err
 	}
 	if mode == PathDirect {
+		s.directRequired = true
 		go s.requireDirect(link)
 	}
 	return nil

@@ -45,9 +45,10 @@ type LiveSession struct {
 	granted []string
 	// link runs the direct path (nil when not tried); directStop ends it;
 	// pathErr is why --path direct ended the session.
-	link       *direct.Link
-	directStop context.CancelFunc
-	pathErr    error
+	link           *direct.Link
+	directStop     context.CancelFunc
+	pathErr        error
+	directRequired bool // --path direct: Run waits for the direct path
 }
 
 // ID is the session's ID.
