@@ -18,7 +18,10 @@ import (
 
 	"github.com/tether-support/tether/internal/e2e"
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/screen"
 	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/viewer/browsertest"
+	"github.com/tether-support/tether/internal/x11/x11test"
 )
 
 // directKnobs are the direct path's test knobs (TETHER_TEST_DIRECT):
@@ -441,5 +444,32 @@ func TestDirectPathHostileSignalling(t *testing.T) {
 				t.Errorf("path %s, want relay", ch.Path())
 			}
 		})
+	}
+}
+
+// TestViewDirectPath: `tech view --path direct` against an agent on Xvfb
+// moves the desktop session to the direct path (tech's stderr, the
+// agent's terminal) and the page in headless Chromium draws the screen
+// through it.
+func TestViewDirectPath(t *testing.T) {
+	t.Parallel()
+	browsertest.Program(t)
+	x := x11test.StartXvfb(t, 320, 240)
+	win := x11test.NewWindow(t, x, screen.Rect{X: 16, Y: 16, W: 96, H: 96})
+	win.Pattern(3, 16)
+	win.Sync()
+	e := newEnv(t)
+	d := e.desktopAgent("desk-direct", x, "exit 0", "TETHER_TEST_DIRECT="+directKnobs)
+	v := e.startViewEnv(t, []string{"TETHER_TEST_DIRECT=" + directKnobs}, d.name, "--no-browser", "--path", "direct")
+	url := v.url(t)
+	eventually(t, "the direct path", 30*time.Second, func() bool { return strings.Contains(v.stderr.Output(), "Session path: direct") })
+	b := browsertest.Start(t, 640, 480)
+	b.Navigate(url)
+	b.WaitTrue(`window.tetherViewer && tetherViewer.updates > 0`, 30*time.Second)
+	if !logs(d.proc.Output, "session path: direct") {
+		t.Errorf("the agent's terminal does not show the direct path:\n%s", d.proc.Output())
+	}
+	if strings.Contains(v.stderr.Output(), "Session path: relay") {
+		t.Errorf("the view fell back to the relay:\n%s", v.stderr.Output())
 	}
 }

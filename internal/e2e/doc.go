@@ -135,9 +135,10 @@
 //     also the direct path's heartbeat);
 //   - keeps a copy of every sealed frame it sent on the direct path until an
 //     acknowledgement covers it;
-//   - falls back when the direct path fails or stalls (nothing read on it,
-//     or its oldest unacknowledged frame unacknowledged, for the stall
-//     bound), or when the peer did: it resends every unacknowledged frame on
+//   - falls back when the direct path fails or stalls (it delivers nothing
+//     for the stall bound: the peer's heartbeat comes every second; a
+//     direction that dies alone is noticed by the side that stops
+//     receiving, whose fallback moves the other too), or when the peer did: it resends every unacknowledged frame on
 //     the relay path, byte for byte and in order (the same sealed frames,
 //     with their sequence numbers), says so in a sealed InDirectState, and
 //     sends only on the relay from then on. There is no second move.

@@ -17,8 +17,9 @@ type DirectConfig struct {
 	// Heartbeat is how often each side acknowledges on the direct path
 	// (InPathAck, which doubles as a heartbeat); default 1 s.
 	Heartbeat time.Duration
-	// Stall is how long the direct path may stay silent, or a frame sent
-	// on it unacknowledged, before the channel falls back; default 5 s.
+	// Stall is how long the direct path may deliver nothing (the peer
+	// acknowledges every Heartbeat) before the channel falls back; default
+	// 5 s.
 	Stall time.Duration
 	// MaxUnacked bounds the bytes sent on the direct path and not yet
 	// acknowledged; Send waits beyond it. Default 4 MiB.
@@ -73,6 +74,8 @@ type directState struct {
 	lastAcked  atomic.Uint64 // the last acknowledgement sent
 	lastRead   atomic.Int64  // unix nanos of the last frame read on the direct path
 	reading    atomic.Bool   // Recv reads the direct path
+	handing    atomic.Bool   // the direct path's reader waits for Recv to take a frame
+	acking     atomic.Bool   // an acknowledgement is being sent
 	kick       chan struct{}
 	notes      chan PathChange // path changes for OnPath, in order
 
@@ -419,31 +422,39 @@ func (ch *Channel) heartbeat(ctx context.Context, dp *directState) {
 		if !prepared {
 			continue // nothing to acknowledge before a direct path exists
 		}
-		onDirect := ch.Path() == PathDirect
-		if next := dp.accepted.Load(); next != dp.lastAcked.Load() || (tick && onDirect) {
-			dp.lastAcked.Store(next)
-			ch.sendInternal(ctx, protocol.AppendPathAck(nil, next))
-		}
-		if !tick {
-			continue
-		}
-		if why := dp.stalled(reading); why != "" {
+		// The stall check never waits for a send: a write blocked on a
+		// dead path must not keep this side from noticing it.
+		if why := dp.stalled(reading); tick && why != "" {
 			ch.FallBack(why)
 			return
+		}
+		if !dp.acking.Swap(true) {
+			go ch.ack(ctx, dp, tick)
 		}
 	}
 }
 
-// stalled says why the direct path counts as stalled, or "".
-func (dp *directState) stalled(reading bool) string {
-	now := time.Now()
-	if last := dp.lastRead.Load(); reading && last != 0 && now.Sub(time.Unix(0, last)) > dp.cfg.Stall {
-		return fmt.Sprintf("the direct path stalled: nothing received for %v", dp.cfg.Stall)
+// ack sends an acknowledgement when there is news, or on a heartbeat tick
+// while this side sends on the direct path (it is then the heartbeat).
+func (ch *Channel) ack(ctx context.Context, dp *directState, tick bool) {
+	defer dp.acking.Store(false)
+	if next := dp.accepted.Load(); next != dp.lastAcked.Load() || (tick && ch.Path() == PathDirect) {
+		dp.lastAcked.Store(next)
+		ch.sendInternal(ctx, protocol.AppendPathAck(nil, next))
 	}
-	dp.umu.Lock()
-	defer dp.umu.Unlock()
-	if len(dp.unacked) > 0 && now.Sub(dp.unacked[0].at) > dp.cfg.Stall {
-		return fmt.Sprintf("the direct path stalled: no acknowledgement for %v", dp.cfg.Stall)
+}
+
+// stalled says why the direct path counts as stalled, or "".
+//
+// Only the path counts, not the consumer: the time is that of the last
+// frame the direct path delivered, and while the reader waits for Recv to
+// take what it read (a slow consumer) nothing counts as a stall. A
+// direction that dies while the other lives is caught by the side that
+// stops receiving; its fallback moves this side too.
+func (dp *directState) stalled(reading bool) string {
+	last := dp.lastRead.Load()
+	if reading && last != 0 && !dp.handing.Load() && time.Since(time.Unix(0, last)) > dp.cfg.Stall {
+		return fmt.Sprintf("the direct path stalled: nothing received for %v", dp.cfg.Stall)
 	}
 	return ""
 }
@@ -468,10 +479,17 @@ func (dp *directState) pump(fc FrameConn, relay bool) {
 		if err == nil {
 			ev.p = append([]byte(nil), p...)
 		}
+		if !relay {
+			dp.lastRead.Store(time.Now().UnixNano())
+			dp.handing.Store(true)
+		}
 		select {
 		case dp.inbox <- ev:
 		case <-dp.done:
 			return
+		}
+		if !relay {
+			dp.handing.Store(false)
 		}
 		if err != nil {
 			return
@@ -509,7 +527,6 @@ func (ch *Channel) readDual(ctx context.Context) ([]byte, error) {
 		case !ev.relay && (fell || dp.peerLeft):
 			continue // the direct path's last frames: resent on the relay
 		case !ev.relay:
-			dp.lastRead.Store(time.Now().UnixNano())
 			return ev.p, nil
 		}
 		if seq, ok := e2e.PeekSeq(ev.p); ok && !fell && !dp.peerLeft && seq < floor {
