@@ -462,10 +462,20 @@ func TestViewDirectPath(t *testing.T) {
 	d := e.desktopAgent("desk-direct", x, "exit 0", "TETHER_TEST_DIRECT="+directKnobs)
 	v := e.startViewEnv(t, []string{"TETHER_TEST_DIRECT=" + directKnobs}, d.name, "--no-browser", "--path", "direct")
 	url := v.url(t)
-	eventually(t, "the direct path", 30*time.Second, func() bool { return strings.Contains(v.stderr.Output(), "Session path: direct") })
+	// The page first: tech reads the session (and so its signalling) as
+	// the page takes the screen updates.
 	b := browsertest.Start(t, 640, 480)
 	b.Navigate(url)
 	b.WaitTrue(`window.tetherViewer && tetherViewer.updates > 0`, 30*time.Second)
+	eventually(t, "the direct path", 30*time.Second, func() bool { return strings.Contains(v.stderr.Output(), "Session path: direct") })
+	// A screen change after the move is drawn: updates travel the direct path.
+	var n int
+	if err := b.Eval(`tetherViewer.updates`, &n); err != nil {
+		t.Fatal(err)
+	}
+	win.Pattern(5, 8)
+	win.Sync()
+	b.WaitTrue(fmt.Sprintf(`tetherViewer.updates > %d`, n), 30*time.Second)
 	if !logs(d.proc.Output, "session path: direct") {
 		t.Errorf("the agent's terminal does not show the direct path:\n%s", d.proc.Output())
 	}
