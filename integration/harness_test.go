@@ -38,6 +38,11 @@ func TestMain(m *testing.M) {
 	}
 	bin.relay, bin.agent, bin.tech = filepath.Join(dir, "relay"), filepath.Join(dir, "agent"), filepath.Join(dir, "tech")
 	quickRaceExit()
+	// Sessions stay on the relay path unless a test asks for the direct
+	// path (its own TETHER_TEST_DIRECT, which comes later in the child's
+	// environment and wins): tests that watch or tamper with the relay's
+	// frames keep seeing them all, and no test reaches beyond 127.0.0.0/8.
+	os.Setenv("TETHER_TEST_DIRECT", "path=relay")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

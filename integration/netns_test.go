@@ -180,7 +180,9 @@ func TestTwoNetworks(t *testing.T) {
 	})
 	tech := func(stdin string, args ...string) result {
 		t.Helper()
-		name, argv := in(lab.tech, bin.tech, append([]string{"--config", techHome}, args...)...)
+		// The direct path with its real candidates (TestMain keeps other
+		// tests on the relay path).
+		name, argv := in(lab.tech, "env", append([]string{"TETHER_TEST_DIRECT=", bin.tech, "--config", techHome}, args...)...)
 		return run(t, dir, stdin, name, argv...)
 	}
 	must := func(r result, what string) string {
@@ -209,7 +211,7 @@ func TestTwoNetworks(t *testing.T) {
 	name, args = in(lab.dev, bin.agent, "--config", agentHome, "enroll", "--relay", url, "--token", token, "--name", "far-pc")
 	must(run(t, dir, "", name, args...), "agent enroll from TEST-NET-2")
 	name, args = in(lab.dev, bin.agent, "--config", agentHome, "run", "--consent-cmd", "exit 0", "--lock-cmd", "true")
-	start(t, dir, []string{"HOME=" + userHome}, name, args...)
+	start(t, dir, []string{"HOME=" + userHome, "TETHER_TEST_DIRECT="}, name, args...)
 	eventually(t, "far-pc online", 20*time.Second, func() bool {
 		return strings.Contains(tech("", "devices", "list", "--json").stdout, `"name":"far-pc","group":"default","online":true`)
 	})
@@ -223,7 +225,11 @@ func TestTwoNetworks(t *testing.T) {
 		t.Log("tech connect has no --path yet (the direct path is not built): the session ran on the relay path only")
 		return
 	}
-	if got := must(tech("", "connect", "far-pc", "--path", "direct", "--", "sh", "-c", "echo direct"), "session on the direct path"); got != "direct" {
+	r := tech("", "connect", "far-pc", "--path", "direct", "--", "sh", "-c", "echo direct")
+	if got := must(r, "session on the direct path"); got != "direct" {
 		t.Fatalf("remote command printed %q over the direct path, want direct", got)
+	}
+	if !strings.Contains(r.stderr, "Session path: direct (host "+labTech) {
+		t.Errorf("the session did not run on a direct path between the two networks:\n%s", r.stderr)
 	}
 }

@@ -20,6 +20,7 @@ type globals struct {
 	clipboardCmd   string
 	unattended     bool
 	consentTimeout time.Duration
+	directPath     string
 	logLevel       string
 	logFormat      string
 	logFile        string
@@ -54,6 +55,7 @@ func sessionFlags(cmd *cobra.Command, g *globals) {
 	f.BoolVar(&g.unattended, "allow-unattended", false, "servers and kiosks: start sessions without a prompt when the relay's group policy is unattended too (a reason is required and everything is recorded)")
 	f.DurationVar(&g.consentTimeout, "consent-timeout", 60*time.Second, "how long the end user has to answer; no answer refuses")
 	logFlags(cmd, g)
+	f.StringVar(&g.directPath, "direct-path", "allow", "allow or deny the direct peer-to-peer path to the technician (deny: every byte goes through the relay, no UDP socket is opened)")
 }
 
 // agentConfig builds the agent configuration from the flags, logging to
@@ -89,6 +91,7 @@ func (g *globals) config1(l *slog.Logger) agent.Config {
 		ClipboardCmd:    g.clipboardCmd,
 		AllowUnattended: g.unattended,
 		ConsentTimeout:  g.consentTimeout,
+		DirectPath:      g.directPath,
 		Logger:          l,
 	}
 }

@@ -40,11 +40,20 @@ The device's output is filtered on its way to your terminal: it may draw
 clipboard writes, hyperlinks, terminal reports and queries (cursor position,
 device attributes, title report), DCS/APC strings and the like are removed.
 The output of a COMMAND without -t that you pipe or redirect is passed byte
-for byte. --raw turns the filter off, for a device you trust.`,
+for byte. --raw turns the filter off, for a device you trust.
+
+Once the end user consents, the session moves to a direct peer-to-peer path
+(WebRTC) when this machine and the device can reach each other, and falls back
+to the relay by itself if that path fails; the end-to-end encryption is the
+same on both. "Session path: …" lines on stderr say which path is in use and
+why. --path relay never tries the direct path; --path direct ends the session
+if it cannot be set up. An organisation policy of direct_path deny keeps every
+session on the relay.`,
 		Example: `  tech connect clinic-pc-7
   tech connect clinic-pc-7 -- sh -c 'echo $((6*7))'
   tech connect clinic-pc-7 -t -- top
-  tech connect clinic-pc-7 --raw -t -- fzf --height 10`,
+  tech connect clinic-pc-7 --raw -t -- fzf --height 10
+  tech connect clinic-pc-7 --path relay`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Device, o.Argv = args[0], args[1:]
@@ -64,6 +73,7 @@ func connectFlags(cmd *cobra.Command, o *connectOptions) {
 	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")
 	f.DurationVar(&o.Keepalive, "keepalive", 20*time.Second, "how often to send a keepalive while idle (not counted as input)")
 	f.MarkHidden("keepalive")
+	f.StringVar(&o.Path, "path", tech.PathAuto, "auto: move to a direct peer-to-peer path when the device can be reached (the relay path stays the fallback); relay: never; direct: end the session if no direct path can be set up")
 	f.BoolVar(&o.Raw, "raw", false, "pass the device's output unfiltered: escape sequences that act on this machine (clipboard, terminal reports) included")
 }
 

@@ -29,6 +29,12 @@ transfer leaves nothing at the destination. Existing files are not replaced
 without --force. With --session, a live session where files were already
 granted is reused instead of asking again.
 
+--path auto (the default) picks the path by the throughput of the last
+transfers: the relay until it was measured, then one try of the direct
+peer-to-peer path, then whichever was faster (CONFIG/path-throughput.json).
+On a fast LAN the relay's TLS WebSocket usually wins for bulk data; across
+sites, the direct path does. --path relay or --path direct says which.
+
 Downloads write exactly what was asked for, and only there: one regular file
 named DST (or, if DST is a folder, named as in SRC) without -r; with -r one new
 folder and what is beneath it, never merged into or replacing an existing one.
@@ -45,7 +51,8 @@ Uploads keep the file's permission bits.`,
   tech cp -r clinic-pc-7:logs ./pc7-logs
   tech cp -r --max-size 50GiB --max-files 200000 clinic-pc-7:Pictures ./pc7-pictures
   tech cp -p clinic-pc-7:bin/collect.sh .
-  tech cp --session 3f2a… fix.sh clinic-pc-7:`,
+  tech cp --session 3f2a… fix.sh clinic-pc-7:
+  tech cp --path direct big.iso clinic-pc-7:`,
 		Args: cobra.ExactArgs(2),
 		RunE: withClient(g, func(cmd *cobra.Command, c *tech.Client, args []string) error {
 			o.Src, o.Dst = args[0], args[1]
@@ -61,6 +68,7 @@ Uploads keep the file's permission bits.`,
 	f.Int64Var(&o.MaxFiles, "max-files", tech.DefaultMaxFiles, "downloads: refuse more than this many files and folders")
 	f.StringVar(&o.Session, "session", "", "reuse the consent of this live session")
 	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")
+	f.StringVar(&o.Path, "path", tech.PathAuto, "auto: the path (relay or direct peer-to-peer) with the better throughput in the last transfers; relay; direct (fails if it cannot be set up)")
 	return cmd
 }
 

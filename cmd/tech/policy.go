@@ -74,13 +74,14 @@ type policyFlags struct {
 	requireMFA                                bool
 	recordInput                               bool
 	screenMaxFPS                              int
+	directPath                                string
 }
 
 func newPolicySetCmd(g *globals) *cobra.Command {
 	var o policyFlags
 	cmd := &cobra.Command{
 		Use: "set [--org ORG] [--idle-timeout DUR] [--min-length N] [--lockout-threshold N] [--password-max-age DUR] " +
-			"[--password-history DUR] [--require-mfa] [--record-input[=false]] [--screen-max-fps N]",
+			"[--password-history DUR] [--require-mfa] [--record-input[=false]] [--screen-max-fps N] [--direct-path allow|deny]",
 		Short: "Change an organisation's policy (needs policy.manage)",
 		Long: `set changes only the settings given. Durations are Go durations (15m, 12h) or
 whole days (90d). Ranges: --min-length 8..64 (default 12); --password-max-age 0
@@ -97,11 +98,14 @@ second of desktop sessions. Retention: --retention-days 30..3650 (default
 365) keeps recordings and session records that long after their session:
 the relay's daily job deletes older ones, except recordings on legal hold
 ('tech recordings hold'), and uses the longest retention of any
-organisation.`,
+organisation. --direct-path deny (default allow) keeps every session on
+the relay path: technician and device never open a peer-to-peer connection
+(for sites that forbid peer-to-peer traffic).`,
 		Example: `  tech policy set --min-length 14 --lockout-threshold 3 --require-mfa
   tech policy set --org icu --idle-timeout 5m --password-max-age 90d --password-history 365d
   tech policy set --screen-max-fps 15 --record-input=false
-  tech policy set --retention-days 2190    # six years`,
+  tech policy set --retention-days 2190    # six years
+  tech policy set --direct-path deny`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ch, err := o.changes(cmd.Flags())
@@ -134,6 +138,7 @@ organisation.`,
 	f.IntVar(&o.retentionDays, "retention-days", 0, "keep recordings and session records this many days after the session, 30..3650 (default 365)")
 	f.BoolVar(&o.recordInput, "record-input", false, "also record what technicians type (off by default: it captures typed passwords)")
 	f.IntVar(&o.screenMaxFPS, "screen-max-fps", 0, "frames per second at most in desktop sessions, 5..60 (default 30)")
+	f.StringVar(&o.directPath, "direct-path", "", "allow or deny the direct peer-to-peer path between technician and device (default allow)")
 	return cmd
 }
 
@@ -168,6 +173,9 @@ func (o *policyFlags) changes(f *pflag.FlagSet) (tech.PolicyChanges, error) {
 	}
 	if f.Changed("record-input") {
 		ch.RecordInput = &o.recordInput
+	}
+	if f.Changed("direct-path") {
+		ch.DirectPath = &o.directPath
 	}
 	if f.NFlag() == 0 || (f.NFlag() == 1 && f.Changed("org")) {
 		return ch, errors.New("nothing to change: give at least one setting (see `tech policy set --help`)")

@@ -60,7 +60,18 @@ func (p *presenter) Observe(e tech.Event) {
 		p.fileCopied(e)
 	case tech.ScreenLockReport:
 		p.screenLock(e)
+	case tech.PathChanged:
+		p.pathChanged(e)
 	}
+}
+
+// pathChanged tells the technician which path the session uses and why.
+func (p *presenter) pathChanged(e tech.PathChanged) {
+	nl := "\n"
+	if p.rawTTY {
+		nl = "\r\n"
+	}
+	fmt.Fprintf(p.stderr, "Session path: %s (%s)%s", sanitize.Display(e.Path, 16), sanitize.Display(e.Why, 200), nl)
 }
 
 // progress draws a file's progress bar when stderr is a terminal.

@@ -27,6 +27,7 @@ func printPolicy(w io.Writer, resp api.PolicyShow, asJSON bool) error {
 		{"token-lifetime", p.TokenLifetime, e.TokenLifetime}, {"require-mfa", p.RequireMFA, e.RequireMFA},
 		{"record-input", p.RecordInput, e.RecordInput}, {"screen-max-fps", p.ScreenMaxFPS, e.ScreenMaxFPS},
 		{"retention-days", p.RetentionDays, e.RetentionDays},
+		{"direct-path", sanitize.Display(p.DirectPath, 8), sanitize.Display(e.DirectPath, 8)},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%v\t%v\t%v\n", r[0], r[1], r[2])

@@ -31,13 +31,16 @@ type sessionRow struct {
 	Reason       string        `json:"reason,omitempty"`
 	RecordingID  ids.SessionID `json:"recording_id,omitempty"`
 	RecState     string        `json:"recording_state,omitempty"`
+	Path         string        `json:"path,omitempty"`
+	PathWhy      string        `json:"path_why,omitempty"`
 }
 
 // newSessionRow is s as `tech sessions list --json` prints it.
 func newSessionRow(s api.Session) sessionRow {
 	return sessionRow{ID: s.ID, TechUser: s.TechUser, DeviceName: s.DeviceName, Mode: s.Mode, Capabilities: s.Capabilities,
 		Granted: s.Granted, State: s.State, EndReason: s.EndReason, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt,
-		EndedAt: s.EndedAt, Live: s.Live, Duration: s.Duration, Reason: s.Reason, RecordingID: s.RecordingID, RecState: s.RecordingState}
+		EndedAt: s.EndedAt, Live: s.Live, Duration: s.Duration, Reason: s.Reason, RecordingID: s.RecordingID, RecState: s.RecordingState,
+		Path: s.Path, PathWhy: s.PathWhy}
 }
 
 // printSessions prints sessions as a table or JSON.
@@ -70,6 +73,9 @@ func printSession(w io.Writer, s api.Session) error {
 	row("Granted", strings.Join(s.Granted, ", "))
 	if s.Reason != "" {
 		row("Reason", sanitize.Display(s.Reason, 200))
+	}
+	if s.Path != "" {
+		row("Path", s.Path+" ("+sanitize.Display(s.PathWhy, 200)+")")
 	}
 	if s.RecordingID != "" {
 		row("Recording", sanitize.Display(s.RecordingID.String(), 64)+" ("+sanitize.Display(s.RecordingState, 32)+")")

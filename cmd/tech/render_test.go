@@ -87,12 +87,12 @@ func TestRenderers(t *testing.T) {
 			at.Local().Format(time.RFC3339) + "\nDuration:    2m\nEnd reason:  done\nAsked:       shell\nGranted:     shell\n" +
 			"Reason:      ticket\nRecording:   s_1 (complete)\n", ""},
 		{"policy table", func(o, _ io.Writer) error {
-			p := api.PolicyView{MinLength: 12, MaxLength: 128, PasswordMaxAge: "0", PasswordHistory: "0", IdleTimeout: "15m", TokenLifetime: "12h", RequireMFA: true, ScreenMaxFPS: 30}
+			p := api.PolicyView{MinLength: 12, MaxLength: 128, PasswordMaxAge: "0", PasswordHistory: "0", IdleTimeout: "15m", TokenLifetime: "12h", RequireMFA: true, ScreenMaxFPS: 30, DirectPath: "deny" + hostile}
 			return printPolicy(o, api.PolicyShow{Org: "icu" + hostile, Policy: p, YourOrgs: []string{"icu", "er" + hostile}, Effective: p}, false)
 		}, "SETTING                 icu    EFFECTIVE FOR YOU (icu, er)\nmin-length              12     12\nmax-length              128    128\n" +
 			"require-classes         0      0\npassword-max-age        0      0\npassword-history-count  0      0\npassword-history        0      0\n" +
 			"lockout-threshold       0      0\nidle-timeout            15m    15m\ntoken-lifetime          12h    12h\nrequire-mfa             true   true\n" +
-			"record-input            false  false\nscreen-max-fps          30     30\nretention-days          0      0\n", ""},
+			"record-input            false  false\nscreen-max-fps          30     30\nretention-days          0      0\ndirect-path             deny   deny\n", ""},
 		{"policy set", func(_, e io.Writer) error { printPolicySet(e, api.PolicySetResponse{Org: "icu" + hostile}); return nil },
 			"", "Policy of icu updated; see `tech policy show --org icu`.\n"},
 		{"roles", func(o, _ io.Writer) error {

@@ -57,18 +57,16 @@ open yourself. Ctrl+C ends the session.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.Control, "control", false, "ask for screen-control too (keyboard and mouse), not only screen-view")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "do not start a browser; print the page's address on stdout")
-	f.StringVar(&o.Path, "path", "auto", "network path: auto or relay (direct is not available yet)")
+	f.StringVar(&o.Path, "path", tech.PathAuto, "auto: move to a direct peer-to-peer path when the device can be reached (the relay stays the fallback); relay: never; direct: end the session if no direct path can be set up")
 	f.StringVar(&o.Reason, "reason", "", "reason or ticket, shown to the end user and audited")
 	return cmd
 }
 
-// checkPath accepts the --path values this build supports.
+// checkPath accepts the --path values.
 func checkPath(path string) error {
 	switch path {
-	case "auto", "relay":
+	case tech.PathAuto, tech.PathRelay, tech.PathDirect:
 		return nil
-	case "direct":
-		return errors.New("direct path not available yet: use --path auto or --path relay")
 	}
 	return fmt.Errorf("--path must be auto, relay or direct, not %q", sanitize.Display(path, 40))
 }
@@ -88,7 +86,7 @@ func (g *globals) view(cmd *cobra.Command, o viewOptions) error {
 		caps = append(caps, protocol.CapScreenControl)
 	}
 	ctx := cmd.Context()
-	s, err := c.Open(ctx, tech.SessionRequest{Device: o.Device, Caps: caps, Reason: o.Reason})
+	s, err := c.Open(ctx, tech.SessionRequest{Device: o.Device, Caps: caps, Reason: o.Reason, Path: o.Path})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func TestCheckPath(t *testing.T) {
 	}{
 		{"auto", ""},
 		{"relay", ""},
-		{"direct", "direct path not available yet"},
+		{"direct", ""},
 		{"", "--path must be auto, relay or direct"},
 		{"p2p\x1b[2J", `--path must be auto, relay or direct, not "p2p"`},
 	}

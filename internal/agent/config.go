@@ -83,6 +83,10 @@ type Config struct {
 	Out io.Writer
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
+	// DirectPath is "deny" to refuse the direct peer-to-peer path on this
+	// device whatever the relay's policy says (agent run --direct-path);
+	// empty or "allow" follows the policy.
+	DirectPath string
 	// RePin, when set, replaces the stored relay pin before connecting
 	// (agent run --ca-fingerprint): for a device that was not connected
 	// while the relay rotated its certificate.
@@ -93,6 +97,9 @@ type Config struct {
 func (c *Config) Validate() error {
 	if c.Home == "" {
 		return errors.New("agent: no config directory (--config DIR or TETHER_AGENT_HOME)")
+	}
+	if c.DirectPath != "" && c.DirectPath != protocol.DirectPathAllow && c.DirectPath != protocol.DirectPathDeny {
+		return fmt.Errorf("agent: --direct-path %q: want allow or deny", c.DirectPath)
 	}
 	if c.ConsentTimeout == 0 {
 		c.ConsentTimeout = protocol.DefaultConsentTimeout

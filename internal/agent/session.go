@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tether-support/tether/internal/consent"
+	"github.com/tether-support/tether/internal/direct"
 	"github.com/tether-support/tether/internal/e2e"
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/screenlock"
@@ -49,6 +50,10 @@ type deviceSession struct {
 	pol     policy // decided from info once the handshake is done
 	ch      *transport.Channel
 	rec     *recorder // nil until the handshake is done
+	// link answers the technician's direct-path attempts; directStop ends
+	// it (nil when the feature was not negotiated).
+	link       *direct.Link
+	directStop context.CancelFunc
 
 	// The capability handlers, by inner message type; shell and files are
 	// also reached directly by the session's watch and revoke.
@@ -162,6 +167,11 @@ func (s *deviceSession) setup(ctx context.Context) error {
 	if s.pol, err = limitToCert(s.pol, s.cert); err != nil {
 		return err
 	}
+	// The technician offers a direct path only after consent; with a
+	// signed policy, its direct-path switch applies whatever the relay says.
+	if err := s.startDirect(signed != nil && !signed.body.DirectPath); err != nil {
+		return err
+	}
 	if s.rec, err = newRecorder(s.conn, s.info.ID, s.pol.recipients, s.pol.recordInput); err != nil {
 		return err
 	}
@@ -252,6 +262,9 @@ func (s *deviceSession) refuse(ctx context.Context, err error) {
 	}
 	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 	s.conn.Close(reason)
+	if s.directStop != nil {
+		s.directStop()
+	}
 }
 
 // end is the one end path: kill the process group, lock the screen exactly
@@ -261,6 +274,11 @@ func (s *deviceSession) refuse(ctx context.Context, err error) {
 func (s *deviceSession) end(reason string) {
 	s.endOnce.Do(func() {
 		s.ending.Store(true)
+		if s.ch != nil {
+			// The last words (lock result, end) go on the relay path,
+			// after whatever the direct path had not delivered.
+			s.ch.Closing()
+		}
 		s.caps.closeAll()
 		for _, c := range s.takeChildren() {
 			// Closing (not c.end) is safe while the child is still being
@@ -286,6 +304,9 @@ func (s *deviceSession) end(reason string) {
 		}
 		s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 		s.conn.Close(reason)
+		if s.directStop != nil {
+			s.directStop()
+		}
 		if s.live.remove(s) {
 			s.ui.SessionEnded(reason, lock)
 		}

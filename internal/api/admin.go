@@ -129,6 +129,7 @@ type PolicyChanges struct {
 	RecordInput          *bool   `json:"record_input,omitempty"`
 	ScreenMaxFPS         *int    `json:"screen_max_fps,omitempty"`
 	RetentionDays        *int    `json:"retention_days,omitempty"`
+	DirectPath           *string `json:"direct_path,omitempty"` // "allow" or "deny"
 }
 
 // PolicyView is an organisation's policy as the relay shows it (GET
@@ -149,7 +150,8 @@ type PolicyView struct {
 	ScreenMaxFPS         int    `json:"screen_max_fps"`
 	// RetentionDays is how long recordings and session records are kept
 	// (the relay's daily job uses the longest of every organisation's).
-	RetentionDays int `json:"retention_days"`
+	RetentionDays int    `json:"retention_days"`
+	DirectPath    string `json:"direct_path"` // "allow" or "deny"
 }
 
 // PolicyShow is the answer to GET /v1/policy[?org=]: the organisation's

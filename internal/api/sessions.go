@@ -24,6 +24,10 @@ type Session struct {
 	EndReason    string   `json:"end_reason,omitempty"`
 	// Reason is the technician's reason or ticket for the session.
 	Reason string `json:"reason,omitempty"`
+	// Path is the path the sealed stream uses as the agent last reported
+	// it ("direct" or "relay"; empty: relay), PathWhy why.
+	Path    string `json:"path,omitempty"`
+	PathWhy string `json:"path_why,omitempty"`
 	// Files lists the files moved in the session (GET {id} only).
 	Files []FileTransfer `json:"files,omitempty"`
 	// FilesDropped counts transfers beyond those Files lists.

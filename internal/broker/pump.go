@@ -67,7 +67,7 @@ func (l *Session) Pump(ctx context.Context, src *transport.Conn, fromAgent bool)
 			}
 			continue
 		}
-		if !l.forward(msg, fromAgent) {
+		if !l.forward(hostileFrame(msg, fromAgent), fromAgent) {
 			return
 		}
 	}
@@ -180,6 +180,8 @@ func (l *Session) control(m *protocol.Control, fromAgent bool, who string) bool 
 		if first {
 			l.b.RecordScreenLock(l.Info.TechID, l.Info.ID, l.Source, l.Info.DeviceName, m)
 		}
+	case m.Type == protocol.CtlPath && fromAgent:
+		l.b.recordPath(l, m)
 	case m.Type == protocol.CtlRecordingDone && fromAgent:
 		l.rec.markComplete()
 	case m.Type == protocol.CtlRecordingFailed && fromAgent:

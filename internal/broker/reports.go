@@ -137,3 +137,35 @@ func (b *Broker) recordScreen(l *Session, m *protocol.Control) {
 	b.record(audit.NewEvent(l.Info.TechID, "session.screen", l.Info.ID, outcome, l.Source,
 		"reason", truncate(m.Reason, 300), "count", fmt.Sprint(max(m.Size, 0)), "device", l.Info.DeviceName))
 }
+
+// maxPathReports bounds the path changes audited per session; a device
+// reporting more is not believed further (the session goes on).
+const maxPathReports = 32
+
+// recordPath records the path the agent reports the session now uses: the
+// session record's path, and a session.path audit event with from, to and
+// why. Anything but "direct" or "relay" is ignored.
+func (b *Broker) recordPath(l *Session, m *protocol.Control) {
+	if m.Mode != protocol.PathModeDirect && m.Mode != protocol.PathModeRelay {
+		return
+	}
+	why := truncate(m.Reason, 200)
+	l.mu.Lock()
+	from := l.path
+	if from == "" {
+		from = protocol.PathModeRelay
+	}
+	l.pathReports++
+	over := l.pathReports > maxPathReports
+	l.path = m.Mode
+	l.mu.Unlock()
+	if over {
+		return
+	}
+	b.db.UpdateSession(l.Info.ID, func(r *store.Session) error {
+		r.Path, r.PathWhy = m.Mode, why
+		return nil
+	})
+	b.record(audit.NewEvent(l.Info.TechID, "session.path", l.Info.ID, m.Mode, l.Source,
+		"from", from, "to", m.Mode, "why", why, "device", l.Info.DeviceName))
+}

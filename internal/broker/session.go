@@ -54,6 +54,8 @@ type Session struct {
 	// screenEvents counts the screen events audited (at most
 	// maxScreenEvents per session).
 	screenEvents int
+	path         string // the path the agent last reported ("" is relay)
+	pathReports  int    // path changes audited so far
 }
 
 // Attached is closed when the agent side attaches.

@@ -181,3 +181,16 @@ func sliceForAppend(in []byte, n int) (head, tail []byte) {
 	tail = head[len(in):]
 	return head, tail
 }
+
+// Next returns the sequence number the Opener accepts next: every frame
+// below it has been opened.
+func (o *Opener) Next() uint64 { return o.seq }
+
+// PeekSeq returns the sequence number a sealed payload claims, without
+// checking anything else; ok is false for a payload too short to be one.
+func PeekSeq(payload []byte) (seq uint64, ok bool) {
+	if len(payload) < frameOverhead {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(payload), true
+}

@@ -119,9 +119,45 @@
 // frames does not close what else it carries: the relay connection stays
 // the session's control path (consent, recording, end), and whoever reads
 // it after the move MUST treat a sealed frame arriving there as a protocol
-// error, not hand it to the channel. Today no program prepares a path, so
-// a switch point from the peer ends the session as an unknown message
-// would.
+// error, not hand it to the channel — except in direct-path mode, below.
+//
+// # Direct path: acknowledgement, resending and fallback
+//
+// The direct path (package direct: a WebRTC data channel between the two
+// ends, set up by messages sealed in this channel, PROTOCOL.md section
+// 8.8) is such a further path, and it can fail. So that a failure loses
+// nothing, with the "direct-path" feature negotiated each side, from its
+// move on:
+//
+//   - acknowledges: it seals InPathAck carrying the sequence number it will
+//     open next from the peer, at least every 32 frames and once per
+//     heartbeat while it sends on the direct path (so the acknowledgement is
+//     also the direct path's heartbeat);
+//   - keeps a copy of every sealed frame it sent on the direct path until an
+//     acknowledgement covers it;
+//   - falls back when the direct path fails or stalls (it delivers nothing
+//     for the stall bound: the peer's heartbeat comes every second; a
+//     direction that dies alone is noticed by the side that stops
+//     receiving, whose fallback moves the other too), or when the peer did: it resends every unacknowledged frame on
+//     the relay path, byte for byte and in order (the same sealed frames,
+//     with their sequence numbers), says so in a sealed InDirectState, and
+//     sends only on the relay from then on. There is no second move.
+//
+// The receiver relaxes the "only the next sequence number" rule exactly
+// once, and only downwards: from the first sealed frame the peer sends on
+// the relay path after its switch point (a frame below the switch point
+// there is a copy only the relay can have made: dropped, and it changes
+// nothing), it reads the relay path only and drops unopened every frame
+// whose sequence number is below the next one it opens (a resent frame the
+// direct path had delivered). It still opens exactly the next one and
+// refuses a higher one as out of order. So every frame is opened once and in
+// order, whichever path delivered it; what a relay can do is replay a resent
+// frame and so end the direct path early, never make a frame count twice.
+// The relay connection stays the session's lifeline: its loss ends the
+// channel even while the direct path is up. At the session's end each side
+// says "closing" on the path in use and moves back to the relay the same
+// way, so its last frames (the end, the lock result) travel on the lifeline
+// and none is lost when the direct path is torn down.
 //
 // # Further streams
 //
@@ -164,15 +200,19 @@
 //	"tether-e2e-v1 stream"               prefix of every stream key's HKDF info
 //	"tether-parent-proof-v1\x00"         HMAC-SHA256(exp, label || child session ID):
 //	                                     the parent proof (package protocol)
+//	"tether-direct-bind-v1\x00"          HMAC-SHA256(exp, label || role || sender's DTLS
+//	                                     fingerprint || 0x00 || receiver's): the direct
+//	                                     path's binding (package direct)
 //
 // Stream labels (the label argument of Derive), each a distinct stream:
 //
 //	"tether screen v1"                   reserved: screen updates of a remote desktop (LabelScreen)
 //	"tether test ..."                    reserved for tests; never used by a program
 //
-// The parent proof's HMAC input starts with "tether-parent-proof-v1" and
-// every stream key's HKDF input with "tether-e2e-v1 stream", so no proof
-// computation ever equals a stream key computation under the same exp.
+// The parent proof's HMAC input starts with "tether-parent-proof-v1", the
+// direct path's binding with "tether-direct-bind-v1" and every stream key's
+// HKDF input with "tether-e2e-v1 stream", so no proof computation ever
+// equals another kind of computation under the same exp.
 //
 // # Limits
 //

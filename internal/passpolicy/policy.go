@@ -83,6 +83,10 @@ type Policy struct {
 	// ScreenMaxFPS caps the frames per second of remote desktop sessions:
 	// 5..60, default 30; 0 means the default (see ScreenFPS).
 	ScreenMaxFPS int
+	// DenyDirectPath forbids the direct peer-to-peer path between
+	// technician and device (every byte goes through the relay). Default
+	// false: allowed.
+	DenyDirectPath bool
 }
 
 // ScreenFPS is the desktop frame-rate cap p sets: ScreenMaxFPS, or
@@ -177,7 +181,7 @@ func inRange[T int | time.Duration](v, lo, hi T) bool {
 // longest MinLength, largest MaxLength (a higher cap never weakens a policy),
 // highest RequireClasses, shortest non-zero MaxAge, largest HistoryCount and
 // HistoryAge, lowest LockoutThreshold, shortest IdleTimeout and
-// MaxTokenLifetime, RequireMFA and RecordInput if any policy sets them,
+// MaxTokenLifetime, RequireMFA, RecordInput and DenyDirectPath if any policy sets them,
 // longest RetentionDays and lowest ScreenFPS. Zero values of LockoutThreshold, IdleTimeout and
 // MaxTokenLifetime are treated as unset, not as strictest. Merge of no
 // policies is Default(). Merging valid policies gives a valid policy.
@@ -200,6 +204,7 @@ func Merge(ps ...Policy) Policy {
 		m.RecordInput = m.RecordInput || p.RecordInput
 		m.RetentionDays = max(m.RetentionDays, p.RetentionDays)
 		m.ScreenMaxFPS = min(m.ScreenFPS(), p.ScreenFPS())
+		m.DenyDirectPath = m.DenyDirectPath || p.DenyDirectPath
 	}
 	return m
 }

@@ -18,6 +18,10 @@ const (
 	// FeatureTechCert: the technician proves a certified identity with
 	// InTechAuth right after the feature exchange, and the agent checks it.
 	FeatureTechCert = "tech-cert"
+	// FeatureDirectPath: the sender can move the channel to a direct
+	// peer-to-peer path (InDirect* signalling, InPathAck acknowledgements
+	// and the fallback to the relay; PROTOCOL.md section 8.8).
+	FeatureDirectPath = "direct-path"
 )
 
 // Limits of a feature list (InFeatures).

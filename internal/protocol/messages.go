@@ -73,6 +73,10 @@ const (
 	// says what in words, Size counts the events it stands for (input
 	// events dropped in one burst). The relay audits it as session.screen.
 	CtlScreen = "screen"
+	// Agent → relay: the session's sealed stream now travels on the path
+	// Mode (PathModeDirect or PathModeRelay) because of Reason; the relay
+	// records it and audits session.path.
+	CtlPath = "path"
 )
 
 // Screen stream events (Control.Mode of CtlScreen).
@@ -191,15 +195,26 @@ type SessionInfo struct {
 	Roles []string `json:"roles,omitempty"`
 	// ConsentPolicy is the device group's policy: "consent" (default) or
 	// "unattended" (no prompt, if the agent itself allows it too).
-	ConsentPolicy string        `json:"consent_policy,omitempty"`
-	IdleTimeout   time.Duration `json:"idle_timeout"`
-	MaxDuration   time.Duration `json:"max_duration"`
+	ConsentPolicy string `json:"consent_policy,omitempty"`
+	// DirectPath is "deny" when the technician's organisation policy
+	// forbids the direct peer-to-peer path; empty allows it.
+	DirectPath  string        `json:"direct_path,omitempty"`
+	IdleTimeout time.Duration `json:"idle_timeout"`
+	MaxDuration time.Duration `json:"max_duration"`
 	// STUN lists the relay's STUN servers (`stun:HOST:PORT`, at most
 	// MaxSTUNServers; see ParseSTUNURL) the peers may ask for their
 	// reflexive address when they try the direct path; absent when the
 	// relay runs none.
 	STUN []string `json:"stun,omitempty"`
 }
+
+// Session paths (Control.Mode of CtlPath, SessionInfo.DirectPath's deny).
+const (
+	PathModeDirect  = "direct"
+	PathModeRelay   = "relay"
+	DirectPathDeny  = "deny"
+	DirectPathAllow = "allow"
+)
 
 // AppendControl appends a complete control frame (type byte + JSON) to dst.
 func AppendControl(dst []byte, c *Control) ([]byte, error) {
@@ -333,7 +348,24 @@ const (
 	// InScreenControl T→A: JSON ScreenControl — start, refresh or stop the
 	// screen stream.
 	InScreenControl InnerType = 0x1f
-	lastInner       InnerType = InScreenControl
+	// InDirectOffer T→A: JSON DirectSignal with the SDP offer of the
+	// direct path and T's DTLS fingerprint (feature direct-path).
+	InDirectOffer InnerType = 0x20
+	// InDirectAnswer A→T: JSON DirectSignal with the SDP answer and A's
+	// DTLS fingerprint, or a refusal (feature direct-path).
+	InDirectAnswer InnerType = 0x21
+	// InDirectCandidate either way: JSON DirectCandidate, one trickled ICE
+	// candidate (feature direct-path).
+	InDirectCandidate InnerType = 0x22
+	// InDirectState either way: JSON DirectState — the sender's direct
+	// path is verified and prepared ("ready"), or it gave up ("failed"),
+	// or it fell back to the relay ("fallback") (feature direct-path).
+	InDirectState InnerType = 0x23
+	// InPathAck either way: 8 bytes, the next sequence number the sender
+	// expects from the peer (feature direct-path); consumed by the
+	// receiving channel.
+	InPathAck InnerType = 0x24
+	lastInner InnerType = InPathAck
 )
 
 // ScreenLock is the payload of InScreenLock.

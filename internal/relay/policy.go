@@ -40,7 +40,8 @@ func newPolicyView(p passpolicy.Policy) api.PolicyView {
 		PasswordMaxAge: fmtDur(p.MaxAge), PasswordHistoryCount: p.HistoryCount, PasswordHistory: fmtDur(p.HistoryAge),
 		LockoutThreshold: p.LockoutThreshold, IdleTimeout: fmtDur(p.IdleTimeout), TokenLifetime: fmtDur(p.MaxTokenLifetime),
 		RequireMFA: p.RequireMFA, RecordInput: p.RecordInput, ScreenMaxFPS: p.ScreenFPS(),
-		RetentionDays: p.RetentionDays}
+		RetentionDays: p.RetentionDays,
+		DirectPath:    directPathView(p.DenyDirectPath)}
 }
 
 // fmtDur formats whole days as "90d", zero as "0" and the rest in Go syntax.
@@ -147,7 +148,21 @@ func applyPolicy(req *api.PolicyChanges, pol *passpolicy.Policy) ([]string, erro
 		}
 		pol.ScreenMaxFPS, changed = *v, append(changed, "screen_max_fps")
 	}
+	if v := req.DirectPath; v != nil {
+		if *v != protocol.DirectPathAllow && *v != protocol.DirectPathDeny {
+			return nil, errf(http.StatusBadRequest, "see `tech policy set --help`", "invalid policy: --direct-path %q: want allow or deny", *v)
+		}
+		pol.DenyDirectPath, changed = *v == protocol.DirectPathDeny, append(changed, "direct_path")
+	}
 	return changed, nil
+}
+
+// directPathView is the direct-path policy as shown: "allow" or "deny".
+func directPathView(deny bool) string {
+	if deny {
+		return protocol.DirectPathDeny
+	}
+	return protocol.DirectPathAllow
 }
 
 func (s *Server) handlePolicySet(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -37,6 +37,9 @@ func (s *Server) policyDraft() (api.PolicyDraft, error) {
 	if d.RecordInput, err = s.allOrgsRecordInput(); err != nil {
 		return d, err
 	}
+	if d.DirectPath, err = s.noOrgDeniesDirect(); err != nil {
+		return d, err
+	}
 	roles, err := s.allRoles()
 	if err != nil {
 		return d, err
@@ -79,6 +82,25 @@ func (s *Server) allOrgsRecordInput() (bool, error) {
 			return false, err
 		}
 		if !pol.RecordInput {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// noOrgDeniesDirect reports whether no organisation's policy denies the
+// direct path: only then does the signed policy allow it.
+func (s *Server) noOrgDeniesDirect() (bool, error) {
+	orgs, err := s.db.ListOrgs()
+	if err != nil {
+		return false, err
+	}
+	for _, o := range orgs {
+		pol, err := s.accounts.OrgPolicy(o.Name)
+		if err != nil {
+			return false, err
+		}
+		if pol.DenyDirectPath {
 			return false, nil
 		}
 	}

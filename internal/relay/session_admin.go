@@ -18,7 +18,8 @@ func (srv *Server) sessionView(s store.Session, live bool) api.Session {
 	v := api.Session{ID: s.ID, TechID: s.TechID, TechUser: s.TechUser, DeviceID: s.DeviceID, DeviceName: s.DeviceName,
 		Mode: s.Mode, Capabilities: s.Capabilities, Granted: s.Granted, State: s.State, EndReason: s.EndReason,
 		Reason: s.Reason, Files: fileViews(s.Files), FilesDropped: s.FilesDropped, CreatedAt: s.CreatedAt,
-		StartedAt: s.StartedAt, EndedAt: s.EndedAt, RecordingID: s.RecordingID, Live: live}
+		StartedAt: s.StartedAt, EndedAt: s.EndedAt, RecordingID: s.RecordingID, Live: live,
+		Path: s.Path, PathWhy: s.PathWhy}
 	if rec, err := srv.db.RecordingByID(s.ID); err == nil {
 		v.RecordingID, v.RecordingState = rec.ID, rec.State
 	}

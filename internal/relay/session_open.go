@@ -88,6 +88,9 @@ func (s *Server) openSession(ctx context.Context, c *transport.Conn, p *principa
 	if pol, err := s.accounts.UserPolicy(p.user); err == nil {
 		info.RecordInput = pol.RecordInput
 		info.ScreenMaxFPS = pol.ScreenFPS()
+		if pol.DenyDirectPath {
+			info.DirectPath = protocol.DirectPathDeny
+		}
 		if pol.IdleTimeout > 0 {
 			info.IdleTimeout = min(info.IdleTimeout, pol.IdleTimeout)
 		}

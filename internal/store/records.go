@@ -193,6 +193,11 @@ type Session struct {
 	StartedAt    time.Time     `json:"started_at,omitzero"`
 	EndedAt      time.Time     `json:"ended_at,omitzero"`
 	RecordingID  ids.SessionID `json:"recording_id,omitempty"`
+	// Path is the path the session's sealed stream uses, as the agent
+	// last reported it ("direct" or "relay"; empty: relay, never moved),
+	// and PathWhy its reason.
+	Path    string `json:"path,omitempty"`
+	PathWhy string `json:"path_why,omitempty"`
 }
 
 // JoinCode is a one-time code that lets a person at a device join an

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tether-support/tether/internal/protocol"
 )
@@ -27,6 +28,9 @@ type CopyOptions struct {
 	// entries (files and folders). Zero means DefaultMaxSize and
 	// DefaultMaxFiles.
 	MaxSize, MaxFiles int64
+	// Path is PathAuto (default: the path with the better throughput the
+	// last transfers measured), PathRelay or PathDirect.
+	Path string
 }
 
 // Copy moves files between this machine and a device through the
@@ -51,13 +55,22 @@ func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
 			return err
 		}
 	}
-	sc, err := c.Open(ctx, SessionRequest{Device: dev, Caps: []string{capability}, Parent: o.Session, Reason: o.Reason})
+	mode := o.Path
+	if mode == "" || mode == PathAuto {
+		mode = c.bulkPath()
+	}
+	sc, err := c.Open(ctx, SessionRequest{Device: dev, Caps: []string{capability}, Parent: o.Session, Reason: o.Reason, Path: mode})
 	if err != nil {
 		return err
 	}
 	defer sc.Close()
 	x := newXfer(c, sc)
 	go x.dispatch(ctx)
+	if err := sc.WaitPath(ctx); err != nil && mode == PathDirect {
+		sc.End("the direct path could not be set up")
+		return fmt.Errorf("%w: %v", ErrNoDirect, err)
+	}
+	start := time.Now()
 	if sremote {
 		err = x.download(ctx, o.getOptions(spath))
 	} else {
@@ -67,6 +80,7 @@ func (c *Client) Copy(ctx context.Context, o CopyOptions) error {
 		sc.End("file transfer failed")
 		return err
 	}
+	c.noteThroughput(sc.Path(), x.moved.Load(), time.Since(start))
 	sc.End("file transfer complete")
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tether-support/tether/internal/direct"
 	"github.com/tether-support/tether/internal/e2e"
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/protocol"
@@ -26,6 +27,10 @@ type SessionRequest struct {
 	// Parent reuses the consent of a live session of this client's
 	// (tech cp --session).
 	Parent string
+	// Path says whether to move the session to the direct peer-to-peer
+	// path once consent is given: PathAuto (default), PathRelay or
+	// PathDirect.
+	Path string
 }
 
 // LiveSession is the technician's side of one live session with a device:
@@ -36,8 +41,14 @@ type LiveSession struct {
 	conn    *transport.Conn
 	ch      *transport.Channel
 	info    *protocol.SessionInfo
-	mu      sync.Mutex // guards granted
+	mu      sync.Mutex // guards granted and pathErr
 	granted []string
+	// link runs the direct path (nil when not tried); directStop ends it;
+	// pathErr is why --path direct ended the session.
+	link           *direct.Link
+	directStop     context.CancelFunc
+	pathErr        error
+	directRequired bool // --path direct: Run waits for the direct path
 }
 
 // ID is the session's ID.
@@ -72,27 +83,39 @@ func (s *LiveSession) setGranted(caps []string) {
 }
 
 // Close closes the connection at once.
-func (s *LiveSession) Close() { s.conn.CloseNow() }
+func (s *LiveSession) Close() {
+	s.stopDirect()
+	s.conn.CloseNow()
+}
 
 // End tells the agent the technician is done, so it ends the session
 // through its one end path, then closes.
 func (s *LiveSession) End(reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	s.ch.Closing()
 	s.ch.Send(ctx, protocol.InEnd, []byte(reason))
 	s.conn.WriteControl(ctx, &protocol.Control{Type: protocol.CtlEnd, Reason: reason})
 	s.conn.Close(reason)
+	s.stopDirect()
 }
 
 // Open asks for a session, runs the handshake and waits for the end
 // user's consent: Dial, then AwaitConsent.
 func (c *Client) Open(ctx context.Context, r SessionRequest) (*LiveSession, error) {
+	if err := checkPathMode(r.Path); err != nil {
+		return nil, err
+	}
 	s, err := c.Dial(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.AwaitConsent(ctx); err != nil {
 		s.Close()
+		return nil, err
+	}
+	if err := s.startDirect(r.Path); err != nil {
+		s.End(err.Error())
 		return nil, err
 	}
 	return s, nil

@@ -52,13 +52,42 @@ type RunOptions struct {
 // ends, and returns nil, an *ExitError with a command's non-zero status,
 // or why the session ended otherwise. It reports ScreenLockReport and,
 // last, Exited.
+//
+// With --path direct (SessionRequest.Path PathDirect) nothing starts
+// before the session is on the direct path; if it cannot be, the session
+// ends and Run returns an error wrapping ErrNoDirect.
 func (s *LiveSession) Run(ctx context.Context, o RunOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stdout, stderr := orDiscard(o.Stdout), orDiscard(o.Stderr)
+	if !s.directRequired {
+		if err := s.start(ctx, o); err != nil {
+			return err
+		}
+		return s.receive(ctx, stdout, stderr)
+	}
+	// The signalling is read by the receive loop: run it while waiting.
+	done := make(chan error, 1)
+	go func() { done <- s.receive(ctx, stdout, stderr) }()
+	select {
+	case <-s.link.Done():
+	case err := <-done:
+		return err
+	}
+	if s.link.Err() == nil {
+		if err := s.start(ctx, o); err != nil {
+			return err
+		}
+	}
+	return <-done // on a failure requireDirect ends the session
+}
+
+// start sends the start message and starts the input pumps.
+func (s *LiveSession) start(ctx context.Context, o RunOptions) error {
 	st := protocol.Start{Argv: o.Argv, PTY: o.PTY, Term: o.Term, Cols: o.Size.Cols, Rows: o.Size.Rows}
 	if err := s.ch.SendJSON(ctx, protocol.InStart, st); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	if o.Stdin == nil {
 		s.ch.Send(ctx, protocol.InStdinEOF, nil)
 	} else {
@@ -68,7 +97,7 @@ func (s *LiveSession) Run(ctx context.Context, o RunOptions) error {
 		go s.forwardResizes(ctx, o.Resize)
 	}
 	go s.keepalive(ctx, o.Keepalive)
-	return s.receive(ctx, orDiscard(o.Stdout), orDiscard(o.Stderr))
+	return nil
 }
 
 // orDiscard is w, or io.Discard for nil.
@@ -157,6 +186,10 @@ func (s *LiveSession) receive(ctx context.Context, stdout, stderr io.Writer) err
 
 // finish reports how the session ended (Exited) and returns its error.
 func (s *LiveSession) finish(err error, code int) error {
+	if perr := s.pathError(); perr != nil {
+		s.c.emit(Exited{Code: code, Reason: perr.Error(), Lost: true})
+		return perr
+	}
 	var ee *transport.EndError
 	if !errors.As(err, &ee) {
 		reason := lostReason(err)

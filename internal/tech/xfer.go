@@ -27,6 +27,7 @@ type xfer struct {
 	sc     *LiveSession
 	nextID atomic.Uint32
 	msgs   chan inMsg
+	moved  atomic.Int64 // bytes of the files verified so far
 }
 
 // inMsg is one message from the device, copied out of the channel buffer
@@ -214,6 +215,7 @@ func (x *xfer) putFile(ctx context.Context, local, remote, base string, fi fs.Fi
 	if r.SHA256 != sum {
 		return fmt.Errorf("upload %s: the device stored a different SHA-256", local)
 	}
+	x.moved.Add(r.Size)
 	x.c.emit(FileCopied{Upload: true, DeviceName: x.sc.info.DeviceName, Local: local, Remote: r.Path, Size: r.Size, SHA256: sum})
 	return nil
 }

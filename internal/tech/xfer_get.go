@@ -456,6 +456,7 @@ func (g *getState) commit() error {
 	}
 	g.tmp = ""
 	for _, f := range g.files {
+		g.x.moved.Add(f.n)
 		g.x.c.emit(FileCopied{DeviceName: g.x.sc.info.DeviceName, Local: g.local(f.rest), Size: f.n, SHA256: f.sum})
 	}
 	return nil

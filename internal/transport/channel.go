@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tether-support/tether/internal/e2e"
 	"github.com/tether-support/tether/internal/protocol"
@@ -45,6 +46,13 @@ type Channel struct {
 	rbuf []byte
 	rerr error // the first failure to open a frame; every later Recv returns it
 
+	// relay is the path the channel was set up on, kept as the lifeline
+	// and fallback in direct-path mode; sealed counts the frames sealed
+	// (guarded by smu).
+	relay  FrameConn
+	sealed uint64
+	dp     atomic.Pointer[directState] // direct-path mode; nil until EnableDirect
+
 	pmu        sync.Mutex
 	sw         pathSwitch
 	feats      protocol.Features // negotiated (Negotiate); guarded by pmu
@@ -72,7 +80,7 @@ var sealedAAD = []byte{byte(protocol.FrameSealed)}
 func NewChannel(fc FrameConn, s *e2e.Session) *Channel {
 	return &Channel{
 		sess: s, SecurityCode: s.SecurityCode, Exporter: s.Exporter,
-		out: fc, send: s.Send, in: fc, recv: s.Recv, sw: pathSwitch{cur: fc},
+		out: fc, send: s.Send, in: fc, relay: fc, recv: s.Recv, sw: pathSwitch{cur: fc},
 		sbuf: make([]byte, 0, protocol.MaxFrame), pbuf: make([]byte, 0, protocol.MaxInner),
 		rbuf: make([]byte, 0, protocol.MaxInner),
 	}
@@ -93,6 +101,9 @@ func (ch *Channel) Send(ctx context.Context, t protocol.InnerType, payload []byt
 	if len(payload)+1 > protocol.MaxInner {
 		return fmt.Errorf("transport: inner message of %d bytes: %w", len(payload)+1, protocol.ErrFrameTooBig)
 	}
+	if err := ch.waitRoom(ctx); err != nil {
+		return err
+	}
 	ch.smu.Lock()
 	defer ch.smu.Unlock()
 	ch.pbuf = append(append(ch.pbuf[:0], byte(t)), payload...)
@@ -104,6 +115,15 @@ func (ch *Channel) SendMsg(ctx context.Context, msg []byte) error {
 	if len(msg) > protocol.MaxInner {
 		return fmt.Errorf("transport: inner message of %d bytes: %w", len(msg), protocol.ErrFrameTooBig)
 	}
+	if err := ch.waitRoom(ctx); err != nil {
+		return err
+	}
+	return ch.sendInternal(ctx, msg)
+}
+
+// sendInternal seals msg without waiting for room on the direct path (the
+// channel's own acknowledgements).
+func (ch *Channel) sendInternal(ctx context.Context, msg []byte) error {
 	ch.smu.Lock()
 	defer ch.smu.Unlock()
 	return ch.sealAndWrite(ctx, msg)
@@ -117,6 +137,13 @@ func (ch *Channel) sealAndWrite(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("transport: seal: %w", err)
 	}
 	ch.sbuf = frame
+	ch.sealed++
+	if dp := ch.dp.Load(); dp != nil {
+		dp.sealedNext.Store(ch.sealed)
+		if ch.out != ch.relay {
+			return ch.writeDirect(ctx, frame)
+		}
+	}
 	return ch.out.WriteFrame(ctx, frame)
 }
 
@@ -142,25 +169,92 @@ func (ch *Channel) Recv(ctx context.Context) (protocol.InnerType, []byte, error)
 		return 0, nil, ch.rerr
 	}
 	for {
-		ft, p, err := ch.in.ReadFrame(ctx)
+		p, err := ch.nextSealed(ctx)
 		if err != nil {
 			return 0, nil, err
 		}
-		if ft != protocol.FrameSealed {
-			return 0, nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
+		if ch.stale(p) {
+			continue
 		}
 		t, payload, err := ch.open(p)
 		if err == nil && t == protocol.InFeatures {
 			return t, payload, fmt.Errorf("%w: a feature list after the first sealed message", protocol.ErrBadInner)
 		}
-		if err != nil || t != protocol.InPathSwitch {
+		if err != nil {
 			return t, payload, err
 		}
-		if err := ch.followSwitch(payload); err != nil {
+		ch.noteAccepted()
+		consumed, err := ch.consume(t, payload)
+		if err != nil {
 			ch.rerr = err
 			return 0, nil, err
 		}
+		if !consumed {
+			return t, payload, nil
+		}
 	}
+}
+
+// nextSealed reads the next sealed frame's payload from the path Recv
+// reads (both paths at once after a move in direct-path mode).
+func (ch *Channel) nextSealed(ctx context.Context) ([]byte, error) {
+	if dp := ch.dp.Load(); dp != nil && dp.multi {
+		return ch.readDual(ctx)
+	}
+	ft, p, err := ch.in.ReadFrame(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ft != protocol.FrameSealed {
+		return nil, fmt.Errorf("transport: unexpected %s frame in an open session", ft)
+	}
+	return p, nil
+}
+
+// noteAccepted records, in direct-path mode, the next sequence number to
+// acknowledge, and asks for an acknowledgement every ackEvery frames.
+func (ch *Channel) noteAccepted() {
+	dp := ch.dp.Load()
+	if dp == nil {
+		return
+	}
+	next := ch.recv.Next()
+	dp.accepted.Store(next)
+	if next-dp.lastAcked.Load() >= ackEvery {
+		select {
+		case dp.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// consume handles the messages the channel itself acts on: the path
+// switch point, acknowledgements and direct-path signalling. Those are
+// never passed on.
+func (ch *Channel) consume(t protocol.InnerType, payload []byte) (bool, error) {
+	switch t {
+	case protocol.InPathSwitch:
+		return true, ch.followSwitch(payload)
+	case protocol.InPathAck, protocol.InDirectOffer, protocol.InDirectAnswer, protocol.InDirectCandidate, protocol.InDirectState:
+	default:
+		return false, nil
+	}
+	dp := ch.dp.Load()
+	if dp == nil {
+		return true, fmt.Errorf("%w: direct-path message 0x%02x, but the %q feature is not in use", protocol.ErrBadInner, byte(t), protocol.FeatureDirectPath)
+	}
+	if t == protocol.InPathAck {
+		return true, ch.acked(payload)
+	}
+	if t == protocol.InDirectState {
+		if st, err := protocol.ParseDirectState(payload); err == nil && st.State == protocol.DirectFallback {
+			ch.FallBack("the peer fell back to the relay: " + st.Why)
+		}
+	}
+	if dp.cfg.Signal != nil {
+		dp.cfg.Signal(t, payload)
+	}
+	return true, nil
 }
 
 func (ch *Channel) open(p []byte) (protocol.InnerType, []byte, error) {
@@ -219,6 +313,14 @@ func (ch *Channel) Switch(ctx context.Context) error {
 	case sent:
 		return fmt.Errorf("%w: this side has already switched", ErrSwitch)
 	}
+	if dp := ch.dp.Load(); dp != nil {
+		ch.pmu.Lock()
+		fell := dp.fell
+		ch.pmu.Unlock()
+		if fell {
+			return fmt.Errorf("%w: the channel fell back to the relay path", ErrSwitch)
+		}
+	}
 	ch.pbuf = append(ch.pbuf[:0], byte(protocol.InPathSwitch))
 	if err := ch.sealAndWrite(ctx, ch.pbuf); err != nil {
 		return fmt.Errorf("transport: send the path switch point: %w", err)
@@ -228,11 +330,14 @@ func (ch *Channel) Switch(ctx context.Context) error {
 	ch.sw.sent = true
 	old := ch.sw.finish()
 	ch.pmu.Unlock()
-	closeOld(old)
+	ch.moved(old)
 	return nil
 }
 
 // followSwitch moves Recv to the prepared path at the peer's switch point.
+// In direct-path mode a switch point after a fallback is ignored (the peer
+// resends on the relay path what it sent on the direct one), and Recv then
+// reads both paths.
 func (ch *Channel) followSwitch(payload []byte) error {
 	if len(payload) != 0 {
 		return fmt.Errorf("%w: path switch of %d bytes, want 0", protocol.ErrBadInner, len(payload))
@@ -242,6 +347,11 @@ func (ch *Channel) followSwitch(payload []byte) error {
 		ch.pmu.Unlock()
 		return fmt.Errorf("%w: a path switch, but the %q feature was not negotiated", protocol.ErrBadInner, protocol.FeaturePathSwitch)
 	}
+	dp := ch.dp.Load()
+	if dp != nil && dp.fell && dp.direct != nil {
+		ch.pmu.Unlock()
+		return nil
+	}
 	next := ch.sw.next
 	if next == nil || ch.sw.read {
 		ch.pmu.Unlock()
@@ -249,9 +359,15 @@ func (ch *Channel) followSwitch(payload []byte) error {
 	}
 	ch.sw.read = true
 	old := ch.sw.finish()
+	if dp != nil {
+		dp.relayFloor = ch.recv.Next()
+	}
 	ch.pmu.Unlock()
 	ch.in = next
-	closeOld(old)
+	if dp != nil {
+		ch.startPumps(next)
+	}
+	ch.moved(old)
 	return nil
 }
 
@@ -266,10 +382,19 @@ func (sw *pathSwitch) finish() FrameConn {
 	return old
 }
 
-// closeOld closes a path both directions have left, if any.
-func closeOld(old FrameConn) {
-	if old != nil {
+// moved closes a path both directions have left, if any — except the
+// relay path in direct-path mode, which stays the lifeline and fallback —
+// and reports the move.
+func (ch *Channel) moved(old FrameConn) {
+	if old == nil {
+		return
+	}
+	dp := ch.dp.Load()
+	if dp == nil || old != ch.relay {
 		old.Close("path switched")
+	}
+	if dp != nil {
+		dp.report(PathChange{Path: PathDirect, Why: "both directions moved"})
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // supported is what this build's channel and programs understand.
-var supported = protocol.MustFeatures(protocol.FeaturePathSwitch, protocol.FeatureTechCert)
+var supported = protocol.MustFeatures(protocol.FeatureDirectPath, protocol.FeaturePathSwitch, protocol.FeatureTechCert)
 
 // plainInitiator is what Initiate announces: everything but tech-cert,
 // which obliges the technician to send InTechAuth and so is announced only

@@ -13,7 +13,7 @@ import (
 
 // TestProtocolSpecFeatures checks that the feature table of PROTOCOL.md
 // section 5.5 lists exactly the features this build announces, and the
-// inner-message table of section 8 every inner type up to InScreenControl, so
+// inner-message table of section 8 every inner type up to InPathAck, so
 // the written protocol cannot drift from the code.
 func TestProtocolSpecFeatures(t *testing.T) {
 	const spec = "../protocol/PROTOCOL.md"
@@ -38,12 +38,12 @@ func TestProtocolSpecFeatures(t *testing.T) {
 		t.Errorf("%s section 5.5 lists features %q, this build announces %q", spec, documented, code)
 	}
 	inner := section("## 8. ", "### 8.1 ")
-	for typ := protocol.InConsent; typ <= protocol.InScreenControl; typ++ {
+	for typ := protocol.InConsent; typ <= protocol.InPathAck; typ++ {
 		if !strings.Contains(inner, fmt.Sprintf("\n| `0x%02x` |", byte(typ))) {
 			t.Errorf("%s section 8 has no row for inner type 0x%02x", spec, byte(typ))
 		}
 	}
-	if _, _, err := protocol.ParseInner([]byte{byte(protocol.InScreenControl) + 1}); err == nil {
-		t.Errorf("inner type 0x%02x is accepted: extend this check and section 8", byte(protocol.InScreenControl)+1)
+	if _, _, err := protocol.ParseInner([]byte{byte(protocol.InPathAck) + 1}); err == nil {
+		t.Errorf("inner type 0x%02x is accepted: extend this check and section 8", byte(protocol.InPathAck)+1)
 	}
 }

@@ -24,7 +24,7 @@ func TestChannelNegotiatesFeatures(t *testing.T) {
 		tech, agent protocol.Features
 		want        []string
 	}{
-		{"this build on both sides", Supported(), Supported(), []string{protocol.FeaturePathSwitch, protocol.FeatureTechCert}},
+		{"this build on both sides", Supported(), Supported(), []string{protocol.FeatureDirectPath, protocol.FeaturePathSwitch, protocol.FeatureTechCert}},
 		{"a test-only feature on both sides", protocol.MustFeatures(testOnly, protocol.FeaturePathSwitch), protocol.MustFeatures(testOnly), []string{testOnly}},
 		{"names only one side knows are dropped", protocol.MustFeatures(testOnly, "tech.new"), protocol.MustFeatures("agent-new", testOnly), []string{testOnly}},
 		{"an empty list", protocol.Features{}, Supported(), nil},
