@@ -2,10 +2,10 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"context"
 	"hash"
 	"sync"
 

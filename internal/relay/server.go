@@ -42,7 +42,7 @@ type Server struct {
 	frameLog *broker.FrameLog
 	// recs holds the recording files (the data directory or a bucket).
 	recs    recstore.Store
-	metrics  *metrics.Relay
+	metrics *metrics.Relay
 	// metricsAddr is the metrics listener's bound address (nil if none).
 	metricsAddr net.Addr
 	// conns caps connections before authentication (nil until Serve).
