@@ -132,7 +132,7 @@ func start(bin string) (*Server, error) {
 	os.Mkdir(data, 0o700)
 	s.cmd = exec.Command(bin, "server", "-dir="+data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port="+p(1), "-master.port.grpc="+p(2), "-volume.port="+p(3), "-volume.port.grpc="+p(4),
-		"-filer.port="+p(5), "-filer.port.grpc="+p(6), "-s3", "-s3.port="+p(0), "-s3.port.grpc="+p(7),
+		"-filer", "-filer.port="+p(5), "-filer.port.grpc="+p(6), "-s3", "-s3.port="+p(0), "-s3.port.grpc="+p(7),
 		"-s3.config="+cfgPath, "-volume.max=0", "-master.volumeSizeLimitMB=64")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
