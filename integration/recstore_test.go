@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,4 +180,41 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestRecordingRelayCrashLocal: with the default directory store, a relay
+// killed mid-session leaves the file as written; at the next start the
+// recording is marked incomplete with the stored size, and it verifies up
+// to the cut.
+func TestRecordingRelayCrashLocal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.enroll("dev")
+	e.runAgent(d, "exit 0")
+	start(t, e.dir, nil, bin.tech, "--config", e.tech, "connect", d.name, "--", "sh", "-c",
+		"while :; do head -c 30000 /dev/urandom | base64; sleep 0.05; done")
+	var file string
+	eventually(t, "recording bytes on disk", 30*time.Second, func() bool {
+		m, _ := filepath.Glob(filepath.Join(e.dir, "data", "recordings", "*.rec"))
+		if len(m) != 1 {
+			return false
+		}
+		st, err := os.Stat(m[0])
+		file = m[0]
+		return err == nil && st.Size() > 100_000
+	})
+	e.relay.kill9()
+	e.restartRelay()
+	id := e.onlyRecording("incomplete")
+	if filepath.Base(file) != id+".rec" {
+		t.Fatalf("recording %s, file %s", id, file)
+	}
+	st, _ := os.Stat(file)
+	if r := e.techRun("", "recordings", "list", "--json"); !strings.Contains(r.stdout, fmt.Sprintf(`"size":%d`, st.Size())) {
+		t.Errorf("the index does not show the stored size %d: %s", st.Size(), r.stdout)
+	}
+	r := e.techRun("", "recordings", "verify", id, "--identity", e.reviewer)
+	if r.code == 0 || !strings.Contains(r.stderr, "is incomplete") || !strings.Contains(r.stderr, "decrypt and authenticate") {
+		t.Fatalf("verify after the crash: code %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
 }
