@@ -40,8 +40,8 @@ import (
 	"github.com/tether-support/tether/internal/identity"
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/protocol"
-	"github.com/tether-support/tether/internal/stunserver"
 	"github.com/tether-support/tether/internal/recstore"
+	"github.com/tether-support/tether/internal/stunserver"
 )
 
 // Quota defaults. The recording quotas derive from a generous rate of
