@@ -102,8 +102,8 @@ listen address, which must then be a specific one).`,
 	f.DurationVar(&cfg.RetentionClockSkew, "test-retention-skew", 0, "testing only: move the retention job's clock ahead")
 	f.MarkHidden("test-retention-skew")
 	f.StringVar(&cfg.RecordingsStore, "recordings-store", "", "keep recordings in an S3-compatible bucket: s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=R (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or credentials-file=PATH; default: DIR/recordings)")
-	// Tests only: a multipart part size below S3's 5 MiB minimum, for a
-	// server that accepts it.
+	// Tests only: a multipart part size smaller than the default (at least
+	// S3's 5 MiB minimum), so that tests upload less.
 	f.Int64Var(&cfg.RecordingsPartSize, "test-recordings-part-size", 0, "testing only: the recordings store's multipart part size")
 	f.MarkHidden("test-recordings-part-size")
 	f.StringVar(&cfg.FrameLog, "frame-log", "", "diagnostic: append every forwarded frame (what the relay sees) to FILE")

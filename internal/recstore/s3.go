@@ -43,6 +43,9 @@ func NewS3(ctx context.Context, cfg *S3Config) (*S3, error) {
 	if s.cfg.PartSize <= 0 {
 		s.cfg.PartSize = DefaultPartSize
 	}
+	if s.cfg.PartSize < MinPartSize {
+		return nil, fmt.Errorf("recordings store: part size %d is below S3's minimum %d", s.cfg.PartSize, MinPartSize)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	ok, err := cl.BucketExists(ctx, cfg.Bucket)

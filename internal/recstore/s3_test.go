@@ -20,9 +20,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testPartSize is below S3's 5 MiB minimum, which SeaweedFS accepts; the
-// code path is the same as with full-size parts.
-const testPartSize = 64 << 10
+// testPartSize is S3's minimum part size (SeaweedFS enforces it, like
+// AWS), below the default.
+const testPartSize = recstore.MinPartSize
 
 func s3Store(t *testing.T, srv *seaweedtest.Server, bucket, prefix string) *recstore.S3 {
 	t.Helper()

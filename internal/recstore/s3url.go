@@ -31,14 +31,16 @@ type S3Config struct {
 // S3Options are knobs the URL does not carry.
 type S3Options struct {
 	// PartSize is the multipart upload's part size; 0 means
-	// DefaultPartSize. S3 requires at least 5 MiB; tests use less on a
-	// server that allows it.
+	// DefaultPartSize. S3 requires at least MinPartSize.
 	PartSize int64
 }
 
 // DefaultPartSize is the multipart part size: the upload buffers at most
 // two parts per recording.
 const DefaultPartSize = 8 << 20
+
+// MinPartSize is S3's smallest part but the last (5 MiB).
+const MinPartSize = 5 << 20
 
 // ParseS3URL reads s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=R
 // [&insecure=1][&credentials-file=PATH][&profile=P].

@@ -102,7 +102,7 @@ type Config struct {
 	// (see recstore.ParseS3URL; credentials from the environment).
 	RecordingsStore string
 	// RecordingsPartSize is the object store's multipart part size; zero
-	// takes recstore.DefaultPartSize. Tests set less.
+	// takes recstore.DefaultPartSize. Tests set recstore.MinPartSize.
 	RecordingsPartSize int64
 	// FrameLog, when set, appends every frame the relay forwards to this
 	// file (4-byte big-endian length, then the frame). It is a diagnostic
