@@ -14,6 +14,17 @@ import (
 	"github.com/tether-support/tether/internal/store"
 )
 
+// recoverRecordingsAlone runs recoverRecordings for a relay on its own
+// bbolt store. On a database several relays share, an open recording or
+// an unfinished upload may be another relay's live session: nothing is
+// touched (a bucket lifecycle rule removes uploads nobody finishes).
+func (s *Server) recoverRecordingsAlone(ctx context.Context) error {
+	if usesDatabase(s.cfg.DataDir) {
+		return nil
+	}
+	return s.recoverRecordings(ctx)
+}
+
 // recoverRecordings runs at start, before any session: a recording still
 // open in the index was cut off by a crash of the relay. The store keeps
 // what it holds of it (an object store completes the parts uploaded before

@@ -118,7 +118,10 @@ func New(cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := s.recoverRecordings(context.Background()); err != nil {
+	// Only a relay alone on its store can tell a crash's leftovers from
+	// a live session's: on a shared database another relay may be
+	// recording right now.
+	if err := s.recoverRecordingsAlone(context.Background()); err != nil {
 		db.Close()
 		return nil, err
 	}
