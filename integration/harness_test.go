@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tether-support/tether/internal/recstore/seaweedtest"
 )
 
 // bin holds the paths of the binaries built once by TestMain.
@@ -44,6 +46,7 @@ func TestMain(m *testing.M) {
 	// frames keep seeing them all, and no test reaches beyond 127.0.0.0/8.
 	os.Setenv("TETHER_TEST_DIRECT", "path=relay")
 	code := m.Run()
+	seaweedtest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

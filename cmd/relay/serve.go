@@ -30,9 +30,12 @@ to DIR/initial-admin-password with mode 0600), and the next steps are printed.
 While it serves, 'relay backup' asks it for a consistent snapshot over the Unix
 socket DIR/host.sock (0600), and a retention job deletes recordings and session
 records past the policy's retention (--retention-interval) except those on legal
-hold. Prometheus metrics are served over plain HTTP on a separate listener,
---metrics-listen (loopback by default; "off" disables it; a non-loopback address
-needs --metrics-allow-remote).
+hold. Recordings are kept in DIR/recordings, or with --recordings-store in an
+S3-compatible bucket that must exist (checked at start; keys from the
+environment or a credentials file, never the command line). Prometheus metrics
+are served over plain HTTP on a separate listener, --metrics-listen (loopback
+by default; "off" disables it; a non-loopback address needs
+--metrics-allow-remote).
 
 With --stun-listen the relay also answers STUN Binding requests on that UDP
 address (and nothing else: no TURN), rate-limited per source, so that a
@@ -44,7 +47,9 @@ listen address, which must then be a specific one).`,
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5
   relay serve --data /var/lib/tether --log-format json --metrics-listen 127.0.0.1:9464
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --stun-listen 0.0.0.0:3478 --stun-url stun:relay.example.org:3478
-  relay serve --data /var/lib/tether --store-file /etc/tether/store-url   # state in PostgreSQL`,
+  relay serve --data /var/lib/tether --store-file /etc/tether/store-url   # state in PostgreSQL
+  relay serve --data /var/lib/tether --recordings-store \
+      's3://tether-recordings/relay1?endpoint=s3.example.net:443&region=eu-west-1&credentials-file=/etc/tether/s3-credentials'`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if cfg.Logger, err = logging.New(cmd.ErrOrStderr(), logFormat, logLevel); err != nil {
@@ -96,6 +101,11 @@ listen address, which must then be a specific one).`,
 	// Tests only: age everything by this much for the retention job.
 	f.DurationVar(&cfg.RetentionClockSkew, "test-retention-skew", 0, "testing only: move the retention job's clock ahead")
 	f.MarkHidden("test-retention-skew")
+	f.StringVar(&cfg.RecordingsStore, "recordings-store", "", "keep recordings in an S3-compatible bucket: s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=R (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or credentials-file=PATH; default: DIR/recordings)")
+	// Tests only: a multipart part size smaller than the default (at least
+	// S3's 5 MiB minimum), so that tests upload less.
+	f.Int64Var(&cfg.RecordingsPartSize, "test-recordings-part-size", 0, "testing only: the recordings store's multipart part size")
+	f.MarkHidden("test-recordings-part-size")
 	f.StringVar(&cfg.FrameLog, "frame-log", "", "diagnostic: append every forwarded frame (what the relay sees) to FILE")
 	f.Int64Var(&cfg.SessionRecordingQuota, "recording-quota-session", 0, "most recording bytes one session may store; the session ends when it would exceed them (default 16 KiB/s × --max-session: 707788800 for 12h)")
 	f.Int64Var(&cfg.DeviceRecordingQuota, "recording-quota-device", 0, "most recording bytes one device's sessions may store in any 24 hours (default 16 KiB/s × 24h: 1415577600)")

@@ -3,14 +3,15 @@ package broker
 import (
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/metrics"
+	"github.com/tether-support/tether/internal/recstore"
 	"github.com/tether-support/tether/internal/store"
 )
 
 // Config is what bounds a brokered session. The relay fills it from its
 // own configuration, defaults applied.
 type Config struct {
-	// RecordingsDir is where recording files are written, one per session.
-	RecordingsDir string
+	// Recordings is where recording files are written, one per session.
+	Recordings recstore.Store
 	// SessionRecordingQuota is the most recording bytes one session may
 	// store, DeviceRecordingQuota the most one device's sessions may store
 	// in any DeviceQuotaWindow.

@@ -2,22 +2,23 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/tether-support/tether/internal/audit"
 	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/recstore"
 	"github.com/tether-support/tether/internal/store"
 	"github.com/tether-support/tether/recordings"
 )
 
 // recFile receives one session's encrypted recording from its agent and
-// appends it to DATA/recordings/<session>.rec. The relay cannot read it: it
+// appends it to the recordings store (DATA/recordings/<session>.rec by
+// default, or an object store bucket). The relay cannot read it: it
 // only counts, hashes and, once, parses the public header for key IDs.
 type recFile struct {
 	b        *Broker
@@ -29,7 +30,7 @@ type recFile struct {
 	counted  bool   // stored has been read
 	stopped  error  // why no more is written: a quota, or a header for another session
 	mu       sync.Mutex
-	f        *os.File
+	f        recstore.Writer
 	sum      hash.Hash
 	size     int64
 	pieces   int
@@ -105,17 +106,13 @@ func (r *recFile) reserve(n int64) error {
 	return nil
 }
 
-// open creates the file (0600, never overwriting).
+// open creates the recording in the store (never overwriting one).
 func (r *recFile) open() error {
-	dir := r.b.cfg.RecordingsDir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create recordings dir: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, r.id.String()+".rec"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	w, err := r.b.cfg.Recordings.Create(context.Background(), r.id)
 	if err != nil {
-		return fmt.Errorf("create recording file: %w", err)
+		return err
 	}
-	r.f = f
+	r.f = w
 	return nil
 }
 
@@ -148,7 +145,8 @@ func (r *recFile) markComplete() {
 	r.mu.Unlock()
 }
 
-// close fsyncs the file and finalises the index entry. Idempotent.
+// close stores the recording (fsync, or the upload completed) and
+// finalises the index entry. Idempotent.
 func (r *recFile) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -157,10 +155,9 @@ func (r *recFile) close() {
 	}
 	r.closed = true
 	if r.f != nil {
-		if err := r.f.Sync(); err != nil && r.err == nil {
-			r.err = fmt.Errorf("fsync recording: %w", err)
+		if err := r.f.Close(); err != nil && r.err == nil {
+			r.err = err
 		}
-		r.f.Close()
 	}
 	state := store.RecordingIncomplete
 	if r.complete && r.err == nil && r.stopped == nil {

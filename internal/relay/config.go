@@ -40,6 +40,7 @@ import (
 	"github.com/tether-support/tether/internal/identity"
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/recstore"
 	"github.com/tether-support/tether/internal/stunserver"
 )
 
@@ -96,6 +97,13 @@ type Config struct {
 	// RetentionClockSkew moves the retention job's clock ahead; zero but
 	// in tests, which thereby age what they made without waiting.
 	RetentionClockSkew time.Duration
+	// RecordingsStore is where recordings are kept: "" for the data
+	// directory's recordings/, or s3://BUCKET/PREFIX?endpoint=HOST:PORT
+	// (see recstore.ParseS3URL; credentials from the environment).
+	RecordingsStore string
+	// RecordingsPartSize is the object store's multipart part size; zero
+	// takes recstore.DefaultPartSize. Tests set recstore.MinPartSize.
+	RecordingsPartSize int64
 	// FrameLog, when set, appends every frame the relay forwards to this
 	// file (4-byte big-endian length, then the frame). It is a diagnostic
 	// that shows exactly what the relay sees: only ciphertext.
@@ -161,6 +169,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Limits.fill(); err != nil {
 		return err
+	}
+	if c.RecordingsStore != "" {
+		if _, err := recstore.ParseS3URL(c.RecordingsStore); err != nil {
+			return err
+		}
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = protocol.DefaultIdleTimeout
@@ -242,8 +255,8 @@ func bootstrapPath(dir string) string { return filepath.Join(dir, "initial-admin
 func recordingsDir(dir string) string { return filepath.Join(dir, "recordings") }
 
 // brokerConfig is the part of c that bounds a brokered session.
-func (c *Config) brokerConfig(m *metrics.Relay) broker.Config {
-	return broker.Config{RecordingsDir: recordingsDir(c.DataDir), SessionRecordingQuota: c.SessionRecordingQuota,
+func (c *Config) brokerConfig(m *metrics.Relay, recs recstore.Store) broker.Config {
+	return broker.Config{Recordings: recs, SessionRecordingQuota: c.SessionRecordingQuota,
 		DeviceRecordingQuota: c.DeviceRecordingQuota, ControlMaxSize: c.ControlMaxSize, ControlRate: c.ControlRate,
 		ControlBurst: c.ControlBurst, Metrics: m}
 }

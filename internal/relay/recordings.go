@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 
 	"github.com/tether-support/tether/internal/api"
 	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/recstore"
 	"github.com/tether-support/tether/internal/store"
 	"github.com/tether-support/tether/recordings"
 )
@@ -192,9 +191,15 @@ func (s *Server) handleRecordingGet(w http.ResponseWriter, r *http.Request, p *p
 		s.writeErr(w, err)
 		return
 	}
-	f, err := os.Open(filepath.Join(recordingsDir(s.cfg.DataDir), rec.ID.String()+".rec"))
-	if err != nil {
+	// Streamed from the store (ranged reads from a bucket), never held
+	// whole.
+	f, err := s.recs.Open(r.Context(), rec.ID)
+	if errors.Is(err, recstore.ErrNotFound) {
 		s.writeErr(w, errf(http.StatusNotFound, "", "recording %q has no data", id))
+		return
+	} else if err != nil {
+		s.log.Error("open recording", "id", rec.ID, "store", s.recs.String(), "err", err)
+		s.writeErr(w, errf(http.StatusBadGateway, "try again later; the relay's log says why", "the recordings store did not answer"))
 		return
 	}
 	defer f.Close()

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/tether-support/tether/internal/ids"
@@ -108,9 +105,8 @@ func (s *Server) deleteExpiredRecordings(cutoff time.Time, run *retentionRun) (m
 		case err != nil:
 			return nil, err
 		}
-		file := filepath.Join(recordingsDir(s.cfg.DataDir), rec.ID.String()+".rec")
-		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.Error("retention: remove recording file", "file", file, "err", err)
+		if err := s.recs.Delete(context.Background(), rec.ID); err != nil {
+			s.log.Error("retention: remove recording file", "id", rec.ID, "store", s.recs.String(), "err", err)
 		}
 		run.recordings++
 		s.record(auditEvent(retentionActor, "recording.delete", rec.ID, "success", "",

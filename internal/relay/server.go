@@ -19,6 +19,7 @@ import (
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/password"
 	"github.com/tether-support/tether/internal/ratelimit"
+	"github.com/tether-support/tether/internal/recstore"
 	"github.com/tether-support/tether/internal/store"
 	"github.com/tether-support/tether/internal/stunserver"
 	"github.com/tether-support/tether/internal/tlsconf"
@@ -39,7 +40,9 @@ type Server struct {
 	accounts *identity.Accounts
 	limiter  *ratelimit.Limiter
 	frameLog *broker.FrameLog
-	metrics  *metrics.Relay
+	// recs holds the recording files (the data directory or a bucket).
+	recs    recstore.Store
+	metrics *metrics.Relay
 	// metricsAddr is the metrics listener's bound address (nil if none).
 	metricsAddr net.Addr
 	// conns caps connections before authentication (nil until Serve).
@@ -110,7 +113,19 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.broker = broker.New(cfg.brokerConfig(s.metrics), db, s.record, s.log, s.frameLog)
+	if s.recs, err = recstore.Open(context.Background(), cfg.RecordingsStore, recordingsDir(cfg.DataDir),
+		recstore.S3Options{PartSize: cfg.RecordingsPartSize}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// Only a relay alone on its store can tell a crash's leftovers from
+	// a live session's: on a shared database another relay may be
+	// recording right now.
+	if err := s.recoverRecordingsAlone(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.broker = broker.New(cfg.brokerConfig(s.metrics, s.recs), db, s.record, s.log, s.frameLog)
 	s.metrics.Observe(func() metrics.Live { return metrics.Live{Agents: s.agents.Count(), Sessions: s.broker.Live()} })
 	// A rotation made while the relay was stopped is announced, or
 	// switched to if due, before the first connection.
