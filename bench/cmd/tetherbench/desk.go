@@ -70,7 +70,11 @@ func benchDesktop(ctx context.Context, cfg *config, te *tetherEnv, t *table, dir
 			continue
 		}
 		var tr, vr *deskResult
-		tr = deskSide(ctx, e, w, dur, "tether", t, func() (deskViewer, error) {
+		tname := "tether (tech view page)"
+		if !pageMode {
+			tname = "tether (Go viewer)"
+		}
+		tr = deskSide(ctx, e, w, dur, tname, t, func() (deskViewer, error) {
 			return startTetherViewer(ctx, te, "desk", agent.PID())
 		})
 		if vncOK {
@@ -110,7 +114,7 @@ func deskSide(ctx context.Context, e *deskEnv, w *deskWorkload, dur time.Duratio
 		t.note("desktop %s, %s: %v", w.name, name, err)
 		return nil
 	}
-	logf("desktop %s, %s: %.1f updates/s, %.1f KB/s down, %.2f KB/s up, p50 %s p99 %s (%d changes, %d not drawn), CPU %.1f%%, lag growth %s; X round trip p50 %s; CPU of Xvfb %.0f%%, of the driver %.0f%% (the Go viewer's decoding included); load average %s",
+	logf("desktop %s, %s: %.1f updates/s, %.1f KB/s down, %.2f KB/s up, p50 %s p99 %s (%d changes, %d not drawn), CPU %.1f%%, lag growth %s; X round trip p50 %s; CPU of Xvfb %.0f%%, of the driver %.0f%% (tech's decoding included); load average %s",
 		w.name, name, r.perSec(float64(r.updates)), r.perSec(float64(r.down))/1e3, r.perSec(float64(r.up))/1e3,
 		ms(pct(r.lat, 50)), ms(pct(r.lat, 99)), len(r.lat)+r.missed, r.missed, 100*r.cpu.Seconds()/r.dur.Seconds(),
 		ms(r.growth()), ms(pct(r.syncs, 50)), 100*(x1-x0).Seconds()/r.dur.Seconds(), 100*self.Seconds()/r.dur.Seconds(), loadAvg())

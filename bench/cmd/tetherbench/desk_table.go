@@ -137,6 +137,11 @@ func (dt *deskTable) markdown(cfg *config) string {
 	fmt.Fprintf(&b, "\nRemote desktop on a 1920×1080 Xvfb: per workload and contender a throughput pass (updates, bytes, CPU; "+
 		"the marker still) and a latency pass (the marker moving), %v each (%v for the overload workload)\n\n",
 		cfg.deskFor, cfg.deskLoadFor)
+	if pageMode {
+		b.WriteString("Tether's viewer: the `tech view` page (internal/viewer) in headless chromium; an update is drawn when the page has painted it.\n\n")
+	} else {
+		b.WriteString("Tether's viewer (BENCH_DESK_VIEWER=go): the internal/tech desktop API in the driver; an update is drawn when decoded (no painting).\n\n")
+	}
 	for _, w := range dt.works {
 		fmt.Fprintf(&b, "- %s: %s\n", w.name, w.desc)
 	}

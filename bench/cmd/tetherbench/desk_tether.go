@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/screen"
 	"github.com/tether-support/tether/internal/tech"
+	"github.com/tether-support/tether/internal/viewer"
 )
 
 // tetherViewer is Tether's side: the desktop stream of a session with the
@@ -30,6 +33,12 @@ type tetherViewer struct {
 	// written to DIR as a PNG at close.
 	snapDir string
 	snap    *screen.Frame
+
+	// With the page (BENCH_DESK_VIEWER=page), updates go on to the real
+	// `tech view` page (internal/viewer) in headless chromium and count as
+	// drawn when the page says it painted them.
+	page   *viewer.Server
+	chrome *bgProc
 
 	mu      sync.Mutex
 	updates int
@@ -64,7 +73,13 @@ func startTetherViewer(ctx context.Context, te *tetherEnv, device string, agentP
 	if v.s, err = c.Open(octx, tech.SessionRequest{Device: device, Caps: []string{protocol.CapScreenView}, Reason: "benchmark"}); err != nil {
 		return nil, err
 	}
-	if v.d, err = v.s.StartDesktop(octx, v); err != nil {
+	var sink tech.DesktopSink = v
+	if pageMode {
+		if sink, err = v.startPage(te, octx); err != nil {
+			return nil, err
+		}
+	}
+	if v.d, err = v.s.StartDesktop(octx, sink); err != nil {
 		return nil, err
 	}
 	go func() {
@@ -79,7 +94,12 @@ func startTetherViewer(ctx context.Context, te *tetherEnv, device string, agentP
 // Update reads the marker from the decoded framebuffer, counts the update
 // and acknowledges it.
 func (v *tetherViewer) Update(u *tech.DesktopUpdate) {
-	code := frameMarker(u.Frame)
+	v.drawn(u, frameMarker(u.Frame))
+	u.Drawn()
+}
+
+// drawn counts an update drawn now, showing the marker code.
+func (v *tetherViewer) drawn(u *tech.DesktopUpdate, code int) {
 	now := time.Now()
 	v.mu.Lock()
 	v.updates++
@@ -93,7 +113,56 @@ func (v *tetherViewer) Update(u *tech.DesktopUpdate) {
 		v.snap = &f
 	}
 	v.mu.Unlock()
-	u.Drawn()
+}
+
+// pageMode: Tether's updates are drawn by the real viewer page in headless
+// chromium (default when chromium is installed) rather than only decoded.
+var pageMode = os.Getenv("BENCH_DESK_VIEWER") != "go"
+
+// pageSink passes the stream to the viewer page; an update counts when
+// the page has painted it (the viewer's Drawn), then it is acknowledged.
+type pageSink struct {
+	v    *tetherViewer
+	page *viewer.Server
+}
+
+func (k pageSink) Update(u *tech.DesktopUpdate) {
+	code := frameMarker(u.Frame) // before the page may draw: the frame is stable until Drawn
+	k.page.Update(viewer.Update{ID: u.ID, Frame: u.Frame, Rects: u.Rects, Drawn: func() {
+		k.v.drawn(u, code)
+		u.Drawn()
+	}})
+}
+
+func (k pageSink) Cursor(c protocol.ScreenCursor) { k.page.Cursor(c) }
+
+func (k pageSink) State(st protocol.ScreenState) {
+	k.v.State(st)
+	k.page.State(st)
+}
+
+func (k pageSink) Caps(granted []string, why string) { k.page.Caps(granted, why) }
+
+// startPage starts the viewer's server and a headless chromium on its
+// page.
+func (v *tetherViewer) startPage(te *tetherEnv, ctx context.Context) (tech.DesktopSink, error) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		return nil, errors.New("chromium not installed (Debian package chromium); BENCH_DESK_VIEWER=go measures without the page")
+	}
+	if v.page, err = viewer.New(viewer.Options{Device: "desk"}); err != nil {
+		return nil, err
+	}
+	profile, err := os.MkdirTemp(te.dir, "viewer-page-")
+	if err != nil {
+		return nil, err
+	}
+	v.chrome, err = te.ps.start(nil, chromium, append(chromiumFlags(profile), "--headless=new",
+		fmt.Sprintf("--window-size=%d,%d", deskW, deskH), v.page.URL())...)
+	if err != nil {
+		return nil, err
+	}
+	return pageSink{v: v, page: v.page}, nil
 }
 
 // frameMarker reads the marker's code from a frame: -1 unless four points
@@ -168,6 +237,12 @@ func (v *tetherViewer) close() {
 	}
 	if v.proxy != nil {
 		v.proxy.close()
+	}
+	if v.chrome != nil {
+		killGroup(v.chrome)
+	}
+	if v.page != nil {
+		v.page.Close(context.Background())
 	}
 	if v.snap != nil {
 		if err := writePNG(filepath.Join(v.snapDir, time.Now().Format("tether-150405.png")), v.snap); err != nil {
