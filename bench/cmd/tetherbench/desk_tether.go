@@ -70,7 +70,10 @@ func startTetherViewer(ctx context.Context, te *tetherEnv, device string, agentP
 	}
 	octx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if v.s, err = c.Open(octx, tech.SessionRequest{Device: device, Caps: []string{protocol.CapScreenView}, Reason: "benchmark"}); err != nil {
+	if v.s, err = c.Open(octx, tech.SessionRequest{Device: device, Caps: []string{protocol.CapScreenView}, Reason: "benchmark",
+		// Through the relay: the proxy counts the bytes there (the direct
+		// path would take the session off the counted connection).
+		Path: tech.PathRelay}); err != nil {
 		return nil, err
 	}
 	var sink tech.DesktopSink = v
