@@ -33,6 +33,9 @@ type config struct {
 	busyFor     time.Duration
 	floodN      int
 	floodRate   int
+	deskFor     time.Duration   // each desktop workload, per contender
+	deskLoadFor time.Duration   // the overload workload, per contender
+	deskOnly    map[string]bool // BENCH_DESK_WORKLOADS: idle,typing,term,page (empty: all)
 	skip        map[string]bool
 	resultsPath string
 	// agentB is another agent binary to compare with (the "ab" part).
@@ -46,6 +49,9 @@ type config struct {
 }
 
 func (c *config) bin(name string) string { return filepath.Join(c.binDir, name) }
+
+// deskWork reports whether the desktop workload key is to run.
+func (c *config) deskWork(key string) bool { return c.deskOnly == nil || c.deskOnly[key] }
 
 func loadConfig() *config {
 	quick := os.Getenv("BENCH_QUICK") == "1"
@@ -67,6 +73,8 @@ func loadConfig() *config {
 		busyFor:      time.Duration(envInt("BENCH_BUSY_SECONDS", pick(20, 5))) * time.Second,
 		floodN:       int(envInt("BENCH_FLOOD_N", pick(50, 20))),
 		floodRate:    int(envInt("BENCH_FLOOD_RATE", 1000)),
+		deskFor:      time.Duration(envInt("BENCH_DESK_SECONDS", pick(20, 5))) * time.Second,
+		deskLoadFor:  time.Duration(envInt("BENCH_DESK_OVERLOAD_SECONDS", pick(60, 10))) * time.Second,
 		skip:         map[string]bool{},
 		resultsPath:  os.Getenv("BENCH_RESULTS"),
 		agentB:       os.Getenv("BENCH_AGENT_B"),
@@ -76,9 +84,33 @@ func loadConfig() *config {
 		farTermBytes: envInt("BENCH_FAR_TERM_MB", pick(100, 10)) << 20,
 		farFileBytes: envInt("BENCH_FAR_FILE_MB", pick(256, 16)) << 20,
 	}
+	for _, s := range strings.Split(os.Getenv("BENCH_DESK_WORKLOADS"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if c.deskOnly == nil {
+				c.deskOnly = map[string]bool{}
+			}
+			c.deskOnly[s] = true
+		}
+	}
 	for _, s := range strings.Split(os.Getenv("BENCH_SKIP"), ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			c.skip[s] = true
+		}
+	}
+	// BENCH_ONLY=desktop,echo runs only the parts named (OpenSSH only when
+	// a part that compares with it is named).
+	if only := os.Getenv("BENCH_ONLY"); only != "" {
+		want := map[string]bool{}
+		for _, s := range strings.Split(only, ",") {
+			want[strings.TrimSpace(s)] = true
+		}
+		for _, p := range partNames {
+			if !want[p] {
+				c.skip[p] = true
+			}
+		}
+		if !want["term"] && !want["echo"] && !want["setup"] && !want["files"] && !want["far"] {
+			c.skip["ssh"] = true
 		}
 	}
 	if abs, err := filepath.Abs(c.binDir); err == nil {
@@ -136,6 +168,9 @@ func logf(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 }
 
+// partNames are the parts run measures, in order (BENCH_SKIP, BENCH_ONLY).
+var partNames = []string{"term", "echo", "setup", "files", "recording", "flood", "idle", "busy", "ab", "far", "desktop"}
+
 // run measures everything in turn; a failed part is reported and skipped.
 func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *farTable) error {
 	logf("machine: %s", machine())
@@ -164,6 +199,7 @@ func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *
 		{"busy", func() error { return benchBusy(ctx, cfg, te, t) }},
 		{"ab", func() error { return benchAgentAB(ctx, cfg, te, t) }},
 		{"far", func() error { return benchFar(ctx, cfg, ps, filepath.Join(dir, "far"), se, ft) }},
+		{"desktop", func() error { return benchDesktop(ctx, cfg, te, t, filepath.Join(dir, "desktop")) }},
 	}
 	for _, p := range parts {
 		if cfg.skip[p.name] || ctx.Err() != nil {

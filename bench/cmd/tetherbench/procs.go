@@ -54,12 +54,19 @@ func (p *bgProc) PID() int { return p.cmd.Process.Pid }
 
 // start runs name in the background, in its own process group.
 func (ps *procs) start(env []string, name string, args ...string) (*bgProc, error) {
-	p := &bgProc{name: name, cmd: exec.Command(name, args...), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	return ps.startCmd(cmd)
+}
+
+// startCmd runs a prepared command in the background, in its own process
+// group, keeping its output.
+func (ps *procs) startCmd(cmd *exec.Cmd) (*bgProc, error) {
+	p := &bgProc{name: cmd.Path, cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	go func() { p.cmd.Wait(); close(p.done) }()
 	ps.mu.Lock()

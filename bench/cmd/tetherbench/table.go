@@ -24,13 +24,17 @@ var nan = math.NaN()
 
 // table collects rows and notes in the order they were measured.
 type table struct {
-	rows  []*row
-	notes []string
+	rows     []*row
+	notes    []string
+	sections []string // further tables, printed after the notes
 }
 
 func (t *table) add(r *row) *row { t.rows = append(t.rows, r); return r }
 
 func (t *table) note(format string, a ...any) { t.notes = append(t.notes, fmt.Sprintf(format, a...)) }
+
+// section adds a markdown block of its own after the table and its notes.
+func (t *table) section(md string) { t.sections = append(t.sections, md) }
 
 func newRow(metric, unit string, decimals int) *row {
 	return &row{metric: metric, unit: unit, tether: nan, ceiling: nan, direct: nan, jump: nan, decimals: decimals}
@@ -74,8 +78,10 @@ func atMost(k float64) func(r *row) (bool, bool) {
 func (t *table) markdown(cfg *config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%s — %s\n\n", time.Now().Format("2006-01-02 15:04 MST"), machine())
-	b.WriteString("| metric | tether | local PTY ceiling | openssh direct | openssh via jump | tether ÷ jump | target | met |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | --- | :---: |\n")
+	if len(t.rows) > 0 {
+		b.WriteString("| metric | tether | local PTY ceiling | openssh direct | openssh via jump | tether ÷ jump | target | met |\n")
+		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | --- | :---: |\n")
+	}
 	for _, r := range t.rows {
 		tc := r.cell(r.tether)
 		if r.tetherText != "" {
@@ -101,6 +107,9 @@ func (t *table) markdown(cfg *config) string {
 		for _, n := range t.notes {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
+	}
+	for _, s := range t.sections {
+		b.WriteString(s)
 	}
 	return b.String()
 }

@@ -97,12 +97,17 @@ func (e *tetherEnv) waitOnline(ctx context.Context, name string) error {
 
 // addAgent enrolls and starts one more agent, from the binary agentBin.
 func (e *tetherEnv) addAgent(ctx context.Context, name, agentBin string) error {
-	_, err := e.startAgent(ctx, name, agentBin)
+	_, err := e.addAgentEnv(ctx, name, agentBin, nil)
 	return err
 }
 
 // startAgent is addAgent returning the agent's process.
 func (e *tetherEnv) startAgent(ctx context.Context, name, agentBin string) (*bgProc, error) {
+	return e.addAgentEnv(ctx, name, agentBin, nil)
+}
+
+// addAgentEnv is startAgent with extra environment for the agent (DISPLAY).
+func (e *tetherEnv) addAgentEnv(ctx context.Context, name, agentBin string, env []string) (*bgProc, error) {
 	tok, err := e.tech(ctx, "", "devices", "enroll-token")
 	if err != nil {
 		return nil, err
@@ -111,7 +116,7 @@ func (e *tetherEnv) startAgent(ctx context.Context, name, agentBin string) (*bgP
 	if _, err := runOut(ctx, "", agentBin, "--config", home, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok), "--name", name); err != nil {
 		return nil, err
 	}
-	p, err := e.ps.start(nil, agentBin, "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true")
+	p, err := e.ps.start(env, agentBin, "--config", home, "run", "--consent-cmd", "true", "--lock-cmd", "true")
 	if err != nil {
 		return nil, err
 	}
