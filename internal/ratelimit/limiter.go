@@ -1,4 +1,5 @@
-// Package ratelimit counts events per key in fixed windows, in the memory
+// Package ratelimit paces events: per key in fixed windows (Limiter), and
+// per stream in a token bucket (Bucket), in the memory
 // of one process: what the relay uses to pace requests by source and
 // purpose before anything reaches the store.
 package ratelimit
