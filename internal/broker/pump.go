@@ -7,6 +7,7 @@ import (
 
 	"github.com/tether-support/tether/internal/audit"
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/ratelimit"
 	"github.com/tether-support/tether/internal/transport"
 )
 
@@ -22,7 +23,7 @@ func (l *Session) Pump(ctx context.Context, src *transport.Conn, fromAgent bool)
 	// context.AfterFunc for every read (four allocations per frame). The
 	// session's end closes src, which fails the read, and so does ctx's end.
 	defer context.AfterFunc(ctx, src.CloseNow)()
-	rate := newBucket(l.b.cfg.ControlRate, l.b.cfg.ControlBurst)
+	rate := ratelimit.NewBucket(l.b.cfg.ControlRate, l.b.cfg.ControlBurst)
 	for {
 		msg, err := src.ReadMessage(context.Background())
 		if err != nil {
@@ -58,7 +59,7 @@ func (l *Session) Pump(ctx context.Context, src *transport.Conn, fromAgent bool)
 				l.stop(fromAgent, "protocol error from "+who)
 				return
 			}
-			if err := l.pace(m, rate, fromAgent); err != nil {
+			if err := l.pace(m, &rate, fromAgent); err != nil {
 				l.overLimit(fromAgent, who, err.Error())
 				return
 			}
@@ -86,21 +87,21 @@ func (l *Session) controlSize(p []byte) error {
 // as a recursive copy runs, so beyond the limit they are slowed (the relay
 // stops reading until the rate allows one more), not refused; any other
 // message beyond it ends the session.
-func (l *Session) pace(m *protocol.Control, rate *bucket, fromAgent bool) error {
-	if m.Type == protocol.CtlEnd || rate.take(now()) {
+func (l *Session) pace(m *protocol.Control, rate *ratelimit.Bucket, fromAgent bool) error {
+	if m.Type == protocol.CtlEnd || rate.Take(now()) {
 		return nil
 	}
 	if !fromAgent || m.Type != protocol.CtlFile {
 		cfg := &l.b.cfg
 		return fmt.Errorf("control messages sent faster than the limit of %g per second (burst %d)", cfg.ControlRate, cfg.ControlBurst)
 	}
-	t := time.NewTimer(rate.wait())
+	t := time.NewTimer(rate.Wait())
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-l.done:
 	}
-	rate.take(now())
+	rate.Take(now())
 	return nil
 }
 

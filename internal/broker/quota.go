@@ -93,37 +93,3 @@ type quotaError struct {
 func (e *quotaError) Error() string {
 	return fmt.Sprintf("%s quota exceeded (limit %d bytes)", e.what, e.limit)
 }
-
-// bucket is a token bucket counting messages: rate per second, burst at
-// once. Not safe for concurrent use (one per pump).
-type bucket struct {
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newBucket(rate float64, burst int) *bucket {
-	return &bucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
-}
-
-// wait is how long after the last take the bucket holds one message.
-func (b *bucket) wait() time.Duration {
-	if b.tokens >= 1 || b.rate <= 0 {
-		return 0
-	}
-	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
-}
-
-// take reports whether one more message fits at t.
-func (b *bucket) take(t time.Time) bool {
-	if !b.last.IsZero() {
-		b.tokens = min(b.burst, b.tokens+t.Sub(b.last).Seconds()*b.rate)
-	}
-	b.last = t
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}

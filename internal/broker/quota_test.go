@@ -5,35 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
-
-// TestBucket: a burst passes, then one message per 1/rate.
-func TestBucket(t *testing.T) {
-	t.Parallel()
-	b := newBucket(10, 3)
-	t0 := time.Unix(1000, 0)
-	for i := range 3 {
-		if !b.take(t0) {
-			t.Fatalf("message %d of the burst refused", i)
-		}
-	}
-	if b.take(t0) {
-		t.Fatal("a fourth message at once passed a burst of 3")
-	}
-	if w := b.wait(); w <= 0 || w > 100*time.Millisecond {
-		t.Errorf("wait %v, want (0, 100ms]", w)
-	}
-	if !b.take(t0.Add(100 * time.Millisecond)) {
-		t.Error("a message 1/rate later refused")
-	}
-	if b.take(t0.Add(150 * time.Millisecond)) {
-		t.Error("a message half a period later passed")
-	}
-	if !b.take(t0.Add(time.Hour)) || !b.take(t0.Add(time.Hour)) || !b.take(t0.Add(time.Hour)) || b.take(t0.Add(time.Hour)) {
-		t.Error("after a long pause the burst is not exactly 3")
-	}
-}
 
 // TestUsage: live bytes add up per device and are released.
 func TestUsage(t *testing.T) {

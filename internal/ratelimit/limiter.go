@@ -1,6 +1,7 @@
-// Package ratelimit counts events per key in fixed windows, in the memory
-// of one process: what the relay uses to pace requests by source and
-// purpose before anything reaches the store.
+// Package ratelimit paces events in the memory of one process: per key in
+// fixed windows (Limiter, what the relay uses to pace requests by source
+// and purpose before anything reaches the store), and per stream in a
+// token bucket (Bucket: control messages, desktop input).
 package ratelimit
 
 import (

@@ -90,3 +90,19 @@ func openAuditLog(dir string, db store.Store) (*audit.Log, error) {
 	}
 	return audit.New(db, mac, signer, now), nil
 }
+
+// auditHostAction records ev, an action taken on the relay host with the
+// relay stopped (what names it in errors), and signs the new head.
+func auditHostAction(dir string, db store.Store, what string, ev audit.Event) error {
+	log, err := openAuditLog(dir, db)
+	if err != nil {
+		return err
+	}
+	if _, err := log.Append(ev); err != nil {
+		return fmt.Errorf("audit the %s: %w", what, err)
+	}
+	if err := log.SignHead(); err != nil {
+		return fmt.Errorf("sign the audit head: %w", err)
+	}
+	return nil
+}

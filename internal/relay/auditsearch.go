@@ -4,58 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/audit"
 	"github.com/tether-support/tether/internal/store"
 )
 
-// auditFilter is what GET /v1/audit/search matches entries against; empty
-// fields match all.
-type auditFilter struct {
-	since, until time.Time
-	// actors are the actor IDs that match: the one asked for and, if it
-	// names a user, that user's ID.
-	actors  []string
-	action  string
-	device  string
-	outcome string
-}
-
-// matches reports whether r passes f.
-func (f *auditFilter) matches(r *store.AuditRecord) bool {
-	switch {
-	case !inRange(r.Time, f.since, f.until):
-		return false
-	case f.actors != nil && !slices.Contains(f.actors, r.ActorID):
-		return false
-	case f.action != "" && !matchAction(f.action, r.Action):
-		return false
-	case f.outcome != "" && r.Outcome != f.outcome:
-		return false
-	case f.device != "" && r.Target != f.device && r.Details["device"] != f.device &&
-		r.Details["device_id"] != f.device && r.Details["device_name"] != f.device:
-		return false
-	}
-	return true
-}
-
-// matchAction matches an action exactly or, for "prefix.*", by prefix.
-func matchAction(pattern, action string) bool {
-	if p, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(action, p)
-	}
-	return pattern == action
+// matchRecord reports whether the stored entry r passes f.
+func matchRecord(f *audit.Filter, r *store.AuditRecord) bool {
+	return f.Match(r.Time, &audit.Event{ActorID: r.ActorID, Action: r.Action, Target: r.Target,
+		Outcome: r.Outcome, Details: r.Details})
 }
 
 // parseAuditSearch reads the filter, the cursor and the page size of a
 // search request.
-func (s *Server) parseAuditSearch(r *http.Request) (f auditFilter, after uint64, limit int, err error) {
+func (s *Server) parseAuditSearch(r *http.Request) (f audit.Filter, after uint64, limit int, err error) {
 	q := r.URL.Query()
-	if f.since, f.until, err = timeRange(r); err != nil {
+	if f.Since, f.Until, err = timeRange(r); err != nil {
 		return f, 0, 0, err
 	}
 	for _, v := range []string{"actor", "action", "device", "outcome"} {
@@ -63,11 +29,11 @@ func (s *Server) parseAuditSearch(r *http.Request) (f auditFilter, after uint64,
 			return f, 0, 0, errf(http.StatusBadRequest, "", "%s is longer than 256 bytes", v)
 		}
 	}
-	f.action, f.device, f.outcome = q.Get("action"), q.Get("device"), q.Get("outcome")
+	f.Action, f.Device, f.Outcome = q.Get("action"), q.Get("device"), q.Get("outcome")
 	if a := q.Get("actor"); a != "" {
-		f.actors = []string{a}
+		f.Actors = []string{a}
 		if u, err := s.db.UserByName(a); err == nil {
-			f.actors = append(f.actors, string(u.ID))
+			f.Actors = append(f.Actors, string(u.ID))
 		}
 	}
 	if v := q.Get("after"); v != "" {
@@ -106,7 +72,7 @@ func (s *Server) handleAuditSearch(w http.ResponseWriter, r *http.Request, p *pr
 	scanned := 0
 	err = s.db.AuditRecords(after+1, func(rec *store.AuditRecord) error {
 		scanned++
-		if f.matches(rec) {
+		if matchRecord(&f, rec) {
 			page.Entries = append(page.Entries, api.AuditEntry{Seq: rec.Seq, Time: rec.Time, ActorID: rec.ActorID,
 				Action: rec.Action, Target: rec.Target, Outcome: rec.Outcome, Source: rec.Source, Details: rec.Details})
 		}

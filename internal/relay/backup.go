@@ -156,15 +156,9 @@ func offlineSnapshot(dir string, add func(size int64, r io.Reader) error) (int64
 		return 0, err
 	}
 	defer db.Close()
-	log, err := openAuditLog(dir, db)
-	if err != nil {
+	ev := audit.NewEvent(hostActor, "relay.backup", "", "success", hostActor, "via", "data directory")
+	if err := auditHostAction(dir, db, "backup", ev); err != nil {
 		return 0, err
-	}
-	if _, err := log.Append(audit.NewEvent(hostActor, "relay.backup", "", "success", hostActor, "via", "data directory")); err != nil {
-		return 0, fmt.Errorf("audit the backup: %w", err)
-	}
-	if err := log.SignHead(); err != nil {
-		return 0, fmt.Errorf("sign the audit head: %w", err)
 	}
 	snap, ok := db.(store.Snapshotter)
 	if !ok {

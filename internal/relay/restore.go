@@ -125,17 +125,10 @@ func checkRestored(dir string, m *backup.Manifest) (int, error) {
 		return 0, err
 	}
 	defer db.Close()
-	log, err := openAuditLog(dir, db)
-	if err != nil {
+	ev := audit.NewEvent(hostActor, "relay.restore", "", "success", hostActor,
+		"backup_created", m.Created.UTC().Format(time.RFC3339), "online", fmt.Sprint(m.Online), "files", fmt.Sprint(len(m.Files)))
+	if err := auditHostAction(dir, db, "restore", ev); err != nil {
 		return 0, err
-	}
-	_, err = log.Append(audit.NewEvent(hostActor, "relay.restore", "", "success", hostActor,
-		"backup_created", m.Created.UTC().Format(time.RFC3339), "online", fmt.Sprint(m.Online), "files", fmt.Sprint(len(m.Files))))
-	if err != nil {
-		return 0, fmt.Errorf("audit the restore: %w", err)
-	}
-	if err := log.SignHead(); err != nil {
-		return 0, fmt.Errorf("sign the audit head: %w", err)
 	}
 	return n + 1, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/tether-support/tether/internal/audit"
@@ -46,30 +45,15 @@ type AuditEntry struct {
 	Details map[string]string `json:"details"`
 }
 
-// matches reports whether e passes the filters of o (until is parsed).
+// matches reports whether e passes the filters of o (until is parsed;
+// the relay already applied Since).
 func (o *AuditSearchOptions) matches(e *AuditEntry, until time.Time) bool {
-	switch {
-	case !until.IsZero() && !e.Time.Before(until):
-		return false
-	case o.Actor != "" && e.ActorID != o.Actor:
-		return false
-	case o.Action != "" && !matchAction(o.Action, e.Action):
-		return false
-	case o.Outcome != "" && e.Outcome != o.Outcome:
-		return false
-	case o.Device != "" && e.Target != o.Device && e.Details["device"] != o.Device &&
-		e.Details["device_id"] != o.Device && e.Details["device_name"] != o.Device:
-		return false
+	f := audit.Filter{Until: until, Action: o.Action, Device: o.Device, Outcome: o.Outcome}
+	if o.Actor != "" {
+		f.Actors = []string{o.Actor}
 	}
-	return true
-}
-
-// matchAction matches an action exactly or, for "prefix.*", by prefix.
-func matchAction(pattern, action string) bool {
-	if p, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(action, p)
-	}
-	return pattern == action
+	return f.Match(e.Time, &audit.Event{ActorID: e.ActorID, Action: e.Action, Target: e.Target,
+		Outcome: e.Outcome, Details: e.Details})
 }
 
 // AuditFound is what AuditSearch found.

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/ratelimit"
 	"github.com/tether-support/tether/internal/sanitize"
 	"github.com/tether-support/tether/internal/screen"
 	"github.com/tether-support/tether/internal/tilecodec"
@@ -87,7 +89,8 @@ type DesktopStream struct {
 
 	mu      sync.Mutex
 	w, h    int // the screen's size as the device last said
-	bucket  tokenBucket
+	bucket  ratelimit.Bucket
+	now     func() time.Time // the input clock; nil is time.Now
 	hasView bool
 }
 
@@ -102,7 +105,7 @@ func (s *LiveSession) StartDesktop(ctx context.Context, sink DesktopSink) (*Desk
 	d := &DesktopStream{s: s, sink: sink, dec: tilecodec.NewDecoder(tilecodec.Limits{}),
 		drawn: make(chan struct{}, 1), first: make(chan error, 1), done: make(chan struct{})}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	d.bucket = newTokenBucket(InputRate, InputBurst)
+	d.bucket = ratelimit.NewBucket(InputRate, InputBurst)
 	d.send = s.ch.SendMsg
 	d.hasView = protocol.Covers(s.Granted(), protocol.CapScreenView)
 	if err := d.control(ctx, protocol.ScreenStart); err != nil {
@@ -159,7 +162,7 @@ func (d *DesktopStream) Input(ev protocol.ScreenInput) error {
 	}
 	d.mu.Lock()
 	w, h := d.w, d.h
-	ok := d.bucket.take()
+	ok := d.bucket.Take(d.clock())
 	d.mu.Unlock()
 	if ev.Kind == protocol.InputPointer && (ev.X >= w || ev.Y >= h) {
 		return fmt.Errorf("pointer position %d,%d outside the %dx%d screen", ev.X, ev.Y, w, h)
@@ -334,4 +337,12 @@ func desktopEnd(err error) error {
 		return fmt.Errorf("session ended: %s", sanitize.Display(ee.Reason, 200))
 	}
 	return fmt.Errorf("session lost: %s", lostReason(err))
+}
+
+// clock is the time the input rate is counted at.
+func (d *DesktopStream) clock() time.Time {
+	if d.now != nil {
+		return d.now()
+	}
+	return time.Now()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/ratelimit"
 )
 
 // TestDesktopInputChecks: Input refuses what the device would refuse (and
@@ -14,7 +15,7 @@ import (
 func TestDesktopInputChecks(t *testing.T) {
 	sent := 0
 	d := testStream(&drawAll{}, &sent)
-	d.bucket = newTokenBucket(InputRate, InputBurst)
+	d.bucket = ratelimit.NewBucket(InputRate, InputBurst)
 	d.w, d.h = 100, 50
 	tests := []struct {
 		ev   protocol.ScreenInput
@@ -42,41 +43,14 @@ func TestDesktopInputChecks(t *testing.T) {
 	}
 }
 
-// TestTokenBucket: a burst, then the rate.
-func TestTokenBucket(t *testing.T) {
-	now := time.Unix(1000, 0)
-	b := newTokenBucket(10, 3)
-	b.now = func() time.Time { return now }
-	for i := 0; i < 3; i++ {
-		if !b.take() {
-			t.Fatalf("burst token %d refused", i)
-		}
-	}
-	if b.take() {
-		t.Fatal("a fourth token at once")
-	}
-	now = now.Add(100 * time.Millisecond)
-	if !b.take() || b.take() {
-		t.Fatal("not exactly one token after a tenth of a second at 10 a second")
-	}
-	now = now.Add(time.Hour)
-	n := 0
-	for b.take() {
-		n++
-	}
-	if n != 3 {
-		t.Fatalf("%d tokens after a long pause, want the burst of 3", n)
-	}
-}
-
 // TestDesktopInputRate: events beyond the burst are refused with
 // ErrInputRate and not sent.
 func TestDesktopInputRate(t *testing.T) {
 	sent := 0
 	d := testStream(&drawAll{}, &sent)
-	d.bucket = newTokenBucket(1, 5)
+	d.bucket = ratelimit.NewBucket(1, 5)
 	now := time.Unix(0, 0)
-	d.bucket.now = func() time.Time { return now }
+	d.now = func() time.Time { return now }
 	ev := protocol.ScreenInput{Kind: protocol.InputKey, Keysym: 'a', Down: true}
 	for i := 0; i < 5; i++ {
 		if err := d.Input(ev); err != nil {

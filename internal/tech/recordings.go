@@ -219,19 +219,9 @@ func (c *Client) PlayRecording(ctx context.Context, id, identityFile string, spe
 		return false, err
 	}
 	defer body.Close()
-	last := 0.0
+	p := castPlayer{speed: speed, out: out}
 	_, err = recordings.ReadCastEvents(&desktopGuard{r: r}, func(e recordings.CastEvent) error {
-		gap := time.Duration((e.Time - last) / speed * float64(time.Second))
-		last = e.Time
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(gap, maxGap)):
-		}
-		if e.Type == "o" {
-			io.WriteString(out, e.Data)
-		}
-		return nil
+		return p.play(ctx, e)
 	})
 	if errors.Is(err, recordings.ErrTruncated) {
 		return true, nil
@@ -247,18 +237,34 @@ func PlayCast(ctx context.Context, evs []recordings.CastEvent, speed float64, ou
 	if speed <= 0 {
 		return errors.New("--speed must be positive")
 	}
-	last := 0.0
+	p := castPlayer{speed: speed, out: out}
 	for _, e := range evs {
-		gap := time.Duration((e.Time - last) / speed * float64(time.Second))
-		last = e.Time
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(gap, maxGap)):
+		if err := p.play(ctx, e); err != nil {
+			return err
 		}
-		if e.Type == "o" {
-			io.WriteString(out, e.Data)
-		}
+	}
+	return nil
+}
+
+// castPlayer writes asciicast output events to out at their pace (divided
+// by speed, each gap at most maxGap).
+type castPlayer struct {
+	speed float64
+	out   io.Writer
+	last  float64 // the previous event's time
+}
+
+// play waits out the gap before e, then writes e's output.
+func (p *castPlayer) play(ctx context.Context, e recordings.CastEvent) error {
+	gap := time.Duration((e.Time - p.last) / p.speed * float64(time.Second))
+	p.last = e.Time
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(min(gap, maxGap)):
+	}
+	if e.Type == "o" {
+		io.WriteString(p.out, e.Data)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/ratelimit"
 )
 
 // maxHeldKeys bounds the keys a page may hold down at once.
@@ -14,7 +15,7 @@ const maxHeldKeys = 16
 // released with the keysym it was pressed with, and everything is released
 // when the page loses focus or leaves) and its rate limit.
 type inputState struct {
-	bucket      tokenBucket
+	bucket      ratelimit.Bucket
 	keys        map[string]uint32 // held: code (or key) → keysym sent
 	buttons     uint8             // held buttons, protocol bits
 	x, y        int               // the last pointer position sent
@@ -24,7 +25,7 @@ type inputState struct {
 }
 
 func (in *inputState) init(o Options) {
-	in.bucket = tokenBucket{rate: float64(o.InputRate), burst: float64(o.InputBurst), tokens: float64(o.InputBurst)}
+	in.bucket = ratelimit.NewBucket(float64(o.InputRate), o.InputBurst)
 	in.keys = map[string]uint32{}
 }
 
@@ -51,7 +52,7 @@ func (in *inputState) handle(s *Server, m pageMsg) {
 	// a key or a button change always goes on (to the stream's limit), so
 	// that a flood of motion never costs a release.
 	limited := m.T == pageWheel || m.T == pagePointer && domButtons(m.B) == in.buttons
-	if limited && !in.bucket.take(time.Now()) {
+	if limited && !in.bucket.Take(time.Now()) {
 		return
 	}
 	switch m.T {
@@ -131,23 +132,4 @@ func (in *inputState) send(s *Server, ev protocol.ScreenInput) bool {
 		s.opts.Notef("input not sent: %v", err)
 	}
 	return err == nil
-}
-
-// tokenBucket allows rate events a second with bursts of up to burst.
-type tokenBucket struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-// take uses one token if there is one.
-func (b *tokenBucket) take(now time.Time) bool {
-	if !b.last.IsZero() {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }
