@@ -329,11 +329,9 @@ func (l *Link) maybeSwitch() {
 func (l *Link) pathChanged(c transport.PathChange) {
 	st := Status{Path: c.Path, Why: c.Why}
 	if c.Path == transport.PathDirect {
-		st.Why = "peer to peer"
+		st.Why = routeNone
 		if p := l.current(); p != nil {
-			if r := p.Route(); r != "" {
-				st.Why = r
-			}
+			st.Why = p.Why()
 		}
 		l.finish(nil)
 	}
