@@ -123,6 +123,9 @@ func (e *env) pathEvents() ([]string, map[string][]string) {
 // through a PTY, the agent's UDP sockets are closed (test knob): the
 // session falls back to the relay by itself, and the counter arrives with
 // no line lost or repeated.
+// lanRTT is the why of a direct path on loopback: "direct (LAN, 0.4 ms)".
+var lanRTT = regexp.MustCompile(`direct \(LAN, [0-9.]+ ms\)`)
+
 func TestDirectPathMoveCarryFallback(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -134,10 +137,11 @@ func TestDirectPathMoveCarryFallback(t *testing.T) {
 
 	// An interactive shell over the direct path.
 	p := startPTYEnv(t, e.dir, techEnv, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Session path: direct", 20*time.Second)
+	// The why is the route kind and ICE's measured round trip.
+	p.expect("Session path: direct (LAN, ", 20*time.Second)
 	p.send("echo typed-$((20+22))\r")
 	p.expect("typed-42", 10*time.Second)
-	if !logs(d.proc.Output, "session path: direct") {
+	if !logs(d.proc.Output, "session path: direct (LAN, ") {
 		t.Errorf("the agent's terminal does not show the direct path:\n%s", d.proc.Output())
 	}
 	r := e.techRun("", "sessions", "list", "--active", "--json")
@@ -146,7 +150,7 @@ func TestDirectPathMoveCarryFallback(t *testing.T) {
 		t.Fatalf("no active session: %s", r.stdout)
 	}
 	eventually(t, "sessions show to say direct", 10*time.Second, func() bool {
-		return strings.Contains(e.techRun("", "sessions", "show", id[1]).stdout, "direct (")
+		return lanRTT.MatchString(e.techRun("", "sessions", "show", id[1]).stdout)
 	})
 	p.send("exit 0\r")
 	if code := p.exitCode(10 * time.Second); code != 0 {
@@ -479,6 +483,8 @@ func TestViewDirectPath(t *testing.T) {
 	if !logs(d.proc.Output, "session path: direct") {
 		t.Errorf("the agent's terminal does not show the direct path:\n%s", d.proc.Output())
 	}
+	// The page's status bar says so too.
+	b.WaitTrue(`/^direct \(LAN, [0-9.]+ ms\)$/.test(document.getElementById('path').textContent)`, 10*time.Second)
 	if strings.Contains(v.stderr.Output(), "Session path: relay") {
 		t.Errorf("the view fell back to the relay:\n%s", v.stderr.Output())
 	}
