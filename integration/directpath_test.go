@@ -123,6 +123,9 @@ func (e *env) pathEvents() ([]string, map[string][]string) {
 // through a PTY, the agent's UDP sockets are closed (test knob): the
 // session falls back to the relay by itself, and the counter arrives with
 // no line lost or repeated.
+// lanRTT is the why of a direct path on loopback: "direct (LAN, 0.4 ms)".
+var lanRTT = regexp.MustCompile(`direct \(LAN, [0-9.]+ ms\)`)
+
 func TestDirectPathMoveCarryFallback(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -134,10 +137,11 @@ func TestDirectPathMoveCarryFallback(t *testing.T) {
 
 	// An interactive shell over the direct path.
 	p := startPTYEnv(t, e.dir, techEnv, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Session path: direct", 20*time.Second)
+	// The why is the route kind and ICE's measured round trip.
+	p.expect("Session path: direct (LAN, ", 20*time.Second)
 	p.send("echo typed-$((20+22))\r")
 	p.expect("typed-42", 10*time.Second)
-	if !logs(d.proc.Output, "session path: direct") {
+	if !logs(d.proc.Output, "session path: direct (LAN, ") {
 		t.Errorf("the agent's terminal does not show the direct path:\n%s", d.proc.Output())
 	}
 	r := e.techRun("", "sessions", "list", "--active", "--json")
@@ -146,7 +150,7 @@ func TestDirectPathMoveCarryFallback(t *testing.T) {
 		t.Fatalf("no active session: %s", r.stdout)
 	}
 	eventually(t, "sessions show to say direct", 10*time.Second, func() bool {
-		return strings.Contains(e.techRun("", "sessions", "show", id[1]).stdout, "direct (")
+		return lanRTT.MatchString(e.techRun("", "sessions", "show", id[1]).stdout)
 	})
 	p.send("exit 0\r")
 	if code := p.exitCode(10 * time.Second); code != 0 {
@@ -447,12 +451,23 @@ func TestDirectPathHostileSignalling(t *testing.T) {
 	}
 }
 
-// TestViewDirectPath: `tech view --path direct` against an agent on Xvfb
-// moves the desktop session to the direct path (tech's stderr, the
-// agent's terminal) and the page in headless Chromium draws the screen
-// through it.
+// TestViewDirectPath: `tech view` with --path direct (nothing starts
+// before the move) and --path auto (the desktop streams on the relay
+// first, and the first update waits for a page) against an agent on Xvfb
+// moves the desktop session to the direct path before any page is
+// attached (tech's stderr, the agent's terminal); then the page in
+// headless Chromium draws the screen through it and shows the path.
 func TestViewDirectPath(t *testing.T) {
 	t.Parallel()
+	for _, mode := range []string{"direct", "auto"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			viewDirectPath(t, mode)
+		})
+	}
+}
+
+func viewDirectPath(t *testing.T, mode string) {
 	browsertest.Program(t)
 	x := x11test.StartXvfb(t, 320, 240)
 	win := x11test.NewWindow(t, x, screen.Rect{X: 16, Y: 16, W: 96, H: 96})
@@ -460,14 +475,20 @@ func TestViewDirectPath(t *testing.T) {
 	win.Sync()
 	e := newEnv(t)
 	d := e.desktopAgent("desk-direct", x, "exit 0", "TETHER_TEST_DIRECT="+directKnobs)
-	v := e.startViewEnv(t, []string{"TETHER_TEST_DIRECT=" + directKnobs}, d.name, "--no-browser", "--path", "direct")
+	techKnobs := directKnobs
+	if mode == "auto" {
+		techKnobs += ",start=1500ms" // the first update is waiting for a page by then
+	}
+	v := e.startViewEnv(t, []string{"TETHER_TEST_DIRECT=" + techKnobs}, d.name, "--no-browser", "--path", mode)
 	url := v.url(t)
-	// The page first: tech reads the session (and so its signalling) as
-	// the page takes the screen updates.
+	// No page yet: the first update waits to be drawn, and the move must
+	// not wait for it (tech reads the session whatever the page does).
+	eventually(t, "the direct path with no page attached", 30*time.Second, func() bool {
+		return strings.Contains(v.stderr.Output(), "Session path: direct")
+	})
 	b := browsertest.Start(t, 640, 480)
 	b.Navigate(url)
 	b.WaitTrue(`window.tetherViewer && tetherViewer.updates > 0`, 30*time.Second)
-	eventually(t, "the direct path", 30*time.Second, func() bool { return strings.Contains(v.stderr.Output(), "Session path: direct") })
 	// A screen change after the move is drawn: updates travel the direct path.
 	var n int
 	if err := b.Eval(`tetherViewer.updates`, &n); err != nil {
@@ -479,6 +500,8 @@ func TestViewDirectPath(t *testing.T) {
 	if !logs(d.proc.Output, "session path: direct") {
 		t.Errorf("the agent's terminal does not show the direct path:\n%s", d.proc.Output())
 	}
+	// The page's status bar says so too.
+	b.WaitTrue(`/^direct \(LAN, [0-9.]+ ms\)$/.test(document.getElementById('path').textContent)`, 10*time.Second)
 	if strings.Contains(v.stderr.Output(), "Session path: relay") {
 		t.Errorf("the view fell back to the relay:\n%s", v.stderr.Output())
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -22,6 +23,10 @@ type presenter struct {
 	// rawTTY: the local terminal is in raw mode (lines end in CR LF).
 	rawTTY bool
 	bar    *progressbar.ProgressBar
+
+	pathMu   sync.Mutex
+	lastPath *tech.PathChanged      // the latest path change, for a late follower
+	pathSink func(tech.PathChanged) // also told each path change (the viewer page)
 }
 
 // newPresenter writes to stdout and stderr.
@@ -72,6 +77,23 @@ func (p *presenter) pathChanged(e tech.PathChanged) {
 		nl = "\r\n"
 	}
 	fmt.Fprintf(p.stderr, "Session path: %s (%s)%s", sanitize.Display(e.Path, 16), sanitize.Display(e.Why, 200), nl)
+	p.pathMu.Lock()
+	defer p.pathMu.Unlock()
+	p.lastPath = &e
+	if p.pathSink != nil {
+		p.pathSink(e)
+	}
+}
+
+// followPath tells f each path change from now on, starting with the
+// latest one if the session already reported one.
+func (p *presenter) followPath(f func(tech.PathChanged)) {
+	p.pathMu.Lock()
+	defer p.pathMu.Unlock()
+	p.pathSink = f
+	if p.lastPath != nil {
+		f(*p.lastPath)
+	}
 }
 
 // progress draws a file's progress bar when stderr is a terminal.

@@ -61,3 +61,22 @@ func TestPresenter(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowPath: a follower (the viewer page) gets the latest path change
+// at once, then each later one, in order.
+func TestFollowPath(t *testing.T) {
+	var stderr bytes.Buffer
+	p := newPresenter(&bytes.Buffer{}, &stderr)
+	p.Observe(tech.PathChanged{Path: "relay", Why: "the session starts on the relay"})
+	p.Observe(tech.PathChanged{Path: "direct", Why: "LAN, 0.4 ms"})
+	var got []string
+	p.followPath(func(e tech.PathChanged) { got = append(got, e.Path+" ("+e.Why+")") })
+	p.Observe(tech.PathChanged{Path: "relay", Why: "no route"})
+	want := []string{"direct (LAN, 0.4 ms)", "relay (no route)"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("follower got %q, want %q", got, want)
+	}
+	if !strings.Contains(stderr.String(), "Session path: direct (LAN, 0.4 ms)\n") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+}

@@ -107,6 +107,7 @@ func (g *globals) view(cmd *cobra.Command, o viewOptions) error {
 		return err
 	}
 	ref.p.Store(ds)
+	p.followPath(func(e tech.PathChanged) { v.Path(e.Path, e.Why) })
 	return runView(ctx, s, ds, v, o, cmd.OutOrStdout(), p.stderr)
 }
 

@@ -9,7 +9,8 @@ import (
 
 // KnobsEnv names the environment variable that sets test knobs, a comma-
 // separated list: "loopback" (only 127.0.0.0/8 candidates), "heartbeat=D",
-// "stall=D", "disconnected=D", "failed=D" (durations), "cut=FILE" (close
+// "stall=D", "disconnected=D", "failed=D" (durations), "start=D" (the technician offers D
+// after consent), "cut=FILE" (close
 // every UDP socket of the direct path once FILE exists), "path=relay"
 // (never try the direct path: the hook a test uses to forbid it). Meant
 // for tests; unknown items are ignored.
@@ -24,6 +25,9 @@ type Knobs struct {
 	Cut *Cut
 	// ForceRelay forbids the direct path.
 	ForceRelay bool
+	// StartDelay holds the technician's offer back this long, so that a
+	// test sees the session stream on the relay path first.
+	StartDelay time.Duration
 }
 
 var (
@@ -54,6 +58,8 @@ func parseKnobs(v string) Knobs {
 			k.Disconnected = d
 		case "failed":
 			k.Failed = d
+		case "start":
+			k.StartDelay = d
 		case "path":
 			k.ForceRelay = val == "relay"
 		case "cut":

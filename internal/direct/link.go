@@ -90,6 +90,15 @@ func NewLink(ctx context.Context, ch *transport.Channel, cfg LinkConfig) (*Link,
 	// Bound the whole attempt: a peer that never says ready, or never
 	// switches, does not keep the outcome open.
 	stop := time.AfterFunc(2*cfg.OpenTimeout, func() {
+		l.mu.Lock()
+		tried := l.tried
+		l.mu.Unlock()
+		if !tried {
+			// No offer came: the technician chose the relay (its channel
+			// then has no direct-path mode, and a state message would
+			// break its session). Nothing to give up.
+			return
+		}
 		l.fail(fmt.Sprintf("the direct path was not in use within %v", 2*cfg.OpenTimeout))
 	})
 	go func() { <-ctx.Done(); stop.Stop() }()
@@ -329,11 +338,9 @@ func (l *Link) maybeSwitch() {
 func (l *Link) pathChanged(c transport.PathChange) {
 	st := Status{Path: c.Path, Why: c.Why}
 	if c.Path == transport.PathDirect {
-		st.Why = "peer to peer"
+		st.Why = routeNone
 		if p := l.current(); p != nil {
-			if r := p.Route(); r != "" {
-				st.Why = r
-			}
+			st.Why = p.Why()
 		}
 		l.finish(nil)
 	}

@@ -326,3 +326,24 @@ func TestSTUNServers(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkNoOfferStaysQuiet: a technician that never offers (--path relay:
+// its channel has no direct-path mode) gets no direct-path message from
+// the agent's Link when the attempt's bound passes; the session goes on.
+func TestLinkNoOfferStaysQuiet(t *testing.T) {
+	tech, agent := channels(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := NewLink(ctx, agent, LinkConfig{Role: Answerer, OpenTimeout: 20 * time.Millisecond, Knobs: Knobs{LoopbackOnly: true}}); err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan string, 4)
+	go reader(ctx, tech, out)
+	time.Sleep(200 * time.Millisecond) // ten times the attempt's bound
+	if err := agent.Send(ctx, protocol.InStdout, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := <-out; !ok || got != "still here" {
+		t.Fatalf("the technician's session broke (%q, %v)", got, ok)
+	}
+}

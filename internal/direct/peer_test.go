@@ -98,6 +98,11 @@ func TestDirectFrames(t *testing.T) {
 	if r := p.t.Route(); !strings.Contains(r, "127.0.0.1") {
 		t.Errorf("route %q, want loopback", r)
 	}
+	w := p.t.Why()
+	t.Logf("why: %s", w)
+	if !strings.HasPrefix(w, "LAN") {
+		t.Errorf("why %q, want LAN", w)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	sizes := []int{1, 100, 1500, 65536, protocol.MaxFrame - 1}

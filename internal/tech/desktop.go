@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tether-support/tether/internal/protocol"
@@ -189,20 +190,75 @@ func (d *DesktopStream) read() {
 // loop reads messages until the session ends or the device breaks the
 // protocol (then the session is ended, telling the agent why); it returns
 // why the stream ended.
+//
+// Reading never waits for the sink: the messages go, in order, to a
+// worker that decodes them and waits for the page to draw each update.
+// So the channel keeps reading while an update is drawn (or while no page
+// is attached yet) and what the channel acts on itself — the direct
+// path's signalling and acknowledgements — is never held up by the page.
+// The device's flow control (at most 2 updates in flight) keeps the
+// queue short; a full queue makes reading wait, as before.
 func (d *DesktopStream) loop() error {
-	for {
-		t, p, err := d.s.ch.Recv(d.ctx)
-		if err != nil {
-			return desktopEnd(err)
+	q := make(chan desktopMsg, desktopQueue)
+	failed := make(chan error, 1)
+	var stopping atomic.Bool
+	go d.work(q, failed, &stopping)
+	var err error
+	for err == nil {
+		var t protocol.InnerType
+		var p []byte
+		if t, p, err = d.s.ch.Recv(d.ctx); err != nil {
+			break
 		}
-		if err := d.take(t, p); err != nil {
-			var pe *deviceProtocolError
-			if errors.As(err, &pe) {
-				go d.s.End(pe.reason)
-			}
-			return err
+		select {
+		case q <- desktopMsg{t: t, p: append([]byte(nil), p...)}:
+		case werr := <-failed:
+			close(q) // the worker drains it and returns
+			return werr
 		}
 	}
+	stopping.Store(true)
+	d.cancel()
+	close(q)
+	if werr := <-failed; werr != nil {
+		return werr
+	}
+	return desktopEnd(err)
+}
+
+// desktopQueue bounds the messages read and not yet taken by the worker.
+const desktopQueue = 64
+
+// desktopMsg is one message for the worker.
+type desktopMsg struct {
+	t protocol.InnerType
+	p []byte
+}
+
+// work takes the messages in order until q closes or one fails; it sends
+// the failure (nil if none, or if the stream was stopping anyway) once.
+func (d *DesktopStream) work(q <-chan desktopMsg, failed chan<- error, stopping *atomic.Bool) {
+	for m := range q {
+		err := d.take(m.t, m.p)
+		if err == nil {
+			continue
+		}
+		if stopping.Load() {
+			break
+		}
+		var pe *deviceProtocolError
+		if errors.As(err, &pe) {
+			go d.s.End(pe.reason)
+		}
+		failed <- err
+		d.cancel() // Recv returns
+		for range q {
+		}
+		return
+	}
+	for range q {
+	}
+	failed <- nil
 }
 
 // deviceProtocolError is a device's message the stream refuses.

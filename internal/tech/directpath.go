@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tether-support/tether/internal/direct"
 	"github.com/tether-support/tether/internal/protocol"
@@ -74,7 +75,11 @@ func (s *LiveSession) startDirect(mode string) error {
 		return err
 	}
 	s.link, s.directStop = link, cancel
-	if err := link.Start(); err != nil {
+	if knobs.StartDelay > 0 {
+		// A test knob: the attempt begins after the session has streamed a
+		// while on the relay; a send failure then is the session's end.
+		time.AfterFunc(knobs.StartDelay, func() { _ = link.Start() })
+	} else if err := link.Start(); err != nil {
 		return err
 	}
 	if mode == PathDirect {

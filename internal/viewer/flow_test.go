@@ -136,6 +136,11 @@ func TestUpdatesAndAcks(t *testing.T) {
 		t.Fatalf("first update %d %dx%d %v, want the whole frame", u.id, u.w, u.h, u.rects)
 	}
 	checkRGBA(t, u.rects[0], u.pix[0])
+	// The session's path reaches the page, sanitized.
+	s.Path("direct", "LAN, 0.4 ms\x1b[2J")
+	if st := readStatus(t, c); !strings.HasPrefix(st.Path, "direct (LAN, 0.4 ms") || strings.ContainsRune(st.Path, 0x1b) {
+		t.Fatalf("path %q, want direct (LAN, 0.4 ms) without the escape", st.Path)
+	}
 	send(t, c, pageMsg{T: pageAck, ID: 7}) // not the update sent: ignored
 	send(t, c, pageMsg{T: pageAck, ID: 1})
 	waitFor(t, func() bool { return drawn.Load() == 1 })

@@ -82,6 +82,7 @@ type Status struct {
 	Control bool     `json:"control"`
 	Input   bool     `json:"input"`            // this page may send input (a stream is attached)
 	Notice  string   `json:"notice,omitempty"` // the latest grant answer, revocation or refusal
+	Path    string   `json:"path,omitempty"`   // the session's path and why: "direct (LAN, 0.4 ms)", "relay (no route)"
 	Ended   bool     `json:"ended"`
 	Reason  string   `json:"reason,omitempty"` // why the session ended
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/sanitize"
 	"github.com/tether-support/tether/internal/screen"
 )
 
@@ -90,6 +91,16 @@ func (s *Server) Caps(granted []string, why string) {
 // Notice shows a one-line message on the page.
 func (s *Server) Notice(msg string) {
 	s.setStatus(func(v *Status) { v.Notice = msg })
+}
+
+// Path shows which path the session uses now and why, e.g. "direct" and
+// "LAN, 0.4 ms"; the page shows "direct (LAN, 0.4 ms)".
+func (s *Server) Path(path, why string) {
+	line := sanitize.Display(path, 16)
+	if why != "" {
+		line += " (" + sanitize.Display(why, 160) + ")"
+	}
+	s.setStatus(func(v *Status) { v.Path = line })
 }
 
 // End says the session ended, and why; the page shows it.

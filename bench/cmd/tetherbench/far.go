@@ -91,7 +91,7 @@ func benchFar(ctx context.Context, cfg *config, ps *procs, dir string, se *sshEn
 			label = "no added delay"
 		}
 		logf("far relay, %s", label)
-		for _, part := range []func(context.Context, *config, *farEnv, string, time.Duration, *farTable) error{farEcho, farSetup, farTerm, farFiles} {
+		for _, part := range []func(context.Context, *config, *farEnv, string, time.Duration, *farTable) error{farEcho, farSwitch, farSetup, farTerm, farFiles} {
 			if err := part(ctx, cfg, f, label, delay, ft); err != nil {
 				logf("far relay, %s: %v", label, err)
 				ft.note("%s: %v", label, err)

@@ -121,6 +121,7 @@
     $('paused').hidden = !s.paused || s.ended;
     $('why').textContent = s.why || '';
     $('notice').textContent = s.notice || '';
+    $('path').textContent = s.path || 'relay';
     $('ended').hidden = !s.ended;
     $('reason').textContent = s.reason || '';
     document.body.classList.toggle('control', !!s.control && !s.ended);
