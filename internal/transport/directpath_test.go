@@ -167,6 +167,15 @@ func TestDirectStaysUp(t *testing.T) {
 	if err := inSequence(<-done, 200); err != nil {
 		t.Fatal(err)
 	}
+	// The agent goes on reading, as a live session does, so the
+	// technician's heartbeats are accepted and acknowledged.
+	go func() {
+		for {
+			if _, _, err := s.agent.Recv(ctx); err != nil {
+				return
+			}
+		}
+	}()
 	if s.tech.Path() != PathDirect || s.agent.Path() != PathDirect {
 		t.Fatalf("paths %s/%s, want direct (%+v)", s.tech.Path(), s.agent.Path(), s.changes)
 	}
