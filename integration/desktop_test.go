@@ -81,7 +81,7 @@ func TestDesktopViewAndControl(t *testing.T) {
 	}
 
 	x.Resize(t, 720, 360)
-	eventually(t, "the new size", 10*time.Second, func() bool {
+	eventually(t, "the new size", 30*time.Second, func() bool {
 		f, st, _ := sink.snapshot()
 		return st.Width == 720 && st.Height == 360 && f.Width == 720 && f.Height == 360
 	})

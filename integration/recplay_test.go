@@ -78,7 +78,7 @@ func chromiumDOM(t *testing.T, url string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=3000",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=10000",
 		"--dump-dom", url).Output()
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
