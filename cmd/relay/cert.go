@@ -45,11 +45,22 @@ hand (tech login --ca-fingerprint, agent run --ca-fingerprint).
 --finish switches now instead of waiting for the end of the overlap. --cancel
 withdraws a pending rotation (relay.cert.withdraw) and deletes its key; clients
 that learned its pin keep it as their next pin until another rotation replaces
-it or they re-pin.`,
+it or they re-pin.
+
+In a cluster (several relays on one database, one cluster key) rotate on one
+relay, then carry each step to the others with the cluster bundle:
+  1. relay cert rotate --data DIR                 on one relay
+  2. relay cluster export --data DIR --out FILE   on that relay
+  3. relay cluster sync --data DIR --from FILE    on every other relay
+     (each announces the next pin within 10 s, no restart)
+  4. overlap: clients learn the next pin from whichever relay they reach
+  5. relay cert rotate --data DIR --finish        on the first relay, then
+     export and sync again everywhere (each switches within 10 s)`,
 		Example: `  relay cert rotate --data /var/lib/tether                 # announce now, switch in 7 days
   relay cert rotate --data /var/lib/tether --overlap 72h
   relay cert rotate --data /var/lib/tether --finish        # every client has connected: switch now
-  relay cert rotate --data /var/lib/tether --cancel        # withdraw the pending rotation`,
+  relay cert rotate --data /var/lib/tether --cancel        # withdraw the pending rotation
+  relay cluster export --data /var/lib/tether --out /root/cluster.tar   # a cluster: then sync each relay`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if finish && cancel {

@@ -25,6 +25,7 @@ that several relays share one state.`,
 	root.AddCommand(newCertCmd())
 	root.AddCommand(newBackupCmd(), newRestoreCmd())
 	root.AddCommand(newMigrateCmd())
+	root.AddCommand(newClusterCmd())
 	var sf storeFlags
 	sf.add(root)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return sf.apply() }

@@ -22,6 +22,11 @@
 // follows the manifest but the tar end. A reader accepts an archive only
 // whole: a cut, reordered, extended or edited archive is refused.
 //
+// Other kinds of archive share this layout under their own names (Kind):
+// the cluster bundle (internal/relay) names its manifest
+// tether-cluster.json, format "tether-cluster", with store-url first. A
+// reader of one kind refuses every other.
+//
 // The manifest is a check against damage, not against an attacker: the
 // archive holds the data directory's secrets (the TLS key, the audit keys),
 // so it must be kept like the data directory itself.

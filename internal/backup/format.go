@@ -28,6 +28,23 @@ const (
 	MaxEntries = 1 << 20
 )
 
+// Kind names one kind of archive in this layout: its manifest's format
+// name and entry name, and the regular file that must come first. Backup
+// is the relay backup; other kinds (the cluster bundle) share the layout,
+// the checks and the manifest with their own names, so that one kind is
+// never read as another.
+type Kind struct {
+	// Format is Manifest.Format.
+	Format string
+	// Manifest is the manifest's entry name, the last entry.
+	Manifest string
+	// First is the entry that must come first.
+	First string
+}
+
+// Backup is the relay backup archive.
+var Backup = Kind{Format: FormatName, Manifest: ManifestName, First: DatabaseName}
+
 // ErrInvalid is wrapped by every error about a malformed archive.
 var ErrInvalid = errors.New("not a valid Tether backup")
 

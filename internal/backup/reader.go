@@ -27,7 +27,12 @@ type Sink interface {
 // ErrInvalid; an error from sink is returned as it is. Whatever the sink
 // did with the entries before an error is the caller's to undo.
 func Read(r io.Reader, sink Sink) (*Manifest, error) {
-	rd := &reader{tr: tar.NewReader(r), sink: sink, kinds: map[string]byte{}}
+	return ReadKind(r, sink, Backup)
+}
+
+// ReadKind is Read for an archive of kind k.
+func ReadKind(r io.Reader, sink Sink, k Kind) (*Manifest, error) {
+	rd := &reader{tr: tar.NewReader(r), sink: sink, kinds: map[string]byte{}, kind: k}
 	for {
 		hdr, err := rd.tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -39,7 +44,7 @@ func Read(r io.Reader, sink Sink) (*Manifest, error) {
 		if len(rd.kinds) >= MaxEntries {
 			return nil, invalid("more than %d entries", MaxEntries)
 		}
-		if hdr.Name == ManifestName && hdr.Typeflag == tar.TypeReg {
+		if hdr.Name == k.Manifest && hdr.Typeflag == tar.TypeReg {
 			return rd.manifest(hdr)
 		}
 		if err := rd.entry(hdr); err != nil {
@@ -54,6 +59,7 @@ type reader struct {
 	sink  Sink
 	kinds map[string]byte // name → tar.TypeDir or tar.TypeReg
 	files []File
+	kind  Kind
 }
 
 // entry checks and hands on one entry that is not the manifest.
@@ -69,8 +75,8 @@ func (rd *reader) entry(hdr *tar.Header) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
-	if len(rd.kinds) == 0 && (name != DatabaseName || hdr.Typeflag != tar.TypeReg) {
-		return invalid("the first entry is %q, not the database %s", hdr.Name, DatabaseName)
+	if len(rd.kinds) == 0 && (name != rd.kind.First || hdr.Typeflag != tar.TypeReg) {
+		return invalid("the first entry is %q, not %s", hdr.Name, rd.kind.First)
 	}
 	if err := rd.place(name, hdr.Typeflag); err != nil {
 		return err
@@ -100,7 +106,7 @@ func (rd *reader) entry(hdr *tar.Header) error {
 // place records name's kind, refusing a repeated name and a name under a
 // regular file.
 func (rd *reader) place(name string, kind byte) error {
-	if _, dup := rd.kinds[name]; dup || name == ManifestName {
+	if _, dup := rd.kinds[name]; dup || name == rd.kind.Manifest {
 		return invalid("entry %q occurs twice", name)
 	}
 	for p := name; strings.Contains(p, "/"); {
@@ -117,7 +123,7 @@ func (rd *reader) place(name string, kind byte) error {
 // the archive ends after it.
 func (rd *reader) manifest(hdr *tar.Header) (*Manifest, error) {
 	if len(rd.files) == 0 {
-		return nil, invalid("the manifest comes before the database")
+		return nil, invalid("the manifest comes before %s", rd.kind.First)
 	}
 	if hdr.Size < 0 || hdr.Size > MaxManifest {
 		return nil, invalid("manifest of %d bytes", hdr.Size)
@@ -133,8 +139,8 @@ func (rd *reader) manifest(hdr *tar.Header) (*Manifest, error) {
 		return nil, invalid("manifest: %v", err)
 	}
 	switch {
-	case m.Format != FormatName:
-		return nil, invalid("manifest format %q, want %q", m.Format, FormatName)
+	case m.Format != rd.kind.Format:
+		return nil, invalid("manifest format %q, want %q", m.Format, rd.kind.Format)
 	case m.Version != Version:
 		return nil, invalid("format version %d; this relay reads version %d", m.Version, Version)
 	case !slices.Equal(m.Files, rd.files):

@@ -18,11 +18,17 @@ type Writer struct {
 	files []File
 	seen  map[string]bool
 	now   time.Time
+	kind  Kind
 }
 
 // NewWriter returns a Writer writing to w; entries are stamped with now.
 func NewWriter(w io.Writer, now time.Time) *Writer {
-	return &Writer{tw: tar.NewWriter(w), seen: map[string]bool{}, now: now}
+	return NewKindWriter(w, now, Backup)
+}
+
+// NewKindWriter is NewWriter for an archive of kind k.
+func NewKindWriter(w io.Writer, now time.Time, k Kind) *Writer {
+	return &Writer{tw: tar.NewWriter(w), seen: map[string]bool{}, now: now, kind: k}
 }
 
 // check refuses a name the format does not allow, a repeated one, and
@@ -31,11 +37,11 @@ func (w *Writer) check(name string) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
-	if name == ManifestName || w.seen[name] {
+	if name == w.kind.Manifest || w.seen[name] {
 		return fmt.Errorf("backup: entry %q twice or reserved", name)
 	}
-	if len(w.seen) == 0 && name != DatabaseName {
-		return fmt.Errorf("backup: the database comes first, not %q", name)
+	if len(w.seen) == 0 && name != w.kind.First {
+		return fmt.Errorf("backup: %s comes first, not %q", w.kind.First, name)
 	}
 	w.seen[name] = true
 	return nil
@@ -75,15 +81,15 @@ func (w *Writer) File(name string, mode fs.FileMode, size int64, r io.Reader) er
 // Close writes the manifest m with the files written so far and ends the
 // archive; it does not close the underlying writer.
 func (w *Writer) Close(m Manifest) error {
-	if len(w.files) == 0 || w.files[0].Name != DatabaseName {
-		return fmt.Errorf("backup: no database in the archive")
+	if len(w.files) == 0 || w.files[0].Name != w.kind.First {
+		return fmt.Errorf("backup: no %s in the archive", w.kind.First)
 	}
-	m.Format, m.Version, m.Files = FormatName, Version, w.files
+	m.Format, m.Version, m.Files = w.kind.Format, Version, w.files
 	b, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return err
 	}
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: ManifestName, Size: int64(len(b)), Mode: 0o600, ModTime: w.now, Format: tar.FormatPAX}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: w.kind.Manifest, Size: int64(len(b)), Mode: 0o600, ModTime: w.now, Format: tar.FormatPAX}
 	if err := w.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
