@@ -127,7 +127,7 @@ func checkEmptyStore(db store.Store) error {
 		return err
 	}
 	if n > 0 || last != nil {
-		return errors.New("the database already holds a relay's state: init needs a new, empty database (another relay of the same database starts from a copy of the first one's data directory)")
+		return errors.New("the database already holds a relay's state: init needs a new, empty database (another relay of the same database joins with `relay cluster export` on the first and `relay cluster join`)")
 	}
 	return nil
 }
