@@ -55,7 +55,8 @@ relay, then carry each step to the others with the cluster bundle:
      (each announces the next pin within 10 s, no restart)
   4. overlap: clients learn the next pin from whichever relay they reach
   5. relay cert rotate --data DIR --finish        on the first relay, then
-     export and sync again everywhere (each switches within 10 s)`,
+     export and sync again everywhere (each switches within 10 s); without
+     --finish every relay switches by itself at the end of the overlap`,
 		Example: `  relay cert rotate --data /var/lib/tether                 # announce now, switch in 7 days
   relay cert rotate --data /var/lib/tether --overlap 72h
   relay cert rotate --data /var/lib/tether --finish        # every client has connected: switch now

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/tether-support/tether/internal/tlsconf"
 )
@@ -151,15 +150,4 @@ func readBundleFile(from string) (*Bundle, error) {
 		return nil, fmt.Errorf("%s: %w", from, err)
 	}
 	return b, nil
-}
-
-// bundleNames lists the names of b's files but the rotation's.
-func bundleNames(b *Bundle) []string {
-	var out []string
-	for _, name := range bundleOrder(b.Files) {
-		if !strings.HasPrefix(name, "tls/") {
-			out = append(out, name)
-		}
-	}
-	return out
 }
