@@ -165,6 +165,20 @@ func TestSync(t *testing.T) {
 	if err != nil || res.Changed {
 		t.Fatalf("sync of an identical bundle: %+v %v", res, err)
 	}
+	// A rotation started and withdrawn on a: withdrawn on b too.
+	_, err = RotateCert(a, time.Hour)
+	must(t, err)
+	res, err = SyncCluster(b, exported(t, a))
+	must(t, err)
+	_, err = CancelCertRotation(a)
+	must(t, err)
+	if res, err = SyncCluster(b, exported(t, a)); err != nil || !res.Withdrawn {
+		t.Fatalf("sync of the withdrawal: %+v %v", res, err)
+	}
+	if r, _ := tlsconf.ReadRotation(tlsDir(b)); r != nil {
+		t.Fatalf("b still has a rotation after the withdrawal: %+v", r)
+	}
+
 	rot, err := RotateCert(a, time.Hour)
 	must(t, err)
 	res, err = SyncCluster(b, exported(t, a))
@@ -198,6 +212,24 @@ func TestSync(t *testing.T) {
 	must(t, tlsconf.Promote(tlsDir(b), r))
 	if fp, _ := fingerprint(b); fp != rot.Next {
 		t.Fatalf("b serves %s after its switch, want %s", fp, rot.Next)
+	}
+
+	// A member that missed the announcement, and a bundle with a further
+	// rotation: switched with a warning, the further rotation left for a
+	// second sync.
+	late := filepath.Join(t.TempDir(), "late")
+	must(t, os.MkdirAll(late, 0o700))
+	must(t, writeBundleFiles(late, bb, bundleOrder(bb.Files)))
+	_, err = RotateCert(a, time.Hour)
+	must(t, err)
+	res, err = SyncCluster(late, exported(t, a))
+	if err != nil || !res.Switching || !res.Unannounced || !res.Again {
+		t.Fatalf("sync of a member two steps behind: %+v %v", res, err)
+	}
+	r, _ = tlsconf.ReadRotation(tlsDir(late))
+	must(t, tlsconf.Promote(tlsDir(late), r))
+	if res, err = SyncCluster(late, exported(t, a)); err != nil || res.Switching || res.Next == "" {
+		t.Fatalf("second sync of that member: %+v %v", res, err)
 	}
 
 	// Another cluster: another head key, or another database.
