@@ -41,13 +41,23 @@ With --stun-listen the relay also answers STUN Binding requests on that UDP
 address (and nothing else: no TURN), rate-limited per source, so that a
 technician and a device can learn their public addresses and try a direct
 path; sessions then tell both sides the STUN URL (--stun-url, by default the
-listen address, which must then be a specific one).`,
+listen address, which must then be a specific one).
+
+With the state in PostgreSQL, a database that is down or unreachable is
+reported within --store-connect-timeout: new sign-ins, requests and sessions
+are refused with "the database is unreachable" (503) and /readyz answers 503,
+while running sessions go on; what they record (audit entries, session state,
+files moved, recordings index) waits in memory in order and is written when
+the database answers again (tried every --store-retry). The relay recovers by
+itself; a relay stopped during the outage tries once more for 5 s, and one
+killed outright loses what was still waiting.`,
 		Example: `  relay serve --data ./tether-data
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5
   relay serve --data /var/lib/tether --log-format json --metrics-listen 127.0.0.1:9464
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --stun-listen 0.0.0.0:3478 --stun-url stun:relay.example.org:3478
   relay serve --data /var/lib/tether --store-file /etc/tether/store-url   # state in PostgreSQL
+  relay serve --data /var/lib/tether --store-file /etc/tether/store-url --store-connect-timeout 1s --store-timeout 3s
   relay serve --data /var/lib/tether --recordings-store \
       's3://tether-recordings/relay1?endpoint=s3.example.net:443&region=eu-west-1&credentials-file=/etc/tether/s3-credentials'`,
 		Args: cli.NoArgs,
@@ -106,6 +116,9 @@ listen address, which must then be a specific one).`,
 	// S3's 5 MiB minimum), so that tests upload less.
 	f.Int64Var(&cfg.RecordingsPartSize, "test-recordings-part-size", 0, "testing only: the recordings store's multipart part size")
 	f.MarkHidden("test-recordings-part-size")
+	f.DurationVar(&cfg.StoreTimeout, "store-timeout", relay.DefaultStoreTimeout, "PostgreSQL: bound on each database transaction")
+	f.DurationVar(&cfg.StoreConnectTimeout, "store-connect-timeout", relay.DefaultStoreConnectTimeout, "PostgreSQL: bound on each connection attempt (a database that is down is reported after this long)")
+	f.DurationVar(&cfg.StoreRetry, "store-retry", relay.DefaultStoreRetry, "how often records of running sessions, kept in memory while the database is unreachable, are written again")
 	f.StringVar(&cfg.FrameLog, "frame-log", "", "diagnostic: append every forwarded frame (what the relay sees) to FILE")
 	f.Int64Var(&cfg.SessionRecordingQuota, "recording-quota-session", 0, "most recording bytes one session may store; the session ends when it would exceed them (default 16 KiB/s × --max-session: 707788800 for 12h)")
 	f.Int64Var(&cfg.DeviceRecordingQuota, "recording-quota-device", 0, "most recording bytes one device's sessions may store in any 24 hours (default 16 KiB/s × 24h: 1415577600)")

@@ -25,6 +25,13 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	dev, err := s.authenticateAgent(ctx, c)
+	if errors.Is(err, store.ErrUnavailable) {
+		// Not the device's fault, and not final: no error message (the
+		// agent would give up), only a close it retries after.
+		s.log.Error("agent refused: the database is unreachable", "source", sourceAddr(r), "err", err)
+		c.Close(store.ErrUnavailable.Error() + "; try again shortly")
+		return
+	}
 	if err != nil {
 		// A revoked or removed device proved its key: its ID is the target.
 		var target ids.DeviceID

@@ -38,7 +38,9 @@ func (s *Server) openAttended(ctx context.Context, c *transport.Conn, p *princip
 		l.End("internal error")
 		return nil, err
 	}
-	s.storeSession(l, store.SessionRequested)
+	if err := s.storeSession(l, store.SessionRequested); err != nil {
+		return nil, err
+	}
 	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlJoinCode, Code: code, SessionID: info.ID, ExpiresAt: &exp}); err != nil {
 		l.End("technician disconnected")
 		return nil, err

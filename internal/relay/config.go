@@ -113,6 +113,14 @@ type Config struct {
 	Throttle Throttle
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
+	// StoreTimeout bounds each database transaction and StoreConnectTimeout
+	// each connection attempt (PostgreSQL only); defaults
+	// DefaultStoreTimeout and DefaultStoreConnectTimeout. StoreRetry is
+	// how often a session's records, kept in memory while the database is
+	// unreachable, are tried again; default DefaultStoreRetry.
+	StoreTimeout        time.Duration
+	StoreConnectTimeout time.Duration
+	StoreRetry          time.Duration
 	// SessionRecordingQuota is the most recording bytes one session may
 	// store; default DefaultRecordingRate × MaxSession (675 MiB for 12 h).
 	SessionRecordingQuota int64
@@ -177,6 +185,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = protocol.DefaultIdleTimeout
+	}
+	if err := c.fillStoreTimeouts(); err != nil {
+		return err
 	}
 	if c.MaxSession == 0 {
 		c.MaxSession = protocol.DefaultMaxSession

@@ -159,8 +159,7 @@ func (s *Server) writeErr(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if errors.Is(err, store.ErrUnavailable) {
 		s.log.Error("request failed: the database is unreachable", "err", err)
-		ae = &apiError{Status: http.StatusServiceUnavailable, Msg: "the database is unreachable",
-			Hint: "try again shortly; the relay reconnects by itself", RetryAfter: 5}
+		ae = errUnavailable()
 	} else if !errors.As(err, &ae) {
 		s.log.Error("request failed", "err", err)
 		ae = &apiError{Status: http.StatusInternalServerError, Msg: "internal error on the relay; see its log"}
@@ -169,6 +168,13 @@ func (s *Server) writeErr(w http.ResponseWriter, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
 	writeJSON(w, ae.Status, api.Error{Error: ae.Msg, Hint: ae.Hint})
+}
+
+// errUnavailable is the refusal of a request, sign-in or new session while
+// the database is unreachable; it says nothing more of the database.
+func errUnavailable() *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Msg: store.ErrUnavailable.Error(),
+		Hint: "try again shortly; the relay reconnects by itself", RetryAfter: 5}
 }
 
 // readJSON decodes a bounded JSON body into v.

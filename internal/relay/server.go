@@ -24,6 +24,7 @@ import (
 	"github.com/tether-support/tether/internal/stunserver"
 	"github.com/tether-support/tether/internal/tlsconf"
 	"github.com/tether-support/tether/internal/transport"
+	"github.com/tether-support/tether/internal/writeq"
 )
 
 // Server is a running relay. Create it with New; it is safe for concurrent
@@ -59,6 +60,9 @@ type Server struct {
 	certMu  sync.Mutex
 	certErr string
 	served  sync.Map
+	// writes holds what live sessions record while the database is
+	// unreachable (sessionwrites.go).
+	writes *writeq.Queue
 	// stun answers STUN Binding requests when configured (Serve runs
 	// it); stunURLs go into every SessionInfo.
 	stun     *stunserver.Server
@@ -78,7 +82,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.loadCerts(); err != nil {
 		return nil, err
 	}
-	db, err := openStore(cfg.DataDir)
+	db, err := openServeStore(&cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +129,8 @@ func New(cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.broker = broker.New(cfg.brokerConfig(s.metrics, s.recs), db, s.record, s.log, s.frameLog)
+	s.writes = s.newSessionWrites()
+	s.broker = broker.New(cfg.brokerConfig(s.metrics, s.recs), queuedRecords{db: db, q: s.writes}, s.recordSession, s.log, s.frameLog)
 	s.metrics.Observe(func() metrics.Live { return metrics.Live{Agents: s.agents.Count(), Sessions: s.broker.Live()} })
 	// A rotation made while the relay was stopped is announced, or
 	// switched to if due, before the first connection.
@@ -251,6 +256,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 func (s *Server) Close() error {
 	var err error
 	s.shutdownOnce.Do(func() {
+		s.writes.Close(storeFlushBound)
 		s.failures.flush()
 		if e := s.audit.SignHead(); e != nil {
 			s.log.Error("sign audit head", "err", e)
@@ -321,13 +327,17 @@ func (s *Server) record(e audit.Event) {
 
 // appendAudit appends e, logging (never failing the caller) on error; the
 // metrics time every append.
-func (s *Server) appendAudit(e audit.Event) {
+func (s *Server) appendAudit(e audit.Event) { s.tryAppendAudit(e) }
+
+// tryAppendAudit is appendAudit returning the error it logged.
+func (s *Server) tryAppendAudit(e audit.Event) error {
 	t := time.Now()
 	_, err := s.audit.Append(e)
 	s.metrics.AuditAppended(time.Since(t), err != nil)
 	if err != nil {
 		s.log.Error("audit append failed", "action", e.Action, "err", err)
 	}
+	return err
 }
 
 // listenMetrics binds the metrics listener, if one is configured.

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -48,7 +49,10 @@ func (s *Server) handleTechSession(w http.ResponseWriter, r *http.Request, p *pr
 func refuse(ctx context.Context, c *transport.Conn, err error) {
 	m := &protocol.Control{Type: protocol.CtlError, Error: err.Error()}
 	var ae *apiError
-	if errors.As(err, &ae) {
+	if errors.Is(err, store.ErrUnavailable) {
+		ae = errUnavailable()
+		m.Error, m.Hint = ae.Msg, ae.Hint
+	} else if errors.As(err, &ae) {
 		m.Hint = ae.Hint
 	} else {
 		m.Error = "internal error on the relay; see its log"
@@ -185,7 +189,9 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	}
 	hostileSessionInfo(&info)
 	l, attach := s.broker.Open(info, c, p.source)
-	s.storeSession(l, store.SessionRequested)
+	if err := s.storeSession(l, store.SessionRequested); err != nil {
+		return nil, err
+	}
 	if err := s.writeOffer(ctx, a, &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach}); err != nil {
 		l.End("device unreachable")
 		return nil, errf(http.StatusConflict, "try again", "device %q could not be reached", dev.Name)
@@ -213,13 +219,23 @@ func (s *Server) parentDevice(p *principal, m *protocol.Control) (string, error)
 	return l.Info.DeviceName, nil
 }
 
-// storeSession writes the new session record and audits the request.
-func (s *Server) storeSession(l *broker.Session, state string) {
+// storeSession writes the new session record and audits the request. A
+// record that cannot be written ends the session (it was never offered).
+func (s *Server) storeSession(l *broker.Session, state string) error {
 	i := l.Info
-	s.db.PutSession(&store.Session{ID: i.ID, TechID: i.TechID, TechUser: i.TechUser, DeviceID: i.DeviceID,
+	err := s.db.PutSession(&store.Session{ID: i.ID, TechID: i.TechID, TechUser: i.TechUser, DeviceID: i.DeviceID,
 		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now(), Reason: i.Reason})
+	if err != nil {
+		reason := "the session could not be recorded"
+		if errors.Is(err, store.ErrUnavailable) {
+			reason = store.ErrUnavailable.Error()
+		}
+		l.End(reason)
+		return fmt.Errorf("store the session: %w", err)
+	}
 	s.record(auditEvent(i.TechID, "session.request", i.ID, "requested", l.Source,
 		append([]string{"device", i.DeviceName, "mode", i.Mode, "caps", joinCaps(i.Caps), "reason", i.Reason}, s.sessionPolicyDetails()...)...))
+	return nil
 }
 
 func joinCaps(c []string) string { return strings.Join(c, ",") }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ErrUnsupported means the configuration names a backend this build does
@@ -65,6 +66,11 @@ type Config struct {
 	// below MaxThrottleKeys (it cannot raise it), so that tests can reach
 	// the bound quickly. Zero means MaxThrottleKeys.
 	ThrottleKeys int
+	// Timeout bounds each transaction and ConnectTimeout each connection
+	// attempt of a database server backend; zero takes the backend's
+	// defaults. bbolt ignores both.
+	Timeout        time.Duration
+	ConnectTimeout time.Duration
 }
 
 // OpenConfig opens the store cfg describes. With bbolt it behaves like

@@ -48,6 +48,11 @@ import (
 // DefaultQueryTimeout bounds each transaction when Config does not say.
 const DefaultQueryTimeout = 10 * time.Second
 
+// DefaultConnectTimeout bounds each connection attempt when Config does
+// not say: a server that is down or unreachable is reported as
+// store.ErrUnavailable after this long at most.
+const DefaultConnectTimeout = 2 * time.Second
+
 // maxAttempts bounds the retries of a transaction that lost a
 // serialization race.
 const maxAttempts = 30
@@ -63,6 +68,10 @@ type Config struct {
 	ThrottleKeys int
 	// QueryTimeout bounds each transaction; zero means DefaultQueryTimeout.
 	QueryTimeout time.Duration
+	// ConnectTimeout bounds each connection attempt; zero means the URL's
+	// connect_timeout, if any, else DefaultConnectTimeout (and never more
+	// than the query timeout).
+	ConnectTimeout time.Duration
 	// MaxConns bounds the pool; zero means pgxpool's default.
 	MaxConns int32
 }
@@ -79,7 +88,7 @@ var _ store.Store = (*Store)(nil)
 
 func init() {
 	open := func(c store.Config) (store.Store, error) {
-		return Open(Config{URL: c.URL, ThrottleKeys: c.ThrottleKeys})
+		return Open(Config{URL: c.URL, ThrottleKeys: c.ThrottleKeys, QueryTimeout: c.Timeout, ConnectTimeout: c.ConnectTimeout})
 	}
 	store.RegisterBackend("postgres", open)
 	store.RegisterBackend("postgresql", open)
@@ -100,7 +109,7 @@ func Open(cfg Config) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultQueryTimeout
 	}
-	pc.ConnConfig.ConnectTimeout = timeout
+	pc.ConnConfig.ConnectTimeout = connectTimeout(cfg.ConnectTimeout, pc.ConnConfig.ConnectTimeout, timeout)
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", classify(err))
@@ -113,6 +122,20 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	return s, nil
+}
+
+// connectTimeout is the connection timeout: the configured one, else the
+// URL's (connect_timeout), else DefaultConnectTimeout, at most the query
+// timeout.
+func connectTimeout(configured, fromURL, query time.Duration) time.Duration {
+	t := configured
+	if t <= 0 {
+		t = fromURL
+	}
+	if t <= 0 {
+		t = DefaultConnectTimeout
+	}
+	return min(t, query)
 }
 
 // Close closes the pool; calling it again is harmless.
