@@ -111,6 +111,13 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 	}
 	live := sessions[0].ID
 
+	attended := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "echo", "attended-ok")
+	code := joinCode(t, attended)
+	join := func() result {
+		return run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
+			"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	}
+
 	load := startLoad(e, 400)
 	eventually(t, "some acknowledged operations", 60*time.Second, func() bool { ok, _ := load.counts(); return ok >= 6 })
 	srv.Stop()
@@ -133,6 +140,9 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 	r := run(t, e.dir, "", bin.agent, "--config", late, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok.stdout), "--name", "pc-late")
 	if r.code == 0 || !strings.Contains(r.stderr, unreachable) {
 		t.Fatalf("enrolment with the database down: code %d, %q", r.code, r.stderr)
+	}
+	if r := join(); r.code == 0 || !strings.Contains(r.stderr, unreachable) {
+		t.Fatalf("join with the database down: code %d, %q", r.code, r.stderr)
 	}
 	if code := readyz(t, e); code != 503 {
 		t.Fatalf("/readyz with the database down: %d", code)
@@ -206,6 +216,14 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 	r = run(t, e.dir, "", bin.agent, "--config", late, "enroll", "--relay", e.url, "--token", strings.TrimSpace(tok.stdout), "--name", "pc-late")
 	if r.code != 0 {
 		t.Fatalf("enrolment after recovery (the token must not have been spent): %s", r.stderr)
+	}
+	// The join code was not spent by the refused join.
+	if r := join(); r.code != 0 {
+		t.Fatalf("join after recovery: %s", r.stderr)
+	}
+	<-attended.done
+	if !strings.Contains(attended.Output(), "attended-ok") {
+		t.Fatalf("attended session after recovery: %q", attended.Output())
 	}
 	// Its backoff grew during the outage (up to a minute between tries).
 	eventually(t, "the agent that waited to come online", 90*time.Second, func() bool {

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tether-support/tether/internal/audit"
@@ -91,5 +92,13 @@ func (r queuedRecords) UpdateRecording(id ids.SessionID, fn func(*store.Recordin
 	return nil
 }
 
-// ListRecordings reads the recordings index (for the quota).
-func (r queuedRecords) ListRecordings() ([]store.Recording, error) { return r.db.ListRecordings() }
+// ListRecordings reads the recordings index (for the quota). While the
+// queue finds the database unreachable it does not ask (a session's first
+// recording frame would wait for the timeout): the quota then counts only
+// the bytes of live sessions.
+func (r queuedRecords) ListRecordings() ([]store.Recording, error) {
+	if r.q.Down() {
+		return nil, fmt.Errorf("recordings index: %w", store.ErrUnavailable)
+	}
+	return r.db.ListRecordings()
+}
