@@ -157,6 +157,10 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 	if code := p.exitCode(30 * time.Second); code != 7 {
 		t.Fatalf("tech exited %d during the outage, want 7", code)
 	}
+	// Its end, audit entries and recording's index entry wait in the relay.
+	if n := metricValue(e.scrape(), "tether_store_writes_waiting"); n < 1 {
+		t.Fatalf("tether_store_writes_waiting = %v after a session ended during the outage", n)
+	}
 	select {
 	case <-d2.proc.done:
 		t.Fatalf("the agent gave up while the database was down:\n%s", d2.proc.Output())
@@ -208,6 +212,12 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 		r := e.techRun("", "recordings", "list", "--json")
 		return strings.Contains(r.stdout, `"id":"`+live+`"`) && strings.Contains(r.stdout, `"state":"complete"`)
 	})
+	eventually(t, "no session record to wait", 30*time.Second, func() bool {
+		return metricValue(e.scrape(), "tether_store_writes_waiting") == 0
+	})
+	if n := metricValue(e.scrape(), "tether_store_writes_dropped_total"); n != 0 {
+		t.Fatalf("%v session records dropped", n)
+	}
 	// The relay was never restarted: new sessions, sign-ins, enrolments and
 	// the agent that waited all work.
 	if code := readyz(t, e); code != 200 {

@@ -153,6 +153,26 @@ func (m *Relay) AuditAppended(d time.Duration, failed bool) {
 // RecordingStored counts n recording bytes written to the store.
 func (m *Relay) RecordingStored(n int) { m.recordingBytes.Add(float64(n)) }
 
+// StoreWrites is what the relay's queue of session records holds and has
+// dropped (writeq.Stats).
+type StoreWrites struct {
+	Waiting int
+	Dropped uint64
+}
+
+// ObserveStoreWrites exports the queue of session records, read from fn at
+// each scrape: tether_store_writes_waiting (records waiting in memory for
+// the database) and tether_store_writes_dropped_total (records dropped
+// because too many waited).
+func (m *Relay) ObserveStoreWrites(fn func() StoreWrites) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tether_store_writes_waiting",
+		Help: "Records of running sessions (audit entries, session state, files, recordings index) waiting in memory for the database."},
+		func() float64 { return float64(fn().Waiting) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tether_store_writes_dropped_total",
+		Help: "Records of running sessions dropped because too many waited for the database."},
+		func() float64 { return float64(fn().Dropped) }))
+}
+
 // STUNCounts is what the relay's STUN server did with the datagrams it
 // read (stunserver.Stats).
 type STUNCounts struct{ Answered, Dropped, Limited uint64 }

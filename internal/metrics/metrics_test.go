@@ -99,6 +99,28 @@ func TestCheckListen(t *testing.T) {
 	}
 }
 
+func TestStoreWritesReadAtScrape(t *testing.T) {
+	m := New()
+	w := StoreWrites{Waiting: 12, Dropped: 3}
+	m.ObserveStoreWrites(func() StoreWrites { return w })
+	want := `
+# HELP tether_store_writes_dropped_total Records of running sessions dropped because too many waited for the database.
+# TYPE tether_store_writes_dropped_total counter
+tether_store_writes_dropped_total 3
+# HELP tether_store_writes_waiting Records of running sessions (audit entries, session state, files, recordings index) waiting in memory for the database.
+# TYPE tether_store_writes_waiting gauge
+tether_store_writes_waiting 12
+`
+	names := []string{"tether_store_writes_waiting", "tether_store_writes_dropped_total"}
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	w.Waiting = 0
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(strings.Replace(want, "waiting 12", "waiting 0", 1)), names...); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestSTUNCountsReadAtScrape(t *testing.T) {
 	m := New()
 	if n, err := testutil.GatherAndCount(m.Registry(), "tether_stun_datagrams_total"); err != nil || n != 0 {

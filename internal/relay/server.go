@@ -131,6 +131,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.writes = s.newSessionWrites()
 	s.broker = broker.New(cfg.brokerConfig(s.metrics, s.recs), queuedRecords{db: db, q: s.writes}, s.recordSession, s.log, s.frameLog)
+	s.metrics.ObserveStoreWrites(func() metrics.StoreWrites {
+		st := s.writes.Stats()
+		return metrics.StoreWrites{Waiting: st.Queued, Dropped: st.Dropped}
+	})
 	s.metrics.Observe(func() metrics.Live { return metrics.Live{Agents: s.agents.Count(), Sessions: s.broker.Live()} })
 	// A rotation made while the relay was stopped is announced, or
 	// switched to if due, before the first connection.
