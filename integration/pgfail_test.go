@@ -147,6 +147,9 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 	if code := readyz(t, e); code != 503 {
 		t.Fatalf("/readyz with the database down: %d", code)
 	}
+	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", filepath.Join(e.dir, "data")); r.code == 0 || !strings.Contains(r.stderr, unreachable) {
+		t.Fatalf("relay audit verify with the database down: code %d, %q", r.code, r.stderr)
+	}
 	// An agent connecting now is told why and keeps trying.
 	e.runAgentNoWait(d2)
 	eventually(t, "the agent to be told the database is unreachable", 30*time.Second, func() bool {

@@ -63,7 +63,12 @@ func (s *Server) handleAgentJoin(w http.ResponseWriter, r *http.Request) {
 	src := sourceAddr(r)
 	l, err := s.join(ctx, c, identity.SourceKey(src))
 	if err != nil {
-		s.record(auditEvent("", "session.join", "", "failure", src, "reason", err.Error()))
+		reason := err.Error()
+		if errors.Is(err, store.ErrUnavailable) {
+			s.log.Error("join refused: the database is unreachable", "err", err)
+			reason = store.ErrUnavailable.Error()
+		}
+		s.record(auditEvent("", "session.join", "", "failure", src, "reason", reason))
 		refuse(ctx, c, err)
 		return
 	}
