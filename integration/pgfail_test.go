@@ -192,6 +192,10 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 			t.Errorf("acknowledged user %s lost across the outage", name)
 		}
 	}
+	// The last acknowledged sign-in of the loop holds.
+	if r := run(t, e.dir, "", bin.tech, "--config", filepath.Join(e.dir, "tech-load"), "devices", "list"); r.code != 0 {
+		t.Fatalf("the load's last sign-in after recovery: %s", r.stderr)
+	}
 	ok, refused := load.counts()
 	t.Logf("load: %d acknowledged (%d users added), %d refused while the database was down", ok, len(load.added), refused)
 
