@@ -238,3 +238,13 @@ type Meta interface {
 
 // Compile-time proof that the bbolt database is a complete Store.
 var _ Store = (*DB)(nil)
+
+// Locker is implemented by a store several relays share: Lock takes a
+// lock named name that every relay of the cluster queues for, so that a
+// read-modify-write spanning several methods (the trust documents in
+// Meta) is not interleaved with another relay's. unlock releases it; a
+// relay that dies holding it loses it with its connection. A store one
+// relay has to itself (bbolt) needs none: its callers' own mutexes do.
+type Locker interface {
+	Lock(name string) (unlock func(), err error)
+}
