@@ -18,8 +18,9 @@ func newClusterCmd() *cobra.Command {
 		Long: `Every relay of a cluster reads the same PostgreSQL database and serves the same
 TLS key (the cluster key), so clients pin one fingerprint whichever relay
 answers. Besides the database the relays share the cluster bundle: the cluster
-key (and the next one during a rotation), the audit head-signing key, the trust
-files and the database's name. export writes it from a member, join makes a new
+key (and the next one during a rotation), the audit head-signing key and the
+database's name. The trust documents (root chain, signed policy, revocations,
+technician certificates) are in the database, in force on every relay at once. export writes it from a member, join makes a new
 member from it, sync brings a member's TLS files up to date after a rotation.`,
 		Example: `  relay cluster export --data /var/lib/tether --out cluster.tar
   relay cluster join --data /var/lib/tether --from cluster.tar --store-file /etc/tether/store-url
@@ -36,9 +37,8 @@ func newClusterExportCmd() *cobra.Command {
 		Short: "Write the cluster bundle of a relay on PostgreSQL",
 		Long: `export writes the cluster bundle of DIR to FILE (a tar, mode 0600; an existing
 FILE is refused): tls/ (the cluster key and certificate, and the next ones
-while a rotation is under way), audit-head.key, the trust files (trust-root.json,
-trust-policy.json, trust-revocations.json, tech-certs.json, trust-policies/) and
-store-url. Not the database, the relay's own ID, recordings or emergency grants.
+while a rotation is under way), audit-head.key and store-url. Not the trust
+documents (they are in the database), the database, the relay's own ID, recordings or emergency grants.
 The bundle holds the cluster's private keys: copy it to the other relays over a
 channel you trust and delete it after. A data directory on bbolt (relay.db) is
 refused: it has nothing to share. It prints the cluster key's pin on stdout.`,

@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
+
 	"path/filepath"
 	"strconv"
 
@@ -26,17 +26,19 @@ const (
 
 // policyArchiveDir keeps every signed policy the relay accepted, each in
 // a file named by its SHA-256 (hex), so `relay audit verify` can check the
-// policy in force at any session after newer ones replaced it.
+// policy in force at any session after newer ones replaced it. On a
+// shared database the archive is in the database under the same names
+// (trustdocs.go).
 func policyArchiveDir(dataDir string) string { return filepath.Join(dataDir, "trust-policies") }
 
-// archivePolicy stores doc in the policy archive (0600).
-func archivePolicy(dataDir string, doc []byte) error {
-	dir := policyArchiveDir(dataDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("archive the signed policy: %w", err)
-	}
+// archivedPolicyName is the archive's name of the policy with SHA-256
+// hash (hex).
+func archivedPolicyName(hash string) string { return "trust-policies/" + hash }
+
+// archivePolicy stores doc in the policy archive of docs.
+func archivePolicy(docs trustDocs, doc []byte) error {
 	sum := sha256.Sum256(doc)
-	if err := os.WriteFile(filepath.Join(dir, hex.EncodeToString(sum[:])), doc, 0o600); err != nil {
+	if err := docs.write(archivedPolicyName(hex.EncodeToString(sum[:])), doc); err != nil {
 		return fmt.Errorf("archive the signed policy: %w", err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,21 +17,21 @@ import (
 // be archived (or stored), signed under the recorded root and in force at
 // the request's time.
 func TestCheckSessionPolicy(t *testing.T) {
-	dir := t.TempDir()
+	docs := trustDocs{dir: t.TempDir()}
 	a, _ := trust.GenerateKey(nil)
 	stranger, _ := trust.GenerateKey(nil)
 	rb, rdoc := rootDoc(t, 1, []*trust.PrivateKey{a}, a)
 	fp, _ := rb.Fingerprint()
 	b, _ := json.Marshal(api.TrustChain{Documents: [][]byte{rdoc}})
-	os.WriteFile(trustChainFile(dir), b, 0o600)
+	docs.write(trustChainName, b)
 	exp := time.Now().Add(24 * time.Hour)
 	good := policyDoc(t, 2, exp, a)
 	forged := policyDoc(t, 3, exp, stranger)
-	if err := archivePolicy(dir, good); err != nil {
+	if err := archivePolicy(docs, good); err != nil {
 		t.Fatal(err)
 	}
 	b, _ = json.Marshal(api.TrustPolicy{Document: forged}) // what a tamperer stored
-	os.WriteFile(trustPolicyFile(dir), b, 0o600)
+	docs.write(trustPolicyName, b)
 	hash := func(doc []byte) string { s := sha256.Sum256(doc); return hex.EncodeToString(s[:]) }
 	otherBody, _ := rootDoc(t, 1, []*trust.PrivateKey{stranger}, stranger)
 	otherFP, _ := otherBody.Fingerprint()
@@ -55,7 +54,7 @@ func TestCheckSessionPolicy(t *testing.T) {
 	for _, tt := range tests {
 		r := &store.AuditRecord{Action: "session.request", Time: tt.at,
 			Details: map[string]string{detailTrustRoot: tt.root, detailPolicyHash: tt.hash, detailPolicyVersion: tt.version}}
-		got := checkSessionPolicy(dir, [][]byte{rdoc}, r)
+		got := checkSessionPolicy(docs, [][]byte{rdoc}, r)
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}

@@ -4,10 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -60,7 +57,8 @@ func VerifySessionPolicies(dir string) (*PolicyCheck, error) {
 		return nil, err
 	}
 	defer db.Close()
-	chain, err := readStoredChain(dir)
+	docs := newTrustDocs(dir, db)
+	chain, err := readStoredChain(docs)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +73,7 @@ func VerifySessionPolicies(dir string) (*PolicyCheck, error) {
 		case r.Action == "session.request" && r.Details[detailTrustRoot] != "":
 			pc.Checked++
 			recorded[r.Target] = r.Details[detailPolicyVersion]
-			problem = checkSessionPolicy(dir, chain, r)
+			problem = checkSessionPolicy(docs, chain, r)
 		case r.Action == "session.consent":
 			v, ok := recorded[r.Target]
 			if !ok {
@@ -110,25 +108,16 @@ func checkReceiptPolicy(r *store.AuditRecord, recorded string) string {
 	return ""
 }
 
-// readStoredChain reads the data directory's trust root chain.
-func readStoredChain(dir string) ([][]byte, error) {
+// readStoredChain reads the stored trust root chain of docs.
+func readStoredChain(docs trustDocs) ([][]byte, error) {
 	var c api.TrustChain
-	b, err := os.ReadFile(trustChainFile(dir))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read trust root chain: %w", err)
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("trust root chain %s is corrupt: %w", trustChainFile(dir), err)
-	}
-	return c.Documents, nil
+	_, err := dataFile{docs: docs, name: trustChainName, what: "trust root chain"}.load(&c)
+	return c.Documents, err
 }
 
 // checkSessionPolicy says what is wrong with the policy r was requested
 // under, "" when it was validly signed.
-func checkSessionPolicy(dir string, chain [][]byte, r *store.AuditRecord) string {
+func checkSessionPolicy(docs trustDocs, chain [][]byte, r *store.AuditRecord) string {
 	hash, version := r.Details[detailPolicyHash], r.Details[detailPolicyVersion]
 	if hash == "none" {
 		return "no signed policy was published: the relay's unsigned policy applied"
@@ -141,7 +130,7 @@ func checkSessionPolicy(dir string, chain [][]byte, r *store.AuditRecord) string
 	if err != nil || ch.Index(fp) < 0 {
 		return fmt.Sprintf("the trust root %q recorded for it is not in the stored chain", r.Details[detailTrustRoot])
 	}
-	doc, err := findPolicy(dir, hash)
+	doc, err := findPolicy(docs, hash)
 	if err != nil {
 		return err.Error()
 	}
@@ -157,15 +146,15 @@ func checkSessionPolicy(dir string, chain [][]byte, r *store.AuditRecord) string
 
 // findPolicy returns the policy document with SHA-256 hash (hex), from the
 // archive or the stored policy.
-func findPolicy(dir, hash string) ([]byte, error) {
+func findPolicy(docs trustDocs, hash string) ([]byte, error) {
 	if _, err := hex.DecodeString(hash); err != nil || len(hash) != 2*sha256.Size {
 		return nil, fmt.Errorf("the recorded policy hash %q is malformed", hash)
 	}
 	candidates := [][]byte{}
-	if b, err := os.ReadFile(filepath.Join(policyArchiveDir(dir), hash)); err == nil {
+	if b, found, err := docs.read(archivedPolicyName(hash)); err == nil && found {
 		candidates = append(candidates, b)
 	}
-	if b, err := os.ReadFile(trustPolicyFile(dir)); err == nil {
+	if b, found, err := docs.read(trustPolicyName); err == nil && found {
 		var p api.TrustPolicy
 		if json.Unmarshal(b, &p) == nil {
 			candidates = append(candidates, p.Document)

@@ -17,15 +17,21 @@ import (
 // trust.revocation.publish entry recorded it. It returns what is wrong,
 // "" when the list verifies or none is stored. Run it after VerifyAudit.
 func VerifyStoredRevocations(dir string) (string, error) {
-	stored, err := readTrustRevocations(dir)
-	if err != nil || stored.Document == nil {
-		return "", err
-	}
-	chain, err := readStoredChain(dir)
+	db, err := openStore(dir)
 	if err != nil {
 		return "", err
 	}
-	published, err := revocationPublished(dir, stored.Document)
+	defer db.Close()
+	docs := newTrustDocs(dir, db)
+	stored, err := readTrustRevocations(docs)
+	if err != nil || stored.Document == nil {
+		return "", err
+	}
+	chain, err := readStoredChain(docs)
+	if err != nil {
+		return "", err
+	}
+	published, err := revocationPublished(db, stored.Document)
 	if err != nil {
 		return "", err
 	}
@@ -33,17 +39,12 @@ func VerifyStoredRevocations(dir string) (string, error) {
 }
 
 // revocationPublished is when the last successful trust.revocation.publish
-// entry recorded doc, zero when none did.
-func revocationPublished(dir string, doc []byte) (time.Time, error) {
-	db, err := openStore(dir)
-	if err != nil {
-		return time.Time{}, err
-	}
-	defer db.Close()
+// entry of db's audit log recorded doc, zero when none did.
+func revocationPublished(db store.Store, doc []byte) (time.Time, error) {
 	sum := sha256.Sum256(doc)
 	hash := hex.EncodeToString(sum[:])
 	var at time.Time
-	err = db.AuditRecords(0, func(r *store.AuditRecord) error {
+	err := db.AuditRecords(0, func(r *store.AuditRecord) error {
 		if r.Action == "trust.revocation.publish" && r.Outcome == "success" && r.Details[detailDocHash] == hash {
 			at = r.Time
 		}

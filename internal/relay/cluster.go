@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -67,39 +66,11 @@ func collectBundle(dir string) (*Bundle, error) {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 	}
-	if err := collectTrust(dir, files); err != nil {
-		return nil, err
-	}
 	b := &Bundle{Files: files, Created: now()}
 	if err := b.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return b, nil
-}
-
-// collectTrust adds the trust files of dir that exist to files.
-func collectTrust(dir string, files map[string][]byte) error {
-	names := append([]string(nil), bundleTrustFiles...)
-	ents, err := os.ReadDir(policyArchiveDir(dir))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	for _, e := range ents {
-		if name := "trust-policies/" + e.Name(); e.Type().IsRegular() && policyName.MatchString(name) {
-			names = append(names, name)
-		}
-	}
-	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
-		files[name] = b
-	}
-	return nil
 }
 
 // writeBundleFiles writes the files of b under dir: directories 0700,

@@ -20,8 +20,10 @@ import (
 
 // The cluster bundle is what every relay of a cluster shares besides the
 // database: the cluster key (the TLS identity, and the next one during a
-// rotation), the audit head-signing key, the trust files and the name of
-// the database. It is an archive in package backup's layout (its own
+// rotation), the audit head-signing key and the name of the database. The
+// trust documents are in the database (trustdocs.go); a bundle an earlier
+// version wrote may still carry them as files, which are accepted and
+// imported by the relay where the database has none. It is an archive in package backup's layout (its own
 // manifest and format names, so a backup is never read as a bundle) of a
 // fixed set of files; anything else is refused. docs/cli.md describes it.
 
@@ -43,8 +45,9 @@ const (
 var (
 	bundleTLSFiles  = []string{"tls/" + tlsconf.CertFile, "tls/" + tlsconf.KeyFile}
 	bundleNextFiles = []string{"tls/" + tlsconf.RotationFile, "tls/next/" + tlsconf.CertFile, "tls/next/" + tlsconf.KeyFile}
-	// bundleTrustFiles are the trust files, each optional.
-	bundleTrustFiles = []string{"trust-root.json", "trust-policy.json", "trust-revocations.json", "tech-certs.json"}
+	// bundleTrustFiles are the trust files an earlier version's bundle
+	// may carry, each optional.
+	bundleTrustFiles = trustFileNames
 	bundleDirs       = []string{"tls", "tls/next", "trust-policies"}
 	policyName       = regexp.MustCompile(`^trust-policies/[0-9a-f]{64}$`)
 )

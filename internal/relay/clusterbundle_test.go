@@ -17,7 +17,8 @@ const testStoreURL = "postgres://tether@db.example/tether"
 
 // memberDir makes a data directory of a cluster member (no database is
 // opened: export and sync read files only): store-url, the head key seed,
-// a TLS identity and a trust file.
+// a TLS identity and trust files (written by an earlier version, which
+// export leaves out).
 func memberDir(t testing.TB, seed []byte) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
@@ -75,11 +76,31 @@ func TestBundleRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	fp, _ := fingerprint(dir)
-	if b.StoreURL != testStoreURL || b.Current != fp || b.Rotation != nil || len(b.Files) != 6 {
+	if b.StoreURL != testStoreURL || b.Current != fp || b.Rotation != nil || len(b.Files) != 4 {
 		t.Fatalf("bundle %s %s %v %d files", b.StoreURL, b.Current, b.Rotation, len(b.Files))
 	}
 	if _, err := ExportCluster(dir, out); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("export over an existing file: %v", err)
+	}
+}
+
+// TestExportLeavesTrustOut: the trust documents are in the database, so
+// a bundle carries none of the trust files a data directory still holds;
+// a bundle of an earlier version that carries them is still read.
+func TestExportLeavesTrustOut(t *testing.T) {
+	b, err := ReadBundle(bytes.NewReader(sampleBundle(t, false)))
+	must(t, err)
+	for name := range b.Files {
+		if strings.HasPrefix(name, "trust") {
+			t.Errorf("the bundle carries %s", name)
+		}
+	}
+	b.Files["trust-root.json"] = []byte(`{"documents":[]}`)
+	b.Files["trust-policies/"+strings.Repeat("ab", 32)] = []byte("policy")
+	old, err := ReadBundle(bytes.NewReader(rebundle(t, b.Files, b.Current)))
+	must(t, err)
+	if len(old.Files) != len(b.Files) {
+		t.Errorf("an earlier bundle read with %d files, want %d", len(old.Files), len(b.Files))
 	}
 }
 

@@ -50,7 +50,9 @@ type Server struct {
 	conns *connLimiter
 	// failures bounds the audit entries of unauthenticated failures.
 	failures *failureLog
-	// trustMu serialises publishing to the trust root chain.
+	// trust holds the trust documents; trustMu serialises changing them
+	// on this relay (lockTrust adds the cluster's lock).
+	trust   trustDocs
 	trustMu sync.Mutex
 	// certs is the TLS identity served and the rotation announced;
 	// certMu serialises checkRotation, certErr is the last problem it
@@ -87,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
+	s.trust = newTrustDocs(cfg.DataDir, db)
 	s.failures = newFailureLog(cfg.Limits, s.appendAudit)
 	if err := s.loadKeys(); err != nil {
 		db.Close()
@@ -110,6 +113,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.migrateHoldPermission(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate roles: %w", err)
+	}
+	if err := s.importTrustFiles(); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if cfg.FrameLog != "" {
 		if s.frameLog, err = broker.OpenFrameLog(cfg.FrameLog); err != nil {

@@ -3,7 +3,6 @@ package relay
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 
 	"github.com/tether-support/tether/internal/api"
@@ -14,14 +13,12 @@ import (
 )
 
 // The relay keeps each technician's public key and certificate in one
-// file of its data directory, keyed by user ID. Like the root chain it
+// document (trustdocs.go), keyed by user ID. Like the root chain it
 // checks what it is given, but nobody relies on that: agents verify a
 // certificate against the root they pinned, so whoever holds the data
 // directory can withhold or swap certificates (refused by the agents),
 // not forge one.
 
-// techCertFile is where the keys and certificates are kept.
-func techCertFile(dataDir string) string { return filepath.Join(dataDir, "tech-certs.json") }
 
 // techCertEntry is one technician's key and newest certificate.
 type techCertEntry struct {
@@ -31,7 +28,7 @@ type techCertEntry struct {
 
 // techCertStore is the stored keys' and certificates' file.
 func (s *Server) techCertStore() dataFile {
-	return dataFile{path: techCertFile(s.cfg.DataDir), what: "technician certificates", plural: true}
+	return dataFile{docs: s.trust, name: "tech-certs.json", what: "technician certificates", plural: true}
 }
 
 // loadTechCerts reads the stored keys and certificates by user ID.
@@ -61,8 +58,12 @@ func (s *Server) handleTechKeySet(w http.ResponseWriter, r *http.Request, p *pri
 		s.writeErr(w, errf(http.StatusBadRequest, "", "%v", err))
 		return
 	}
-	s.trustMu.Lock()
-	defer s.trustMu.Unlock()
+	unlock, err := s.lockTrust()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	defer unlock()
 	m, err := s.loadTechCerts()
 	if err != nil {
 		s.writeErr(w, err)
@@ -144,7 +145,7 @@ func (s *Server) handleCertStore(w http.ResponseWriter, r *http.Request, p *prin
 }
 
 // acceptCert verifies doc as user's certificate and stores it; the
-// caller holds trustMu.
+// caller holds the trust lock (lockTrust).
 func (s *Server) acceptCert(id ids.UserID, username string, doc []byte) (api.TechCertStored, error) {
 	var out api.TechCertStored
 	c, err := s.loadTrustChain()

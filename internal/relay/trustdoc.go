@@ -2,11 +2,9 @@ package relay
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/tether-support/tether/internal/api"
@@ -14,49 +12,43 @@ import (
 )
 
 // Every signed trust document the relay keeps (the root chain, the
-// policy, the revocation list, the technicians' certificates) lives in
-// one JSON file of the data directory and is published through the same
-// steps; this file holds those shared steps.
+// policy, the revocation list, the technicians' certificates) is one JSON
+// document (a file of the data directory, or on a shared database a Meta
+// value: trustdocs.go) and is published through the same steps; this file
+// holds those shared steps.
 
-// dataFile is one JSON file of the relay's data directory.
+// dataFile is one JSON trust document.
 type dataFile struct {
-	path   string // where it is kept
-	what   string // what it holds, for errors: "signed policy"
-	plural bool   // what is plural: "... are corrupt"
+	docs   trustDocs // where it is kept
+	name   string    // its file name: "trust-policy.json"
+	what   string    // what it holds, for errors: "signed policy"
+	plural bool      // what is plural: "... are corrupt"
 }
 
-// load decodes the file into v; a missing file leaves v as it is and
+// load decodes the document into v; a missing one leaves v as it is and
 // reports found false.
 func (f dataFile) load(v any) (found bool, err error) {
-	b, err := os.ReadFile(f.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", f.what, err)
+	b, found, err := f.docs.read(f.name)
+	if err != nil || !found {
+		return false, err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		verb := "is"
 		if f.plural {
 			verb = "are"
 		}
-		return true, fmt.Errorf("%s %s %s corrupt: %w", f.what, f.path, verb, err)
+		return true, fmt.Errorf("%s %s %s corrupt: %w", f.what, f.name, verb, err)
 	}
 	return true, nil
 }
 
-// save replaces the file with v atomically (0600).
+// save replaces the document with v atomically.
 func (f dataFile) save(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	tmp := f.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", f.what, err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		os.Remove(tmp)
+	if err := f.docs.write(f.name, b); err != nil {
 		return fmt.Errorf("write %s: %w", f.what, err)
 	}
 	return nil
@@ -74,7 +66,7 @@ type published struct {
 }
 
 // publishSigned is the skeleton every signed-document publish shares:
-// decode the body, take trustMu, accept the document, audit a refusal
+// decode the body, take the trust lock, accept the document, audit a refusal
 // (with its reason) or store it, audit the success and answer.
 func (s *Server) publishSigned(w http.ResponseWriter, r *http.Request, p *principal, accept func(doc []byte) (published, error)) {
 	var req api.TrustPublish
@@ -84,8 +76,12 @@ func (s *Server) publishSigned(w http.ResponseWriter, r *http.Request, p *princi
 		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed request body: %v", err))
 		return
 	}
-	s.trustMu.Lock()
-	defer s.trustMu.Unlock()
+	unlock, err := s.lockTrust()
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	defer unlock()
 	out, err := accept(req.Document)
 	if err != nil {
 		if out.action != "" {

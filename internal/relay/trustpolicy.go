@@ -2,24 +2,23 @@ package relay
 
 import (
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	"github.com/tether-support/tether/internal/api"
 	"github.com/tether-support/tether/internal/trust"
 )
 
-// The relay keeps the newest signed session policy in one file of its data
-// directory and serves it to agents, which verify it from their pinned
+// The relay keeps the newest signed session policy in one document
+// (trustdocs.go) and serves it to agents, which verify it from their pinned
 // root before every session. As with the root chain, the relay's own
 // checks help honest administrators; agents rely on none of them.
 
-// trustPolicyFile is where the newest signed policy is kept.
-func trustPolicyFile(dataDir string) string { return filepath.Join(dataDir, "trust-policy.json") }
+// trustPolicyName is the newest signed policy's name (trustdocs.go).
+const trustPolicyName = "trust-policy.json"
 
 // trustPolicyStore is the stored policy's file.
 func (s *Server) trustPolicyStore() dataFile {
-	return dataFile{path: trustPolicyFile(s.cfg.DataDir), what: "signed policy"}
+	return dataFile{docs: s.trust, name: trustPolicyName, what: "signed policy"}
 }
 
 // loadTrustPolicy reads the stored policy; none stored has a nil Document.
@@ -53,7 +52,7 @@ func (s *Server) handlePolicyPublish(w http.ResponseWriter, r *http.Request, p *
 			return out, err
 		}
 		out.save = func() error {
-			if err := archivePolicy(s.cfg.DataDir, doc); err != nil {
+			if err := archivePolicy(s.trust, doc); err != nil {
 				return err
 			}
 			return s.saveTrustPolicy(api.TrustPolicy{Document: doc})

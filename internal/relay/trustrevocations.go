@@ -2,7 +2,6 @@ package relay
 
 import (
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -10,37 +9,32 @@ import (
 	"github.com/tether-support/tether/internal/trust"
 )
 
-// The relay keeps the newest signed revocation list in one file of its
-// data directory and serves it to agents, which verify it from their
+// The relay keeps the newest signed revocation list in one document
+// (trustdocs.go) and serves it to agents, which verify it from their
 // pinned root on connect and before every session. Like the policy, the
 // relay checks what it stores only to help honest administrators.
 
-// trustRevocationsFile is where the newest revocation list is kept.
-func trustRevocationsFile(dataDir string) string {
-	return filepath.Join(dataDir, "trust-revocations.json")
-}
-
-// trustRevocationsStore is the file of the list stored in dataDir.
-func trustRevocationsStore(dataDir string) dataFile {
-	return dataFile{path: trustRevocationsFile(dataDir), what: "revocation list"}
+// trustRevocationsStore is the newest revocation list of docs.
+func trustRevocationsStore(docs trustDocs) dataFile {
+	return dataFile{docs: docs, name: "trust-revocations.json", what: "revocation list"}
 }
 
 // loadTrustRevocations reads the stored list; none stored has a nil Document.
 func (s *Server) loadTrustRevocations() (api.TrustRevocations, error) {
-	return readTrustRevocations(s.cfg.DataDir)
+	return readTrustRevocations(s.trust)
 }
 
-// readTrustRevocations reads the list stored in dataDir; none stored has a
+// readTrustRevocations reads the list stored in docs; none stored has a
 // nil Document.
-func readTrustRevocations(dataDir string) (api.TrustRevocations, error) {
+func readTrustRevocations(docs trustDocs) (api.TrustRevocations, error) {
 	var v api.TrustRevocations
-	_, err := trustRevocationsStore(dataDir).load(&v)
+	_, err := trustRevocationsStore(docs).load(&v)
 	return v, err
 }
 
-// saveTrustRevocations replaces the stored list atomically (0600).
+// saveTrustRevocations replaces the stored list atomically.
 func (s *Server) saveTrustRevocations(v api.TrustRevocations) error {
-	return trustRevocationsStore(s.cfg.DataDir).save(v)
+	return trustRevocationsStore(s.trust).save(v)
 }
 
 // handleTrustRevocations serves the revocation list to anyone: it is

@@ -3,7 +3,6 @@ package relay
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strconv"
 
 	"github.com/tether-support/tether/internal/api"
@@ -11,13 +10,13 @@ import (
 )
 
 // The relay keeps the organisation's root chain (the root and every root
-// change after it) in one file of its data directory. It checks what it
+// change after it) in one document (trustdocs.go). It checks what it
 // is given before storing it, but nobody relies on that: agents and tech
 // verify the chain themselves from the root they pinned, so whoever holds
 // the data directory can refuse service by editing the file, not forge.
 
-// trustChainFile is where the chain is kept.
-func trustChainFile(dataDir string) string { return filepath.Join(dataDir, "trust-root.json") }
+// trustChainName is the chain's name (trustdocs.go).
+const trustChainName = "trust-root.json"
 
 // loadTrustChain reads the stored chain; none stored is an empty chain.
 func (s *Server) loadTrustChain() (api.TrustChain, error) {
@@ -36,7 +35,7 @@ func (s *Server) saveTrustChain(c api.TrustChain) error { return s.trustChainSto
 
 // trustChainStore is the stored chain's file.
 func (s *Server) trustChainStore() dataFile {
-	return dataFile{path: trustChainFile(s.cfg.DataDir), what: "trust root chain"}
+	return dataFile{docs: s.trust, name: trustChainName, what: "trust root chain"}
 }
 
 // trustRootFingerprint is the newest root's fingerprint as the relay's
