@@ -286,7 +286,7 @@ func TestClusterLockout(t *testing.T) {
 	}
 	for i, e := range c.relays {
 		wantThrottled(t, fmt.Sprintf("relay %d after the relay-wide budget", i), e.loginFrom(t, fmt.Sprintf("127.0.0.%d", 80+i), "nobody", "Winter2024!"),
-			"too many failed sign-ins on this relay")
+			"too many failed sign-ins across the relays of this cluster")
 	}
 
 	// Join codes: three wrong ones from one address over three relays.

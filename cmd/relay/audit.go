@@ -22,7 +22,7 @@ verify waits for its lock and fails): every entry's hash, link and MAC, and the
 signed chain head, so an edit, deletion, reordering or truncation is found. It
 names the first bad entry. Then, for every session requested once a trust root
 existed, it checks that the signed policy in force then (recorded by hash, kept
-in trust-policies/ of DIR) verifies under the recorded root of the stored chain
+in trust-policies/ of DIR, or in the database on PostgreSQL) verifies under the recorded root of the stored chain
 and had not expired; each session offered under an unsigned or invalid policy
 is listed and verify exits 1. So is every session whose device's signed consent
 receipt names a technician certificate that no trust.cert.issue entry issued, and

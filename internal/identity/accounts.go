@@ -27,6 +27,10 @@ type Config struct {
 	// OnLockout, if set, is called once for every account a run of failed
 	// sign-ins locks (the relay counts them for its metrics).
 	OnLockout func()
+	// Shared is set when the relays of a cluster share the store: the
+	// relay-wide budgets (GlobalFailures, the throttle table's size) are
+	// then the cluster's, and refusals say so.
+	Shared bool
 }
 
 // Store is the part of the relay's store that identity reads and writes:

@@ -197,9 +197,18 @@ func (s *Accounts) admitUnknownSource(name string, t time.Time) error {
 		return err
 	}
 	if c.N >= s.cfg.Throttle.GlobalFailures {
-		return apierr.TooMany(c.Expires.Sub(t), "too many failed sign-ins on this relay")
+		return apierr.TooMany(c.Expires.Sub(t), "too many failed sign-ins %s", s.scope("on this relay", "across the relays of this cluster"))
 	}
 	return nil
+}
+
+// scope returns alone for a relay alone on its store, else cluster: the
+// words for where a relay-wide budget is counted.
+func (s *Accounts) scope(alone, cluster string) string {
+	if s.cfg.Shared {
+		return cluster
+	}
+	return alone
 }
 
 // backoff is how long an account name waits after n counted failures.
@@ -270,7 +279,7 @@ func (s *Accounts) tableFull(t time.Time) error {
 		return err
 	}
 	s.sweepThrottle(t)
-	return apierr.TooMany(time.Minute, "the relay is tracking too many sources")
+	return apierr.TooMany(time.Minute, "%s tracking too many sources", s.scope("the relay is", "the relays of this cluster are"))
 }
 
 // JoinFailure charges a failed join attempt to its source only: a wrong

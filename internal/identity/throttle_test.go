@@ -1,8 +1,13 @@
 package identity
 
 import (
+	"log/slog"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tether-support/tether/internal/store"
 )
 
 func TestBackoff(t *testing.T) {
@@ -46,5 +51,41 @@ func TestThrottleFill(t *testing.T) {
 		if err := b.Fill(); err == nil {
 			t.Errorf("%+v accepted", b)
 		}
+	}
+}
+
+// TestGlobalCapWording: the relay-wide cap's refusal names the relay when
+// it is alone on its store and the cluster when the store is shared.
+func TestGlobalCapWording(t *testing.T) {
+	tests := []struct {
+		shared bool
+		want   string
+	}{
+		{false, "too many failed sign-ins on this relay"},
+		{true, "too many failed sign-ins across the relays of this cluster"},
+	}
+	for _, tc := range tests {
+		db, err := store.Open(filepath.Join(t.TempDir(), "tether.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := DefaultThrottle()
+		th.GlobalFailures = 1
+		if err := db.PutMeta(MetaSecretKey, make([]byte, 32)); err != nil {
+			t.Fatal(err)
+		}
+		s := New(Config{Throttle: th, Shared: tc.shared}, db, nil, "", nil, slog.New(slog.DiscardHandler))
+		at := now()
+		if err := s.admitUnknownSource("alice", at); err != nil {
+			t.Fatalf("shared %v: refused under the cap: %v", tc.shared, err)
+		}
+		if _, err := db.ThrottleHit(globalFailKey, at, th.GlobalWindow, false); err != nil {
+			t.Fatal(err)
+		}
+		err = s.admitUnknownSource("alice", at)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("shared %v: %v, want %q", tc.shared, err, tc.want)
+		}
+		db.Close()
 	}
 }

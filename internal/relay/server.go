@@ -96,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.accounts = identity.New(identity.Config{Throttle: cfg.Throttle, TokenIdle: cfg.TokenIdle, TokenLifetime: cfg.TokenLifetime,
-		OnLockout: s.metrics.Lockout},
+		OnLockout: s.metrics.Lockout, Shared: usesDatabase(cfg.DataDir)},
 		db, s.hasher, s.org, s.record, s.log)
 	if err := s.migrateRecipientsPermission(); err != nil {
 		db.Close()

@@ -19,7 +19,6 @@ import (
 // directory can withhold or swap certificates (refused by the agents),
 // not forge one.
 
-
 // techCertEntry is one technician's key and newest certificate.
 type techCertEntry struct {
 	Key  []byte `json:"key"`
