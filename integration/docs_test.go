@@ -14,20 +14,75 @@ import (
 // The documents whose command lines must work as written, relative to
 // this package, and the packaging files whose option lines must too.
 var (
-	checkedDocs = []string{"../docs/operations.md", "../README.md"}
+	checkedDocs = []string{"../docs/operations.md", "../README.md", "../docs/deploy-cluster.md"}
 	// optionFiles hold VAR="…" lines the units pass to a command.
 	optionFiles = []string{"../packaging/default/tether-relay"}
 )
 
+// pendingDocCommands are the commands and flags docs/deploy-cluster.md
+// describes that are being built in parallel and are not in the programs
+// yet (the cluster design's names, fixed). While one is missing, the
+// document's command lines that use it are not checked; as soon as it
+// exists, TestDocsCommands fails until it is removed from this list, so
+// the exemption cannot outlive its reason.
+var pendingDocCommands = []pendingCommand{
+	{path: "relay cluster export"},
+	{path: "relay cluster join"},
+	{path: "relay cluster sync"},
+	{path: "relay cluster status"},
+	{path: "relay serve", flag: "advertise"},
+	{path: "relay serve", flag: "cluster-heartbeat"},
+}
+
+// pendingCommand is a command path (program first) and, if flag is set,
+// that flag of the command.
+type pendingCommand struct {
+	path, flag string
+}
+
+// exists reports whether the programs have p.
+func (p pendingCommand) exists(h *helpCache) bool {
+	words := strings.Fields(p.path)
+	if p.flag != "" {
+		words = append(words, "--"+p.flag+"=x")
+	}
+	return h.check(words) == nil
+}
+
+// usedBy reports whether the command line words uses p.
+func (p pendingCommand) usedBy(words []string) bool {
+	line := " " + strings.Join(words, " ") + " "
+	if !strings.HasPrefix(line, " "+p.path+" ") {
+		return false
+	}
+	return p.flag == "" || strings.Contains(line, " --"+p.flag+" ") || strings.Contains(line, " --"+p.flag+"=")
+}
+
+// missingPending returns the pending commands the programs do not have
+// yet, and fails t for each one they have.
+func missingPending(t *testing.T, h *helpCache) []pendingCommand {
+	t.Helper()
+	var out []pendingCommand
+	for _, p := range pendingDocCommands {
+		if p.exists(h) {
+			t.Errorf("%s %s exists now: remove it from pendingDocCommands", p.path, p.flag)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // TestDocsCommands keeps the operator's documentation honest: every
 // `relay …`, `tech …` and `agent …` command line in a code block (and in
-// an inline code span) of docs/operations.md and the README, and every
-// option line of the packaging's defaults file, must name a command that
-// exists in the built programs, and each flag it uses must be a flag of
-// that command (per the program's own --help).
+// an inline code span) of docs/operations.md, docs/deploy-cluster.md and
+// the README, and every option line of the packaging's defaults file, must
+// name a command that exists in the built programs, and each flag it uses
+// must be a flag of that command (per the program's own --help).
 func TestDocsCommands(t *testing.T) {
 	t.Parallel()
 	h := newHelpCache()
+	pending := missingPending(t, h)
 	n := 0
 	for _, doc := range append(append([]string{}, checkedDocs...), optionFiles...) {
 		b, err := os.ReadFile(doc)
@@ -40,8 +95,15 @@ func TestDocsCommands(t *testing.T) {
 		} else {
 			cmds = shellCommands(string(b), 0)
 		}
+	next:
 		for _, c := range cmds {
 			n++
+			for _, p := range pending {
+				if p.usedBy(c.words) {
+					t.Logf("%s:%d: not checked until %s %s exists", filepath.Base(doc), c.line, p.path, p.flag)
+					continue next
+				}
+			}
 			if err := h.check(c.words); err != nil {
 				t.Errorf("%s:%d: %s\n\t%s", filepath.Base(doc), c.line, err, strings.Join(c.words, " "))
 			}
@@ -69,7 +131,8 @@ func TestDocsCommandsCheckFails(t *testing.T) {
 		"```\n30 2 * * * relay backup --data /d --out x --force && tech nosuch\n```\n" +
 		"Inline: `tech recordings hold 3f2a… --reason \"x\" --bogus`, and `agent run -x`.\n" +
 		"```sh\nX=1 tech connect pc -- ls --not-ours && echo \"$(tech keys generate -o k)\" | agent trust show\n```\n" +
-		"```sh\necho 'TETHER_AGENT_OPTS=\"--consent-cmd /bin/c --lock-cmdd x\"' > agent.env\n```\n"
+		"```sh\necho 'TETHER_AGENT_OPTS=\"--consent-cmd /bin/c --lock-cmdd x\"' > agent.env\n```\n" +
+		"```sh\nsudo -u tether env PGPASSFILE=/p A=1 relay audit verfy --data /x\n```\n"
 	var bad []string
 	for _, c := range markdownCommands(doc) {
 		if err := h.check(c.words); err != nil {
@@ -85,6 +148,7 @@ func TestDocsCommandsCheckFails(t *testing.T) {
 		`13:tech recordings hold has no flag --bogus`,
 		`13:agent run has no flag -x`,
 		`18:agent run has no flag --lock-cmdd`,
+		`21:relay audit has no command "verfy"`,
 	}
 	if strings.Join(bad, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("check found:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
@@ -103,6 +167,8 @@ var (
 	inlineRe = regexp.MustCompile("`([^`]+)`")
 	cronRe   = regexp.MustCompile(`^([0-9*/,-]+\s+){5}`)
 	execRe   = regexp.MustCompile(`^Exec[A-Za-z]*=[-@:+!]*`)
+	// envAssignRe is a shell variable assignment before a command.
+	envAssignRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 )
 
 // markdownCommands returns the commands of the code blocks of a Markdown
@@ -184,8 +250,8 @@ func commandsIn(words []string) [][]string {
 			i++
 		case w == "-u" && i > 0 && words[i-1] == "sudo":
 			i += 2
-		case strings.Contains(w, "=") && !strings.HasPrefix(w, "-") && i == 0:
-			i++ // VAR=value
+		case envAssignRe.MatchString(w) && (i == 0 || words[i-1] == "env" || envAssignRe.MatchString(words[i-1])):
+			i++ // VAR=value, or env VAR=value
 		default:
 			if (w == "sh" || strings.HasSuffix(w, "/sh")) && i+2 < len(words) && words[i+1] == "-c" {
 				for _, c := range splitShell(words[i+2]) {
