@@ -53,6 +53,12 @@ func Backup(opts BackupOptions) (*BackupResult, error) {
 	if !Initialized(opts.Dir) {
 		return nil, fmt.Errorf("%q is not a relay data directory (--data DIR)", opts.Dir)
 	}
+	if cfg, err := storeConfig(opts.Dir); err != nil {
+		return nil, err
+	} else if !store.IsBolt(cfg) {
+		return nil, fmt.Errorf("%s keeps its state in PostgreSQL, which relay backup cannot copy: "+
+			"back up the database with pg_dump and the directory with relay cluster export (docs/deploy-cluster.md, Backups)", opts.Dir)
+	}
 	if err := checkBackupOut(opts); err != nil {
 		return nil, err
 	}
