@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,8 +70,9 @@ func guideLines(t *testing.T, prefix string) []string {
 // replaced by the server's socket and superuser, and its backup
 // directory by a temporary one.
 type pgGuide struct {
-	t       *testing.T
-	srv     *pgtest.Server
+	t *testing.T
+	// host is the server's socket directory (PGHOST).
+	host    string
 	backups string
 }
 
@@ -81,7 +83,12 @@ func (g *pgGuide) run(line string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", line)
-	cmd.Env = append(withoutPG(os.Environ()), "PGHOST="+g.srv.Dir, "PGUSER="+pgtest.Superuser,
+	// A command that hangs (a commit waiting for a standby) is killed with
+	// everything it started, and its output is not waited for.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = append(withoutPG(os.Environ()), "PGHOST="+g.host, "PGUSER="+pgtest.Superuser,
 		"PATH="+pgBinDir()+string(os.PathListSeparator)+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -134,7 +141,7 @@ func pgBinDir() string {
 func TestDeployClusterBackupRestore(t *testing.T) {
 	t.Parallel()
 	srv := pgtest.Start(t) // private: the database has the guide's name, tether
-	g := &pgGuide{t: t, srv: srv, backups: t.TempDir()}
+	g := &pgGuide{t: t, host: srv.Dir, backups: t.TempDir()}
 	createdb := guideLines(t, "createdb ")
 	g.run(createdb[0])
 	url := fmt.Sprintf("postgres://%s@/tether?host=%s,%s&target_session_attrs=read-write&sslmode=disable",
