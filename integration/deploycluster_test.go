@@ -133,8 +133,9 @@ func pgBinDir() string {
 // device and a recorded session; the guide's pg_dump and pg_restore --list
 // lines back it up while it serves. Then the database is destroyed and the
 // recording deleted from the bucket; the guide's rename, createdb and
-// pg_restore lines bring the database back and removing the delete marker
-// brings the recording back. The relay serves from the restored database:
+// pg_restore lines bring the database back, removing the delete marker
+// brings the recording back, and the data directory, deleted too, is made
+// again from the cluster bundle (relay cluster export, then join). The relay serves from the restored database:
 // sign-in, the user, not what came after the dump, `relay audit verify
 // --store`, the recording downloads and verifies, the agent is reachable
 // and a new session works.
@@ -206,7 +207,8 @@ func TestDeployClusterBackupRestore(t *testing.T) {
 	}
 
 	// Destroy: the relay stops, the database is renamed aside (the
-	// guide's line) and then dropped, the recording is deleted.
+	// guide's line) and then dropped, the recording is deleted, and so
+	// is the data directory.
 	addr := strings.TrimPrefix(e.url, "https://")
 	fp := e.fp
 	e.stopRelay()
@@ -218,10 +220,8 @@ func TestDeployClusterBackupRestore(t *testing.T) {
 	if _, err := cl.StatObject(ctx, bucket, key, minio.StatObjectOptions{}); minio.ToErrorResponse(err).StatusCode != 404 {
 		t.Fatalf("the recording is still there after its deletion: %v", err)
 	}
-	if bundle != "" {
-		if err := os.RemoveAll(data); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.RemoveAll(data); err != nil {
+		t.Fatal(err)
 	}
 
 	// Restore: the guide's createdb and pg_restore into a new database,
@@ -234,9 +234,7 @@ func TestDeployClusterBackupRestore(t *testing.T) {
 	}
 	g.run(guideDumpRe.ReplaceAllString(restore, filepath.Base(dumps[0])))
 	removeDeleteMarker(t, cl, bucket, key)
-	if bundle != "" {
-		clusterJoin(t, e, data, bundle, fp)
-	}
+	clusterJoin(t, e, data, bundle, fp)
 
 	e.url, e.fp = "", ""
 	e.startRelay(append([]string{"--listen", addr}, recFlags...)...) // the directory names its database
@@ -325,19 +323,12 @@ func removeDeleteMarker(t *testing.T, cl *minio.Client, bucket, key string) {
 }
 
 // clusterExport writes the data directory's cluster bundle with the
-// guide's `relay cluster export`, or returns "" while that command is
-// still being built (it is then in pendingDocCommands, which
-// TestDocsCommands makes sure is emptied once it exists): the data
-// directory is then kept instead of restored.
+// guide's `relay cluster export`, which prints the cluster's pin.
 func clusterExport(t *testing.T, e *env, data string) string {
 	t.Helper()
-	if !(pendingCommand{path: "relay cluster export"}).exists(newHelpCache()) {
-		t.Log("relay cluster export does not exist yet: the data directory is kept, not restored from a bundle")
-		return ""
-	}
 	out := filepath.Join(t.TempDir(), "cluster.tar")
-	if r := run(t, e.dir, "", bin.relay, "cluster", "export", "--data", data, "--out", out); r.code != 0 {
-		t.Fatalf("relay cluster export: %s", r.stderr)
+	if r := run(t, e.dir, "", bin.relay, "cluster", "export", "--data", data, "--out", out); r.code != 0 || strings.TrimSpace(r.stdout) != e.fp {
+		t.Fatalf("relay cluster export: code %d, stdout %q (want the pin %s): %s", r.code, r.stdout, e.fp, r.stderr)
 	}
 	return out
 }
@@ -347,7 +338,7 @@ func clusterExport(t *testing.T, e *env, data string) string {
 func clusterJoin(t *testing.T, e *env, data, bundle, fp string) {
 	t.Helper()
 	r := run(t, e.dir, "", bin.relay, "cluster", "join", "--data", data, "--from", bundle)
-	if r.code != 0 || !strings.Contains(r.stdout+r.stderr, fp) {
+	if r.code != 0 || strings.TrimSpace(r.stdout) != fp {
 		t.Fatalf("relay cluster join: code %d, want the pin %s: %s %s", r.code, fp, r.stdout, r.stderr)
 	}
 }

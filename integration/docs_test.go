@@ -26,9 +26,6 @@ var (
 // exists, TestDocsCommands fails until it is removed from this list, so
 // the exemption cannot outlive its reason.
 var pendingDocCommands = []pendingCommand{
-	{path: "relay cluster export"},
-	{path: "relay cluster join"},
-	{path: "relay cluster sync"},
 	{path: "relay cluster status"},
 	{path: "relay serve", flag: "advertise"},
 	{path: "relay serve", flag: "cluster-heartbeat"},
