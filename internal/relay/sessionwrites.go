@@ -44,6 +44,9 @@ func (s *Server) recordSession(e audit.Event) {
 		return
 	}
 	at := now()
+	// The key is chosen now, once: a retry after a commit whose answer
+	// was lost finds it taken and appends nothing.
+	e.WriteKey = store.NewWriteKey()
 	s.writes.Do("audit "+e.Action, func() error {
 		ev := e
 		if now().Sub(at) > lateAudit {
@@ -76,6 +79,7 @@ func (r queuedRecords) UpdateSession(id ids.SessionID, fn func(*store.Session) e
 
 // AppendSessionFile queues a file moved in a session.
 func (r queuedRecords) AppendSessionFile(id ids.SessionID, f store.FileTransfer) error {
+	f.WriteKey = store.NewWriteKey()
 	r.q.Do("session file "+string(id), func() error { return r.db.AppendSessionFile(id, f) })
 	return nil
 }
