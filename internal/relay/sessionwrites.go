@@ -17,6 +17,13 @@ import (
 // state, the files moved and the recordings index wait in order in memory
 // and are written when the database answers again. Everything else (sign-
 // ins, requests, new sessions) is refused with 503 while it is down.
+//
+// A queued write is retried whenever it found the database unreachable,
+// even when the database committed it and only the answer was lost, so
+// each write lands once whatever the retries: the audit entries and file
+// lines carry a write key chosen here, when they are queued; the session
+// record's and the recordings index's updates set absolute values (a
+// state, an end reason, a size), never increments.
 
 // sessionWriteWait is the longest a session's pump waits for one of its
 // writes while the database answers (a slow one finishes in the
