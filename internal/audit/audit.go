@@ -65,6 +65,11 @@ type Event struct {
 	Outcome string
 	Source  string
 	Details map[string]string
+	// WriteKey, when not empty, names this append so that a retry lands
+	// once: an Append whose key an earlier one took returns that entry
+	// and appends nothing. Choose it when the event is made (store.NewWriteKey)
+	// and keep it across retries. It is not part of the entry.
+	WriteKey string
 }
 
 // Store is what the audit log needs of the relay's store: the records
@@ -118,6 +123,7 @@ func (l *Log) Append(e Event) (*store.AuditRecord, error) {
 		r := &store.AuditRecord{
 			Seq: 1, Time: now, ActorID: e.ActorID, Action: e.Action, Target: e.Target,
 			Outcome: e.Outcome, Source: e.Source, Details: maps(e.Details), Prev: make([]byte, 32),
+			WriteKey: e.WriteKey,
 		}
 		if last != nil {
 			r.Seq, r.Prev = last.Seq+1, slices.Clone(last.Hash)

@@ -17,6 +17,13 @@ import (
 // state, the files moved and the recordings index wait in order in memory
 // and are written when the database answers again. Everything else (sign-
 // ins, requests, new sessions) is refused with 503 while it is down.
+//
+// A queued write is retried whenever it found the database unreachable,
+// even when the database committed it and only the answer was lost, so
+// each write lands once whatever the retries: the audit entries and file
+// lines carry a write key chosen here, when they are queued; the session
+// record's and the recordings index's updates set absolute values (a
+// state, an end reason, a size), never increments.
 
 // sessionWriteWait is the longest a session's pump waits for one of its
 // writes while the database answers (a slow one finishes in the
@@ -44,6 +51,9 @@ func (s *Server) recordSession(e audit.Event) {
 		return
 	}
 	at := now()
+	// The key is chosen now, once: a retry after a commit whose answer
+	// was lost finds it taken and appends nothing.
+	e.WriteKey = store.NewWriteKey()
 	s.writes.Do("audit "+e.Action, func() error {
 		ev := e
 		if now().Sub(at) > lateAudit {
@@ -76,6 +86,7 @@ func (r queuedRecords) UpdateSession(id ids.SessionID, fn func(*store.Session) e
 
 // AppendSessionFile queues a file moved in a session.
 func (r queuedRecords) AppendSessionFile(id ids.SessionID, f store.FileTransfer) error {
+	f.WriteKey = store.NewWriteKey()
 	r.q.Do("session file "+string(id), func() error { return r.db.AppendSessionFile(id, f) })
 	return nil
 }

@@ -17,7 +17,8 @@ func auditKey(seq uint64) []byte {
 // AppendAudit appends one audit record in a single transaction: it reads the
 // newest record (nil if the log is empty), calls fn to build the next one
 // and stores it under its Seq, which must be greater than the newest's and
-// not zero. It returns the stored record.
+// not zero. It returns the stored record; if next carries a WriteKey an
+// earlier append already stored, it returns that record and stores nothing.
 func (db *DB) AppendAudit(fn func(last *AuditRecord) (*AuditRecord, error)) (*AuditRecord, error) {
 	var next *AuditRecord
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -31,6 +32,16 @@ func (db *DB) AppendAudit(fn func(last *AuditRecord) (*AuditRecord, error)) (*Au
 		}
 		if next == nil || next.Seq == 0 || (last != nil && next.Seq <= last.Seq) {
 			return errors.New("record out of sequence")
+		}
+		if key := next.WriteKey; key != "" {
+			done, err := auditByWriteKey(tx, key)
+			if err != nil || done != nil {
+				next = done
+				return err
+			}
+			if err := tx.Bucket(bucketWriteKeys).Put(auditWriteKey(key), auditKey(next.Seq)); err != nil {
+				return err
+			}
 		}
 		return putJSON(b, auditKey(next.Seq), next)
 	})
@@ -109,7 +120,7 @@ func (db *DB) DeleteAuditBefore(seq uint64) (int, error) {
 			}
 		}
 		n = len(doomed)
-		return nil
+		return deleteAuditWriteKeys(tx, seq)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: delete audit before %d: %w", seq, err)

@@ -41,6 +41,9 @@ var (
 	bucketMeta = []byte("meta")
 	// bucketAudit maps an 8-byte big-endian AuditRecord.Seq to a JSON AuditRecord.
 	bucketAudit = []byte(AuditBucket)
+	// bucketWriteKeys holds the keys of appends already made, so that a
+	// retried one lands once (see writekeys.go).
+	bucketWriteKeys = []byte("write_keys")
 )
 
 // AuditBucket is the name of the bucket holding the audit log, exported so
@@ -53,6 +56,7 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketAudit, bucketRecordings, bucketOrgs, bucketRoles, bucketUnknownLogins,
 	bucketSessionFiles,
 	bucketThrottle,
+	bucketWriteKeys,
 }
 
 // createBuckets creates every bucket that does not exist yet.

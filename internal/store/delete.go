@@ -52,7 +52,10 @@ func (db *DB) DeleteSession(id ids.SessionID, check func(*Session) error) error 
 		if err := b.Delete([]byte(id)); err != nil {
 			return err
 		}
-		return deleteSessionFiles(tx.Bucket(bucketSessionFiles), id)
+		if err := deleteSessionFiles(tx.Bucket(bucketSessionFiles), id); err != nil {
+			return err
+		}
+		return deleteFileWriteKeys(tx, id)
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete session %q: %w", id, err)

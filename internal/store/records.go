@@ -227,6 +227,12 @@ type AuditRecord struct {
 	Prev []byte `json:"prev"`
 	Hash []byte `json:"hash"`
 	MAC  []byte `json:"mac"`
+	// WriteKey, when not empty, names this append: a store that already
+	// holds a record with the same key returns that record and appends
+	// nothing, so a write retried after its commit's answer was lost lands
+	// once. It is kept beside the record, not in it (the chain's format
+	// does not change); a record read back has it empty.
+	WriteKey string `json:"-"`
 }
 
 // FileTransfer is one file moved in a session, as the agent reported it.
@@ -236,4 +242,9 @@ type FileTransfer struct {
 	Size      int64     `json:"size"`
 	SHA256    string    `json:"sha256"`
 	Time      time.Time `json:"time"`
+	// WriteKey, when not empty, names this append: a second append with
+	// the same key to the same session does nothing, so a write retried
+	// after its commit's answer was lost lands once. It is kept beside
+	// the entry, not in it; an entry read back has it empty.
+	WriteKey string `json:"-"`
 }

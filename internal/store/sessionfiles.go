@@ -46,11 +46,22 @@ func putCounter(b *bolt.Bucket, k []byte, n uint64) error {
 // AppendSessionFile adds one file transfer to session id's list. It writes
 // one small entry and a counter, never the session record itself, so its
 // cost does not grow with the number of transfers before it. Past
-// MaxSessionFiles entries the transfer is only counted as dropped.
+// MaxSessionFiles entries the transfer is only counted as dropped. A
+// transfer whose WriteKey the session already took is not added again.
 func (db *DB) AppendSessionFile(id ids.SessionID, f FileTransfer) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketSessions).Get([]byte(id)) == nil {
 			return ErrNotFound
+		}
+		if f.WriteKey != "" {
+			wk := tx.Bucket(bucketWriteKeys)
+			k := fileWriteKey(id, f.WriteKey)
+			if wk.Get(k) != nil {
+				return nil
+			}
+			if err := wk.Put(k, []byte{1}); err != nil {
+				return err
+			}
 		}
 		b := tx.Bucket(bucketSessionFiles)
 		ck := sessionFileKey(id, fileTagCount, 0)

@@ -21,6 +21,13 @@
 //   - A write that fails for another reason is logged and dropped, as the
 //     callers always did.
 //
+// A write may be retried after it committed: the connection can drop
+// between the server's commit and its answer, which then reads as
+// store.ErrUnavailable. So every op must be idempotent: an append carries
+// a write key chosen once, when it is queued (store.NewWriteKey), that the
+// store checks in the append's own transaction; an update sets absolute
+// values. Then a retry lands once, and nothing is lost or doubled.
+//
 // Writes still queued when the relay stops are attempted once more by
 // Close within its bound; a relay killed outright loses them.
 package writeq
@@ -116,7 +123,8 @@ func New(cfg Config) *Queue {
 	return q
 }
 
-// Do queues op, a store write named name (for the log). It returns once op
+// Do queues op, a store write named name (for the log); op must be
+// idempotent (see the package comment). It returns once op
 // has run or found the store unreachable, at once when writes are already
 // waiting or the store was unreachable, and after Config.Wait at most.
 func (q *Queue) Do(name string, op func() error) {

@@ -19,7 +19,8 @@ const auditLock = 0x7465746865722d61
 func auditKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // AppendAudit appends the next record under an advisory lock that every
-// relay's appender takes, so one chain grows in order.
+// relay's appender takes, so one chain grows in order. A record whose
+// WriteKey an earlier append took is not appended: that one is returned.
 func (s *Store) AppendAudit(fn func(last *store.AuditRecord) (*store.AuditRecord, error)) (*store.AuditRecord, error) {
 	var next *store.AuditRecord
 	err := s.txRetry(readCommitted, func(ctx context.Context, tx pgx.Tx) error {
@@ -36,17 +37,47 @@ func (s *Store) AppendAudit(fn func(last *store.AuditRecord) (*store.AuditRecord
 		if next == nil || next.Seq == 0 || next.Seq > 1<<63-1 || (last != nil && next.Seq <= last.Seq) {
 			return errors.New("record out of sequence")
 		}
+		if done, err := auditByWriteKey(ctx, tx, next.WriteKey); err != nil || done != nil {
+			next = done
+			return err
+		}
 		rec, err := encode(next)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO audit (seq, key, rec) VALUES ($1, $2, $3)", int64(next.Seq), auditKey(next.Seq), rec)
+		_, err = tx.Exec(ctx, "INSERT INTO audit (seq, key, rec, write_key) VALUES ($1, $2, $3, $4)",
+			int64(next.Seq), auditKey(next.Seq), rec, writeKey(next.WriteKey))
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: append audit: %w", err)
 	}
 	return next, nil
+}
+
+// auditByWriteKey returns the record appended under key, or nil (always
+// nil for an empty key).
+func auditByWriteKey(ctx context.Context, tx pgx.Tx, key string) (*store.AuditRecord, error) {
+	if key == "" {
+		return nil, nil
+	}
+	var r store.AuditRecord
+	err := getRec(ctx, tx, &r, "SELECT rec FROM audit WHERE write_key = $1", []byte(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// writeKey is the write_key column's value of key: NULL when empty.
+func writeKey(key string) []byte {
+	if key == "" {
+		return nil
+	}
+	return []byte(key)
 }
 
 // lastAudit returns the newest record, or nil.

@@ -20,8 +20,9 @@ var importOrder = []string{
 	"enroll_tokens", "join_codes", "sessions", "session_files", "recordings", "throttle", "audit",
 }
 
-// derived are bbolt buckets whose content the tables derive from others.
-var derived = map[string]bool{"user_names": true, "device_names": true}
+// derived are bbolt buckets whose content the tables derive from others,
+// or (write_keys) that only matter to the writes of a running relay.
+var derived = map[string]bool{"user_names": true, "device_names": true, "write_keys": true}
 
 // ErrNotEmpty means the target database already holds Tether state.
 var ErrNotEmpty = errors.New("the target database is not empty")

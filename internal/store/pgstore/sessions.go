@@ -102,7 +102,8 @@ func (s *Store) ListSessions() ([]store.Session, error) {
 }
 
 // AppendSessionFile records one file transfer of an existing session;
-// beyond store.MaxSessionFiles it only counts.
+// beyond store.MaxSessionFiles it only counts. A transfer whose WriteKey
+// the session already took is not added again.
 func (s *Store) AppendSessionFile(id ids.SessionID, f store.FileTransfer) error {
 	rec, err := encode(&f)
 	if err != nil {
@@ -116,6 +117,13 @@ func (s *Store) AppendSessionFile(id ids.SessionID, f store.FileTransfer) error 
 		}
 		if err != nil {
 			return err
+		}
+		if f.WriteKey != "" {
+			tag, err := tx.Exec(ctx, "INSERT INTO session_file_keys (session_id, write_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+				[]byte(id), []byte(f.WriteKey))
+			if err != nil || tag.RowsAffected() == 0 {
+				return err
+			}
 		}
 		if n >= store.MaxSessionFiles {
 			_, err = tx.Exec(ctx, "UPDATE sessions SET files_dropped = files_dropped + 1 WHERE id = $1", []byte(id))
