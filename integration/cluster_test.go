@@ -305,6 +305,17 @@ func TestClusterPeerRefusesStrangers(t *testing.T) {
 	if code, got := post(&cluster, "", "/v1/cluster/offer"); code != http.StatusConflict || !strings.Contains(got, "device offline") {
 		t.Fatalf("the cluster certificate: %d %s; want 409 device offline", code, got)
 	}
+	// A relay's request bodies are checked like everyone's.
+	body = `{"not_a_field":1}`
+	for _, path := range []string{"/v1/cluster/offer", "/v1/cluster/sessions/0123456789abcdef0123456789abcdef/end"} {
+		if code, got := post(&cluster, "", path); code != http.StatusBadRequest || !strings.Contains(got, `unknown field \"not_a_field\"`) {
+			t.Errorf("%s with an unknown field: %d %s; want 400", path, code, got)
+		}
+	}
+	body = `{"reason":"x"}`
+	if code, got := post(&cluster, "", "/v1/cluster/sessions/0123456789abcdef0123456789abcdef/end"); code != http.StatusNotFound {
+		t.Errorf("end of an unknown session: %d %s; want 404", code, got)
+	}
 	audit := e.techRun("", "audit", "export").stdout
 	if n := strings.Count(audit, `"cluster.peer"`); n < 3 {
 		t.Fatalf("%d cluster.peer entries in the audit log, want the refusals", n)

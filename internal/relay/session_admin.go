@@ -19,7 +19,7 @@ func (srv *Server) sessionView(s store.Session, live bool) api.Session {
 		Mode: s.Mode, Capabilities: s.Capabilities, Granted: s.Granted, State: s.State, EndReason: s.EndReason,
 		Reason: s.Reason, Files: fileViews(s.Files), FilesDropped: s.FilesDropped, CreatedAt: s.CreatedAt,
 		StartedAt: s.StartedAt, EndedAt: s.EndedAt, RecordingID: s.RecordingID, Live: live,
-		Path: s.Path, PathWhy: s.PathWhy}
+		Path: s.Path, PathWhy: s.PathWhy, Relay: s.Relay}
 	if rec, err := srv.db.RecordingByID(s.ID); err == nil {
 		v.RecordingID, v.RecordingState = rec.ID, rec.State
 	}
