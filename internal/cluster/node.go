@@ -34,6 +34,10 @@ type Config struct {
 	// recordings (marked incomplete). It must be idempotent: every relay
 	// sweeps, and more than one may sweep the same relay.
 	EndHeld func(relayID string) error
+	// Rejoined is called after the relay registered again because
+	// another relay had swept it (its heartbeats did not reach the
+	// database): the relay publishes its devices' presence again.
+	Rejoined func()
 	// Log receives the sweep's findings.
 	Log *slog.Logger
 }
@@ -41,6 +45,12 @@ type Config struct {
 // Node is one relay's membership of the cluster.
 type Node struct {
 	cfg Config
+	// healthySince is when the current run of successful heartbeats
+	// began (the local clock); zero after a failed one. Only the Run
+	// goroutine (Beat) and Register touch it.
+	healthySince time.Time
+	// stopped is closed when Run returns.
+	stopped chan struct{}
 }
 
 // New returns the relay's membership; nothing is written until Recover
@@ -52,7 +62,7 @@ func New(cfg Config) *Node {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Node{cfg: cfg}
+	return &Node{cfg: cfg, stopped: make(chan struct{})}
 }
 
 // Recover ends what this relay's previous life left (its presence rows,
@@ -70,7 +80,11 @@ func (n *Node) Recover() error {
 // heartbeat.
 func (n *Node) Register(advertise string) error {
 	n.cfg.Advertise = advertise
-	return n.cfg.Store.RegisterRelay(n.cfg.ID, advertise)
+	if err := n.cfg.Store.RegisterRelay(n.cfg.ID, advertise); err != nil {
+		return err
+	}
+	n.healthySince = time.Now()
+	return nil
 }
 
 // ID returns the relay's ID.
@@ -82,8 +96,9 @@ func (n *Node) Heartbeat() time.Duration { return n.cfg.Heartbeat }
 // Expiry is the age past which a relay's heartbeat counts as stopped.
 func (n *Node) Expiry() time.Duration { return ExpiryBeats * n.cfg.Heartbeat }
 
-// Run beats and sweeps every heartbeat until ctx ends.
+// Run beats and sweeps every heartbeat until ctx ends. It is called once.
 func (n *Node) Run(ctx context.Context) {
+	defer close(n.stopped)
 	t := time.NewTicker(n.cfg.Heartbeat)
 	defer t.Stop()
 	for {
@@ -97,21 +112,48 @@ func (n *Node) Run(ctx context.Context) {
 }
 
 // Leave removes the relay's registration and presence rows, at a clean
-// shutdown.
-func (n *Node) Leave() error { return n.cfg.Store.RemoveRelay(n.cfg.ID) }
+// shutdown: after Run has returned (its context ended), so that no late
+// heartbeat registers the relay again.
+func (n *Node) Leave(ran bool) error {
+	if ran {
+		<-n.stopped
+	}
+	return n.cfg.Store.RemoveRelay(n.cfg.ID)
+}
 
 // Beat writes the heartbeat (registering again if another relay swept
-// this one while the database was out of reach) and sweeps dead relays.
+// this one while its heartbeats did not reach the database) and sweeps
+// dead relays. A relay sweeps only after 5 heartbeats in a row succeeded:
+// after the database was out of reach every relay's heartbeat is old, and
+// the others must have had the time to beat again before any is judged.
 func (n *Node) Beat() {
 	err := n.cfg.Store.HeartbeatRelay(n.cfg.ID)
+	rejoined := false
 	if errors.Is(err, store.ErrNotFound) {
 		n.cfg.Log.Warn("cluster: this relay's registration was swept (heartbeats missed); registering again")
-		err = n.cfg.Store.RegisterRelay(n.cfg.ID, n.cfg.Advertise)
+		err, rejoined = n.cfg.Store.RegisterRelay(n.cfg.ID, n.cfg.Advertise), true
 	}
 	if err != nil {
-		n.cfg.Log.Error("cluster: heartbeat failed", "err", err)
+		if !n.healthySince.IsZero() {
+			n.cfg.Log.Error("cluster: heartbeat failed", "err", err)
+		}
+		n.healthySince = time.Time{}
 		return
 	}
+	if n.healthySince.IsZero() {
+		n.healthySince = time.Now()
+	}
+	if rejoined && n.cfg.Rejoined != nil {
+		n.cfg.Rejoined()
+	}
+	if time.Since(n.healthySince) < n.Expiry() {
+		return
+	}
+	n.sweepDead()
+}
+
+// sweepDead ends what each dead relay held and removes it.
+func (n *Node) sweepDead() {
 	dead, err := n.cfg.Store.ExpiredRelays(n.Expiry())
 	if err != nil {
 		n.cfg.Log.Error("cluster: list expired relays", "err", err)

@@ -109,7 +109,7 @@ func TestSweepDeadRelay(t *testing.T) {
 	if slices.Contains(eb.list(), "relay-a") {
 		t.Fatal("relay-b swept the live relay-a")
 	}
-	if err := na.Leave(); err != nil {
+	if err := na.Leave(false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.RelayByID("relay-a", time.Hour); err == nil {
@@ -192,4 +192,76 @@ func FuzzLoadID(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNoSweepAfterDatabaseOutage: while the database is down every
+// relay's heartbeat ages; when it is back, a relay that beats first must
+// not take the others, still running, for dead: it sweeps only after 5
+// heartbeats in a row succeeded, by when the others have beaten.
+func TestNoSweepAfterDatabaseOutage(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDB(t)
+	open := func() *pgstore.Store {
+		s, err := pgstore.Open(pgstore.Config{URL: url, MaxConns: 2, QueryTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	const hb = 100 * time.Millisecond
+	var ea, eb ended
+	na := cluster.New(cluster.Config{ID: "relay-a", Heartbeat: hb, Store: a, EndHeld: ea.end, Log: quiet()})
+	nb := cluster.New(cluster.Config{ID: "relay-b", Heartbeat: hb, Store: b, EndHeld: eb.end, Log: quiet()})
+	if err := na.Register("https://a:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nb.Register("https://b:1"); err != nil {
+		t.Fatal(err)
+	}
+	// Both run healthy for longer than the expiry.
+	for range 8 {
+		na.Beat()
+		nb.Beat()
+		time.Sleep(hb)
+	}
+	if got := ea.list(); len(got) != 0 {
+		t.Fatalf("relay-a swept %v while both beat", got)
+	}
+	srv.Stop()
+	na.Beat()
+	nb.Beat()
+	time.Sleep(2 * na.Expiry())
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// relay-a is back first and beats for a while alone: relay-b's row is
+	// older than the expiry all along, yet relay-a waits 5 beats first.
+	var beats int
+	for start := time.Now(); time.Since(start) < na.Expiry()-2*hb; beats++ {
+		na.Beat()
+		time.Sleep(hb)
+	}
+	if got := ea.list(); len(got) != 0 {
+		t.Fatalf("relay-a swept %v within %d beats of the database's return", got, beats)
+	}
+	nb.Beat()
+	for range 8 {
+		na.Beat()
+		nb.Beat()
+		time.Sleep(hb)
+	}
+	if got, gotb := ea.list(), eb.list(); len(got)+len(gotb) != 0 {
+		t.Fatalf("live relays swept each other: %v %v", got, gotb)
+	}
+	// Now relay-b stops for good: relay-a, healthy for long, sweeps it.
+	deadline := time.Now().Add(20 * time.Second)
+	for len(ea.list()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stopped relay-b was never swept")
+		}
+		na.Beat()
+		time.Sleep(hb)
+	}
 }

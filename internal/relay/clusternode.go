@@ -55,7 +55,8 @@ func (s *Server) openCluster() error {
 		return err
 	}
 	s.cstore = cs
-	s.node = cluster.New(cluster.Config{ID: id, Heartbeat: s.cfg.ClusterHeartbeat, Store: cs, EndHeld: s.endHeld, Log: s.log})
+	s.node = cluster.New(cluster.Config{ID: id, Heartbeat: s.cfg.ClusterHeartbeat, Store: cs, EndHeld: s.endHeld,
+		Rejoined: s.republishPresence, Log: s.log})
 	s.peer = cluster.NewPeer(s.peerIdentity)
 	return s.node.Recover()
 }
@@ -88,7 +89,7 @@ func (s *Server) startCluster(ctx context.Context, addr net.Addr) (func(), error
 	s.log.Info("cluster: registered", "relay", s.node.ID(), "advertise", adv, "heartbeat", s.node.Heartbeat())
 	go s.node.Run(ctx)
 	return func() {
-		if err := s.node.Leave(); err != nil {
+		if err := s.node.Leave(true); err != nil {
 			s.log.Warn("cluster: could not remove this relay's registration", "err", err)
 		}
 	}, nil
@@ -168,6 +169,14 @@ func (s *Server) presenceSet(dev ids.DeviceID, since time.Time) {
 	}
 	if err := s.cstore.SetPresence(dev, s.node.ID(), since); err != nil {
 		s.log.Warn("cluster: presence not recorded", "device", dev, "err", err)
+	}
+}
+
+// republishPresence records again the presence of every device connected
+// here, after another relay swept this one.
+func (s *Server) republishPresence() {
+	for _, a := range s.agents.All() {
+		s.presenceSet(a.Dev.ID, a.Since)
 	}
 }
 
