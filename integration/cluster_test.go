@@ -412,3 +412,49 @@ func TestClusterDeadHomeRelay(t *testing.T) {
 		t.Fatalf("audit verify on the shared chain: %s", r.stderr)
 	}
 }
+
+// TestClusterAttendedJoin: a technician on relay 2 opens an attended
+// session; the person at the device joins with the code through relay 1,
+// which finds the session held by relay 2, puts the code back and splices
+// the join there. A wrong code through relay 1 is refused as usual.
+func TestClusterAttendedJoin(t *testing.T) {
+	t.Parallel()
+	e, ms := newCluster(t, 2)
+	r1, r2 := ms[0], ms[1]
+	bad := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended-bad"), "join", "ABCDE-FGHJK", "--relay", r1.url,
+		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	if bad.code == 0 || !strings.Contains(bad.stderr, "join code is invalid") {
+		t.Fatalf("a wrong code: code %d %q", bad.code, bad.stderr)
+	}
+	tech := start(t, e.dir, nil, bin.tech, "--config", r2.tech, "session", "new", "--", "echo", "attended-across")
+	code := joinCode(t, tech)
+	r := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", r1.url,
+		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	if r.code != 0 {
+		t.Fatalf("agent join through relay 1: code %d %q", r.code, r.stderr)
+	}
+	select {
+	case <-tech.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("tech session new did not finish")
+	}
+	if !strings.Contains(tech.Output(), "attended-across") {
+		t.Fatalf("the attended session's output did not reach the technician:\n%s", tech.Output())
+	}
+	// The code works once: it was consumed again by relay 2.
+	again := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended2"), "join", code, "--relay", r1.url,
+		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	if again.code == 0 {
+		t.Fatal("a used join code was accepted again")
+	}
+	audit := e.techOn(r2, "", "audit", "export").stdout
+	var joined bool
+	for _, l := range lines(audit) {
+		if strings.Contains(l, `"session.join"`) && strings.Contains(l, `"success"`) && strings.Contains(l, `"source":"127.0.0.1"`) {
+			joined = true
+		}
+	}
+	if !joined {
+		t.Error("no successful session.join from the agent's own address in the audit log")
+	}
+}
