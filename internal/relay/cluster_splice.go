@@ -44,14 +44,28 @@ func (s *Server) spliceAgent(ctx context.Context, c *transport.Conn, home *store
 		return
 	}
 	// The home relay checks the attach token or join code; this relay
-	// only carries frames now, and holds the connection as long as the
-	// home relay does.
-	s.connAuthenticated(ctx)
+	// only carries frames. The agent's connection counts against the
+	// caps on unauthenticated peers until the home relay sends something
+	// other than a refusal.
 	kctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c.KeepAlive(kctx)
 	pc.KeepAlive(kctx)
-	cluster.Splice(c, pc)
+	cluster.Splice(c, pc, func(msg []byte) {
+		if !isRefusal(msg) {
+			s.connAuthenticated(ctx)
+		}
+	})
+}
+
+// isRefusal reports a control "error" message.
+func isRefusal(msg []byte) bool {
+	t, p, err := protocol.ParseFrame(msg)
+	if err != nil || t != protocol.FrameControl {
+		return false
+	}
+	m, err := protocol.ParseControl(p)
+	return err == nil && m.Type == protocol.CtlError
 }
 
 // handleClusterAgentSession serves an agent's attach or join that another
