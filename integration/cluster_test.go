@@ -139,6 +139,11 @@ func TestClusterThreeRelays(t *testing.T) {
 	r1, r2, r3 := ms[0], ms[1], ms[2]
 	d := e.enroll("pc-1")
 	e.runAgent(d, "exit 0")
+	for _, m := range []*member{r2, r3} {
+		if r := e.techOn(m, "", "devices", "list", "--json"); !strings.Contains(r.stdout, `"name":"pc-1","group":"default","online":true`) {
+			t.Fatalf("relay at %s does not list pc-1 online: %s %s", m.url, r.stdout, r.stderr)
+		}
+	}
 
 	p := startPTY(t, e.dir, bin.tech, "--config", r2.tech, "connect", d.name)
 	p.expect("Consent granted", 15*time.Second)

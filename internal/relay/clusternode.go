@@ -162,6 +162,21 @@ func (s *Server) sessionLive(rec *store.Session, live map[string]bool) bool {
 	return rec.Relay != "" && rec.Relay != s.relayID() && rec.State != store.SessionEnded && live[rec.Relay]
 }
 
+// onlineElsewhere returns the devices online on live relays of the
+// cluster (nil when alone or when the store cannot say: then only this
+// relay's own count).
+func (s *Server) onlineElsewhere() map[ids.DeviceID]string {
+	if s.node == nil {
+		return nil
+	}
+	on, err := s.cstore.OnlineDevices(s.node.Expiry())
+	if err != nil {
+		s.log.Warn("cluster: online devices", "err", err)
+		return nil
+	}
+	return on
+}
+
 // presenceSet records that this relay holds a's control connection.
 func (s *Server) presenceSet(dev ids.DeviceID, since time.Time) {
 	if s.node == nil {

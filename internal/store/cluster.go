@@ -41,6 +41,9 @@ type Cluster interface {
 	// PresenceOf returns the live relay holding the device's control
 	// connection; ErrNotFound if none does, or its relay is dead (expiry).
 	PresenceOf(dev ids.DeviceID, expiry time.Duration) (*RelayInfo, error)
+	// OnlineDevices returns the devices whose presence names a live relay
+	// (expiry), each with that relay's ID.
+	OnlineDevices(expiry time.Duration) (map[ids.DeviceID]string, error)
 	// ClearRelayPresence deletes every presence row of the relay and
 	// returns how many.
 	ClearRelayPresence(relay string) (int, error)

@@ -183,6 +183,31 @@ func (s *Store) PresenceOf(dev ids.DeviceID, expiry time.Duration) (*store.Relay
 	return r, nil
 }
 
+// OnlineDevices returns the devices present on a live relay.
+func (s *Store) OnlineDevices(expiry time.Duration) (map[ids.DeviceID]string, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT p.device_id, p.relay_id FROM agent_presence p JOIN relays r ON r.id = p.relay_id
+		WHERE r.heartbeat_at > now() - make_interval(secs => $1)`, secs(expiry))
+	if err != nil {
+		return nil, fmt.Errorf("store: online devices: %w", classify(err))
+	}
+	defer rows.Close()
+	out := map[ids.DeviceID]string{}
+	for rows.Next() {
+		var dev []byte
+		var relay string
+		if err := rows.Scan(&dev, &relay); err != nil {
+			return nil, fmt.Errorf("store: online devices: %w", classify(err))
+		}
+		out[ids.DeviceID(dev)] = relay
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: online devices: %w", classify(err))
+	}
+	return out, nil
+}
+
 // ClearRelayPresence deletes every presence row of the relay.
 func (s *Store) ClearRelayPresence(relay string) (int, error) {
 	n, err := s.exec("DELETE FROM agent_presence WHERE relay_id = $1", relay)

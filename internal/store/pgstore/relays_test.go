@@ -98,8 +98,14 @@ func TestPresence(t *testing.T) {
 	if _, err := a.PresenceOf(dev, time.Hour); err != nil {
 		t.Fatalf("presence after an older connection's clear: %v", err)
 	}
+	if on, err := a.OnlineDevices(time.Hour); err != nil || len(on) != 1 || on[dev] != "r2" {
+		t.Fatalf("online devices: %v, %v", on, err)
+	}
 	// A dead relay's device is offline.
 	time.Sleep(20 * time.Millisecond)
+	if on, err := a.OnlineDevices(10 * time.Millisecond); err != nil || len(on) != 0 {
+		t.Fatalf("online devices on an expired relay: %v, %v", on, err)
+	}
 	if _, err := a.PresenceOf(dev, 10*time.Millisecond); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("presence on an expired relay: %v", err)
 	}
