@@ -235,6 +235,16 @@ func TestClusterThreeRelays(t *testing.T) {
 	if agents[r1.url] != 1 || agents[r2.url] != 0 || agents[r3.url] != 0 {
 		t.Errorf("agents per relay: %v; want 1 on relay 1 (%s)", agents, r1.url)
 	}
+	// Revoking the device on relay 3 ends its session held by relay 2.
+	marker2 := "6" + time.Now().Format("150405.000000")[7:]
+	start(t, e.dir, nil, bin.tech, "--config", r2.tech, "connect", d.name, "--", "sleep", "9"+marker2)
+	eventually(t, "second remote sleep to run", 15*time.Second, func() bool { return pgrep("sleep 9" + marker2) })
+	if r := e.techOn(r3, "", "devices", "revoke", d.name); r.code != 0 {
+		t.Fatalf("revoke on relay 3: %s", r.stderr)
+	}
+	eventually(t, "the revoked device's session on relay 2 to end", 15*time.Second, func() bool { return len(e.activeSessions(r2)) == 0 })
+	eventually(t, "its remote process to be killed", 10*time.Second, func() bool { return !pgrep("sleep 9" + marker2) })
+
 	audit := e.techOn(r3, "", "audit", "export").stdout
 	for _, want := range []string{`"session.terminate"`, `"session.file"`, `"session.end"`} {
 		if !strings.Contains(audit, want) {

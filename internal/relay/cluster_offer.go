@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/tether-support/tether/internal/api"
 	"github.com/tether-support/tether/internal/broker"
@@ -120,4 +121,35 @@ func (s *Server) forwardKill(ctx context.Context, rec *store.Session, reason str
 		return false, fmt.Errorf("relay %s, which holds session %s: %w", rec.Relay, rec.ID, err)
 	}
 	return true, nil
+}
+
+// endElsewhere starts the end of every open session that another live
+// relay of the cluster holds and match accepts (a revoked device's, a
+// disabled user's), through its home relay, and returns how many.
+func (s *Server) endElsewhere(match func(*store.Session) bool, reason string) int {
+	if s.node == nil {
+		return 0
+	}
+	all, err := s.db.ListSessions()
+	if err != nil {
+		s.log.Error("cluster: sessions held elsewhere not ended", "reason", reason, "err", err)
+		return 0
+	}
+	live := s.liveRelays()
+	n := 0
+	for i := range all {
+		rec := &all[i]
+		if rec.State == store.SessionEnded || rec.Relay == "" || rec.Relay == s.node.ID() || !live[rec.Relay] || !match(rec) {
+			continue
+		}
+		n++
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if _, err := s.forwardKill(ctx, rec, reason); err != nil {
+				s.log.Error("cluster: session held elsewhere not ended", "session", rec.ID, "err", err)
+			}
+		}()
+	}
+	return n
 }
