@@ -8,16 +8,13 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"math/big"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tether-support/tether/internal/store/pgtest"
 	"github.com/tether-support/tether/internal/tlsconf"
 )
 
@@ -25,7 +22,7 @@ import (
 // expiry (5 heartbeats) is quick, yet far above a loaded machine's stalls.
 const clusterHeartbeat = "300ms"
 
-// member is one more relay of a test cluster: its data directory, process,
+// member is one relay of a test cluster: its data directory, process,
 // URL and a tech config signed in to it as the admin.
 type member struct {
 	data string
@@ -34,66 +31,17 @@ type member struct {
 	tech string
 }
 
-// newCluster starts relay 1 on a fresh PostgreSQL database (the env, its
-// admin signed in) and n-1 more relays on the same database, each made by
-// copying relay 1's data directory without its own ID (what `relay cluster
-// join` does from a bundle), each with a tech config signed in as admin.
+// newCluster starts n relays of one cluster (newClusterEnv: relay init,
+// cluster export, cluster join) with a short heartbeat, and returns relay
+// 1's env and every relay as a member.
 func newCluster(t *testing.T, n int) (*env, []*member) {
 	t.Helper()
-	url := pgtest.Shared(t).NewDB(t)
-	e := newEnv(t, "--store", url, "--cluster-heartbeat", clusterHeartbeat)
-	ms := []*member{{data: filepath.Join(e.dir, "data"), proc: e.relay, url: e.url, tech: e.tech}}
-	for i := 2; i <= n; i++ {
-		m := &member{data: filepath.Join(e.dir, "data"+string(rune('0'+i))), tech: filepath.Join(e.dir, "tech"+string(rune('0'+i)))}
-		copyDataDir(t, ms[0].data, m.data)
-		m.proc = start(t, e.dir, nil, bin.relay, "serve", "--data", m.data, "--listen", "127.0.0.1:0",
-			"--metrics-listen", "off", "--cluster-heartbeat", clusterHeartbeat)
-		eventually(t, "relay to listen", 20*time.Second, func() bool {
-			out := m.proc.Output()
-			if i := strings.Index(out, "listening on "); i >= 0 {
-				m.url = strings.Fields(out[i+len("listening on "):])[0]
-			}
-			return m.url != "" && strings.Contains(out, "fingerprint: "+e.fp)
-		})
-		r := run(t, e.dir, e.adminPW+"\n", bin.tech, "--config", m.tech, "login", "--relay", m.url, "--user", "admin",
-			"--ca-fingerprint", e.fp, "--password-stdin")
-		if r.code != 0 {
-			t.Fatalf("login on relay %d: %s", i, r.stderr)
-		}
-		ms = append(ms, m)
+	c := newClusterEnv(t, n, "--cluster-heartbeat", clusterHeartbeat)
+	ms := make([]*member, n)
+	for i, e := range c.relays {
+		ms[i] = &member{data: filepath.Join(e.dir, "data"), proc: e.relay, url: e.url, tech: e.tech}
 	}
-	return e, ms
-}
-
-// copyDataDir copies a relay's data directory but for what is its own:
-// relay-id, recordings, the host socket.
-func copyDataDir(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		switch {
-		case rel == "relay-id" || rel == "relay.db" || rel == "recordings":
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		case d.IsDir():
-			return os.MkdirAll(filepath.Join(to, rel), 0o700)
-		case !d.Type().IsRegular():
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return c.relays[0], ms
 }
 
 // techOn runs tech signed in to relay m.

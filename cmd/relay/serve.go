@@ -53,7 +53,6 @@ the database answers again (tried every --store-retry). The relay recovers by
 itself; a relay stopped during the outage tries once more for 5 s, and one
 killed outright loses what was still waiting.
 
-
 With the state in PostgreSQL the relay is one of a cluster: every relay of the
 database serves the same TLS key (relay cluster export/join), registers itself
 with the URL the others reach it at (--advertise) and a heartbeat
