@@ -21,12 +21,14 @@ answers. Besides the database the relays share the cluster bundle: the cluster
 key (and the next one during a rotation), the audit head-signing key and the
 database's name. The trust documents (root chain, signed policy, revocations,
 technician certificates) are in the database, in force on every relay at once. export writes it from a member, join makes a new
-member from it, sync brings a member's TLS files up to date after a rotation.`,
+member from it, sync brings a member's TLS files up to date after a rotation,
+status lists the relays registered in the database.`,
 		Example: `  relay cluster export --data /var/lib/tether --out cluster.tar
   relay cluster join --data /var/lib/tether --from cluster.tar --store-file /etc/tether/store-url
-  relay cluster sync --data /var/lib/tether --from cluster.tar`,
+  relay cluster sync --data /var/lib/tether --from cluster.tar
+  relay cluster status --data /var/lib/tether`,
 	}
-	cmd.AddCommand(newClusterExportCmd(), newClusterJoinCmd(), newClusterSyncCmd())
+	cmd.AddCommand(newClusterExportCmd(), newClusterJoinCmd(), newClusterSyncCmd(), newClusterStatusCmd())
 	return cmd
 }
 

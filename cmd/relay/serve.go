@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tether-support/tether/internal/cli"
+	"github.com/tether-support/tether/internal/cluster"
 	"github.com/tether-support/tether/internal/logging"
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/relay"
@@ -50,7 +51,14 @@ while running sessions go on; what they record (audit entries, session state,
 files moved, recordings index) waits in memory in order and is written when
 the database answers again (tried every --store-retry). The relay recovers by
 itself; a relay stopped during the outage tries once more for 5 s, and one
-killed outright loses what was still waiting.`,
+killed outright loses what was still waiting.
+
+With the state in PostgreSQL the relay is one of a cluster: every relay of the
+database serves the same TLS key (relay cluster export/join), registers itself
+with the URL the others reach it at (--advertise) and a heartbeat
+(--cluster-heartbeat), and forwards session offers, agent connections and kills
+to the relay that holds the device or the session, so a technician and a device
+connected to different relays just work. See relay cluster status.`,
 		Example: `  relay serve --data ./tether-data
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5
@@ -58,6 +66,7 @@ killed outright loses what was still waiting.`,
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --stun-listen 0.0.0.0:3478 --stun-url stun:relay.example.org:3478
   relay serve --data /var/lib/tether --store-file /etc/tether/store-url   # state in PostgreSQL
   relay serve --data /var/lib/tether --store-file /etc/tether/store-url --store-connect-timeout 1s --store-timeout 3s
+  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --advertise https://relay2.internal:8443   # one relay of a cluster
   relay serve --data /var/lib/tether --recordings-store \
       's3://tether-recordings/relay1?endpoint=s3.example.net:443&region=eu-west-1&credentials-file=/etc/tether/s3-credentials'`,
 		Args: cli.NoArgs,
@@ -131,6 +140,8 @@ killed outright loses what was still waiting.`,
 	f.StringVar(&logFormat, "log-format", logging.FormatText, "text or json (one JSON object a line, for log collectors)")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", metrics.DefaultListen, `serve Prometheus metrics (plain HTTP, GET /metrics) on ADDR; "off" disables`)
 	f.BoolVar(&cfg.MetricsAllowRemote, "metrics-allow-remote", false, "allow a non-loopback --metrics-listen address (it has no TLS or sign-in: firewall it)")
+	f.StringVar(&cfg.Advertise, "advertise", "", "with a shared (PostgreSQL) store: the https://HOST:PORT the cluster's other relays reach this one at (default https://LISTEN-ADDR, or https://HOSTNAME:PORT when --listen's host is unspecified)")
+	f.DurationVar(&cfg.ClusterHeartbeat, "cluster-heartbeat", cluster.DefaultHeartbeat, "with a shared store: how often this relay writes its heartbeat and sweeps dead relays; a relay missing 5 heartbeats is dead (its sessions end, its agents reconnect elsewhere)")
 	// Tests only: look for a certificate rotation more often.
 	f.DurationVar(&cfg.CertCheck, "cert-check", relay.DefaultCertCheck, "testing only: how often to look for a certificate rotation")
 	f.MarkHidden("cert-check")

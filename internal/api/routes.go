@@ -63,6 +63,7 @@ const (
 	PathUserMFAReset    = userPattern + "/mfa/reset"
 	PathUser            = userPattern
 	PathTrustCertUser   = protocol.PathTrustCerts + "/{name}"
+	PathClusterEnd      = protocol.PathClusterSessions + "/{id}/end"
 )
 
 const (
@@ -138,6 +139,9 @@ var routes = []Route{
 	{Method: put, Path: protocol.PathTrustPolicy, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
 	{Method: get, Path: protocol.PathTrustDraft, Response: typ[PolicyDraft]()},
 	{Method: get, Path: protocol.PathTrustRevocations, Response: typ[TrustRevocations]()},
+	{Method: post, Path: protocol.PathClusterOffer, Request: typ[ClusterOffer](), Response: typ[Status]()},
+	{Method: get, Path: protocol.PathClusterAgentSession, WebSocket: true},
+	{Method: post, Path: PathClusterEnd, Request: typ[ClusterEnd](), Response: typ[Status]()},
 	{Method: put, Path: protocol.PathTrustRevocations, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
 }
 

@@ -36,7 +36,11 @@ type Session struct {
 	StartedAt    time.Time     `json:"started_at,omitzero"`
 	EndedAt      time.Time     `json:"ended_at,omitzero"`
 	RecordingID  ids.SessionID `json:"recording_id,omitempty"`
-	// Live: the session is running on this relay now.
+	// Relay is the ID of the relay of a cluster holding the session
+	// (empty for a relay alone).
+	Relay string `json:"relay,omitempty"`
+	// Live: the session is running now, on this relay or on another live
+	// relay of its cluster.
 	Live bool `json:"live"`
 	// Duration is from start to end (or now), as a Go duration.
 	Duration       string `json:"duration,omitempty"`

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"sync"
+	"time"
 
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/store"
@@ -14,6 +15,9 @@ type Agent struct {
 	Dev *store.Device
 	// Conn is the control connection offers are sent on.
 	Conn *transport.Conn
+	// Since is when the connection was registered (the cluster's
+	// presence row names it).
+	Since time.Time
 	// OfferMu serialises signing the audit head and writing an offer, so
 	// the heads the device sees never go down.
 	OfferMu sync.Mutex

@@ -51,8 +51,13 @@ const (
 	PathTrustPolicy      = "/v1/trust/policy"       // GET the signed policy (no login); PUT publishes a newer one
 	PathTrustDraft       = "/v1/trust/policy/draft" // GET the policy the relay's settings describe, unsigned
 	PathTrustRevocations = "/v1/trust/revocations"  // GET the signed revocation list (no login); PUT publishes a newer one
-	HeaderAuthorization  = "Authorization"
-	BearerPrefix         = "Bearer "
+	// The relay-to-relay link (PROTOCOL.md 3.4): only a relay of the same
+	// cluster, presenting the cluster certificate, is served.
+	PathClusterOffer        = "/v1/cluster/offer"         // POST: write an offer on a device's control connection
+	PathClusterAgentSession = "/v1/cluster/agent-session" // WebSocket: an agent's attach or join, spliced by another relay
+	PathClusterSessions     = "/v1/cluster/sessions"      // POST {id}/end: end a session this relay holds
+	HeaderAuthorization     = "Authorization"
+	BearerPrefix            = "Bearer "
 )
 
 // HeaderNextPin is the response header in which the relay announces, to a

@@ -45,16 +45,18 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.connAuthenticated(ctx)
-	a := &broker.Agent{Dev: dev, Conn: c}
+	a := &broker.Agent{Dev: dev, Conn: c, Since: now()}
 	if !s.agents.Add(a) {
 		c.Close("relay shutting down")
 		return
 	}
+	s.presenceSet(dev.ID, a.Since)
 	s.db.UpdateDevice(dev.ID, func(d *store.Device) error { d.LastSeen = now(); return nil })
 	s.log.Info("agent online", "device", dev.Name, "id", dev.ID)
 	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlWelcome, DeviceID: dev.ID, Name: dev.Name}); err != nil {
 		c.CloseNow()
 		s.agents.Remove(a)
+		s.presenceClear(dev.ID, a.Since)
 		return
 	}
 	if m := s.nextPinMessage(); m != nil {
@@ -91,6 +93,7 @@ func (s *Server) watchAgent(a *broker.Agent) {
 	}
 	cancel()
 	a.Conn.CloseNow()
+	s.presenceClear(a.Dev.ID, a.Since)
 	s.db.UpdateDevice(a.Dev.ID, func(d *store.Device) error { d.LastSeen = now(); return nil })
 	s.log.Info("agent offline", "device", a.Dev.Name)
 }

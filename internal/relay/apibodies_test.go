@@ -34,7 +34,10 @@ func TestRequestBodiesRefuseUnknownFields(t *testing.T) {
 	params := strings.NewReplacer("{name}", "carol", "{group}", "default", "{id}", "x", "{role}", "x", "{org}", "x")
 	n := 0
 	for _, rt := range api.Routes() {
-		if rt.Request == nil {
+		if rt.Request == nil || strings.HasPrefix(rt.Path, "/v1/cluster/") {
+			// The relay-to-relay routes refuse everyone but a relay of the
+			// cluster before reading a body (integration:
+			// TestClusterPeerRefusesStrangers checks their bodies).
 			continue
 		}
 		n++

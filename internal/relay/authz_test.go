@@ -87,6 +87,9 @@ var wantPerm = map[string]rbac.Permission{
 	"DELETE /v1/users/{name}/orgs/{org}":     rbac.UserManage,
 	"POST /v1/users/{name}/email":            rbac.UserManage,
 	"POST /v1/users/{name}/mfa/reset":        rbac.UserManage,
+	"POST /v1/cluster/offer":                 permClusterPeer, // the cluster certificate, no user
+	"GET /v1/cluster/agent-session":          permClusterPeer,
+	"POST /v1/cluster/sessions/{id}/end":     permClusterPeer,
 }
 
 // newTestServer initialises a data directory and opens a relay on it
@@ -158,6 +161,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		method, path, _ := strings.Cut(rt.pattern, " ")
 		path = strings.NewReplacer("{id}", "x", "{name}", "nobody", "{role}", "x", "{org}", "x").Replace(path)
+		if want == permClusterPeer {
+			// No user's token opens a peer endpoint, a superadmin's
+			// included; this relay (bbolt) has no cluster at all.
+			for _, u := range []*store.User{nil, users[rbac.Superadmin]} {
+				if code, body := call(t, s, u, method, path); code != http.StatusForbidden || !strings.Contains(body, "not a relay of this cluster") {
+					t.Errorf("%s as %v: got %d %s, want 403 not a relay of this cluster", rt.pattern, u != nil, code, body)
+				}
+			}
+			continue
+		}
 		if code, _ := call(t, s, nil, method, path); code != http.StatusUnauthorized {
 			t.Errorf("%s without a token: got status %d, want 401", rt.pattern, code)
 		}

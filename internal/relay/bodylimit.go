@@ -75,7 +75,7 @@ func (s *Server) limitBody(rt route) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
-		if rt.perm == permPublic {
+		if rt.perm == permPublic || rt.perm == permClusterPeer {
 			if err := bufferBody(r, limit); err != nil {
 				s.refuseBody(w, r, err)
 				return

@@ -156,6 +156,14 @@ type Config struct {
 	// STUNLimits bound the STUN answers; zero fields take
 	// stunserver.DefaultLimits.
 	STUNLimits stunserver.Limits
+	// Advertise is the https://HOST:PORT other relays of a cluster reach
+	// this one at (only with a shared store); default from Listen (see
+	// cluster.DefaultAdvertise).
+	Advertise string
+	// ClusterHeartbeat is how often the relay writes its heartbeat in a
+	// shared store and sweeps dead relays; default
+	// cluster.DefaultHeartbeat. A relay missing 5 heartbeats is dead.
+	ClusterHeartbeat time.Duration
 }
 
 // DefaultCertCheck is Config.CertCheck's default.
@@ -174,6 +182,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CertCheck <= 0 {
 		c.CertCheck = DefaultCertCheck
+	}
+	if err := c.validateCluster(); err != nil {
+		return err
 	}
 	if err := c.Limits.fill(); err != nil {
 		return err

@@ -92,7 +92,7 @@ func (s *Server) cutOff(d *store.Device, reason string) int {
 			n++
 		}
 	}
-	return n
+	return n + s.endElsewhere(func(r *store.Session) bool { return r.DeviceID == d.ID }, reason)
 }
 
 func (s *Server) handleDeviceRevoke() func(http.ResponseWriter, *http.Request, *principal) {

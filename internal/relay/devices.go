@@ -124,12 +124,14 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, p *princi
 		s.writeErr(w, err)
 		return
 	}
+	elsewhere := s.onlineElsewhere()
 	out := make([]api.Device, 0, len(ds))
 	for _, d := range ds {
 		if !d.RemovedAt.IsZero() || !deviceInScope(p, &d) {
 			continue
 		}
-		out = append(out, api.Device{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.Online(d.ID),
+		_, there := elsewhere[d.ID]
+		out = append(out, api.Device{ID: d.ID, Name: d.Name, Group: d.Group, Online: s.agents.Online(d.ID) || there,
 			LastSeen: d.LastSeen, Enrolled: d.EnrolledAt, RevokedAt: d.RevokedAt})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

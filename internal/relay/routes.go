@@ -33,6 +33,9 @@ type route struct {
 const (
 	permPublic        rbac.Permission = "public"
 	permAuthenticated rbac.Permission = "authenticated"
+	// permClusterPeer: another relay of the cluster, presenting the
+	// cluster certificate (PROTOCOL.md 3.4); checked by the handler.
+	permClusterPeer rbac.Permission = "cluster-peer"
 )
 
 // routes returns the route table.
@@ -106,6 +109,9 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathTrustRevocations, permPublic, http.HandlerFunc(s.handleTrustRevocations)},
 		{"PUT " + protocol.PathTrustRevocations, rbac.TrustManage, s.authed(rbac.TrustManage, s.handleRevocationPublish)},
 		{"GET " + protocol.PathTrustDraft, rbac.TrustManage, s.authed(rbac.TrustManage, s.handlePolicyDraft)},
+		{"POST " + protocol.PathClusterOffer, permClusterPeer, http.HandlerFunc(s.handleClusterOffer)},
+		{"GET " + protocol.PathClusterAgentSession, permClusterPeer, http.HandlerFunc(s.handleClusterAgentSession)},
+		{"POST " + api.PathClusterEnd, permClusterPeer, http.HandlerFunc(s.handleClusterEnd)},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/tether-support/tether/internal/api"
 	"github.com/tether-support/tether/internal/audit"
 	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/cluster"
 	"github.com/tether-support/tether/internal/identity"
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/password"
@@ -69,6 +70,12 @@ type Server struct {
 	// it); stunURLs go into every SessionInfo.
 	stun     *stunserver.Server
 	stunURLs []string
+	// node, cstore and peer are the relay's cluster membership, the
+	// shared store's cluster tables and the client of the other relays;
+	// all nil for a relay alone (cluster.go).
+	node   *cluster.Node
+	cstore store.Cluster
+	peer   *cluster.Peer
 
 	shutdownOnce sync.Once
 }
@@ -133,6 +140,10 @@ func New(cfg Config) (*Server, error) {
 	// a live session's: on a shared database another relay may be
 	// recording right now.
 	if err := s.recoverRecordingsAlone(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.openCluster(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -234,6 +245,12 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ConnContext:       func(ctx context.Context, c net.Conn) context.Context { return s.trackServed(s.connContext(ctx, c), c) },
 		ConnState:         s.connState,
 	}
+	s.requestClientCerts(srv.TLSConfig)
+	leave, err := s.startCluster(ctx, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	hostDone := make(chan struct{})
 	go s.serveHostSocket(ctx, s.openHostSocket(), hostDone)
 	if ready != nil {
@@ -260,6 +277,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	defer cancel()
 	srv.Shutdown(sctx)
 	<-hostDone
+	leave()
 	return s.Close()
 }
 

@@ -19,7 +19,7 @@ func (srv *Server) sessionView(s store.Session, live bool) api.Session {
 		Mode: s.Mode, Capabilities: s.Capabilities, Granted: s.Granted, State: s.State, EndReason: s.EndReason,
 		Reason: s.Reason, Files: fileViews(s.Files), FilesDropped: s.FilesDropped, CreatedAt: s.CreatedAt,
 		StartedAt: s.StartedAt, EndedAt: s.EndedAt, RecordingID: s.RecordingID, Live: live,
-		Path: s.Path, PathWhy: s.PathWhy}
+		Path: s.Path, PathWhy: s.PathWhy, Relay: s.Relay}
 	if rec, err := srv.db.RecordingByID(s.ID); err == nil {
 		v.RecordingID, v.RecordingState = rec.ID, rec.State
 	}
@@ -60,9 +60,10 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	active := r.URL.Query().Get("active") == "1"
+	relays := s.liveRelays()
 	out := []api.Session{}
 	for _, rec := range all {
-		live := s.broker.Get(rec.ID) != nil
+		live := s.sessionLive(&rec, relays)
 		if !s.visible(p, &rec) || (active && !live) {
 			continue
 		}
@@ -95,7 +96,7 @@ func (s *Server) handleSessionShow(w http.ResponseWriter, r *http.Request, p *pr
 		s.writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.sessionView(*rec, s.broker.Get(rec.ID) != nil))
+	writeJSON(w, http.StatusOK, s.sessionView(*rec, s.sessionLive(rec, s.liveRelays())))
 }
 
 func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -104,11 +105,45 @@ func (s *Server) handleSessionKill(w http.ResponseWriter, r *http.Request, p *pr
 	if err == nil {
 		l = s.broker.Get(id)
 	}
+	if l == nil && err == nil && s.node != nil {
+		s.killElsewhere(w, r, p, id)
+		return
+	}
 	if l == nil || !s.recordInScope(p, l.Info.TechID, l.Info.DeviceID, l.Info.DeviceName) {
-		s.writeErr(w, errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", r.PathValue("id")))
+		s.writeErr(w, errNoLiveSession(r))
 		return
 	}
 	s.record(auditEvent(p.user.ID, "session.terminate", id, "success", p.source))
 	l.End("terminated by " + p.user.Username)
+	writeJSON(w, http.StatusOK, api.SessionKilled{Status: "ended", Session: id})
+}
+
+// errNoLiveSession is the answer to a kill of a session that is not live
+// or not the caller's to see.
+func errNoLiveSession(r *http.Request) error {
+	return errf(http.StatusNotFound, "see `tech sessions list --active`", "no live session %q", r.PathValue("id"))
+}
+
+// killElsewhere ends a session another relay of the cluster holds: the
+// kill is audited here and forwarded to the session's home relay.
+func (s *Server) killElsewhere(w http.ResponseWriter, r *http.Request, p *principal, id ids.SessionID) {
+	rec, err := s.db.SessionByID(id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.recordInScope(p, rec.TechID, rec.DeviceID, rec.DeviceName)) {
+		s.writeErr(w, errNoLiveSession(r))
+		return
+	} else if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	ok, err := s.forwardKill(r.Context(), rec, "terminated by "+p.user.Username)
+	if err != nil {
+		s.writeErr(w, errf(http.StatusBadGateway, "try again; see the relays' logs", "the relay holding the session did not answer: %v", err))
+		return
+	}
+	if !ok {
+		s.writeErr(w, errNoLiveSession(r))
+		return
+	}
+	s.record(auditEvent(p.user.ID, "session.terminate", id, "success", p.source, "relay", rec.Relay))
 	writeJSON(w, http.StatusOK, api.SessionKilled{Status: "ended", Session: id})
 }

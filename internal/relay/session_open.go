@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tether-support/tether/internal/broker"
+	"github.com/tether-support/tether/internal/cluster"
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/protocol"
 	"github.com/tether-support/tether/internal/rbac"
@@ -176,8 +177,11 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 		return nil, errf(http.StatusConflict, "an administrator can remove it with `tech devices remove`", "device %q was revoked", dev.Name)
 	}
 	a := s.agents.Get(dev.ID)
+	var there *store.RelayInfo
 	if a == nil {
-		return nil, errf(http.StatusConflict, "check that `agent run` is running on it", "device %q is offline", dev.Name)
+		if there = s.devicePresence(dev.ID); there == nil {
+			return nil, errf(http.StatusConflict, "check that `agent run` is running on it", "device %q is offline", dev.Name)
+		}
 	}
 	info.Mode, info.DeviceID, info.DeviceName, info.DeviceKey = store.ModeUnattended, dev.ID, dev.Name, dev.PublicKey
 	if info.ConsentPolicy, err = s.groupPolicy(dev.Group); err != nil {
@@ -192,7 +196,8 @@ func (s *Server) openUnattended(ctx context.Context, c *transport.Conn, p *princ
 	if err := s.storeSession(l, store.SessionRequested); err != nil {
 		return nil, err
 	}
-	if err := s.writeOffer(ctx, a, &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach}); err != nil {
+	if err := s.deliverOffer(ctx, a, there, &protocol.Control{Type: protocol.CtlOffer, Session: &l.Info, AttachToken: attach}); err != nil {
+		s.log.Warn("offer not delivered", "device", dev.Name, "err", err)
 		l.End("device unreachable")
 		return nil, errf(http.StatusConflict, "try again", "device %q could not be reached", dev.Name)
 	}
@@ -224,7 +229,8 @@ func (s *Server) parentDevice(p *principal, m *protocol.Control) (string, error)
 func (s *Server) storeSession(l *broker.Session, state string) error {
 	i := l.Info
 	err := s.db.PutSession(&store.Session{ID: i.ID, TechID: i.TechID, TechUser: i.TechUser, DeviceID: i.DeviceID,
-		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now(), Reason: i.Reason})
+		DeviceName: i.DeviceName, Mode: i.Mode, Capabilities: i.Caps, State: state, CreatedAt: now(), Reason: i.Reason,
+		Relay: s.relayID()})
 	if err != nil {
 		reason := "the session could not be recorded"
 		if errors.Is(err, store.ErrUnavailable) {
@@ -246,21 +252,55 @@ func (s *Server) handleAgentSession(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	ctx := r.Context()
+	s.agentAttach(r.Context(), c, sourceAddr(r), true)
+}
+
+// agentAttach reads an agent's attach message and serves its side of the
+// session; a session another relay of the cluster holds is spliced to it
+// when mayForward (a connection spliced here is not spliced again).
+func (s *Server) agentAttach(ctx context.Context, c *transport.Conn, src string, mayForward bool) {
 	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	m, err := c.ReadControl(actx)
+	first, m, err := readFirst(actx, c)
 	cancel()
 	if err != nil || m.Type != protocol.CtlAttach {
 		refuse(ctx, c, errf(http.StatusBadRequest, "", "expected an attach message"))
 		return
 	}
 	l := s.broker.Get(m.SessionID)
+	if l == nil && mayForward {
+		if home := s.sessionHome(m.SessionID); home != nil {
+			s.spliceAgent(ctx, c, home, cluster.KindAttach, src, first)
+			return
+		}
+	}
 	if l == nil || !l.CheckAttach(m.AttachToken) || !l.Attach(c) {
-		s.record(auditEvent("", "session.attach", m.SessionID, "failure", sourceAddr(r)))
+		s.record(auditEvent("", "session.attach", m.SessionID, "failure", src))
 		refuse(ctx, c, errf(http.StatusUnauthorized, "", "no such session offer"))
 		return
 	}
 	s.serveAgentSide(ctx, l, c)
+}
+
+// readFirst reads a connection's first message, a control message, and
+// returns it as sent (a copy) and parsed.
+func readFirst(ctx context.Context, c *transport.Conn) ([]byte, *protocol.Control, error) {
+	msg, err := c.ReadMessage(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw := slices.Clone(msg)
+	t, p, err := protocol.ParseFrame(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t != protocol.FrameControl {
+		return nil, nil, errors.New("not a control message")
+	}
+	m, err := protocol.ParseControl(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return raw, m, nil
 }
 
 // serveAgentSide pumps the agent's frames until the session ends.

@@ -508,6 +508,7 @@ func (s *Server) revokeUser(id ids.UserID, reason string, p *principal) {
 			ended++
 		}
 	}
+	ended += s.endElsewhere(func(r *store.Session) bool { return r.TechID == id }, reason)
 	s.record(auditEvent(p.user.ID, "user.revoke_tokens", id, "success", p.source, "reason", reason,
 		"tokens", fmt.Sprint(n), "sessions", fmt.Sprint(ended)))
 }

@@ -198,6 +198,10 @@ type Session struct {
 	// and PathWhy its reason.
 	Path    string `json:"path,omitempty"`
 	PathWhy string `json:"path_why,omitempty"`
+	// Relay is the ID of the relay holding the session (its home: the
+	// technician's relay, where the broker runs it) when several relays
+	// share the store; empty for a relay alone.
+	Relay string `json:"relay,omitempty"`
 }
 
 // JoinCode is a one-time code that lets a person at a device join an

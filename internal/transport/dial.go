@@ -40,6 +40,11 @@ type Endpoint struct {
 	// (a load generator spreads them over 127.0.0.0/8); nil lets the system
 	// choose.
 	LocalAddr net.Addr
+	// ClientCert, if set, is presented to the relay as a client
+	// certificate (relay-to-relay requests present the cluster's).
+	ClientCert *tls.Certificate
+	// Header holds extra request headers for Dial.
+	Header http.Header
 }
 
 // ParseRelayURL validates a relay URL and returns it normalised to
@@ -71,6 +76,10 @@ func (e Endpoint) httpTransport() *http.Transport {
 		IdleConnTimeout:     30 * time.Second,
 	}
 	tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	if e.ClientCert != nil {
+		cert := e.ClientCert
+		tr.TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+	}
 	if e.LocalAddr != nil {
 		d := net.Dialer{LocalAddr: e.LocalAddr}
 		tr.DialContext = d.DialContext
@@ -86,7 +95,10 @@ func (e Endpoint) httpTransport() *http.Transport {
 // the relay).
 func Dial(ctx context.Context, e Endpoint, path string) (*Conn, error) {
 	u := strings.Replace(e.URL, "https://", "wss://", 1) + path
-	h := http.Header{}
+	h := e.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
 	if e.Token != "" {
 		h.Set("Authorization", "Bearer "+e.Token)
 	}

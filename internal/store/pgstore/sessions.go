@@ -19,7 +19,7 @@ func (s *Store) PutSession(sess *store.Session) error {
 		sess.ID = ids.NewSessionID()
 	}
 	err := s.write(func(ctx context.Context, tx pgx.Tx) error {
-		return putRec(ctx, tx, "sessions", "id", []byte(sess.ID), sess)
+		return putSession(ctx, tx, sess)
 	})
 	if err != nil {
 		return fmt.Errorf("store: put session %q: %w", sess.ID, err)
@@ -81,7 +81,7 @@ func (s *Store) UpdateSession(id ids.SessionID, fn func(*store.Session) error) e
 		if sess.ID != id {
 			return errors.New("the ID is immutable")
 		}
-		return putRec(ctx, tx, "sessions", "id", []byte(id), &sess)
+		return putSession(ctx, tx, &sess)
 	})
 	if err != nil {
 		return fmt.Errorf("store: update session %q: %w", id, err)
@@ -161,4 +161,17 @@ func (s *Store) DeleteSession(id ids.SessionID, check func(*store.Session) error
 		return fmt.Errorf("store: delete session %q: %w", id, err)
 	}
 	return nil
+}
+
+// putSession writes the session's record and the columns that repeat its
+// home relay and whether it is open (see migrations/0002_cluster.sql).
+func putSession(ctx context.Context, tx pgx.Tx, sess *store.Session) error {
+	rec, err := encode(sess)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO sessions (id, rec, relay, open) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET rec = EXCLUDED.rec, relay = EXCLUDED.relay, open = EXCLUDED.open`,
+		[]byte(sess.ID), rec, sess.Relay, sess.State != store.SessionEnded)
+	return err
 }

@@ -1,0 +1,23 @@
+package api
+
+import (
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+)
+
+// ClusterOffer is the request of POST /v1/cluster/offer: another relay of
+// the cluster asks this one to write Offer (a control message of type
+// "offer") on the control connection of Device, which is online here.
+type ClusterOffer struct {
+	Device ids.DeviceID `json:"device"`
+	// Session and AttachToken are the offer's, as the session's home relay
+	// made them.
+	Session     *protocol.SessionInfo `json:"session"`
+	AttachToken string                `json:"attach_token"`
+}
+
+// ClusterEnd is the request of POST /v1/cluster/sessions/{id}/end: another
+// relay asks the session's home relay to end it, for Reason.
+type ClusterEnd struct {
+	Reason string `json:"reason"`
+}
