@@ -15,7 +15,7 @@ import (
 // Compile-time proof that Store keeps the cluster's tables.
 var _ store.Cluster = (*Store)(nil)
 
-// The cluster's tables (migrations/0002_cluster.sql) are written with
+// The cluster's tables (migrations/0003_cluster.sql) are written with
 // single statements, each atomic on its own, under READ COMMITTED: a
 // heartbeat or presence row has one writer at a time, and the sweep of a
 // dead relay is idempotent, so no serialization retry is needed.

@@ -164,7 +164,7 @@ func (s *Store) DeleteSession(id ids.SessionID, check func(*store.Session) error
 }
 
 // putSession writes the session's record and the columns that repeat its
-// home relay and whether it is open (see migrations/0002_cluster.sql).
+// home relay and whether it is open (see migrations/0003_cluster.sql).
 func putSession(ctx context.Context, tx pgx.Tx, sess *store.Session) error {
 	rec, err := encode(sess)
 	if err != nil {
