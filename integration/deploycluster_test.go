@@ -279,7 +279,15 @@ func TestDeployClusterBackupRestore(t *testing.T) {
 		t.Fatalf("tech audit verify with the heads moved aside: %s", r.stderr)
 	}
 	// The agent kept retrying through the outage and is reachable again.
+	// The dump holds the old relay's row and the device's presence on it,
+	// with a heartbeat as recent as the dump: until that heartbeat expires
+	// the device counts as online there, so wait until the restored
+	// relay is the only live one.
 	eventually(t, d.name+" online after the restore", 30*time.Second, func() bool {
+		st := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", data, "--json")
+		if st.code != 0 || strings.Count(st.stdout, `"live":true`) != 1 {
+			return false
+		}
 		r := techAs("", "devices", "list", "--json")
 		return strings.Contains(r.stdout, `"name":"`+d.name+`","group":"default","online":true`)
 	})
