@@ -21,3 +21,10 @@ type ClusterOffer struct {
 type ClusterEnd struct {
 	Reason string `json:"reason"`
 }
+
+// ClusterClose is the request of POST /v1/cluster/devices/{id}/close:
+// another relay, where the device was revoked or removed, asks the relay
+// holding the device's control connection to close it, for Reason.
+type ClusterClose struct {
+	Reason string `json:"reason"`
+}

@@ -64,6 +64,7 @@ const (
 	PathUser            = userPattern
 	PathTrustCertUser   = protocol.PathTrustCerts + "/{name}"
 	PathClusterEnd      = protocol.PathClusterSessions + "/{id}/end"
+	PathClusterClose    = protocol.PathClusterDevices + "/{id}/close"
 )
 
 const (
@@ -142,6 +143,7 @@ var routes = []Route{
 	{Method: post, Path: protocol.PathClusterOffer, Request: typ[ClusterOffer](), Response: typ[Status]()},
 	{Method: get, Path: protocol.PathClusterAgentSession, WebSocket: true},
 	{Method: post, Path: PathClusterEnd, Request: typ[ClusterEnd](), Response: typ[Status]()},
+	{Method: post, Path: PathClusterClose, Request: typ[ClusterClose](), Response: typ[Status]()},
 	{Method: put, Path: protocol.PathTrustRevocations, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
 }
 

@@ -90,6 +90,7 @@ var wantPerm = map[string]rbac.Permission{
 	"POST /v1/cluster/offer":                 permClusterPeer, // the cluster certificate, no user
 	"GET /v1/cluster/agent-session":          permClusterPeer,
 	"POST /v1/cluster/sessions/{id}/end":     permClusterPeer,
+	"POST /v1/cluster/devices/{id}/close":    permClusterPeer,
 }
 
 // newTestServer initialises a data directory and opens a relay on it

@@ -78,13 +78,15 @@ func deviceOp[B any](s *Server, action string, fn func(p *principal, d *store.De
 }
 
 // cutOff ends everything a blocked device has open: its control connection
-// is closed first, so no new offer can reach it, then each of its live
-// sessions ends through the usual end path (the agent locks the screen).
-// It returns how many sessions it ended.
+// is closed first, here or on the other relay of the cluster holding it,
+// so no new offer can reach it, then each of its live sessions ends
+// through the usual end path (the agent locks the screen). It returns how
+// many sessions it ended.
 func (s *Server) cutOff(d *store.Device, reason string) int {
 	if a := s.agents.Get(d.ID); a != nil {
 		a.Conn.Close(reason)
 	}
+	s.closeElsewhere(d.ID, reason)
 	n := 0
 	for _, l := range s.broker.List() {
 		if l.Info.DeviceID == d.ID {

@@ -112,6 +112,7 @@ func (s *Server) routes() []route {
 		{"POST " + protocol.PathClusterOffer, permClusterPeer, http.HandlerFunc(s.handleClusterOffer)},
 		{"GET " + protocol.PathClusterAgentSession, permClusterPeer, http.HandlerFunc(s.handleClusterAgentSession)},
 		{"POST " + api.PathClusterEnd, permClusterPeer, http.HandlerFunc(s.handleClusterEnd)},
+		{"POST " + api.PathClusterClose, permClusterPeer, http.HandlerFunc(s.handleClusterClose)},
 	}
 }
 

@@ -1,0 +1,180 @@
+package integration
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/tlsconf"
+)
+
+// TestClusterRevokeClosesRemoteAgent: a device whose agent is connected
+// to relay 1 is revoked through relay 2. Relay 2 has relay 1 close the
+// agent's control connection at once (as a single relay closes its own),
+// the agent exits saying its key was revoked, a restart of it is refused
+// on every relay, and relay 1 audits the disconnection. A device removed
+// through relay 2 is cut off the same way. Before that, relay 1 refuses
+// peer requests to close a device that is not revoked, unknown or
+// malformed, and closes nothing.
+func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
+	t.Parallel()
+	e, ms := newCluster(t, 2)
+	r1, r2 := ms[0], ms[1]
+	d := e.enroll("far-1")
+	e.runAgent(d, "exit 0")
+	gone := e.enroll("far-2")
+	e.runAgent(gone, "exit 0")
+	for _, name := range []string{d.name, gone.name} {
+		eventually(t, name+" online on relay 2", 15*time.Second, func() bool { return e.devicesAs(r2.tech)[name].Online })
+	}
+	devID := e.devicesAs(r1.tech)[d.name].ID
+
+	cluster, err := tlsconf.Load(filepath.Join(r1.data, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cert *tls.Certificate
+		id   string
+		code int
+		want string
+	}{
+		{"no certificate", nil, devID, http.StatusForbidden, "not a relay of this cluster"},
+		{"a device that is not revoked", &cluster, devID, http.StatusConflict, "neither revoked nor removed"},
+		{"an unknown device", &cluster, ids.NewDeviceID().String(), http.StatusNotFound, "no such device"},
+		{"a malformed ID", &cluster, "d_not-an-id", http.StatusBadRequest, "malformed device ID"},
+		{"a path-like ID", &cluster, "..%2f..%2fsessions", http.StatusBadRequest, "malformed device ID"},
+	} {
+		code, got := peerPost(t, r1.url, tc.cert, "/v1/cluster/devices/"+tc.id+"/close", `{"reason":"hostile"}`)
+		if code != tc.code || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %d %s; want %d %q", tc.name, code, got, tc.code, tc.want)
+		}
+	}
+	if code, got := peerPost(t, r1.url, &cluster, "/v1/cluster/devices/"+devID+"/close", `{"reason":"x","extra":1}`); code != http.StatusBadRequest {
+		t.Errorf("unknown field: %d %s; want 400", code, got)
+	}
+	select {
+	case <-d.proc.done:
+		t.Fatalf("the refused requests closed the agent: %s", d.proc.Output())
+	default:
+	}
+	if !e.devicesAs(r2.tech)[d.name].Online {
+		t.Fatal("the refused requests took the device offline")
+	}
+
+	if r := e.techOn(r2, "", "devices", "revoke", d.name); r.code != 0 {
+		t.Fatalf("revoke through relay 2: %s", r.stderr)
+	}
+	// Without the peer close the connection would stay open (kept alive)
+	// until it dropped by itself: the bound only catches that.
+	select {
+	case <-d.proc.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the agent on relay 1 is still running after its revocation through relay 2")
+	}
+	if !strings.Contains(d.proc.Output(), "revoked by an administrator") {
+		t.Errorf("agent did not say its key was revoked: %q", d.proc.Output())
+	}
+	for i, m := range ms {
+		again := start(t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, "--config", agentHomeFor(t, d, m.url), "run", "--lock-cmd", "true")
+		select {
+		case <-again.done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("a revoked device's agent kept running on relay %d", i+1)
+		}
+		if !strings.Contains(again.Output(), "revoked by an administrator") {
+			t.Errorf("restart on relay %d: %q", i+1, again.Output())
+		}
+	}
+	if got := e.devicesAs(r2.tech)[d.name]; got.Online || got.RevokedAt.IsZero() {
+		t.Errorf("relay 2 lists the revoked device as %+v", got)
+	}
+
+	if r := e.techOn(r2, "", "devices", "remove", gone.name); r.code != 0 {
+		t.Fatalf("remove through relay 2: %s", r.stderr)
+	}
+	select {
+	case <-gone.proc.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the agent on relay 1 is still running after its removal through relay 2")
+	}
+	if !strings.Contains(gone.proc.Output(), "removed by an administrator") {
+		t.Errorf("agent did not say it was removed: %q", gone.proc.Output())
+	}
+
+	audit := e.techOn(r2, "", "audit", "export").stdout
+	for _, want := range []string{`"device.revoke"`, `"device.remove"`, `"reason":"device revoked by admin"`, `"reason":"device removed by admin"`} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("audit log lacks %s", want)
+		}
+	}
+	if n := strings.Count(audit, `"device.disconnect"`); n != 2 {
+		t.Errorf("%d device.disconnect entries, want 2 (relay 1 closing each device once)", n)
+	}
+	if n := strings.Count(audit, `"device.auth"`); n < 3 {
+		t.Errorf("%d device.auth entries, want the refused reconnections", n)
+	}
+}
+
+// peerPost POSTs body to path on the relay at url, presenting cert (the
+// cluster certificate, another one, or none).
+func peerPost(t *testing.T, url string, cert *tls.Certificate, path, body string) (int, string) {
+	t.Helper()
+	cfg := &tls.Config{InsecureSkipVerify: true} // test probe; the pin is not the point here
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+	defer c.CloseIdleConnections()
+	resp, err := c.Post(url+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// agentHomeFor copies d's agent configuration into a new directory with
+// the relay URL changed to url: the same device and key, another relay of
+// the cluster.
+func agentHomeFor(t *testing.T, d *device, url string) string {
+	t.Helper()
+	home := t.TempDir()
+	err := filepath.WalkDir(d.home, func(p string, de os.DirEntry, err error) error {
+		if err != nil || p == d.home {
+			return err
+		}
+		to := filepath.Join(home, strings.TrimPrefix(p, d.home+string(filepath.Separator)))
+		if de.IsDir() {
+			return os.Mkdir(to, 0o700)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(home, "agent.json")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(mustRead(t, p)), &st); err != nil {
+		t.Fatal(err)
+	}
+	st["relay"] = url
+	b, _ := json.Marshal(st)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}

@@ -1,0 +1,86 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/tether-support/tether/internal/api"
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/transport"
+)
+
+// closeTimeout bounds the peer request that closes a blocked device's
+// control connection on the relay holding it.
+const closeTimeout = 5 * time.Second
+
+// closeElsewhere asks the other live relay holding the control connection
+// of the device (just revoked or removed) to close it, and waits for the
+// answer so that the connection is gone before the device's sessions end.
+// It reports whether a connection was closed there; failures are logged
+// (the device record already refuses the device everywhere).
+func (s *Server) closeElsewhere(dev ids.DeviceID, reason string) bool {
+	there := s.devicePresence(dev)
+	if there == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	err := s.peer.Post(ctx, there.Advertise, protocol.PathClusterDevices+"/"+dev.String()+"/close", api.ClusterClose{Reason: reason}, nil)
+	var he *transport.HTTPError
+	if errors.As(err, &he) && he.Status == http.StatusNotFound {
+		return false // it went meanwhile
+	}
+	if err != nil {
+		s.log.Error("cluster: a blocked device's connection on another relay not closed", "device", dev, "relay", there.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+// handleClusterClose closes the control connection of a device held here
+// for another relay where the device was revoked or removed. Only a
+// device whose record says so is closed: the peer's word alone closes
+// nothing.
+func (s *Server) handleClusterClose(w http.ResponseWriter, r *http.Request) {
+	if !s.peerAuthorized(w, r) {
+		return
+	}
+	var req api.ClusterClose
+	if err := readJSON(r, &req); err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	id, err := ids.ParseDeviceID(r.PathValue("id"))
+	if err != nil {
+		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed device ID"))
+		return
+	}
+	d, err := s.db.DeviceByID(id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.writeErr(w, errf(http.StatusNotFound, "", "no such device"))
+		return
+	} else if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	if d.RevokedAt.IsZero() && d.RemovedAt.IsZero() {
+		s.writeErr(w, errf(http.StatusConflict, "", "device %s is neither revoked nor removed", id))
+		return
+	}
+	a := s.agents.Get(id)
+	if a == nil {
+		s.writeErr(w, errf(http.StatusNotFound, "", "device not connected here"))
+		return
+	}
+	reason := truncate(req.Reason, 120)
+	if reason == "" {
+		reason = "device blocked on another relay"
+	}
+	a.Conn.Close(reason)
+	s.record(auditEvent("", "device.disconnect", id, "success", sourceAddr(r), "name", d.Name, "reason", reason))
+	writeJSON(w, http.StatusOK, api.Status{Status: "closed"})
+}
