@@ -15,8 +15,9 @@ import (
 	"github.com/tether-support/tether/internal/tlsconf"
 )
 
-// TestClusterRevokeClosesRemoteAgent: a device whose agent is connected
-// to relay 1 is revoked through relay 2. Relay 2 has relay 1 close the
+// TestClusterRevokeClosesRemoteAgent: a technician's session held by
+// relay 2 ends when relay 1 takes the role that allowed it. A device whose
+// agent is connected to relay 1 is revoked through relay 2. Relay 2 has relay 1 close the
 // agent's control connection at once (as a single relay closes its own),
 // the agent exits saying its key was revoked, a restart of it is refused
 // on every relay, and relay 1 audits the disconnection. A device removed
@@ -25,7 +26,12 @@ import (
 // malformed, and closes nothing.
 func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 	t.Parallel()
-	e, ms := newCluster(t, 2)
+	c := newClusterEnv(t, 2, "--cluster-heartbeat", clusterHeartbeat)
+	e, e2 := c.relays[0], c.relays[1]
+	ms := make([]*member, len(c.relays))
+	for i, x := range c.relays {
+		ms[i] = &member{data: filepath.Join(x.dir, "data"), proc: x.relay, url: x.url, tech: x.tech}
+	}
 	r1, r2 := ms[0], ms[1]
 	d := e.enroll("far-1")
 	e.runAgent(d, "exit 0")
@@ -35,6 +41,26 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 		eventually(t, name+" online on relay 2", 15*time.Second, func() bool { return e.devicesAs(r2.tech)[name].Online })
 	}
 	devID := e.devicesAs(r1.tech)[d.name].ID
+
+	// A technician's session held by relay 2 ends when relay 1 takes away
+	// the role that allowed it.
+	boss := e.addUser("boss", "admin") // the superadmin manages administrators only
+	helpdesk := e2.addUser("helpdesk", "technician")
+	sh := start(t, e.dir, nil, bin.tech, "--config", helpdesk, "connect", d.name, "--", "sleep", "60")
+	e2.liveSession()
+	if r := run(t, e.dir, "", bin.tech, "--config", boss, "users", "revoke", "helpdesk", "technician"); r.code != 0 {
+		t.Fatalf("users revoke through relay 1: %s", r.stderr)
+	}
+	select {
+	case <-sh.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the session held by relay 2 is still running after relay 1 took the user's role")
+	}
+	if !strings.Contains(sh.Output(), "role technician was removed") {
+		t.Errorf("technician not told why the session ended: %q", sh.Output())
+	}
+	eventually(t, "no live session on relay 2", 10*time.Second, func() bool { return len(e.activeSessions(r2)) == 0 })
+	eventually(t, "the agent to lock after the ended session", 10*time.Second, func() bool { return d.locks() == 1 })
 
 	cluster, err := tlsconf.Load(filepath.Join(r1.data, "tls"))
 	if err != nil {
@@ -111,7 +137,8 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 	}
 
 	audit := e.techOn(r2, "", "audit", "export").stdout
-	for _, want := range []string{`"device.revoke"`, `"device.remove"`, `"reason":"device revoked by admin"`, `"reason":"device removed by admin"`} {
+	for _, want := range []string{`"device.revoke"`, `"device.remove"`, `"reason":"device revoked by admin"`, `"reason":"device removed by admin"`,
+		`"user.revoke_tokens"`, `"reason":"role technician was removed"`} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit log lacks %s", want)
 		}
