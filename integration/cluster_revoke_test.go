@@ -96,8 +96,19 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 		t.Fatal("the refused requests took the device offline")
 	}
 
+	// A copy of the device's configuration connects to relay 2 too: the
+	// presence row now names relay 2, yet relay 1 still holds the first
+	// connection. Revoking through relay 2 must close both.
+	clone := start(t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, "--config", agentHomeFor(t, d, r2.url), "run", "--lock-cmd", "true")
+	eventually(t, "the copy on relay 2", 15*time.Second, func() bool { return agentsOn(t, e, r1)[r2.url] == 1 })
+
 	if r := e.techOn(r2, "", "devices", "revoke", d.name); r.code != 0 {
 		t.Fatalf("revoke through relay 2: %s", r.stderr)
+	}
+	select {
+	case <-clone.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the copy on relay 2 is still running after the revocation")
 	}
 	// Without the peer close the connection would stay open (kept alive)
 	// until it dropped by itself: the bound only catches that.
@@ -144,9 +155,9 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 		}
 	}
 	if n := strings.Count(audit, `"device.disconnect"`); n != 2 {
-		t.Errorf("%d device.disconnect entries, want 2 (relay 1 closing each device once)", n)
+		t.Errorf("%d device.disconnect entries, want 2 (relay 1 closing each device's connection once)", n)
 	}
-	if n := strings.Count(audit, `"device.auth"`); n < 3 {
+	if n := strings.Count(audit, `"device.auth"`); n < 4 {
 		t.Errorf("%d device.auth entries, want the refused reconnections", n)
 	}
 }
@@ -204,4 +215,29 @@ func agentHomeFor(t *testing.T, d *device, url string) string {
 		t.Fatal(err)
 	}
 	return home
+}
+
+// agentsOn returns the agents each live relay holds, by advertise URL, as
+// `relay cluster status` reports them from m's data directory.
+func agentsOn(t *testing.T, e *env, m *member) map[string]int {
+	t.Helper()
+	r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", m.data, "--json")
+	if r.code != 0 {
+		t.Fatalf("cluster status: %s", r.stderr)
+	}
+	var relays []struct {
+		Advertise string `json:"advertise"`
+		Live      bool   `json:"live"`
+		Agents    int    `json:"agents"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &relays); err != nil {
+		t.Fatalf("cluster status --json: %v %q", err, r.stdout)
+	}
+	out := map[string]int{}
+	for _, x := range relays {
+		if x.Live {
+			out[x.Advertise] = x.Agents
+		}
+	}
+	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tether-support/tether/internal/api"
@@ -17,25 +19,52 @@ import (
 // control connection on the relay holding it.
 const closeTimeout = 5 * time.Second
 
-// closeElsewhere asks the other live relay holding the control connection
-// of the device (just revoked or removed) to close it, and waits for the
-// answer so that the connection is gone before the device's sessions end.
-// It reports whether a connection was closed there; failures are logged
-// (the device record already refuses the device everywhere).
-func (s *Server) closeElsewhere(dev ids.DeviceID, reason string) bool {
-	there := s.devicePresence(dev)
-	if there == nil {
-		return false
+// closeElsewhere asks every other live relay of the cluster to close the
+// control connection it holds of the device (just revoked or removed) and
+// waits for their answers (at most closeTimeout), so that the connection
+// is gone before the device's sessions end. Every live relay is asked,
+// not only the one its presence row names: a connection the row no longer
+// names (a copy of the device's key connected elsewhere, a connection
+// replaced in the row but not yet dropped) is closed too. It returns how
+// many connections were closed; failures are logged (the device record
+// already refuses the device everywhere).
+func (s *Server) closeElsewhere(dev ids.DeviceID, reason string) int {
+	if s.node == nil {
+		return 0
+	}
+	rs, err := s.cstore.Relays(s.node.Expiry())
+	if err != nil {
+		s.log.Error("cluster: a blocked device's connections on other relays not closed", "device", dev, "err", err)
+		return 0
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	err := s.peer.Post(ctx, there.Advertise, protocol.PathClusterDevices+"/"+dev.String()+"/close", api.ClusterClose{Reason: reason}, nil)
+	var wg sync.WaitGroup
+	var closed atomic.Int32
+	for _, r := range rs {
+		if !r.Live || r.ID == s.node.ID() {
+			continue
+		}
+		wg.Go(func() {
+			if s.closeOn(ctx, &r, dev, reason) {
+				closed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return int(closed.Load())
+}
+
+// closeOn asks relay r to close the device's control connection; it
+// reports whether r closed one.
+func (s *Server) closeOn(ctx context.Context, r *store.RelayInfo, dev ids.DeviceID, reason string) bool {
+	err := s.peer.Post(ctx, r.Advertise, protocol.PathClusterDevices+"/"+dev.String()+"/close", api.ClusterClose{Reason: reason}, nil)
 	var he *transport.HTTPError
 	if errors.As(err, &he) && he.Status == http.StatusNotFound {
-		return false // it went meanwhile
+		return false // not connected there
 	}
 	if err != nil {
-		s.log.Error("cluster: a blocked device's connection on another relay not closed", "device", dev, "relay", there.ID, "err", err)
+		s.log.Error("cluster: a blocked device's connection on another relay not closed", "device", dev, "relay", r.ID, "err", err)
 		return false
 	}
 	return true

@@ -19,8 +19,9 @@ import (
 // The relay's part of a cluster (PROTOCOL.md 3.4): with a store that
 // implements store.Cluster the relay registers itself, keeps its devices'
 // presence, forwards offers and kills to the relay that holds the device
-// or the session, splices agent connections to a session's home relay and
-// sweeps dead relays. With any other store (bbolt) none of it runs and the
+// or the session, has the other relays close a revoked or removed
+// device's control connections, splices agent connections to a session's
+// home relay and sweeps dead relays. With any other store (bbolt) none of it runs and the
 // peer endpoints refuse everyone.
 
 // validateCluster checks the cluster settings.
