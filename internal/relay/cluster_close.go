@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,7 +106,7 @@ func (s *Server) handleClusterClose(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, errf(http.StatusNotFound, "", "device not connected here"))
 		return
 	}
-	reason := truncate(req.Reason, 120)
+	reason := strings.ToValidUTF8(truncate(req.Reason, 120), "") // a rune cut in two is dropped
 	if reason == "" {
 		reason = "device blocked on another relay"
 	}
