@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -279,4 +280,33 @@ func setLinger(c net.Conn, sec int) error {
 		return tc.SetLinger(sec)
 	}
 	return nil
+}
+
+// ParsePrefixes reads a comma-separated list of CIDR prefixes or single
+// addresses (a /32 or /128) naming trusted balancers. A prefix that covers
+// every address is refused: anyone could then claim any address.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("%q is not an address or a CIDR prefix", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Addr().Is4In6() && p.Bits() < 96 {
+			return nil, fmt.Errorf("%q is not an address or a CIDR prefix", f)
+		}
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-(p.Addr().BitLen()-p.Addr().Unmap().BitLen())).Masked()
+		if p.Bits() <= 0 {
+			return nil, fmt.Errorf("%q covers every address: name the load balancers' addresses", f)
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
 }

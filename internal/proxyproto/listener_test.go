@@ -193,3 +193,31 @@ func TestListenerMaxPending(t *testing.T) {
 		t.Fatalf("second failure %v, want the timeout", f.err)
 	}
 }
+
+// TestParsePrefixes: prefixes, single addresses, mapped IPv4 and host bits
+// are read; garbage and a prefix covering everyone are refused.
+func TestParsePrefixes(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"10.0.1.5/32", "10.0.1.5/32"},
+		{"10.0.1.5", "10.0.1.5/32"},
+		{" 10.0.1.0/24 , 2001:db8::/64", "10.0.1.0/24 2001:db8::/64"},
+		{"10.0.1.7/24", "10.0.1.0/24"},
+		{"::ffff:10.0.1.5", "10.0.1.5/32"},
+		{"::ffff:10.0.0.0/104", "10.0.0.0/8"},
+		{"", ""},
+	} {
+		ps, err := ParsePrefixes(tt.in)
+		var got []string
+		for _, p := range ps {
+			got = append(got, p.String())
+		}
+		if err != nil || strings.Join(got, " ") != tt.want {
+			t.Fatalf("ParsePrefixes(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"0.0.0.0/0", "::/0", "10.0.0.300", "10.0.0.0/33", "fe80::1%eth0", "lb.example", "::ffff:0:0/90"} {
+		if ps, err := ParsePrefixes(in); err == nil {
+			t.Fatalf("ParsePrefixes(%q) = %v", in, ps)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if lc := l.admit(c, src); lc != nil {
 			return lc, nil
 		}
-		if tc, ok := c.(*net.TCPConn); ok {
+		if tc, ok := c.(interface{ SetLinger(int) error }); ok {
 			tc.SetLinger(0) // reset: nothing is kept for the refused peer
 		}
 		c.Close()
