@@ -66,7 +66,12 @@ func TestProxyProtocolHAProxy(t *testing.T) {
 	}
 	hp := start(t, e.dir, nil, "haproxy", "-db", "-f", cfg)
 	frontURL := "https://" + front
-	eventually(t, "HAProxy to mark the relay up and forward", 20*time.Second, func() bool {
+	eventually(t, "HAProxy to mark the relay up and forward", 30*time.Second, func() bool {
+		select {
+		case <-hp.done:
+			t.Fatalf("haproxy exited (its port taken?):\n%s", hp.Output())
+		default:
+		}
 		resp, err := insecureClient().Get(frontURL + "/readyz")
 		if err != nil {
 			return false

@@ -25,7 +25,7 @@ const balancerIP = "127.0.0.10"
 // proxyFlags list balancerIP, shorten the header wait, and give each
 // source a budget of 3 failed sign-ins (long windows: nothing expires
 // mid-test; the account and relay-wide budgets stay out of the way).
-var proxyFlags = []string{"--proxy-protocol-from", balancerIP + "/32", "--test-limits", "proxy-header=300ms",
+var proxyFlags = []string{"--proxy-protocol-from", balancerIP + "/32", "--test-limits", "proxy-header=2s",
 	"--throttle-source-failures", "3", "--throttle-source-window", "10m", "--throttle-account-free", "100",
 	"--throttle-global-failures", "100", "--throttle-global-window", "10m"}
 
@@ -169,6 +169,13 @@ func TestProxyProtocolBalancer(t *testing.T) {
 	})
 	if src := auditSources(t, e, "login"); src[balancerIP] != 0 || len(src) != 4 {
 		t.Fatalf("login audit sources after the refusals: %v", src)
+	}
+	// Every refusal is counted, though the log lines are budgeted.
+	fams := e.scrape()
+	for outcome, least := range map[string]float64{"client": 8, "local": 1, "refused": 2, "untrusted": 1} {
+		if v := metricValue(fams, "tether_proxy_headers_total", "outcome", outcome); v < least {
+			t.Errorf("tether_proxy_headers_total{outcome=%q} = %v, want at least %v", outcome, v, least)
+		}
 	}
 }
 

@@ -53,6 +53,36 @@ type Listener struct {
 
 	mu      sync.Mutex
 	pending int
+	stats   Stats
+}
+
+// Stats counts what a Listener did with connections from balancers and
+// with headers from elsewhere.
+type Stats struct {
+	// Client: connections served as the client address of their header.
+	Client uint64
+	// Local: LOCAL (or v1 UNKNOWN) headers, served as the balancer.
+	Local uint64
+	// Refused: balancer connections closed for their header (missing,
+	// malformed, oversized, late, or over MaxPending).
+	Refused uint64
+	// Untrusted: connections from elsewhere refused for starting with a
+	// header.
+	Untrusted uint64
+}
+
+// Stats returns the counts so far.
+func (l *Listener) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
+}
+
+// count adds one to the count f picks.
+func (l *Listener) count(f func(*Stats) *uint64) {
+	l.mu.Lock()
+	*f(&l.stats)++
+	l.mu.Unlock()
 }
 
 // NewListener wraps ln and starts accepting from it.
@@ -99,7 +129,7 @@ func (l *Listener) acceptLoop() {
 			continue
 		}
 		if !l.trusted(c.RemoteAddr()) {
-			l.hand(&sniffConn{Conn: c, untrusted: l.cfg.Untrusted})
+			l.hand(&sniffConn{Conn: c, untrusted: l.untrusted})
 			continue
 		}
 		if !l.begin() {
@@ -137,6 +167,14 @@ func (l *Listener) trusted(a net.Addr) bool {
 	return false
 }
 
+// untrusted counts and reports a header from an untrusted address.
+func (l *Listener) untrusted(a net.Addr) {
+	l.count(func(s *Stats) *uint64 { return &s.Untrusted })
+	if l.cfg.Untrusted != nil {
+		l.cfg.Untrusted(a)
+	}
+}
+
 // begin counts one more header being read, if MaxPending allows.
 func (l *Listener) begin() bool {
 	l.mu.Lock()
@@ -161,6 +199,7 @@ func (l *Listener) fail(c net.Conn, err error) {
 		tc.SetLinger(0)
 	}
 	c.Close()
+	l.count(func(s *Stats) *uint64 { return &s.Refused })
 	if l.cfg.Failed != nil {
 		l.cfg.Failed(c.RemoteAddr(), err)
 	}
@@ -175,7 +214,10 @@ func (l *Listener) readHeader(c net.Conn) {
 		return
 	}
 	pc := &Conn{Conn: c, Header: h, rest: rest}
-	if !h.Local {
+	if h.Local {
+		l.count(func(s *Stats) *uint64 { return &s.Local })
+	} else {
+		l.count(func(s *Stats) *uint64 { return &s.Client })
 		pc.remote = net.TCPAddrFromAddrPort(netip.AddrPortFrom(h.Source.Addr().Unmap(), h.Source.Port()))
 	}
 	l.hand(pc)
@@ -252,7 +294,7 @@ func (c *Conn) SetLinger(sec int) error { return setLinger(c.Conn, sec) }
 // balancer; its first read is checked for a PROXY protocol header.
 type sniffConn struct {
 	net.Conn
-	untrusted func(net.Addr)
+	untrusted func(net.Addr) // never nil
 	checked   bool
 }
 
@@ -262,9 +304,7 @@ func (c *sniffConn) Read(p []byte) (int, error) {
 	if !c.checked && n > 0 {
 		c.checked = true
 		if LooksLike(p[:n]) {
-			if c.untrusted != nil {
-				c.untrusted(c.Conn.RemoteAddr())
-			}
+			c.untrusted(c.Conn.RemoteAddr())
 			return 0, ErrUntrusted
 		}
 	}

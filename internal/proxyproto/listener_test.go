@@ -102,6 +102,9 @@ func TestListenerHeaders(t *testing.T) {
 			}
 		})
 	}
+	if st := l.Stats(); st != (Stats{Client: 3, Local: 2}) {
+		t.Fatalf("Stats = %+v", st)
+	}
 }
 
 // TestListenerRefusesBalancer: a trusted balancer's connection without a
@@ -146,6 +149,9 @@ func TestListenerRefusesBalancer(t *testing.T) {
 			}
 		})
 	}
+	if st := l.Stats(); st != (Stats{Refused: 5}) {
+		t.Fatalf("Stats = %+v", st)
+	}
 }
 
 // TestListenerUntrusted: a client that is not a trusted balancer is served
@@ -173,6 +179,9 @@ func TestListenerUntrusted(t *testing.T) {
 		if a := <-untrusted; a.String() != cc.LocalAddr().String() {
 			t.Fatalf("reported %v", a)
 		}
+	}
+	if st := l.Stats(); st != (Stats{Untrusted: 2}) {
+		t.Fatalf("Stats = %+v", st)
 	}
 }
 

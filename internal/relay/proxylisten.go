@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/proxyproto"
 )
 
@@ -20,7 +21,7 @@ func (s *Server) proxyListener(ln net.Listener) net.Listener {
 	lim := s.cfg.Limits
 	failed := newLogBudget(10, time.Minute)
 	untrusted := newLogBudget(10, time.Minute)
-	return proxyproto.NewListener(ln, proxyproto.Config{
+	pl := proxyproto.NewListener(ln, proxyproto.Config{
 		Trusted:    s.cfg.ProxyProtocolFrom,
 		Timeout:    lim.ProxyHeaderTimeout,
 		MaxPending: lim.MaxPreAuth,
@@ -37,6 +38,11 @@ func (s *Server) proxyListener(ln net.Listener) net.Listener {
 			}
 		},
 	})
+	s.metrics.ObserveProxyHeaders(func() metrics.ProxyHeaders {
+		st := pl.Stats()
+		return metrics.ProxyHeaders{Client: st.Client, Local: st.Local, Refused: st.Refused, Untrusted: st.Untrusted}
+	})
+	return pl
 }
 
 // logBudget lets at most n log lines through per window and counts the
