@@ -105,6 +105,9 @@ func TestProxyProtocolBalancer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, proxyFlags...)
 	relayAddr := strings.TrimPrefix(e.url, "https://")
+	if !logs(e.relay.Output, "PROXY protocol header required from the load balancers") || !logs(e.relay.Output, balancerIP+"/32") {
+		t.Fatalf("the relay does not say which balancers it reads headers from:\n%s", e.relay.Output())
+	}
 	claims := map[string]netip.Addr{"127.0.0.31": netip.MustParseAddr("203.0.113.31"), "127.0.0.32": netip.MustParseAddr("2001:db8::32"),
 		"127.0.0.1": netip.MustParseAddr("198.51.100.1")} // the tech CLI
 	front := proxyFront(t, relayAddr, func(c netip.AddrPort) netip.AddrPort {

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -19,6 +20,9 @@ import (
 // balancer missing from the list.
 func (s *Server) proxyListener(ln net.Listener) net.Listener {
 	lim := s.cfg.Limits
+	if from := s.cfg.ProxyProtocolFrom; len(from) > 0 {
+		s.log.Info("PROXY protocol header required from the load balancers", "from", fmt.Sprint(from), "wait", lim.ProxyHeaderTimeout.String())
+	}
 	failed := newLogBudget(10, time.Minute)
 	untrusted := newLogBudget(10, time.Minute)
 	pl := proxyproto.NewListener(ln, proxyproto.Config{
