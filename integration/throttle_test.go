@@ -33,6 +33,13 @@ type answer struct {
 // attacker's script would (no tech, no pin: it only wants the answer).
 func (e *env) loginFrom(t *testing.T, ip, user, pw string) answer {
 	t.Helper()
+	return loginAt(t, e.url, ip, user, pw)
+}
+
+// loginAt posts a sign-in to the relay (or balancer) at base from the
+// loopback address ip.
+func loginAt(t *testing.T, base, ip, user, pw string) answer {
+	t.Helper()
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
 	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext:     d.DialContext,
@@ -40,7 +47,7 @@ func (e *env) loginFrom(t *testing.T, ip, user, pw string) answer {
 	}}
 	defer c.CloseIdleConnections()
 	body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
-	resp, err := c.Post(e.url+protocol.PathLogin, "application/json", bytes.NewReader(body))
+	resp, err := c.Post(base+protocol.PathLogin, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("login from %s: %v", ip, err)
 	}

@@ -14,13 +14,14 @@ import (
 	"github.com/tether-support/tether/internal/cluster"
 	"github.com/tether-support/tether/internal/logging"
 	"github.com/tether-support/tether/internal/metrics"
+	"github.com/tether-support/tether/internal/proxyproto"
 	"github.com/tether-support/tether/internal/relay"
 	"github.com/tether-support/tether/internal/sdnotify"
 )
 
 func newServeCmd() *cobra.Command {
 	var cfg relay.Config
-	var logLevel, logFormat, testLimits string
+	var logLevel, logFormat, testLimits, proxyFrom string
 	cmd := &cobra.Command{
 		Use:   "serve --data DIR [--listen ADDR]",
 		Short: "Serve HTTPS and WebSocket for technicians and agents",
@@ -58,7 +59,14 @@ database serves the same TLS key (relay cluster export/join), registers itself
 with the URL the others reach it at (--advertise) and a heartbeat
 (--cluster-heartbeat), and forwards session offers, agent connections and kills
 to the relay that holds the device or the session, so a technician and a device
-connected to different relays just work. See relay cluster status.`,
+connected to different relays just work. See relay cluster status.
+
+Behind a TCP load balancer that sends the PROXY protocol (HAProxy
+send-proxy-v2), list its addresses with --proxy-protocol-from: connections from
+them must start with the header (closed otherwise, within 5 s) and are served as
+the client address it names, so per-address sign-in throttles, connection caps
+and the audit log see each client, not the balancer. A header from any other
+address is refused and logged.`,
 		Example: `  relay serve --data ./tether-data
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --idle-timeout 10m
   relay serve --data /var/lib/tether --recording-quota-session 104857600 --control-rate 5
@@ -67,12 +75,16 @@ connected to different relays just work. See relay cluster status.`,
   relay serve --data /var/lib/tether --store-file /etc/tether/store-url   # state in PostgreSQL
   relay serve --data /var/lib/tether --store-file /etc/tether/store-url --store-connect-timeout 1s --store-timeout 3s
   relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --advertise https://relay2.internal:8443   # one relay of a cluster
+  relay serve --data /var/lib/tether --listen 0.0.0.0:8443 --proxy-protocol-from 10.0.1.5/32,10.0.1.6/32   # behind HAProxy send-proxy-v2
   relay serve --data /var/lib/tether --recordings-store \
       's3://tether-recordings/relay1?endpoint=s3.example.net:443&region=eu-west-1&credentials-file=/etc/tether/s3-credentials'`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if cfg.Logger, err = logging.New(cmd.ErrOrStderr(), logFormat, logLevel); err != nil {
 				return err
+			}
+			if cfg.ProxyProtocolFrom, err = proxyproto.ParsePrefixes(proxyFrom); err != nil {
+				return fmt.Errorf("--proxy-protocol-from: %w", err)
 			}
 			if testLimits != "" {
 				if cfg.Limits, err = relay.ParseLimits(testLimits); err != nil {
@@ -141,6 +153,7 @@ connected to different relays just work. See relay cluster status.`,
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", metrics.DefaultListen, `serve Prometheus metrics (plain HTTP, GET /metrics) on ADDR; "off" disables`)
 	f.BoolVar(&cfg.MetricsAllowRemote, "metrics-allow-remote", false, "allow a non-loopback --metrics-listen address (it has no TLS or sign-in: firewall it)")
 	f.StringVar(&cfg.Advertise, "advertise", "", "with a shared (PostgreSQL) store: the https://HOST:PORT the cluster's other relays reach this one at (default https://LISTEN-ADDR, or https://HOSTNAME:PORT when --listen's host is unspecified)")
+	f.StringVar(&proxyFrom, "proxy-protocol-from", "", "CIDR[,CIDR...] of TCP load balancers that send a PROXY protocol header (v1 or v2, HAProxy send-proxy-v2); connections from them must start with one and are served as the client address in it (default: none)")
 	f.DurationVar(&cfg.ClusterHeartbeat, "cluster-heartbeat", cluster.DefaultHeartbeat, "with a shared store: how often this relay writes its heartbeat and sweeps dead relays; a relay missing 5 heartbeats is dead (its sessions end, its agents reconnect elsewhere)")
 	// Tests only: look for a certificate rotation more often.
 	f.DurationVar(&cfg.CertCheck, "cert-check", relay.DefaultCertCheck, "testing only: how often to look for a certificate rotation")

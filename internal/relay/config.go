@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"time"
 
@@ -164,6 +165,11 @@ type Config struct {
 	// shared store and sweeps dead relays; default
 	// cluster.DefaultHeartbeat. A relay missing 5 heartbeats is dead.
 	ClusterHeartbeat time.Duration
+	// ProxyProtocolFrom lists the TCP load balancers whose connections
+	// start with a PROXY protocol header (proxyproto): the client address
+	// in it is the connection's source for every per-address limit, the
+	// audit log and the logs. Empty: no header is read from anyone.
+	ProxyProtocolFrom []netip.Prefix
 }
 
 // DefaultCertCheck is Config.CertCheck's default.

@@ -42,7 +42,7 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if lc := l.admit(c, src); lc != nil {
 			return lc, nil
 		}
-		if tc, ok := c.(*net.TCPConn); ok {
+		if tc, ok := c.(interface{ SetLinger(int) error }); ok {
 			tc.SetLinger(0) // reset: nothing is kept for the refused peer
 		}
 		c.Close()
@@ -62,7 +62,12 @@ func (l *connLimiter) admit(c net.Conn, src string) *limitedConn {
 	l.n++
 	l.bySrc[src]++
 	lc := &limitedConn{Conn: c, l: l, src: src, key: c.RemoteAddr().String()}
-	l.live[lc.key] = lc
+	// Behind a PROXY protocol balancer two connections could claim the
+	// same address and port: the first keeps the entry, and the other is
+	// then released only when it closes.
+	if _, taken := l.live[lc.key]; !taken {
+		l.live[lc.key] = lc
+	}
 	return lc
 }
 
@@ -99,7 +104,9 @@ func (c *limitedConn) release() {
 		if l.bySrc[c.src]--; l.bySrc[c.src] <= 0 {
 			delete(l.bySrc, c.src)
 		}
-		delete(l.live, c.key)
+		if l.live[c.key] == c {
+			delete(l.live, c.key)
+		}
 	})
 }
 

@@ -35,6 +35,9 @@ type Limits struct {
 	// MaxFailureSources caps how many sources get entries of their own per
 	// window; failures from any more are summarised together.
 	MaxFailureSources int
+	// ProxyHeaderTimeout bounds the reading of the PROXY protocol header
+	// on a connection from a listed load balancer (--proxy-protocol-from).
+	ProxyHeaderTimeout time.Duration
 }
 
 // DefaultLimits are the relay's limits unless a test overrides them.
@@ -47,6 +50,7 @@ var DefaultLimits = Limits{
 	MaxPreAuth:          1024,
 	FailureInterval:     time.Minute,
 	MaxFailureSources:   128,
+	ProxyHeaderTimeout:  5 * time.Second,
 }
 
 // fill replaces zero fields with the defaults and checks the rest.
@@ -56,7 +60,7 @@ func (l *Limits) fill() error {
 		v   *time.Duration
 		def time.Duration
 	}{{&l.ReadHeaderTimeout, d.ReadHeaderTimeout}, {&l.ReadTimeout, d.ReadTimeout}, {&l.WriteTimeout, d.WriteTimeout},
-		{&l.IdleTimeout, d.IdleTimeout}, {&l.FailureInterval, d.FailureInterval}} {
+		{&l.IdleTimeout, d.IdleTimeout}, {&l.FailureInterval, d.FailureInterval}, {&l.ProxyHeaderTimeout, d.ProxyHeaderTimeout}} {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
@@ -77,13 +81,13 @@ func (l *Limits) fill() error {
 }
 
 // ParseLimits reads "key=value,..." over DefaultLimits; keys are
-// read-header, read, write, idle, failure-interval (durations) and
+// read-header, read, write, idle, failure-interval, proxy-header (durations) and
 // per-source, total, failure-sources (counts). It exists so tests can
 // shorten the timers; operators keep the defaults.
 func ParseLimits(spec string) (Limits, error) {
 	l := DefaultLimits
 	durs := map[string]*time.Duration{"read-header": &l.ReadHeaderTimeout, "read": &l.ReadTimeout,
-		"write": &l.WriteTimeout, "idle": &l.IdleTimeout, "failure-interval": &l.FailureInterval}
+		"write": &l.WriteTimeout, "idle": &l.IdleTimeout, "failure-interval": &l.FailureInterval, "proxy-header": &l.ProxyHeaderTimeout}
 	ints := map[string]*int{"per-source": &l.MaxPreAuthPerSource, "total": &l.MaxPreAuth, "failure-sources": &l.MaxFailureSources}
 	for _, kv := range strings.Split(spec, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {

@@ -228,7 +228,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		defer s.stun.Close()
 	}
 	lim := s.cfg.Limits
-	s.conns = newConnLimiter(ln, lim, s.refusedConn)
+	s.conns = newConnLimiter(s.proxyListener(ln), lim, s.refusedConn)
 	// The timeouts bound what a peer can hold with an HTTP request; a
 	// WebSocket clears them when it takes over the connection
 	// (transport.Accept) and follows its own keepalive from then on.
