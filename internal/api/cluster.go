@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/protocol"
 )
@@ -27,4 +29,13 @@ type ClusterEnd struct {
 // holding the device's control connection to close it, for Reason.
 type ClusterClose struct {
 	Reason string `json:"reason"`
+}
+
+// ClusterReplace is the request of POST /v1/cluster/devices/{id}/replace:
+// Relay (the asking relay's ID) registered a newer control connection of
+// the device, opened at Since, and wrote the presence row naming it; the
+// relay holding an older connection closes it if the row says so.
+type ClusterReplace struct {
+	Relay string    `json:"relay"`
+	Since time.Time `json:"since"`
 }

@@ -65,6 +65,7 @@ const (
 	PathTrustCertUser   = protocol.PathTrustCerts + "/{name}"
 	PathClusterEnd      = protocol.PathClusterSessions + "/{id}/end"
 	PathClusterClose    = protocol.PathClusterDevices + "/{id}/close"
+	PathClusterReplace  = protocol.PathClusterDevices + "/{id}/replace"
 )
 
 const (
@@ -144,6 +145,7 @@ var routes = []Route{
 	{Method: get, Path: protocol.PathClusterAgentSession, WebSocket: true},
 	{Method: post, Path: PathClusterEnd, Request: typ[ClusterEnd](), Response: typ[Status]()},
 	{Method: post, Path: PathClusterClose, Request: typ[ClusterClose](), Response: typ[Status]()},
+	{Method: post, Path: PathClusterReplace, Request: typ[ClusterReplace](), Response: typ[Status]()},
 	{Method: put, Path: protocol.PathTrustRevocations, Request: typ[TrustPublish](), Response: typ[TrustPolicyPublished]()},
 }
 

@@ -34,6 +34,10 @@ type Agents struct {
 // NewAgents returns an empty registry.
 func NewAgents() *Agents { return &Agents{m: make(map[ids.DeviceID]*Agent)} }
 
+// ReplacedReason is the close reason of a control connection a newer one
+// of the same device replaced.
+const ReplacedReason = "replaced by a newer connection from the same device"
+
 // Add registers a, closing any older connection of the same device. It
 // returns false if the relay is shutting down.
 func (r *Agents) Add(a *Agent) bool {
@@ -47,7 +51,7 @@ func (r *Agents) Add(a *Agent) bool {
 	r.wg.Add(1)
 	r.mu.Unlock()
 	if old != nil {
-		old.Conn.Close("replaced by a newer connection from the same device")
+		old.Conn.Close(ReplacedReason)
 	}
 	return true
 }

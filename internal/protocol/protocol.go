@@ -56,7 +56,7 @@ const (
 	PathClusterOffer        = "/v1/cluster/offer"         // POST: write an offer on a device's control connection
 	PathClusterAgentSession = "/v1/cluster/agent-session" // WebSocket: an agent's attach or join, spliced by another relay
 	PathClusterSessions     = "/v1/cluster/sessions"      // POST {id}/end: end a session this relay holds
-	PathClusterDevices      = "/v1/cluster/devices"       // POST {id}/close: close a blocked device's control connection held here
+	PathClusterDevices      = "/v1/cluster/devices"       // POST {id}/close: close a blocked device's control connection held here; POST {id}/replace: close one a newer connection elsewhere replaced
 	HeaderAuthorization     = "Authorization"
 	BearerPrefix            = "Bearer "
 )

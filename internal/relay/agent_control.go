@@ -46,11 +46,10 @@ func (s *Server) handleAgentControl(w http.ResponseWriter, r *http.Request) {
 	}
 	s.connAuthenticated(ctx)
 	a := &broker.Agent{Dev: dev, Conn: c, Since: now()}
-	if !s.agents.Add(a) {
+	if !s.registerAgent(a) {
 		c.Close("relay shutting down")
 		return
 	}
-	s.presenceSet(dev.ID, a.Since)
 	s.db.UpdateDevice(dev.ID, func(d *store.Device) error { d.LastSeen = now(); return nil })
 	s.log.Info("agent online", "device", dev.Name, "id", dev.ID)
 	if err := c.WriteControl(ctx, &protocol.Control{Type: protocol.CtlWelcome, DeviceID: dev.ID, Name: dev.Name}); err != nil {

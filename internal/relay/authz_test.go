@@ -91,6 +91,7 @@ var wantPerm = map[string]rbac.Permission{
 	"GET /v1/cluster/agent-session":          permClusterPeer,
 	"POST /v1/cluster/sessions/{id}/end":     permClusterPeer,
 	"POST /v1/cluster/devices/{id}/close":    permClusterPeer,
+	"POST /v1/cluster/devices/{id}/replace":  permClusterPeer,
 }
 
 // newTestServer initialises a data directory and opens a relay on it

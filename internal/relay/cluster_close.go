@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tether-support/tether/internal/api"
@@ -30,42 +28,20 @@ const closeTimeout = 5 * time.Second
 // many connections were closed; failures are logged (the device record
 // already refuses the device everywhere).
 func (s *Server) closeElsewhere(dev ids.DeviceID, reason string) int {
-	if s.node == nil {
-		return 0
-	}
-	rs, err := s.cstore.Relays(s.node.Expiry())
-	if err != nil {
-		s.log.Error("cluster: a blocked device's connections on other relays not closed", "device", dev, "err", err)
-		return 0
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	var closed atomic.Int32
-	for _, r := range rs {
-		if !r.Live || r.ID == s.node.ID() {
-			continue
-		}
-		wg.Go(func() {
-			if s.closeOn(ctx, &r, dev, reason) {
-				closed.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	return int(closed.Load())
+	return s.askOthers(protocol.PathClusterDevices+"/"+dev.String()+"/close", api.ClusterClose{Reason: reason},
+		"a blocked device's connection not closed", dev)
 }
 
-// closeOn asks relay r to close the device's control connection; it
-// reports whether r closed one.
-func (s *Server) closeOn(ctx context.Context, r *store.RelayInfo, dev ids.DeviceID, reason string) bool {
-	err := s.peer.Post(ctx, r.Advertise, protocol.PathClusterDevices+"/"+dev.String()+"/close", api.ClusterClose{Reason: reason}, nil)
+// askOne POSTs body to path on relay r; it reports whether r answered
+// 200. A 404 or 409 (nothing of the device to close there) is not logged.
+func (s *Server) askOne(ctx context.Context, r *store.RelayInfo, path string, body any, what string, dev ids.DeviceID) bool {
+	err := s.peer.Post(ctx, r.Advertise, path, body, nil)
 	var he *transport.HTTPError
-	if errors.As(err, &he) && he.Status == http.StatusNotFound {
-		return false // not connected there
+	if errors.As(err, &he) && (he.Status == http.StatusNotFound || he.Status == http.StatusConflict) {
+		return false
 	}
 	if err != nil {
-		s.log.Error("cluster: a blocked device's connection on another relay not closed", "device", dev, "relay", r.ID, "err", err)
+		s.log.Error("cluster: "+what+" on another relay", "device", dev, "relay", r.ID, "err", err)
 		return false
 	}
 	return true
@@ -81,29 +57,29 @@ func (s *Server) handleClusterClose(w http.ResponseWriter, r *http.Request) {
 	}
 	var req api.ClusterClose
 	if err := readJSON(r, &req); err != nil {
-		s.writeErr(w, err)
+		s.peerRefused(w, r, err)
 		return
 	}
 	id, err := ids.ParseDeviceID(r.PathValue("id"))
 	if err != nil {
-		s.writeErr(w, errf(http.StatusBadRequest, "", "malformed device ID"))
+		s.peerRefused(w, r, errf(http.StatusBadRequest, "", "malformed device ID"))
 		return
 	}
 	d, err := s.db.DeviceByID(id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.writeErr(w, errf(http.StatusNotFound, "", "no such device"))
+		s.peerRefused(w, r, errf(http.StatusNotFound, "", "no such device"))
 		return
 	} else if err != nil {
 		s.writeErr(w, err)
 		return
 	}
 	if d.RevokedAt.IsZero() && d.RemovedAt.IsZero() {
-		s.writeErr(w, errf(http.StatusConflict, "", "device %s is neither revoked nor removed", id))
+		s.peerRefused(w, r, errf(http.StatusConflict, "", "device %s is neither revoked nor removed", id))
 		return
 	}
 	a := s.agents.Get(id)
 	if a == nil {
-		s.writeErr(w, errf(http.StatusNotFound, "", "device not connected here"))
+		s.peerRefused(w, r, errf(http.StatusNotFound, "", "device not connected here"))
 		return
 	}
 	reason := strings.ToValidUTF8(truncate(req.Reason, 120), "") // a rune cut in two is dropped

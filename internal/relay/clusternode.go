@@ -20,7 +20,8 @@ import (
 // implements store.Cluster the relay registers itself, keeps its devices'
 // presence, forwards offers and kills to the relay that holds the device
 // or the session, has the other relays close a revoked or removed
-// device's control connections, splices agent connections to a session's
+// device's control connections and a device's older connection when a
+// newer one registers elsewhere (cluster_replace.go), splices agent connections to a session's
 // home relay and sweeps dead relays. With any other store (bbolt) none of it runs and the
 // peer endpoints refuse everyone.
 
@@ -178,22 +179,18 @@ func (s *Server) onlineElsewhere() map[ids.DeviceID]string {
 	return on
 }
 
-// presenceSet records that this relay holds a's control connection.
-func (s *Server) presenceSet(dev ids.DeviceID, since time.Time) {
+// presenceSet records that this relay holds the device's control
+// connection registered at since; it reports whether the row was written
+// (false when alone).
+func (s *Server) presenceSet(dev ids.DeviceID, since time.Time) bool {
 	if s.node == nil {
-		return
+		return false
 	}
 	if err := s.cstore.SetPresence(dev, s.node.ID(), since); err != nil {
 		s.log.Warn("cluster: presence not recorded", "device", dev, "err", err)
+		return false
 	}
-}
-
-// republishPresence records again the presence of every device connected
-// here, after another relay swept this one.
-func (s *Server) republishPresence() {
-	for _, a := range s.agents.All() {
-		s.presenceSet(a.Dev.ID, a.Since)
-	}
+	return true
 }
 
 // presenceClear deletes the presence row of a connection that went.

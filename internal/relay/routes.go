@@ -113,6 +113,7 @@ func (s *Server) routes() []route {
 		{"GET " + protocol.PathClusterAgentSession, permClusterPeer, http.HandlerFunc(s.handleClusterAgentSession)},
 		{"POST " + api.PathClusterEnd, permClusterPeer, http.HandlerFunc(s.handleClusterEnd)},
 		{"POST " + api.PathClusterClose, permClusterPeer, http.HandlerFunc(s.handleClusterClose)},
+		{"POST " + api.PathClusterReplace, permClusterPeer, http.HandlerFunc(s.handleClusterReplace)},
 	}
 }
 

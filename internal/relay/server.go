@@ -76,6 +76,10 @@ type Server struct {
 	node   *cluster.Node
 	cstore store.Cluster
 	peer   *cluster.Peer
+	// presence orders, per device, registering a control connection here
+	// (and writing its presence row) against a peer's request to close
+	// the older one (cluster_replace.go).
+	presence deviceLocks
 
 	shutdownOnce sync.Once
 }

@@ -38,6 +38,14 @@ type Cluster interface {
 	// ClearPresence deletes the device's presence row only if it is still
 	// relay's connection opened at since.
 	ClearPresence(dev ids.DeviceID, relay string, since time.Time) error
+	// AddPresence records that relay holds the device's control
+	// connection, opened at since, only if no relay's row names the device
+	// (a relay rejoining after a sweep: a row written since is newer); it
+	// returns the row as it then is.
+	AddPresence(dev ids.DeviceID, relay string, since time.Time) (*Presence, error)
+	// PresenceRow returns the device's presence row whatever its relay's
+	// heartbeat; ErrNotFound if there is none.
+	PresenceRow(dev ids.DeviceID) (*Presence, error)
 	// PresenceOf returns the live relay holding the device's control
 	// connection; ErrNotFound if none does, or its relay is dead (expiry).
 	PresenceOf(dev ids.DeviceID, expiry time.Duration) (*RelayInfo, error)
@@ -50,6 +58,14 @@ type Cluster interface {
 	// OpenSessionsOf returns the sessions held by the relay whose state is
 	// not SessionEnded.
 	OpenSessionsOf(relay string) ([]ids.SessionID, error)
+}
+
+// Presence is a device's presence row: the relay holding its control
+// connection and when that connection was registered (the store keeps
+// microseconds).
+type Presence struct {
+	Relay string
+	Since time.Time
 }
 
 // RelayInfo is one relay of a cluster as the shared store knows it.

@@ -170,6 +170,31 @@ func (s *Store) ClearPresence(dev ids.DeviceID, relay string, since time.Time) e
 	return nil
 }
 
+// AddPresence inserts the device's row if there is none and returns the
+// row as it then is.
+func (s *Store) AddPresence(dev ids.DeviceID, relay string, since time.Time) (*store.Presence, error) {
+	if _, err := s.exec(`INSERT INTO agent_presence (device_id, relay_id, since) VALUES ($1, $2, $3)
+		ON CONFLICT (device_id) DO NOTHING`, []byte(dev), relay, since.Truncate(time.Microsecond)); err != nil {
+		return nil, fmt.Errorf("store: presence of %q: %w", dev, err)
+	}
+	return s.PresenceRow(dev)
+}
+
+// PresenceRow returns the device's presence row.
+func (s *Store) PresenceRow(dev ids.DeviceID) (*store.Presence, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var p store.Presence
+	err := s.pool.QueryRow(ctx, "SELECT relay_id, since FROM agent_presence WHERE device_id = $1", []byte(dev)).Scan(&p.Relay, &p.Since)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("store: presence of %q: %w", dev, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: presence of %q: %w", dev, classify(err))
+	}
+	return &p, nil
+}
+
 // PresenceOf returns the live relay holding the device's connection.
 func (s *Store) PresenceOf(dev ids.DeviceID, expiry time.Duration) (*store.RelayInfo, error) {
 	r, err := s.oneRelay("SELECT "+relayColumns+` FROM agent_presence p0 JOIN relays r ON r.id = p0.relay_id

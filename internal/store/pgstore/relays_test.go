@@ -123,6 +123,33 @@ func TestPresence(t *testing.T) {
 	}
 }
 
+// TestAddPresence: a rejoining relay's claim is written only where no row
+// names the device; the row read back says who holds it and since when.
+func TestAddPresence(t *testing.T) {
+	a, b := twoRelays(t)
+	dev := ids.DeviceID("dev-2")
+	if _, err := a.PresenceRow(dev); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("row before any: %v", err)
+	}
+	t1 := time.Now()
+	t2 := t1.Add(time.Second)
+	check := func(what string, p *store.Presence, err error, relay string, since time.Time) {
+		t.Helper()
+		if err != nil || p.Relay != relay || !p.Since.Equal(since.Truncate(time.Microsecond)) {
+			t.Fatalf("%s: %+v, %v; want %s at %v", what, p, err, relay, since)
+		}
+	}
+	p, err := a.AddPresence(dev, "r1", t1)
+	check("no row: written", p, err, "r1", t1)
+	p, err = b.PresenceRow(dev)
+	check("read back", p, err, "r1", t1)
+	if err := b.SetPresence(dev, "r2", t2); err != nil {
+		t.Fatal(err)
+	}
+	p, err = a.AddPresence(dev, "r1", t1)
+	check("r2's newer row kept", p, err, "r2", t2)
+}
+
 // TestOpenSessionsOf: the home relay column follows the record through
 // PutSession and UpdateSession, and an ended session is not open.
 func TestOpenSessionsOf(t *testing.T) {
