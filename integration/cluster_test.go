@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/tlsconf"
 )
 
@@ -251,7 +252,8 @@ func TestClusterPeerRefusesStrangers(t *testing.T) {
 		{"an admin's token over a plain client", nil, tok},
 		{"an admin's token with another certificate", other, tok},
 	} {
-		for _, path := range []string{"/v1/cluster/offer", "/v1/cluster/sessions/0123456789abcdef0123456789abcdef/end"} {
+		for _, path := range []string{"/v1/cluster/offer", "/v1/cluster/sessions/0123456789abcdef0123456789abcdef/end",
+			"/v1/cluster/devices/" + ids.NewDeviceID().String() + "/close", "/v1/cluster/devices/" + ids.NewDeviceID().String() + "/replace"} {
 			code, got := post(tc.cert, tc.bearer, path)
 			if code != http.StatusForbidden || !strings.Contains(got, "not a relay of this cluster") {
 				t.Errorf("%s, %s: %d %s; want 403 not a relay of this cluster", tc.name, path, code, got)
@@ -270,7 +272,8 @@ func TestClusterPeerRefusesStrangers(t *testing.T) {
 	}
 	// A relay's request bodies are checked like everyone's.
 	body = `{"not_a_field":1}`
-	for _, path := range []string{"/v1/cluster/offer", "/v1/cluster/sessions/0123456789abcdef0123456789abcdef/end"} {
+	for _, path := range []string{"/v1/cluster/offer", "/v1/cluster/sessions/0123456789abcdef0123456789abcdef/end",
+		"/v1/cluster/devices/" + ids.NewDeviceID().String() + "/close", "/v1/cluster/devices/" + ids.NewDeviceID().String() + "/replace"} {
 		if code, got := post(&cluster, "", path); code != http.StatusBadRequest || !strings.Contains(got, `unknown field \"not_a_field\"`) {
 			t.Errorf("%s with an unknown field: %d %s; want 400", path, code, got)
 		}

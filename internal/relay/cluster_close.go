@@ -79,7 +79,9 @@ func (s *Server) handleClusterClose(w http.ResponseWriter, r *http.Request) {
 	}
 	a := s.agents.Get(id)
 	if a == nil {
-		s.peerRefused(w, r, errf(http.StatusNotFound, "", "device not connected here"))
+		// The usual answer of a relay the device is not on (every live
+		// relay is asked): not a refusal.
+		s.writeErr(w, errf(http.StatusNotFound, "", "device not connected here"))
 		return
 	}
 	reason := strings.ToValidUTF8(truncate(req.Reason, 120), "") // a rune cut in two is dropped

@@ -19,7 +19,9 @@ import (
 // single relay (broker.Agents.Add): the connection the presence row
 // names. A relay registering a newer connection writes the row, then asks
 // every other live relay to close the device's connection it holds
-// (POST /v1/cluster/devices/{id}/replace). The relay asked checks the
+// (POST /v1/cluster/devices/{id}/replace). Every live relay is asked, not
+// only the one the row named before: a connection whose row was lost (a
+// relay swept while alive) is closed too. The relay asked checks the
 // claim against the row itself: it closes its connection only if the row
 // still names the asking relay and that very connection (relay ID and
 // since), so a peer's say-so closes nothing. Registering (Add, then the
@@ -107,6 +109,12 @@ func (s *Server) handleClusterReplace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	closed, err := s.closeReplaced(id, &req)
+	if errors.Is(err, errNotHere) {
+		// The usual answer of a relay the device is not on (every live
+		// relay is asked at each connection): not a refusal.
+		s.writeErr(w, errf(http.StatusNotFound, "", "device not connected here"))
+		return
+	}
 	if err != nil {
 		s.peerRefused(w, r, err)
 		return
@@ -129,11 +137,14 @@ func (s *Server) closeReplaced(id ids.DeviceID, req *api.ClusterReplace) (*broke
 	}
 	a := s.agents.Get(id)
 	if a == nil {
-		return nil, errf(http.StatusNotFound, "", "device not connected here")
+		return nil, errNotHere
 	}
 	a.Conn.Close(broker.ReplacedReason)
 	return a, nil
 }
+
+// errNotHere: this relay holds no control connection of the device.
+var errNotHere = errors.New("device not connected here")
 
 // peerRefused answers a cluster peer's request with err and audits the
 // refusal (cluster.peer, failure); the audit entries are bounded per

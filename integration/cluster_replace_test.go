@@ -1,0 +1,118 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tether-support/tether/internal/ids"
+	"github.com/tether-support/tether/internal/tlsconf"
+)
+
+// TestClusterNewerConnectionReplacesOlder: a device's agent is connected
+// to relay 1; a copy of its configuration connects to relay 2. Relay 1
+// closes the older connection as a single relay does ("replaced by a
+// newer connection from the same device", audited there), so the cluster
+// holds one connection of the device, the one its presence row names, and
+// the device is reached through either relay. Before that, relay 1 refuses
+// peer claims its presence row does not back (another relay's, its own,
+// none, an unknown or malformed device, a stray field) and closes nothing;
+// each refusal is audited.
+func TestClusterNewerConnectionReplacesOlder(t *testing.T) {
+	t.Parallel()
+	e, ms := newCluster(t, 2)
+	r1, r2 := ms[0], ms[1]
+	d := e.enroll("twin")
+	e.runAgent(d, "exit 0")
+	eventually(t, "the agent on relay 1", 15*time.Second, func() bool { return agentsOn(t, e, r1)[r1.url] == 1 })
+	devID := e.devicesAs(r1.tech)[d.name].ID
+	id1 := strings.TrimSpace(mustRead(t, filepath.Join(r1.data, "relay-id")))
+	id2 := strings.TrimSpace(mustRead(t, filepath.Join(r2.data, "relay-id")))
+	cluster, err := tlsconf.Load(filepath.Join(r1.data, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now().UTC().Format(time.RFC3339Nano)
+	path := "/v1/cluster/devices/" + devID + "/replace"
+	refusals := []struct {
+		name, path, body string
+		code             int
+		want             string
+	}{
+		{"relay 2, whose connection the row does not name (a race's loser)", path, fmt.Sprintf(`{"relay":%q,"since":%q}`, id2, since), http.StatusConflict, "presence does not name that connection"},
+		{"a relay the cluster never had", path, fmt.Sprintf(`{"relay":"r_made_up","since":%q}`, since), http.StatusConflict, "presence does not name that connection"},
+		{"relay 1 itself, which the row names", path, fmt.Sprintf(`{"relay":%q,"since":%q}`, id1, since), http.StatusBadRequest, "relay must name another relay"},
+		{"no relay", path, fmt.Sprintf(`{"since":%q}`, since), http.StatusBadRequest, "relay must name another relay"},
+		{"an unknown device", "/v1/cluster/devices/" + ids.NewDeviceID().String() + "/replace", fmt.Sprintf(`{"relay":%q,"since":%q}`, id2, since), http.StatusConflict, "presence does not name that connection"},
+		{"a malformed ID", "/v1/cluster/devices/d_not-an-id/replace", fmt.Sprintf(`{"relay":%q,"since":%q}`, id2, since), http.StatusBadRequest, "malformed device ID"},
+		{"a stray field", path, fmt.Sprintf(`{"relay":%q,"since":%q,"force":true}`, id2, since), http.StatusBadRequest, "unknown field"},
+		{"a malformed time", path, fmt.Sprintf(`{"relay":%q,"since":"yesterday"}`, id2), http.StatusBadRequest, ""},
+	}
+	for _, tc := range refusals {
+		if code, got := peerPost(t, r1.url, &cluster, tc.path, tc.body); code != tc.code || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %d %s; want %d %q", tc.name, code, got, tc.code, tc.want)
+		}
+	}
+	if code, got := peerPost(t, r1.url, nil, path, fmt.Sprintf(`{"relay":%q,"since":%q}`, id2, since)); code != http.StatusForbidden {
+		t.Errorf("no certificate: %d %s; want 403", code, got)
+	}
+	select {
+	case <-d.proc.done:
+		t.Fatalf("the refused claims stopped the agent: %s", d.proc.Output())
+	default:
+	}
+	if strings.Contains(d.proc.Output(), "replaced") || agentsOn(t, e, r1)[r1.url] != 1 {
+		t.Fatalf("the refused claims closed the agent's connection: %s", d.proc.Output())
+	}
+
+	// The copy on relay 2 replaces the original on relay 1.
+	clone := start(t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, "--config", agentHomeFor(t, d, r2.url), "run",
+		"--lock-cmd", "true", "--consent-cmd", "exit 0")
+	eventually(t, "relay 1 to close the older connection", 15*time.Second, func() bool {
+		return strings.Contains(d.proc.Output(), "replaced by a newer connection from the same device")
+	})
+	// The original retries as on a single relay (and would replace the
+	// copy in turn); stopped, it leaves the copy alone in the cluster.
+	d.proc.kill9()
+	eventually(t, "the copy alone, on relay 2", 15*time.Second, func() bool {
+		on := agentsOn(t, e, r1)
+		return on[r1.url] == 0 && on[r2.url] == 1
+	})
+	for i, m := range ms {
+		marker := fmt.Sprintf("through-relay-%d", i+1)
+		if r := e.techOn(m, "", "connect", d.name, "--", "echo", marker); r.code != 0 || !strings.Contains(r.stdout, marker) {
+			t.Errorf("session through relay %d to the copy on relay 2: %d %s %s", i+1, r.code, r.stdout, r.stderr)
+		}
+	}
+	select {
+	case <-clone.done:
+		t.Fatalf("the copy stopped: %s", clone.Output())
+	default:
+	}
+
+	audit := e.techOn(r2, "", "audit", "export").stdout
+	replaced := 0
+	for _, line := range strings.Split(audit, "\n") {
+		if strings.Contains(line, `"device.disconnect"`) && strings.Contains(line, `"reason":"replaced by a newer connection from the same device"`) &&
+			strings.Contains(line, `"relay":"`+id2+`"`) {
+			replaced++
+		}
+	}
+	if replaced == 0 {
+		t.Errorf("relay 1 did not audit closing the replaced connection")
+	}
+	// Each refusal is audited (a source's first failures of a window in
+	// full, the rest in a summary), the 403 included.
+	refused := 0
+	for _, line := range strings.Split(audit, "\n") {
+		if strings.Contains(line, `"action":"cluster.peer"`) && strings.Contains(line, `/replace"`) && strings.Contains(line, `"outcome":"failure"`) {
+			refused++
+		}
+	}
+	if refused < len(refusals) {
+		t.Errorf("%d audited refusals of replace claims, want %d", refused, len(refusals))
+	}
+}
