@@ -1,10 +1,12 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,4 +117,79 @@ func TestClusterNewerConnectionReplacesOlder(t *testing.T) {
 	if refused < len(refusals) {
 		t.Errorf("%d audited refusals of replace claims, want %d", refused, len(refusals))
 	}
+}
+
+// TestClusterRejoinKeepsNewerPresence: relay 1, holding a device's
+// connection, stops answering long enough for relay 2 to sweep it (its row
+// and the device's presence deleted) while the connection stays open.
+// Meanwhile a copy of the device connects to relay 2. When relay 1 comes
+// back and registers again, it does not point the presence back at its
+// own, older connection: it finds relay 2's newer row and closes its
+// connection as replaced.
+func TestClusterRejoinKeepsNewerPresence(t *testing.T) {
+	t.Parallel()
+	e, ms := newCluster(t, 2)
+	r1, r2 := ms[0], ms[1]
+	d := e.enroll("sleeper")
+	e.runAgent(d, "exit 0")
+	eventually(t, "the agent on relay 1", 15*time.Second, func() bool { return agentsOn(t, e, r1)[r1.url] == 1 })
+
+	if err := r1.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			r1.proc.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	defer resume()
+	eventually(t, "relay 2 to sweep relay 1", 15*time.Second, func() bool { return !relaysListed(t, e, r2)[r1.url] })
+	clone := start(t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, "--config", agentHomeFor(t, d, r2.url), "run",
+		"--lock-cmd", "true", "--consent-cmd", "exit 0")
+	eventually(t, "the copy on relay 2", 15*time.Second, func() bool { return agentsOn(t, e, r2)[r2.url] == 1 })
+	resume()
+
+	eventually(t, "relay 1, back, to close its older connection", 15*time.Second, func() bool {
+		return strings.Contains(d.proc.Output(), "replaced by a newer connection from the same device")
+	})
+	if !strings.Contains(r1.proc.Output(), "registering again") {
+		t.Errorf("relay 1 did not register again: %s", r1.proc.Output())
+	}
+	d.proc.kill9()
+	eventually(t, "the copy alone, on relay 2", 15*time.Second, func() bool {
+		on := agentsOn(t, e, r1)
+		return on[r1.url] == 0 && on[r2.url] == 1
+	})
+	if r := e.techOn(r1, "", "connect", d.name, "--", "echo", "after-rejoin"); r.code != 0 || !strings.Contains(r.stdout, "after-rejoin") {
+		t.Errorf("session through relay 1 to the copy on relay 2: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	select {
+	case <-clone.done:
+		t.Fatalf("the copy stopped: %s", clone.Output())
+	default:
+	}
+}
+
+// relaysListed returns the advertise URLs of every relay registered,
+// live or not, as `relay cluster status` reports them from m's data
+// directory.
+func relaysListed(t *testing.T, e *env, m *member) map[string]bool {
+	t.Helper()
+	r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", m.data, "--json")
+	if r.code != 0 {
+		t.Fatalf("cluster status: %s", r.stderr)
+	}
+	var relays []struct {
+		Advertise string `json:"advertise"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &relays); err != nil {
+		t.Fatalf("cluster status --json: %v %q", err, r.stdout)
+	}
+	out := map[string]bool{}
+	for _, x := range relays {
+		out[x.Advertise] = true
+	}
+	return out
 }
