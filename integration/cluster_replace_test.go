@@ -193,3 +193,66 @@ func relaysListed(t *testing.T, e *env, m *member) map[string]bool {
 	}
 	return out
 }
+
+// TestClusterSimultaneousConnections: the same device's agent starts on
+// relay 1 and, at the same moment, a copy of it on relay 2. Once one of
+// them has been replaced, both processes are frozen (no reconnection):
+// exactly one relay still holds a connection of the device, and it is the
+// relay its presence row names. Thawed alone, the survivor serves a
+// session through either relay. Three rounds.
+func TestClusterSimultaneousConnections(t *testing.T) {
+	t.Parallel()
+	c := newClusterEnv(t, 2, "--cluster-heartbeat", clusterHeartbeat)
+	e := c.relays[0]
+	r1 := &member{data: filepath.Join(e.dir, "data"), proc: e.relay, url: e.url, tech: e.tech}
+	d := e.enroll("race")
+	homes := []string{agentHomeFor(t, d, c.relays[0].url), agentHomeFor(t, d, c.relays[1].url)}
+	held := func() []int {
+		out := make([]int, len(c.relays))
+		for i, x := range c.relays {
+			out[i] = int(metricValue(x.scrape(), "tether_agents_connected"))
+		}
+		return out
+	}
+	for round := range 3 {
+		agents := make([]*proc, len(homes))
+		for i, home := range homes {
+			agents[i] = start(t, e.dir, []string{"HOME=" + d.userHome}, bin.agent, "--config", home, "run",
+				"--lock-cmd", "true", "--consent-cmd", "exit 0")
+		}
+		eventually(t, fmt.Sprintf("round %d: one connection replaced", round), 20*time.Second, func() bool {
+			return strings.Contains(agents[0].Output()+agents[1].Output(), "replaced by a newer connection from the same device")
+		})
+		for _, a := range agents {
+			a.cmd.Process.Signal(syscall.SIGSTOP)
+		}
+		var survivor int
+		eventually(t, fmt.Sprintf("round %d: one relay holding the device, the one its presence names", round), 20*time.Second, func() bool {
+			h := held()
+			on := agentsOn(t, e, r1)
+			if h[0]+h[1] != 1 {
+				return false
+			}
+			survivor = 0
+			if h[1] == 1 {
+				survivor = 1
+			}
+			return on[c.relays[survivor].url] == 1 && on[c.relays[1-survivor].url] == 0
+		})
+		agents[1-survivor].cmd.Process.Signal(syscall.SIGCONT)
+		agents[1-survivor].kill9()
+		agents[survivor].cmd.Process.Signal(syscall.SIGCONT)
+		for i, x := range c.relays {
+			m := &member{data: filepath.Join(x.dir, "data"), proc: x.relay, url: x.url, tech: x.tech}
+			marker := fmt.Sprintf("round-%d-relay-%d", round, i+1)
+			if r := e.techOn(m, "", "connect", d.name, "--", "echo", marker); r.code != 0 || !strings.Contains(r.stdout, marker) {
+				t.Errorf("round %d: session through relay %d to the survivor on relay %d: %d %s %s", round, i+1, survivor+1, r.code, r.stdout, r.stderr)
+			}
+		}
+		agents[survivor].kill9()
+		eventually(t, fmt.Sprintf("round %d: the device offline", round), 15*time.Second, func() bool {
+			h := held()
+			return h[0]+h[1] == 0
+		})
+	}
+}
