@@ -23,7 +23,7 @@ import (
 // on every relay, and relay 1 audits the disconnection. A device removed
 // through relay 2 is cut off the same way. Before that, relay 1 refuses
 // peer requests to close a device that is not revoked, unknown or
-// malformed, and closes nothing.
+// malformed, closes nothing and audits each refusal.
 func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 	t.Parallel()
 	c := newClusterEnv(t, 2, "--cluster-heartbeat", clusterHeartbeat)
@@ -171,6 +171,15 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 	// been on relay 2 (closed there, by relay 2 itself) at that moment.
 	if blocked[goneID] != 1 || blocked[devID] > 1 {
 		t.Errorf("device.disconnect entries of a blocked device by device: %v, want one for %s (relay 1 closing it once)", blocked, gone.name)
+	}
+	closeRefused := 0
+	for _, line := range strings.Split(audit, "\n") {
+		if strings.Contains(line, `"action":"cluster.peer"`) && strings.Contains(line, `/close"`) && strings.Contains(line, `"outcome":"failure"`) {
+			closeRefused++
+		}
+	}
+	if closeRefused < 6 {
+		t.Errorf("%d refused peer close requests audited, want the 6 refusals (403, 409, 404, three 400)", closeRefused)
 	}
 	if n := strings.Count(audit, `"device.auth"`); n < 4 {
 		t.Errorf("%d device.auth entries, want the refused reconnections", n)
