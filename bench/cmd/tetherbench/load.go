@@ -39,6 +39,9 @@ type fakeDevice struct {
 	name string
 	key  ed25519.PrivateKey
 	src  net.Addr
+	// url is the relay the device's agent connects to (the fleet's relay
+	// unless spread moved it).
+	url  string
 	conn *transport.Conn
 }
 
@@ -52,6 +55,27 @@ func srcAddr(i int) *net.TCPAddr {
 // endpoint is how a device (or the technician, src nil) reaches the relay.
 func (f *fleet) endpoint(src net.Addr, token string) transport.Endpoint {
 	return transport.Endpoint{URL: f.te.url, Pin: f.te.fp, Token: token, LocalAddr: src}
+}
+
+// devEndpoint is how device d's agent reaches its relay.
+func (f *fleet) devEndpoint(d *fakeDevice) transport.Endpoint {
+	e := f.endpoint(d.src, "")
+	if d.url != "" {
+		e.URL = d.url
+	}
+	return e
+}
+
+// spread assigns the devices round-robin to the relays at urls, before
+// connectAll: the hook for a cluster whose relays share one database and
+// one TLS key (so one pin), where a device enrolled at one relay may
+// connect to any.
+func (f *fleet) spread(urls []string) {
+	for i, d := range f.devs {
+		if d != nil && len(urls) > 0 {
+			d.url = urls[i%len(urls)]
+		}
+	}
 }
 
 // postJSON posts v and decodes the answer into out.
@@ -150,7 +174,7 @@ func (f *fleet) connectAll() error {
 
 func (f *fleet) connect(d *fakeDevice) error {
 	ctx := f.ctx
-	c, err := transport.Dial(ctx, f.endpoint(d.src, ""), protocol.PathAgentControl)
+	c, err := transport.Dial(ctx, f.devEndpoint(d), protocol.PathAgentControl)
 	if err != nil {
 		return err
 	}
@@ -201,7 +225,7 @@ func (f *fleet) close() {
 // then echo every InStdin back as InStdout.
 func (f *fleet) serveOffer(d *fakeDevice, session ids.SessionID, attach string) {
 	ctx := f.ctx
-	c, err := transport.Dial(ctx, f.endpoint(d.src, ""), protocol.PathAgentSession)
+	c, err := transport.Dial(ctx, f.devEndpoint(d), protocol.PathAgentSession)
 	if err != nil {
 		return
 	}
@@ -323,11 +347,11 @@ func benchIdle(ctx context.Context, cfg *config, te *tetherEnv, t *table) error 
 	rssRow := t.add(newRow(fmt.Sprintf("relay RSS per idle agent, %d agents", n), "KiB", 1))
 	rssRow.target, rssRow.check = "≤ 48 KiB", atMost(48)
 	cpuRow := t.add(newRow(fmt.Sprintf("relay CPU, %d idle agents", n), "% of a core", 2))
-	f, err := newFleet(ctx, te, max(n, cfg.busySess))
+	f, err := newFleet(ctx, te, n)
 	if err != nil {
 		return err
 	}
-	benchFleet = f
+	defer f.close()
 	time.Sleep(3 * time.Second)
 	rss0, err := rssKiB(te.relay.PID())
 	if err != nil {
@@ -347,68 +371,5 @@ func benchIdle(ctx context.Context, cfg *config, te *tetherEnv, t *table) error 
 		return err
 	}
 	logf("relay CPU with %d idle agents: %.2f%%", len(f.devs), cpuRow.tether)
-	return nil
-}
-
-// benchFleet is the fleet benchIdle connected, reused by benchBusy.
-var benchFleet *fleet
-
-// benchBusy: concurrent sessions each echoing 1 KiB every 100 ms.
-func benchBusy(ctx context.Context, cfg *config, te *tetherEnv, t *table) error {
-	n := cfg.busySess
-	cpuRow := t.add(newRow(fmt.Sprintf("relay CPU, %d sessions echoing 1 KiB / 100 ms", n), "% of a core", 1))
-	p99Row := t.add(newRow(fmt.Sprintf("echo p99, %d busy sessions", n), "ms", 2))
-	f := benchFleet
-	if f == nil {
-		var err error
-		if f, err = newFleet(ctx, te, n); err != nil {
-			return err
-		}
-		if err := f.connectAll(); err != nil {
-			return err
-		}
-	}
-	defer f.close()
-	var ready sync.WaitGroup
-	stop := make(chan struct{})
-	rtts := make(chan time.Duration, 1<<20)
-	errs := make(chan error, n)
-	ready.Add(n)
-	sem := make(chan struct{}, 16) // start sessions a few at a time
-	for i := range n {
-		go func() {
-			sem <- struct{}{}
-			release := sync.OnceFunc(func() { <-sem; ready.Done() })
-			err := f.techSession(f.devs[i], 100*time.Millisecond, release, stop, rtts)
-			release()
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	ready.Wait()
-	select {
-	case err := <-errs:
-		close(stop)
-		return fmt.Errorf("a session failed to start: %w", err)
-	default:
-	}
-	logf("%d sessions running", n)
-	time.Sleep(2 * time.Second)
-	for len(rtts) > 0 { // only steady state counts
-		<-rtts
-	}
-	var err error
-	cpuRow.tether, err = cpuShare(te.relay.PID(), cfg.busyFor)
-	close(stop)
-	if err != nil {
-		return err
-	}
-	var ds []time.Duration
-	for len(rtts) > 0 {
-		ds = append(ds, <-rtts)
-	}
-	p99Row.tether = float64(pct(ds, 99)) / 1e6
-	logf("busy: relay CPU %.1f%%, echo p50 %s p99 %s over %d echoes, %d session errors", cpuRow.tether, ms(pct(ds, 50)), ms(pct(ds, 99)), len(ds), len(errs))
 	return nil
 }

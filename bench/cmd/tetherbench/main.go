@@ -22,22 +22,26 @@ import (
 // config is what the environment asks for. BENCH_QUICK=1 shrinks every size
 // for a smoke run.
 type config struct {
-	binDir      string
-	termBytes   int64
-	termRuns    int
-	echoN       int
-	setupN      int
-	fileBytes   int64
-	idleAgents  int
-	busySess    int
-	busyFor     time.Duration
-	floodN      int
-	floodRate   int
-	deskFor     time.Duration   // each desktop workload, per contender
-	deskLoadFor time.Duration   // the overload workload, per contender
-	deskOnly    map[string]bool // BENCH_DESK_WORKLOADS: idle,typing,term,page (empty: all)
-	skip        map[string]bool
-	resultsPath string
+	binDir     string
+	termBytes  int64
+	termRuns   int
+	echoN      int
+	setupN     int
+	fileBytes  int64
+	idleAgents int
+	busySess   int
+	busyFor    time.Duration
+	// The busy part's CPUs (BENCH_BUSY_RELAY_CPU, BENCH_BUSY_GEN_CPU; -1:
+	// the relay on the last allowed CPU, the generator on the others).
+	busyRelayCPU int
+	busyGenCPU   int
+	floodN       int
+	floodRate    int
+	deskFor      time.Duration   // each desktop workload, per contender
+	deskLoadFor  time.Duration   // the overload workload, per contender
+	deskOnly     map[string]bool // BENCH_DESK_WORKLOADS: idle,typing,term,page (empty: all)
+	skip         map[string]bool
+	resultsPath  string
 	// agentB is another agent binary to compare with (the "ab" part).
 	agentB string
 	// The far-relay part: the delay added each way, and its sizes.
@@ -71,6 +75,8 @@ func loadConfig() *config {
 		idleAgents:   int(envInt("BENCH_IDLE_AGENTS", pick(10000, 200))),
 		busySess:     int(envInt("BENCH_BUSY_SESSIONS", pick(500, 20))),
 		busyFor:      time.Duration(envInt("BENCH_BUSY_SECONDS", pick(20, 5))) * time.Second,
+		busyRelayCPU: envCPU("BENCH_BUSY_RELAY_CPU"),
+		busyGenCPU:   envCPU("BENCH_BUSY_GEN_CPU"),
 		floodN:       int(envInt("BENCH_FLOOD_N", pick(50, 20))),
 		floodRate:    int(envInt("BENCH_FLOOD_RATE", 1000)),
 		deskFor:      time.Duration(envInt("BENCH_DESK_SECONDS", pick(20, 5))) * time.Second,
@@ -131,6 +137,14 @@ func envInt(k string, def int64) int64 {
 		return v
 	}
 	return def
+}
+
+// envCPU is a CPU number from the environment, or -1.
+func envCPU(k string) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil && v >= 0 {
+		return v
+	}
+	return -1
 }
 
 func main() {
@@ -196,7 +210,7 @@ func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *
 		{"recording", func() error { return benchRecording(ctx, cfg, te, t) }},
 		{"flood", func() error { return benchFlood(ctx, cfg, te, t) }},
 		{"idle", func() error { return benchIdle(ctx, cfg, te, t) }},
-		{"busy", func() error { return benchBusy(ctx, cfg, te, t) }},
+		{"busy", func() error { return benchBusy(ctx, cfg, ps, dir, t) }},
 		{"ab", func() error { return benchAgentAB(ctx, cfg, te, t) }},
 		{"far", func() error { return benchFar(ctx, cfg, ps, filepath.Join(dir, "far"), se, ft) }},
 		{"desktop", func() error { return benchDesktop(ctx, cfg, te, t, filepath.Join(dir, "desktop")) }},

@@ -24,17 +24,39 @@ type tetherEnv struct {
 
 // startTether starts the relay (with extra serve flags) and an agent.
 func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayFlags ...string) (*tetherEnv, error) {
-	return startTetherVia(ctx, cfg, ps, dir, nil, relayFlags...)
+	return startTetherWith(ctx, cfg, ps, dir, tetherOpts{relayFlags: relayFlags})
 }
 
 // startTetherVia is startTether with the technician and the agent reaching
 // the relay at the address front returns for the relay's host:port (a
 // delay proxy), when front is not nil.
 func startTetherVia(ctx context.Context, cfg *config, ps *procs, dir string, front func(string) (string, error), relayFlags ...string) (*tetherEnv, error) {
+	return startTetherWith(ctx, cfg, ps, dir, tetherOpts{front: front, relayFlags: relayFlags})
+}
+
+// tetherOpts are the ways one relay of the benchmark differs from the
+// default one.
+type tetherOpts struct {
+	// front, when set, returns the address the clients use for the
+	// relay's host:port (a delay proxy).
+	front func(string) (string, error)
+	// relayFlags are extra `relay serve` flags (--store URL).
+	relayFlags []string
+	// wrap is a command the relay runs under (taskset -c 1).
+	wrap []string
+	// relayEnv is extra environment for the relay (TETHER_CPUPROFILE).
+	relayEnv []string
+}
+
+// startTetherWith starts a relay as opts say, signs the technician in and
+// starts one agent ("dev").
+func startTetherWith(ctx context.Context, cfg *config, ps *procs, dir string, opts tetherOpts) (*tetherEnv, error) {
 	e := &tetherEnv{cfg: cfg, dir: dir, techHome: filepath.Join(dir, "tech")}
-	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "warn"}, relayFlags...)
+	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "warn"}, opts.relayFlags...)
+	argv := append(append([]string{}, opts.wrap...), cfg.bin("relay"))
 	var err error
-	if e.relay, err = ps.start(nil, cfg.bin("relay"), args...); err != nil {
+	// A wrapper such as taskset execs the relay: the PID stays the relay's.
+	if e.relay, err = ps.start(opts.relayEnv, argv[0], append(argv[1:], args...)...); err != nil {
 		return nil, err
 	}
 	if err := waitFor(20*time.Second, "relay to listen", func() bool {
@@ -49,8 +71,8 @@ func startTetherVia(ctx context.Context, cfg *config, ps *procs, dir string, fro
 	}); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, e.relay.Output())
 	}
-	if front != nil {
-		addr, err := front(strings.TrimPrefix(e.url, "https://"))
+	if opts.front != nil {
+		addr, err := opts.front(strings.TrimPrefix(e.url, "https://"))
 		if err != nil {
 			return nil, err
 		}
