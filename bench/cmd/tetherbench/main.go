@@ -35,6 +35,9 @@ type config struct {
 	// the relay on the last allowed CPU, the generator on the others).
 	busyRelayCPU int
 	busyGenCPU   int
+	storeAgents  int           // idle agents on each relay of the store part
+	settle       time.Duration // wait for a relay's garbage to be collected
+	quick        bool
 	floodN       int
 	floodRate    int
 	deskFor      time.Duration   // each desktop workload, per contender
@@ -77,6 +80,9 @@ func loadConfig() *config {
 		busyFor:      time.Duration(envInt("BENCH_BUSY_SECONDS", pick(20, 5))) * time.Second,
 		busyRelayCPU: envCPU("BENCH_BUSY_RELAY_CPU"),
 		busyGenCPU:   envCPU("BENCH_BUSY_GEN_CPU"),
+		storeAgents:  int(envInt("BENCH_STORE_AGENTS", pick(2000, 100))),
+		settle:       time.Duration(pick(10, 2)) * time.Second,
+		quick:        quick,
 		floodN:       int(envInt("BENCH_FLOOD_N", pick(50, 20))),
 		floodRate:    int(envInt("BENCH_FLOOD_RATE", 1000)),
 		deskFor:      time.Duration(envInt("BENCH_DESK_SECONDS", pick(20, 5))) * time.Second,
@@ -183,7 +189,7 @@ func logf(format string, a ...any) {
 }
 
 // partNames are the parts run measures, in order (BENCH_SKIP, BENCH_ONLY).
-var partNames = []string{"term", "echo", "setup", "files", "recording", "flood", "idle", "busy", "ab", "far", "desktop"}
+var partNames = []string{"term", "echo", "setup", "files", "recording", "flood", "idle", "busy", "store", "ab", "far", "desktop"}
 
 // run measures everything in turn; a failed part is reported and skipped.
 func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *farTable) error {
@@ -211,6 +217,7 @@ func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *
 		{"flood", func() error { return benchFlood(ctx, cfg, te, t) }},
 		{"idle", func() error { return benchIdle(ctx, cfg, te, t) }},
 		{"busy", func() error { return benchBusy(ctx, cfg, ps, dir, t) }},
+		{"store", func() error { return benchStore(ctx, cfg, ps, dir, t) }},
 		{"ab", func() error { return benchAgentAB(ctx, cfg, te, t) }},
 		{"far", func() error { return benchFar(ctx, cfg, ps, filepath.Join(dir, "far"), se, ft) }},
 		{"desktop", func() error { return benchDesktop(ctx, cfg, te, t, filepath.Join(dir, "desktop")) }},

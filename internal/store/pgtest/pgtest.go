@@ -46,6 +46,9 @@ type Server struct {
 	proc *exec.Cmd
 	done chan struct{}
 	mu   sync.Mutex
+	// settings are extra "name=value" server settings, after (so over)
+	// the defaults.
+	settings []string
 }
 
 var (
@@ -124,13 +127,14 @@ func findBin() (string, error) {
 	return "", errors.New("PostgreSQL server binaries (initdb, postgres) not found")
 }
 
-// start makes a data directory and starts a server in it.
-func start(bin string) (*Server, error) {
+// start makes a data directory and starts a server in it, with extra
+// "name=value" settings.
+func start(bin string, settings ...string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "tether-pg-")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, bin: bin}
+	s := &Server{Dir: dir, bin: bin, settings: settings}
 	if os.Geteuid() == 0 {
 		cred, err := nobody()
 		if err != nil {
@@ -186,6 +190,9 @@ func (s *Server) Restart() error {
 	cmd := s.command("postgres", "-D", filepath.Join(s.Dir, "data"), "-k", s.Dir,
 		"-c", "listen_addresses=", "-c", "fsync=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200")
+	for _, kv := range s.settings {
+		cmd.Args = append(cmd.Args, "-c", kv)
+	}
 	log, err := os.OpenFile(filepath.Join(s.Dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err

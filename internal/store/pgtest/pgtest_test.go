@@ -3,6 +3,9 @@ package pgtest_test
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -69,5 +72,47 @@ func TestStopRestart(t *testing.T) {
 	var v int
 	if err := c.QueryRow(ctx, "SELECT v FROM x").Scan(&v); err != nil || v != 42 {
 		t.Fatalf("after restart: %d, %v", v, err)
+	}
+}
+
+// TestLaunch: a server started outside a test's lifetime takes databases
+// by name, refuses names that are not plain identifiers, and is gone after
+// Close.
+func TestLaunch(t *testing.T) {
+	if _, err := exec.LookPath("initdb"); err != nil && os.Getenv("TETHER_CI") != "1" {
+		if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres"); len(m) == 0 {
+			t.Skip("PostgreSQL is not installed")
+		}
+	}
+	if _, err := pgtest.Launch("fsync"); err == nil {
+		t.Fatal("a setting without a value was accepted")
+	}
+	s, err := pgtest.Launch("fsync=on", "synchronous_commit=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, bad := range []string{"", "Bench", "a;DROP DATABASE postgres", "1x", strings.Repeat("a", 64)} {
+		if _, err := s.CreateDB(bad); err == nil {
+			t.Errorf("CreateDB(%q) accepted", bad)
+		}
+	}
+	url, err := s.CreateDB("bench_pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var db, fsync string
+	if err := c.QueryRow(ctx, "SELECT current_database(), current_setting('fsync')").Scan(&db, &fsync); err != nil || db != "bench_pg" || fsync != "on" {
+		t.Fatalf("connected to %q with fsync %q (%v), want bench_pg with fsync on", db, fsync, err)
+	}
+	c.Close(ctx)
+	s.Close()
+	if _, err := os.Stat(s.Dir); !os.IsNotExist(err) {
+		t.Fatalf("server directory left behind: %v", err)
 	}
 }

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tether-support/tether/internal/store/pgtest"
+)
+
+// storeSide is one relay of the PostgreSQL-against-bbolt comparison.
+type storeSide struct {
+	name  string
+	te    *tetherEnv
+	setup []time.Duration
+	rss0  int64   // KiB, before the idle agents
+	rss1  int64   // KiB, with them
+	perAg float64 // KiB per idle agent
+}
+
+// benchStore: the same measurements on a relay keeping its state in bbolt
+// and on one keeping it in PostgreSQL (a throwaway server the driver starts,
+// on a Unix socket, as an unprivileged user, durable: fsync on; more
+// settings in BENCH_STORE_PG_SETTINGS, e.g. log_statement=all), in one run: session setup
+// `tech connect dev -- true`, the two relays taking turns in blocks, and
+// relay RSS per idle agent (the driver's agents).
+func benchStore(ctx context.Context, cfg *config, ps *procs, dir string, t *table) error {
+	rows := newStoreRows(cfg, t)
+	// Durable, as a deployment runs it (bbolt syncs every write too); the
+	// test defaults turn fsync off.
+	settings := []string{"fsync=on", "full_page_writes=on", "synchronous_commit=on"}
+	for _, kv := range strings.Split(os.Getenv("BENCH_STORE_PG_SETTINGS"), ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			settings = append(settings, kv)
+		}
+	}
+	pg, err := pgtest.Launch(settings...)
+	if err != nil {
+		return fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	defer pg.Close()
+	url, err := pg.CreateDB("tetherbench")
+	if err != nil {
+		return err
+	}
+	bolt := &storeSide{name: "bbolt"}
+	pgs := &storeSide{name: "PostgreSQL"}
+	if bolt.te, err = startTetherWith(ctx, cfg, ps, filepath.Join(dir, "store-bolt"), tetherOpts{}); err != nil {
+		return fmt.Errorf("bbolt relay: %w", err)
+	}
+	defer func() { bolt.te.agent.stop(); bolt.te.relay.stop() }()
+	if pgs.te, err = startTetherWith(ctx, cfg, ps, filepath.Join(dir, "store-pg"), tetherOpts{relayFlags: []string{"--store", url}}); err != nil {
+		return fmt.Errorf("PostgreSQL relay: %w", err)
+	}
+	defer func() { pgs.te.agent.stop(); pgs.te.relay.stop() }()
+	sides := []*storeSide{bolt, pgs}
+	// Memory first, on fresh relays, then the sessions.
+	for _, s := range sides {
+		if err := storeIdle(ctx, cfg, s); err != nil {
+			return fmt.Errorf("%s relay, idle agents: %w", s.name, err)
+		}
+	}
+	var xact0 int64
+	if !cfg.quick {
+		xact0, _ = pgXacts(ctx, url)
+	}
+	if err := storeSetups(ctx, sides, cfg.setupN); err != nil {
+		return err
+	}
+	if xact1, err := pgXacts(ctx, url); err == nil && !cfg.quick {
+		// Everything the PostgreSQL relay did meanwhile counts: the
+		// agent's pings and the sessions' ends as well as their setup.
+		t.note("store: PostgreSQL committed %.1f transactions per `tech connect dev -- true` (%d over %d sessions)",
+			float64(xact1-xact0)/float64(cfg.setupN), xact1-xact0, cfg.setupN)
+	}
+	rows.fill(bolt, pgs)
+	t.note("store: setup p50 %s (bbolt) vs %s (PostgreSQL), p99 %s vs %s over %d runs each, in alternating blocks; relay RSS before the %d agents %.1f vs %.1f MiB, %.1f vs %.1f KiB per agent; machine load %s",
+		ms(pct(bolt.setup, 50)), ms(pct(pgs.setup, 50)), ms(pct(bolt.setup, 99)), ms(pct(pgs.setup, 99)), cfg.setupN,
+		cfg.storeAgents, float64(bolt.rss0)/1024, float64(pgs.rss0)/1024, bolt.perAg, pgs.perAg, loadAvgs())
+	logf("%s", t.notes[len(t.notes)-1])
+	return nil
+}
+
+// storeRows are the comparison's rows in the table; the tether cell is
+// PostgreSQL's figure and the text says bbolt's and the ratio.
+type storeRows struct {
+	p50, p99, rss *row
+}
+
+func newStoreRows(cfg *config, t *table) *storeRows {
+	r := &storeRows{
+		p50: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup p50, %d runs", cfg.setupN), "×", 2)),
+		p99: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup p99, %d runs", cfg.setupN), "×", 2)),
+		rss: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: relay RSS with %d idle agents", cfg.storeAgents), "×", 2)),
+	}
+	r.p50.target, r.p50.check = "≤ 1.5×", atMost(1.5)
+	r.rss.target, r.rss.check = "≤ 1.1× (no regression)", atMost(1.1)
+	return r
+}
+
+// fill writes the ratios, with both figures in the cell.
+func (r *storeRows) fill(bolt, pgs *storeSide) {
+	set := func(rw *row, b, p float64, unit string) {
+		rw.tether = p / b
+		rw.tetherText = fmt.Sprintf("%.2f (%.1f vs %.1f %s)", rw.tether, p, b, unit)
+	}
+	set(r.p50, float64(pct(bolt.setup, 50))/1e6, float64(pct(pgs.setup, 50))/1e6, "ms")
+	set(r.p99, float64(pct(bolt.setup, 99))/1e6, float64(pct(pgs.setup, 99))/1e6, "ms")
+	set(r.rss, float64(bolt.rss1)/1024, float64(pgs.rss1)/1024, "MiB")
+}
+
+// storeSetups times n sessions on each side, in blocks of 5 taking turns.
+func storeSetups(ctx context.Context, sides []*storeSide, n int) error {
+	const block = 5
+	for done := 0; done < n; done += block {
+		k := min(block, n-done)
+		for _, s := range sides {
+			ds, err := setupTimes(ctx, s.te.techArgv("--", "true"), k)
+			if err != nil {
+				return fmt.Errorf("%s relay: %w", s.name, err)
+			}
+			s.setup = append(s.setup, ds...)
+		}
+	}
+	return nil
+}
+
+// storeIdle connects cfg.storeAgents idle agents to s's relay and measures
+// its RSS per agent, as the idle part does.
+func storeIdle(ctx context.Context, cfg *config, s *storeSide) error {
+	f, err := newFleet(ctx, s.te, cfg.storeAgents)
+	if err != nil {
+		return err
+	}
+	defer f.close()
+	time.Sleep(cfg.settle)
+	if s.rss0, err = rssKiB(s.te.relay.PID()); err != nil {
+		return err
+	}
+	if err := f.connectAll(); err != nil {
+		return err
+	}
+	time.Sleep(cfg.settle) // let the connection burst's garbage be collected
+	if s.rss1, err = rssKiB(s.te.relay.PID()); err != nil {
+		return err
+	}
+	s.perAg = float64(s.rss1-s.rss0) / float64(len(f.devs))
+	logf("%s relay: RSS %d → %d KiB with %d idle agents: %.1f KiB per agent", s.name, s.rss0, s.rss1, len(f.devs), s.perAg)
+	return nil
+}
+
+// pgXacts is how many transactions the database at url has committed or
+// rolled back.
+func pgXacts(ctx context.Context, url string) (int64, error) {
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close(ctx)
+	// A backend flushes its statistics at most once a second, and an idle
+	// one 10 s after its last transaction (PGSTAT_IDLE_INTERVAL).
+	time.Sleep(11 * time.Second)
+	var n int64
+	err = c.QueryRow(ctx, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pg_stat_database: %w", err)
+	}
+	return n, nil
+}
