@@ -1,6 +1,7 @@
 // Command tetherbench measures Tether against OpenSSH on one machine in one
 // run: terminal throughput, keystroke echo, session setup, file transfer,
-// relay capacity with idle agents and busy sessions, and the cost of
+// relay capacity with idle agents and busy sessions (the relay on a core of
+// its own), the relay on PostgreSQL against bbolt, and the cost of
 // recording. It starts every process it needs on loopback (a relay, an
 // agent, two sshd), stops each by its PID when done, and prints a markdown
 // table. `make bench` runs it; see the README for the environment variables.
