@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -57,11 +58,11 @@ func benchBusy(ctx context.Context, cfg *config, ps *procs, dir string, t *table
 	p99Row.tether = float64(pct(r.rtts, 99)) / 1e6
 	cpuRow.tether = r.relayCPU
 	rssRow.tether = float64(r.relayRSS) / 1024
-	t.note("busy: %d echoes in %v (%.0f/s; %d expected at one per session per 100 ms), load generator %.0f%% of its core, machine load %s; relay RSS %.1f MiB before the sessions",
+	t.note("busy: %d echoes in %v (%.0f/s; %d expected at one per session per 100 ms), load generator %.0f%% of its core; runnable but waiting for a CPU (other processes on it): the relay %.0f ms per second, the generator %.0f; machine load %s; relay RSS %.1f MiB before the sessions",
 		len(r.rtts), cfg.busyFor, float64(len(r.rtts))/cfg.busyFor.Seconds(), int(float64(n)*cfg.busyFor.Seconds()*10),
-		r.genCPU, loadAvgs(), float64(r.relayRSS0)/1024)
-	logf("busy: relay CPU %.1f%%, RSS %d KiB; echo p50 %s p99 %s over %d echoes; generator CPU %.0f%%; %d session errors",
-		r.relayCPU, r.relayRSS, ms(pct(r.rtts, 50)), ms(pct(r.rtts, 99)), len(r.rtts), r.genCPU, r.errs)
+		r.genCPU, r.relayWait, r.genWait, loadAvgs(), float64(r.relayRSS0)/1024)
+	logf("busy: relay CPU %.1f%%, RSS %d KiB, waited %.0f ms/s for its CPU; echo p50 %s p99 %s over %d echoes; generator CPU %.0f%%; %d session errors",
+		r.relayCPU, r.relayRSS, r.relayWait, ms(pct(r.rtts, 50)), ms(pct(r.rtts, 99)), len(r.rtts), r.genCPU, r.errs)
 	return nil
 }
 
@@ -69,6 +70,7 @@ func benchBusy(ctx context.Context, cfg *config, ps *procs, dir string, t *table
 type busyResult struct {
 	rtts                []time.Duration
 	relayCPU, genCPU    float64 // % of a core
+	relayWait, genWait  float64 // ms per second each waited for its CPU
 	relayRSS, relayRSS0 int64   // KiB, under load and before the sessions
 	errs                int
 }
@@ -111,10 +113,17 @@ func runBusy(f *fleet, te *tetherEnv, n int, d time.Duration) (*busyResult, erro
 		<-rtts
 	}
 	g0 := selfCPU()
+	w0, _ := runqueueWait(te.relay.PID())
+	gw0, _ := runqueueWait(os.Getpid())
 	t0 := time.Now()
 	res.relayCPU, err = cpuShare(te.relay.PID(), d)
 	g1 := selfCPU()
-	res.genCPU = 100 * (g1 - g0).Seconds() / time.Since(t0).Seconds()
+	w1, _ := runqueueWait(te.relay.PID())
+	gw1, _ := runqueueWait(os.Getpid())
+	el := time.Since(t0).Seconds()
+	res.genCPU = 100 * (g1 - g0).Seconds() / el
+	res.relayWait = float64((w1 - w0).Milliseconds()) / el
+	res.genWait = float64((gw1 - gw0).Milliseconds()) / el
 	rss, rssErr := rssKiB(te.relay.PID())
 	close(stop)
 	if err != nil {

@@ -45,6 +45,11 @@ func pinSelf(cpus []int) (unpin func(), err error) {
 
 // setAllThreads sets the affinity of every thread of this process.
 func setAllThreads(set *unix.CPUSet) error {
+	return forAllThreads(func(tid int) error { return unix.SchedSetaffinity(tid, set) })
+}
+
+// forAllThreads calls fn with the ID of every thread of this process.
+func forAllThreads(fn func(tid int) error) error {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return err
@@ -54,7 +59,7 @@ func setAllThreads(set *unix.CPUSet) error {
 		if err != nil {
 			continue
 		}
-		if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
+		if err := fn(tid); err != nil && err != unix.ESRCH {
 			return fmt.Errorf("thread %d: %w", tid, err)
 		}
 	}

@@ -99,3 +99,26 @@ func systemBusy() time.Duration {
 	const hz = 100
 	return time.Duration(ticks) * time.Second / hz
 }
+
+// runqueueWait is how long the threads of process pid alive now have
+// waited for a CPU while runnable (the second field of
+// /proc/PID/task/TID/schedstat): over an interval, how much the process
+// was held back by whatever else ran on its CPUs.
+func runqueueWait(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += n
+		}
+	}
+	return time.Duration(sum), nil
+}
