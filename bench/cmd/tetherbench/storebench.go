@@ -17,7 +17,9 @@ import (
 type storeSide struct {
 	name  string
 	te    *tetherEnv
-	setup []time.Duration
+	setup []time.Duration // tech connect dev -- true
+	proto []time.Duration // in-process technician and device, to consent
+	fleet *fleet
 	rss0  int64   // KiB, before the idle agents
 	rss1  int64   // KiB, with them
 	perAg float64 // KiB per idle agent
@@ -60,16 +62,24 @@ func benchStore(ctx context.Context, cfg *config, ps *procs, dir string, t *tabl
 	defer func() { pgs.te.agent.stop(); pgs.te.relay.stop() }()
 	sides := []*storeSide{bolt, pgs}
 	// Memory first, on fresh relays, then the sessions.
-	for _, s := range sides {
-		if err := storeIdle(ctx, cfg, s); err != nil {
-			return fmt.Errorf("%s relay, idle agents: %w", s.name, err)
+	defer func() {
+		for _, s := range sides {
+			if s.fleet != nil {
+				s.fleet.close()
+			}
 		}
+	}()
+	if err := storeIdle(ctx, cfg, sides); err != nil {
+		return fmt.Errorf("idle agents: %w", err)
 	}
 	var xact0 int64
 	if !cfg.quick {
 		xact0, _ = pgXacts(ctx, url)
 	}
 	if err := storeSetups(ctx, sides, cfg.setupN); err != nil {
+		return err
+	}
+	if err := protoSetups(sides, cfg.setupN); err != nil {
 		return err
 	}
 	if xact1, err := pgXacts(ctx, url); err == nil && !cfg.quick {
@@ -79,6 +89,8 @@ func benchStore(ctx context.Context, cfg *config, ps *procs, dir string, t *tabl
 			float64(xact1-xact0)/float64(cfg.setupN), xact1-xact0, cfg.setupN)
 	}
 	rows.fill(bolt, pgs)
+	t.note("store: setup with in-process protocol peers (request to consent, no tech process) p50 %s (bbolt) vs %s (PostgreSQL), p99 %s vs %s",
+		ms(pct(bolt.proto, 50)), ms(pct(pgs.proto, 50)), ms(pct(bolt.proto, 99)), ms(pct(pgs.proto, 99)))
 	t.note("store: setup p50 %s (bbolt) vs %s (PostgreSQL), p99 %s vs %s over %d runs each, in alternating blocks; relay RSS before the %d agents %.1f vs %.1f MiB, %.1f vs %.1f KiB per agent; machine load %s",
 		ms(pct(bolt.setup, 50)), ms(pct(pgs.setup, 50)), ms(pct(bolt.setup, 99)), ms(pct(pgs.setup, 99)), cfg.setupN,
 		cfg.storeAgents, float64(bolt.rss0)/1024, float64(pgs.rss0)/1024, bolt.perAg, pgs.perAg, loadAvgs())
@@ -89,16 +101,19 @@ func benchStore(ctx context.Context, cfg *config, ps *procs, dir string, t *tabl
 // storeRows are the comparison's rows in the table; the tether cell is
 // PostgreSQL's figure and the text says bbolt's and the ratio.
 type storeRows struct {
-	p50, p99, rss *row
+	p50, p99, proto50, proto99, rss *row
 }
 
 func newStoreRows(cfg *config, t *table) *storeRows {
 	r := &storeRows{
-		p50: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup p50, %d runs", cfg.setupN), "×", 2)),
-		p99: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup p99, %d runs", cfg.setupN), "×", 2)),
-		rss: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: relay RSS with %d idle agents", cfg.storeAgents), "×", 2)),
+		p50:     t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup `… true` p50, %d runs", cfg.setupN), "×", 2)),
+		p99:     t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup `… true` p99, %d runs", cfg.setupN), "×", 2)),
+		proto50: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup p50, protocol peers in-process, %d runs", cfg.setupN), "×", 2)),
+		proto99: t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: session setup p99, protocol peers in-process, %d runs", cfg.setupN), "×", 2)),
+		rss:     t.add(newRow(fmt.Sprintf("PostgreSQL ÷ bbolt: relay RSS with %d idle agents", cfg.storeAgents), "×", 2)),
 	}
 	r.p50.target, r.p50.check = "≤ 1.5×", atMost(1.5)
+	r.proto50.target, r.proto50.check = "≤ 1.5×", atMost(1.5)
 	r.rss.target, r.rss.check = "≤ 1.1× (no regression)", atMost(1.1)
 	return r
 }
@@ -111,6 +126,8 @@ func (r *storeRows) fill(bolt, pgs *storeSide) {
 	}
 	set(r.p50, float64(pct(bolt.setup, 50))/1e6, float64(pct(pgs.setup, 50))/1e6, "ms")
 	set(r.p99, float64(pct(bolt.setup, 99))/1e6, float64(pct(pgs.setup, 99))/1e6, "ms")
+	set(r.proto50, float64(pct(bolt.proto, 50))/1e6, float64(pct(pgs.proto, 50))/1e6, "ms")
+	set(r.proto99, float64(pct(bolt.proto, 99))/1e6, float64(pct(pgs.proto, 99))/1e6, "ms")
 	set(r.rss, float64(bolt.rss1)/1024, float64(pgs.rss1)/1024, "MiB")
 }
 
@@ -130,27 +147,62 @@ func storeSetups(ctx context.Context, sides []*storeSide, n int) error {
 	return nil
 }
 
-// storeIdle connects cfg.storeAgents idle agents to s's relay and measures
-// its RSS per agent, as the idle part does.
-func storeIdle(ctx context.Context, cfg *config, s *storeSide) error {
-	f, err := newFleet(ctx, s.te, cfg.storeAgents)
-	if err != nil {
-		return err
+// storeIdle enrolls cfg.storeAgents devices on each side's relay, then
+// (both relays having idled alike) connects their agents and measures each
+// relay's RSS before and with them, as the idle part does.
+func storeIdle(ctx context.Context, cfg *config, sides []*storeSide) error {
+	for _, s := range sides {
+		f, err := newFleet(ctx, s.te, cfg.storeAgents)
+		if f != nil {
+			s.fleet = f // the caller closes it
+		}
+		if err != nil {
+			return fmt.Errorf("%s relay: %w", s.name, err)
+		}
 	}
-	defer f.close()
-	time.Sleep(cfg.settle)
-	if s.rss0, err = rssKiB(s.te.relay.PID()); err != nil {
-		return err
-	}
-	if err := f.connectAll(); err != nil {
-		return err
+	time.Sleep(cfg.settle) // let start-up and enrolment garbage go
+	var err error
+	for _, s := range sides {
+		if s.rss0, err = rssKiB(s.te.relay.PID()); err != nil {
+			return err
+		}
+		if err := s.fleet.connectAll(); err != nil {
+			return fmt.Errorf("%s relay: %w", s.name, err)
+		}
 	}
 	time.Sleep(cfg.settle) // let the connection burst's garbage be collected
-	if s.rss1, err = rssKiB(s.te.relay.PID()); err != nil {
-		return err
+	for _, s := range sides {
+		if s.rss1, err = rssKiB(s.te.relay.PID()); err != nil {
+			return err
+		}
+		s.perAg = float64(s.rss1-s.rss0) / float64(len(s.fleet.devs))
+		logf("%s relay: RSS %d → %d KiB with %d idle agents: %.1f KiB per agent", s.name, s.rss0, s.rss1, len(s.fleet.devs), s.perAg)
 	}
-	s.perAg = float64(s.rss1-s.rss0) / float64(len(f.devs))
-	logf("%s relay: RSS %d → %d KiB with %d idle agents: %.1f KiB per agent", s.name, s.rss0, s.rss1, len(f.devs), s.perAg)
+	return nil
+}
+
+// protoSetups times n sessions on each side with the fleet's in-process
+// technician and devices: from the request to the device's consent (TLS,
+// pairing, the end-to-end handshake), a different device each time, in
+// blocks of 5 taking turns.
+func protoSetups(sides []*storeSide, n int) error {
+	const block = 5
+	closed := make(chan struct{})
+	close(closed)
+	sink := make(chan time.Duration)
+	for done := 0; done < n; done += block {
+		for _, s := range sides {
+			for i := done; i < min(done+block, n); i++ {
+				t0 := time.Now()
+				var d time.Duration
+				ready := func() { d = time.Since(t0) }
+				if err := s.fleet.techSession(s.fleet.devs[i%len(s.fleet.devs)], time.Hour, ready, closed, sink); err != nil {
+					return fmt.Errorf("%s relay: %w", s.name, err)
+				}
+				s.proto = append(s.proto, d)
+			}
+		}
+	}
 	return nil
 }
 
