@@ -37,6 +37,7 @@ type config struct {
 	busyRelayCPU int
 	busyGenCPU   int
 	storeAgents  int           // idle agents on each relay of the store part
+	storeProtoN  int           // in-process session setups on each
 	settle       time.Duration // wait for a relay's garbage to be collected
 	quick        bool
 	floodN       int
@@ -82,6 +83,7 @@ func loadConfig() *config {
 		busyRelayCPU: envCPU("BENCH_BUSY_RELAY_CPU"),
 		busyGenCPU:   envCPU("BENCH_BUSY_GEN_CPU"),
 		storeAgents:  int(envInt("BENCH_STORE_AGENTS", pick(2000, 100))),
+		storeProtoN:  int(envInt("BENCH_STORE_PROTO_N", pick(200, 20))),
 		settle:       time.Duration(pick(10, 2)) * time.Second,
 		quick:        quick,
 		floodN:       int(envInt("BENCH_FLOOD_N", pick(50, 20))),
