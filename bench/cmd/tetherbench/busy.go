@@ -58,7 +58,7 @@ func benchBusy(ctx context.Context, cfg *config, ps *procs, dir string, t *table
 	p99Row.tether = float64(pct(r.rtts, 99)) / 1e6
 	cpuRow.tether = r.relayCPU
 	rssRow.tether = float64(r.relayRSS) / 1024
-	t.note("busy: %d echoes in %v (%.0f/s; %d expected at one per session per 100 ms), load generator %.0f%% of its core; runnable but waiting for a CPU (other processes on it): the relay %.0f ms per second, the generator %.0f; machine load %s; relay RSS %.1f MiB before the sessions",
+	t.note("busy: %d echoes in %v (%.0f/s; %d expected at one per session per 100 ms), load generator %.0f%% of its core; runnable but waiting for their CPU (behind their own other threads or other processes): the relay %.0f ms per second, the generator %.0f; machine load %s; relay RSS %.1f MiB before the sessions",
 		len(r.rtts), cfg.busyFor, float64(len(r.rtts))/cfg.busyFor.Seconds(), int(float64(n)*cfg.busyFor.Seconds()*10),
 		r.genCPU, r.relayWait, r.genWait, loadAvgs(), float64(r.relayRSS0)/1024)
 	logf("busy: relay CPU %.1f%%, RSS %d KiB, waited %.0f ms/s for its CPU; echo p50 %s p99 %s over %d echoes; generator CPU %.0f%%; %d session errors",

@@ -103,7 +103,8 @@ func systemBusy() time.Duration {
 // runqueueWait is how long the threads of process pid alive now have
 // waited for a CPU while runnable (the second field of
 // /proc/PID/task/TID/schedstat): over an interval, how much the process
-// was held back by whatever else ran on its CPUs.
+// was held back by whatever else ran on its CPUs, its own other threads
+// included.
 func runqueueWait(pid int) (time.Duration, error) {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
