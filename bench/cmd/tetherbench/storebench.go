@@ -116,7 +116,12 @@ func newStoreRows(cfg *config, t *table) *storeRows {
 	}
 	r.p50.target, r.p50.check = "≤ 1.5×", atMost(1.5)
 	r.proto50.target, r.proto50.check = "≤ 1.5×", atMost(1.5)
-	r.rss.target, r.rss.check = "≤ 1.1× (no regression)", atMost(1.1)
+	r.rss.target = "≤ 1.1× (no regression)"
+	if !cfg.quick {
+		// A smoke run's few agents weigh less than the garbage a relay
+		// has not yet handed back since its start.
+		r.rss.check = atMost(1.1)
+	}
 	return r
 }
 
