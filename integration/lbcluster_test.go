@@ -1,0 +1,327 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tether-support/tether/internal/lbtest"
+	"github.com/tether-support/tether/internal/recstore/seaweedtest"
+	"github.com/tether-support/tether/internal/store/pgtest"
+)
+
+// lbCluster is relays on one PostgreSQL database behind a TCP load
+// balancer, the way docs/deploy-cluster.md deploys them. The env's relay is
+// the cluster's first; its admin is signed in through the load balancer,
+// and e.url is the load balancer's, so devices enrolled with e.enroll reach
+// the cluster through it.
+type lbCluster struct {
+	e      *env
+	relays []*lbRelay
+	lb     *lbtest.LB
+	store  string   // the database's URL
+	flags  []string // every relay's serve flags
+}
+
+// lbRelay is one relay of an lbCluster.
+type lbRelay struct {
+	proc *proc
+	addr string // host:port it listens on
+	data string
+	id   string // DATA/relay-id
+}
+
+// lbHeartbeat is the relays' --cluster-heartbeat: a relay silent for five
+// of them is expired.
+const lbHeartbeat = "200ms"
+
+// startLBCluster starts n relays on one fresh database and one fresh
+// object-store bucket for recordings, behind a load balancer. Relays 2…n get a copy of relay 1's data directory without its
+// database file, its relay ID and its recordings: the shared cluster key,
+// audit head key, trust files and store URL.
+func startLBCluster(t *testing.T, n int) *lbCluster {
+	t.Helper()
+	url := pgtest.Start(t).NewDB(t)
+	s3 := seaweedtest.Shared(t)
+	flags := []string{"--store", url, "--cluster-heartbeat", lbHeartbeat,
+		"--recordings-store", "s3://" + s3.Bucket(t) + "/tether?endpoint=" + s3.Endpoint + "&insecure=1"}
+	e := newEnvFrom(t, &env{t: t, dir: t.TempDir(), relayEnv: s3.Env()}, flags...)
+	c := &lbCluster{e: e, store: url, flags: flags}
+	first := &lbRelay{proc: e.relay, addr: strings.TrimPrefix(e.url, "https://"), data: filepath.Join(e.dir, "data")}
+	c.relays = append(c.relays, first)
+	for i := 2; i <= n; i++ {
+		data := filepath.Join(e.dir, fmt.Sprintf("data-%d", i))
+		copyClusterData(t, first.data, data)
+		c.relays = append(c.relays, c.startRelay(data))
+	}
+	var addrs []string
+	for _, r := range c.relays {
+		r.id = waitRelayID(t, r.data)
+		addrs = append(addrs, r.addr)
+	}
+	lb, err := lbtest.New(addrs, lbtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lb.Close() })
+	c.lb = lb
+	e.url = "https://" + lb.Addr()
+	if r := e.techRun(e.adminPW+"\n", "login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin"); r.code != 0 {
+		t.Fatalf("admin login through the load balancer: %s", r.stderr)
+	}
+	return c
+}
+
+// startRelay serves the data directory data on a free loopback port.
+func (c *lbCluster) startRelay(data string) *lbRelay {
+	t := c.e.t
+	t.Helper()
+	p := start(t, c.e.dir, c.e.relayEnv, bin.relay, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, c.flags...)...)
+	r := &lbRelay{proc: p, data: data}
+	eventually(t, "relay "+filepath.Base(data)+" to listen", 20*time.Second, func() bool {
+		out := p.Output()
+		if i := strings.Index(out, "listening on "); i >= 0 {
+			r.addr = strings.TrimPrefix(strings.Fields(out[i+len("listening on "):])[0], "https://")
+		}
+		return r.addr != ""
+	})
+	return r
+}
+
+// copyClusterData copies a relay's data directory for another member of
+// its cluster: everything but what is the relay's own.
+func copyClusterData(t *testing.T, from, to string) {
+	t.Helper()
+	own := map[string]bool{"relay.db": true, "relay-id": true, "recordings": true}
+	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if own[strings.Split(rel, string(filepath.Separator))[0]] {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		dst := filepath.Join(to, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(dst, info.Mode().Perm())
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		return copyFile(path, dst, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatalf("copy %s to %s: %v", from, to, err)
+	}
+}
+
+func copyFile(from, to string, mode os.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// waitRelayID returns the relay ID a serving relay wrote to its data
+// directory.
+func waitRelayID(t *testing.T, data string) string {
+	t.Helper()
+	var id string
+	eventually(t, "relay-id in "+filepath.Base(data), 10*time.Second, func() bool {
+		b, err := os.ReadFile(filepath.Join(data, "relay-id"))
+		id = strings.TrimSpace(string(b))
+		return err == nil && id != ""
+	})
+	return id
+}
+
+// agentLog is one line of an agent's --log-format json output.
+type agentLog struct {
+	Msg string `json:"msg"`
+	In  string `json:"in"`
+}
+
+// agentLogs returns the agent's JSON log lines, in order.
+func agentLogs(out string) []agentLog {
+	var ls []agentLog
+	for _, l := range lines(out) {
+		var m agentLog
+		if json.Unmarshal([]byte(l), &m) == nil && m.Msg != "" {
+			ls = append(ls, m)
+		}
+	}
+	return ls
+}
+
+// countMsg counts the log lines with message msg.
+func countMsg(ls []agentLog, msg string) int {
+	n := 0
+	for _, l := range ls {
+		if l.Msg == msg {
+			n++
+		}
+	}
+	return n
+}
+
+// TestClusterRelayKilled: three relays on one database behind a load
+// balancer; the agent and the technician reach them only through it. The
+// relay holding the agent's control connection and its live interactive
+// session is killed with SIGKILL. The agent ends the session and locks the
+// screen once, reconnects through the load balancer to a live relay at its
+// first retry (a wait within its backoff bound), and is reachable again: a
+// new session works from whichever relay the technician lands on. The
+// survivors record the dead relay's session as ended with its reason, mark
+// its recording incomplete, and expire its presence.
+func TestClusterRelayKilled(t *testing.T) {
+	t.Parallel()
+	c := startLBCluster(t, 3)
+	e := c.e
+	dead := c.relays[0]
+
+	// The agent's control connection and the whole first session go to
+	// relay 1; everything after the kill is round robin.
+	c.lb.Pin(0)
+	d := e.enroll("pc-1")
+	e.runAgent(d, "exit 0", "--log-format", "json")
+	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
+	p.expect("Consent granted", 15*time.Second)
+	p.send("echo before-$((40+2))\r")
+	p.expect("before-42", 10*time.Second)
+	rec := e.onlyRecording("recording")
+	if s := c.lb.Stats(); s.Open[1]+s.Open[2] != 0 {
+		t.Fatalf("connections on relays 2 and 3 before the kill: %v", s.Open)
+	}
+	c.lb.Unpin()
+
+	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
+	dead.proc.kill9()
+
+	// The agent's end path: the session ends, the screen locks once.
+	eventually(t, "agent to lock the screen", 15*time.Second, func() bool { return d.locks() >= 1 })
+	if code := p.exitCode(15 * time.Second); code == 0 {
+		t.Fatalf("tech exited 0 after its relay was killed:\n%s", p.screen())
+	}
+	// Back through the load balancer on its first retry.
+	eventually(t, "agent to reconnect", 30*time.Second, func() bool {
+		return countMsg(agentLogs(d.proc.Output()), "connected to relay") > connected
+	})
+	var retries []agentLog
+	for _, l := range agentLogs(d.proc.Output()) {
+		if l.Msg == "disconnected from relay; retrying" {
+			retries = append(retries, l)
+		}
+	}
+	if len(retries) != 1 {
+		t.Fatalf("agent retried %d times before reaching a live relay, want 1: %+v", len(retries), retries)
+	}
+	if wait, err := time.ParseDuration(retries[0].In); err != nil || wait > time.Second {
+		t.Fatalf("agent's first retry waited %q, want within the 1 s backoff minimum (%v)", retries[0].In, err)
+	}
+	if s := c.lb.Stats(); s.Open[0] != 0 {
+		t.Fatalf("connections still counted on the killed relay: %v", s.Open)
+	}
+
+	// The survivors sweep the dead relay: its session ended with the
+	// reason, its recording incomplete, its presence gone.
+	reason := "relay " + dead.id + " stopped"
+	eventually(t, "the dead relay's session to be recorded as ended", 20*time.Second, func() bool {
+		s := onlySession(t, e)
+		return s.State == "ended" && s.EndReason == reason && !s.Live
+	})
+	eventually(t, "the dead relay's recording to be marked incomplete", 20*time.Second, func() bool {
+		return e.recordings()[rec] == "incomplete"
+	})
+	eventually(t, "the dead relay to leave the cluster", 20*time.Second, func() bool {
+		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", c.relays[1].data, "--json")
+		return r.code == 0 && !strings.Contains(r.stdout, dead.id) &&
+			strings.Contains(r.stdout, c.relays[1].id) && strings.Contains(r.stdout, c.relays[2].id)
+	})
+	if n := d.locks(); n != 1 {
+		t.Fatalf("the agent locked %d times for one session, want 1", n)
+	}
+
+	// Reachable again, from whichever relay each technician command lands
+	// on: two sessions, so that at least one is brokered on a relay other
+	// than the agent's.
+	e.waitOnline(d.name)
+	for i := range 2 {
+		want := fmt.Sprintf("after-%d", i)
+		if r := e.techRun("", "connect", d.name, "--", "echo", want); r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Fatalf("session %d after the kill: code %d, stdout %q, stderr %s", i, r.code, r.stdout, r.stderr)
+		}
+	}
+	if s := c.lb.Stats(); s.Forwarded[1] == 0 || s.Forwarded[2] == 0 {
+		t.Fatalf("the load balancer did not spread over the survivors: %v", s.Forwarded)
+	}
+	ended := findAudit(e.auditEntries(), "session.end")
+	if len(findAuditWith(ended, reason)) != 1 {
+		t.Fatalf("audit: want one session.end with %q among %v", reason, ended)
+	}
+	for _, r := range c.relays[1:] {
+		r.proc.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-r.proc.done:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("relay %s did not stop", r.id)
+		}
+	}
+	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", c.relays[1].data, "--store", c.store); r.code != 0 {
+		t.Fatalf("audit verify of the shared chain: %s", r.stderr)
+	}
+}
+
+// lbSession is what TestClusterRelayKilled reads of a session.
+type lbSession struct {
+	ID        string `json:"id"`
+	State     string `json:"state"`
+	EndReason string `json:"end_reason"`
+	Live      bool   `json:"live"`
+}
+
+// onlySession returns the cluster's one session.
+func onlySession(t *testing.T, e *env) lbSession {
+	t.Helper()
+	r := e.techRun("", "sessions", "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("sessions list: %s", r.stderr)
+	}
+	var ss []lbSession
+	if err := json.Unmarshal([]byte(r.stdout), &ss); err != nil || len(ss) != 1 {
+		t.Fatalf("sessions list --json: %v, %d sessions in %q", err, len(ss), r.stdout)
+	}
+	return ss[0]
+}
+
+// findAuditWith returns the entries whose details mention s.
+func findAuditWith(entries []map[string]any, s string) []map[string]any {
+	var out []map[string]any
+	for _, m := range entries {
+		if b, _ := json.Marshal(m["details"]); strings.Contains(string(b), s) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
