@@ -21,10 +21,11 @@ for p in Xvfb:xvfb xterm:xterm x11vnc:x11vnc websockify:websockify chromium:chro
 done
 [ -f /usr/share/novnc/core/rfb.js ] || missing="$missing novnc"
 [ -z "$missing" ] || echo "bench: the desktop part lacks Debian packages:$missing (apt-get install$missing)" >&2
-# The store part (PostgreSQL against bbolt) starts a throwaway PostgreSQL
-# server; without it that part is reported as failed and the rest runs.
+# The store part (PostgreSQL against bbolt) and the cluster parts start a
+# throwaway PostgreSQL server; without it those parts are reported as failed
+# and the rest runs.
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
-	echo "bench: the store part needs the Debian package postgresql (apt-get install postgresql)" >&2
+	echo "bench: the store and cluster parts need the Debian package postgresql (apt-get install postgresql)" >&2
 # The busy part pins the relay and the load generator to separate CPUs.
 command -v taskset >/dev/null 2>&1 || echo "bench: taskset (util-linux) not found; the busy part cannot pin the relay" >&2
 go build -o bin/ ./cmd/...

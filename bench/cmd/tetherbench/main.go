@@ -192,7 +192,7 @@ func logf(format string, a ...any) {
 }
 
 // partNames are the parts run measures, in order (BENCH_SKIP, BENCH_ONLY).
-var partNames = []string{"term", "echo", "setup", "files", "recording", "flood", "idle", "busy", "store", "ab", "far", "desktop"}
+var partNames = []string{"term", "echo", "setup", "files", "recording", "flood", "idle", "busy", "store", "ab", "far", "desktop", "cluster", "clusteridle"}
 
 // run measures everything in turn; a failed part is reported and skipped.
 func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *farTable) error {
@@ -224,6 +224,8 @@ func run(ctx context.Context, cfg *config, ps *procs, dir string, t *table, ft *
 		{"ab", func() error { return benchAgentAB(ctx, cfg, te, t) }},
 		{"far", func() error { return benchFar(ctx, cfg, ps, filepath.Join(dir, "far"), se, ft) }},
 		{"desktop", func() error { return benchDesktop(ctx, cfg, te, t, filepath.Join(dir, "desktop")) }},
+		{"cluster", func() error { return benchClusterSetup(ctx, cfg, ps, filepath.Join(dir, "cluster"), t) }},
+		{"clusteridle", func() error { return benchClusterIdle(ctx, cfg, ps, filepath.Join(dir, "cluster"), t) }},
 	}
 	for _, p := range parts {
 		if cfg.skip[p.name] || ctx.Err() != nil {
