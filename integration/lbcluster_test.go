@@ -160,7 +160,9 @@ func waitRelayID(t *testing.T, data string) string {
 // agentLog is one line of an agent's --log-format json output.
 type agentLog struct {
 	Msg string `json:"msg"`
-	In  string `json:"in"`
+	// In is a retry's wait: slog's JSON handler writes a duration as
+	// integer nanoseconds.
+	In int64 `json:"in"`
 }
 
 // agentLogs returns the agent's JSON log lines, in order.
@@ -237,8 +239,8 @@ func TestClusterRelayKilled(t *testing.T) {
 	if len(retries) != 1 {
 		t.Fatalf("agent retried %d times before reaching a live relay, want 1: %+v", len(retries), retries)
 	}
-	if wait, err := time.ParseDuration(retries[0].In); err != nil || wait > time.Second {
-		t.Fatalf("agent's first retry waited %q, want within the 1 s backoff minimum (%v)", retries[0].In, err)
+	if wait := time.Duration(retries[0].In); wait <= 0 || wait > time.Second {
+		t.Fatalf("agent's first retry waited %v, want within the 1 s backoff minimum", wait)
 	}
 	if s := c.lb.Stats(); s.Open[0] != 0 {
 		t.Fatalf("connections still counted on the killed relay: %v", s.Open)
@@ -324,4 +326,48 @@ func findAuditWith(entries []map[string]any, s string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// TestClusterControlRelayKilled: the relay killed holds only the agent's
+// control connection; the session runs on another relay (the technician's
+// and the agent's session connection both went there). The session goes
+// on untouched while the agent reconnects its control connection through
+// the load balancer, and ends (and locks the screen) only when the
+// technician ends it.
+func TestClusterControlRelayKilled(t *testing.T) {
+	t.Parallel()
+	c := startLBCluster(t, 3)
+	e := c.e
+	c.lb.Pin(0)
+	d := e.enroll("pc-1")
+	e.runAgent(d, "exit 0", "--log-format", "json")
+	c.lb.Pin(1) // the technician, and so the session's home, on relay 2
+	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
+	p.expect("Consent granted", 15*time.Second)
+	p.send("echo before-$((40+2))\r")
+	p.expect("before-42", 10*time.Second)
+	if s := c.lb.Stats(); s.Open[0] != 1 {
+		t.Fatalf("connections open on relay 1, want the agent's control connection alone: %v", s.Open)
+	}
+	c.lb.Unpin()
+
+	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
+	c.relays[0].proc.kill9()
+	eventually(t, "agent to reconnect", 30*time.Second, func() bool {
+		return countMsg(agentLogs(d.proc.Output()), "connected to relay") > connected
+	})
+	m := p.mark()
+	p.send("echo after-$((50+8))\r")
+	p.expectSince(m, "after-58", 10*time.Second)
+	if n := d.locks(); n != 0 {
+		t.Fatalf("the agent locked %d times while its session went on", n)
+	}
+	if s := onlySession(t, e); s.State == "ended" || !s.Live {
+		t.Fatalf("the session after its device's control relay died: %+v", s)
+	}
+	p.send("exit 7\r")
+	if code := p.exitCode(15 * time.Second); code != 7 {
+		t.Fatalf("tech exited %d, want the shell's 7", code)
+	}
+	eventually(t, "screen lock at the session's end", 10*time.Second, func() bool { return d.locks() == 1 })
 }
