@@ -105,7 +105,7 @@ func benchClusterIdle(ctx context.Context, cfg *config, ps *procs, dir string, t
 // relays reaches it through the database.
 func onlineCount(ctx context.Context, te *tetherEnv, want int) (int, error) {
 	got := 0
-	err := waitFor(60*time.Second, fmt.Sprintf("%d devices online", want), func() bool {
+	err := waitFor(30*time.Second, fmt.Sprintf("%d devices online", want), func() bool {
 		out, err := te.tech(ctx, "", "devices", "list", "--json")
 		if err != nil {
 			return false
