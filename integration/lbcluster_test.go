@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,57 +11,39 @@ import (
 
 	"github.com/tether-support/tether/internal/lbtest"
 	"github.com/tether-support/tether/internal/recstore/seaweedtest"
-	"github.com/tether-support/tether/internal/store/pgtest"
 )
 
-// lbCluster is relays on one PostgreSQL database behind a TCP load
-// balancer, the way docs/deploy-cluster.md deploys them. The env's relay is
-// the cluster's first; its admin is signed in through the load balancer,
-// and e.url is the load balancer's, so devices enrolled with e.enroll reach
-// the cluster through it.
+// lbCluster is a cluster (newClusterEnv: relays on one PostgreSQL
+// database, recordings in one object-store bucket) behind a TCP load
+// balancer, the way docs/deploy-cluster.md deploys one. e is a technician
+// signed in as the superadmin through the load balancer, and e.url is the
+// load balancer's, so devices enrolled with e.enroll reach the cluster
+// through it too.
 type lbCluster struct {
-	e      *env
-	relays []*lbRelay
-	lb     *lbtest.LB
-	store  string   // the database's URL
-	flags  []string // every relay's serve flags
-}
-
-// lbRelay is one relay of an lbCluster.
-type lbRelay struct {
-	proc *proc
-	addr string // host:port it listens on
-	data string
-	id   string // DATA/relay-id
+	*clusterEnv
+	e   *env
+	lb  *lbtest.LB
+	ids []string // each relay's DATA/relay-id
 }
 
 // lbHeartbeat is the relays' --cluster-heartbeat: a relay silent for five
 // of them is expired.
 const lbHeartbeat = "200ms"
 
-// startLBCluster starts n relays on one fresh database and one fresh
-// object-store bucket for recordings, behind a load balancer. Relays 2…n get a copy of relay 1's data directory without its
-// database file, its relay ID and its recordings: the shared cluster key,
-// audit head key, trust files and store URL.
+// startLBCluster starts n relays behind a load balancer.
 func startLBCluster(t *testing.T, n int) *lbCluster {
 	t.Helper()
-	url := pgtest.Start(t).NewDB(t)
 	s3 := seaweedtest.Shared(t)
-	flags := []string{"--store", url, "--cluster-heartbeat", lbHeartbeat,
-		"--recordings-store", "s3://" + s3.Bucket(t) + "/tether?endpoint=" + s3.Endpoint + "&insecure=1"}
-	e := newEnvFrom(t, &env{t: t, dir: t.TempDir(), relayEnv: s3.Env()}, flags...)
-	c := &lbCluster{e: e, store: url, flags: flags}
-	first := &lbRelay{proc: e.relay, addr: strings.TrimPrefix(e.url, "https://"), data: filepath.Join(e.dir, "data")}
-	c.relays = append(c.relays, first)
-	for i := 2; i <= n; i++ {
-		data := filepath.Join(e.dir, fmt.Sprintf("data-%d", i))
-		copyClusterData(t, first.data, data)
-		c.relays = append(c.relays, c.startRelay(data))
+	creds := filepath.Join(t.TempDir(), "s3-credentials")
+	if err := os.WriteFile(creds, []byte(fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", s3.AccessKey, s3.SecretKey)), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	c := &lbCluster{clusterEnv: newClusterEnv(t, n, "--cluster-heartbeat", lbHeartbeat,
+		"--recordings-store", "s3://"+s3.Bucket(t)+"/tether?endpoint="+s3.Endpoint+"&insecure=1&credentials-file="+creds)}
 	var addrs []string
 	for _, r := range c.relays {
-		r.id = waitRelayID(t, r.data)
-		addrs = append(addrs, r.addr)
+		c.ids = append(c.ids, waitRelayID(t, filepath.Join(r.dir, "data")))
+		addrs = append(addrs, strings.TrimPrefix(r.url, "https://"))
 	}
 	lb, err := lbtest.New(addrs, lbtest.Options{})
 	if err != nil {
@@ -70,78 +51,17 @@ func startLBCluster(t *testing.T, n int) *lbCluster {
 	}
 	t.Cleanup(func() { lb.Close() })
 	c.lb = lb
-	e.url = "https://" + lb.Addr()
+	first := c.relays[0]
+	e := &env{t: t, dir: filepath.Join(c.dir, "via-lb"), url: "https://" + lb.Addr(), fp: c.fp, adminPW: first.adminPW, reviewer: first.reviewer}
+	e.tech = filepath.Join(e.dir, "tech")
+	if err := os.MkdirAll(e.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if r := e.techRun(e.adminPW+"\n", "login", "--relay", e.url, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin"); r.code != 0 {
 		t.Fatalf("admin login through the load balancer: %s", r.stderr)
 	}
+	c.e = e
 	return c
-}
-
-// startRelay serves the data directory data on a free loopback port.
-func (c *lbCluster) startRelay(data string) *lbRelay {
-	t := c.e.t
-	t.Helper()
-	p := start(t, c.e.dir, c.e.relayEnv, bin.relay, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, c.flags...)...)
-	r := &lbRelay{proc: p, data: data}
-	eventually(t, "relay "+filepath.Base(data)+" to listen", 20*time.Second, func() bool {
-		out := p.Output()
-		if i := strings.Index(out, "listening on "); i >= 0 {
-			r.addr = strings.TrimPrefix(strings.Fields(out[i+len("listening on "):])[0], "https://")
-		}
-		return r.addr != ""
-	})
-	return r
-}
-
-// copyClusterData copies a relay's data directory for another member of
-// its cluster: everything but what is the relay's own.
-func copyClusterData(t *testing.T, from, to string) {
-	t.Helper()
-	own := map[string]bool{"relay.db": true, "relay-id": true, "recordings": true}
-	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if own[strings.Split(rel, string(filepath.Separator))[0]] {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		dst := filepath.Join(to, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(dst, info.Mode().Perm())
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		return copyFile(path, dst, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatalf("copy %s to %s: %v", from, to, err)
-	}
-}
-
-func copyFile(from, to string, mode os.FileMode) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // waitRelayID returns the relay ID a serving relay wrote to its data
@@ -201,7 +121,7 @@ func TestClusterRelayKilled(t *testing.T) {
 	t.Parallel()
 	c := startLBCluster(t, 3)
 	e := c.e
-	dead := c.relays[0]
+	deadID := c.ids[0]
 
 	// The agent's control connection and the whole first session go to
 	// relay 1; everything after the kill is round robin.
@@ -219,7 +139,7 @@ func TestClusterRelayKilled(t *testing.T) {
 	c.lb.Unpin()
 
 	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
-	dead.proc.kill9()
+	c.relays[0].relay.kill9()
 
 	// The agent's end path: the session ends, the screen locks once.
 	eventually(t, "agent to lock the screen", 15*time.Second, func() bool { return d.locks() >= 1 })
@@ -248,7 +168,7 @@ func TestClusterRelayKilled(t *testing.T) {
 
 	// The survivors sweep the dead relay: its session ended with the
 	// reason, its recording incomplete, its presence gone.
-	reason := "relay " + dead.id + " stopped"
+	reason := "relay " + deadID + " stopped"
 	eventually(t, "the dead relay's session to be recorded as ended", 20*time.Second, func() bool {
 		s := onlySession(t, e)
 		return s.State == "ended" && s.EndReason == reason && !s.Live
@@ -257,9 +177,9 @@ func TestClusterRelayKilled(t *testing.T) {
 		return e.recordings()[rec] == "incomplete"
 	})
 	eventually(t, "the dead relay to leave the cluster", 20*time.Second, func() bool {
-		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", c.relays[1].data, "--json")
-		return r.code == 0 && !strings.Contains(r.stdout, dead.id) &&
-			strings.Contains(r.stdout, c.relays[1].id) && strings.Contains(r.stdout, c.relays[2].id)
+		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", filepath.Join(c.relays[1].dir, "data"), "--json")
+		return r.code == 0 && !strings.Contains(r.stdout, deadID) &&
+			strings.Contains(r.stdout, c.ids[1]) && strings.Contains(r.stdout, c.ids[2])
 	})
 	if n := d.locks(); n != 1 {
 		t.Fatalf("the agent locked %d times for one session, want 1", n)
@@ -282,15 +202,15 @@ func TestClusterRelayKilled(t *testing.T) {
 	if len(findAuditWith(ended, reason)) != 1 {
 		t.Fatalf("audit: want one session.end with %q among %v", reason, ended)
 	}
-	for _, r := range c.relays[1:] {
-		r.proc.cmd.Process.Signal(os.Interrupt)
+	for i, r := range c.relays[1:] {
+		r.relay.cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-r.proc.done:
+		case <-r.relay.done:
 		case <-time.After(15 * time.Second):
-			t.Fatalf("relay %s did not stop", r.id)
+			t.Fatalf("relay %s did not stop", c.ids[i+1])
 		}
 	}
-	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", c.relays[1].data, "--store", c.store); r.code != 0 {
+	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", filepath.Join(c.relays[1].dir, "data"), "--store", c.store); r.code != 0 {
 		t.Fatalf("audit verify of the shared chain: %s", r.stderr)
 	}
 }
@@ -352,7 +272,7 @@ func TestClusterControlRelayKilled(t *testing.T) {
 	c.lb.Unpin()
 
 	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
-	c.relays[0].proc.kill9()
+	c.relays[0].relay.kill9()
 	eventually(t, "agent to reconnect", 30*time.Second, func() bool {
 		return countMsg(agentLogs(d.proc.Output()), "connected to relay") > connected
 	})

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,8 +46,8 @@ func loadClusterConfig() clusterConfig {
 }
 
 // clusterEnv is relays on one PostgreSQL database: the first made by
-// startTether (with a signed-in technician), the others from a copy of its
-// data directory without what is the relay's own.
+// startTether (with a signed-in technician), the others as an operator
+// adds them: `relay cluster export` on the first, `relay cluster join`.
 type clusterEnv struct {
 	te     *tetherEnv
 	cfg    *config
@@ -70,10 +69,16 @@ func startCluster(ctx context.Context, cfg *config, ps *procs, dir, url string, 
 	te.agent.stop() // the fleet plays the agents
 	first := filepath.Join(te.dir, "data")
 	c := &clusterEnv{te: te, cfg: cfg, ps: ps, flags: relayFlags, relays: []*bgProc{te.relay}, urls: []string{te.url}, data: []string{first}}
+	bundle := filepath.Join(dir, "cluster.tar")
+	if n > 1 {
+		if _, err := runOut(ctx, "", cfg.bin("relay"), "cluster", "export", "--data", first, "--out", bundle); err != nil {
+			return nil, fmt.Errorf("relay cluster export: %w", err)
+		}
+	}
 	for i := 2; i <= n; i++ {
 		data := filepath.Join(dir, fmt.Sprintf("relay-%d", i), "data")
-		if err := copyClusterData(first, data); err != nil {
-			return nil, err
+		if _, err := runOut(ctx, "", cfg.bin("relay"), "cluster", "join", "--data", data, "--from", bundle); err != nil {
+			return nil, fmt.Errorf("relay cluster join: %w", err)
 		}
 		p, u, err := c.serve(data, "127.0.0.1:0")
 		if err != nil {
@@ -135,54 +140,6 @@ func (c *clusterEnv) at(i int) *tetherEnv {
 	te := *c.te
 	te.url = c.urls[i]
 	return &te
-}
-
-// copyClusterData copies a relay's data directory for another member of
-// its cluster: the cluster key, audit head key, trust files and store URL,
-// but not its database file, relay ID or recordings.
-func copyClusterData(from, to string) error {
-	own := map[string]bool{"relay.db": true, "relay-id": true, "recordings": true}
-	return filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if own[strings.Split(rel, string(filepath.Separator))[0]] {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, info.Mode().Perm())
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		return copyOne(path, dst, info.Mode().Perm())
-	})
-}
-
-func copyOne(from, to string, mode os.FileMode) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // treeCPU is the CPU time of pid and of its direct children (PostgreSQL's
