@@ -205,17 +205,21 @@ func (f *fleet) setupOnce(d *fakeDevice) (time.Duration, error) {
 func clusterSetupMarkdown(cc clusterConfig, res []clusterSetupResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n#### Sessions per second the cluster brokers (%d technicians at once, %v per relay count, one PostgreSQL)\n\n", cc.workers, cc.setupFor)
-	b.WriteString("| relays | sessions/s | setup p50 (ms) | setup p99 (ms) | each relay's CPU (% of a core) | PostgreSQL CPU | load generator CPU | anything else | machine busy (of 200%) | failed |\n")
-	b.WriteString("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| relays | sessions/s | setup p50 (ms) | setup p99 (ms) | each relay's CPU (% of a core) | relays' CPU per session (ms) | PostgreSQL CPU | PostgreSQL CPU per session (ms) | load generator CPU | anything else | machine busy (of 200%) | failed |\n")
+	b.WriteString("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range res {
 		var cpus []string
-		ours := r.pgCPU + r.genCPU
+		relays := 0.0
 		for _, v := range r.relayCPU {
 			cpus = append(cpus, fmt.Sprintf("%.0f", v))
-			ours += v
+			relays += v
 		}
-		fmt.Fprintf(&b, "| %d | %.1f | %.1f | %.1f | %s | %.0f | %.0f | %.0f | %.0f | %d |\n", r.relays, float64(r.sessions)/r.elapsed.Seconds(),
-			float64(r.p50)/1e6, float64(r.p99)/1e6, strings.Join(cpus, " / "), r.pgCPU, r.genCPU, max(0, r.busy-ours), r.busy, r.failed)
+		rate := float64(r.sessions) / r.elapsed.Seconds()
+		// % of a core ÷ sessions per second × 10 = ms of CPU per session.
+		perSession := func(cpu float64) float64 { return cpu * 10 / max(rate, 1e-9) }
+		fmt.Fprintf(&b, "| %d | %.1f | %.1f | %.1f | %s | %.1f | %.0f | %.1f | %.0f | %.0f | %.0f | %d |\n", r.relays, rate,
+			float64(r.p50)/1e6, float64(r.p99)/1e6, strings.Join(cpus, " / "), perSession(relays), r.pgCPU, perSession(r.pgCPU),
+			r.genCPU, max(0, r.busy-relays-r.pgCPU-r.genCPU), r.busy, r.failed)
 	}
 	for _, r := range res {
 		if r.firstErr != "" {
