@@ -121,7 +121,6 @@ func TestClusterRelayKilled(t *testing.T) {
 	t.Parallel()
 	c := startLBCluster(t, 3)
 	e := c.e
-	deadID := c.ids[0]
 
 	// The agent's control connection and the whole first session go to
 	// relay 1; everything after the kill is round robin.
@@ -166,21 +165,7 @@ func TestClusterRelayKilled(t *testing.T) {
 		t.Fatalf("connections still counted on the killed relay: %v", s.Open)
 	}
 
-	// The survivors sweep the dead relay: its session ended with the
-	// reason, its recording incomplete, its presence gone.
-	reason := "relay " + deadID + " stopped"
-	eventually(t, "the dead relay's session to be recorded as ended", 20*time.Second, func() bool {
-		s := onlySession(t, e)
-		return s.State == "ended" && s.EndReason == reason && !s.Live
-	})
-	eventually(t, "the dead relay's recording to be marked incomplete", 20*time.Second, func() bool {
-		return e.recordings()[rec] == "incomplete"
-	})
-	eventually(t, "the dead relay to leave the cluster", 20*time.Second, func() bool {
-		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", filepath.Join(c.relays[1].dir, "data"), "--json")
-		return r.code == 0 && !strings.Contains(r.stdout, deadID) &&
-			strings.Contains(r.stdout, c.ids[1]) && strings.Contains(r.stdout, c.ids[2])
-	})
+	reason := c.expectSwept(0, rec)
 	if n := d.locks(); n != 1 {
 		t.Fatalf("the agent locked %d times for one session, want 1", n)
 	}
@@ -212,6 +197,79 @@ func TestClusterRelayKilled(t *testing.T) {
 	}
 	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", filepath.Join(c.relays[1].dir, "data"), "--store", c.store); r.code != 0 {
 		t.Fatalf("audit verify of the shared chain: %s", r.stderr)
+	}
+}
+
+// expectSwept waits until the surviving relays have swept relay i, dead
+// with the cluster's one session and its recording rec: the session
+// recorded as ended with the reason, the recording incomplete, the relay
+// gone from the cluster. It returns the reason.
+func (c *lbCluster) expectSwept(i int, rec string) string {
+	t, e := c.t, c.e
+	t.Helper()
+	reason := "relay " + c.ids[i] + " stopped"
+	eventually(t, "the dead relay's session to be recorded as ended", 20*time.Second, func() bool {
+		s := onlySession(t, e)
+		return s.State == "ended" && s.EndReason == reason && !s.Live
+	})
+	eventually(t, "the dead relay's recording to be marked incomplete", 20*time.Second, func() bool {
+		return e.recordings()[rec] == "incomplete"
+	})
+	live := (i + 1) % len(c.relays)
+	eventually(t, "the dead relay to leave the cluster", 20*time.Second, func() bool {
+		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", filepath.Join(c.relays[live].dir, "data"), "--json")
+		if r.code != 0 || strings.Contains(r.stdout, c.ids[i]) {
+			return false
+		}
+		for j, id := range c.ids {
+			if j != i && !strings.Contains(r.stdout, id) {
+				return false
+			}
+		}
+		return true
+	})
+	return reason
+}
+
+// TestClusterHomeRelayKilled: the relay killed holds the session (the
+// technician and the agent's session connection are on it) but not the
+// agent's control connection, which is on another relay. The agent ends
+// the session and locks once and stays connected; the survivors end the
+// session in the record and mark its recording incomplete; a new session
+// works at once.
+func TestClusterHomeRelayKilled(t *testing.T) {
+	t.Parallel()
+	c := startLBCluster(t, 3)
+	e := c.e
+	c.lb.Pin(1)
+	d := e.enroll("pc-1")
+	e.runAgent(d, "exit 0", "--log-format", "json")
+	c.lb.Pin(0)
+	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
+	p.expect("Consent granted", 15*time.Second)
+	p.send("echo before-$((40+2))\r")
+	p.expect("before-42", 10*time.Second)
+	rec := e.onlyRecording("recording")
+	if s := c.lb.Stats(); s.Open[1] != 1 || s.Open[2] != 0 {
+		t.Fatalf("connections open per relay: %v, want the agent's control connection alone on relay 2", s.Open)
+	}
+	c.lb.Unpin()
+	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
+
+	c.relays[0].relay.kill9()
+	eventually(t, "agent to lock the screen", 15*time.Second, func() bool { return d.locks() >= 1 })
+	if code := p.exitCode(15 * time.Second); code == 0 {
+		t.Fatalf("tech exited 0 after its relay was killed:\n%s", p.screen())
+	}
+	c.expectSwept(0, rec)
+	if n := d.locks(); n != 1 {
+		t.Fatalf("the agent locked %d times for one session, want 1", n)
+	}
+	if n := countMsg(agentLogs(d.proc.Output()), "connected to relay"); n != connected {
+		t.Fatalf("the agent reconnected (%d connections, %d before) though its relay lives", n, connected)
+	}
+	if r := e.techRun("", "connect", d.name, "--", "echo", "after-kill"); r.code != 0 || !strings.Contains(r.stdout, "after-kill") {
+		t.Fatalf("session after the kill: code %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
 }
 
