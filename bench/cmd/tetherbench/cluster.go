@@ -22,6 +22,9 @@ type clusterConfig struct {
 	workers  int
 	idle     int
 	relays   []int // the relay counts measured
+	// settle is the wait after the idle agents connected before memory is
+	// read; idleFor the idle CPU window (two ping periods in a full run).
+	settle, idleFor time.Duration
 }
 
 func loadClusterConfig() clusterConfig {
@@ -36,6 +39,8 @@ func loadClusterConfig() clusterConfig {
 		setupFor: time.Duration(envInt("BENCH_CLUSTER_SECONDS", pick(20, 5))) * time.Second,
 		workers:  int(envInt("BENCH_CLUSTER_WORKERS", pick(12, 6))),
 		idle:     int(envInt("BENCH_CLUSTER_IDLE_AGENTS", pick(10000, 300))),
+		settle:   time.Duration(pick(10, 3)) * time.Second,
+		idleFor:  time.Duration(pick(30, 10)) * time.Second,
 	}
 	for _, s := range strings.Split(envStr("BENCH_CLUSTER_RELAYS", "1,2,3"), ",") {
 		if k, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && k >= 1 && k <= 9 {

@@ -72,14 +72,14 @@ func benchClusterIdle(ctx context.Context, cfg *config, ps *procs, dir string, t
 	if err != nil {
 		return err
 	}
-	time.Sleep(10 * time.Second) // the connection burst's garbage
+	time.Sleep(cc.settle) // the connection burst's garbage
 	for i, p := range c.relays {
 		if res[i].rss1, err = rssKiB(p.PID()); err != nil {
 			return err
 		}
 	}
 	// CPU over two ping periods, every relay and PostgreSQL at once.
-	const window = 2 * 15 * time.Second
+	window := cc.idleFor
 	var wg sync.WaitGroup
 	for i, p := range c.relays {
 		wg.Add(1)
