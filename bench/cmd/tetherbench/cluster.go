@@ -195,9 +195,10 @@ func postmasterPID(pg *pgtest.Server) int {
 	return pid
 }
 
-// launchPostgres starts the bench's throwaway PostgreSQL.
+// launchPostgres starts the cluster parts' throwaway PostgreSQL, durable
+// as a deployment runs it (and as the store part runs it).
 func launchPostgres() (*pgtest.Server, error) {
-	pg, err := pgtest.Launch()
+	pg, err := pgtest.Launch("fsync=on", "full_page_writes=on", "synchronous_commit=on")
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL: %w (apt-get install postgresql)", err)
 	}
