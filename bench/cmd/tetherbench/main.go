@@ -1,8 +1,9 @@
 // Command tetherbench measures Tether against OpenSSH on one machine in one
 // run: terminal throughput, keystroke echo, session setup, file transfer,
 // relay capacity with idle agents and busy sessions (the relay on a core of
-// its own), the relay on PostgreSQL against bbolt, and the cost of
-// recording. It starts every process it needs on loopback (a relay, an
+// its own), the relay on PostgreSQL against bbolt, a relay cluster
+// (sessions per second with 1, 2 and 3 relays, idle agents spread over
+// three), and the cost of recording. It starts every process it needs on loopback (a relay, an
 // agent, two sshd), stops each by its PID when done, and prints a markdown
 // table. `make bench` runs it; see the README for the environment variables.
 package main
