@@ -72,7 +72,7 @@ fuzz: ## run every fuzz test for FUZZTIME each (seed corpora run in `make test` 
 	  done; \
 	done
 
-bench: build ## benchmarks: hot paths (allocs), then tether vs OpenSSH, the desktop vs x11vnc + noVNC PostgreSQL vs bbolt side by side, and a relay cluster (sessions per second with 1–3 relays, idle agents over 3) (bench/run.sh; BENCH_QUICK=1 for a smoke run)
+bench: build ## benchmarks: hot paths (allocs), then tether vs OpenSSH, the desktop vs x11vnc + noVNC and PostgreSQL vs bbolt side by side, then a relay cluster (sessions per second with 1–3 relays, idle agents over 3) (bench/run.sh; BENCH_QUICK=1 for a smoke run)
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/e2e/ ./internal/x11/ ./internal/tilecodec/ ./recordings/ ./internal/transport/ ./internal/broker/ ./internal/sanitize/ ./internal/trust/ ./internal/viewer/
 	./bench/run.sh
 
