@@ -52,17 +52,9 @@ func (s *Server) askOne(ctx context.Context, r *store.RelayInfo, path string, bo
 // device whose record says so is closed: the peer's word alone closes
 // nothing.
 func (s *Server) handleClusterClose(w http.ResponseWriter, r *http.Request) {
-	if !s.peerAuthorized(w, r) {
-		return
-	}
 	var req api.ClusterClose
-	if err := readJSON(r, &req); err != nil {
-		s.peerRefused(w, r, err)
-		return
-	}
-	id, err := ids.ParseDeviceID(r.PathValue("id"))
-	if err != nil {
-		s.peerRefused(w, r, errf(http.StatusBadRequest, "", "malformed device ID"))
+	id, ok := s.peerDeviceRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	d, err := s.db.DeviceByID(id)
@@ -79,9 +71,7 @@ func (s *Server) handleClusterClose(w http.ResponseWriter, r *http.Request) {
 	}
 	a := s.agents.Get(id)
 	if a == nil {
-		// The usual answer of a relay the device is not on (every live
-		// relay is asked): not a refusal.
-		s.writeErr(w, errf(http.StatusNotFound, "", "device not connected here"))
+		s.peerNotHere(w)
 		return
 	}
 	reason := strings.ToValidUTF8(truncate(req.Reason, 120), "") // a rune cut in two is dropped
@@ -89,6 +79,5 @@ func (s *Server) handleClusterClose(w http.ResponseWriter, r *http.Request) {
 		reason = "device blocked on another relay"
 	}
 	a.Conn.Close(reason)
-	s.record(auditEvent("", "device.disconnect", id, "success", sourceAddr(r), "name", d.Name, "reason", reason))
-	writeJSON(w, http.StatusOK, api.Status{Status: "closed"})
+	s.peerClosed(w, r, id, "name", d.Name, "reason", reason)
 }

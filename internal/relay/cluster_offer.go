@@ -49,12 +49,8 @@ func (s *Server) deliverOffer(ctx context.Context, a *broker.Agent, there *store
 // connection of a device online here, as for a local offer (the audit head
 // signed now included).
 func (s *Server) handleClusterOffer(w http.ResponseWriter, r *http.Request) {
-	if !s.peerAuthorized(w, r) {
-		return
-	}
 	var req api.ClusterOffer
-	if err := readJSON(r, &req); err != nil {
-		s.writeErr(w, err)
+	if !s.peerRequest(w, r, &req) {
 		return
 	}
 	if req.Session == nil || req.Session.DeviceID != req.Device || req.Device == "" || req.AttachToken == "" {
@@ -76,12 +72,8 @@ func (s *Server) handleClusterOffer(w http.ResponseWriter, r *http.Request) {
 // handleClusterEnd starts the end path of a session held here, for
 // another relay's kill; it answers without waiting for the end to finish.
 func (s *Server) handleClusterEnd(w http.ResponseWriter, r *http.Request) {
-	if !s.peerAuthorized(w, r) {
-		return
-	}
 	var req api.ClusterEnd
-	if err := readJSON(r, &req); err != nil {
-		s.writeErr(w, err)
+	if !s.peerRequest(w, r, &req) {
 		return
 	}
 	id, err := pathSessionID(r)

@@ -91,17 +91,9 @@ func (s *Server) republishPresence() {
 // for another relay that registered a newer one, if the presence row
 // names that relay's connection.
 func (s *Server) handleClusterReplace(w http.ResponseWriter, r *http.Request) {
-	if !s.peerAuthorized(w, r) {
-		return
-	}
 	var req api.ClusterReplace
-	if err := readJSON(r, &req); err != nil {
-		s.peerRefused(w, r, err)
-		return
-	}
-	id, err := ids.ParseDeviceID(r.PathValue("id"))
-	if err != nil {
-		s.peerRefused(w, r, errf(http.StatusBadRequest, "", "malformed device ID"))
+	id, ok := s.peerDeviceRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Relay == "" || req.Relay == s.node.ID() || len(req.Relay) > 64 {
@@ -110,18 +102,14 @@ func (s *Server) handleClusterReplace(w http.ResponseWriter, r *http.Request) {
 	}
 	closed, err := s.closeReplaced(id, &req)
 	if errors.Is(err, errNotHere) {
-		// The usual answer of a relay the device is not on (every live
-		// relay is asked at each connection): not a refusal.
-		s.writeErr(w, errf(http.StatusNotFound, "", "device not connected here"))
+		s.peerNotHere(w)
 		return
 	}
 	if err != nil {
 		s.peerRefused(w, r, err)
 		return
 	}
-	s.record(auditEvent("", "device.disconnect", id, "success", sourceAddr(r), "name", closed.Dev.Name,
-		"reason", broker.ReplacedReason, "relay", req.Relay))
-	writeJSON(w, http.StatusOK, api.Status{Status: "closed"})
+	s.peerClosed(w, r, id, "name", closed.Dev.Name, "reason", broker.ReplacedReason, "relay", req.Relay)
 }
 
 // closeReplaced closes the device's connection here if its presence row
@@ -145,17 +133,6 @@ func (s *Server) closeReplaced(id ids.DeviceID, req *api.ClusterReplace) (*broke
 
 // errNotHere: this relay holds no control connection of the device.
 var errNotHere = errors.New("device not connected here")
-
-// peerRefused answers a cluster peer's request with err and audits the
-// refusal (cluster.peer, failure); the audit entries are bounded per
-// source like every refusal of an unauthenticated caller.
-func (s *Server) peerRefused(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if errors.As(err, &ae) && ae.Status < http.StatusInternalServerError {
-		s.record(auditEvent("", "cluster.peer", r.Method+" "+r.URL.Path, "failure", sourceAddr(r), "reason", ae.Msg))
-	}
-	s.writeErr(w, err)
-}
 
 // askOthers POSTs body to path on every other live relay and waits for
 // their answers (at most closeTimeout); it returns how many answered 200.
