@@ -49,12 +49,9 @@ relay: keep it like the data directory itself.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Dir, "data", "", "the relay's data directory (required)")
-	f.StringVar(&o.Out, "out", "", "the archive to write (required)")
-	f.BoolVar(&o.Force, "force", false, "replace FILE if it exists")
-	cmd.MarkFlagRequired("data")
-	cmd.MarkFlagRequired("out")
+	requiredString(cmd, &o.Dir, "data", "the relay's data directory (required)")
+	requiredString(cmd, &o.Out, "out", "the archive to write (required)")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "replace FILE if it exists")
 	return cmd
 }
 
@@ -83,10 +80,7 @@ relay on DIR; clients keep their pin, since the TLS identity is restored too.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&dir, "data", "", "the data directory to create; must be missing or empty (required)")
-	f.StringVar(&from, "from", "", "the archive `FILE` that relay backup wrote (required)")
-	cmd.MarkFlagRequired("data")
-	cmd.MarkFlagRequired("from")
+	requiredString(cmd, &dir, "data", "the data directory to create; must be missing or empty (required)")
+	requiredString(cmd, &from, "from", "the archive `FILE` that relay backup wrote (required)")
 	return cmd
 }

@@ -61,10 +61,8 @@ refused: it has nothing to share. It prints the cluster key's pin on stdout.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "data", "", "a member's data directory (required)")
-	cmd.Flags().StringVar(&out, "out", "", "the bundle `FILE` to write (required)")
-	cmd.MarkFlagRequired("data")
-	cmd.MarkFlagRequired("out")
+	requiredString(cmd, &dir, "data", "a member's data directory (required)")
+	requiredString(cmd, &out, "out", "the bundle `FILE` to write (required)")
 	return cmd
 }
 
@@ -95,10 +93,8 @@ cluster's pin on stdout: clients pin it whichever relay they reach.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "data", "", "the data directory to create; must be missing or empty (required)")
-	cmd.Flags().StringVar(&from, "from", "", "the bundle `FILE` that relay cluster export wrote (required)")
-	cmd.MarkFlagRequired("data")
-	cmd.MarkFlagRequired("from")
+	requiredString(cmd, &dir, "data", "the data directory to create; must be missing or empty (required)")
+	requiredString(cmd, &from, "from", bundleUsage)
 	return cmd
 }
 
@@ -125,10 +121,8 @@ every other relay after each step of a rotation; see relay cert rotate --help.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "data", "", "the member's data directory (required)")
-	cmd.Flags().StringVar(&from, "from", "", "the bundle `FILE` that relay cluster export wrote (required)")
-	cmd.MarkFlagRequired("data")
-	cmd.MarkFlagRequired("from")
+	requiredString(cmd, &dir, "data", "the member's data directory (required)")
+	requiredString(cmd, &from, "from", bundleUsage)
 	return cmd
 }
 

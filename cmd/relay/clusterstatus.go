@@ -54,10 +54,9 @@ its recordings are marked incomplete, its agents reconnect elsewhere.`,
 			return tw.Flush()
 		},
 	}
+	requiredString(cmd, &dir, "data", "data directory of a relay of the cluster (required)")
 	f := cmd.Flags()
-	f.StringVar(&dir, "data", "", "data directory of a relay of the cluster (required)")
 	f.BoolVar(&asJSON, "json", false, "print a JSON list on stdout")
 	f.DurationVar(&heartbeat, "cluster-heartbeat", cluster.DefaultHeartbeat, "the relays' heartbeat interval (a relay is expired after 5 missed)")
-	cmd.MarkFlagRequired("data")
 	return cmd
 }
