@@ -20,22 +20,6 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// openShared opens a fresh database twice, as two relays would.
-func openShared(t *testing.T) (*pgstore.Store, *pgstore.Store) {
-	t.Helper()
-	url := pgtest.Shared(t).NewDB(t)
-	var out [2]*pgstore.Store
-	for i := range out {
-		s, err := pgstore.Open(pgstore.Config{URL: url, MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		out[i] = s
-	}
-	return out[0], out[1]
-}
-
 // ended records the relays whose holdings were ended, in order.
 type ended struct {
 	mu  sync.Mutex
@@ -59,7 +43,7 @@ func (e *ended) list() []string {
 // its next beat once 5 heartbeats have passed: its presence rows go, what
 // it held is ended, its row is removed; the live relay is never swept.
 func TestSweepDeadRelay(t *testing.T) {
-	a, b := openShared(t)
+	a, b := pgtest.TwoStores(t)
 	const hb = 100 * time.Millisecond
 	var ea, eb ended
 	na := cluster.New(cluster.Config{ID: "relay-a", Heartbeat: hb, Store: a, EndHeld: ea.end, Log: quiet()})
@@ -201,15 +185,8 @@ func FuzzLoadID(f *testing.F) {
 func TestNoSweepAfterDatabaseOutage(t *testing.T) {
 	srv := pgtest.Start(t)
 	url := srv.NewDB(t)
-	open := func() *pgstore.Store {
-		s, err := pgstore.Open(pgstore.Config{URL: url, MaxConns: 2, QueryTimeout: 2 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	a, b := open(), open()
+	cfg := pgstore.Config{URL: url, MaxConns: 2, QueryTimeout: 2 * time.Second}
+	a, b := pgtest.OpenStore(t, cfg), pgtest.OpenStore(t, cfg)
 	const hb = 100 * time.Millisecond
 	var ea, eb ended
 	na := cluster.New(cluster.Config{ID: "relay-a", Heartbeat: hb, Store: a, EndHeld: ea.end, Log: quiet()})

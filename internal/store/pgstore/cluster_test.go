@@ -15,26 +15,10 @@ import (
 	"github.com/tether-support/tether/internal/store/pgtest"
 )
 
-// twoRelays opens the same database twice: two pools, as two relays would.
-func twoRelays(t *testing.T) (*pgstore.Store, *pgstore.Store) {
-	t.Helper()
-	url := pgtest.Shared(t).NewDB(t)
-	var out [2]*pgstore.Store
-	for i := range out {
-		s, err := pgstore.Open(pgstore.Config{URL: url, MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		out[i] = s
-	}
-	return out[0], out[1]
-}
-
 // TestAuditOneChainTwoRelays: appenders on two separate stores (two
 // pools) build one chain that verifies, with no gap and no fork.
 func TestAuditOneChainTwoRelays(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	mac, signer, err := audit.LoadOrCreateKeys(a)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +60,7 @@ func TestAuditOneChainTwoRelays(t *testing.T) {
 // up, exactly, for a user's counter (read-modify-write) and for an unknown
 // name (upsert).
 func TestLockoutAcrossRelays(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	u := &store.User{Username: "alice"}
 	if err := a.CreateUser(u); err != nil {
 		t.Fatal(err)
@@ -114,7 +98,7 @@ func TestLockoutAcrossRelays(t *testing.T) {
 // TestThrottleAcrossRelays: a window counted through two stores is one
 // window.
 func TestThrottleAcrossRelays(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for i := range 10 {
 		s := []*pgstore.Store{a, b}[i%2]

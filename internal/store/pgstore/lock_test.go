@@ -3,13 +3,15 @@ package pgstore_test
 import (
 	"testing"
 	"time"
+
+	"github.com/tether-support/tether/internal/store/pgtest"
 )
 
 // TestLockAcrossRelays: a lock held through one store (relay) keeps the
 // other waiting until it is released; another name does not wait, and the
 // lock is taken again after release.
 func TestLockAcrossRelays(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	unlock, err := a.Lock("trust")
 	if err != nil {
 		t.Fatal(err)

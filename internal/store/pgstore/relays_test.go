@@ -8,12 +8,13 @@ import (
 
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/store"
+	"github.com/tether-support/tether/internal/store/pgtest"
 )
 
 // TestRelayRegistry: registration, heartbeat, liveness by the database's
 // clock, expiry and removal, seen the same way from two relays' pools.
 func TestRelayRegistry(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	if err := a.HeartbeatRelay("r1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("heartbeat of an unregistered relay: %v, want ErrNotFound", err)
 	}
@@ -63,7 +64,7 @@ func TestRelayRegistry(t *testing.T) {
 // older connection's relay cannot clear it; a dead relay's devices are
 // offline; a relay's rows go with it.
 func TestPresence(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	for _, id := range []string{"r1", "r2"} {
 		if err := a.RegisterRelay(id, "https://"+id); err != nil {
 			t.Fatal(err)
@@ -126,7 +127,7 @@ func TestPresence(t *testing.T) {
 // TestAddPresence: a rejoining relay's claim is written only where no row
 // names the device; the row read back says who holds it and since when.
 func TestAddPresence(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	dev := ids.DeviceID("dev-2")
 	if _, err := a.PresenceRow(dev); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("row before any: %v", err)
@@ -153,7 +154,7 @@ func TestAddPresence(t *testing.T) {
 // TestOpenSessionsOf: the home relay column follows the record through
 // PutSession and UpdateSession, and an ended session is not open.
 func TestOpenSessionsOf(t *testing.T) {
-	a, b := twoRelays(t)
+	a, b := pgtest.TwoStores(t)
 	mk := func(relay, state string) ids.SessionID {
 		s := &store.Session{TechID: "u1", Mode: store.ModeUnattended, State: state, Relay: relay}
 		if err := a.PutSession(s); err != nil {

@@ -1,4 +1,5 @@
-// Package pgtest starts throwaway PostgreSQL servers for tests: the real
+// Package pgtest starts throwaway PostgreSQL servers for tests (and opens
+// pgstore stores on them: OpenStore, TwoStores): the real
 // Debian server (initdb, postgres, pg_ctl), in a temporary directory,
 // listening on a Unix socket in that directory only (no TCP port), with
 // trust authentication for the socket, which only its owner can reach.
