@@ -1,8 +1,8 @@
-// Package pgtest starts throwaway PostgreSQL servers for tests (and opens
-// pgstore stores on them: OpenStore, TwoStores): the real
+// Package pgtest starts throwaway PostgreSQL servers for tests: the real
 // Debian server (initdb, postgres, pg_ctl), in a temporary directory,
 // listening on a Unix socket in that directory only (no TCP port), with
 // trust authentication for the socket, which only its owner can reach.
+// OpenStore and TwoStores open pgstore stores on them for a test.
 //
 // A test package shares one server (Shared), started on first use and
 // stopped by Main after the package's tests; every test gets its own empty
