@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -25,11 +24,8 @@ import (
 // each refusal is audited.
 func TestClusterNewerConnectionReplacesOlder(t *testing.T) {
 	t.Parallel()
-	e, ms := newCluster(t, 2)
+	e, ms, d := clusterWithAgent(t, "twin")
 	r1, r2 := ms[0], ms[1]
-	d := e.enroll("twin")
-	e.runAgent(d, "exit 0")
-	eventually(t, "the agent on relay 1", 15*time.Second, func() bool { return agentsOn(t, e, r1)[r1.url] == 1 })
 	devID := e.devicesAs(r1.tech)[d.name].ID
 	id1 := strings.TrimSpace(mustRead(t, filepath.Join(r1.data, "relay-id")))
 	id2 := strings.TrimSpace(mustRead(t, filepath.Join(r2.data, "relay-id")))
@@ -96,25 +92,12 @@ func TestClusterNewerConnectionReplacesOlder(t *testing.T) {
 	}
 
 	audit := e.techOn(r2, "", "audit", "export").stdout
-	replaced := 0
-	for _, line := range strings.Split(audit, "\n") {
-		if strings.Contains(line, `"device.disconnect"`) && strings.Contains(line, `"reason":"replaced by a newer connection from the same device"`) &&
-			strings.Contains(line, `"relay":"`+id2+`"`) {
-			replaced++
-		}
-	}
-	if replaced == 0 {
+	if countLines(audit, `"device.disconnect"`, `"reason":"replaced by a newer connection from the same device"`, `"relay":"`+id2+`"`) == 0 {
 		t.Errorf("relay 1 did not audit closing the replaced connection")
 	}
 	// Each refusal is audited (a source's first failures of a window in
 	// full, the rest in a summary), the 403 included.
-	refused := 0
-	for _, line := range strings.Split(audit, "\n") {
-		if strings.Contains(line, `"action":"cluster.peer"`) && strings.Contains(line, `/replace"`) && strings.Contains(line, `"outcome":"failure"`) {
-			refused++
-		}
-	}
-	if refused < len(refusals) {
+	if refused := countLines(audit, `"action":"cluster.peer"`, `/replace"`, `"outcome":"failure"`); refused < len(refusals) {
 		t.Errorf("%d audited refusals of replace claims, want %d", refused, len(refusals))
 	}
 }
@@ -128,11 +111,8 @@ func TestClusterNewerConnectionReplacesOlder(t *testing.T) {
 // connection as replaced.
 func TestClusterRejoinKeepsNewerPresence(t *testing.T) {
 	t.Parallel()
-	e, ms := newCluster(t, 2)
+	e, ms, d := clusterWithAgent(t, "sleeper")
 	r1, r2 := ms[0], ms[1]
-	d := e.enroll("sleeper")
-	e.runAgent(d, "exit 0")
-	eventually(t, "the agent on relay 1", 15*time.Second, func() bool { return agentsOn(t, e, r1)[r1.url] == 1 })
 
 	if err := r1.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -172,23 +152,24 @@ func TestClusterRejoinKeepsNewerPresence(t *testing.T) {
 	}
 }
 
+// clusterWithAgent starts two relays of a cluster (newCluster) and the
+// agent of a device enrolled as name, and waits for it on relay 1.
+func clusterWithAgent(t *testing.T, name string) (*env, []*member, *device) {
+	t.Helper()
+	e, ms := newCluster(t, 2)
+	d := e.enroll(name)
+	e.runAgent(d, "exit 0")
+	eventually(t, "the agent on relay 1", 15*time.Second, func() bool { return agentsOn(t, e, ms[0])[ms[0].url] == 1 })
+	return e, ms, d
+}
+
 // relaysListed returns the advertise URLs of every relay registered,
 // live or not, as `relay cluster status` reports them from m's data
 // directory.
 func relaysListed(t *testing.T, e *env, m *member) map[string]bool {
 	t.Helper()
-	r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", m.data, "--json")
-	if r.code != 0 {
-		t.Fatalf("cluster status: %s", r.stderr)
-	}
-	var relays []struct {
-		Advertise string `json:"advertise"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &relays); err != nil {
-		t.Fatalf("cluster status --json: %v %q", err, r.stdout)
-	}
 	out := map[string]bool{}
-	for _, x := range relays {
+	for _, x := range clusterStatus(t, e, m) {
 		out[x.Advertise] = true
 	}
 	return out
@@ -203,8 +184,8 @@ func relaysListed(t *testing.T, e *env, m *member) map[string]bool {
 func TestClusterSimultaneousConnections(t *testing.T) {
 	t.Parallel()
 	c := newClusterEnv(t, 2, "--cluster-heartbeat", clusterHeartbeat)
-	e := c.relays[0]
-	r1 := &member{data: filepath.Join(e.dir, "data"), proc: e.relay, url: e.url, tech: e.tech}
+	e, ms := c.relays[0], c.members()
+	r1 := ms[0]
 	d := e.enroll("race")
 	homes := []string{agentHomeFor(t, d, c.relays[0].url), agentHomeFor(t, d, c.relays[1].url)}
 	held := func() []int {
@@ -242,8 +223,7 @@ func TestClusterSimultaneousConnections(t *testing.T) {
 		agents[1-survivor].cmd.Process.Signal(syscall.SIGCONT)
 		agents[1-survivor].kill9()
 		agents[survivor].cmd.Process.Signal(syscall.SIGCONT)
-		for i, x := range c.relays {
-			m := &member{data: filepath.Join(x.dir, "data"), proc: x.relay, url: x.url, tech: x.tech}
+		for i, m := range ms {
 			marker := fmt.Sprintf("round-%d-relay-%d", round, i+1)
 			if r := e.techOn(m, "", "connect", d.name, "--", "echo", marker); r.code != 0 || !strings.Contains(r.stdout, marker) {
 				t.Errorf("round %d: session through relay %d to the survivor on relay %d: %d %s %s", round, i+1, survivor+1, r.code, r.stdout, r.stderr)

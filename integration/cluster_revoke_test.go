@@ -28,10 +28,7 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 	t.Parallel()
 	c := newClusterEnv(t, 2, "--cluster-heartbeat", clusterHeartbeat)
 	e, e2 := c.relays[0], c.relays[1]
-	ms := make([]*member, len(c.relays))
-	for i, x := range c.relays {
-		ms[i] = &member{data: filepath.Join(x.dir, "data"), proc: x.relay, url: x.url, tech: x.tech}
-	}
+	ms := c.members()
 	r1, r2 := ms[0], ms[1]
 	d := e.enroll("far-1")
 	e.runAgent(d, "exit 0")
@@ -172,13 +169,7 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 	if blocked[goneID] != 1 || blocked[devID] > 1 {
 		t.Errorf("device.disconnect entries of a blocked device by device: %v, want one for %s (relay 1 closing it once)", blocked, gone.name)
 	}
-	closeRefused := 0
-	for _, line := range strings.Split(audit, "\n") {
-		if strings.Contains(line, `"action":"cluster.peer"`) && strings.Contains(line, `/close"`) && strings.Contains(line, `"outcome":"failure"`) {
-			closeRefused++
-		}
-	}
-	if closeRefused < 6 {
+	if closeRefused := countLines(audit, `"action":"cluster.peer"`, `/close"`, `"outcome":"failure"`); closeRefused < 6 {
 		t.Errorf("%d refused peer close requests audited, want the 6 refusals (403, 409, 404, three 400)", closeRefused)
 	}
 	if n := strings.Count(audit, `"device.auth"`); n < 4 {
@@ -190,13 +181,27 @@ func TestClusterRevokeClosesRemoteAgent(t *testing.T) {
 // cluster certificate, another one, or none).
 func peerPost(t *testing.T, url string, cert *tls.Certificate, path, body string) (int, string) {
 	t.Helper()
+	return peerPostAs(t, url, cert, "", path, body)
+}
+
+// peerPostAs is peerPost with a bearer token too, unless it is empty.
+func peerPostAs(t *testing.T, url string, cert *tls.Certificate, bearer, path, body string) (int, string) {
+	t.Helper()
 	cfg := &tls.Config{InsecureSkipVerify: true} // test probe; the pin is not the point here
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 	defer c.CloseIdleConnections()
-	resp, err := c.Post(url+path, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", path, err)
 	}
@@ -245,20 +250,8 @@ func agentHomeFor(t *testing.T, d *device, url string) string {
 // `relay cluster status` reports them from m's data directory.
 func agentsOn(t *testing.T, e *env, m *member) map[string]int {
 	t.Helper()
-	r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", m.data, "--json")
-	if r.code != 0 {
-		t.Fatalf("cluster status: %s", r.stderr)
-	}
-	var relays []struct {
-		Advertise string `json:"advertise"`
-		Live      bool   `json:"live"`
-		Agents    int    `json:"agents"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &relays); err != nil {
-		t.Fatalf("cluster status --json: %v %q", err, r.stdout)
-	}
 	out := map[string]int{}
-	for _, x := range relays {
+	for _, x := range clusterStatus(t, e, m) {
 		if x.Live {
 			out[x.Advertise] = x.Agents
 		}

@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"io"
 	"math/big"
 	"net/http"
 	"path/filepath"
@@ -38,11 +37,54 @@ type member struct {
 func newCluster(t *testing.T, n int) (*env, []*member) {
 	t.Helper()
 	c := newClusterEnv(t, n, "--cluster-heartbeat", clusterHeartbeat)
-	ms := make([]*member, n)
+	return c.relays[0], c.members()
+}
+
+// members returns every relay of c as a member.
+func (c *clusterEnv) members() []*member {
+	ms := make([]*member, len(c.relays))
 	for i, e := range c.relays {
 		ms[i] = &member{data: filepath.Join(e.dir, "data"), proc: e.relay, url: e.url, tech: e.tech}
 	}
-	return c.relays[0], ms
+	return ms
+}
+
+// relayStatus is one relay of `relay cluster status --json`.
+type relayStatus struct {
+	Advertise string `json:"advertise"`
+	Live      bool   `json:"live"`
+	Agents    int    `json:"agents"`
+}
+
+// clusterStatus returns every relay registered, live or not, as
+// `relay cluster status --json` reports them from m's data directory.
+func clusterStatus(t *testing.T, e *env, m *member) []relayStatus {
+	t.Helper()
+	r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", m.data, "--json")
+	if r.code != 0 {
+		t.Fatalf("cluster status: %s", r.stderr)
+	}
+	var relays []relayStatus
+	if err := json.Unmarshal([]byte(r.stdout), &relays); err != nil {
+		t.Fatalf("cluster status --json: %v %q", err, r.stdout)
+	}
+	return relays
+}
+
+// countLines returns how many lines of text contain every one of subs
+// (audit entries of one kind in an export).
+func countLines(text string, subs ...string) int {
+	n := 0
+	for _, line := range strings.Split(text, "\n") {
+		all := true
+		for _, s := range subs {
+			all = all && strings.Contains(line, s)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
 }
 
 // techOn runs tech signed in to relay m.
@@ -162,17 +204,9 @@ func TestClusterThreeRelays(t *testing.T) {
 		t.Fatalf("the agent locked %d times for one kill", n-locks)
 	}
 
-	r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", r1.data, "--json")
-	if r.code != 0 {
-		t.Fatalf("cluster status: %s", r.stderr)
-	}
-	var relays []struct {
-		Advertise string `json:"advertise"`
-		Live      bool   `json:"live"`
-		Agents    int    `json:"agents"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &relays); err != nil || len(relays) != 3 {
-		t.Fatalf("cluster status --json: %v %q", err, r.stdout)
+	relays := clusterStatus(t, e, r1)
+	if len(relays) != 3 {
+		t.Fatalf("cluster status --json lists %d relays, want 3: %+v", len(relays), relays)
 	}
 	agents := map[string]int{}
 	for _, x := range relays {
@@ -222,22 +256,7 @@ func TestClusterPeerRefusesStrangers(t *testing.T) {
 	tok := adminToken(t, e)
 	body := `{"device":"d1","session":{"id":"s","device_id":"d1"},"attach_token":"x"}`
 	post := func(cert *tls.Certificate, bearer, path string) (int, string) {
-		cfg := &tls.Config{InsecureSkipVerify: true} // test probe; the pin is not the point here
-		if cert != nil {
-			cfg.Certificates = []tls.Certificate{*cert}
-		}
-		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
-		req, _ := http.NewRequest(http.MethodPost, e.url+path, strings.NewReader(body))
-		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatalf("request: %v", err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return peerPostAs(t, e.url, cert, bearer, path, body)
 	}
 	other := selfSigned(t, nil)
 	twin := selfSigned(t, cluster.Leaf)
