@@ -94,6 +94,28 @@ func auditSources(t *testing.T, e *env, action string) map[string]int {
 	return got
 }
 
+// ownBudgets checks that two clients behind the balancer at front keep
+// their own failed sign-in budgets (proxyFlags: 3 a source): client A,
+// from ipA, spends its budget and is throttled, while client B, from ipB,
+// through the same balancer, still has its own.
+func ownBudgets(t *testing.T, front, ipA, ipB string) {
+	t.Helper()
+	for i := range 4 {
+		a := loginAt(t, front, ipA, "ghost-a", "Winter2024!")
+		if i < 3 && (a.status != http.StatusUnauthorized || a.msg != "invalid username or password") {
+			t.Fatalf("client A attempt %d: got %d %q, want a counted failure", i, a.status, a.msg)
+		}
+		if i == 3 {
+			wantThrottled(t, "client A past its budget", a, "too many failed sign-ins from this address")
+		}
+	}
+	for i := range 3 {
+		if a := loginAt(t, front, ipB, "ghost-b", "Summer2025!"); a.status != http.StatusUnauthorized {
+			t.Fatalf("client B attempt %d behind the same balancer: got %d %q, want a counted failure", i, a.status, a.msg)
+		}
+	}
+}
+
 // TestProxyProtocolBalancer: two clients behind a PROXY-speaking balancer
 // (v2 headers naming documentation addresses no TCP peer here has) each
 // have their own failed sign-in budget and appear under their own address
@@ -114,22 +136,7 @@ func TestProxyProtocolBalancer(t *testing.T) {
 		return netip.AddrPortFrom(claims[c.Addr().String()], c.Port())
 	})
 
-	// Client A spends its budget of 3 failures and is throttled...
-	for i := range 4 {
-		a := loginAt(t, front, "127.0.0.31", "ghost-a", "Winter2024!")
-		if i < 3 && (a.status != http.StatusUnauthorized || a.msg != "invalid username or password") {
-			t.Fatalf("client A attempt %d: got %d %q, want a counted failure", i, a.status, a.msg)
-		}
-		if i == 3 {
-			wantThrottled(t, "client A past its budget", a, "too many failed sign-ins from this address")
-		}
-	}
-	// ...while client B, through the same balancer, still has its own.
-	for i := range 3 {
-		if a := loginAt(t, front, "127.0.0.32", "ghost-b", "Summer2025!"); a.status != http.StatusUnauthorized {
-			t.Fatalf("client B attempt %d behind the same balancer: got %d %q, want a counted failure", i, a.status, a.msg)
-		}
-	}
+	ownBudgets(t, front, "127.0.0.31", "127.0.0.32")
 	// The admin signs in through the balancer too (the tech CLI, pinned).
 	if r := e.techRun(e.adminPW+"\n", "login", "--relay", front, "--user", "admin", "--ca-fingerprint", e.fp, "--password-stdin"); r.code != 0 {
 		t.Fatalf("tech login through the balancer: %s", r.stderr)
