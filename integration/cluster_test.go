@@ -406,15 +406,13 @@ func TestClusterAttendedJoin(t *testing.T) {
 	t.Parallel()
 	e, ms := newCluster(t, 2)
 	r1, r2 := ms[0], ms[1]
-	bad := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended-bad"), "join", "ABCDE-FGHJK", "--relay", r1.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	bad := e.agentJoin("attended-bad", "ABCDE-FGHJK", r1.url)
 	if bad.code == 0 || !strings.Contains(bad.stderr, "join code is invalid") {
 		t.Fatalf("a wrong code: code %d %q", bad.code, bad.stderr)
 	}
 	tech := start(t, e.dir, nil, bin.tech, "--config", r2.tech, "session", "new", "--", "echo", "attended-across")
 	code := joinCode(t, tech)
-	r := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", r1.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	r := e.agentJoin("attended", code, r1.url)
 	if r.code != 0 {
 		t.Fatalf("agent join through relay 1: code %d %q", r.code, r.stderr)
 	}
@@ -427,8 +425,7 @@ func TestClusterAttendedJoin(t *testing.T) {
 		t.Fatalf("the attended session's output did not reach the technician:\n%s", tech.Output())
 	}
 	// The code works once: it was consumed again by relay 2.
-	again := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended2"), "join", code, "--relay", r1.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	again := e.agentJoin("attended2", code, r1.url)
 	if again.code == 0 {
 		t.Fatal("a used join code was accepted again")
 	}

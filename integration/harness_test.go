@@ -317,6 +317,15 @@ func (e *env) runAgent(d *device, consentCmd string, extra ...string) {
 	e.waitOnline(d.name)
 }
 
+// agentJoin runs `agent join code` through the relay at url as the person
+// at the device would (consent given, a lock that does nothing), with its
+// configuration in the directory name under e.dir.
+func (e *env) agentJoin(name, code, url string) result {
+	e.t.Helper()
+	return run(e.t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, name), "join", code, "--relay", url,
+		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+}
+
 // waitOnline waits until `tech devices list` shows name online.
 func (e *env) waitOnline(name string) {
 	e.t.Helper()

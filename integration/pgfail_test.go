@@ -113,10 +113,7 @@ func TestPostgresStoppedUnderLoad(t *testing.T) {
 
 	attended := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "echo", "attended-ok")
 	code := joinCode(t, attended)
-	join := func() result {
-		return run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
-			"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
-	}
+	join := func() result { return e.agentJoin("attended", code, e.url) }
 
 	load := startLoad(e, 400)
 	eventually(t, "some acknowledged operations", 60*time.Second, func() bool { ok, _ := load.counts(); return ok >= 6 })
