@@ -199,15 +199,8 @@ func TestDeployClusterStandbyFailover(t *testing.T) {
 	})
 
 	url := fmt.Sprintf("postgres://%s@/tether?host=%s,%s&target_session_attrs=read-write&sslmode=disable", pgtest.Superuser, sb.dir, primary.Dir)
-	e := newEnv(t, "--store", url)
-	if r := e.techRun("", "users", "add", "bob", "--role", "technician"); r.code != 0 {
-		t.Fatalf("users add through a URL listing the standby first: %s", r.stderr)
-	}
-	d := e.enroll("pc-1")
-	e.runAgent(d, "exit 0")
-	if r := e.techRun("", "connect", d.name, "--", "true"); r.code != 0 {
-		t.Fatalf("session: %s", r.stderr)
-	}
+	e := newEnv(t, "--store", url) // the standby listed first
+	d := e.populate()
 	if got := pgQuery(sb.url("tether"), "SELECT count(*)::text FROM users"); got == "" || got == "0" {
 		t.Fatalf("the standby holds %q users, want the replicated ones", got)
 	}

@@ -20,14 +20,7 @@ func TestPostgresMigrate(t *testing.T) {
 	srv := pgtest.Start(t)
 	url := srv.NewDB(t)
 	e := newEnv(t)
-	if r := e.techRun("", "users", "add", "bob", "--role", "technician"); r.code != 0 {
-		t.Fatalf("users add: %s", r.stderr)
-	}
-	d := e.enroll("pc-1")
-	e.runAgent(d, "exit 0")
-	if r := e.techRun("", "connect", d.name, "--", "true"); r.code != 0 {
-		t.Fatalf("session: %s", r.stderr)
-	}
+	d := e.populate()
 	d.proc.kill9()
 	data := filepath.Join(e.dir, "data")
 
@@ -81,6 +74,22 @@ func TestPostgresMigrate(t *testing.T) {
 	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", data); r.code != 0 {
 		t.Fatalf("audit verify after serving on PostgreSQL: %s", r.stderr)
 	}
+}
+
+// populate gives e's relay a user (bob, technician), an enrolled device
+// (pc-1) whose agent runs, and one finished session, and returns the
+// device.
+func (e *env) populate() *device {
+	e.t.Helper()
+	if r := e.techRun("", "users", "add", "bob", "--role", "technician"); r.code != 0 {
+		e.t.Fatalf("users add: %s", r.stderr)
+	}
+	d := e.enroll("pc-1")
+	e.runAgent(d, "exit 0")
+	if r := e.techRun("", "connect", d.name, "--", "true"); r.code != 0 {
+		e.t.Fatalf("session: %s", r.stderr)
+	}
+	return d
 }
 
 // TestPostgresDown stops PostgreSQL under a serving relay: sign-ins,
