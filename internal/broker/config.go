@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"time"
+
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/metrics"
 	"github.com/tether-support/tether/internal/recstore"
@@ -36,5 +38,5 @@ type Records interface {
 	AppendSessionFile(id ids.SessionID, f store.FileTransfer) error
 	PutRecording(r *store.Recording) error
 	UpdateRecording(id ids.SessionID, fn func(*store.Recording) error) error
-	ListRecordings() ([]store.Recording, error)
+	RecordingUsage(deviceID string, since time.Time) (int64, error)
 }

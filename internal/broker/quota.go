@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tether-support/tether/internal/ids"
-	"github.com/tether-support/tether/internal/store"
 )
 
 // DeviceQuotaWindow is the rolling window of the per-device recording
@@ -66,19 +65,15 @@ func (u *usage) release(dev string, n int64) {
 }
 
 // storedUsage sums the sizes of dev's finished recordings created within
-// the quota window.
+// the quota window: one indexed lookup in the store, whatever the number
+// of recordings. With several relays on one database each asks the shared
+// index, so a device's recordings finished on any relay count; its live
+// sessions on other relays are not counted (as before).
 func (b *Broker) storedUsage(dev string) int64 {
-	recs, err := b.db.ListRecordings()
+	n, err := b.db.RecordingUsage(dev, now().Add(-DeviceQuotaWindow))
 	if err != nil {
-		b.log.Error("recording quota: list recordings", "err", err)
+		b.log.Error("recording quota: recordings usage", "err", err)
 		return 0
-	}
-	since := now().Add(-DeviceQuotaWindow)
-	var n int64
-	for _, r := range recs {
-		if r.DeviceID == dev && r.State != store.RecordingOpen && r.CreatedAt.After(since) {
-			n += r.Size
-		}
 	}
 	return n
 }

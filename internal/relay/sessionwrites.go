@@ -103,13 +103,14 @@ func (r queuedRecords) UpdateRecording(id ids.SessionID, fn func(*store.Recordin
 	return nil
 }
 
-// ListRecordings reads the recordings index (for the quota). While the
-// queue finds the database unreachable it does not ask (a session's first
-// recording frame would wait for the timeout): the quota then counts only
-// the bytes of live sessions.
-func (r queuedRecords) ListRecordings() ([]store.Recording, error) {
+// RecordingUsage asks the recordings index what a device's finished
+// recordings hold (for the quota). While the queue finds the database
+// unreachable it does not ask (a session's first recording frame would
+// wait for the timeout): the quota then counts only the bytes of live
+// sessions.
+func (r queuedRecords) RecordingUsage(deviceID string, since time.Time) (int64, error) {
 	if r.q.Down() {
-		return nil, fmt.Errorf("recordings index: %w", store.ErrUnavailable)
+		return 0, fmt.Errorf("recordings index: %w", store.ErrUnavailable)
 	}
-	return r.db.ListRecordings()
+	return r.db.RecordingUsage(deviceID, since)
 }

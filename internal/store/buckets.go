@@ -1,6 +1,10 @@
 package store
 
-import bolt "go.etcd.io/bbolt"
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // Bucket names: every bucket the database holds, in one place.
 var (
@@ -26,6 +30,11 @@ var (
 	bucketJoinCodes = []byte("join_codes")
 	// bucketRecordings maps Recording.ID (the session ID) to a JSON Recording.
 	bucketRecordings = []byte("recordings")
+	// bucketRecordingUsage indexes the finished recordings for the
+	// per-device quota (see recusage.go): key usageKey(DeviceID,
+	// CreatedAt, ID), value the 8-byte big-endian Size. Derived from
+	// bucketRecordings and rebuilt from it when missing.
+	bucketRecordingUsage = []byte("recording_usage")
 	// bucketOrgs maps Org.Name to a JSON Org.
 	bucketOrgs = []byte("orgs")
 	// bucketRoles maps Role.Name to a JSON Role (custom roles only).
@@ -57,6 +66,7 @@ var allBuckets = [][]byte{
 	bucketSessionFiles,
 	bucketThrottle,
 	bucketWriteKeys,
+	bucketRecordingUsage,
 }
 
 // createBuckets creates every bucket that does not exist yet.
@@ -64,6 +74,21 @@ func createBuckets(tx *bolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// initBuckets creates every missing bucket and builds the derived
+// recordings usage index when a file written before it had none.
+func initBuckets(tx *bolt.Tx) error {
+	build := tx.Bucket(bucketRecordingUsage) == nil
+	if err := createBuckets(tx); err != nil {
+		return err
+	}
+	if build {
+		if err := buildUsageIndex(tx); err != nil {
+			return fmt.Errorf("build the recordings usage index: %w", err)
 		}
 	}
 	return nil

@@ -25,6 +25,13 @@ func (db *DB) DeleteRecording(id ids.SessionID, check func(*Recording) error) er
 				return err
 			}
 		}
+		old, err := currentRecording(tx, []byte(id))
+		if err != nil {
+			return err
+		}
+		if err := indexUsage(tx, old, nil); err != nil {
+			return err
+		}
 		return b.Delete([]byte(id))
 	})
 	if err != nil {

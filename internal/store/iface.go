@@ -173,6 +173,12 @@ type Recordings interface {
 	UpdateRecording(id ids.SessionID, fn func(*Recording) error) error
 	// ListRecordings returns every entry, newest (CreatedAt) first.
 	ListRecordings() ([]Recording, error)
+	// RecordingUsage returns the total Size of deviceID's finished
+	// recordings (State not RecordingOpen) whose CreatedAt is after
+	// since: what the per-device recording quota counts. The store
+	// answers it from an index on (DeviceID, CreatedAt), so its cost does
+	// not grow with the number of recordings outside the window.
+	RecordingUsage(deviceID string, since time.Time) (int64, error)
 	// DeleteRecording deletes the entry if check (nil: always) accepts
 	// it, in one transaction, so a legal hold set concurrently is seen;
 	// ErrNotFound if none, check's error wrapped if it refuses.

@@ -56,6 +56,13 @@ type Hold struct {
 // PutRecording creates or replaces an index entry.
 func (db *DB) PutRecording(r *Recording) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		old, err := currentRecording(tx, []byte(r.ID))
+		if err != nil {
+			return err
+		}
+		if err := indexUsage(tx, old, r); err != nil {
+			return err
+		}
 		return putJSON(tx.Bucket(bucketRecordings), []byte(r.ID), r)
 	})
 	if err != nil {
@@ -89,6 +96,13 @@ func (db *DB) UpdateRecording(id ids.SessionID, fn func(*Recording) error) error
 		}
 		if r.ID != id {
 			return errors.New("the ID is immutable")
+		}
+		old, err := currentRecording(tx, []byte(id))
+		if err != nil {
+			return err
+		}
+		if err := indexUsage(tx, old, &r); err != nil {
+			return err
 		}
 		return putJSON(b, []byte(id), &r)
 	})

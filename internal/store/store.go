@@ -103,7 +103,7 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %q: %w", path, err)
 	}
-	if err := b.Update(createBuckets); err != nil {
+	if err := b.Update(initBuckets); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("store: init %q: %w", path, err)
 	}

@@ -21,8 +21,9 @@ var importOrder = []string{
 }
 
 // derived are bbolt buckets whose content the tables derive from others,
-// or (write_keys) that only matter to the writes of a running relay.
-var derived = map[string]bool{"user_names": true, "device_names": true, "write_keys": true}
+// (recording_usage: the recordings table's usage columns), or
+// (write_keys) that only matter to the writes of a running relay.
+var derived = map[string]bool{"user_names": true, "device_names": true, "write_keys": true, "recording_usage": true}
 
 // ErrNotEmpty means the target database already holds Tether state.
 var ErrNotEmpty = errors.New("the target database is not empty")

@@ -175,6 +175,24 @@ func (s *Store) read(fn func(ctx context.Context, tx pgx.Tx) error) error {
 	return s.txRetry(snapshot, fn)
 }
 
+// querier is what a single-statement read needs: a transaction or the
+// pool itself.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// queryRow runs fn, which must send exactly one statement, on the pool
+// outside an explicit transaction: one round trip instead of BEGIN,
+// statement and COMMIT. One statement sees one snapshot of the database
+// whatever the isolation level, so this is for reads that need no
+// snapshot shared with another read.
+func (s *Store) queryRow(fn func(ctx context.Context, q querier) error) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	return classify(fn(ctx, s.pool))
+}
+
 // txRetry runs fn in a transaction with opts, retrying it from the start
 // with a short random backoff when PostgreSQL asks for a retry.
 func (s *Store) txRetry(opts pgx.TxOptions, fn func(ctx context.Context, tx pgx.Tx) error) error {
@@ -252,7 +270,7 @@ func encode(v any) ([]byte, error) {
 
 // getRec reads the rec column of the row query selects into v, or returns
 // store.ErrNotFound.
-func getRec(ctx context.Context, tx pgx.Tx, v any, query string, args ...any) error {
+func getRec(ctx context.Context, tx querier, v any, query string, args ...any) error {
 	var data []byte
 	if err := tx.QueryRow(ctx, query, args...).Scan(&data); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {

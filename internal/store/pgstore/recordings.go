@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,7 +17,7 @@ import (
 // PutRecording creates or replaces the entry r.ID.
 func (s *Store) PutRecording(r *store.Recording) error {
 	err := s.write(func(ctx context.Context, tx pgx.Tx) error {
-		return putRec(ctx, tx, "recordings", "id", []byte(r.ID), r)
+		return putRecording(ctx, tx, r)
 	})
 	if err != nil {
 		return fmt.Errorf("store: put recording %q: %w", r.ID, err)
@@ -48,7 +50,7 @@ func (s *Store) UpdateRecording(id ids.SessionID, fn func(*store.Recording) erro
 		if r.ID != id {
 			return errors.New("the ID is immutable")
 		}
-		return putRec(ctx, tx, "recordings", "id", []byte(id), &r)
+		return putRecording(ctx, tx, &r)
 	})
 	if err != nil {
 		return fmt.Errorf("store: update recording %q: %w", id, err)
@@ -64,6 +66,54 @@ func (s *Store) ListRecordings() ([]store.Recording, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
 	return out, nil
+}
+
+// RecordingUsage returns the total Size of deviceID's finished recordings
+// created after since: one statement (no transaction around it: a single
+// statement sees one snapshot), an index-only scan of the device's
+// recordings inside the window (see migrations/0004_recording_usage.sql).
+func (s *Store) RecordingUsage(deviceID string, since time.Time) (int64, error) {
+	var n int64
+	err := s.queryRow(func(ctx context.Context, q querier) error {
+		return q.QueryRow(ctx, `SELECT COALESCE(SUM(size), 0)::bigint FROM recordings
+			WHERE quota AND device_id = $1 AND created > $2`, deviceID, unixNanos(since)).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: recording usage: %w", err)
+	}
+	return n, nil
+}
+
+// putRecording writes r's record and the columns that repeat the fields
+// the quota sums (see migrations/0004_recording_usage.sql).
+func putRecording(ctx context.Context, tx pgx.Tx, r *store.Recording) error {
+	rec, err := encode(r)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO recordings (id, rec, device_id, created, size, quota) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET rec = EXCLUDED.rec, device_id = EXCLUDED.device_id,
+			created = EXCLUDED.created, size = EXCLUDED.size, quota = EXCLUDED.quota`,
+		[]byte(r.ID), rec, r.DeviceID, unixNanos(r.CreatedAt), r.Size, quotaCounted(r))
+	return err
+}
+
+// quotaCounted reports whether r counts against its device's recording
+// quota: it is finished and names a device.
+func quotaCounted(r *store.Recording) bool {
+	return r.DeviceID != "" && r.State != store.RecordingOpen
+}
+
+// unixNanos is t in Unix nanoseconds, clamped to what an int64 holds (the
+// zero time is the smallest).
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // DeleteRecording deletes the entry if check accepts it.

@@ -100,6 +100,7 @@ func Run(t *testing.T, open Opener) {
 		{"SessionFileWriteKeys", testSessionFileWriteKeys},
 		{"Recordings", testRecordings},
 		{"DeleteRecording", testDeleteRecording},
+		{"RecordingUsage", testRecordingUsage},
 		{"DeleteSession", testDeleteSession},
 		{"Meta", testMeta},
 		{"AuditAppend", testAuditAppend},

@@ -1,0 +1,24 @@
+-- Version 4: the per-device recording quota reads one aggregate instead of
+-- every recording. The columns repeat fields of rec, written with it
+-- (putRecording): device_id; created, CreatedAt as Unix nanoseconds
+-- (exact, clamped to bigint; the zero time is the smallest bigint); size;
+-- quota, whether the recording counts against its device's quota (it is
+-- finished and names a device). The partial index holds only the counted
+-- recordings, with their size, so the sum over a device's last 24 hours is
+-- an index-only range scan whatever the number of recordings.
+ALTER TABLE recordings ADD COLUMN device_id text NOT NULL DEFAULT '';
+ALTER TABLE recordings ADD COLUMN created bigint NOT NULL DEFAULT -9223372036854775808;
+ALTER TABLE recordings ADD COLUMN size bigint NOT NULL DEFAULT 0;
+ALTER TABLE recordings ADD COLUMN quota boolean NOT NULL DEFAULT false;
+-- Existing rows: from the JSON record (created_at rounded to the
+-- microsecond, which timestamptz keeps; new writes are exact).
+UPDATE recordings r SET
+	device_id = COALESCE(s.j->>'device_id', ''),
+	size = COALESCE((s.j->>'size')::bigint, 0),
+	quota = COALESCE(s.j->>'device_id', '') <> '' AND COALESCE(s.j->>'state', '') <> 'recording',
+	created = COALESCE(GREATEST(LEAST(
+		extract(epoch FROM (s.j->>'created_at')::timestamptz) * 1000000000,
+		9223372036854775807), -9223372036854775808)::bigint, -9223372036854775808)
+FROM (SELECT id, convert_from(rec, 'UTF8')::jsonb AS j FROM recordings) s
+WHERE r.id = s.id;
+CREATE INDEX recordings_quota ON recordings (device_id, created) INCLUDE (size) WHERE quota;
