@@ -39,25 +39,27 @@ func usagePrefix(dev string) []byte {
 	return append(k, dev...)
 }
 
-// usageTime encodes t so that keys sort by time: Unix nanoseconds biased
-// by 2⁶³, clamped to the range UnixNano can express (the zero time sorts
-// first).
-func usageTime(t time.Time) []byte {
-	var n int64
+// unixNanos is t in Unix nanoseconds, clamped to what an int64 holds (the
+// zero time is the smallest).
+func unixNanos(t time.Time) int64 {
 	switch {
 	case t.Before(time.Unix(0, math.MinInt64)):
-		n = math.MinInt64
+		return math.MinInt64
 	case t.After(time.Unix(0, math.MaxInt64)):
-		n = math.MaxInt64
-	default:
-		n = t.UnixNano()
+		return math.MaxInt64
 	}
+	return t.UnixNano()
+}
+
+// usageTime encodes Unix nanoseconds so that keys sort by time: biased
+// by 2⁶³.
+func usageTime(n int64) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(n)^(1<<63))
 }
 
 // usageKey is r's key in bucketRecordingUsage.
 func usageKey(r *Recording) []byte {
-	k := append(usagePrefix(r.DeviceID), usageTime(r.CreatedAt)...)
+	k := append(usagePrefix(r.DeviceID), usageTime(unixNanos(r.CreatedAt))...)
 	return append(k, r.ID...)
 }
 
@@ -106,20 +108,33 @@ func buildUsageIndex(tx *bolt.Tx) error {
 func (db *DB) RecordingUsage(deviceID string, since time.Time) (int64, error) {
 	var n int64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		prefix := usagePrefix(deviceID)
-		// Strictly after since: start one nanosecond later.
-		from := append(bytes.Clone(prefix), usageTime(since.Add(time.Nanosecond))...)
-		c := tx.Bucket(bucketRecordingUsage).Cursor()
-		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if len(v) != 8 {
-				return fmt.Errorf("usage entry %x: bad size", k)
-			}
-			n += int64(binary.BigEndian.Uint64(v))
-		}
-		return nil
+		var err error
+		n, _, err = sumUsage(tx, deviceID, since)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: recording usage: %w", err)
 	}
 	return n, nil
+}
+
+// sumUsage sums the usage entries of deviceID created after since and
+// says how many it read.
+func sumUsage(tx *bolt.Tx, deviceID string, since time.Time) (n int64, read int, err error) {
+	after := unixNanos(since)
+	if after == math.MaxInt64 {
+		return 0, 0, nil
+	}
+	prefix := usagePrefix(deviceID)
+	// Strictly after since: start one nanosecond later.
+	from := append(bytes.Clone(prefix), usageTime(after+1)...)
+	c := tx.Bucket(bucketRecordingUsage).Cursor()
+	for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(v) != 8 {
+			return 0, read, fmt.Errorf("usage entry %x: bad size", k)
+		}
+		n += int64(binary.BigEndian.Uint64(v))
+		read++
+	}
+	return n, read, nil
 }

@@ -75,14 +75,16 @@ func (s *Store) ListRecordings() ([]store.Recording, error) {
 func (s *Store) RecordingUsage(deviceID string, since time.Time) (int64, error) {
 	var n int64
 	err := s.queryRow(func(ctx context.Context, q querier) error {
-		return q.QueryRow(ctx, `SELECT COALESCE(SUM(size), 0)::bigint FROM recordings
-			WHERE quota AND device_id = $1 AND created > $2`, deviceID, unixNanos(since)).Scan(&n)
+		return q.QueryRow(ctx, usageQuery, deviceID, unixNanos(since)).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: recording usage: %w", err)
 	}
 	return n, nil
 }
+
+// usageQuery sums a device's counted recordings created after a time.
+const usageQuery = `SELECT COALESCE(SUM(size), 0)::bigint FROM recordings WHERE quota AND device_id = $1 AND created > $2`
 
 // putRecording writes r's record and the columns that repeat the fields
 // the quota sums (see migrations/0004_recording_usage.sql).

@@ -43,6 +43,7 @@ func testRecordingUsage(t *testing.T, s suite) {
 	wantUsage(t, db, "prefix device", "d_", since, 80000)
 	wantUsage(t, db, "unknown device", "d_9", since, 0)
 	wantUsage(t, db, "wider window", "d_1", since.Add(-time.Hour), 12123)
+	wantUsage(t, db, "since the zero time", "d_1", time.Time{}, 12123)
 
 	must(t, "finish", db.UpdateRecording("a3", func(r *store.Recording) error { r.State = store.RecordingComplete; return nil }))
 	wantUsage(t, db, "after finishing a3", "d_1", since, 1123)

@@ -16,9 +16,9 @@ UPDATE recordings r SET
 	device_id = COALESCE(s.j->>'device_id', ''),
 	size = COALESCE((s.j->>'size')::bigint, 0),
 	quota = COALESCE(s.j->>'device_id', '') <> '' AND COALESCE(s.j->>'state', '') <> 'recording',
-	created = COALESCE(GREATEST(LEAST(
-		extract(epoch FROM (s.j->>'created_at')::timestamptz) * 1000000000,
-		9223372036854775807), -9223372036854775808)::bigint, -9223372036854775808)
+	created = CASE WHEN s.j->>'created_at' IS NULL THEN -9223372036854775808
+		ELSE GREATEST(LEAST(extract(epoch FROM (s.j->>'created_at')::timestamptz) * 1000000000,
+			9223372036854775807), -9223372036854775808)::bigint END
 FROM (SELECT id, convert_from(rec, 'UTF8')::jsonb AS j FROM recordings) s
 WHERE r.id = s.id;
 CREATE INDEX recordings_quota ON recordings (device_id, created) INCLUDE (size) WHERE quota;
