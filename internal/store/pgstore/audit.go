@@ -81,7 +81,7 @@ func writeKey(key string) []byte {
 }
 
 // lastAudit returns the newest record, or nil.
-func lastAudit(ctx context.Context, tx pgx.Tx) (*store.AuditRecord, error) {
+func lastAudit(ctx context.Context, tx querier) (*store.AuditRecord, error) {
 	var r store.AuditRecord
 	err := getRec(ctx, tx, &r, "SELECT rec FROM audit ORDER BY seq DESC LIMIT 1")
 	if errors.Is(err, store.ErrNotFound) {
@@ -96,7 +96,7 @@ func lastAudit(ctx context.Context, tx pgx.Tx) (*store.AuditRecord, error) {
 // LastAudit returns the newest record, or nil and no error if empty.
 func (s *Store) LastAudit() (*store.AuditRecord, error) {
 	var last *store.AuditRecord
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		var err error
 		last, err = lastAudit(ctx, tx)
 		return err
@@ -141,7 +141,7 @@ func (s *Store) auditPages(fromSeq uint64, fn func(key, val []byte) error) error
 			key, val []byte
 		}
 		var page []row
-		err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+		err := s.single(func(ctx context.Context, tx querier) error {
 			page = page[:0]
 			rows, err := tx.Query(ctx, "SELECT seq, key, rec FROM audit WHERE seq >= $1 ORDER BY seq LIMIT $2", from, auditPage)
 			if err != nil {

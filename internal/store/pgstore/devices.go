@@ -42,7 +42,7 @@ func (s *Store) CreateDevice(d *store.Device) error {
 // DeviceByID returns the device, removed or not.
 func (s *Store) DeviceByID(id ids.DeviceID) (*store.Device, error) {
 	var d store.Device
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &d, "SELECT rec FROM devices WHERE id = $1", []byte(id))
 	})
 	if err != nil {
@@ -54,7 +54,7 @@ func (s *Store) DeviceByID(id ids.DeviceID) (*store.Device, error) {
 // DeviceByName returns the device that holds the name.
 func (s *Store) DeviceByName(name string) (*store.Device, error) {
 	var d store.Device
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &d, "SELECT rec FROM devices WHERE name = $1", []byte(name))
 	})
 	if err != nil {

@@ -35,7 +35,7 @@ func (s *Store) CreateOrg(o *store.Org) error {
 // OrgByName returns the organisation.
 func (s *Store) OrgByName(name string) (*store.Org, error) {
 	var o store.Org
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &o, "SELECT rec FROM orgs WHERE name = $1", []byte(name))
 	})
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Store) PutRole(r *store.Role) error {
 // RoleByName returns the role.
 func (s *Store) RoleByName(name string) (*store.Role, error) {
 	var r store.Role
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &r, "SELECT rec FROM roles WHERE name = $1", []byte(name))
 	})
 	if err != nil {

@@ -182,12 +182,13 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// queryRow runs fn, which must send exactly one statement, on the pool
+// single runs fn, which must send exactly one statement, on the pool
 // outside an explicit transaction: one round trip instead of BEGIN,
 // statement and COMMIT. One statement sees one snapshot of the database
 // whatever the isolation level, so this is for reads that need no
-// snapshot shared with another read.
-func (s *Store) queryRow(fn func(ctx context.Context, q querier) error) error {
+// snapshot shared with another read. It is not retried: a read at READ
+// COMMITTED never fails for serialization.
+func (s *Store) single(fn func(ctx context.Context, q querier) error) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	return classify(fn(ctx, s.pool))
@@ -284,7 +285,7 @@ func getRec(ctx context.Context, tx querier, v any, query string, args ...any) e
 // listRecs decodes the rec column of every row query selects.
 func listRecs[T any](s *Store, query string, args ...any) ([]T, error) {
 	var out []T
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		out = nil
 		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {

@@ -28,7 +28,7 @@ func (s *Store) PutRecording(r *store.Recording) error {
 // RecordingByID returns the entry.
 func (s *Store) RecordingByID(id ids.SessionID) (*store.Recording, error) {
 	var r store.Recording
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &r, "SELECT rec FROM recordings WHERE id = $1", []byte(id))
 	})
 	if err != nil {
@@ -74,7 +74,7 @@ func (s *Store) ListRecordings() ([]store.Recording, error) {
 // recordings inside the window (see migrations/0004_recording_usage.sql).
 func (s *Store) RecordingUsage(deviceID string, since time.Time) (int64, error) {
 	var n int64
-	err := s.queryRow(func(ctx context.Context, q querier) error {
+	err := s.single(func(ctx context.Context, q querier) error {
 		return q.QueryRow(ctx, usageQuery, deviceID, unixNanos(since)).Scan(&n)
 	})
 	if err != nil {
@@ -142,7 +142,7 @@ func (s *Store) DeleteRecording(id ids.SessionID, check func(*store.Recording) e
 // GetMeta returns a copy of the value under key.
 func (s *Store) GetMeta(key string) ([]byte, error) {
 	var val []byte
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		err := tx.QueryRow(ctx, "SELECT val FROM meta WHERE key = $1", []byte(key)).Scan(&val)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.ErrNotFound

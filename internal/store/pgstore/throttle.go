@@ -15,7 +15,7 @@ import (
 // Throttle returns key's live counter at t.
 func (s *Store) Throttle(key string, t time.Time) (store.Counter, error) {
 	var c store.Counter
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		var err error
 		c, err = liveCounter(ctx, tx, key, t)
 		return err
@@ -141,7 +141,7 @@ func (s *Store) SweepThrottle(t time.Time) (int, error) {
 // ThrottleKeys returns how many records the table holds.
 func (s *Store) ThrottleKeys() (int, error) {
 	var n int64
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return tx.QueryRow(ctx, "SELECT n FROM throttle_count").Scan(&n)
 	})
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Store) ThrottleKeys() (int, error) {
 
 // liveCounter returns key's record, or the zero Counter if none, it does
 // not decode, or it has expired at t.
-func liveCounter(ctx context.Context, tx pgx.Tx, key string, t time.Time) (store.Counter, error) {
+func liveCounter(ctx context.Context, tx querier, key string, t time.Time) (store.Counter, error) {
 	var c store.Counter
 	err := getRec(ctx, tx, &c, "SELECT rec FROM throttle WHERE key = $1", []byte(key))
 	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errDecode) {

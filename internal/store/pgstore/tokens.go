@@ -32,7 +32,7 @@ func (s *Store) PutLoginToken(t *store.LoginToken) error {
 // LoginToken returns the login token stored under hash.
 func (s *Store) LoginToken(hash [32]byte) (*store.LoginToken, error) {
 	var t store.LoginToken
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &t, "SELECT rec FROM login_tokens WHERE hash = $1", hash[:])
 	})
 	if err != nil {

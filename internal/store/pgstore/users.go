@@ -49,7 +49,7 @@ func errIf(taken bool) error {
 // UserByID returns the user with the given ID.
 func (s *Store) UserByID(id ids.UserID) (*store.User, error) {
 	var u store.User
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &u, "SELECT rec FROM users WHERE id = $1", []byte(id))
 	})
 	if err != nil {
@@ -61,7 +61,7 @@ func (s *Store) UserByID(id ids.UserID) (*store.User, error) {
 // UserByName returns the user with the given canonical username.
 func (s *Store) UserByName(name string) (*store.User, error) {
 	var u store.User
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return getRec(ctx, tx, &u, "SELECT rec FROM users WHERE username = $1", []byte(name))
 	})
 	if err != nil {
@@ -131,7 +131,7 @@ func (s *Store) ListUsers() ([]store.User, error) {
 // CountUsers returns the number of users.
 func (s *Store) CountUsers() (int, error) {
 	var n int
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		return tx.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n)
 	})
 	if err != nil {
@@ -157,7 +157,7 @@ func (s *Store) AddUnknownLoginFailure(name string) (int, error) {
 // UnknownLoginFailures returns the failed sign-ins counted for name.
 func (s *Store) UnknownLoginFailures(name string) (int, error) {
 	var n int
-	err := s.read(func(ctx context.Context, tx pgx.Tx) error {
+	err := s.single(func(ctx context.Context, tx querier) error {
 		err := tx.QueryRow(ctx, "SELECT n FROM unknown_logins WHERE name = $1", []byte(name)).Scan(&n)
 		if errors.Is(err, pgx.ErrNoRows) {
 			n = 0
