@@ -178,6 +178,7 @@ func (s *Store) read(fn func(ctx context.Context, tx pgx.Tx) error) error {
 // querier is what a single-statement read needs: a transaction or the
 // pool itself.
 type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
@@ -186,12 +187,24 @@ type querier interface {
 // outside an explicit transaction: one round trip instead of BEGIN,
 // statement and COMMIT. One statement sees one snapshot of the database
 // whatever the isolation level, so this is for reads that need no
-// snapshot shared with another read. It is not retried: a read at READ
-// COMMITTED never fails for serialization.
+// snapshot shared with another read, and for writes that one statement
+// makes atomic. It is retried like a transaction (a server whose default
+// isolation is SERIALIZABLE may ask for a retry).
 func (s *Store) single(fn func(ctx context.Context, q querier) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.once(fn)
+		if !retryable(err) || attempt == maxAttempts {
+			return classify(err)
+		}
+		time.Sleep(time.Duration(rand.IntN(attempt*2+1)) * time.Millisecond)
+	}
+}
+
+// once runs fn on the pool under the query timeout.
+func (s *Store) once(fn func(ctx context.Context, q querier) error) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	return classify(fn(ctx, s.pool))
+	return fn(ctx, s.pool)
 }
 
 // txRetry runs fn in a transaction with opts, retrying it from the start

@@ -187,8 +187,15 @@ func testLoginTokens(t *testing.T, s suite) {
 	}
 	used := t0.Add(30 * time.Minute)
 	must(t, "touch", db.TouchLoginToken(h0, used))
-	if got, err := db.LoginToken(h0); err != nil || !got.LastUsed.Equal(used) {
-		t.Errorf("after touch: %+v, %v; want LastUsed %v", got, err, used)
+	want.LastUsed = used
+	if got, err := db.LoginToken(h0); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("after touch: %+v, %v; want %+v", got, err, want)
+	}
+	used = used.Add(1234567 * time.Nanosecond)
+	must(t, "touch again", db.TouchLoginToken(h0, used))
+	want.LastUsed = used
+	if got, err := db.LoginToken(h0); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("after a second touch: %+v, %v; want %+v", got, err, want)
 	}
 	unknown := sha256.Sum256([]byte("unknown"))
 	_, err = db.LoginToken(unknown)
