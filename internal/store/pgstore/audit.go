@@ -21,13 +21,18 @@ func auditKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq
 // AppendAudit appends the next record under an advisory lock that every
 // relay's appender takes, so one chain grows in order. A record whose
 // WriteKey an earlier append took is not appended: that one is returned.
+//
+// Round trips: BEGIN; the lock and the read of the last record, pipelined
+// in one batch; the INSERT, which skips a taken write key by itself; and
+// COMMIT (one more read only when the key was taken). Pipelining keeps
+// the order that makes the chain safe: the server runs the batch's
+// statements one after the other, and at READ COMMITTED the read takes its
+// snapshot when it runs, after the lock is held, so it sees every record
+// an earlier holder committed.
 func (s *Store) AppendAudit(fn func(last *store.AuditRecord) (*store.AuditRecord, error)) (*store.AuditRecord, error) {
 	var next *store.AuditRecord
 	err := s.txRetry(readCommitted, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(auditLock)); err != nil {
-			return err
-		}
-		last, err := lastAudit(ctx, tx)
+		last, err := lockedLastAudit(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -37,22 +42,54 @@ func (s *Store) AppendAudit(fn func(last *store.AuditRecord) (*store.AuditRecord
 		if next == nil || next.Seq == 0 || next.Seq > 1<<63-1 || (last != nil && next.Seq <= last.Seq) {
 			return errors.New("record out of sequence")
 		}
-		if done, err := auditByWriteKey(ctx, tx, next.WriteKey); err != nil || done != nil {
-			next = done
-			return err
-		}
 		rec, err := encode(next)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO audit (seq, key, rec, write_key) VALUES ($1, $2, $3, $4)",
+		tag, err := tx.Exec(ctx, `INSERT INTO audit (seq, key, rec, write_key) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (write_key) DO NOTHING`,
 			int64(next.Seq), auditKey(next.Seq), rec, writeKey(next.WriteKey))
+		if err != nil || tag.RowsAffected() == 1 {
+			return err
+		}
+		// The write key was taken: return the record appended with it.
+		done, err := auditByWriteKey(ctx, tx, next.WriteKey)
+		if err == nil && done == nil {
+			err = errors.New("an append refused without a record under its write key")
+		}
+		next = done
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: append audit: %w", err)
 	}
 	return next, nil
+}
+
+// lockedLastAudit takes the audit lock for the transaction and then reads
+// the newest record (nil if none), in one round trip.
+func lockedLastAudit(ctx context.Context, tx pgx.Tx) (*store.AuditRecord, error) {
+	b := &pgx.Batch{}
+	b.Queue("SELECT pg_advisory_xact_lock($1)", int64(auditLock))
+	b.Queue("SELECT rec FROM audit ORDER BY seq DESC LIMIT 1")
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	var data []byte
+	err := br.QueryRow().Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, br.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r store.AuditRecord
+	if err := decode(data, &r); err != nil {
+		return nil, err
+	}
+	return &r, br.Close()
 }
 
 // auditByWriteKey returns the record appended under key, or nil (always
