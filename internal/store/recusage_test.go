@@ -11,13 +11,25 @@ import (
 	"github.com/tether-support/tether/internal/ids"
 )
 
-// fillRecordings writes old finished recordings of dev and of other
-// devices, and live ones, none of which the quota counts at t0, and n
-// counted ones of dev of size 1.
-func fillRecordings(t *testing.T, db *DB, dev string, t0 time.Time, n int) {
+// fillRecordings writes 3000 old finished recordings of dev and of
+// other devices, and live ones, none of which the quota counts at t0, and
+// n counted ones of dev of size 1.
+func fillRecordings(t testing.TB, db *DB, dev string, t0 time.Time, n int) {
+	t.Helper()
+	fillHistory(t, db, dev, t0, 3000)
+	for i := range n {
+		if err := db.PutRecording(&Recording{ID: ids.SessionID(fmt.Sprintf("new%d", i)), DeviceID: dev, State: RecordingComplete, Size: 1, CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fillHistory writes old recordings old0…old<n-1>: finished ones of dev
+// from before t0's window, other devices' and live ones.
+func fillHistory(t testing.TB, db *DB, dev string, t0 time.Time, old int) {
 	t.Helper()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for i := range 3000 {
+		for i := range old {
 			r := &Recording{ID: ids.SessionID(fmt.Sprintf("old%d", i)), DeviceID: dev, State: RecordingComplete, Size: 1000,
 				CreatedAt: t0.Add(-25*time.Hour - time.Duration(i)*time.Minute)}
 			switch i % 3 {
@@ -37,11 +49,6 @@ func fillRecordings(t *testing.T, db *DB, dev string, t0 time.Time, n int) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for i := range n {
-		if err := db.PutRecording(&Recording{ID: ids.SessionID(fmt.Sprintf("new%d", i)), DeviceID: dev, State: RecordingComplete, Size: 1, CreatedAt: t0}); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
@@ -105,5 +112,49 @@ func TestRecordingUsageIndexBuiltOnOpen(t *testing.T) {
 		if got, err := db.RecordingUsage(tc.dev, tc.since); err != nil || got != tc.want {
 			t.Errorf("RecordingUsage(%q, %v) = %d, %v; want %d", tc.dev, tc.since, got, err, tc.want)
 		}
+	}
+}
+
+// BenchmarkRecordingUsage: the quota's sum with 3 recordings in the
+// window and 3,000 or 30,000 of history, from the index and (for comparison) by listing
+// every recording as the quota did before: the first stays flat, the
+// second grows with the history.
+func BenchmarkRecordingUsage(b *testing.B) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	since := t0.Add(-24 * time.Hour)
+	for _, old := range []int{3000, 30000} {
+		db, err := Open(filepath.Join(b.TempDir(), "t.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fillHistory(b, db, "d_1", t0, old)
+		for i := range 3 {
+			r := &Recording{ID: ids.SessionID(fmt.Sprintf("new%d", i)), DeviceID: "d_1", State: RecordingComplete, Size: 1, CreatedAt: t0}
+			if err := db.PutRecording(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(fmt.Sprintf("history=%d/index", old), func(b *testing.B) {
+			for b.Loop() {
+				if n, err := db.RecordingUsage("d_1", since); err != nil || n != 3 {
+					b.Fatalf("usage %d, %v", n, err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("history=%d/list-all", old), func(b *testing.B) {
+			for b.Loop() {
+				recs, err := db.ListRecordings()
+				var n int64
+				for _, r := range recs {
+					if r.DeviceID == "d_1" && r.State != RecordingOpen && r.CreatedAt.After(since) {
+						n += r.Size
+					}
+				}
+				if err != nil || n != 3 {
+					b.Fatalf("usage %d, %v", n, err)
+				}
+			}
+		})
+		db.Close()
 	}
 }
