@@ -19,11 +19,22 @@
 //   - AppendAudit instead takes a transaction-scoped advisory lock in a
 //     READ COMMITTED transaction before it reads the newest record, so that
 //     appenders from every relay queue for the one chain instead of
-//     aborting each other; the seq primary key refuses any fork.
+//     aborting each other; the seq primary key refuses any fork. The lock
+//     and the read are pipelined in one round trip: the server still runs
+//     them in order, and the read's snapshot is taken after the lock.
+//   - TouchLoginToken (every authenticated request) is one UPDATE of the
+//     record's last_used field: atomic on its own row, one round trip.
 //   - The throttle table's size is kept in a one-row table updated in the
 //     same transaction, so the bound holds across relays.
 //   - Reads of more than one statement use a READ ONLY REPEATABLE READ
-//     transaction (one snapshot).
+//     transaction (one snapshot). A read of one statement runs on the pool
+//     without BEGIN and COMMIT (one round trip): one statement sees one
+//     snapshot at any isolation level.
+//   - The recordings table repeats the fields the per-device quota sums
+//     (device, creation time, size, whether it counts) in columns written
+//     with the record, so RecordingUsage is an index-only range scan of
+//     one device's recordings inside the window
+//     (migrations/0004_recording_usage.sql).
 //
 // Every query runs under a context deadline (Config.QueryTimeout). When
 // the server cannot be reached the error wraps store.ErrUnavailable; the
