@@ -17,6 +17,7 @@ import (
 
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/protocol"
+	"github.com/tether-support/tether/internal/store/pgtest"
 	"github.com/tether-support/tether/internal/transport"
 	"github.com/tether-support/tether/recordings"
 )
@@ -313,11 +314,18 @@ func TestHostileDeviceRecordingQuota(t *testing.T) {
 		{"session quota", []string{"--recording-quota-session", "1048576"}, 0, false, 8 * mib, 1 * mib, "session recording quota exceeded"},
 		{"device quota after a finished session", []string{"--recording-quota-device", "1572864"}, 1 * mib, false, 8 * mib, 1572864, "device recording (24 h) quota exceeded"},
 		{"device quota beside a live session", []string{"--recording-quota-device", "1572864"}, 1 * mib, true, 8 * mib, 1572864, "device recording (24 h) quota exceeded"},
+		// The same on PostgreSQL: the finished session's bytes come back
+		// from the recordings table's usage index.
+		{"device quota after a finished session, PostgreSQL", []string{"--recording-quota-device", "1572864", "--store", "postgres"}, 1 * mib, false, 8 * mib, 1572864, "device recording (24 h) quota exceeded"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, tc.flags...)
+			flags := tc.flags
+			if n := len(flags); n > 0 && flags[n-1] == "postgres" {
+				flags = append(flags[:n-1:n-1], pgtest.Start(t).NewDB(t))
+			}
+			e := newEnv(t, flags...)
 			h := e.hostileQuotaDevice("flood")
 			fileSize := func(id string) int64 {
 				fi, err := os.Stat(filepath.Join(e.dir, "data", "recordings", id+".rec"))
