@@ -135,8 +135,14 @@ func (m *importer) row(bucket string, k, v []byte) error {
 		}
 	case "enroll_tokens", "join_codes":
 		_, err = tx.Exec(ctx, "INSERT INTO "+bucket+" (hash, rec) VALUES ($1, $2)", k, v)
-	case "sessions", "recordings":
-		_, err = tx.Exec(ctx, "INSERT INTO "+bucket+" (id, rec) VALUES ($1, $2)", k, v)
+	case "sessions":
+		_, err = tx.Exec(ctx, "INSERT INTO sessions (id, rec) VALUES ($1, $2)", k, v)
+	case "recordings":
+		var r store.Recording
+		if err = decode(v, &r); err == nil {
+			_, err = tx.Exec(ctx, "INSERT INTO recordings (id, rec, device_id, created, size, quota) VALUES ($1, $2, $3, $4, $5, $6)",
+				k, v, r.DeviceID, unixNanos(r.CreatedAt), r.Size, quotaCounted(&r))
+		}
 	case "session_files":
 		err = m.sessionFile(k, v)
 	case "throttle":

@@ -43,7 +43,7 @@ func TestImportBolt(t *testing.T) {
 	must(src.PutSession(s))
 	must(src.AppendSessionFile(s.ID, store.FileTransfer{Path: "a.txt", Size: 3}))
 	must(src.AppendSessionFile(s.ID, store.FileTransfer{Path: "b.txt", Size: 4}))
-	must(src.PutRecording(&store.Recording{ID: s.ID, State: store.RecordingComplete, CreatedAt: t0}))
+	must(src.PutRecording(&store.Recording{ID: s.ID, DeviceID: "d_1", State: store.RecordingComplete, Size: 4096, CreatedAt: t0}))
 	must(src.PutRole(&store.Role{Name: "helpdesk", Allow: []string{"session.open"}}))
 	must(src.CreateOrg(&store.Org{Name: "clinic"}))
 	_, err = src.AddUnknownLoginFailure("mallory")
@@ -91,6 +91,12 @@ func TestImportBolt(t *testing.T) {
 	ra, ea := src.ListRecordings()
 	rb, eb := dst.ListRecordings()
 	same("recordings", ra, rb, ea, eb)
+	qa, ea := src.RecordingUsage("d_1", t0.Add(-time.Hour))
+	qb, eb := dst.RecordingUsage("d_1", t0.Add(-time.Hour))
+	same("recording quota usage", qa, qb, ea, eb)
+	if qb != 4096 {
+		t.Errorf("recording quota usage after the import: %d, want 4096", qb)
+	}
 	la, ea := src.LoginToken([32]byte{1})
 	lb, eb := dst.LoginToken([32]byte{1})
 	same("login token", la, lb, ea, eb)
