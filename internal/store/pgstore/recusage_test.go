@@ -34,6 +34,8 @@ func TestRecordingUsageMigration(t *testing.T) {
 			('r4', convert_to('{"id":"r4","device_id":"d_1","state":"complete","size":5000,"created_at":"2026-02-27T09:00:00Z"}', 'UTF8')),
 			('r5', convert_to('{"id":"r5","device_id":"d_1","state":"complete","size":7}', 'UTF8')),
 			('r6', convert_to('{"id":"r6","state":"complete","size":9,"created_at":"2026-03-01T09:00:00Z"}', 'UTF8')),
+			('r8', convert_to('{"id":"r8","device_name":"a\u0000b","device_id":"d_3","state":"complete","size":11,"created_at":"2026-03-01T09:00:00Z"}', 'UTF8')),
+			('r9', convert_to('{"id":"r9","device_name":"x\\u0000\\\u0000","device_id":"d_3","state":"complete","size":13,"created_at":"2026-03-01T09:00:00Z"}', 'UTF8')),
 			('r7', convert_to('{"id":"r7","device_id":"d_2","state":"complete","size":3,"created_at":"9999-12-31T23:59:59Z"}', 'UTF8'))`,
 	}
 	for _, q := range back {
@@ -58,6 +60,7 @@ func TestRecordingUsageMigration(t *testing.T) {
 		{"d_1", now, 0},                          // strictly after
 		{"", now.Add(-24 * time.Hour), 0},        // no device: never counted
 		{"d_2", now, 3},                          // far future: clamped, still after
+		{"d_3", now.Add(-time.Hour), 24},         // records jsonb would refuse
 		{"d_1", time.Time{}, 5120},               // r5 has no creation time: never after anything
 	} {
 		got, err := s.RecordingUsage(tc.dev, tc.since)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tether-support/tether/internal/ids"
 	"github.com/tether-support/tether/internal/store"
@@ -50,6 +52,9 @@ func (s *Store) LoginToken(hash [32]byte) (*store.LoginToken, error) {
 // meanwhile, applies to the newest version; a SERIALIZABLE transaction
 // that read the row before it and writes it after fails and retries, as
 // against any writer.
+//
+// A record jsonb cannot hold (a string with a NUL character, which
+// encoding/json writes as \u0000) is rewritten the long way instead.
 func (s *Store) TouchLoginToken(hash [32]byte, now time.Time) error {
 	err := s.single(func(ctx context.Context, q querier) error {
 		tag, err := q.Exec(ctx, touchTokenQuery, hash[:], now.Format(time.RFC3339Nano))
@@ -58,10 +63,38 @@ func (s *Store) TouchLoginToken(hash [32]byte, now time.Time) error {
 		}
 		return err
 	})
+	if dataException(err) {
+		err = s.touchLoginTokenTx(hash, now)
+	}
 	if err != nil {
 		return fmt.Errorf("store: touch login token: %w", err)
 	}
 	return nil
+}
+
+// touchLoginTokenTx sets the token's LastUsed by reading, decoding and
+// rewriting the record in one transaction.
+func (s *Store) touchLoginTokenTx(hash [32]byte, now time.Time) error {
+	return s.write(func(ctx context.Context, tx pgx.Tx) error {
+		var t store.LoginToken
+		if err := getRec(ctx, tx, &t, "SELECT rec FROM login_tokens WHERE hash = $1", hash[:]); err != nil {
+			return err
+		}
+		t.LastUsed = now
+		rec, err := encode(&t)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE login_tokens SET rec = $2 WHERE hash = $1", hash[:], rec)
+		return err
+	})
+}
+
+// dataException reports an error of PostgreSQL's class 22 (a value the
+// statement cannot convert, such as JSON jsonb refuses).
+func dataException(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22")
 }
 
 // touchTokenQuery sets last_used in a token's JSON record, as

@@ -197,6 +197,15 @@ func testLoginTokens(t *testing.T, s suite) {
 	if got, err := db.LoginToken(h0); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("after a second touch: %+v, %v; want %+v", got, err, want)
 	}
+	// A record with a NUL character in a string (an emergency reason)
+	// is touched as well.
+	nul := &store.LoginToken{Hash: sha256.Sum256([]byte("nul")), UserID: "u_n", CreatedAt: t0, Emergency: true, Reason: "a\x00b"}
+	must(t, "put with NUL", db.PutLoginToken(nul))
+	must(t, "touch with NUL", db.TouchLoginToken(nul.Hash, used))
+	nul.LastUsed = used
+	if got, err := db.LoginToken(nul.Hash); err != nil || !reflect.DeepEqual(got, nul) {
+		t.Errorf("after touching a record with NUL: %+v, %v; want %+v", got, err, nul)
+	}
 	unknown := sha256.Sum256([]byte("unknown"))
 	_, err = db.LoginToken(unknown)
 	wantErr(t, "read unknown", err, store.ErrNotFound)
