@@ -194,7 +194,13 @@ func TestListenerMaxPending(t *testing.T) {
 	if c := accept(t, l); c.RemoteAddr().(*net.TCPAddr).IP.String() != client.String() {
 		t.Fatalf("accepted %v first", c.RemoteAddr())
 	}
-	dial(t, l, balancer, []byte("PROXY TCP4 ")) // over the cap
+	// Over the cap: the listener resets it at once, which the dialer may
+	// see while connecting or writing; only the listener's report counts.
+	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(balancer, 0))}
+	if c, err := d.Dial("tcp", l.Addr().String()); err == nil {
+		t.Cleanup(func() { c.Close() })
+		c.Write([]byte("PROXY TCP4 "))
+	}
 	if f := <-failed; f.err == nil || !strings.Contains(f.err.Error(), "at once") {
 		t.Fatalf("first failure %v, want the cap", f.err)
 	}
