@@ -108,6 +108,47 @@ func countMsg(ls []agentLog, msg string) int {
 	return n
 }
 
+// connections counts the times the agent of d (run with --log-format json)
+// has connected to a relay.
+func connections(d *device) int {
+	return countMsg(agentLogs(d.proc.Output()), "connected to relay")
+}
+
+// expectReconnect waits until the agent of d has connected to a relay more
+// than connected times.
+func expectReconnect(t *testing.T, d *device, connected int) {
+	t.Helper()
+	eventually(t, "agent to reconnect", 30*time.Second, func() bool { return connections(d) > connected })
+}
+
+// liveSession enrolls pc-1 and runs its agent with its control connection
+// pinned to relay agentAt, then opens an interactive session from the
+// technician pinned to relay techAt and checks a command runs in it. The
+// load balancer is left pinned to techAt.
+func (c *lbCluster) liveSession(agentAt, techAt int) (*device, *ptyProc) {
+	t, e := c.t, c.e
+	t.Helper()
+	c.lb.Pin(agentAt)
+	d := e.enroll("pc-1")
+	e.runAgent(d, "exit 0", "--log-format", "json")
+	c.lb.Pin(techAt)
+	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
+	p.expect("Consent granted", 15*time.Second)
+	p.send("echo before-$((40+2))\r")
+	p.expect("before-42", 10*time.Second)
+	return d, p
+}
+
+// expectCutOff checks the end path of a session whose relay died: the
+// agent of d locks the screen and the technician's connect p exits non-zero.
+func expectCutOff(t *testing.T, d *device, p *ptyProc) {
+	t.Helper()
+	eventually(t, "agent to lock the screen", 15*time.Second, func() bool { return d.locks() >= 1 })
+	if code := p.exitCode(15 * time.Second); code == 0 {
+		t.Fatalf("tech exited 0 after its relay was killed:\n%s", p.screen())
+	}
+}
+
 // TestClusterRelayKilled: three relays on one database behind a load
 // balancer; the agent and the technician reach them only through it. The
 // relay holding the agent's control connection and its live interactive
@@ -124,31 +165,20 @@ func TestClusterRelayKilled(t *testing.T) {
 
 	// The agent's control connection and the whole first session go to
 	// relay 1; everything after the kill is round robin.
-	c.lb.Pin(0)
-	d := e.enroll("pc-1")
-	e.runAgent(d, "exit 0", "--log-format", "json")
-	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Consent granted", 15*time.Second)
-	p.send("echo before-$((40+2))\r")
-	p.expect("before-42", 10*time.Second)
+	d, p := c.liveSession(0, 0)
 	rec := e.onlyRecording("recording")
 	if s := c.lb.Stats(); s.Open[1]+s.Open[2] != 0 {
 		t.Fatalf("connections on relays 2 and 3 before the kill: %v", s.Open)
 	}
 	c.lb.Unpin()
 
-	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
+	connected := connections(d)
 	c.relays[0].relay.kill9()
 
 	// The agent's end path: the session ends, the screen locks once.
-	eventually(t, "agent to lock the screen", 15*time.Second, func() bool { return d.locks() >= 1 })
-	if code := p.exitCode(15 * time.Second); code == 0 {
-		t.Fatalf("tech exited 0 after its relay was killed:\n%s", p.screen())
-	}
+	expectCutOff(t, d, p)
 	// Back through the load balancer on its first retry.
-	eventually(t, "agent to reconnect", 30*time.Second, func() bool {
-		return countMsg(agentLogs(d.proc.Output()), "connected to relay") > connected
-	})
+	expectReconnect(t, d, connected)
 	var retries []agentLog
 	for _, l := range agentLogs(d.proc.Output()) {
 		if l.Msg == "disconnected from relay; retrying" {
@@ -241,31 +271,21 @@ func TestClusterHomeRelayKilled(t *testing.T) {
 	t.Parallel()
 	c := startLBCluster(t, 3)
 	e := c.e
-	c.lb.Pin(1)
-	d := e.enroll("pc-1")
-	e.runAgent(d, "exit 0", "--log-format", "json")
-	c.lb.Pin(0)
-	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Consent granted", 15*time.Second)
-	p.send("echo before-$((40+2))\r")
-	p.expect("before-42", 10*time.Second)
+	d, p := c.liveSession(1, 0)
 	rec := e.onlyRecording("recording")
 	if s := c.lb.Stats(); s.Open[1] != 1 || s.Open[2] != 0 {
 		t.Fatalf("connections open per relay: %v, want the agent's control connection alone on relay 2", s.Open)
 	}
 	c.lb.Unpin()
-	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
+	connected := connections(d)
 
 	c.relays[0].relay.kill9()
-	eventually(t, "agent to lock the screen", 15*time.Second, func() bool { return d.locks() >= 1 })
-	if code := p.exitCode(15 * time.Second); code == 0 {
-		t.Fatalf("tech exited 0 after its relay was killed:\n%s", p.screen())
-	}
+	expectCutOff(t, d, p)
 	c.expectSwept(0, rec)
 	if n := d.locks(); n != 1 {
 		t.Fatalf("the agent locked %d times for one session, want 1", n)
 	}
-	if n := countMsg(agentLogs(d.proc.Output()), "connected to relay"); n != connected {
+	if n := connections(d); n != connected {
 		t.Fatalf("the agent reconnected (%d connections, %d before) though its relay lives", n, connected)
 	}
 	if r := e.techRun("", "connect", d.name, "--", "echo", "after-kill"); r.code != 0 || !strings.Contains(r.stdout, "after-kill") {
@@ -316,24 +336,16 @@ func TestClusterControlRelayKilled(t *testing.T) {
 	t.Parallel()
 	c := startLBCluster(t, 3)
 	e := c.e
-	c.lb.Pin(0)
-	d := e.enroll("pc-1")
-	e.runAgent(d, "exit 0", "--log-format", "json")
-	c.lb.Pin(1) // the technician, and so the session's home, on relay 2
-	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Consent granted", 15*time.Second)
-	p.send("echo before-$((40+2))\r")
-	p.expect("before-42", 10*time.Second)
+	// The technician, and so the session's home, on relay 2.
+	d, p := c.liveSession(0, 1)
 	if s := c.lb.Stats(); s.Open[0] != 1 {
 		t.Fatalf("connections open on relay 1, want the agent's control connection alone: %v", s.Open)
 	}
 	c.lb.Unpin()
 
-	connected := countMsg(agentLogs(d.proc.Output()), "connected to relay")
+	connected := connections(d)
 	c.relays[0].relay.kill9()
-	eventually(t, "agent to reconnect", 30*time.Second, func() bool {
-		return countMsg(agentLogs(d.proc.Output()), "connected to relay") > connected
-	})
+	expectReconnect(t, d, connected)
 	m := p.mark()
 	p.send("echo after-$((50+8))\r")
 	p.expectSince(m, "after-58", 10*time.Second)
