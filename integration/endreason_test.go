@@ -31,8 +31,7 @@ func TestAttendedEndReasons(t *testing.T) {
 	for i, tc := range cases { // sequential: one relay, one session at a time
 		tech := start(t, e.dir, nil, bin.tech, append([]string{"--config", e.tech, "session", "new", "--"}, tc.argv...)...)
 		code := joinCode(t, tech)
-		agent := start(t, e.dir, nil, bin.agent, "--config", filepath.Join(e.dir, "attended", tc.name), "join", code, "--relay", e.url,
-			"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+		agent := start(t, e.dir, nil, bin.agent, e.joinArgs(filepath.Join("attended", tc.name), code, e.url, "true")...)
 		if tc.act != nil {
 			eventually(t, tc.name+": the session to start", 15*time.Second, func() bool {
 				return strings.Contains(tech.Output(), "Consent granted")

@@ -322,8 +322,21 @@ func (e *env) runAgent(d *device, consentCmd string, extra ...string) {
 // configuration in the directory name under e.dir.
 func (e *env) agentJoin(name, code, url string) result {
 	e.t.Helper()
-	return run(e.t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, name), "join", code, "--relay", url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	return run(e.t, e.dir, "", bin.agent, e.joinArgs(name, code, url, "true")...)
+}
+
+// agentJoinLocking is agentJoin through e.url with a screen lock that
+// appends a line "locked" to lockLog.
+func (e *env) agentJoinLocking(name, code, lockLog string) result {
+	e.t.Helper()
+	return run(e.t, e.dir, "", bin.agent, e.joinArgs(name, code, e.url, "echo locked >> "+lockLog)...)
+}
+
+// joinArgs is the command line of agentJoin with lockCmd as the screen
+// lock, for the tests that start the agent rather than run it.
+func (e *env) joinArgs(name, code, url, lockCmd string) []string {
+	return []string{"--config", filepath.Join(e.dir, name), "join", code, "--relay", url,
+		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", lockCmd}
 }
 
 // waitOnline waits until `tech devices list` shows name online.

@@ -167,8 +167,7 @@ func TestCtrlCOnAgentJoinEndsTheSession(t *testing.T) {
 	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "sleep", "60")
 	code := joinCode(t, tech)
 	lockLog := filepath.Join(e.dir, "lock.log")
-	agent := startPTY(t, e.dir, bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "echo locked >> "+lockLog)
+	agent := startPTY(t, e.dir, bin.agent, e.joinArgs("attended", code, e.url, "echo locked >> "+lockLog)...)
 	agent.expect("Session active", 10*time.Second)
 	agent.send("\x03")
 	if c := agent.exitCode(10 * time.Second); c != 0 {

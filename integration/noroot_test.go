@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -18,8 +17,7 @@ func TestNoRootSessionNewSaysSo(t *testing.T) {
 	e := newEnv(t)
 	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "echo", "attended-ok")
 	code := joinCode(t, tech)
-	r := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "true")
+	r := e.agentJoin("attended", code, e.url)
 	if r.code != 0 {
 		t.Fatalf("agent join: code %d stderr %q", r.code, r.stderr)
 	}

@@ -439,8 +439,7 @@ func TestAgentJoinLocksForAnUnfinishedSession(t *testing.T) {
 		}
 	}
 	lockLog := filepath.Join(e.dir, "lock.log")
-	r := run(t, e.dir, "", bin.agent, "--config", home, "join", "ZZZZZ-ZZZZZ", "--relay", e.url, "--ca-fingerprint", e.fp,
-		"--consent-cmd", "exit 0", "--lock-cmd", "echo locked >> "+lockLog)
+	r := e.agentJoinLocking("attended", "ZZZZZ-ZZZZZ", lockLog)
 	if r.code == 0 {
 		t.Fatalf("join with a bad code succeeded: %s", r.stderr)
 	}

@@ -91,8 +91,7 @@ func TestAttendedSession(t *testing.T) {
 	tech := start(t, e.dir, nil, bin.tech, "--config", e.tech, "session", "new", "--", "echo", "attended-ok")
 	code := joinCode(t, tech)
 	lockLog := filepath.Join(e.dir, "lock.log")
-	r := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "echo locked >> "+lockLog)
+	r := e.agentJoinLocking("attended", code, lockLog)
 	if r.code != 0 || !strings.Contains(r.stderr, "Session ended") {
 		t.Fatalf("agent join: code %d stderr %q", r.code, r.stderr)
 	}
@@ -101,8 +100,7 @@ func TestAttendedSession(t *testing.T) {
 		t.Fatalf("tech output %q exit %d, want attended-ok and 0", tech.Output(), tech.cmd.ProcessState.ExitCode())
 	}
 	// The code works once.
-	r = run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended2"), "join", code, "--relay", e.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0")
+	r = e.agentJoin("attended2", code, e.url)
 	if r.code == 0 || !strings.Contains(r.stderr, "invalid, expired or already used") {
 		t.Fatalf("reused join code: code %d stderr %q", r.code, r.stderr)
 	}

@@ -459,8 +459,7 @@ func TestJoinCodeGuessingDoesNotStarveRealUsers(t *testing.T) {
 		t.Fatalf("only %d of 320 guesses were refused by the per-address budget, want at least 160", refused)
 	}
 	lockLog := filepath.Join(e.dir, "lock.log")
-	r := run(t, e.dir, "", bin.agent, "--config", filepath.Join(e.dir, "attended"), "join", code, "--relay", e.url,
-		"--ca-fingerprint", e.fp, "--consent-cmd", "exit 0", "--lock-cmd", "echo locked >> "+lockLog)
+	r := e.agentJoinLocking("attended", code, lockLog)
 	if r.code != 0 || !strings.Contains(r.stderr, "Session ended") {
 		t.Fatalf("the real end user's agent join: code %d stderr %q", r.code, r.stderr)
 	}
