@@ -31,7 +31,7 @@ func benchBusy(ctx context.Context, cfg *config, ps *procs, dir string, t *table
 	if err != nil {
 		return fmt.Errorf("start the busy relay: %w", err)
 	}
-	defer func() { te.agent.stop(); te.relay.stop() }()
+	defer te.stop()
 	f, err := newFleet(ctx, te, n)
 	if err != nil {
 		return err

@@ -97,8 +97,7 @@ func startCluster(ctx context.Context, cfg *config, ps *procs, dir, url string, 
 // serve starts a relay of the cluster on data, listening on addr, and
 // returns it with its URL.
 func (c *clusterEnv) serve(data, addr string) (*bgProc, string, error) {
-	args := append([]string{"serve", "--data", data, "--listen", addr, "--metrics-listen", "off", "--log-level", "warn"}, c.flags...)
-	p, err := c.ps.start(nil, c.cfg.bin("relay"), args...)
+	p, err := c.ps.start(nil, c.cfg.bin("relay"), serveArgs(data, addr, c.flags)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -130,6 +129,18 @@ func (c *clusterEnv) restart(i int) error {
 		c.te.relay, c.te.url = p, u
 	}
 	return nil
+}
+
+// views returns, for each relay i, f's technician reaching relay i: the
+// same sign-in, devices and context (closing f closes them all).
+func (c *clusterEnv) views(f *fleet) []*fleet {
+	vs := make([]*fleet, len(c.relays))
+	for i := range vs {
+		v := *f
+		v.te = c.at(i)
+		vs[i] = &v
+	}
+	return vs
 }
 
 // stop ends every relay of the cluster.
@@ -195,10 +206,12 @@ func postmasterPID(pg *pgtest.Server) int {
 	return pid
 }
 
-// launchPostgres starts the cluster parts' throwaway PostgreSQL, durable
-// as a deployment runs it (and as the store part runs it).
-func launchPostgres() (*pgtest.Server, error) {
-	pg, err := pgtest.Launch("fsync=on", "full_page_writes=on", "synchronous_commit=on")
+// launchPostgres starts the store and cluster parts' throwaway
+// PostgreSQL, durable as a deployment runs it (bbolt syncs every write
+// too; the test defaults turn fsync off), with extra settings too.
+func launchPostgres(extra ...string) (*pgtest.Server, error) {
+	settings := []string{"fsync=on", "full_page_writes=on", "synchronous_commit=on"}
+	pg, err := pgtest.Launch(append(settings, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL: %w (apt-get install postgresql)", err)
 	}

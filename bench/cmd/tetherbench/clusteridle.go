@@ -48,10 +48,7 @@ func benchClusterIdle(ctx context.Context, cfg *config, ps *procs, dir string, t
 	if err := c.restart(0); err != nil {
 		return err
 	}
-	views := make([]*fleet, n)
-	for i := range n {
-		views[i] = &fleet{te: c.at(i), token: f.token, userID: f.userID, user: f.user, ctx: f.ctx, cancel: f.cancel}
-	}
+	views := c.views(f)
 	res := make([]clusterIdleResult, n)
 	time.Sleep(3 * time.Second) // every relay settled after its start
 	for i, p := range c.relays {

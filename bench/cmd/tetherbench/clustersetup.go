@@ -77,10 +77,7 @@ func clusterSetupRun(ctx context.Context, cfg *config, cc clusterConfig, ps *pro
 		return res, err
 	}
 	defer f.close()
-	views := make([]*fleet, n)
-	for i := range n {
-		views[i] = &fleet{te: c.at(i), token: f.token, userID: f.userID, user: f.user, ctx: f.ctx, cancel: f.cancel}
-	}
+	views := c.views(f)
 	agentAt := func(w int) *fleet { return views[w%n] }
 	techAt := func(w int) *fleet { return views[(w+1)%n] }
 	if err := parallel(8, len(f.devs), func(w int) error { return agentAt(w).connect(f.devs[w]) }); err != nil {

@@ -20,8 +20,7 @@ type farEnv struct {
 
 func (f *farEnv) close() {
 	if f.te != nil {
-		f.te.agent.stop()
-		f.te.relay.stop()
+		f.te.stop()
 	}
 	for _, p := range f.proxies {
 		p.Close()

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/tether-support/tether/internal/store/pgtest"
 )
 
 // storeSide is one relay of the PostgreSQL-against-bbolt comparison.
@@ -33,17 +31,15 @@ type storeSide struct {
 // relay RSS per idle agent (the driver's agents).
 func benchStore(ctx context.Context, cfg *config, ps *procs, dir string, t *table) error {
 	rows := newStoreRows(cfg, t)
-	// Durable, as a deployment runs it (bbolt syncs every write too); the
-	// test defaults turn fsync off.
-	settings := []string{"fsync=on", "full_page_writes=on", "synchronous_commit=on"}
+	var settings []string
 	for _, kv := range strings.Split(os.Getenv("BENCH_STORE_PG_SETTINGS"), ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {
 			settings = append(settings, kv)
 		}
 	}
-	pg, err := pgtest.Launch(settings...)
+	pg, err := launchPostgres(settings...)
 	if err != nil {
-		return fmt.Errorf("start PostgreSQL: %w", err)
+		return err
 	}
 	defer pg.Close()
 	url, err := pg.CreateDB("tetherbench")
@@ -55,11 +51,11 @@ func benchStore(ctx context.Context, cfg *config, ps *procs, dir string, t *tabl
 	if bolt.te, err = startTetherWith(ctx, cfg, ps, filepath.Join(dir, "store-bolt"), tetherOpts{}); err != nil {
 		return fmt.Errorf("bbolt relay: %w", err)
 	}
-	defer func() { bolt.te.agent.stop(); bolt.te.relay.stop() }()
+	defer bolt.te.stop()
 	if pgs.te, err = startTetherWith(ctx, cfg, ps, filepath.Join(dir, "store-pg"), tetherOpts{relayFlags: []string{"--store", url}}); err != nil {
 		return fmt.Errorf("PostgreSQL relay: %w", err)
 	}
-	defer func() { pgs.te.agent.stop(); pgs.te.relay.stop() }()
+	defer pgs.te.stop()
 	sides := []*storeSide{bolt, pgs}
 	// Sessions from tech first, with nothing else on the relays (the
 	// transaction count is theirs alone); then memory with the idle

@@ -22,6 +22,18 @@ type tetherEnv struct {
 	ps       *procs
 }
 
+// stop ends the agent and the relay.
+func (e *tetherEnv) stop() {
+	e.agent.stop()
+	e.relay.stop()
+}
+
+// serveArgs is the `relay serve` command line of a benchmark relay on the
+// data directory data, listening on addr, with extra flags.
+func serveArgs(data, addr string, extra []string) []string {
+	return append([]string{"serve", "--data", data, "--listen", addr, "--metrics-listen", "off", "--log-level", "warn"}, extra...)
+}
+
 // startTether starts the relay (with extra serve flags) and an agent.
 func startTether(ctx context.Context, cfg *config, ps *procs, dir string, relayFlags ...string) (*tetherEnv, error) {
 	return startTetherWith(ctx, cfg, ps, dir, tetherOpts{relayFlags: relayFlags})
@@ -52,7 +64,7 @@ type tetherOpts struct {
 // starts one agent ("dev").
 func startTetherWith(ctx context.Context, cfg *config, ps *procs, dir string, opts tetherOpts) (*tetherEnv, error) {
 	e := &tetherEnv{cfg: cfg, dir: dir, techHome: filepath.Join(dir, "tech")}
-	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off", "--log-level", "warn"}, opts.relayFlags...)
+	args := serveArgs(filepath.Join(dir, "data"), "127.0.0.1:0", opts.relayFlags)
 	argv := append(append([]string{}, opts.wrap...), cfg.bin("relay"))
 	var err error
 	// A wrapper such as taskset execs the relay: the PID stays the relay's.
