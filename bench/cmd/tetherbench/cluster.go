@@ -217,3 +217,18 @@ func launchPostgres(extra ...string) (*pgtest.Server, error) {
 	}
 	return pg, nil
 }
+
+// launchDB is launchPostgres with one database, name, made on it: the
+// server and the database's URL.
+func launchDB(name string, extra ...string) (*pgtest.Server, string, error) {
+	pg, err := launchPostgres(extra...)
+	if err != nil {
+		return nil, "", err
+	}
+	url, err := pg.CreateDB(name)
+	if err != nil {
+		pg.Close()
+		return nil, "", err
+	}
+	return pg, url, nil
+}

@@ -24,15 +24,11 @@ type clusterIdleResult struct {
 func benchClusterIdle(ctx context.Context, cfg *config, ps *procs, dir string, t *table) error {
 	cc := loadClusterConfig()
 	const n = 3
-	pg, err := launchPostgres()
+	pg, url, err := launchDB("bench_idle")
 	if err != nil {
 		return err
 	}
 	defer pg.Close()
-	url, err := pg.CreateDB("bench_idle")
-	if err != nil {
-		return err
-	}
 	c, err := startCluster(ctx, cfg, ps, filepath.Join(dir, "idle"), url, n)
 	if err != nil {
 		return err

@@ -37,15 +37,11 @@ func benchStore(ctx context.Context, cfg *config, ps *procs, dir string, t *tabl
 			settings = append(settings, kv)
 		}
 	}
-	pg, err := launchPostgres(settings...)
+	pg, url, err := launchDB("tetherbench", settings...)
 	if err != nil {
 		return err
 	}
 	defer pg.Close()
-	url, err := pg.CreateDB("tetherbench")
-	if err != nil {
-		return err
-	}
 	bolt := &storeSide{name: "bbolt"}
 	pgs := &storeSide{name: "PostgreSQL"}
 	if bolt.te, err = startTetherWith(ctx, cfg, ps, filepath.Join(dir, "store-bolt"), tetherOpts{}); err != nil {
