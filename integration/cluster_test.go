@@ -345,54 +345,40 @@ func selfSigned(t *testing.T, like *x509.Certificate) *tls.Certificate {
 // relay 2 restarts it registers again and the cluster has three relays.
 func TestClusterDeadHomeRelay(t *testing.T) {
 	t.Parallel()
-	e, ms := newCluster(t, 3)
+	c := newClusterEnv(t, 3, "--cluster-heartbeat", clusterHeartbeat)
+	e, ms := c.relays[0], c.members()
 	r1, r2, r3 := ms[0], ms[1], ms[2]
-	id2 := strings.TrimSpace(mustRead(t, filepath.Join(r2.data, "relay-id")))
 	d := e.enroll("pc-1")
 	e.runAgent(d, "exit 0")
 
 	marker := "8" + time.Now().Format("150405.000000")[7:]
 	start(t, e.dir, nil, bin.tech, "--config", r2.tech, "connect", d.name, "--", "sleep", "9"+marker)
 	eventually(t, "remote sleep to run", 15*time.Second, func() bool { return pgrep("sleep 9" + marker) })
-	ids := e.activeSessions(r1)
-	if len(ids) != 1 {
+	if ids := e.activeSessions(r1); len(ids) != 1 {
 		t.Fatalf("live sessions on relay 1: %v", ids)
 	}
+	rec := e.onlyRecording("recording")
 	r2.proc.kill9()
 	eventually(t, "the agent to lock", 15*time.Second, func() bool { return d.locks() == 1 })
 	eventually(t, "remote process to be killed", 10*time.Second, func() bool { return !pgrep("sleep 9" + marker) })
-	eventually(t, "the dead relay's session to be ended by the sweep", 20*time.Second, func() bool {
-		r := e.techOn(r3, "", "sessions", "show", ids[0])
-		return strings.Contains(r.stdout, "relay "+id2+" stopped")
-	})
+	reason := c.expectSwept(e, 1, rec)
 	if live := e.activeSessions(r3); len(live) != 0 {
 		t.Fatalf("relay 3 still lists live sessions %v", live)
-	}
-	eventually(t, "the recording to be marked incomplete", 10*time.Second, func() bool {
-		r := e.techOn(r1, "", "recordings", "list", "--json")
-		return strings.Contains(r.stdout, `"state":"incomplete"`)
-	})
-	status := func() string {
-		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", r1.data)
-		if r.code != 0 {
-			t.Fatalf("cluster status: %s", r.stderr)
-		}
-		return r.stdout
-	}
-	if out := status(); strings.Contains(out, id2) || len(lines(out)) != 3 {
-		t.Fatalf("cluster status after the sweep:\n%s", out)
 	}
 	if r := e.techOn(r3, "", "connect", d.name, "--", "echo", "after-the-sweep"); r.code != 0 || !strings.Contains(r.stdout, "after-the-sweep") {
 		t.Fatalf("session through relay 3 after relay 2 died: %q %s", r.stdout, r.stderr)
 	}
 	audit := e.techOn(r1, "", "audit", "export").stdout
-	if !strings.Contains(audit, "relay "+id2+" stopped") || !strings.Contains(audit, `"recording.incomplete"`) {
+	if !strings.Contains(audit, reason) || !strings.Contains(audit, `"recording.incomplete"`) {
 		t.Errorf("the audit log lacks the sweep's session.end or recording.incomplete")
 	}
 
 	r2.proc = start(t, e.dir, nil, bin.relay, "serve", "--data", r2.data, "--listen", "127.0.0.1:0",
 		"--metrics-listen", "off", "--cluster-heartbeat", clusterHeartbeat)
-	eventually(t, "relay 2 to register again", 20*time.Second, func() bool { return strings.Contains(status(), id2) })
+	eventually(t, "relay 2 to register again", 20*time.Second, func() bool {
+		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", r1.data)
+		return r.code == 0 && strings.Contains(r.stdout, c.ids[1])
+	})
 	if r := run(t, e.dir, "", bin.relay, "audit", "verify", "--data", r3.data); r.code != 0 {
 		t.Fatalf("audit verify on the shared chain: %s", r.stderr)
 	}

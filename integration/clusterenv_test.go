@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tether-support/tether/internal/store/pgtest"
 )
@@ -27,6 +28,7 @@ type clusterEnv struct {
 	bundle string // the bundle the members joined from
 	fp     string // the cluster's pin
 	relays []*env
+	ids    []string // each relay's DATA/relay-id
 	// exports counts the bundles written, for their names.
 	exports int
 }
@@ -64,6 +66,7 @@ func newClusterEnv(t *testing.T, n int, serveFlags ...string) *clusterEnv {
 			}
 		}
 		e.startRelay(serveFlags...)
+		c.ids = append(c.ids, waitRelayID(t, data))
 		if e.fp != c.fp {
 			t.Fatalf("relay %d serves %s, want the cluster's pin %s", i, e.fp, c.fp)
 		}
@@ -99,4 +102,49 @@ func (c *clusterEnv) export(e *env) string {
 func (c *clusterEnv) sync(e *env, bundle string) result {
 	c.t.Helper()
 	return run(c.t, e.dir, "", bin.relay, "cluster", "sync", "--data", filepath.Join(e.dir, "data"), "--from", bundle)
+}
+
+// expectSwept waits until the relays other than relay i, dead with the
+// cluster's one session and its recording rec, have swept it: the session
+// recorded as ended with the reason, the recording incomplete, the relay
+// gone from the cluster. via is where the technician asks (a live relay or
+// a load balancer). It returns the reason.
+func (c *clusterEnv) expectSwept(via *env, i int, rec string) string {
+	t := c.t
+	t.Helper()
+	reason := "relay " + c.ids[i] + " stopped"
+	eventually(t, "the dead relay's session to be recorded as ended", 20*time.Second, func() bool {
+		s := onlySession(t, via)
+		return s.State == "ended" && s.EndReason == reason && !s.Live
+	})
+	eventually(t, "the dead relay's recording to be marked incomplete", 20*time.Second, func() bool {
+		return via.recordings()[rec] == "incomplete"
+	})
+	live := (i + 1) % len(c.relays)
+	eventually(t, "the dead relay to leave the cluster", 20*time.Second, func() bool {
+		r := run(t, via.dir, "", bin.relay, "cluster", "status", "--data", filepath.Join(c.relays[live].dir, "data"), "--json")
+		if r.code != 0 || strings.Contains(r.stdout, c.ids[i]) {
+			return false
+		}
+		for j, id := range c.ids {
+			if j != i && !strings.Contains(r.stdout, id) {
+				return false
+			}
+		}
+		return true
+	})
+	return reason
+}
+
+// waitRelayID returns the relay ID a serving relay wrote to its data
+// directory.
+func waitRelayID(t *testing.T, data string) string {
+	t.Helper()
+	var id string
+	eventually(t, "relay-id in "+filepath.Base(data), 10*time.Second, func() bool {
+		b, err := os.ReadFile(filepath.Join(data, "relay-id"))
+		id = strings.TrimSpace(string(b))
+		return err == nil && id != ""
+	})
+	return id
 }

@@ -21,9 +21,8 @@ import (
 // through it too.
 type lbCluster struct {
 	*clusterEnv
-	e   *env
-	lb  *lbtest.LB
-	ids []string // each relay's DATA/relay-id
+	e  *env
+	lb *lbtest.LB
 }
 
 // lbHeartbeat is the relays' --cluster-heartbeat: a relay silent for five
@@ -42,7 +41,6 @@ func startLBCluster(t *testing.T, n int) *lbCluster {
 		"--recordings-store", "s3://"+s3.Bucket(t)+"/tether?endpoint="+s3.Endpoint+"&insecure=1&credentials-file="+creds)}
 	var addrs []string
 	for _, r := range c.relays {
-		c.ids = append(c.ids, waitRelayID(t, filepath.Join(r.dir, "data")))
 		addrs = append(addrs, strings.TrimPrefix(r.url, "https://"))
 	}
 	lb, err := lbtest.New(addrs, lbtest.Options{})
@@ -62,19 +60,6 @@ func startLBCluster(t *testing.T, n int) *lbCluster {
 	}
 	c.e = e
 	return c
-}
-
-// waitRelayID returns the relay ID a serving relay wrote to its data
-// directory.
-func waitRelayID(t *testing.T, data string) string {
-	t.Helper()
-	var id string
-	eventually(t, "relay-id in "+filepath.Base(data), 10*time.Second, func() bool {
-		b, err := os.ReadFile(filepath.Join(data, "relay-id"))
-		id = strings.TrimSpace(string(b))
-		return err == nil && id != ""
-	})
-	return id
 }
 
 // agentLog is one line of an agent's --log-format json output.
@@ -195,7 +180,7 @@ func TestClusterRelayKilled(t *testing.T) {
 		t.Fatalf("connections still counted on the killed relay: %v", s.Open)
 	}
 
-	reason := c.expectSwept(0, rec)
+	reason := c.expectSwept(e, 0, rec)
 	if n := d.locks(); n != 1 {
 		t.Fatalf("the agent locked %d times for one session, want 1", n)
 	}
@@ -230,37 +215,6 @@ func TestClusterRelayKilled(t *testing.T) {
 	}
 }
 
-// expectSwept waits until the surviving relays have swept relay i, dead
-// with the cluster's one session and its recording rec: the session
-// recorded as ended with the reason, the recording incomplete, the relay
-// gone from the cluster. It returns the reason.
-func (c *lbCluster) expectSwept(i int, rec string) string {
-	t, e := c.t, c.e
-	t.Helper()
-	reason := "relay " + c.ids[i] + " stopped"
-	eventually(t, "the dead relay's session to be recorded as ended", 20*time.Second, func() bool {
-		s := onlySession(t, e)
-		return s.State == "ended" && s.EndReason == reason && !s.Live
-	})
-	eventually(t, "the dead relay's recording to be marked incomplete", 20*time.Second, func() bool {
-		return e.recordings()[rec] == "incomplete"
-	})
-	live := (i + 1) % len(c.relays)
-	eventually(t, "the dead relay to leave the cluster", 20*time.Second, func() bool {
-		r := run(t, e.dir, "", bin.relay, "cluster", "status", "--data", filepath.Join(c.relays[live].dir, "data"), "--json")
-		if r.code != 0 || strings.Contains(r.stdout, c.ids[i]) {
-			return false
-		}
-		for j, id := range c.ids {
-			if j != i && !strings.Contains(r.stdout, id) {
-				return false
-			}
-		}
-		return true
-	})
-	return reason
-}
-
 // TestClusterHomeRelayKilled: the relay killed holds the session (the
 // technician and the agent's session connection are on it) but not the
 // agent's control connection, which is on another relay. The agent ends
@@ -281,7 +235,7 @@ func TestClusterHomeRelayKilled(t *testing.T) {
 
 	c.relays[0].relay.kill9()
 	expectCutOff(t, d, p)
-	c.expectSwept(0, rec)
+	c.expectSwept(e, 0, rec)
 	if n := d.locks(); n != 1 {
 		t.Fatalf("the agent locked %d times for one session, want 1", n)
 	}
