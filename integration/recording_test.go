@@ -46,19 +46,26 @@ func (e *env) onlyRecording(state string) string {
 	return id
 }
 
+// recordEcho runs an interactive session with d that echoes text and
+// exits, and returns the ID of its complete recording.
+func (e *env) recordEcho(d *device, text string) string {
+	e.t.Helper()
+	p := startPTY(e.t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
+	p.expect("Consent granted", 10*time.Second)
+	p.send("echo " + text + "\r")
+	p.expect(text+"\r\n", 10*time.Second)
+	p.send("exit\r")
+	p.exitCode(10 * time.Second)
+	return e.onlyRecording("complete")
+}
+
 func TestRecordingIsEncryptedAndReviewable(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
 	marker := "RECORDED-MARKER-77e1"
-	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Consent granted", 10*time.Second)
-	p.send("echo " + marker + "\r")
-	p.expect(marker+"\r\n", 10*time.Second)
-	p.send("exit\r")
-	p.exitCode(10 * time.Second)
-	id := e.onlyRecording("complete")
+	id := e.recordEcho(d, marker)
 
 	out := filepath.Join(e.dir, "session.cast")
 	if r := e.techRun("", "recordings", "export", id, "--identity", e.reviewer, "-o", out); r.code != 0 {
@@ -186,13 +193,7 @@ func TestRecordInputPolicy(t *testing.T) {
 	}
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
-	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Consent granted", 10*time.Second)
-	p.send("echo typed-input\r")
-	p.expect("typed-input\r\n", 10*time.Second)
-	p.send("exit\r")
-	p.exitCode(10 * time.Second)
-	id := e.onlyRecording("complete")
+	id := e.recordEcho(d, "typed-input")
 	out := filepath.Join(e.dir, "s.cast")
 	if r := e.techRun("", "recordings", "export", id, "--identity", e.reviewer, "-o", out); r.code != 0 {
 		t.Fatalf("export: %s", r.stderr)

@@ -122,13 +122,7 @@ func TestTerminalRecordingPlaysInBrowser(t *testing.T) {
 	d := e.enroll("dev")
 	e.runAgent(d, "exit 0")
 	marker := "PLAYED-IN-BROWSER-5c1"
-	p := startPTY(t, e.dir, bin.tech, "--config", e.tech, "connect", d.name)
-	p.expect("Consent granted", 10*time.Second)
-	p.send("echo " + marker + "\r")
-	p.expect(marker+"\r\n", 10*time.Second)
-	p.send("exit\r")
-	p.exitCode(10 * time.Second)
-	id := e.onlyRecording("complete")
+	id := e.recordEcho(d, marker)
 
 	u := e.servePlay(t, id, "--identity", e.reviewer, "--browser", "--no-browser")
 	pu, err := url.Parse(u)
